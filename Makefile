@@ -1,0 +1,47 @@
+# Two commands: `make run` serves the app with demo data, `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+BIN := .venv/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+
+.PHONY: help install run test lint types pytest browser-deps clean
+
+help:
+	@echo "make run    install, migrate, load demo data and serve on http://127.0.0.1:8000"
+	@echo "make test   install, then lint, types and tests (DATABASE_URL selects the database)"
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Reciprocity needs Python 3.12 or newer; found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+install: $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+
+run: install
+	$(BIN)/reciprocity migrate --noinput
+	$(BIN)/reciprocity collectstatic --noinput --verbosity 0
+	$(BIN)/reciprocity demo --if-empty
+	$(BIN)/reciprocity serve
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+types: install
+	$(BIN)/mypy
+
+# pytest exits 5 when a selection ran no test; that is not a failure.
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS) || test $$? -eq 5
+
+test: lint types pytest
+
+clean:
+	rm -rf $(TOOLS) .venv .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,108 @@
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+DEFAULT_DORMANCY_DAYS = 120
+
+
+class AuditedHistory(models.Model):
+    """Extra columns on every historical table: the channel a change came through."""
+
+    history_source = models.CharField(max_length=10, default="system")
+
+    class Meta:
+        abstract = True
+
+
+class Firm(models.Model):
+    """An advisory firm. Nothing of one firm is ever visible to another."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    dormancy_days = models.PositiveIntegerField(
+        default=DEFAULT_DORMANCY_DAYS,
+        help_text="A partner with no touch for this many days is suggested as dormant.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADVISOR = "advisor", "Advisor"
+    FIRM_ADMIN = "firm_admin", "Firm admin"
+    COMPLIANCE = "compliance", "Compliance officer"
+
+
+class User(AbstractUser):
+    """An advisor (or a firm admin, or a compliance officer) of one firm."""
+
+    firm = models.ForeignKey(
+        Firm, on_delete=models.PROTECT, related_name="advisors", null=True, blank=True
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ADVISOR)
+
+    @property
+    def sees_whole_firm(self) -> bool:
+        return self.role in {Role.FIRM_ADMIN, Role.COMPLIANCE}
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.role == Role.COMPLIANCE
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Team(models.Model):
+    """Advisors of one firm who share partners with each other."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=120)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "name"], name="team_name_unique_in_firm")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(models.Model):
+    """A personal access token. Only a SHA-256 of the secret is stored; the secret is shown once."""
+
+    PREFIX = "rcp_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, default="token")
+    key_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=12, help_text="The first characters, to recognise it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,290 @@
+"""Centers of influence as a pipeline: partners, stage history, touches and commitments."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from reciprocity.accounts.models import AuditedHistory, Firm, Team
+
+
+class Stage(models.TextChoices):
+    IDENTIFIED = "identified", "Identified"
+    QUALIFIED = "qualified", "Qualified"
+    FIRST_MEETING = "first_meeting", "First meeting"
+    DUE_DILIGENCE = "due_diligence", "Due diligence"
+    PROPOSED = "proposed", "Partnership proposed"
+    ACTIVE = "active", "Active partner"
+    CHAMPION = "champion", "Champion"
+    DORMANT = "dormant", "Dormant"
+    RETIRED = "retired", "Retired"
+
+
+PIPELINE_STAGES = [
+    Stage.IDENTIFIED,
+    Stage.QUALIFIED,
+    Stage.FIRST_MEETING,
+    Stage.DUE_DILIGENCE,
+    Stage.PROPOSED,
+    Stage.ACTIVE,
+    Stage.CHAMPION,
+]
+SIDE_STAGES = [Stage.DORMANT, Stage.RETIRED]
+# Partners in these stages are the "core" an advisor should keep to a handful of.
+CORE_STAGES = [Stage.PROPOSED, Stage.ACTIVE, Stage.CHAMPION]
+
+
+class FailureReason(models.TextChoices):
+    WRONG_PROFESSIONAL = "wrong_professional", "Wrong professional"
+    WRONG_MESSAGE = "wrong_message", "Wrong message"
+    WRONG_FIRM = "wrong_firm", "Wrong firm"
+    OTHER = "other", "Other"
+
+
+class Profession(models.TextChoices):
+    CPA = "cpa", "CPA"
+    ATTORNEY = "attorney", "Attorney"
+    INSURANCE_AGENT = "insurance_agent", "Insurance agent"
+    BANKER = "banker", "Banker"
+    BUSINESS_BROKER = "business_broker", "Business broker"
+    REALTOR = "realtor", "Realtor"
+    OTHER = "other", "Other"
+
+
+class OrganizationSize(models.TextChoices):
+    SOLO = "solo", "Solo practitioner"
+    SMALL = "small", "2 to 10 people"
+    MEDIUM = "medium", "11 to 50 people"
+    LARGE = "large", "More than 50 people"
+
+
+class Propensity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class CanDescribeValue(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class ReferralProcess(models.TextChoices):
+    EMAIL_THREAD = "email_thread", "Email thread"
+    CONFERENCE_CALL = "conference_call", "Conference call"
+    FACE_TO_FACE = "face_to_face", "Face-to-face introduction"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    IN_PERSON = "in_person", "In person"
+    TEXT = "text", "Text message"
+
+
+class Tag(models.Model):
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="tags")
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "name"], name="tag_name_unique_in_firm")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Partner(models.Model):
+    """A center of influence, as one advisor's relationship."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="partners")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partners"
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="partners",
+        help_text="Shared with this team's members.",
+    )
+
+    name = models.CharField(max_length=200)
+    profession = models.CharField(max_length=20, choices=Profession.choices)
+    profession_other = models.CharField("profession (other)", max_length=100, blank=True)
+    organization = models.CharField(max_length=200, blank=True)
+    organization_size = models.CharField(
+        max_length=10, choices=OrganizationSize.choices, blank=True
+    )
+    specialties = models.TextField(blank=True)
+    niche = models.TextField("clients served", blank=True)
+    growth_mode = models.BooleanField(
+        "firm in growth mode", null=True, blank=True, help_text="Unknown when empty."
+    )
+    # Null means "not assessed yet", which the API reports as null (PRODUCT.md).
+    propensity_to_refer = models.CharField(  # noqa: DJ001
+        max_length=10, choices=Propensity.choices, null=True, blank=True
+    )
+    preferred_referral_process = models.CharField(
+        max_length=20, choices=ReferralProcess.choices, blank=True
+    )
+    preferred_contact_method = models.CharField(
+        max_length=20, choices=ContactMethod.choices, blank=True
+    )
+    values = models.TextField("what they value", blank=True)
+    can_describe_value = models.CharField(
+        "can describe our value",
+        max_length=10,
+        choices=CanDescribeValue.choices,
+        default=CanDescribeValue.UNKNOWN,
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(blank=True)
+    notes = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="partners")
+
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.IDENTIFIED)
+    stage_changed_at = models.DateTimeField()
+    # Derived from touches by the services; kept on the row so lists sort and filter cheaply.
+    touch_count = models.PositiveIntegerField(default=0)
+    last_touch_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [
+            models.Index(fields=["firm", "stage", "name"], name="partner_firm_stage_name"),
+            models.Index(fields=["owner", "stage"], name="partner_owner_stage"),
+            models.Index(fields=["team", "stage"], name="partner_team_stage"),
+            models.Index(fields=["firm", "last_touch_at"], name="partner_firm_last_touch"),
+            models.Index(fields=["firm", "organization"], name="partner_firm_organization"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def profession_label(self) -> str:
+        if self.profession == Profession.OTHER and self.profession_other:
+            return self.profession_other
+        return self.get_profession_display()
+
+
+class StageChange(models.Model):
+    """One move in the pipeline: an append-only record, so time in stage can be measured."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    reason = models.CharField(max_length=20, choices=FailureReason.choices, blank=True)
+    note = models.TextField(blank=True)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stage_changes"
+    )
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["partner", "occurred_at"], name="stagechange_partner_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(to_stage=Stage.RETIRED) | ~Q(reason=""),
+                name="stagechange_retired_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.from_stage or '—'} → {self.to_stage}"
+
+
+class TouchKind(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    NOTE = "note", "Note"
+    THANK_YOU = "thank_you", "Thank-you"
+    NEWSLETTER = "newsletter", "Newsletter"
+    EVENT = "event", "Event"
+    GIFT = "gift", "Gift"
+
+
+class Touch(models.Model):
+    """One logged contact with a partner. The count of conversations is a count of these."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="touches")
+    kind = models.CharField(max_length=20, choices=TouchKind.choices)
+    summary = models.CharField(max_length=500)
+    occurred_at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name_plural = "touches"
+        indexes = [models.Index(fields=["partner", "occurred_at"], name="touch_partner_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary}"
+
+
+class CommitmentOwner(models.TextChoices):
+    ADVISOR = "advisor", "Advisor"
+    PARTNER = "partner", "Partner"
+
+
+class CommitmentStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    DROPPED = "dropped", "Dropped"
+
+
+class Commitment(models.Model):
+    """A promise or action by one side. The partner's next step is its earliest open one."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="commitments")
+    what = models.CharField(max_length=300)
+    owner = models.CharField(max_length=10, choices=CommitmentOwner.choices)
+    due = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    touch = models.OneToOneField(
+        Touch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commitment",
+        help_text="The touch logged when this was completed.",
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["due", "pk"]
+        indexes = [
+            models.Index(fields=["partner", "status", "due"], name="commitment_partner_open_due"),
+            models.Index(fields=["status", "due"], name="commitment_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.what
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CommitmentStatus.OPEN

@@ -1,0 +1,297 @@
+"""Every read of partner data, always scoped to the advisor who asks.
+
+Access rule (one place): an advisor sees the partners they own and those shared with a team they
+belong to; a firm admin or compliance officer sees every partner of their firm; nobody sees
+anything of another firm. Whatever is not visible is a 404.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import RowNumber
+from django.http import Http404
+from django.utils import timezone
+
+from reciprocity.accounts.models import Team, User
+from reciprocity.partners.models import (
+    PIPELINE_STAGES,
+    Commitment,
+    CommitmentStatus,
+    Partner,
+    Stage,
+    StageChange,
+    Touch,
+)
+
+NOT_FOUND = "No partner with that id."
+BOARD_COLUMN_LIMIT = 60
+# Stages in which a partner can go quiet; identified and qualified ones were never warm.
+DORMANCY_STAGES = [
+    Stage.FIRST_MEETING,
+    Stage.DUE_DILIGENCE,
+    Stage.PROPOSED,
+    Stage.ACTIVE,
+    Stage.CHAMPION,
+]
+
+
+@dataclass(frozen=True)
+class NextStep:
+    commitment_id: int
+    what: str
+    due: dt.date
+    owner: str
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.due < timezone.localdate()
+
+    @property
+    def is_due_today(self) -> bool:
+        return self.due == timezone.localdate()
+
+    @property
+    def owner_label(self) -> str:
+        return "Partner" if self.owner == "partner" else "Advisor"
+
+
+def visibility_filter(advisor: User) -> Q:
+    """The partners ``advisor`` may see, as a filter on Partner."""
+    if not advisor.is_authenticated or advisor.firm_id is None:
+        return Q(pk__in=[])
+    firm = Q(firm_id=advisor.firm_id)
+    if advisor.sees_whole_firm:
+        return firm
+    # EXISTS rather than a join: a join on team members would repeat rows.
+    shared = Exists(
+        Team.members.through.objects.filter(team_id=OuterRef("team_id"), user_id=advisor.pk)
+    )
+    return firm & (Q(owner_id=advisor.pk) | Q(shared))
+
+
+def partners_visible_to(*, advisor: User, include_archived: bool = False) -> QuerySet[Partner]:
+    qs = Partner.objects.filter(visibility_filter(advisor))
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
+    return qs
+
+
+def with_next_step(qs: QuerySet[Partner]) -> QuerySet[Partner]:
+    """Annotate each partner's next step: its earliest open commitment."""
+    earliest_open = Commitment.objects.filter(
+        partner_id=OuterRef("pk"), status=CommitmentStatus.OPEN
+    ).order_by("due", "pk")
+    return qs.annotate(
+        next_step_id=Subquery(earliest_open.values("pk")[:1]),
+        next_step_what=Subquery(earliest_open.values("what")[:1]),
+        next_step_due=Subquery(earliest_open.values("due")[:1]),
+        next_step_owner=Subquery(earliest_open.values("owner")[:1]),
+    )
+
+
+def next_step_of(partner: Partner) -> NextStep | None:
+    """The next step, from annotations when the partner came through ``with_next_step``."""
+    if hasattr(partner, "next_step_id"):
+        if partner.next_step_id is None:
+            return None
+        due = partner.next_step_due  # type: ignore[attr-defined]
+        if isinstance(due, str):  # SQLite returns subquery dates as text
+            due = dt.date.fromisoformat(due)
+        return NextStep(
+            commitment_id=partner.next_step_id,
+            what=getattr(partner, "next_step_what", ""),
+            due=due,
+            owner=getattr(partner, "next_step_owner", ""),
+        )
+    first = partner.commitments.filter(status=CommitmentStatus.OPEN).order_by("due", "pk").first()
+    if first is None:
+        return None
+    return NextStep(commitment_id=first.pk, what=first.what, due=first.due, owner=first.owner)
+
+
+def dormancy_suggested(partner: Partner, *, now: dt.datetime | None = None) -> bool:
+    """No touch for longer than the firm's dormancy window, in a stage that was once warm."""
+    if partner.stage not in DORMANCY_STAGES:
+        return False
+    now = now or timezone.now()
+    quiet_since = partner.last_touch_at or partner.stage_changed_at
+    return (now - quiet_since).days > partner.firm.dormancy_days
+
+
+def partner_get_for(*, advisor: User, pk: Any, include_archived: bool = True) -> Partner:
+    """The partner with ``pk`` if ``advisor`` may see it; Http404 otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404(NOT_FOUND) from None
+    qs = partners_visible_to(advisor=advisor, include_archived=include_archived)
+    partner = with_next_step(qs.select_related("firm", "owner", "team")).filter(pk=pk).first()
+    if partner is None:
+        raise Http404(NOT_FOUND)
+    return partner
+
+
+@dataclass
+class PartnerFilters:
+    search: str = ""
+    stage: str = ""
+    profession: str = ""
+    owner: int | None = None
+    overdue: bool = False
+    archived: bool = False
+    sort: str = "name"
+
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "stage": ("stage", "name"),
+    "last_touch": (F("last_touch_at").asc(nulls_first=True), "name"),
+    "-last_touch": (F("last_touch_at").desc(nulls_last=True), "name"),
+    "touches": ("touch_count", "name"),
+    "-touches": ("-touch_count", "name"),
+    "next_step": (F("next_step_due").asc(nulls_last=True), "name"),
+    "organization": ("organization", "name"),
+}
+
+
+def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> QuerySet[Partner]:
+    """Visible partners with their next step, filtered and sorted; paginate the result."""
+    f = filters or PartnerFilters()
+    qs = partners_visible_to(advisor=advisor, include_archived=f.archived)
+    if f.archived:
+        qs = qs.filter(archived_at__isnull=False)
+    if f.search:
+        qs = qs.filter(Q(name__icontains=f.search) | Q(organization__icontains=f.search))
+    if f.stage:
+        qs = qs.filter(stage=f.stage)
+    if f.profession:
+        qs = qs.filter(profession=f.profession)
+    if f.owner:
+        qs = qs.filter(owner_id=f.owner)
+    if f.overdue:
+        qs = qs.filter(
+            Exists(
+                Commitment.objects.filter(
+                    partner_id=OuterRef("pk"),
+                    status=CommitmentStatus.OPEN,
+                    due__lt=timezone.localdate(),
+                )
+            )
+        )
+    qs = with_next_step(qs.select_related("owner", "firm"))
+    return qs.order_by(*SORTS.get(f.sort, SORTS["name"]))
+
+
+def board_columns(
+    *, advisor: User, owner: int | None = None
+) -> list[tuple[Stage, list[Partner], int]]:
+    """The pipeline board: each stage with up to BOARD_COLUMN_LIMIT cards and its total.
+
+    Two queries whatever the size of the book: the counts, and the cards (a window function keeps
+    each column's first cards, most recently moved first).
+    """
+    qs = partners_visible_to(advisor=advisor)
+    if owner:
+        qs = qs.filter(owner_id=owner)
+    counts = _stage_counts(qs)
+    ranked = with_next_step(qs.select_related("owner", "firm")).annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("stage")],
+            order_by=[F("stage_changed_at").desc(), F("pk").desc()],
+        )
+    )
+    cards: dict[str, list[Partner]] = {stage: [] for stage in Stage.values}
+    for partner in ranked.filter(rank__lte=BOARD_COLUMN_LIMIT).order_by(
+        "stage", "-stage_changed_at", "-pk"
+    ):
+        cards[partner.stage].append(partner)
+    return [(stage, cards[stage], counts.get(stage, 0)) for stage in Stage]
+
+
+def _stage_counts(qs: QuerySet[Partner]) -> dict[str, int]:
+    return dict(qs.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+
+
+def pipeline_stages() -> list[Stage]:
+    return list(PIPELINE_STAGES)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    kind: str  # "touch", "stage", "commitment_created", "commitment_closed"
+    obj: Any
+
+
+def partner_timeline(*, partner: Partner, limit: int = 200) -> list[TimelineEntry]:
+    """Touches, stage changes and commitments of one partner, newest first (three queries)."""
+    entries: list[TimelineEntry] = []
+    for touch in partner.touches.filter(archived_at__isnull=True).select_related("by")[:limit]:
+        entries.append(TimelineEntry(touch.occurred_at, "touch", touch))
+    for change in partner.stage_changes.select_related("by")[:limit]:
+        entries.append(TimelineEntry(change.occurred_at, "stage", change))
+    for commitment in partner.commitments.order_by("-created_at")[:limit]:
+        entries.append(TimelineEntry(commitment.created_at, "commitment_created", commitment))
+        if commitment.completed_at:
+            entries.append(TimelineEntry(commitment.completed_at, "commitment_closed", commitment))
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]
+
+
+def open_commitments(*, partner: Partner) -> QuerySet[Commitment]:
+    return partner.commitments.filter(status=CommitmentStatus.OPEN).order_by("due", "pk")
+
+
+def touches_of(*, partner: Partner) -> QuerySet[Touch]:
+    return partner.touches.filter(archived_at__isnull=True).select_related("by")
+
+
+def commitments_of(*, partner: Partner) -> QuerySet[Commitment]:
+    return partner.commitments.all().order_by("due", "pk")
+
+
+def stage_changes_of(*, partner: Partner) -> QuerySet[StageChange]:
+    return partner.stage_changes.select_related("by")
+
+
+def commitment_get_for(*, advisor: User, pk: Any) -> Commitment:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No commitment with that id.") from None
+    commitment = (
+        Commitment.objects.select_related("partner", "partner__firm")
+        .filter(pk=pk, partner__in=partners_visible_to(advisor=advisor, include_archived=True))
+        .first()
+    )
+    if commitment is None:
+        raise Http404("No commitment with that id.")
+    return commitment
+
+
+def agenda_items(
+    *, advisor: User, horizon_days: int = 7, mine_only: bool = True
+) -> QuerySet[Commitment]:
+    """Open commitments due up to ``horizon_days`` from today (overdue included), oldest first."""
+    visible = partners_visible_to(advisor=advisor)
+    if mine_only:
+        visible = visible.filter(owner_id=advisor.pk)
+    until = timezone.localdate() + dt.timedelta(days=horizon_days)
+    return (
+        Commitment.objects.filter(partner__in=visible, status=CommitmentStatus.OPEN, due__lte=until)
+        .select_related("partner")
+        .order_by("due", "pk")
+    )

@@ -1,0 +1,100 @@
+"""Factories for every model; tests build the data they need from these."""
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from reciprocity.accounts.models import Firm, Role, Team, User
+from reciprocity.partners.models import (
+    Commitment,
+    CommitmentOwner,
+    Partner,
+    Profession,
+    Stage,
+    StageChange,
+    Touch,
+    TouchKind,
+)
+
+
+class FirmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Firm
+
+    name = factory.Sequence(lambda n: f"Firm {n}")
+    slug = factory.Sequence(lambda n: f"firm-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    firm = factory.SubFactory(FirmFactory)
+    username = factory.Sequence(lambda n: f"advisor{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    role = Role.ADVISOR
+    password = factory.django.Password("correct horse battery staple")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        skip_postgeneration_save = True
+
+    firm = factory.SubFactory(FirmFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+    @factory.post_generation
+    def members(self, create: bool, extracted: list[User] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.members.set(extracted)
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    owner = factory.SubFactory(UserFactory)
+    firm = factory.LazyAttribute(lambda p: p.owner.firm)
+    name = factory.Faker("name")
+    profession = Profession.CPA
+    organization = factory.Faker("company")
+    stage = Stage.IDENTIFIED
+    stage_changed_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+
+
+class StageChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StageChange
+
+    partner = factory.SubFactory(PartnerFactory)
+    from_stage = ""
+    to_stage = factory.LazyAttribute(lambda c: c.partner.stage)
+    occurred_at = factory.LazyAttribute(lambda c: c.partner.stage_changed_at)
+    by = factory.LazyAttribute(lambda c: c.partner.owner)
+
+
+class TouchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Touch
+
+    partner = factory.SubFactory(PartnerFactory)
+    kind = TouchKind.CALL
+    summary = factory.Faker("sentence", nb_words=6)
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
+    by = factory.LazyAttribute(lambda t: t.partner.owner)
+
+
+class CommitmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commitment
+
+    partner = factory.SubFactory(PartnerFactory)
+    what = factory.Faker("sentence", nb_words=5)
+    owner = CommitmentOwner.ADVISOR
+    due = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=7))
+    by = factory.LazyAttribute(lambda c: c.partner.owner)
