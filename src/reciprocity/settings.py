@@ -196,9 +196,12 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Email and tasks --------------------------------------------------------------------------
-# Nothing is emailed unless a real backend is configured: the console backend prints messages.
+# Locally nothing is emailed: the console backend prints messages. Production sends over SMTP.
 EMAIL_BACKEND_PATH = os.environ.get(
-    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
 )
 _mail_options: dict[str, object] = {}
 if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
