@@ -9,7 +9,11 @@ from django.conf import settings
 
 
 def run_reciprocity(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     return subprocess.run(  # noqa: S603 (our own interpreter and module)
         [sys.executable, "-m", "reciprocity", *args],
         env={**clean, **env},
