@@ -3,7 +3,7 @@ read and changed (done, dropped) by their own id."""
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api import schemas
@@ -42,7 +42,7 @@ def list_commitments(request: HttpRequest, id: int) -> QuerySet[models.Commitmen
 )
 def create_commitment(
     request: HttpRequest, id: int, payload: schemas.CommitmentCreate
-) -> tuple[int, models.Commitment]:
+) -> Status[models.Commitment]:
     """A promise by the advisor or the partner, with a due date."""
     user = current_user(request)
     commitment = services.commitment_create(
@@ -52,7 +52,7 @@ def create_commitment(
         owner=payload.owner,
         due=payload.due,
     )
-    return 201, selectors.commitment_get_for(advisor=user, pk=commitment.pk)
+    return Status(201, selectors.commitment_get_for(advisor=user, pk=commitment.pk))
 
 
 @commitments.get("/{id}", response=responses({200: schemas.Commitment}), summary="Get a commitment")

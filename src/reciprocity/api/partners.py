@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.accounts.models import Team, User
@@ -85,9 +85,7 @@ def list_partners(
     response=responses({201: schemas.Partner}, not_found=False, write=True),
     summary="Add a partner",
 )
-def create_partner(
-    request: HttpRequest, payload: schemas.PartnerCreate
-) -> tuple[int, models.Partner]:
+def create_partner(request: HttpRequest, payload: schemas.PartnerCreate) -> Status[models.Partner]:
     """Its first stage is recorded like every later one; ``occurred_at`` may be in the past."""
     user = current_user(request)
     services.ensure_can_write(user)
@@ -99,7 +97,7 @@ def create_partner(
         team=_team(user, team_id) if team_id is not None else None,
         **_profile(fields),
     )
-    return 201, _partner(user, partner.pk)
+    return Status(201, _partner(user, partner.pk))
 
 
 @partners.get("/{id}", response=responses({200: schemas.Partner}), summary="Get a partner")
@@ -174,7 +172,7 @@ def list_stage_changes(request: HttpRequest, id: int) -> QuerySet[models.StageCh
 )
 def change_stage(
     request: HttpRequest, id: int, payload: schemas.StageChangeCreate
-) -> tuple[int, models.StageChange]:
+) -> Status[models.StageChange]:
     """Retired needs a reason from the three failure reasons (or other)."""
     user = current_user(request)
     change = services.partner_change_stage(
@@ -185,7 +183,7 @@ def change_stage(
         note=payload.note,
         occurred_at=payload.occurred_at,
     )
-    return 201, change
+    return Status(201, change)
 
 
 # --- Touches ----------------------------------------------------------------------------------
@@ -205,9 +203,7 @@ def list_touches(request: HttpRequest, id: int) -> QuerySet[models.Touch]:
     response=responses({201: schemas.Touch}, write=True),
     summary="Log a touch",
 )
-def log_touch(
-    request: HttpRequest, id: int, payload: schemas.TouchCreate
-) -> tuple[int, models.Touch]:
+def log_touch(request: HttpRequest, id: int, payload: schemas.TouchCreate) -> Status[models.Touch]:
     """A call, email, meeting… with the partner; ``occurred_at`` defaults to now."""
     user = current_user(request)
     touch = services.touch_log(
@@ -217,4 +213,4 @@ def log_touch(
         summary=payload.summary,
         occurred_at=payload.occurred_at,
     )
-    return 201, touch
+    return Status(201, touch)
