@@ -63,10 +63,21 @@ def test_the_token_of_a_deactivated_user_is_refused(cast: Cast) -> None:
 
 
 def test_a_malformed_authorization_header_is_refused_with_401(cast: Cast) -> None:
-    for header in ("Token rcp_abc", "Bearer", "Bearer   ", "rcp_abc", "Basic YWxpY2U6cHc="):
+    for header in ("Token rcp_abc", "Bearer", "Bearer   ", "rcp_abc", "bearer:rcp_abc"):
         response = ApiClient(HTTP_AUTHORIZATION=header).call("GET", "partners")
         assert response.status_code == 401, header
         assert response.json() == {"detail": MALFORMED_AUTHORIZATION}
+
+
+def test_a_proxys_basic_credentials_do_not_lock_out_a_logged_in_browser(cast: Cast) -> None:
+    header = "Basic YWxpY2U6cHc="
+    assert (
+        session_client(cast.alice).call("GET", "partners", HTTP_AUTHORIZATION=header).status_code
+        == 200
+    )
+    response = ApiClient(HTTP_AUTHORIZATION=header).call("GET", "partners")
+    assert response.status_code == 401
+    assert response.json() == {"detail": NOT_AUTHENTICATED}
 
 
 def test_a_bad_token_is_refused_even_with_a_logged_in_session(cast: Cast) -> None:

@@ -6,6 +6,8 @@ import re
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+from reciprocity.api.api import NO_SUCH_ENDPOINT
+
 EXPECTED_OPERATIONS = {
     ("get", "/api/v1/partners"): "list_partners",
     ("post", "/api/v1/partners"): "create_partner",
@@ -111,3 +113,21 @@ def test_the_docs_page_uses_local_files_and_no_inline_script() -> None:
     assert " style=" not in html
     for src in re.findall(r'(?:src|href)="/static/([^"]+)"', html):
         assert finders.find(src), src
+
+
+def test_an_unknown_api_path_answers_a_json_404() -> None:
+    for path in (
+        "/api/v1/partner",
+        "/api/v1/partners/",
+        "/api/v1/partners/1/referrals/x",
+        "/api/v2/partners",
+    ):
+        response = Client().get(path)
+        assert response.status_code == 404, path
+        assert response.json() == {"detail": NO_SUCH_ENDPOINT}
+
+
+def test_an_unknown_api_path_answers_404_to_any_method() -> None:
+    response = Client(enforce_csrf_checks=True).post("/api/v1/partner", {"name": "x"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": NO_SUCH_ENDPOINT}

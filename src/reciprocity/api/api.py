@@ -6,6 +6,8 @@ view functions' names (``list_partners``, ``log_touch``…), so keep those reada
 
 from typing import TYPE_CHECKING
 
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
 from reciprocity.api import errors
@@ -30,6 +32,9 @@ session requests that change data must send the `X-CSRFToken` header.
 """
 
 
+NO_SUCH_ENDPOINT = "No such endpoint. Paths have no trailing slash; see /api/v1/docs."
+
+
 class ReciprocityAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: "Operation") -> str:
         return operation.view_func.__name__
@@ -50,3 +55,9 @@ api.add_router("/partners", stage)
 api.add_router("/partners", touches)
 api.add_router("/partners", partner_commitments)
 api.add_router("/commitments", commitments)
+
+
+@csrf_exempt  # it changes nothing, whatever the method
+def unknown_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Mounted after the API in urls.py: a mistyped path gets the JSON error shape too."""
+    return JsonResponse({"detail": NO_SUCH_ENDPOINT}, status=404)

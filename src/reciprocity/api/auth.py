@@ -38,6 +38,10 @@ CSRF_FAILED = (
     "access token instead."
 )
 
+# A proxy in front of the app may ask browsers for these; they are not meant for the API and
+# must not lock a logged-in browser out of it.
+PROXY_SCHEMES = {"basic", "digest", "negotiate"}
+
 
 class BearerToken(HttpBearer):
     """A personal access token. A header that is present but wrong is refused outright rather
@@ -54,6 +58,8 @@ class BearerToken(HttpBearer):
         if value is None:
             return None
         scheme, _, key = value.strip().partition(" ")
+        if scheme.lower() in PROXY_SCHEMES:
+            return None
         if scheme.lower() != self.openapi_scheme or not key.strip():
             raise AuthenticationError(401, MALFORMED_AUTHORIZATION)
         return self.authenticate(request, key.strip())
