@@ -8,7 +8,6 @@ change names them; the audit source ``api`` is set for /api/ paths by AuditSourc
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
@@ -103,6 +102,6 @@ class Session(APIKeyCookie):
 def current_user(request: HttpRequest) -> User:
     """The authenticated advisor of an API request (auth has run before any handler)."""
     user = request.user
-    if isinstance(user, AnonymousUser) or not isinstance(user, User):
+    if not isinstance(user, User):
         raise AuthenticationError(401, NOT_AUTHENTICATED)
     return user
