@@ -1,0 +1,15 @@
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class Pagination(LimitOffsetPagination):
+    """``?limit=&offset=`` → ``{"items": [...], "count": N}``; count is the total, not the page."""
+
+    class Input(Schema):
+        limit: int = Field(
+            DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many items to return."
+        )
+        offset: int = Field(0, ge=0, description="How many items to skip.")
