@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "reciprocity.accounts",
     "reciprocity.partners",
+    "reciprocity.referrals",
     "reciprocity.api",
 ]
 
