@@ -37,8 +37,18 @@ lint: install
 types: install
 	$(BIN)/mypy
 
+# The browser tests drive Debian's Chromium; it is installed here when missing, never downloaded
+# by Playwright.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "chromium is missing and cannot be installed here: browser tests will be skipped"; \
+	  fi; }
+
 # pytest exits 5 when a selection ran no test; that is not a failure.
-pytest: install
+pytest: install browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS) || test $$? -eq 5
 
 test: lint types pytest

@@ -2,6 +2,7 @@
 compliance officer, and an outsider with an advisor of their own."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -63,9 +64,11 @@ def client_for(user: User) -> Client:
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings: object) -> None:
+def _test_settings(settings: Any) -> None:
     # Tests render templates without running collectstatic first.
-    settings.STORAGES = {  # type: ignore[attr-defined]
+    settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # A slow password hash is a feature in production and minutes of waiting in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -197,7 +197,25 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Email and tasks --------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Locally nothing is emailed: the console backend prints messages. Production sends over SMTP.
+EMAIL_BACKEND_PATH = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+_mail_options: dict[str, object] = {}
+if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
+    _mail_options = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS"),
+    }
+elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
+    _mail_options = {"file_path": os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))}
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reciprocity@localhost")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

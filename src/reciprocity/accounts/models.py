@@ -49,6 +49,8 @@ class User(AbstractUser):
         Firm, on_delete=models.PROTECT, related_name="advisors", null=True, blank=True
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ADVISOR)
+    # Who joined, left or changed role is part of the firm's record; logins and hashes are not.
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["last_login", "password"])
 
     @property
     def sees_whole_firm(self) -> bool:
@@ -69,7 +71,7 @@ class Team(models.Model):
     firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="teams")
     name = models.CharField(max_length=120)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
-    history = HistoricalRecords(bases=[AuditedHistory])
+    history = HistoricalRecords(bases=[AuditedHistory], m2m_fields=[members])
 
     class Meta:
         ordering = ["name"]

@@ -93,6 +93,8 @@ class Tag(models.Model):
             models.UniqueConstraint(fields=["firm", "name"], name="tag_name_unique_in_firm")
         ]
 
+    history = HistoricalRecords(bases=[AuditedHistory])
+
     def __str__(self) -> str:
         return self.name
 
@@ -158,7 +160,9 @@ class Partner(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        bases=[AuditedHistory], excluded_fields=["updated_at"], m2m_fields=[tags]
+    )
 
     class Meta:
         ordering = ["name", "pk"]
