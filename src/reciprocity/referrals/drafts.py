@@ -20,6 +20,7 @@ MEMO_CONSENT_LINE = (
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE_PATTERN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 NAME_PART_MIN_LENGTH = 2
+HONORIFICS = r"(?:mr|mrs|ms|miss|mx|dr)"
 
 
 def _scrub(text: str, referral: Referral) -> str:
@@ -34,23 +35,28 @@ def _scrub(text: str, referral: Referral) -> str:
         if len(part.strip(".")) >= NAME_PART_MIN_LENGTH
     ]
     for identifier in sorted({i for i in identifiers if i}, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(identifier)}(?!\w)", STAND_IN, text, flags=re.I)
-    return text.strip()
+        pattern = rf"(?<!\w)(?:{HONORIFICS}\.?\s+)?{re.escape(identifier)}(?!\w)"
+        text = re.sub(pattern, STAND_IN, text, flags=re.I)
+    text = text.strip()
+    return text[:1].upper() + text[1:]
 
 
 def referral_memo(referral: Referral) -> str:
     """The situation described from the need, the notes and the pre-send answers, naming no one."""
-    profession = referral.partner.profession_label.lower()
+    profession = referral.partner.profession_label
+    if not profession.isupper():  # "CPA" stays, "Attorney" reads "attorney"
+        profession = profession.lower()
+    article = "an" if profession[:1].lower() in "aeiou" else "a"
     lines = [MEMO_TITLE, "", f"Situation: {_scrub(referral.need, referral)}"]
     if referral.notes.strip():
         lines += ["", "Details:", _scrub(referral.notes, referral)]
     lines.append("")
     if referral.client_has_professional == Answer.YES:
         relationship = _scrub(referral.existing_relationship, referral)
-        line = f"The client already works with a {profession}."
+        line = f"The client already works with {article} {profession}."
         lines.append(f"{line} About that relationship: {relationship}" if relationship else line)
     elif referral.client_has_professional == Answer.NO:
-        lines.append(f"The client does not have a {profession} today.")
+        lines.append(f"The client does not have {article} {profession} today.")
     if referral.consultation_fee == Answer.YES:
         note = _scrub(referral.consultation_fee_note, referral)
         lines.append(f"Initial consultation: with a fee{f' ({note})' if note else ''}.")
