@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reciprocity.partners.models import Commitment, CommitmentStatus, Touch, TouchKind
@@ -48,6 +49,7 @@ from reciprocity.referrals.services import (
     referral_update,
 )
 from tests.conftest import Cast
+from tests.factories import ReferralFactory
 
 DAY = dt.timedelta(days=1)
 
@@ -325,3 +327,10 @@ def test_every_change_is_attributed_in_the_history(cast: Cast) -> None:
     assert latest is not None
     assert latest.history_user == cast.bob
     assert latest.notes == "Prefers mornings"
+
+
+def test_the_database_refuses_a_status_from_another_lifecycle(cast: Cast) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReferralFactory(partner=cast.alice_private, direction=Direction.RECEIVED, status="engaged")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReferralFactory(partner=cast.alice_private, status="lost")  # a failure without a reason
