@@ -16,6 +16,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
+from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
 
 
 class FirmFactory(factory.django.DjangoModelFactory):
@@ -98,3 +99,20 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
     owner = CommitmentOwner.ADVISOR
     due = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=7))
     by = factory.LazyAttribute(lambda c: c.partner.owner)
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A bare ledger row (no steps, no status history): use the services for the full flow."""
+
+    class Meta:
+        model = Referral
+
+    partner = factory.SubFactory(PartnerFactory)
+    firm = factory.LazyAttribute(lambda r: r.partner.firm)
+    direction = Direction.SENT
+    kind = Kind.REFERRAL
+    need = factory.Faker("sentence", nb_words=6)
+    status = factory.LazyAttribute(lambda r: lifecycle_of(r.direction, r.kind).initial)
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=5))
+    status_changed_at = factory.LazyAttribute(lambda r: r.occurred_at)
+    by = factory.LazyAttribute(lambda r: r.partner.owner)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "ninja",
     "reciprocity.accounts",
     "reciprocity.partners",
+    "reciprocity.referrals",
     "reciprocity.api",
 ]
 
