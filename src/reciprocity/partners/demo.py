@@ -733,7 +733,7 @@ class Planner:
             return
         options = NEXT_STEPS[final]
         for owner, what in rng.sample(options, k=min(len(options), rng.randint(1, 2))):
-            offset = rng.choice([-21, -9, -4, -2, -1, 0, 0, 2, 3, 5, 6, 10, 14, 21, 30])
+            offset = rng.choice([-21, -9, -3, -1, 0, 1, 2, 3, 5, 6, 10, 14, 21, 30, 45])
             due = self.today + dt.timedelta(days=offset)
             created = self.moment(max(-offset, 0) + rng.uniform(3, 15))
             last_move = partner.stages[-1][0]
@@ -751,6 +751,16 @@ def plan_book(*, seed: int = DEFAULT_SEED, now: dt.datetime | None = None) -> li
     """The demo book in the order the partners entered it."""
     book = Planner(seed, now or timezone.now()).plan()
     return sorted(book, key=lambda partner: (partner.stages[0][0], partner.name))
+
+
+def demo_login_line(host: str = "127.0.0.1", port: int = 8000) -> str:
+    return f"Demo login: http://{host}:{port}/  user: {DEMO_USERNAME}  password: {DEMO_PASSWORD}"
+
+
+def demo_login_works() -> bool:
+    """Whether the demo user exists and still has the demo password."""
+    user = User.objects.filter(username=DEMO_USERNAME, is_active=True).first()
+    return user is not None and user.check_password(DEMO_PASSWORD)
 
 
 def demo_loaded() -> bool:

@@ -8,17 +8,13 @@ from django.core.management.base import CommandError, CommandParser
 
 from reciprocity.accounts.cli import ProductCommand
 from reciprocity.accounts.models import Firm
-from reciprocity.partners.demo import DEFAULT_SEED, demo_loaded, load_demo
+from reciprocity.partners.demo import DEFAULT_SEED, demo_loaded, demo_login_line, load_demo
 
 REFUSED_IN_PRODUCTION = (
     "Demo data is for local mode; this installation runs with RECIPROCITY_MODE=production."
 )
 ALREADY_LOADED = "The demo data is already loaded (user 'demo' or firm 'harborview' exists)."
 NOT_EMPTY = "The database already holds a firm; not loading demo data."
-
-
-def demo_login_line(host: str = "127.0.0.1", port: int = 8000) -> str:
-    return f"Demo login: http://{host}:{port}/  user: demo  password: demo"
 
 
 class Command(ProductCommand):
