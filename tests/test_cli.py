@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
+from django.db import connections
 from django.utils import timezone
 
 from reciprocity.accounts.cli import BAD_WHEN, UNKNOWN_USER, USER_REQUIRED
@@ -45,10 +46,12 @@ def run(*args: str) -> str:
 def run_as_console_script(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """Run like the console script does: errors go to stderr and end the process non-zero."""
     code = 0
-    try:
-        ManagementUtility(["reciprocity", *args]).execute()
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
+    # The command closes every connection when it ends, which would end the test's transaction.
+    with mock.patch.object(connections, "close_all"):
+        try:
+            ManagementUtility(["reciprocity", *args]).execute()
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
