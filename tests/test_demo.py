@@ -80,15 +80,6 @@ def test_another_seed_gives_another_book() -> None:
 
 
 @pytest.mark.django_db
-def test_if_empty_loads_once_and_then_does_nothing() -> None:
-    first = demo("--if-empty")
-    assert LOGIN_LINE in first
-    before = snapshot()
-    assert demo("--if-empty").strip() == NOT_EMPTY
-    assert snapshot() == before
-
-
-@pytest.mark.django_db
 def test_if_empty_leaves_a_database_with_any_firm_alone() -> None:
     FirmFactory()
     assert demo("--if-empty").strip() == NOT_EMPTY
@@ -105,9 +96,9 @@ def test_demo_is_refused_in_production_mode(settings: Any) -> None:
 
 @pytest.fixture(scope="class")
 def book(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    """One demo load shared by the read-only tests below, rolled back after them."""
+    """One demo load (as `make run` does it) shared by the tests below, rolled back after them."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield demo()
+        yield demo("--if-empty")
         transaction.set_rollback(True)
 
 
@@ -192,6 +183,11 @@ class TestTheDemoBook:
         }
         assert sources == {"cli"}
         assert not Touch.history.filter(history_user__isnull=True).exists()
+
+    def test_if_empty_then_does_nothing(self) -> None:
+        before = snapshot()
+        assert demo("--if-empty").strip() == NOT_EMPTY
+        assert snapshot() == before
 
     def test_loading_it_twice_is_refused(self) -> None:
         with pytest.raises(CommandError, match=re.escape(ALREADY_LOADED)):
