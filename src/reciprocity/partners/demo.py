@@ -72,6 +72,16 @@ BOOKS: dict[str, dict[str, int]] = {
     },
     "rachel": {Stage.QUALIFIED: 1, Stage.ACTIVE: 1, Stage.CHAMPION: 1, Stage.RETIRED: 1},
 }
+# CPAs and attorneys are the classic centers of influence; the rest come less often.
+PROFESSION_WEIGHTS: dict[str, int] = {
+    Profession.CPA: 5,
+    Profession.ATTORNEY: 4,
+    Profession.INSURANCE_AGENT: 3,
+    Profession.BANKER: 2,
+    Profession.BUSINESS_BROKER: 2,
+    Profession.REALTOR: 2,
+    Profession.OTHER: 1,
+}
 # How long ago partners now in these stages made their last move, in days (others: 5 to 45).
 LAST_MOVE_DAYS_AGO: dict[str, tuple[float, float]] = {
     Stage.IDENTIFIED: (3, 40),
@@ -460,7 +470,6 @@ class Planner:
 
     def __init__(self, seed: int, now: dt.datetime) -> None:
         self.rng = random.Random(seed)
-        self.now = now
         self.today = timezone.localdate(now)
         self.latest = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=5)
         self.names = self._unique_names()
@@ -495,9 +504,7 @@ class Planner:
     def partner(self, *, owner: str, final: str, shared: bool) -> PlannedPartner:
         rng = self.rng
         first, last = self.names.pop()
-        profession = rng.choices([p.value for p in Profession], weights=[5, 4, 3, 2, 2, 2, 1], k=1)[
-            0
-        ]
+        profession = rng.choices(list(PROFESSION_WEIGHTS), list(PROFESSION_WEIGHTS.values()))[0]
         kit = KITS[profession]
         last2 = rng.choice(LAST_NAMES)
         organization = rng.choice(kit.organizations).format(
