@@ -31,12 +31,6 @@ from tests.conftest import Cast
 from tests.factories import CommitmentFactory, PartnerFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: object) -> None:
-    # The cast's users get real password hashes; the slow default hasher is not under test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
-
-
 def run(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out)
