@@ -2,11 +2,11 @@
 fields are enums, so the OpenAPI document lists every slug. A blank choice is ``null``."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict
 
 from reciprocity.accounts.models import User as UserModel
 from reciprocity.partners import models
@@ -24,6 +24,20 @@ from reciprocity.partners.models import (
     TouchKind,
 )
 from reciprocity.partners.selectors import dormancy_suggested, next_step_of
+
+
+def _text_only(value: Any) -> Any:
+    # Pydantic would read a bare number as seconds since 1970; the contract is ISO 8601 text.
+    if isinstance(value, int | float):
+        raise ValueError("Use an ISO 8601 date or date-time string.")
+    return value
+
+
+When = Annotated[dt.datetime, BeforeValidator(_text_only)]
+Day = Annotated[dt.date, BeforeValidator(_text_only)]
+
+# Every id the API accepts: a positive 64-bit integer, the range of the databases' keys.
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 # The keys of partners.selectors.SORTS (a test keeps them in step).
 PartnerSort = Literal[
@@ -151,7 +165,7 @@ class PartnerFilters(Schema):
     q: str = Field("", description="Part of the name or organization.")
     stage: Stage | None = None
     profession: Profession | None = None
-    owner: int | None = Field(None, description="The owning advisor's id.")
+    owner: RecordId | None = Field(None, description="The owning advisor's id.")
     overdue: bool = Field(False, description="Only partners with an overdue commitment.")
     archived: bool = Field(False, description="Archived partners instead of current ones.")
     sort: PartnerSort = "name"
@@ -182,13 +196,13 @@ class PartnerCreate(PartnerProfile):
     profession: Profession
     tags: list[str] = Field(default_factory=list)
     stage: Stage = Field(Stage.IDENTIFIED, description="Where the partner is now.")
-    occurred_at: dt.datetime | None = Field(
+    occurred_at: When | None = Field(
         None, description="When the partner entered that stage; defaults to now."
     )
-    owner: int | None = Field(
+    owner: RecordId | None = Field(
         None, description="The owning advisor's id; defaults to you (firm admins may choose)."
     )
-    team: int | None = Field(None, description="Share with this team (the owner's).")
+    team: RecordId | None = Field(None, description="Share with this team (the owner's).")
 
 
 class PartnerUpdate(Input):
@@ -212,8 +226,8 @@ class PartnerUpdate(Input):
     website: str | None = None
     notes: str | None = None
     tags: list[str] | None = None
-    owner: int | None = Field(None, description="The new owning advisor's id.")
-    team: int | None = Field(None, description="Share with this team; null stops sharing.")
+    owner: RecordId | None = Field(None, description="The new owning advisor's id.")
+    team: RecordId | None = Field(None, description="Share with this team; null stops sharing.")
 
 
 # --- Stage changes ----------------------------------------------------------------------------
@@ -246,7 +260,7 @@ class StageChangeCreate(Input):
         None, description="Why you are walking away; required for retired."
     )
     note: str = ""
-    occurred_at: dt.datetime | None = Field(None, description="Defaults to now.")
+    occurred_at: When | None = Field(None, description="Defaults to now.")
 
 
 # --- Touches ----------------------------------------------------------------------------------
@@ -262,7 +276,7 @@ class Touch(Schema):
 class TouchCreate(Input):
     kind: TouchKind
     summary: str
-    occurred_at: dt.datetime | None = Field(None, description="Defaults to now.")
+    occurred_at: When | None = Field(None, description="Defaults to now.")
 
 
 # --- Commitments ------------------------------------------------------------------------------
@@ -285,7 +299,7 @@ class Commitment(Schema):
 
 class CommitmentCreate(Input):
     what: str
-    due: dt.date
+    due: Day
     owner: CommitmentOwner = CommitmentOwner.ADVISOR
 
 
@@ -298,10 +312,10 @@ class CommitmentUpdate(Input):
     """Only the fields sent are changed."""
 
     what: str | None = None
-    due: dt.date | None = None
+    due: Day | None = None
     owner: CommitmentOwner | None = None
     status: CommitmentStatus | None = None
-    occurred_at: dt.datetime | None = Field(
+    occurred_at: When | None = Field(
         None, description="When it was done or dropped; defaults to now."
     )
     log_touch: LogTouch | None = Field(
