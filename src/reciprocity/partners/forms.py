@@ -110,7 +110,9 @@ class PartnerForm(PageForm, forms.ModelForm):
 
     id_prefix = "profile"
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: User, partner: Partner | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         for field in self.fields.values():
@@ -126,6 +128,9 @@ class PartnerForm(PageForm, forms.ModelForm):
         assert isinstance(team_field, forms.ModelChoiceField)
         team_field.queryset = teams_of(user=user)
         team_field.empty_label = "Not shared (only you)"
+        if partner is not None and partner.owner_id != user.pk and not user.sees_whole_firm:
+            # Sharing is the owner's decision (the services refuse it from a teammate).
+            del self.fields["team"]
         if user.sees_whole_firm:
             self.fields["owner"] = forms.ModelChoiceField(
                 queryset=advisors_of_firm(user=user),
@@ -144,8 +149,9 @@ class PartnerForm(PageForm, forms.ModelForm):
         owner: User | None = data.pop("owner", None)
         if owner is not None:
             data["owner"] = owner
-        team: Team | None = data.pop("team", None)
-        data["team"] = team
+        if "team" in self.fields:
+            team: Team | None = data.pop("team", None)
+            data["team"] = team
         return data
 
 
@@ -155,9 +161,13 @@ class PartnerCreateForm(PartnerForm):
         label="Pipeline stage",
         choices=[(stage.value, stage.label) for stage in PIPELINE_STAGES],
         initial=Stage.IDENTIFIED,
+        required=False,
         help_text="Where the relationship stands today.",
         error_messages={"invalid_choice": services.UNKNOWN_STAGE},
     )
+
+    def clean_stage(self) -> str:
+        return self.cleaned_data["stage"] or Stage.IDENTIFIED
 
 
 class StageForm(PageForm, forms.Form):

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form, model_to_dict
+from django.forms import BaseForm, model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -81,7 +81,7 @@ def _safe_next(request: AuthedRequest) -> str:
     return candidate if allowed else ""
 
 
-def _flash_errors(request: AuthedRequest, form: Form) -> None:
+def _flash_errors(request: AuthedRequest, form: BaseForm) -> None:
     for errors in form.errors.values():
         messages.error(request, " ".join(str(error) for error in errors))
 
@@ -222,6 +222,11 @@ def _following_stage(partner: Partner) -> str | None:
 
 def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> dict[str, Any]:
     can_write = not request.user.is_read_only and partner.archived_at is None
+    if not can_write:
+        # The forms are hidden (an archived partner): say why the write was refused.
+        for form in forms.values():
+            if isinstance(form, BaseForm) and form.is_bound:
+                _flash_errors(request, form)
     return {
         "partner": partner,
         "next_step": selectors.next_step_of(partner),
@@ -285,7 +290,7 @@ def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     services.ensure_can_write(request.user)
     if request.method == "POST":
-        form = PartnerForm(request.POST, user=request.user)
+        form = PartnerForm(request.POST, user=request.user, partner=partner)
         if form.is_valid():
             try:
                 services.partner_update(partner=partner, by=request.user, **form.service_kwargs())
@@ -295,7 +300,7 @@ def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Profile saved.")
                 return _after_write(request, partner)
     else:
-        form = PartnerForm(initial=_profile_initial(partner), user=request.user)
+        form = PartnerForm(initial=_profile_initial(partner), user=request.user, partner=partner)
     return _detail(request, partner, edit_form=form)
 
 
