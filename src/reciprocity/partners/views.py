@@ -124,7 +124,8 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
         columns.append(Column(stage, cards, total, f"{list_url}?{urlencode(query)}"))
     by_stage = {column.stage: column for column in columns}
     shown = [partner for column in columns for partner in column.cards]
-    steps = [selectors.next_step_of(partner) for partner in shown]
+    # A retired partner's leftover commitments are not work waiting to be done.
+    steps = [selectors.next_step_of(p) for p in shown if p.stage != Stage.RETIRED]
     core = sum(by_stage[stage].total for stage in CORE_STAGES)
     return {
         "pipeline_columns": [by_stage[stage] for stage in PIPELINE_STAGES],

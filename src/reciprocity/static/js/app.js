@@ -39,6 +39,18 @@
   document.addEventListener("DOMContentLoaded", function () { scheduleFade(document); });
   document.addEventListener("htmx:afterSettle", function () { scheduleFade(document); });
 
+  // A refused form comes back in place: take the user to the first field in error.
+  var focused = new WeakSet();
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var info = event.detail;
+    if (!info.requestConfig || info.requestConfig.verb === "get" || focused.has(info.xhr)) { return; }
+    var invalid = event.target.querySelector && event.target.querySelector("[aria-invalid=true]");
+    if (invalid) {
+      focused.add(info.xhr);
+      invalid.focus();
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     if (status === 403) {
