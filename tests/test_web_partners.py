@@ -572,3 +572,9 @@ def test_the_detail_costs_the_same_queries_for_3_or_30_touches(cast: Cast) -> No
     small = queries_for(lambda: client.get(url))
     grow(27)
     assert queries_for(lambda: client.get(url)) == small
+
+
+def test_pages_that_answer_htmx_with_fragments_tell_caches_so(cast: Cast) -> None:
+    client = client_for(cast.alice)
+    for url in ("/pipeline/", "/partners/", f"/partners/{cast.alice_private.pk}/", "/agenda/"):
+        assert "HX-Request" in client.get(url)["Vary"], url

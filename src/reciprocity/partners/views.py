@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
@@ -55,6 +56,10 @@ RESULTS = "results"
 AGENDA = "agenda"
 # The research default: a handful of core partners get the attention they need.
 CORE_FOCUS_LIMIT = 7
+
+
+# Pages answer htmx with a fragment: caches must keep fragments and full pages apart.
+vary_on_htmx = vary_on_headers("HX-Request", "HX-Target")
 
 
 class AuthedRequest(HttpRequest):
@@ -132,7 +137,6 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
         "side_columns": [column for column in columns if column.stage not in PIPELINE_STAGES],
         "in_pipeline": sum(by_stage[stage].total for stage in PIPELINE_STAGES),
         "core_count": core,
-        "core_focus_limit": CORE_FOCUS_LIMIT,
         "too_many_core": core > CORE_FOCUS_LIMIT,
         "overdue_count": sum(1 for step in steps if step and step.is_overdue),
         "dormant_hints": sum(1 for partner in shown if selectors.dormancy_suggested(partner)),
@@ -143,6 +147,7 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
 
 
 @login_required
+@vary_on_htmx
 def pipeline(request: AuthedRequest) -> HttpResponse:
     owner = _board_owner(request, request.GET)
     context = _board_context(request, owner)
@@ -157,6 +162,7 @@ def pipeline(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
+@vary_on_htmx
 def partner_list(request: AuthedRequest) -> HttpResponse:
     form = PartnerListForm(request.GET or None, user=request.user)
     form.is_valid()
@@ -194,6 +200,7 @@ def partner_list(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_htmx
 def partner_create(request: AuthedRequest) -> HttpResponse:
     services.ensure_can_write(request.user)
     form = PartnerCreateForm(request.POST or None, user=request.user)
@@ -241,7 +248,6 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
         "stage_form": forms.get("stage_form")
         or StageForm(initial={"stage": _following_stage(partner)}),
         "edit_form": forms.get("edit_form"),
-        "close_errors": forms.get("close_errors"),
         "touch_kinds": TouchKind.choices,
         "days_in_stage": (timezone.now() - partner.stage_changed_at).days,
     }
@@ -273,6 +279,7 @@ def _after_write(request: AuthedRequest, partner: Partner) -> HttpResponse:
 
 
 @login_required
+@vary_on_htmx
 def partner_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return _detail(request, selectors.partner_get_for(advisor=request.user, pk=pk))
 
@@ -287,6 +294,7 @@ def _profile_initial(partner: Partner) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_htmx
 def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     services.ensure_can_write(request.user)
@@ -307,6 +315,7 @@ def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_htmx
 def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     services.ensure_can_write(request.user)
@@ -456,6 +465,7 @@ def _agenda_context(request: AuthedRequest) -> dict[str, Any]:
 
 
 @login_required
+@vary_on_htmx
 def agenda(request: AuthedRequest) -> HttpResponse:
     context = _agenda_context(request)
     if _target(request) == AGENDA:
