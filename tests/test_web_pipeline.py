@@ -298,3 +298,9 @@ def test_the_board_costs_the_same_queries_for_3_or_30_partners(cast: Cast) -> No
     build_book(cast.alice, 27)
     build_book(cast.bob, 3)
     assert queries_for(lambda: client.get("/pipeline/")) == small
+
+
+def test_an_empty_pipeline_invites_the_first_partner(cast: Cast) -> None:
+    page = client_for(cast.carol).get("/pipeline/").content.decode()
+    assert "No centers of influence yet" in page
+    assert "Add your first partner" in page

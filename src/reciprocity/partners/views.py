@@ -140,6 +140,7 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
         "too_many_core": core > CORE_FOCUS_LIMIT,
         "overdue_count": sum(1 for step in steps if step and step.is_overdue),
         "dormant_hints": sum(1 for partner in shown if selectors.dormancy_suggested(partner)),
+        "empty": not any(column.total for column in columns),
         "owner": owner,
         "can_write": not request.user.is_read_only,
         "board_url": reverse("pipeline") + (f"?{urlencode({'owner': owner.pk})}" if owner else ""),
@@ -310,6 +311,8 @@ def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 return _after_write(request, partner)
     else:
         form = PartnerForm(initial=_profile_initial(partner), user=request.user, partner=partner)
+        # The form opens above the page's other panels: start the user in it.
+        form.fields["name"].widget.attrs["autofocus"] = True
     return _detail(request, partner, edit_form=form)
 
 
