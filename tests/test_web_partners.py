@@ -578,3 +578,21 @@ def test_pages_that_answer_htmx_with_fragments_tell_caches_so(cast: Cast) -> Non
     client = client_for(cast.alice)
     for url in ("/pipeline/", "/partners/", f"/partners/{cast.alice_private.pk}/", "/agenda/"):
         assert "HX-Request" in client.get(url)["Vary"], url
+
+
+def test_the_owner_filter_offers_teammates_to_an_advisor_and_everyone_to_an_admin(
+    cast: Cast,
+) -> None:
+    def owner_options(user: object) -> str:
+        page = client_for(user).get("/partners/").content.decode()  # type: ignore[arg-type]
+        return page[
+            page.index('name="owner"') : page.index("</select>", page.index('name="owner"'))
+        ]
+
+    mine = owner_options(cast.alice)
+    assert f'value="{cast.bob.pk}"' in mine
+    assert f'value="{cast.carol.pk}"' not in mine
+    assert f'value="{cast.mallory.pk}"' not in mine
+    everyone = owner_options(cast.ada)
+    assert f'value="{cast.carol.pk}"' in everyone
+    assert f'value="{cast.mallory.pk}"' not in everyone

@@ -1,4 +1,4 @@
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from reciprocity.accounts.models import ApiToken, Team, User
 
@@ -29,19 +29,3 @@ def teams_of(*, user: User) -> QuerySet[Team]:
     if user.sees_whole_firm:
         return Team.objects.filter(firm_id=user.firm.pk)
     return user.teams.all()
-
-
-def owners_visible_to(*, user: User) -> QuerySet[User]:
-    """Advisors whose partners ``user`` may see: the whole firm for an admin or compliance
-    officer, otherwise themselves and their teammates."""
-    if user.firm is None:
-        return User.objects.none()
-    if user.sees_whole_firm:
-        return advisors_of_firm(user=user)
-    return (
-        User.objects.filter(
-            Q(pk=user.pk) | Q(teams__members=user), firm_id=user.firm.pk, is_active=True
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from reciprocity.accounts.models import Team, User
-from reciprocity.accounts.selectors import advisors_of_firm, owners_visible_to, teams_of
+from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 from reciprocity.partners import services
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
@@ -24,6 +24,7 @@ from reciprocity.partners.models import (
     Stage,
     TouchKind,
 )
+from reciprocity.partners.selectors import owners_visible_to
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -290,4 +291,4 @@ class PartnerListForm(PageForm, forms.Form):
         super().__init__(*args, **kwargs)
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
-        owner.queryset = owners_visible_to(user=user)
+        owner.queryset = owners_visible_to(advisor=user)
