@@ -223,6 +223,17 @@ def _stage_counts(qs: QuerySet[Partner]) -> dict[str, int]:
     return dict(qs.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n"))
 
 
+def owners_visible_to(*, advisor: User) -> QuerySet[User]:
+    """Advisors whose partners ``advisor`` may see: the whole firm for an admin or compliance
+    officer, otherwise themselves and their teammates (for filtering by owner)."""
+    if advisor.firm is None:
+        return User.objects.none()
+    people = User.objects.filter(firm_id=advisor.firm.pk, is_active=True)
+    if not advisor.sees_whole_firm:
+        people = people.filter(Q(pk=advisor.pk) | Q(teams__members=advisor)).distinct()
+    return people.order_by("first_name", "last_name", "username")
+
+
 def pipeline_stages() -> list[Stage]:
     return list(PIPELINE_STAGES)
 
