@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", unknown_endpoint),
     path("admin/", admin.site.urls),
+    path("referrals/", include("reciprocity.referrals.urls")),
     path("", include("reciprocity.partners.urls")),
 ]
 handler400 = "reciprocity.views.bad_request"
