@@ -216,6 +216,7 @@ class TestTheDemoBook:
     ) -> None:
         for partner in with_balance(Partner.objects.filter(stage=Stage.ACTIVE)):
             assert partner.referrals_received >= 1, partner  # type: ignore[attr-defined]
+            assert partner.referrals_sent >= 1, partner  # type: ignore[attr-defined]
         for partner in with_balance(Partner.objects.filter(stage=Stage.CHAMPION)):
             assert partner.referrals_sent_12m >= 2, partner  # type: ignore[attr-defined]
             assert partner.referrals_received_12m >= 2, partner  # type: ignore[attr-defined]

@@ -36,7 +36,7 @@ from reciprocity.partners.services import (
     partner_create,
     touch_log,
 )
-from reciprocity.referrals.models import Direction, ReferralStatus, StepSlug
+from reciprocity.referrals.models import Direction, Kind, ReferralStatus, StepSlug
 from reciprocity.referrals.selectors import steps_of
 from reciprocity.referrals.services import (
     referral_change_status,
@@ -412,6 +412,18 @@ STAGE_TOUCHES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# Introductions that are not prospects (connections), each way.
+CONNECTIONS_RECEIVED = [
+    "{first} introduced us to the {place} business owners' association",
+    "{first} invited us to speak at the {org} client breakfast",
+    "{first} introduced us to a colleague who serves {niche}",
+]
+CONNECTIONS_SENT = [
+    "Introduced {first} to the {place} estate planning council",
+    "Introduced {first} to a banker who serves {niche}",
+    "Put {first} on the panel of our client seminar",
+]
+
 # How the advisor first came across a partner.
 FIRST_CONTACTS = [
     "Met {first} at the chamber of commerce breakfast; serves {niche}.",
@@ -458,6 +470,7 @@ class PlannedReferral:
     need: str
     occurred_at: dt.datetime
     status: str
+    kind: str = Kind.REFERRAL
     client_name: str = ""
     client_contact: str = ""
     consent_method: str = ""
@@ -678,12 +691,36 @@ class Planner:
             self._referral_received(partner, day=rng.uniform(3, min(days[-1], 25)), w=words)
         self._next_steps(partner, final=final, words=words)
 
+    def _connection(self, partner: PlannedPartner, *, day: float, w: dict[str, str]) -> None:
+        """An introduction that is not a prospect, one way or the other; the meeting is the end."""
+        rng = self.rng
+        place = rng.choice(PLACES)
+        if rng.random() < 0.5:
+            direction, first_move = Direction.RECEIVED, "contacted"
+            need = rng.choice(CONNECTIONS_RECEIVED)
+        else:
+            direction, first_move = Direction.SENT, "introduced"
+            need = rng.choice(CONNECTIONS_SENT)
+        referral = PlannedReferral(
+            direction=direction,
+            kind=Kind.CONNECTION,
+            need=need.format(place=place, **w),
+            occurred_at=self.moment(day),
+            status=ReferralStatus.RECEIVED
+            if direction == Direction.RECEIVED
+            else ReferralStatus.PROPOSED,
+        )
+        for offset, status in ((3, first_move), (14, "meeting_held")):
+            if day - offset >= 0:
+                referral.moves.append((self.moment(day - offset), status, ""))
+        partner.referrals.append(referral)
+
     def _keep_flowing(
         self, partner: PlannedPartner, *, final: str, since: float, w: dict[str, str]
     ) -> None:
-        """An active partner has referred at least once; a champion refers both ways, repeatedly,
-        within the last year."""
-        wanted = {Direction.RECEIVED: 1, Direction.SENT: 0}
+        """An active partner has referred and been referred to at least once; a champion refers
+        both ways, repeatedly, within the last year."""
+        wanted = {Direction.RECEIVED: 1, Direction.SENT: 1}
         if final == Stage.CHAMPION:
             wanted = {Direction.RECEIVED: 2, Direction.SENT: 2}
         year_ago = self.latest - dt.timedelta(days=330)
@@ -691,12 +728,12 @@ class Planner:
             have = sum(
                 1
                 for r in partner.referrals
-                if r.direction == direction and r.occurred_at > year_ago
+                if r.direction == direction and r.kind == Kind.REFERRAL and r.occurred_at > year_ago
             )
             for _ in range(count - have):
                 day = self.rng.uniform(25, max(min(since, 330), 26))
                 if direction == Direction.SENT:
-                    self._referral_sent(partner, day=day, w=w)
+                    self._referral_sent(partner, day=day, w=w, may_decline=False)
                 else:
                     self._referral_received(partner, day=day, w=w)
 
@@ -756,6 +793,8 @@ class Planner:
                 day -= 21
             elif draw < 0.18 + received_odds:
                 self._referral_received(partner, day=day, w=w)
+            elif draw < 0.28 + received_odds:
+                self._connection(partner, day=day, w=w)
             else:
                 kind, summary = rng.choice(STAGE_TOUCHES[stage])
                 client = rng.choice(CLIENTS)
@@ -782,7 +821,13 @@ class Planner:
         return f"{first} {last}", f"(617) 555-{self.rng.randrange(200, 1000):04d}"
 
     def _referral_sent(
-        self, partner: PlannedPartner, *, day: float, w: dict[str, str], in_flight: bool = False
+        self,
+        partner: PlannedPartner,
+        *,
+        day: float,
+        w: dict[str, str],
+        in_flight: bool = False,
+        may_decline: bool = True,
     ) -> None:
         """The five-touch way of sending a referral; attorneys get a call, not an escort.
 
@@ -806,11 +851,11 @@ class Planner:
             (20, StepSlug.CHECK_IN, f"Checked in with {first}: the work for {client} is done."),
         ]  # fmt: skip
         consented = not in_flight or rng.random() < 0.6
-        declined = not in_flight and rng.random() < 0.15
+        declined = may_decline and not in_flight and rng.random() < 0.15
         name, contact = self._person() if consented else ("", "")
         referral = PlannedReferral(
             direction=Direction.SENT,
-            need=f"{client.capitalize()} needs help with {w['topic']}",
+            need=f"{client[0].upper()}{client[1:]} needs help with {w['topic']}",
             occurred_at=self.moment(day),
             status=ReferralStatus.CONSENT_GIVEN if consented else ReferralStatus.PROPOSED,
             client_name=name,
@@ -842,7 +887,7 @@ class Planner:
         name, contact = self._person()
         referral = PlannedReferral(
             direction=Direction.RECEIVED,
-            need=f"{client.capitalize()} asked {w['first']} about {w['topic']}",
+            need=f"{client[0].upper()}{client[1:]} asked {w['first']} about {w['topic']}",
             occurred_at=self.moment(day),
             status=ReferralStatus.RECEIVED,
             client_name=name,
@@ -1003,6 +1048,7 @@ def _write_referral(
         by=by,
         partner=partner,
         direction=planned.direction,
+        kind=planned.kind,
         need=planned.need,
         status=planned.status,
         occurred_at=planned.occurred_at,

@@ -109,7 +109,8 @@ class ReferralForm(PageForm, forms.Form):
         label="Has the client consented to their name being shared?",
         choices=[("", "Not yet"), *ConsentMethod.choices],
         required=False,
-        help_text="Until the client agrees, share the hypothetical memo that identifies no one.",
+        help_text="Until the client agrees, leave the name out: the partner gets the "
+        "hypothetical memo, which identifies no one.",
         error_messages={"invalid_choice": services.UNKNOWN_CONSENT_METHOD},
     )
     consent_at = forms.DateTimeField(
@@ -143,6 +144,9 @@ class ReferralForm(PageForm, forms.Form):
     def __init__(self, *args: Any, direction: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.direction = direction
+        self.fields["occurred_at"].label = (
+            "Sent on" if direction == Direction.SENT else "Received on"
+        )
         if direction == Direction.SENT:
             del self.fields["follow_up"]
         else:
@@ -219,9 +223,10 @@ class ReferralEditForm(PageForm, forms.ModelForm):
     def __init__(self, *args: Any, referral: Referral, **kwargs: Any) -> None:
         super().__init__(*args, instance=referral, **kwargs)
         if referral.direction == Direction.RECEIVED:
+            self.fields["client_name"].label = "Prospect"
+        if referral.direction == Direction.RECEIVED or referral.kind == Kind.CONNECTION:
             for name in ReferralForm.SENT_ONLY:
                 self.fields.pop(name, None)
-            self.fields["client_name"].label = "Prospect"
         if not referral.may_identify_client:
             # No consent yet: the consent panel is where the name comes in.
             del self.fields["client_name"]
@@ -367,7 +372,7 @@ class ReferralListForm(PageForm, forms.Form):
     state = forms.ChoiceField(
         label="Open or closed",
         required=False,
-        choices=[("", "Open and closed"), ("open", "Open"), ("closed", "Closed")],
+        choices=[("", "Either"), ("open", "Open"), ("closed", "Closed")],
     )
     partner = forms.ModelChoiceField(
         label="Partner", queryset=Partner.objects.none(), required=False, empty_label="Any partner"

@@ -230,6 +230,8 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
             if isinstance(form, BaseForm) and form.is_bound:
                 _flash_errors(request, form)
     sent = referral.direction == Direction.SENT
+    # A sent referral concerns a client: consent, the memo and the email draft. A connection not.
+    client_flow = sent and referral.kind == Kind.REFERRAL
     lifecycle = referral.lifecycle
     allowed = lifecycle.allowed_from(referral.status)
     changes = list(selectors.status_changes_of(referral=referral))
@@ -245,14 +247,15 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
         "referral": referral,
         "partner": partner,
         "sent": sent,
+        "client_flow": client_flow,
         "path": _path(referral, changes),
         "changes": changes,
         "forward": forward,
         "can_close": any(status in lifecycle.failures for status in allowed),
         "steps": steps,
         "steps_done": sum(1 for step in steps if step.is_done),
-        "memo": referral_memo(referral) if sent else "",
-        "draft": referral_email_draft(referral, sender=request.user) if sent else None,
+        "memo": referral_memo(referral) if client_flow else "",
+        "draft": referral_email_draft(referral, sender=request.user) if client_flow else None,
         "follow_ups": [
             commitment
             for commitment in (referral.thank_you_commitment, referral.report_back_commitment)
