@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "reciprocity.accounts",
     "reciprocity.partners",
+    "reciprocity.playbook",
     "reciprocity.api",
 ]
 
@@ -228,3 +229,5 @@ LOGGING = {
 
 # --- Product defaults -------------------------------------------------------------------------
 RECIPROCITY_PAGE_SIZE = 25
+# Where the app is reached, for links in emails sent outside a request (the weekly digest).
+RECIPROCITY_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
