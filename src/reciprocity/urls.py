@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("reciprocity.partners.urls")),
+    path("", include("reciprocity.playbook.urls")),
 ]
 handler500 = "reciprocity.views.server_error"
