@@ -734,7 +734,8 @@ class SolutionMatch:
 
 def solutions_matching(*, concern: ClientConcern, limit: int = 5) -> list[SolutionMatch]:
     """Library entries whose keywords appear in the concern, best first; same topic counts too."""
-    text = concern.description.lower()
+    # Possessives and plurals should not hide a match: "employer's stock", "markets".
+    text = re.sub(r"['\u2019]s\b", "", concern.description.lower())
     matches = []
     for solution in Solution.objects.filter(
         firm_id=concern.partner.firm_id, archived_at__isnull=True
@@ -742,7 +743,7 @@ def solutions_matching(*, concern: ClientConcern, limit: int = 5) -> list[Soluti
         found = tuple(
             word
             for word in solution.keyword_list
-            if re.search(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text)
+            if re.search(r"(?<!\w)" + re.escape(word) + r"(?:e?s)?(?!\w)", text)
         )
         score = len(found) + (1 if concern.topic and concern.topic == solution.topic else 0)
         if score:

@@ -500,6 +500,7 @@ def meeting_update(
         locked.location = location.strip()
     locked.full_clean(exclude=["partner", "by", "plan", "touch"])
     attribute(locked, by).save()
+    meeting.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -510,6 +511,7 @@ def meeting_cancel(*, meeting: Meeting, by: User, reason: str = "") -> Meeting:
     locked.status = MeetingStatus.CANCELLED
     locked.summary = (reason or "").strip()
     attribute(locked, by).save()
+    meeting.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -604,6 +606,7 @@ def meeting_hold(
     locked.held_at = when
     locked.summary = (summary or "").strip()
     attribute(locked, by).save()
+    meeting.__dict__.update(locked.__dict__)
     return locked
 
 
