@@ -183,6 +183,12 @@ def test_a_meeting_downloads_as_an_ics_file_with_its_plan(playbook_cast: Cast) -
         partner=partner, by=playbook_cast.alice, kind="due_diligence", scheduled_for=when
     )
 
+    services.advisor_message_set(
+        by=playbook_cast.alice,
+        whom_i_help="Physicians selling their practice",
+        what_is_unique="One plan for the sale and the retirement",
+    )
+
     response = client_for(playbook_cast.bob).get(meeting_url(partner.pk, meeting.pk))
 
     assert response.status_code == 200
@@ -191,7 +197,9 @@ def test_a_meeting_downloads_as_an_ics_file_with_its_plan(playbook_cast: Cast) -
     assert event["dtstart"].dt == when
     assert event["dtend"].dt == when + dt.timedelta(minutes=40)
     assert str(event["summary"]) == f"Due-diligence meeting with {partner.name}"
-    assert "Describe the clients they serve best" in str(event["description"])
+    description = str(event["description"])
+    assert description.startswith("Whom you help: Physicians selling their practice\n")
+    assert "Describe the clients they serve best" in description
 
 
 def test_a_meeting_download_is_a_404_to_whoever_cannot_see_the_partner(

@@ -174,6 +174,22 @@ def test_the_weekly_run_queues_every_recipients_digest_and_the_next_run(
     assert waiting[0].run_after == next_digest_run()
 
 
+def test_a_long_running_worker_keeps_the_weekly_run_queued(
+    transactional_db: None, restore_signals: None
+) -> None:
+    advisor, _ = demo_advisor()
+    send_weekly_digest.enqueue(advisor.pk)
+
+    call_command("worker", "--max-tasks", "1", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    assert len(mail.outbox) == 1
+    (waiting,) = DBTaskResult.objects.filter(status="READY")
+    assert (waiting.task_path, waiting.run_after) == (
+        send_weekly_digests.module_path,
+        next_digest_run(),
+    )
+
+
 def test_the_weekly_run_is_queued_once(db: None) -> None:
     assert weekly_digest_schedule() is True
     assert weekly_digest_schedule() is False

@@ -839,8 +839,19 @@ def opportunity_get_for(*, advisor: User, pk: Any) -> Opportunity:
 # --- Calendar -------------------------------------------------------------------------------
 
 
-def _meeting_event(meeting: Meeting, partner_name: str) -> ics.CalendarEvent:
-    lines = [meeting.plan.purpose] if meeting.plan and meeting.plan.purpose else []
+def _meeting_event(
+    meeting: Meeting, partner_name: str, message: AdvisorProfile | None
+) -> ics.CalendarEvent:
+    lines = []
+    # The message goes before every meeting: can the partner say it back yet?
+    if message is not None and message.has_message:
+        lines += [
+            f"Whom you help: {message.whom_i_help}",
+            f"What is unique about you: {message.what_is_unique}",
+            "",
+        ]
+    if meeting.plan and meeting.plan.purpose:
+        lines.append(meeting.plan.purpose)
     lines += [f"- {point.prompt}" for point in meeting.points.all()]
     return ics.CalendarEvent(
         uid=f"meeting-{meeting.pk}@reciprocity",
@@ -855,7 +866,8 @@ def _meeting_event(meeting: Meeting, partner_name: str) -> ics.CalendarEvent:
 
 def calendar_events_for(*, advisor: User, today: dt.date | None = None) -> list[ics.CalendarEvent]:
     """The advisor's open commitments, dated cadences and planned meetings (their own
-    partners, like the agenda), each at its due date. Five queries whatever the book's size."""
+    partners, like the agenda), each at its due date. A fixed number of queries whatever the
+    book's size."""
     today = today or timezone.localdate()
     partners = partners_visible_to(advisor=advisor).filter(owner_id=advisor.pk)
     events = []
@@ -892,7 +904,8 @@ def calendar_events_for(*, advisor: User, today: dt.date | None = None) -> list[
         .select_related("partner", "plan")
         .prefetch_related("points")
     )
-    events.extend(_meeting_event(m, m.partner.name) for m in meetings)
+    message = advisor_profile_of(advisor=advisor)
+    events.extend(_meeting_event(m, m.partner.name, message) for m in meetings)
     return events
 
 
@@ -926,7 +939,13 @@ def meeting_ics(*, advisor: User, partner_id: Any, meeting_id: Any) -> tuple[byt
     meeting = meeting_get_for(advisor=advisor, pk=meeting_id, partner_id=partner_id)
     body = ics.build_calendar(
         name=str(meeting),
-        events=[_meeting_event(meeting, meeting.partner.name)],
+        events=[
+            _meeting_event(
+                meeting,
+                meeting.partner.name,
+                AdvisorProfile.objects.filter(user_id=meeting.partner.owner_id).first(),
+            )
+        ],
         stamp=timezone.now(),
     )
     day = timezone.localdate(meeting.scheduled_for)
