@@ -230,3 +230,15 @@ def test_a_cancelled_meeting_leaves_the_feed(playbook_cast: Cast) -> None:
     services.meeting_cancel(meeting=meeting, by=playbook_cast.alice, reason="They are ill")
 
     assert f"meeting-{meeting.pk}@reciprocity" not in events_of(calendar_feed_for_token(token))
+
+
+def test_the_feed_asks_subscribers_to_refresh_hourly(playbook_cast: Cast) -> None:
+    _, token = services.calendar_feed_create(by=playbook_cast.alice)
+
+    body = calendar_feed_for_token(token)
+
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in body
+    assert b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in body
+    assert str(icalendar.Calendar.from_ical(body)["x-wr-calname"]) == (
+        f"Reciprocity: {playbook_cast.alice.display_name}"
+    )

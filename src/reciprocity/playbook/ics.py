@@ -30,7 +30,7 @@ def build_calendar(*, name: str, events: Iterable[CalendarEvent], stamp: dt.date
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", icalendar.vDuration(REFRESH))
     stamp = stamp.astimezone(dt.UTC)
     for item in events:
         calendar.add_component(_event(item, stamp))
