@@ -84,6 +84,20 @@ def test_a_bad_strategy_says_what_is_wrong(
     assert not PartnerStrategy.objects.exists()
 
 
+def test_a_switch_cannot_be_dated_before_the_last_one(playbook_cast: Cast) -> None:
+    partner, alice = playbook_cast.alice_private, playbook_cast.alice
+    services.strategy_set(partner=partner, by=alice, strategy="client_complaints")
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.strategy_set(
+            partner=partner,
+            by=alice,
+            strategy="talk_clients",
+            occurred_at=timezone.now() - dt.timedelta(days=3),
+        )
+    assert excinfo.value.message_dict == {"occurred_at": [services.STRATEGY_BEFORE_LAST]}
+
+
 def test_the_fifth_rung_is_labelled_as_co_hosted_client_work(db: None) -> None:
     assert [s.value for s in Strategy] == [
         "client_requested",

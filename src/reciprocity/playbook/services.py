@@ -120,6 +120,7 @@ SNOOZE_TOO_LONG = "Snooze for a year at most; drop the item if it no longer matt
 UNKNOWN_AGENDA_ITEM = "No agenda item with that key."
 UNKNOWN_STRATEGY = "Unknown strategy. Use one of: " + ", ".join(Strategy.values) + "."
 SAME_STRATEGY = "The partner is already on that strategy."
+STRATEGY_BEFORE_LAST = "A strategy switch cannot be dated before the partner's last switch."
 UNKNOWN_TOPIC = "Unknown topic. Use one of: " + ", ".join(Topic.values) + "."
 UNKNOWN_CONCERN_SOURCE = "Say where it came from: " + ", ".join(ConcernSource.values) + "."
 DESCRIPTION_REQUIRED = "Describe it in a sentence or two."
@@ -967,13 +968,19 @@ def strategy_set(
     """Switch the referral strategy run with a partner; the history of switches stays."""
     _ensure_partner_writable(partner, by)
     _choice(strategy, Strategy.values, UNKNOWN_STRATEGY, "strategy")
+    # Lock the partner so two switches at once cannot both pass the checks below.
     Partner.objects.select_for_update().only("pk").get(pk=partner.pk)
-    if strategy_of(partner=Partner.objects.get(pk=partner.pk)) == strategy:
+    current = PartnerStrategy.objects.filter(partner_id=partner.pk).order_by("-started_at", "-pk")
+    latest = current.first()
+    if (latest.strategy if latest else Strategy.CLIENT_REQUESTED) == strategy:
         raise ValidationError({"strategy": SAME_STRATEGY})
+    when = _not_in_future(occurred_at)
+    if latest is not None and when < latest.started_at:
+        raise ValidationError({"occurred_at": STRATEGY_BEFORE_LAST})
     change = PartnerStrategy(
         partner_id=partner.pk,
         strategy=strategy,
-        started_at=_not_in_future(occurred_at),
+        started_at=when,
         note=(note or "").strip(),
         by=by,
     )
