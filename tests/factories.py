@@ -26,6 +26,7 @@ from reciprocity.playbook.models import (
     Solution,
     Strategy,
 )
+from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
 
 
 class FirmFactory(factory.django.DjangoModelFactory):
@@ -161,3 +162,20 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     title = factory.Faker("sentence", nb_words=5)
     ask_by = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=3))
     by = factory.LazyAttribute(lambda o: o.partner.owner)
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A bare ledger row (no steps, no status history): use the services for the full flow."""
+
+    class Meta:
+        model = Referral
+
+    partner = factory.SubFactory(PartnerFactory)
+    firm = factory.LazyAttribute(lambda r: r.partner.firm)
+    direction = Direction.SENT
+    kind = Kind.REFERRAL
+    need = factory.Faker("sentence", nb_words=6)
+    status = factory.LazyAttribute(lambda r: lifecycle_of(r.direction, r.kind).initial)
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=5))
+    status_changed_at = factory.LazyAttribute(lambda r: r.occurred_at)
+    by = factory.LazyAttribute(lambda r: r.partner.owner)

@@ -12,12 +12,15 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
 from reciprocity.accounts import services as account_services
 from reciprocity.accounts.models import User
 from reciprocity.partners import services as partner_services
+from reciprocity.partners.demo import load_demo
 from reciprocity.partners.models import Partner
+from reciprocity.partners.selectors import agenda_items
 from reciprocity.playbook import services
 from reciprocity.playbook.digest import SUBJECT_CLEAR, digest_render, digest_send
 from reciprocity.playbook.management.commands import digest as digest_command
@@ -89,6 +92,26 @@ def restore_signals() -> Iterator[None]:
 def test_the_digest_renders_for_the_demo_advisor_with_their_real_overdue_items(
     db: None,
 ) -> None:
+    load_demo()
+    demo = User.objects.get(username="demo")
+    today = timezone.localdate()
+    overdue = [c for c in agenda_items(advisor=demo) if c.due < today]
+    assert overdue  # the demo book has work left undone on both sides
+
+    rendered = digest_render(advisor=demo)
+
+    listed = [i for i in rendered.digest.agenda.overdue if i.source == "commitment"]
+    assert {i.object_id for i in listed} == {c.pk for c in overdue}
+    dues = [i.due for i in rendered.digest.agenda.overdue]
+    assert dues == sorted(dues)  # oldest first
+    assert rendered.subject.startswith(f"Your week: {len(rendered.digest.agenda.overdue)} overdue")
+    for commitment in overdue:
+        assert commitment.what in rendered.text
+        assert escape(commitment.what) in rendered.html
+    assert rendered.text.index("OVERDUE") < rendered.text.index(listed[0].title)
+
+
+def test_the_digest_lists_overdue_work_first_then_the_week(db: None) -> None:
     advisor, _ = demo_advisor()
 
     rendered = digest_render(advisor=advisor)

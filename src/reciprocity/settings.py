@@ -70,8 +70,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "django_tasks_db",
+    # Listed so the API docs page is rendered from ninja's bundled Swagger UI files, not a CDN.
+    "ninja",
     "reciprocity.accounts",
     "reciprocity.partners",
+    "reciprocity.referrals",
     "reciprocity.playbook",
     "reciprocity.api",
 ]

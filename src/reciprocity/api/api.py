@@ -1,3 +1,63 @@
-from ninja import NinjaAPI
+"""The REST API, mounted at /api/v1/: OpenAPI document at openapi.json, interactive docs at docs.
 
-api = NinjaAPI(title="Reciprocity API", version="1", urls_namespace="api")
+Every operation needs a personal access token or a logged-in session. Operation ids are the
+view functions' names (``list_partners``, ``log_touch``…), so keep those readable and unique.
+"""
+
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI, Swagger
+
+from reciprocity.api import errors
+from reciprocity.api.auth import BearerToken, Session
+from reciprocity.api.commitments import commitments, partner_commitments
+from reciprocity.api.partners import partners, stage, touches
+
+if TYPE_CHECKING:
+    from ninja.operation import Operation
+
+DESCRIPTION = """\
+Run centers of influence as a pipeline: partners, their stage history, touches and commitments.
+
+**Authentication.** Send a personal access token as `Authorization: Bearer <token>`
+(`reciprocity token create <username>` prints one), or use the session of a logged-in user;
+session requests that change data must send the `X-CSRFToken` header.
+
+**Lists** take `?limit=&offset=` and answer `{"items": [...], "count": N}`.
+
+**Errors** are JSON with a `detail` that says what is wrong. Refused input answers 422 with
+`errors`, one `{"field", "message"}` per problem. A record that is not yours answers 404.
+"""
+
+
+NO_SUCH_ENDPOINT = "No such endpoint. Paths have no trailing slash; see /api/v1/docs."
+
+
+class ReciprocityAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: "Operation") -> str:
+        return operation.view_func.__name__
+
+
+api = ReciprocityAPI(
+    title="Reciprocity API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=[BearerToken(), Session()],
+    # No validator badge: it would call a server on the internet.
+    docs=Swagger(settings={"validatorUrl": None}),
+)
+errors.install(api)
+api.add_router("/partners", partners)
+api.add_router("/partners", stage)
+api.add_router("/partners", touches)
+api.add_router("/partners", partner_commitments)
+api.add_router("/commitments", commitments)
+
+
+@csrf_exempt  # it changes nothing, whatever the method
+def unknown_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Mounted after the API in urls.py: a mistyped path gets the JSON error shape too."""
+    return JsonResponse({"detail": NO_SUCH_ENDPOINT}, status=404)

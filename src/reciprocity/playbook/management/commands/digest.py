@@ -4,19 +4,19 @@ import datetime as dt
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from reciprocity.accounts.models import User
+from reciprocity.accounts.cli import UNKNOWN_USER, ProductCommand
+from reciprocity.accounts.selectors import user_by_username
 from reciprocity.playbook.digest import digest_render
 from reciprocity.playbook.selectors import digest_recipients
 from reciprocity.playbook.tasks import send_weekly_digest
 
-UNKNOWN_USER = "No active user named {username!r}."
 BAD_DATE = "Give the date as YYYY-MM-DD."
 NOBODY = "Nobody receives a digest: no active advisor has an email address."
 
 
-class Command(BaseCommand):
+class Command(ProductCommand):
     help = (
         "Render the weekly digest of one advisor (--user) or of everyone who receives it, "
         "without sending. --send queues the emails for `reciprocity worker`."
@@ -38,8 +38,8 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(BAD_DATE) from None
         if options["user"]:
-            advisor = User.objects.filter(username=options["user"], is_active=True).first()
-            if advisor is None:
+            advisor = user_by_username(username=options["user"])
+            if advisor is None or not advisor.is_active:
                 raise CommandError(UNKNOWN_USER.format(username=options["user"]))
             advisors = [advisor]
         else:

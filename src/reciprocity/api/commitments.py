@@ -1,0 +1,89 @@
+"""Commitments: promises by the advisor or the partner, listed and added under their partner,
+read and changed (done, dropped) by their own id."""
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Router, Status
+from ninja.pagination import paginate
+
+from reciprocity.api import schemas
+from reciprocity.api.auth import current_user
+from reciprocity.api.errors import fields_renamed, responses
+from reciprocity.api.pagination import Pagination
+from reciprocity.partners import models, selectors, services
+
+partner_commitments = Router(tags=["Commitments"])
+commitments = Router(tags=["Commitments"])
+
+# commitment_update names the touch it logs by its own arguments and the touch's fields.
+LOG_TOUCH_FIELDS = {
+    "touch_kind": "log_touch",
+    "kind": "log_touch.kind",
+    "summary": "log_touch.summary",
+}
+
+
+@partner_commitments.get(
+    "/{id}/commitments",
+    response=responses({200: list[schemas.Commitment]}),
+    summary="List a partner's commitments",
+)
+@paginate(Pagination)
+def list_commitments(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.Commitment]:
+    """Open and closed, earliest due first; the earliest open one is the partner's next step."""
+    partner = selectors.partner_get_for(advisor=current_user(request), pk=id)
+    return selectors.commitments_of(partner=partner)
+
+
+@partner_commitments.post(
+    "/{id}/commitments",
+    response=responses({201: schemas.Commitment}, write=True),
+    summary="Add a commitment",
+)
+def create_commitment(
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.CommitmentCreate
+) -> Status[models.Commitment]:
+    """A promise by the advisor or the partner, with a due date."""
+    user = current_user(request)
+    commitment = services.commitment_create(
+        partner=selectors.partner_get_for(advisor=user, pk=id),
+        by=user,
+        what=payload.what,
+        owner=payload.owner,
+        due=payload.due,
+    )
+    return Status(201, selectors.commitment_get_for(advisor=user, pk=commitment.pk))
+
+
+@commitments.get("/{id}", response=responses({200: schemas.Commitment}), summary="Get a commitment")
+def get_commitment(request: HttpRequest, id: schemas.RecordId) -> models.Commitment:
+    return selectors.commitment_get_for(advisor=current_user(request), pk=id)
+
+
+@commitments.patch(
+    "/{id}",
+    response=responses({200: schemas.Commitment}, write=True),
+    summary="Update, complete or drop a commitment",
+)
+def update_commitment(
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.CommitmentUpdate
+) -> models.Commitment:
+    """Only the fields sent change. Completing it (``status: done``) can log a touch at once
+    with ``log_touch``."""
+    user = current_user(request)
+    commitment = selectors.commitment_get_for(advisor=user, pk=id)
+    changes = payload.model_dump(exclude_unset=True)
+    log_touch = changes.pop("log_touch", None) or {}
+    with fields_renamed(LOG_TOUCH_FIELDS):
+        services.commitment_update(
+            commitment=commitment,
+            by=user,
+            what=changes.get("what"),
+            owner=changes.get("owner"),
+            due=changes.get("due"),
+            status=changes.get("status"),
+            occurred_at=changes.get("occurred_at"),
+            touch_kind=log_touch.get("kind"),
+            touch_summary=log_touch.get("summary", ""),
+        )
+    return selectors.commitment_get_for(advisor=user, pk=id)

@@ -1,0 +1,17 @@
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000_000
+
+
+class Pagination(LimitOffsetPagination):
+    """``?limit=&offset=`` → ``{"items": [...], "count": N}``; count is the total, not the page."""
+
+    class Input(Schema):
+        limit: int = Field(
+            DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many items to return."
+        )
+        # Bounded so that no database is asked for an offset past its integer range.
+        offset: int = Field(0, ge=0, le=MAX_OFFSET, description="How many items to skip.")

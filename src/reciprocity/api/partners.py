@@ -1,0 +1,220 @@
+"""Partners and what hangs off one partner: its stage history and touches.
+
+Views stay thin: selectors read (scoped to the caller, 404 for what they may not see), services
+write (403 for a read-only role, ValidationError for bad input), the API's handlers turn those
+into the JSON error shape.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
+
+from reciprocity.accounts.models import Team, User
+from reciprocity.accounts.selectors import advisors_of_firm, teams_of
+from reciprocity.api import schemas
+from reciprocity.api.auth import current_user
+from reciprocity.api.errors import responses
+from reciprocity.api.pagination import Pagination
+from reciprocity.partners import models, selectors, services
+from reciprocity.partners.services import OWNER_NOT_IN_FIRM, TEAM_NOT_YOURS
+
+partners = Router(tags=["Partners"])
+stage = Router(tags=["Stage changes"])
+touches = Router(tags=["Touches"])
+
+# Profile fields stored as null when unknown; the others are text or choices, blank when empty.
+NULLABLE_FIELDS = {"growth_mode", "propensity_to_refer"}
+
+
+def _partner(user: User, pk: int) -> models.Partner:
+    return selectors.partner_get_for(advisor=user, pk=pk)
+
+
+def _owner(user: User, pk: int) -> User:
+    owner = advisors_of_firm(user=user).filter(pk=pk).first()
+    if owner is None:
+        raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
+    return owner
+
+
+def _team(user: User, pk: int) -> Team:
+    team = teams_of(user=user).filter(pk=pk).first()
+    if team is None:
+        raise ValidationError({"team": TEAM_NOT_YOURS})
+    return team
+
+
+def _profile(fields: dict[str, Any]) -> dict[str, Any]:
+    """The API says null for an empty choice; the models store a blank."""
+    return {
+        name: ""
+        if value is None and name in services.PROFILE_FIELDS and name not in NULLABLE_FIELDS
+        else value
+        for name, value in fields.items()
+    }
+
+
+# --- Partners ---------------------------------------------------------------------------------
+@partners.get(
+    "", response=responses({200: list[schemas.Partner]}, not_found=False), summary="List partners"
+)
+@paginate(Pagination)
+def list_partners(
+    request: HttpRequest, filters: Query[schemas.PartnerFilters]
+) -> QuerySet[models.Partner]:
+    """Partners you can see, with their next step; filter, sort and page through them."""
+    chosen = selectors.PartnerFilters(
+        search=filters.q.strip(),
+        stage=filters.stage or "",
+        profession=filters.profession or "",
+        owner=filters.owner,
+        overdue=filters.overdue,
+        archived=filters.archived,
+        sort=filters.sort,
+    )
+    found = selectors.partner_list(advisor=current_user(request), filters=chosen)
+    return found.select_related("team").prefetch_related("tags")
+
+
+@partners.post(
+    "",
+    response=responses({201: schemas.Partner}, not_found=False, write=True),
+    summary="Add a partner",
+)
+def create_partner(request: HttpRequest, payload: schemas.PartnerCreate) -> Status[models.Partner]:
+    """Its first stage is recorded like every later one; ``occurred_at`` may be in the past."""
+    user = current_user(request)
+    services.ensure_can_write(user)
+    fields = payload.model_dump()
+    owner_id, team_id = fields.pop("owner"), fields.pop("team")
+    partner = services.partner_create(
+        by=user,
+        owner=_owner(user, owner_id) if owner_id is not None else None,
+        team=_team(user, team_id) if team_id is not None else None,
+        **_profile(fields),
+    )
+    return Status(201, _partner(user, partner.pk))
+
+
+@partners.get("/{id}", response=responses({200: schemas.Partner}), summary="Get a partner")
+def get_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
+    return _partner(current_user(request), id)
+
+
+@partners.patch(
+    "/{id}", response=responses({200: schemas.Partner}, write=True), summary="Update a partner"
+)
+def update_partner(
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.PartnerUpdate
+) -> models.Partner:
+    """Change profile fields, tags, owner or team. Stage changes go to ``/stage``."""
+    user = current_user(request)
+    partner = _partner(user, id)
+    services.ensure_can_write(user)
+    changes = payload.model_dump(exclude_unset=True)
+    owner_id = changes.pop("owner", None)
+    team: Team | str | None = "unchanged"
+    if "team" in changes:
+        team_id = changes.pop("team")
+        team = _team(user, team_id) if team_id is not None else None
+    services.partner_update(
+        partner=partner,
+        by=user,
+        owner=_owner(user, owner_id) if owner_id is not None else None,
+        team=team,
+        tags=changes.pop("tags", None),
+        **_profile(changes),
+    )
+    return _partner(user, id)
+
+
+@partners.post(
+    "/{id}/archive",
+    response=responses({200: schemas.Partner}, write=True),
+    summary="Archive a partner",
+)
+def archive_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
+    """Archived, never deleted: the record and its history stay for the firm's books."""
+    user = current_user(request)
+    services.partner_archive(partner=_partner(user, id), by=user)
+    return _partner(user, id)
+
+
+@partners.post(
+    "/{id}/restore",
+    response=responses({200: schemas.Partner}, write=True),
+    summary="Restore an archived partner",
+)
+def restore_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
+    user = current_user(request)
+    services.partner_restore(partner=_partner(user, id), by=user)
+    return _partner(user, id)
+
+
+# --- Stage ------------------------------------------------------------------------------------
+@stage.get(
+    "/{id}/stage",
+    response=responses({200: list[schemas.StageChange]}),
+    summary="List a partner's stage changes",
+)
+@paginate(Pagination)
+def list_stage_changes(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.StageChange]:
+    """Every move in the pipeline, newest first, so time in stage can be measured."""
+    return selectors.stage_changes_of(partner=_partner(current_user(request), id))
+
+
+@stage.post(
+    "/{id}/stage",
+    response=responses({201: schemas.StageChange}, write=True),
+    summary="Move a partner to another stage",
+)
+def change_stage(
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.StageChangeCreate
+) -> Status[models.StageChange]:
+    """Retired needs a reason from the three failure reasons (or other)."""
+    user = current_user(request)
+    change = services.partner_change_stage(
+        partner=_partner(user, id),
+        by=user,
+        stage=payload.stage,
+        reason=payload.reason or "",
+        note=payload.note,
+        occurred_at=payload.occurred_at,
+    )
+    return Status(201, change)
+
+
+# --- Touches ----------------------------------------------------------------------------------
+@touches.get(
+    "/{id}/touches",
+    response=responses({200: list[schemas.Touch]}),
+    summary="List a partner's touches",
+)
+@paginate(Pagination)
+def list_touches(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.Touch]:
+    """Logged contacts, newest first; the partner's ``touch_count`` counts these."""
+    return selectors.touches_of(partner=_partner(current_user(request), id))
+
+
+@touches.post(
+    "/{id}/touches",
+    response=responses({201: schemas.Touch}, write=True),
+    summary="Log a touch",
+)
+def log_touch(
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.TouchCreate
+) -> Status[models.Touch]:
+    """A call, email, meeting… with the partner; ``occurred_at`` defaults to now."""
+    user = current_user(request)
+    touch = services.touch_log(
+        partner=_partner(user, id),
+        by=user,
+        kind=payload.kind,
+        summary=payload.summary,
+        occurred_at=payload.occurred_at,
+    )
+    return Status(201, touch)

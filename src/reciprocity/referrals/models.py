@@ -1,0 +1,430 @@
+"""The two-way referral ledger and the protocol for sending a referral.
+
+A referral goes in one of two directions: ``sent`` (advisor → partner) or ``received`` (partner →
+advisor), and is of one of two kinds: a ``referral`` (a prospect or client with a need) or a
+``connection`` (an introduction that is not a prospect: into an association, to a better-fit
+colleague). Its status moves along a lifecycle chosen by direction and kind (``LIFECYCLES``):
+
+- sent referral: proposed → consent_given → introduced → meeting_held → engaged
+- received referral: received → contacted → meeting_held → became_client
+- sent connection: proposed → introduced → meeting_held
+- received connection: received → contacted → meeting_held
+
+A status may move forward along its path, skipping steps (the advisor may record what already
+happened), or end in failure from any open status: ``declined`` or ``lost`` for sent ones,
+``not_a_fit`` or ``lost`` for received ones; a failure needs a reason. The last status of the path
+and the failures are closed: nothing moves out of them. Connections have the shorter path because
+there is no client to engage: the meeting they lead to is the success. ``consent_given`` can only
+be reached once the client's consent is recorded. Every change is a dated ``ReferralStatusChange``.
+
+Privacy: a sent referral carries the client's identity (``client_name``, ``client_contact``) only
+once the client's consent is recorded (``consent_at``, ``consent_method``); the database refuses
+anything else. Until then the partner gets a hypothetical memo that identifies no one.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from reciprocity.accounts.models import AuditedHistory, Firm
+from reciprocity.partners.models import Commitment, Partner, Profession, Touch, TouchKind
+
+
+class Direction(models.TextChoices):
+    SENT = "sent", "Sent"
+    RECEIVED = "received", "Received"
+
+
+class Kind(models.TextChoices):
+    REFERRAL = "referral", "Referral"
+    CONNECTION = "connection", "Connection"
+
+
+class ReferralStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    CONSENT_GIVEN = "consent_given", "Consent given"
+    INTRODUCED = "introduced", "Introduced"
+    RECEIVED = "received", "Received"
+    CONTACTED = "contacted", "Contacted"
+    MEETING_HELD = "meeting_held", "Meeting held"
+    ENGAGED = "engaged", "Engaged"
+    BECAME_CLIENT = "became_client", "Became a client"
+    DECLINED = "declined", "Declined"
+    NOT_A_FIT = "not_a_fit", "Not a fit"
+    LOST = "lost", "Lost"
+
+
+# Failures end a referral and always carry a reason.
+FAILURE_STATUSES = (ReferralStatus.DECLINED, ReferralStatus.NOT_A_FIT, ReferralStatus.LOST)
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The forward path of statuses (first is the initial one, last the success) and failures."""
+
+    path: tuple[str, ...]
+    failures: tuple[str, ...]
+
+    @property
+    def initial(self) -> str:
+        return self.path[0]
+
+    @property
+    def success(self) -> str:
+        return self.path[-1]
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return self.path + self.failures
+
+    @property
+    def closed(self) -> tuple[str, ...]:
+        return (self.success, *self.failures)
+
+    def allowed_from(self, status: str) -> tuple[str, ...]:
+        if status in self.closed or status not in self.path:
+            return ()
+        return self.path[self.path.index(status) + 1 :] + self.failures
+
+
+LIFECYCLES: dict[tuple[str, str], Lifecycle] = {
+    (Direction.SENT, Kind.REFERRAL): Lifecycle(
+        path=(
+            ReferralStatus.PROPOSED,
+            ReferralStatus.CONSENT_GIVEN,
+            ReferralStatus.INTRODUCED,
+            ReferralStatus.MEETING_HELD,
+            ReferralStatus.ENGAGED,
+        ),
+        failures=(ReferralStatus.DECLINED, ReferralStatus.LOST),
+    ),
+    (Direction.RECEIVED, Kind.REFERRAL): Lifecycle(
+        path=(
+            ReferralStatus.RECEIVED,
+            ReferralStatus.CONTACTED,
+            ReferralStatus.MEETING_HELD,
+            ReferralStatus.BECAME_CLIENT,
+        ),
+        failures=(ReferralStatus.NOT_A_FIT, ReferralStatus.LOST),
+    ),
+    (Direction.SENT, Kind.CONNECTION): Lifecycle(
+        path=(ReferralStatus.PROPOSED, ReferralStatus.INTRODUCED, ReferralStatus.MEETING_HELD),
+        failures=(ReferralStatus.DECLINED, ReferralStatus.LOST),
+    ),
+    (Direction.RECEIVED, Kind.CONNECTION): Lifecycle(
+        path=(ReferralStatus.RECEIVED, ReferralStatus.CONTACTED, ReferralStatus.MEETING_HELD),
+        failures=(ReferralStatus.NOT_A_FIT, ReferralStatus.LOST),
+    ),
+}
+
+
+def lifecycle_of(direction: str, kind: str) -> Lifecycle:
+    return LIFECYCLES[(direction, kind)]
+
+
+class Answer(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class ConsentMethod(models.TextChoices):
+    VERBAL = "verbal", "Verbally (in person or by phone)"
+    WRITTEN = "written", "In writing (signed form)"
+    EMAIL = "email", "By email"
+    OTHER = "other", "Other"
+
+
+class Referral(models.Model):
+    """One person or opportunity passed between the advisor and a partner (see module docs)."""
+
+    # The partner's firm, kept on the row so firm-wide reports need no join.
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="referrals")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="referrals")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.REFERRAL)
+    need = models.CharField("need or topic", max_length=300)
+    notes = models.TextField(blank=True)
+
+    # Identity of the person referred: for a sent referral, only once consent is recorded.
+    client_name = models.CharField("client or prospect", max_length=200, blank=True)
+    client_contact = models.CharField("contact details", max_length=300, blank=True)
+    consent_at = models.DateTimeField("consent recorded at", null=True, blank=True)
+    consent_method = models.CharField(max_length=10, choices=ConsentMethod.choices, blank=True)
+
+    # The questions to answer before sending (seed 001 and its comment).
+    client_has_professional = models.CharField(
+        "client already has such a professional",
+        max_length=10,
+        choices=Answer.choices,
+        default=Answer.UNKNOWN,
+    )
+    existing_relationship = models.TextField("that relationship", blank=True)
+    consultation_fee = models.CharField(
+        "fee for an initial consultation",
+        max_length=10,
+        choices=Answer.choices,
+        default=Answer.UNKNOWN,
+    )
+    consultation_fee_note = models.CharField("fee details", max_length=200, blank=True)
+    estimated_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    status = models.CharField(max_length=20, choices=ReferralStatus.choices)
+    status_changed_at = models.DateTimeField()
+    occurred_at = models.DateTimeField(help_text="When the referral was sent or received.")
+    # Set by the services when the status reaches a closed one; open referrals have none.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome_reason = models.TextField(blank=True)
+
+    # Follow-ups prompted when a referral is received.
+    thank_you_commitment = models.ForeignKey(
+        Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    report_back_commitment = models.ForeignKey(
+        Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["partner", "direction", "kind", "occurred_at"],
+                name="referral_partner_balance",
+            ),
+            models.Index(fields=["firm", "occurred_at"], name="referral_firm_at"),
+            models.Index(fields=["firm", "status"], name="referral_firm_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(direction=Direction.SENT)
+                | Q(consent_at__isnull=False)
+                | (Q(client_name="") & Q(client_contact="")),
+                name="referral_sent_identity_needs_consent",
+            ),
+            models.CheckConstraint(
+                condition=Q(consent_at__isnull=True) | ~Q(consent_method=""),
+                name="referral_consent_has_method",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    *[
+                        Q(direction=direction, kind=kind, status__in=lifecycle.statuses)
+                        for (direction, kind), lifecycle in LIFECYCLES.items()
+                    ],
+                    _connector=Q.OR,
+                ),
+                name="referral_status_fits_lifecycle",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=FAILURE_STATUSES) | ~Q(outcome_reason=""),
+                name="referral_failure_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_value__isnull=True) | Q(estimated_value__gte=0),
+                name="referral_value_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.get_kind_display().lower()}: {self.need}"
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return lifecycle_of(self.direction, self.kind)
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_at is not None
+
+    @property
+    def may_identify_client(self) -> bool:
+        """Received referrals come with a name; a sent one carries it only with consent."""
+        return self.direction == Direction.RECEIVED or self.has_consent
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class ReferralStatusChange(models.Model):
+    """One dated move of a referral's status; append-only, so outcomes are measured, not typed."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=ReferralStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
+    reason = models.TextField(blank=True)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        indexes = [
+            models.Index(fields=["referral", "occurred_at"], name="referralstatus_referral_at")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(to_status__in=FAILURE_STATUSES) | ~Q(reason=""),
+                name="referralstatus_failure_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class StepSlug(models.TextChoices):
+    CALL = "call", "Call the partner about the client"
+    EMAIL = "email", "Email notes and next steps"
+    ESCORT = "escort", "Escort the client to the first meeting"
+    CONFERENCE_CALL = "conference_call", "Hold a conference call with the client and the partner"
+    THANK_YOU = "thank_you", "Send a thank-you note for their professionalism"
+    CHECK_IN = "check_in", "Check in when the work is complete"
+
+
+# Each completed step is a touch of this kind on the partner's timeline.
+TOUCH_KIND_FOR_STEP: dict[str, str] = {
+    StepSlug.CALL: TouchKind.CALL,
+    StepSlug.EMAIL: TouchKind.EMAIL,
+    StepSlug.ESCORT: TouchKind.MEETING,
+    StepSlug.CONFERENCE_CALL: TouchKind.CALL,
+    StepSlug.THANK_YOU: TouchKind.THANK_YOU,
+    StepSlug.CHECK_IN: TouchKind.CALL,
+}
+
+DEFAULT_PROTOCOL = (
+    StepSlug.CALL,
+    StepSlug.EMAIL,
+    StepSlug.ESCORT,
+    StepSlug.THANK_YOU,
+    StepSlug.CHECK_IN,
+)
+# A third party in the room can break attorney-client confidentiality: offer a call instead.
+PROFESSION_PROTOCOLS: dict[str, tuple[StepSlug, ...]] = {
+    Profession.ATTORNEY: (
+        StepSlug.CALL,
+        StepSlug.EMAIL,
+        StepSlug.CONFERENCE_CALL,
+        StepSlug.THANK_YOU,
+        StepSlug.CHECK_IN,
+    ),
+}
+
+
+def default_protocol(profession: str) -> list[dict[str, str]]:
+    slugs = PROFESSION_PROTOCOLS.get(profession, DEFAULT_PROTOCOL)
+    return [{"slug": slug.value, "label": slug.label} for slug in slugs]
+
+
+PROTOCOL_NOT_A_LIST = "Give the steps as a list of {slug, label} items."
+PROTOCOL_EMPTY = "A protocol needs at least one step."
+PROTOCOL_UNKNOWN_STEP = "Unknown step. Use one of: " + ", ".join(StepSlug.values) + "."
+PROTOCOL_REPEATED_STEP = "Each step may appear only once."
+PROTOCOL_LABEL_REQUIRED = "Every step needs a label of at most 200 characters."
+
+
+def validate_protocol_steps(steps: object) -> None:
+    if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+        raise ValidationError({"steps": PROTOCOL_NOT_A_LIST})
+    if not steps:
+        raise ValidationError({"steps": PROTOCOL_EMPTY})
+    slugs = [step.get("slug") for step in steps]
+    if any(slug not in StepSlug.values for slug in slugs):
+        raise ValidationError({"steps": PROTOCOL_UNKNOWN_STEP})
+    if len(set(slugs)) != len(slugs):
+        raise ValidationError({"steps": PROTOCOL_REPEATED_STEP})
+    for step in steps:
+        label = step.get("label")
+        if set(step) != {"slug", "label"} or not isinstance(label, str):
+            raise ValidationError({"steps": PROTOCOL_NOT_A_LIST})
+        if not label.strip() or len(label) > 200:
+            raise ValidationError({"steps": PROTOCOL_LABEL_REQUIRED})
+
+
+class ProtocolTemplate(models.Model):
+    """The firm's steps for sending a referral to one profession; a firm admin edits them.
+
+    Created from ``default_protocol`` the first time the firm needs it. A referral copies the
+    steps when it is created, so editing a template never rewrites referrals already sent.
+    """
+
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="protocol_templates")
+    profession = models.CharField(max_length=20, choices=Profession.choices)
+    # blank=True: an empty list gets clean()'s clearer message instead of "cannot be blank".
+    steps = models.JSONField(blank=True, help_text='Ordered list of {"slug": ..., "label": ...}.')
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["firm", "profession"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["firm", "profession"], name="protocoltemplate_unique_in_firm"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_profession_display()} protocol"
+
+    def clean(self) -> None:
+        validate_protocol_steps(self.steps)
+
+
+class ReferralStep(models.Model):
+    """One step of a sent referral's checklist; completing it logs a touch on the partner."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="steps")
+    slug = models.CharField(max_length=20, choices=StepSlug.choices)
+    label = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    skipped_at = models.DateTimeField(null=True, blank=True)
+    touch = models.OneToOneField(
+        Touch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referral_step",
+        help_text="The touch logged when this step was done.",
+    )
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        ordering = ["referral", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "slug"], name="referralstep_slug_unique"),
+            models.UniqueConstraint(
+                fields=["referral", "position"], name="referralstep_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True) | Q(skipped_at__isnull=True),
+                name="referralstep_done_or_skipped",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def is_skipped(self) -> bool:
+        return self.skipped_at is not None
+
+    @property
+    def touch_kind(self) -> str:
+        return TOUCH_KIND_FOR_STEP[self.slug]

@@ -1,0 +1,386 @@
+"""Every read of the referral ledger, scoped like partners: a referral is visible exactly when its
+partner is (partners.selectors.partners_visible_to); whatever is not visible is a 404.
+
+The reciprocity balance counts the live (non-archived) referrals of a partner, by direction and
+kind, all time and over the last BALANCE_WINDOW_DAYS. It is computed from the ledger on every read,
+never stored, so it cannot drift from it.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from reciprocity.accounts.models import Role, User
+from reciprocity.ids import record_id_or_404
+from reciprocity.partners.models import (
+    Partner,
+    Profession,
+    Stage,
+    StageChange,
+)
+from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.referrals.models import (
+    FAILURE_STATUSES,
+    Direction,
+    Kind,
+    ProtocolTemplate,
+    Referral,
+    ReferralStatusChange,
+    ReferralStep,
+    default_protocol,
+)
+
+REFERRAL_NOT_FOUND = "No referral with that id."
+STEP_NOT_FOUND = "This referral has no such step."
+BALANCE_WINDOW_DAYS = 365
+# "Referrals flow both ways, repeatedly": at least this many each way within the window.
+CHAMPION_MIN_EACH_WAY = 2
+# Meeting the partner starts the clock for time-to-first-referral.
+MET_STAGES = [
+    Stage.FIRST_MEETING,
+    Stage.DUE_DILIGENCE,
+    Stage.PROPOSED,
+    Stage.ACTIVE,
+    Stage.CHAMPION,
+]
+BEFORE_ACTIVE = [
+    Stage.IDENTIFIED,
+    Stage.QUALIFIED,
+    Stage.FIRST_MEETING,
+    Stage.DUE_DILIGENCE,
+    Stage.PROPOSED,
+]
+# (annotation name, direction, kind): the names the API reports on a partner.
+BALANCE_COUNTS = (
+    ("referrals_sent", Direction.SENT, Kind.REFERRAL),
+    ("referrals_received", Direction.RECEIVED, Kind.REFERRAL),
+    ("connections_sent", Direction.SENT, Kind.CONNECTION),
+    ("connections_received", Direction.RECEIVED, Kind.CONNECTION),
+)
+WINDOW_SUFFIX = "_12m"
+
+
+def referrals_visible_to(*, advisor: User, include_archived: bool = False) -> QuerySet[Referral]:
+    """Referrals of the partners ``advisor`` may see (archived partners included)."""
+    if advisor.firm_id is None:
+        return Referral.objects.none()
+    partners = partners_visible_to(advisor=advisor, include_archived=True)
+    qs = Referral.objects.filter(firm_id=advisor.firm_id, partner__in=partners.values("pk"))
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
+    return qs
+
+
+def referral_get_for(*, advisor: User, pk: Any) -> Referral:
+    """The referral with ``pk`` if ``advisor`` may see it (archived too); Http404 otherwise."""
+    pk = record_id_or_404(pk, not_found=REFERRAL_NOT_FOUND)
+    referral = (
+        referrals_visible_to(advisor=advisor, include_archived=True)
+        .select_related("partner", "partner__firm", "by")
+        .filter(pk=pk)
+        .first()
+    )
+    if referral is None:
+        raise Http404(REFERRAL_NOT_FOUND)
+    return referral
+
+
+def referral_step_get(*, referral: Referral, slug: str) -> ReferralStep:
+    """One step of a referral already fetched through ``referral_get_for``; Http404 if absent."""
+    step = referral.steps.filter(slug=slug).select_related("touch").first()
+    if step is None:
+        raise Http404(STEP_NOT_FOUND)
+    return step
+
+
+@dataclass
+class ReferralFilters:
+    partner: int | None = None
+    direction: str = ""
+    kind: str = ""
+    status: str = ""
+    state: str = ""  # "open", "closed" or "" for both
+    archived: bool = False  # True lists only archived referrals
+    search: str = ""
+
+
+def referral_list(*, advisor: User, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
+    """Visible referrals, newest first, filtered; paginate the result."""
+    f = filters or ReferralFilters()
+    qs = referrals_visible_to(advisor=advisor, include_archived=f.archived)
+    if f.archived:
+        qs = qs.filter(archived_at__isnull=False)
+    if f.partner:
+        qs = qs.filter(partner_id=f.partner)
+    if f.direction:
+        qs = qs.filter(direction=f.direction)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.state == "open":
+        qs = qs.filter(closed_at__isnull=True)
+    elif f.state == "closed":
+        qs = qs.filter(closed_at__isnull=False)
+    if f.search:
+        qs = qs.filter(
+            Q(need__icontains=f.search)
+            | Q(partner__name__icontains=f.search)
+            | Q(client_name__icontains=f.search)
+        )
+    return qs.select_related("partner", "by").order_by("-occurred_at", "-pk")
+
+
+def referrals_of(*, partner: Partner, include_archived: bool = False) -> QuerySet[Referral]:
+    """The referrals of a partner already fetched through ``partner_get_for``."""
+    qs = partner.referrals.all()
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
+    return qs.select_related("by").order_by("-occurred_at", "-pk")
+
+
+def steps_of(*, referral: Referral) -> QuerySet[ReferralStep]:
+    return referral.steps.select_related("touch").order_by("position")
+
+
+def status_changes_of(*, referral: Referral) -> QuerySet[ReferralStatusChange]:
+    return referral.status_changes.select_related("by").order_by("occurred_at", "pk")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a referral ended (or stands), from its dated status changes."""
+
+    status: str
+    closed_at: dt.datetime | None
+    days_open: int  # from the referral's date to its close, or to now while open
+    succeeded: bool | None  # None while open
+    reason: str
+
+
+def referral_outcome(referral: Referral, *, now: dt.datetime | None = None) -> Outcome:
+    end = referral.closed_at or now or timezone.now()
+    succeeded = None
+    if referral.closed_at is not None:
+        succeeded = referral.status not in FAILURE_STATUSES
+    return Outcome(
+        status=referral.status,
+        closed_at=referral.closed_at,
+        days_open=max((end - referral.occurred_at).days, 0),
+        succeeded=succeeded,
+        reason=referral.outcome_reason,
+    )
+
+
+# --- Reciprocity balance ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Balance:
+    referrals_sent: int
+    referrals_received: int
+    connections_sent: int
+    connections_received: int
+    referrals_sent_12m: int
+    referrals_received_12m: int
+    connections_sent_12m: int
+    connections_received_12m: int
+    first_referral_received_at: dt.datetime | None
+    first_met_at: dt.datetime | None
+
+    @property
+    def days_from_first_meeting_to_first_referral(self) -> int | None:
+        """None until both are dated, or when the records show no meeting before the referral."""
+        if self.first_met_at is None or self.first_referral_received_at is None:
+            return None
+        days = (self.first_referral_received_at - self.first_met_at).days
+        return days if days >= 0 else None
+
+
+def _window_start(now: dt.datetime | None) -> dt.datetime:
+    return (now or timezone.now()) - dt.timedelta(days=BALANCE_WINDOW_DAYS)
+
+
+def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> QuerySet[Partner]:
+    """Annotate each partner's balance: ``referrals_sent``, ``referrals_received``,
+    ``connections_sent``, ``connections_received``, the same with ``_12m`` for the window,
+    ``first_referral_received_at`` and ``first_met_at``.
+
+    Correlated subqueries rather than joins, so the counts stay exact whatever else the queryset
+    joins, and the list stays one query whatever its length.
+    """
+    since = _window_start(now)
+    live = Referral.objects.filter(partner_id=OuterRef("pk"), archived_at__isnull=True)
+
+    def count(condition: Q) -> Coalesce:
+        matching = live.filter(condition).order_by().values("partner_id")
+        return Coalesce(Subquery(matching.annotate(n=Count("pk")).values("n")), 0)
+
+    annotations: dict[str, Any] = {}
+    for name, direction, kind in BALANCE_COUNTS:
+        annotations[name] = count(Q(direction=direction, kind=kind))
+        annotations[name + WINDOW_SUFFIX] = count(
+            Q(direction=direction, kind=kind, occurred_at__gte=since)
+        )
+    first_received = live.filter(direction=Direction.RECEIVED, kind=Kind.REFERRAL).order_by()
+    first_met = StageChange.objects.filter(
+        partner_id=OuterRef("pk"), to_stage__in=MET_STAGES
+    ).order_by()
+    annotations["first_referral_received_at"] = Subquery(
+        first_received.values("partner_id").annotate(m=Min("occurred_at")).values("m")
+    )
+    annotations["first_met_at"] = Subquery(
+        first_met.values("partner_id").annotate(m=Min("occurred_at")).values("m")
+    )
+    return qs.annotate(**annotations)
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    # SQLite hands back subquery datetimes as text.
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is not None and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, dt.UTC)
+        return parsed
+    return value
+
+
+def balance_for(partner: Partner, *, now: dt.datetime | None = None) -> Balance:
+    """The partner's balance: from ``with_balance`` annotations when present, else one query."""
+    source: Any = partner
+    if not hasattr(partner, "first_met_at") or now is not None:
+        source = with_balance(Partner.objects.filter(pk=partner.pk), now=now).get()
+    counts = {
+        name + suffix: getattr(source, name + suffix)
+        for name, _, _ in BALANCE_COUNTS
+        for suffix in ("", WINDOW_SUFFIX)
+    }
+    return Balance(
+        **counts,
+        first_referral_received_at=_as_datetime(source.first_referral_received_at),
+        first_met_at=_as_datetime(source.first_met_at),
+    )
+
+
+@dataclass(frozen=True)
+class StageSuggestion:
+    stage: Stage
+    reason: str
+
+
+def stage_suggestion(partner: Partner, balance: Balance | None = None) -> StageSuggestion | None:
+    """A stage the referral flow suggests (never applied automatically).
+
+    Referrals both ways, CHAMPION_MIN_EACH_WAY or more each way within the window, suggest
+    Champion; a first received referral suggests Active partner to a partner not yet active.
+    Connections do not count: they show goodwill, not referrals flowing.
+    """
+    if partner.stage in (Stage.RETIRED, Stage.CHAMPION):
+        return None
+    balance = balance or balance_for(partner)
+    if (
+        balance.referrals_sent_12m >= CHAMPION_MIN_EACH_WAY
+        and balance.referrals_received_12m >= CHAMPION_MIN_EACH_WAY
+    ):
+        return StageSuggestion(
+            Stage.CHAMPION,
+            f"Referrals flow both ways: {balance.referrals_sent_12m} sent and "
+            f"{balance.referrals_received_12m} received in the last 12 months.",
+        )
+    if partner.stage in BEFORE_ACTIVE and balance.first_referral_received_at is not None:
+        return StageSuggestion(
+            Stage.ACTIVE,
+            "First referral received on "
+            f"{timezone.localdate(balance.first_referral_received_at):%Y-%m-%d}.",
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class AdvisorBalance:
+    """One row of the firm's balance table: an advisor's partners and referrals both ways."""
+
+    advisor: User
+    partners: int
+    referrals_sent: int = 0
+    referrals_received: int = 0
+    connections_sent: int = 0
+    connections_received: int = 0
+    referrals_sent_12m: int = 0
+    referrals_received_12m: int = 0
+    connections_sent_12m: int = 0
+    connections_received_12m: int = 0
+
+
+def firm_balance_table(*, advisor: User, now: dt.datetime | None = None) -> list[AdvisorBalance]:
+    """The balance per advisor over the (non-archived) partners ``advisor`` may see.
+
+    A firm admin or compliance officer sees every advisor of the firm, those without partners too;
+    an advisor sees the owners of the partners visible to them. Three queries.
+    """
+    if advisor.firm_id is None:
+        return []
+    since = _window_start(now)
+    partners = partners_visible_to(advisor=advisor)
+    per_owner = dict(
+        partners.order_by().values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n")
+    )
+    counts: dict[str, Count] = {}
+    for name, direction, kind in BALANCE_COUNTS:
+        counts[name] = Count("pk", filter=Q(direction=direction, kind=kind))
+        counts[name + WINDOW_SUFFIX] = Count(
+            "pk", filter=Q(direction=direction, kind=kind, occurred_at__gte=since)
+        )
+    # cast: the stubs cannot see the keys that annotate() adds to values() rows.
+    per_owner_counts = cast(
+        Iterable[dict[str, Any]],
+        Referral.objects.filter(
+            partner__in=partners.values("pk"), archived_at__isnull=True, firm_id=advisor.firm_id
+        )
+        .order_by()
+        .values("partner__owner_id")
+        .annotate(**counts),
+    )
+    rows: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in per_owner_counts:
+        rows[row.pop("partner__owner_id")] = row
+    people = User.objects.filter(pk__in=list(per_owner))
+    if advisor.sees_whole_firm:
+        people = User.objects.filter(
+            Q(pk__in=list(per_owner))
+            | Q(firm_id=advisor.firm_id, is_active=True, role=Role.ADVISOR)
+        )
+    table = [
+        AdvisorBalance(advisor=person, partners=per_owner.get(person.pk, 0), **rows[person.pk])
+        for person in people
+    ]
+    return sorted(table, key=lambda row: row.advisor.display_name.lower())
+
+
+# --- Protocols --------------------------------------------------------------------------------
+
+
+def protocol_templates_of(*, advisor: User) -> list[ProtocolTemplate]:
+    """The firm's protocol for every profession; professions never edited show the defaults
+    (unsaved, ``pk`` None) until first used or edited."""
+    if advisor.firm_id is None:
+        return []
+    stored = {
+        template.profession: template
+        for template in ProtocolTemplate.objects.filter(firm_id=advisor.firm_id)
+    }
+    return [
+        stored.get(profession)
+        or ProtocolTemplate(
+            firm_id=advisor.firm_id, profession=profession, steps=default_protocol(profession)
+        )
+        for profession in Profession.values
+    ]

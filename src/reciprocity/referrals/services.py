@@ -1,0 +1,581 @@
+"""Every write of the referral ledger: one transaction each, attributed to the advisor who acts.
+
+Callers pass records they fetched through the selectors (so the access rule already holds); the
+services check it again where a record comes from outside (the partner of a new referral).
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from reciprocity.accounts.audit import attribute
+from reciprocity.accounts.models import Role, User
+from reciprocity.partners.models import CommitmentOwner, Partner, Profession
+from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
+from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.partners.services import (
+    ARCHIVED_PARTNER,
+    IN_THE_FUTURE,
+    commitment_create,
+    ensure_can_write,
+    touch_archive,
+    touch_log,
+)
+from reciprocity.referrals.models import (
+    FAILURE_STATUSES,
+    Answer,
+    ConsentMethod,
+    Direction,
+    Kind,
+    ProtocolTemplate,
+    Referral,
+    ReferralStatus,
+    ReferralStatusChange,
+    ReferralStep,
+    default_protocol,
+    lifecycle_of,
+)
+
+# User-facing messages; tests reuse them. Those with {placeholders} are filled in with .format().
+NEED_REQUIRED = "Describe the need or topic of the referral."
+UNKNOWN_DIRECTION = "Unknown direction. Use one of: " + ", ".join(Direction.values) + "."
+UNKNOWN_KIND = "Unknown kind. Use one of: " + ", ".join(Kind.values) + "."
+STATUS_NOT_IN_LIFECYCLE = "A {direction} {kind} has no status '{status}'. Use one of: {allowed}."
+TRANSITION_NOT_ALLOWED = "A referral cannot move from {current} to {status}. Allowed: {allowed}."
+SAME_STATUS = "The referral already has that status."
+REASON_REQUIRED = "Say why: a declined, lost or not-a-fit referral needs a reason."
+STATUS_BEFORE_LAST = "A status change cannot be dated before the referral's last status change."
+CONSENT_REQUIRED = (
+    "Record the client's consent (when and how) before adding their name or contact details. "
+    "Until then, describe the situation without identifying the client."
+)
+CONSENT_BEFORE_STATUS = "Record the client's consent (when and how) before marking it given."
+CONSENT_ONLY_SENT = (
+    "Consent is recorded for sent referrals; a received one comes with the prospect's details."
+)
+UNKNOWN_CONSENT_METHOD = (
+    "Say how the client consented. Use one of: " + ", ".join(ConsentMethod.values) + "."
+)
+UNKNOWN_ANSWER = "Answer with one of: " + ", ".join(Answer.values) + "."
+NEGATIVE_VALUE = "The estimated value cannot be negative."
+NOT_A_NUMBER = "Give the estimated value as a number, or leave it empty."
+ARCHIVED_REFERRAL = "This referral is archived; restore it before changing it."
+FIELD_NOT_EDITABLE = "This field cannot be changed here."
+STEP_DONE = "This step is done; reopen it before skipping it."
+NOT_FIRM_ADMIN = "Only a firm admin can change the firm's referral protocols."
+UNKNOWN_PROFESSION = "Unknown profession. Use one of: " + ", ".join(Profession.values) + "."
+
+# Follow-ups prompted by a received referral, and how recent it must be to prompt them.
+THANK_YOU_PROMPT = "Send {partner} a thank-you note for the referral: {need}"
+REPORT_BACK_PROMPT = "Report back to {partner} on {need}"
+THANK_YOU_DUE_DAYS = 2
+REPORT_BACK_DUE_DAYS = 14
+FOLLOW_UP_RECENT_DAYS = 30
+
+# Fields an advisor edits directly; status, consent, steps and archiving have their own services.
+EDITABLE_FIELDS = (
+    "need",
+    "notes",
+    "client_name",
+    "client_contact",
+    "client_has_professional",
+    "existing_relationship",
+    "consultation_fee",
+    "consultation_fee_note",
+    "estimated_value",
+    "outcome_reason",
+)
+
+
+def _when(value: dt.datetime | None, field: str = "occurred_at") -> dt.datetime:
+    """A moment that has happened: now when not given, aware, and not in the future."""
+    now = timezone.now()
+    if value is None:
+        return now
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    # A minute of slack for clocks of API clients.
+    if value > now + dt.timedelta(minutes=1):
+        raise ValidationError({field: IN_THE_FUTURE})
+    return value
+
+
+def _clean_choice(field: str, value: str, choices: list[str], message: str) -> str:
+    if value not in choices:
+        raise ValidationError({field: message})
+    return value
+
+
+def _clean_value(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ValidationError({"estimated_value": NOT_A_NUMBER}) from None
+    if not number.is_finite():
+        raise ValidationError({"estimated_value": NOT_A_NUMBER})
+    if number < 0:
+        raise ValidationError({"estimated_value": NEGATIVE_VALUE})
+    return number
+
+
+def _check_identity(referral: Referral) -> None:
+    """A sent referral holds no name or contact details until the client's consent is recorded."""
+    if referral.may_identify_client:
+        return
+    errors = {
+        field: CONSENT_REQUIRED
+        for field in ("client_name", "client_contact")
+        if getattr(referral, field).strip()
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _lock(referral: Referral) -> Referral:
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    if locked.archived_at is not None:
+        raise ValidationError(ARCHIVED_REFERRAL)
+    return locked
+
+
+def _sync(target: Referral, source: Referral) -> None:
+    """Give the caller's instance the saved values."""
+    for field in Referral._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+
+
+def _record_status(
+    referral: Referral, *, by: User, status: str, reason: str, when: dt.datetime
+) -> ReferralStatusChange:
+    change = ReferralStatusChange(
+        referral=referral,
+        from_status=referral.status if referral.pk else "",
+        to_status=status,
+        reason=reason,
+        occurred_at=when,
+        by=by,
+    )
+    referral.status = status
+    referral.status_changed_at = when
+    referral.closed_at = when if status in referral.lifecycle.closed else None
+    if status in FAILURE_STATUSES:
+        referral.outcome_reason = reason
+    return change
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    by: User,
+    partner: Partner,
+    direction: str,
+    need: str,
+    kind: str = Kind.REFERRAL,
+    status: str | None = None,
+    occurred_at: dt.datetime | None = None,
+    notes: str = "",
+    client_name: str = "",
+    client_contact: str = "",
+    consent_at: dt.datetime | None = None,
+    consent_method: str = "",
+    client_has_professional: str = Answer.UNKNOWN,
+    existing_relationship: str = "",
+    consultation_fee: str = Answer.UNKNOWN,
+    consultation_fee_note: str = "",
+    estimated_value: Any = None,
+    reason: str = "",
+    follow_up: bool | None = None,
+) -> Referral:
+    """Log a referral sent to or received from a partner.
+
+    ``status`` defaults to the first of its lifecycle; another status records history the advisor
+    already has (a failure needs ``reason``). A sent referral gets the steps of the firm's protocol
+    for the partner's profession. A received one prompts two commitments, a thank-you note and a
+    report back to the partner, when ``follow_up`` is true; by default only for a referral of the
+    last FOLLOW_UP_RECENT_DAYS days, so entering old history does not flood the agenda.
+    """
+    ensure_can_write(by)
+    _clean_choice("direction", direction, Direction.values, UNKNOWN_DIRECTION)
+    _clean_choice("kind", kind, Kind.values, UNKNOWN_KIND)
+    if not partners_visible_to(advisor=by, include_archived=True).filter(pk=partner.pk).exists():
+        raise ValidationError({"partner": PARTNER_NOT_FOUND})
+    if partner.archived_at is not None:
+        raise ValidationError({"partner": ARCHIVED_PARTNER})
+    lifecycle = lifecycle_of(direction, kind)
+    status = status or lifecycle.initial
+    if status not in lifecycle.statuses:
+        raise ValidationError(
+            {
+                "status": STATUS_NOT_IN_LIFECYCLE.format(
+                    direction=direction,
+                    kind=kind,
+                    status=status,
+                    allowed=", ".join(lifecycle.statuses),
+                )
+            }
+        )
+    reason = (reason or "").strip()
+    if status in FAILURE_STATUSES and not reason:
+        raise ValidationError({"reason": REASON_REQUIRED})
+    if not (need or "").strip():
+        raise ValidationError({"need": NEED_REQUIRED})
+    when = _when(occurred_at)
+    if consent_at is not None or consent_method:
+        if direction != Direction.SENT:
+            raise ValidationError({"consent_method": CONSENT_ONLY_SENT})
+        _clean_choice(
+            "consent_method", consent_method, ConsentMethod.values, UNKNOWN_CONSENT_METHOD
+        )
+        consent_at = _when(consent_at, "consent_at")
+    if status == ReferralStatus.CONSENT_GIVEN and consent_at is None:
+        raise ValidationError({"status": CONSENT_BEFORE_STATUS})
+    for field, answer in (
+        ("client_has_professional", client_has_professional),
+        ("consultation_fee", consultation_fee),
+    ):
+        _clean_choice(field, answer, Answer.values, UNKNOWN_ANSWER)
+
+    referral = Referral(
+        firm_id=partner.firm_id,
+        partner=partner,
+        direction=direction,
+        kind=kind,
+        need=need.strip(),
+        notes=(notes or "").strip(),
+        client_name=(client_name or "").strip(),
+        client_contact=(client_contact or "").strip(),
+        consent_at=consent_at,
+        consent_method=consent_method,
+        client_has_professional=client_has_professional,
+        existing_relationship=(existing_relationship or "").strip(),
+        consultation_fee=consultation_fee,
+        consultation_fee_note=(consultation_fee_note or "").strip(),
+        estimated_value=_clean_value(estimated_value),
+        occurred_at=when,
+        by=by,
+    )
+    _check_identity(referral)
+    change = _record_status(referral, by=by, status=status, reason=reason, when=when)
+    referral.full_clean(
+        exclude=["firm", "partner", "by", "thank_you_commitment", "report_back_commitment"]
+    )
+    attribute(referral, by).save()
+    change.referral = referral
+    attribute(change, by).save()
+
+    if direction == Direction.SENT and kind == Kind.REFERRAL:
+        template = _template_for(firm_id=partner.firm_id, profession=partner.profession)
+        for position, step in enumerate(template.steps, start=1):
+            attribute(
+                ReferralStep(
+                    referral=referral, slug=step["slug"], label=step["label"], position=position
+                ),
+                by,
+            ).save()
+    if direction == Direction.RECEIVED:
+        if follow_up is None:
+            follow_up = when >= timezone.now() - dt.timedelta(days=FOLLOW_UP_RECENT_DAYS)
+        if follow_up:
+            _prompt_follow_ups(referral, by=by)
+    return referral
+
+
+def _prompt_follow_ups(referral: Referral, *, by: User) -> None:
+    partner, today = referral.partner, timezone.localdate()
+    referral.thank_you_commitment = commitment_create(
+        partner=partner,
+        by=by,
+        what=THANK_YOU_PROMPT.format(partner=partner.name, need=referral.need)[:300],
+        owner=CommitmentOwner.ADVISOR,
+        due=today + dt.timedelta(days=THANK_YOU_DUE_DAYS),
+    )
+    referral.report_back_commitment = commitment_create(
+        partner=partner,
+        by=by,
+        what=REPORT_BACK_PROMPT.format(partner=partner.name, need=referral.need)[:300],
+        owner=CommitmentOwner.ADVISOR,
+        due=today + dt.timedelta(days=REPORT_BACK_DUE_DAYS),
+    )
+    attribute(referral, by).save(
+        update_fields=["thank_you_commitment", "report_back_commitment", "updated_at"]
+    )
+
+
+@transaction.atomic
+def referral_update(*, referral: Referral, by: User, **changes: Any) -> Referral:
+    """Edit the description, the pre-send answers, the estimate or (with consent) the identity."""
+    ensure_can_write(by)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), FIELD_NOT_EDITABLE))
+    locked = _lock(referral)
+    for field, value in changes.items():
+        if field == "estimated_value":
+            value = _clean_value(value)
+        elif field in ("client_has_professional", "consultation_fee"):
+            _clean_choice(field, value, Answer.values, UNKNOWN_ANSWER)
+        elif isinstance(value, str) or value is None:
+            value = (value or "").strip()
+        setattr(locked, field, value)
+    if not locked.need:
+        raise ValidationError({"need": NEED_REQUIRED})
+    if locked.status in FAILURE_STATUSES and not locked.outcome_reason:
+        raise ValidationError({"outcome_reason": REASON_REQUIRED})
+    _check_identity(locked)
+    locked.full_clean(
+        exclude=["firm", "partner", "by", "thank_you_commitment", "report_back_commitment"]
+    )
+    attribute(locked, by).save()
+    _sync(referral, locked)
+    return locked
+
+
+@transaction.atomic
+def referral_record_consent(
+    *,
+    referral: Referral,
+    by: User,
+    method: str,
+    consent_at: dt.datetime | None = None,
+    client_name: str | None = None,
+    client_contact: str | None = None,
+) -> Referral:
+    """Record the client's consent to share their identity, and optionally that identity.
+
+    A proposed referral moves to ``consent_given`` (dated with the consent, or with its last
+    status change if the consent is older).
+    """
+    ensure_can_write(by)
+    locked = _lock(referral)
+    if locked.direction != Direction.SENT:
+        raise ValidationError({"method": CONSENT_ONLY_SENT})
+    _clean_choice("method", method, ConsentMethod.values, UNKNOWN_CONSENT_METHOD)
+    when = _when(consent_at, "consent_at")
+    locked.consent_at, locked.consent_method = when, method
+    if client_name is not None:
+        locked.client_name = client_name.strip()
+    if client_contact is not None:
+        locked.client_contact = client_contact.strip()
+    change = None
+    if ReferralStatus.CONSENT_GIVEN in locked.lifecycle.allowed_from(locked.status):
+        change = _record_status(
+            locked,
+            by=by,
+            status=ReferralStatus.CONSENT_GIVEN,
+            reason="",
+            when=max(when, locked.status_changed_at),
+        )
+    locked.full_clean(
+        exclude=["firm", "partner", "by", "thank_you_commitment", "report_back_commitment"]
+    )
+    attribute(locked, by).save()
+    if change is not None:
+        attribute(change, by).save()
+    _sync(referral, locked)
+    return locked
+
+
+@transaction.atomic
+def referral_consent_withdraw(*, referral: Referral, by: User) -> Referral:
+    """The client withdrew consent: forget the consent and the identity it allowed."""
+    ensure_can_write(by)
+    locked = _lock(referral)
+    if locked.direction != Direction.SENT:
+        raise ValidationError({"method": CONSENT_ONLY_SENT})
+    locked.consent_at, locked.consent_method = None, ""
+    locked.client_name, locked.client_contact = "", ""
+    attribute(locked, by).save()
+    _sync(referral, locked)
+    return locked
+
+
+@transaction.atomic
+def referral_change_status(
+    *,
+    referral: Referral,
+    by: User,
+    status: str,
+    reason: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> ReferralStatusChange:
+    """Move a referral along its lifecycle (see the models' docs) and record the dated move."""
+    ensure_can_write(by)
+    locked = _lock(referral)
+    lifecycle = locked.lifecycle
+    if status not in lifecycle.statuses:
+        raise ValidationError(
+            {
+                "status": STATUS_NOT_IN_LIFECYCLE.format(
+                    direction=locked.direction,
+                    kind=locked.kind,
+                    status=status,
+                    allowed=", ".join(lifecycle.statuses),
+                )
+            }
+        )
+    if status == locked.status:
+        raise ValidationError({"status": SAME_STATUS})
+    allowed = lifecycle.allowed_from(locked.status)
+    if status not in allowed:
+        raise ValidationError(
+            {
+                "status": TRANSITION_NOT_ALLOWED.format(
+                    current=locked.status,
+                    status=status,
+                    allowed=", ".join(allowed) or "nothing, it is closed",
+                )
+            }
+        )
+    reason = (reason or "").strip()
+    if status in FAILURE_STATUSES and not reason:
+        raise ValidationError({"reason": REASON_REQUIRED})
+    if status == ReferralStatus.CONSENT_GIVEN and not locked.has_consent:
+        raise ValidationError({"status": CONSENT_BEFORE_STATUS})
+    when = _when(occurred_at)
+    if when < locked.status_changed_at:
+        raise ValidationError({"occurred_at": STATUS_BEFORE_LAST})
+    change = _record_status(locked, by=by, status=status, reason=reason, when=when)
+    attribute(change, by).save()
+    attribute(locked, by).save()
+    _sync(referral, locked)
+    return change
+
+
+@transaction.atomic
+def referral_archive(*, referral: Referral, by: User) -> Referral:
+    """Archive, never delete: an archived referral leaves the balance but stays on the books."""
+    ensure_can_write(by)
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    if locked.archived_at is None:
+        locked.archived_at = timezone.now()
+        attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
+    _sync(referral, locked)
+    return locked
+
+
+@transaction.atomic
+def referral_restore(*, referral: Referral, by: User) -> Referral:
+    ensure_can_write(by)
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    if locked.archived_at is not None:
+        locked.archived_at = None
+        attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
+    _sync(referral, locked)
+    return locked
+
+
+def _lock_step(step: ReferralStep) -> ReferralStep:
+    locked = ReferralStep.objects.select_for_update().select_related("referral").get(pk=step.pk)
+    if locked.referral.archived_at is not None:
+        raise ValidationError(ARCHIVED_REFERRAL)
+    return locked
+
+
+def _sync_step(target: ReferralStep, source: ReferralStep) -> None:
+    for field in ReferralStep._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+
+
+@transaction.atomic
+def referral_step_complete(
+    *,
+    step: ReferralStep,
+    by: User,
+    occurred_at: dt.datetime | None = None,
+    summary: str = "",
+) -> ReferralStep:
+    """Mark a protocol step done and log it as a touch on the partner's timeline.
+
+    Completing a step that is already done changes nothing (no second touch). Steps may be done in
+    any order: real referrals do not always follow the checklist.
+    """
+    ensure_can_write(by)
+    locked = _lock_step(step)
+    if locked.done_at is None:
+        referral = locked.referral
+        partner = Partner.objects.get(pk=referral.partner_id)
+        when = _when(occurred_at)
+        locked.touch = touch_log(
+            partner=partner,
+            by=by,
+            kind=locked.touch_kind,
+            summary=(summary or "").strip() or f"Referral: {locked.label} ({referral.need})"[:500],
+            occurred_at=when,
+        )
+        locked.done_at, locked.skipped_at = when, None
+        attribute(locked, by).save()
+    _sync_step(step, locked)
+    return locked
+
+
+@transaction.atomic
+def referral_step_skip(*, step: ReferralStep, by: User) -> ReferralStep:
+    """Leave a step out of this referral (it stays listed, marked skipped)."""
+    ensure_can_write(by)
+    locked = _lock_step(step)
+    if locked.done_at is not None:
+        raise ValidationError({"step": STEP_DONE})
+    if locked.skipped_at is None:
+        locked.skipped_at = timezone.now()
+        attribute(locked, by).save()
+    _sync_step(step, locked)
+    return locked
+
+
+@transaction.atomic
+def referral_step_reopen(*, step: ReferralStep, by: User) -> ReferralStep:
+    """Undo a completed or skipped step; the touch it logged is archived with it."""
+    ensure_can_write(by)
+    locked = _lock_step(step)
+    if locked.touch is not None:
+        touch_archive(touch=locked.touch, by=by)
+    if locked.done_at is not None or locked.skipped_at is not None:
+        locked.done_at = locked.skipped_at = None
+        locked.touch = None
+        attribute(locked, by).save()
+    _sync_step(step, locked)
+    return locked
+
+
+def _template_for(*, firm_id: int, profession: str) -> ProtocolTemplate:
+    """The firm's template for a profession, created from the defaults on first use."""
+    template, _ = ProtocolTemplate.objects.get_or_create(
+        firm_id=firm_id, profession=profession, defaults={"steps": default_protocol(profession)}
+    )
+    return template
+
+
+@transaction.atomic
+def protocol_template_update(
+    *, by: User, profession: str, steps: list[dict[str, str]]
+) -> ProtocolTemplate:
+    """Replace the firm's protocol for a profession: an ordered list of ``{slug, label}``."""
+    if by.role != Role.FIRM_ADMIN or by.firm_id is None:
+        raise PermissionDenied(NOT_FIRM_ADMIN)
+    _clean_choice("profession", profession, Profession.values, UNKNOWN_PROFESSION)
+    template = _template_for(firm_id=by.firm_id, profession=profession)
+    template = ProtocolTemplate.objects.select_for_update().get(pk=template.pk)
+    if isinstance(steps, list):
+        steps = [
+            {**step, "label": step["label"].strip()}
+            if isinstance(step, dict) and isinstance(step.get("label"), str)
+            else step
+            for step in steps
+        ]
+    template.steps = steps
+    template.full_clean(exclude=["firm"])
+    attribute(template, by).save()
+    return template
+
+
+def protocol_template_reset(*, by: User, profession: str) -> ProtocolTemplate:
+    """Back to the product's default steps for the profession."""
+    return protocol_template_update(
+        by=by, profession=profession, steps=default_protocol(profession)
+    )

@@ -1,0 +1,43 @@
+"""Every model holding firm data keeps its history: who, when, what, and from where."""
+
+import pytest
+from django.apps import apps
+from django.db import models
+
+from reciprocity.partners import services
+from reciprocity.partners.models import Partner
+from tests.conftest import Cast
+
+# Models that hold no firm data of their own.
+NOT_FIRM_DATA: set[str] = set()
+
+
+def product_models() -> list[type[models.Model]]:
+    return [
+        model
+        for config in apps.get_app_configs()
+        if config.name.startswith("reciprocity.")
+        for model in config.get_models()
+        if not model._meta.auto_created and not model.__name__.startswith("Historical")
+    ]
+
+
+@pytest.mark.parametrize("model", product_models(), ids=lambda m: m._meta.label)
+def test_every_model_with_firm_data_keeps_its_history(model: type[models.Model]) -> None:
+    if model._meta.label in NOT_FIRM_DATA:
+        pytest.skip("holds no firm data")
+    assert hasattr(model, "history"), f"{model._meta.label} has no audit history"
+
+
+@pytest.mark.django_db
+def test_a_change_records_its_source(cast: Cast) -> None:
+    from reciprocity.accounts.audit import audit_source
+
+    with audit_source("api"):
+        partner = services.partner_create(by=cast.alice, name="Via API", profession="cpa")
+    record = Partner.history.get(id=partner.pk)  # type: ignore[attr-defined]
+    assert (record.history_user, record.history_source, record.history_type) == (
+        cast.alice,
+        "api",
+        "+",
+    )
