@@ -14,9 +14,16 @@ from reciprocity.api.schemas import PartnerSort
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange
 from reciprocity.partners.selectors import SORTS
 from reciprocity.partners.services import OWNER_NOT_IN_FIRM, RETIRED_NEEDS_REASON, TEAM_NOT_YOURS
+from reciprocity.referrals.models import Direction, Kind
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
-from tests.factories import CommitmentFactory, PartnerFactory, TeamFactory, TouchFactory
+from tests.factories import (
+    CommitmentFactory,
+    PartnerFactory,
+    ReferralFactory,
+    TeamFactory,
+    TouchFactory,
+)
 
 PARTNER_FIELDS = {
     "id", "name", "profession", "profession_other", "organization", "organization_size",
@@ -24,6 +31,9 @@ PARTNER_FIELDS = {
     "preferred_contact_method", "values", "can_describe_value", "email", "phone", "website",
     "notes", "tags", "owner", "team", "stage", "stage_changed_at", "next_step", "touch_count",
     "last_touch_at", "dormancy_suggested", "archived_at", "created_at", "updated_at",
+    "referrals_sent", "referrals_received", "connections_sent", "connections_received",
+    "referrals_sent_12m", "referrals_received_12m", "connections_sent_12m",
+    "connections_received_12m", "first_referral_received_at", "stage_suggestion",
 }  # fmt: skip
 
 
@@ -64,7 +74,8 @@ def test_a_partner_carries_its_profile_pipeline_and_next_step(cast: Cast, api: A
     }
     assert body["organization_size"] is None
     assert body["can_describe_value"] == "unknown"
-    assert "referrals_sent" not in body
+    assert (body["referrals_sent"], body["referrals_received"]) == (0, 0)
+    assert body["stage_suggestion"] is None
 
 
 def test_the_list_is_paginated_with_limit_and_offset(cast: Cast, api: ApiClient) -> None:
@@ -138,6 +149,8 @@ def test_the_list_runs_a_constant_number_of_queries(
         TouchFactory.create_batch(2, partner=partner)
         CommitmentFactory.create_batch(2, partner=partner)
         partner.tags.create(firm=cast.firm, name=f"tag {index}")
+        ReferralFactory(partner=partner, direction=Direction.SENT)
+        ReferralFactory(partner=partner, direction=Direction.RECEIVED, kind=Kind.CONNECTION)
     api.call("GET", "partners?limit=1")  # the token's last use is written once a minute
 
     with CaptureQueriesContext(connection) as queries:
@@ -146,7 +159,8 @@ def test_the_list_runs_a_constant_number_of_queries(
     assert response.json()["count"] == extra + 2
     books = [item for item in response.json()["items"] if item["name"].startswith("Book")]
     assert all(len(item["tags"]) == 1 and item["next_step"] for item in books)
-    # token and user, count, page, tags: whatever the size of the book.
+    assert all((item["referrals_sent"], item["connections_received"]) == (1, 1) for item in books)
+    # token and user, count, page (balance included), tags: whatever the size of the book.
     assert len(queries) == 4, [query["sql"] for query in queries.captured_queries]
 
 
