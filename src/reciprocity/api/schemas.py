@@ -458,7 +458,7 @@ class Referral(Schema):
     existing_relationship: str
     consultation_fee: Answer
     consultation_fee_note: str
-    estimated_value: Decimal | None
+    estimated_value: Decimal | None = Field(description='A decimal string, e.g. "2500.00".')
     steps: list[ReferralStep] = Field(description="The protocol's steps; sent referrals only.")
     thank_you_commitment_id: int | None = Field(
         description="The thank-you note prompted by a received referral."
