@@ -1,11 +1,11 @@
 """The standing cast for access tests: two firms, an advisor team, a loner, an admin, a
 compliance officer, and an outsider with an advisor of their own."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from reciprocity.accounts.models import Firm, Role, Team, User
 from reciprocity.partners.models import Partner
@@ -63,15 +63,18 @@ def client_for(user: User) -> Client:
     return client
 
 
-@pytest.fixture(autouse=True)
-def _test_settings(settings: Any) -> None:
-    # Tests render templates without running collectstatic first.
-    settings.STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    # A slow password hash is a feature in production and minutes of waiting in tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(autouse=True, scope="session")
+def _test_settings() -> Iterator[None]:
+    with override_settings(
+        # Tests render templates without running collectstatic first.
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        # A slow password hash is a feature in production and minutes of waiting in tests.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
+        yield
 
 
 @pytest.fixture(scope="session")

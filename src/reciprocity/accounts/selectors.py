@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from reciprocity.accounts.models import ApiToken, Team, User
+from reciprocity.accounts.models import ApiToken, Role, Team, User
 
 
 def token_authenticate(*, key: str) -> ApiToken | None:
@@ -29,3 +29,26 @@ def teams_of(*, user: User) -> QuerySet[Team]:
     if user.sees_whole_firm:
         return Team.objects.filter(firm_id=user.firm.pk)
     return user.teams.all()
+
+
+def user_by_username(*, username: str) -> User | None:
+    return User.objects.select_related("firm").filter(username=username).first()
+
+
+def sole_advisor() -> User | None:
+    """The advisor of a one-advisor installation; None when there are none or several."""
+    advisors = list(
+        User.objects.select_related("firm").filter(
+            role=Role.ADVISOR, is_active=True, firm__isnull=False
+        )[:2]
+    )
+    return advisors[0] if len(advisors) == 1 else None
+
+
+def tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def token_get(*, pk: int) -> ApiToken | None:
+    """Any token by id: only for operators on the server (the CLI), never for a web request."""
+    return ApiToken.objects.select_related("user").filter(pk=pk).first()

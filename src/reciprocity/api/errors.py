@@ -47,11 +47,13 @@ def responses(
     """The success schema(s) with the errors an operation can answer, for the OpenAPI document.
 
     Every operation can answer 401 and 422 (bad query or body); those about one record 404;
-    writes 403 (read-only role, or a session request without its CSRF token)."""
+    writes 403 (read-only role, or a session request without its CSRF token) and 400 (a body
+    that is not JSON)."""
     documented: dict[int, Any] = {**ok, 401: Error, 422: ValidationFailed}
     if not_found:
         documented[404] = Error
     if write:
+        documented[400] = Error
         documented[403] = Error
     return documented
 

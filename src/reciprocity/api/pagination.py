@@ -3,6 +3,7 @@ from ninja.pagination import LimitOffsetPagination
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000_000
 
 
 class Pagination(LimitOffsetPagination):
@@ -12,4 +13,5 @@ class Pagination(LimitOffsetPagination):
         limit: int = Field(
             DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many items to return."
         )
-        offset: int = Field(0, ge=0, description="How many items to skip.")
+        # Bounded so that no database is asked for an offset past its integer range.
+        offset: int = Field(0, ge=0, le=MAX_OFFSET, description="How many items to skip.")

@@ -1,0 +1,72 @@
+"""``reciprocity serve``: run the app under gunicorn, the production WSGI server.
+
+The command replaces itself with gunicorn (``python -m gunicorn`` of the same interpreter, so the
+installed environment is used), which logs each request to stdout. WhiteNoise serves the static
+files collected by ``reciprocity collectstatic``. Further gunicorn settings can be passed in the
+GUNICORN_CMD_ARGS environment variable (for example ``--timeout 60``).
+"""
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError, CommandParser
+
+from reciprocity.accounts.cli import ProductCommand
+from reciprocity.partners.demo import demo_login_line, demo_login_works
+
+WSGI_APP = "reciprocity.wsgi:application"
+BAD_WORKERS = "--workers must be at least 1."
+NO_STATIC = (
+    "Static files are not collected yet; run `reciprocity collectstatic --noinput` first "
+    "or pages will fail."
+)
+
+
+def gunicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        WSGI_APP,
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--name",
+        "reciprocity",
+        # The control socket lives at one path per user account: several servers on one host
+        # would fight over it, and nothing here uses it.
+        "--no-control-socket",
+    ]
+
+
+class Command(ProductCommand):
+    help = "Serve Reciprocity with gunicorn (access log on stdout)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000, help="port (8000)")
+        parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["workers"] < 1:
+            raise CommandError(BAD_WORKERS)
+        host, port = options["host"], options["port"]
+        if not settings.DEBUG and not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+            self.stderr.write(NO_STATIC)
+        if not settings.PRODUCTION and demo_login_works():
+            shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+            self.stdout.write(demo_login_line(shown, port))
+        argv = gunicorn_argv(host=host, port=port, workers=options["workers"])
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reciprocity.settings")
+        # Whatever was printed must appear before gunicorn takes over the process.
+        self.stdout.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, argv)  # noqa: S606  (a fixed argument list, no shell)

@@ -1,0 +1,336 @@
+"""The ``reciprocity`` CLI: tokens and the daily actions, through the same services as the web."""
+
+import datetime as dt
+import io
+import json
+import re
+import sys
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.core.management import ManagementUtility, call_command
+from django.core.management.base import CommandError
+from django.db import connections
+from django.utils import timezone
+
+from reciprocity.accounts.cli import BAD_WHEN, UNKNOWN_USER, USER_REQUIRED
+from reciprocity.accounts.management.commands.token import NO_TOKEN
+from reciprocity.accounts.models import ApiToken
+from reciprocity.accounts.selectors import token_authenticate
+from reciprocity.partners.models import CommitmentOwner, StageChange, Touch
+from reciprocity.partners.selectors import NOT_FOUND
+from reciprocity.partners.services import (
+    IN_THE_FUTURE,
+    READ_ONLY_ROLE,
+    RETIRED_NEEDS_REASON,
+    STAGE_BEFORE_LAST,
+    UNKNOWN_STAGE,
+)
+from tests.conftest import Cast
+from tests.factories import CommitmentFactory, PartnerFactory, UserFactory
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def run_as_console_script(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run like the console script does: errors go to stderr and end the process non-zero."""
+    code = 0
+    # The command closes every connection when it ends, which would end the test's transaction.
+    with mock.patch.object(connections, "close_all"):
+        try:
+            ManagementUtility(["reciprocity", *args]).execute()
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- token ----------------------------------------------------------------------------------
+
+
+def test_token_create_prints_only_a_token_that_authenticates(cast: Cast) -> None:
+    printed = run("token", "create", "alice", "--name", "laptop").strip()
+    token = token_authenticate(key=printed)
+    assert token is not None
+    assert token.user == cast.alice
+    assert token.name == "laptop"
+    assert "\n" not in printed
+
+
+def test_token_create_for_an_unknown_user_fails_on_stderr(
+    cast: Cast, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_as_console_script(capsys, "token", "create", "nobody")
+    assert code != 0
+    assert out == ""
+    assert UNKNOWN_USER.format(username="nobody") in err
+    assert not ApiToken.objects.exists()
+
+
+def test_token_list_shows_the_users_tokens_as_json(cast: Cast) -> None:
+    run("token", "create", "alice", "--name", "laptop")
+    run("token", "create", "bob")
+    listed = json.loads(run("token", "list", "alice", "--json"))
+    assert [token["name"] for token in listed] == ["laptop"]
+    assert set(listed[0]) == {"id", "name", "hint", "created_at", "last_used_at", "revoked_at"}
+
+
+def test_token_revoke_stops_the_token_from_authenticating(cast: Cast) -> None:
+    key = run("token", "create", "alice").strip()
+    token = token_authenticate(key=key)
+    assert token is not None
+    assert "Revoked" in run("token", "revoke", str(token.pk))
+    assert token_authenticate(key=key) is None
+    assert "revoked" in run("token", "list", "alice")
+
+
+def test_token_revoke_of_an_unknown_id_fails(cast: Cast) -> None:
+    with pytest.raises(CommandError, match=re.escape(NO_TOKEN)):
+        run("token", "revoke", "999999")
+
+
+def test_token_history_is_recorded_as_coming_from_the_cli(cast: Cast) -> None:
+    run("token", "create", "alice")
+    assert ApiToken.history.get().history_source == "cli"
+
+
+# --- who acts -------------------------------------------------------------------------------
+
+
+def test_user_defaults_to_the_only_advisor(db: None) -> None:
+    solo = UserFactory(username="solo")
+    PartnerFactory(owner=solo, name="Only Partner")
+    assert "Only Partner" in run("partners", "list")
+
+
+def test_user_is_required_when_there_are_several_advisors(
+    cast: Cast, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = run_as_console_script(capsys, "agenda")
+    assert code != 0
+    assert USER_REQUIRED in err
+
+
+# --- agenda ---------------------------------------------------------------------------------
+
+
+def test_agenda_json_lists_overdue_today_and_upcoming_steps(cast: Cast) -> None:
+    today = timezone.localdate()
+    late = CommitmentFactory(
+        partner=cast.alice_private, what="Send the article", due=today - dt.timedelta(days=3)
+    )
+    CommitmentFactory(
+        partner=cast.alice_shared,
+        what="Introduce us to the association",
+        owner=CommitmentOwner.PARTNER,
+        due=today,
+    )
+    CommitmentFactory(partner=cast.alice_shared, what="Far away", due=today + dt.timedelta(30))
+    CommitmentFactory(partner=cast.mallory_partner, what="Not alice's", due=today)
+    items = json.loads(run("agenda", "--user", "alice", "--json"))
+    assert [item["what"] for item in items] == [
+        "Send the article",
+        "Introduce us to the association",
+    ]
+    assert items[0] == {
+        "commitment_id": late.pk,
+        "partner_id": cast.alice_private.pk,
+        "partner_name": "Priya Private",
+        "what": "Send the article",
+        "due": (today - dt.timedelta(days=3)).isoformat(),
+        "owner": "advisor",
+        "overdue": True,
+    }
+    assert items[1]["overdue"] is False
+    assert items[1]["owner"] == "partner"
+
+
+def test_agenda_text_groups_overdue_today_and_this_week(cast: Cast) -> None:
+    today = timezone.localdate()
+    CommitmentFactory(partner=cast.alice_private, what="Late one", due=today - dt.timedelta(1))
+    CommitmentFactory(partner=cast.alice_private, what="Today's", due=today)
+    CommitmentFactory(partner=cast.alice_private, what="Soon", due=today + dt.timedelta(3))
+    text = run("agenda", "--user", "alice")
+    assert text.index("Overdue (1)") < text.index("Late one") < text.index("Today (1)")
+    assert text.index("Today's") < text.index("This week (1)") < text.index("Soon")
+
+
+def test_agenda_says_so_when_nothing_is_due(cast: Cast) -> None:
+    assert "Nothing due in the next 7 days." in run("agenda", "--user", "carol")
+
+
+# --- touch log ------------------------------------------------------------------------------
+
+
+def test_touch_log_records_a_touch_with_cli_history(cast: Cast) -> None:
+    out = run(
+        "touch", "log", str(cast.alice_shared.pk), "--user", "bob", "--kind", "call",
+        "--summary", "Asked about new clients", "--at", "2025-03-14T10:30",
+    )  # fmt: skip
+    touch = Touch.objects.get(partner=cast.alice_shared)
+    assert (touch.kind, touch.summary, touch.by) == ("call", "Asked about new clients", cast.bob)
+    assert touch.occurred_at == timezone.make_aware(dt.datetime(2025, 3, 14, 10, 30))
+    assert "Logged call with Sam Shared" in out
+    record = touch.history.get()
+    assert (record.history_source, record.history_user) == ("cli", cast.bob)
+    cast.alice_shared.refresh_from_db()
+    assert cast.alice_shared.touch_count == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kind", "telegram", "--summary", "x"], "Unknown kind"),
+        (["--kind", "call", "--summary", "x", "--at", "2999-01-01"], IN_THE_FUTURE),
+        (["--kind", "call", "--summary", "x", "--at", "last tuesday"], BAD_WHEN),
+        (["--kind", "call", "--summary", "   "], "summary: This field cannot be blank."),
+    ],
+)
+def test_touch_log_refuses_bad_input_and_saves_nothing(
+    cast: Cast, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    partner = str(cast.alice_private.pk)
+    code, _out, err = run_as_console_script(
+        capsys, "touch", "log", partner, "--user", "alice", *args
+    )
+    assert code != 0
+    assert message in err
+    assert not Touch.objects.exists()
+
+
+def test_touch_log_on_a_partner_you_cannot_see_is_not_found(
+    cast: Cast, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for user, partner in [("carol", cast.alice_private), ("alice", cast.mallory_partner)]:
+        code, _out, err = run_as_console_script(
+            capsys, "touch", "log", str(partner.pk), "--user", user, "--kind", "call",
+            "--summary", "Hello",
+        )  # fmt: skip
+        assert code != 0
+        assert NOT_FOUND in err
+    assert not Touch.objects.exists()
+
+
+def test_a_compliance_officer_cannot_log_touches(cast: Cast) -> None:
+    with pytest.raises(CommandError, match=re.escape(READ_ONLY_ROLE)):
+        run(
+            "touch", "log", str(cast.alice_private.pk), "--user", "cole", "--kind", "call",
+            "--summary", "Hello",
+        )  # fmt: skip
+
+
+# --- stage ----------------------------------------------------------------------------------
+
+
+def test_stage_moves_a_partner_with_cli_history(cast: Cast) -> None:
+    out = run(
+        "stage", str(cast.alice_private.pk), "qualified", "--user", "alice",
+        "--note", "Growing firm, refers out",
+    )  # fmt: skip
+    change = StageChange.objects.get(partner=cast.alice_private)
+    assert (change.from_stage, change.to_stage, change.note) == (
+        "identified",
+        "qualified",
+        "Growing firm, refers out",
+    )
+    assert change.history.get().history_source == "cli"
+    partner_record = cast.alice_private.history.latest()
+    assert (partner_record.stage, partner_record.history_source) == ("qualified", "cli")
+    assert "Identified → Qualified" in out
+
+
+def test_stage_retired_needs_a_reason(cast: Cast, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run_as_console_script(
+        capsys, "stage", str(cast.alice_private.pk), "retired", "--user", "alice"
+    )
+    assert code != 0
+    assert RETIRED_NEEDS_REASON in err
+    cast.alice_private.refresh_from_db()
+    assert cast.alice_private.stage == "identified"
+    assert not StageChange.objects.exists()
+    run(
+        "stage", str(cast.alice_private.pk), "retired", "--user", "alice",
+        "--reason", "wrong_firm",
+    )  # fmt: skip
+    assert StageChange.objects.get().reason == "wrong_firm"
+
+
+def test_stage_refuses_an_unknown_stage_and_a_date_before_the_last_change(cast: Cast) -> None:
+    with pytest.raises(CommandError, match=re.escape(UNKNOWN_STAGE)):
+        run("stage", str(cast.alice_private.pk), "won", "--user", "alice")
+    with pytest.raises(CommandError, match=re.escape(STAGE_BEFORE_LAST)):
+        run(
+            "stage",
+            str(cast.alice_private.pk),
+            "qualified",
+            "--user",
+            "alice",
+            "--at",
+            "2001-01-01",
+        )
+    assert not StageChange.objects.exists()
+
+
+# --- partners list --------------------------------------------------------------------------
+
+
+def test_partners_list_json_shows_what_the_user_sees(cast: Cast) -> None:
+    CommitmentFactory(partner=cast.alice_shared, what="Call back", due=dt.date(2030, 1, 2))
+    bob_sees = json.loads(run("partners", "list", "--user", "bob", "--json"))
+    assert [entry["name"] for entry in bob_sees] == ["Sam Shared"]
+    assert bob_sees[0]["next_step"] == {
+        "what": "Call back",
+        "due": "2030-01-02",
+        "owner": "advisor",
+    }
+    assert bob_sees[0]["stage"] == "identified"
+    ada_sees = json.loads(run("partners", "list", "--user", "ada", "--json"))
+    assert {entry["name"] for entry in ada_sees} == {"Priya Private", "Sam Shared"}
+
+
+def test_partners_list_filters_by_stage(cast: Cast) -> None:
+    run("stage", str(cast.alice_shared.pk), "qualified", "--user", "alice")
+    text = run("partners", "list", "--user", "alice", "--stage", "qualified")
+    assert "Sam Shared" in text
+    assert "Priya Private" not in text
+    with pytest.raises(CommandError, match=re.escape(UNKNOWN_STAGE)):
+        run("partners", "list", "--user", "alice", "--stage", "won")
+
+
+# --- serve ----------------------------------------------------------------------------------
+
+
+def test_serve_replaces_itself_with_gunicorn(db: None, settings: Any) -> None:
+    settings.STATIC_ROOT = "/nonexistent"
+    with mock.patch("os.execv") as execv:
+        out = run("serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3")  # noqa: S104
+    executable, argv = execv.call_args.args
+    assert executable == sys.executable
+    assert argv[:4] == [sys.executable, "-m", "gunicorn", "reciprocity.wsgi:application"]
+    assert argv[argv.index("--bind") + 1] == "0.0.0.0:8123"
+    assert argv[argv.index("--workers") + 1] == "3"
+    assert argv[argv.index("--access-logfile") + 1] == "-"
+    assert "Demo login" not in out
+
+
+def test_serve_defaults_to_two_workers_on_localhost(db: None) -> None:
+    with mock.patch("os.execv") as execv:
+        run("serve")
+    argv = execv.call_args.args[1]
+    assert argv[argv.index("--bind") + 1] == "127.0.0.1:8000"
+    assert argv[argv.index("--workers") + 1] == "2"
+
+
+def test_serve_prints_the_demo_login_in_local_mode(db: None, settings: Any) -> None:
+    UserFactory(username="demo", password="demo")
+    with mock.patch("os.execv"):
+        assert "Demo login: http://127.0.0.1:8001/  user: demo  password: demo" in run(
+            "serve", "--port", "8001"
+        )
+        settings.PRODUCTION = True
+        assert "Demo login" not in run("serve", "--port", "8001")

@@ -1,0 +1,194 @@
+"""``reciprocity demo``: a deterministic, realistic book for trying the product."""
+
+import datetime as dt
+import io
+import itertools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+
+from reciprocity.accounts.models import Firm, Role, User
+from reciprocity.partners.demo import plan_book
+from reciprocity.partners.management.commands.demo import (
+    ALREADY_LOADED,
+    NOT_EMPTY,
+    REFUSED_IN_PRODUCTION,
+)
+from reciprocity.partners.models import (
+    PIPELINE_STAGES,
+    Commitment,
+    CommitmentOwner,
+    CommitmentStatus,
+    Partner,
+    Stage,
+    StageChange,
+    Touch,
+    TouchKind,
+)
+from reciprocity.partners.selectors import partners_visible_to
+from tests.factories import FirmFactory
+
+LOGIN_LINE = "Demo login: http://127.0.0.1:8000/  user: demo  password: demo"
+
+
+def demo(*args: str) -> str:
+    out = io.StringIO()
+    call_command("demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, Any]:
+    return {
+        "partners": sorted(
+            Partner.objects.values_list(
+                "owner__username", "name", "profession", "organization", "stage", "touch_count"
+            )
+        ),
+        "touches": Touch.objects.count(),
+        "stage_changes": StageChange.objects.count(),
+        "commitments": sorted(
+            Commitment.objects.values_list("status", "owner").annotate(n=Count("pk"))
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_the_same_seed_gives_the_same_book_twice() -> None:
+    books = []
+    for _ in range(2):
+        with transaction.atomic():
+            demo("--seed", "7")
+            books.append(snapshot())
+            transaction.set_rollback(True)
+    assert not Partner.objects.exists()
+    assert books[0] == books[1]
+    assert len(books[0]["partners"]) >= 40
+
+
+def test_another_seed_gives_another_book() -> None:
+    now = timezone.now()
+    names = [partner.name for partner in plan_book(seed=1, now=now)]
+    assert names == [partner.name for partner in plan_book(seed=1, now=now)]
+    assert names != [partner.name for partner in plan_book(seed=2, now=now)]
+
+
+@pytest.mark.django_db
+def test_if_empty_leaves_a_database_with_any_firm_alone() -> None:
+    FirmFactory()
+    assert demo("--if-empty").strip() == NOT_EMPTY
+    assert not Partner.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_is_refused_in_production_mode(settings: Any) -> None:
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match=re.escape(REFUSED_IN_PRODUCTION)):
+        demo()
+    assert not Firm.objects.exists()
+
+
+@pytest.fixture(scope="class")
+def book(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """One demo load (as `make run` does it) shared by the tests below, rolled back after them."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield demo("--if-empty")
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("book")
+class TestTheDemoBook:
+    def test_it_prints_the_demo_login(self, book: str) -> None:
+        assert book.strip().endswith(LOGIN_LINE)
+
+    def test_demo_logs_in_with_password_demo(self) -> None:
+        demo_user = User.objects.get(username="demo")
+        assert demo_user.check_password("demo")
+        assert demo_user.role == Role.ADVISOR
+
+    def test_the_firm_has_a_team_of_two_and_an_admin(self) -> None:
+        firm = Firm.objects.get()
+        assert sorted(firm.advisors.values_list("role", flat=True)) == [
+            Role.ADVISOR,
+            Role.ADVISOR,
+            Role.FIRM_ADMIN,
+        ]
+        team = firm.teams.get()
+        assert set(team.members.values_list("username", flat=True)) == {"demo", "morgan"}
+        # The two share partners both ways.
+        shared = Partner.objects.filter(team=team)
+        assert {"demo", "morgan"} <= set(shared.values_list("owner__username", flat=True))
+
+    def test_demo_sees_forty_partners_over_every_pipeline_stage(self) -> None:
+        demo_user = User.objects.get(username="demo")
+        visible = partners_visible_to(advisor=demo_user)
+        assert visible.filter(owner=demo_user).count() >= 40
+        stages = set(visible.values_list("stage", flat=True))
+        assert set(PIPELINE_STAGES) | {Stage.DORMANT, Stage.RETIRED} <= stages
+        assert len(set(visible.values_list("profession", flat=True))) >= 5
+
+    def test_retired_partners_say_why(self) -> None:
+        retirements = StageChange.objects.filter(to_stage=Stage.RETIRED)
+        assert retirements.count() >= 3
+        assert all(change.reason and change.note for change in retirements)
+
+    def test_touches_span_eighteen_months(self) -> None:
+        span = Touch.objects.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+        now = timezone.now()
+        assert dt.timedelta(days=450) < now - span["first"] <= dt.timedelta(days=550)
+        assert now - span["last"] < dt.timedelta(days=14)
+        kinds = set(Touch.objects.values_list("kind", flat=True))
+        assert kinds == set(TouchKind.values)
+
+    def test_every_partner_walked_the_stages_in_order(self) -> None:
+        for partner in Partner.objects.prefetch_related("stage_changes"):
+            changes = sorted(partner.stage_changes.all(), key=lambda c: (c.occurred_at, c.pk))
+            assert changes[0].from_stage == ""
+            for before, after in itertools.pairwise(changes):
+                assert after.from_stage == before.to_stage
+            assert changes[-1].to_stage == partner.stage
+            assert changes[-1].occurred_at == partner.stage_changed_at
+
+    def test_touch_counts_are_derived_from_the_touches(self) -> None:
+        for partner in Partner.objects.annotate(n=Count("touches")):
+            assert partner.touch_count == partner.n  # type: ignore[attr-defined]
+
+    def test_open_commitments_are_overdue_on_both_sides(self) -> None:
+        today = timezone.localdate()
+        overdue = Commitment.objects.filter(status=CommitmentStatus.OPEN, due__lt=today)
+        assert set(overdue.values_list("owner", flat=True)) == set(CommitmentOwner.values)
+        upcoming = Commitment.objects.filter(status=CommitmentStatus.OPEN, due__gte=today)
+        assert upcoming.exists()
+        assert Commitment.objects.filter(status=CommitmentStatus.DONE, touch__isnull=False).exists()
+
+    def test_nothing_is_dated_in_the_future(self) -> None:
+        now = timezone.now()
+        assert not Touch.objects.filter(occurred_at__gt=now).exists()
+        assert not StageChange.objects.filter(occurred_at__gt=now).exists()
+        assert not Commitment.objects.filter(completed_at__gt=now).exists()
+
+    def test_history_records_the_cli_as_the_source(self) -> None:
+        sources = {
+            *Partner.history.values_list("history_source", flat=True),
+            *Touch.history.values_list("history_source", flat=True),
+            *StageChange.history.values_list("history_source", flat=True),
+            *Commitment.history.values_list("history_source", flat=True),
+        }
+        assert sources == {"cli"}
+        assert not Touch.history.filter(history_user__isnull=True).exists()
+
+    def test_if_empty_then_does_nothing(self) -> None:
+        before = snapshot()
+        assert demo("--if-empty").strip() == NOT_EMPTY
+        assert snapshot() == before
+
+    def test_loading_it_twice_is_refused(self) -> None:
+        with pytest.raises(CommandError, match=re.escape(ALREADY_LOADED)):
+            demo()
