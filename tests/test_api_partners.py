@@ -136,6 +136,12 @@ def test_an_unknown_filter_value_is_refused_naming_the_field(api: ApiClient) -> 
     assert "stage: Input should be 'identified'" in body["detail"]
 
 
+def test_an_owner_id_beyond_any_row_is_refused_not_an_error(api: ApiClient) -> None:
+    response = api.call("GET", f"partners?owner={2**63}")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "owner"
+
+
 def test_every_sort_the_selectors_offer_is_offered_by_the_api() -> None:
     assert set(PartnerSort.__args__) == set(SORTS)  # type: ignore[attr-defined]
 

@@ -198,6 +198,9 @@ def test_the_list_is_paginated_and_refuses_unknown_filter_values(
     response = api.call("GET", "referrals?direction=both&state=pending")
     assert response.status_code == 422
     assert {error["field"] for error in response.json()["errors"]} == {"direction", "state"}
+    too_big = api.call("GET", f"referrals?partner={2**63}")
+    assert too_big.status_code == 422
+    assert too_big.json()["errors"][0]["field"] == "partner"
 
 
 def test_a_referral_is_updated_field_by_field(cast: Cast, api: ApiClient) -> None:

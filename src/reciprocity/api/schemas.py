@@ -52,6 +52,11 @@ PartnerSort = Literal[
 ]
 
 
+# The largest id a database row can have (a 64-bit primary key). Ids in filters are bounded by it:
+# SQLite cannot even compare a larger integer with a foreign key.
+MAX_ID = 2**63 - 1
+
+
 class Input(Schema):
     # A misspelt field must not be silently ignored: the client would think it was saved.
     model_config = ConfigDict(extra="forbid")
@@ -242,7 +247,7 @@ class PartnerFilters(Schema):
     q: str = Field("", description="Part of the name or organization.")
     stage: Stage | None = None
     profession: Profession | None = None
-    owner: int | None = Field(None, description="The owning advisor's id.")
+    owner: int | None = Field(None, ge=1, le=MAX_ID, description="The owning advisor's id.")
     overdue: bool = Field(False, description="Only partners with an overdue commitment.")
     archived: bool = Field(False, description="Archived partners instead of current ones.")
     sort: PartnerSort = "name"
@@ -504,7 +509,7 @@ class Referral(Schema):
 
 
 class ReferralFilters(Schema):
-    partner: int | None = Field(None, description="The partner's id.")
+    partner: int | None = Field(None, ge=1, le=MAX_ID, description="The partner's id.")
     direction: Direction | None = None
     kind: Kind | None = None
     status: ReferralStatus | None = None
