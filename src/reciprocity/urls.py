@@ -19,4 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("reciprocity.partners.urls")),
 ]
+handler400 = "reciprocity.views.bad_request"
 handler500 = "reciprocity.views.server_error"

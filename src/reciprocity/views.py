@@ -1,5 +1,11 @@
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import redirect
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -21,6 +27,14 @@ def health(request: HttpRequest) -> JsonResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("pipeline")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django refuses before any view (a forged Host header, say); integrators get
+    the API's JSON error shape."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return HttpResponseBadRequest(loader.render_to_string("400.html"))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

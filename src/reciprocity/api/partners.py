@@ -103,14 +103,16 @@ def create_partner(request: HttpRequest, payload: schemas.PartnerCreate) -> Stat
 
 
 @partners.get("/{id}", response=responses({200: schemas.Partner}), summary="Get a partner")
-def get_partner(request: HttpRequest, id: int) -> models.Partner:
+def get_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
     return _partner(current_user(request), id)
 
 
 @partners.patch(
     "/{id}", response=responses({200: schemas.Partner}, write=True), summary="Update a partner"
 )
-def update_partner(request: HttpRequest, id: int, payload: schemas.PartnerUpdate) -> models.Partner:
+def update_partner(
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.PartnerUpdate
+) -> models.Partner:
     """Change profile fields, tags, owner or team. Stage changes go to ``/stage``."""
     user = current_user(request)
     partner = _partner(user, id)
@@ -137,7 +139,7 @@ def update_partner(request: HttpRequest, id: int, payload: schemas.PartnerUpdate
     response=responses({200: schemas.Partner}, write=True),
     summary="Archive a partner",
 )
-def archive_partner(request: HttpRequest, id: int) -> models.Partner:
+def archive_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
     """Archived, never deleted: the record and its history stay for the firm's books."""
     user = current_user(request)
     services.partner_archive(partner=_partner(user, id), by=user)
@@ -149,7 +151,7 @@ def archive_partner(request: HttpRequest, id: int) -> models.Partner:
     response=responses({200: schemas.Partner}, write=True),
     summary="Restore an archived partner",
 )
-def restore_partner(request: HttpRequest, id: int) -> models.Partner:
+def restore_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
     user = current_user(request)
     services.partner_restore(partner=_partner(user, id), by=user)
     return _partner(user, id)
@@ -162,7 +164,7 @@ def restore_partner(request: HttpRequest, id: int) -> models.Partner:
     summary="List a partner's stage changes",
 )
 @paginate(Pagination)
-def list_stage_changes(request: HttpRequest, id: int) -> QuerySet[models.StageChange]:
+def list_stage_changes(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.StageChange]:
     """Every move in the pipeline, newest first, so time in stage can be measured."""
     return selectors.stage_changes_of(partner=_partner(current_user(request), id))
 
@@ -173,7 +175,7 @@ def list_stage_changes(request: HttpRequest, id: int) -> QuerySet[models.StageCh
     summary="Move a partner to another stage",
 )
 def change_stage(
-    request: HttpRequest, id: int, payload: schemas.StageChangeCreate
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.StageChangeCreate
 ) -> Status[models.StageChange]:
     """Retired needs a reason from the three failure reasons (or other)."""
     user = current_user(request)
@@ -195,7 +197,7 @@ def change_stage(
     summary="List a partner's touches",
 )
 @paginate(Pagination)
-def list_touches(request: HttpRequest, id: int) -> QuerySet[models.Touch]:
+def list_touches(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.Touch]:
     """Logged contacts, newest first; the partner's ``touch_count`` counts these."""
     return selectors.touches_of(partner=_partner(current_user(request), id))
 
@@ -205,7 +207,9 @@ def list_touches(request: HttpRequest, id: int) -> QuerySet[models.Touch]:
     response=responses({201: schemas.Touch}, write=True),
     summary="Log a touch",
 )
-def log_touch(request: HttpRequest, id: int, payload: schemas.TouchCreate) -> Status[models.Touch]:
+def log_touch(
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.TouchCreate
+) -> Status[models.Touch]:
     """A call, email, meeting… with the partner; ``occurred_at`` defaults to now."""
     user = current_user(request)
     touch = services.touch_log(

@@ -100,14 +100,16 @@ def create_referral(request: HttpRequest, payload: schemas.ReferralCreate) -> St
 
 
 @referrals.get("/{id}", response=responses({200: schemas.Referral}), summary="Get a referral")
-def get_referral(request: HttpRequest, id: int) -> Referral:
+def get_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
     return _referral(current_user(request), id)
 
 
 @referrals.patch(
     "/{id}", response=responses({200: schemas.Referral}, write=True), summary="Update a referral"
 )
-def update_referral(request: HttpRequest, id: int, payload: schemas.ReferralUpdate) -> Referral:
+def update_referral(
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.ReferralUpdate
+) -> Referral:
     """Change the description, the pre-send answers, the estimate or, with the client's consent,
     their name and contact details."""
     user = current_user(request)
@@ -122,7 +124,7 @@ def update_referral(request: HttpRequest, id: int, payload: schemas.ReferralUpda
     response=responses({200: schemas.Referral}, write=True),
     summary="Archive a referral",
 )
-def archive_referral(request: HttpRequest, id: int) -> Referral:
+def archive_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
     """Archived, never deleted: it leaves the balance but stays on the firm's books."""
     user = current_user(request)
     services.referral_archive(referral=_referral(user, id), by=user)
@@ -134,7 +136,7 @@ def archive_referral(request: HttpRequest, id: int) -> Referral:
     response=responses({200: schemas.Referral}, write=True),
     summary="Restore an archived referral",
 )
-def restore_referral(request: HttpRequest, id: int) -> Referral:
+def restore_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
     user = current_user(request)
     services.referral_restore(referral=_referral(user, id), by=user)
     return _referral(user, id)
@@ -147,7 +149,9 @@ def restore_referral(request: HttpRequest, id: int) -> Referral:
     summary="List a referral's status changes",
 )
 @paginate(Pagination)
-def list_referral_status_changes(request: HttpRequest, id: int) -> QuerySet[ReferralStatusChange]:
+def list_referral_status_changes(
+    request: HttpRequest, id: schemas.RecordId
+) -> QuerySet[ReferralStatusChange]:
     """Every dated move of its status, oldest first, so outcomes are measured."""
     return selectors.status_changes_of(referral=_referral(current_user(request), id))
 
@@ -158,7 +162,7 @@ def list_referral_status_changes(request: HttpRequest, id: int) -> QuerySet[Refe
     summary="Move a referral to another status",
 )
 def change_referral_status(
-    request: HttpRequest, id: int, payload: schemas.ReferralStatusChangeCreate
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.ReferralStatusChangeCreate
 ) -> Status[ReferralStatusChange]:
     """Forward along its lifecycle (``next_statuses`` on the referral), or to a failure with a
     reason."""
@@ -179,7 +183,9 @@ def change_referral_status(
     response=responses({200: schemas.Referral}, write=True),
     summary="Record the client's consent",
 )
-def record_consent(request: HttpRequest, id: int, payload: schemas.ConsentCreate) -> Referral:
+def record_consent(
+    request: HttpRequest, id: schemas.RecordId, payload: schemas.ConsentCreate
+) -> Referral:
     """The client agreed to their name and details being shared (a sent referral); the client's
     name and contact details may come with it. A proposed referral moves to consent_given."""
     user = current_user(request)
@@ -199,7 +205,7 @@ def record_consent(request: HttpRequest, id: int, payload: schemas.ConsentCreate
     response=responses({200: schemas.Referral}, write=True),
     summary="Withdraw the client's consent",
 )
-def withdraw_consent(request: HttpRequest, id: int) -> Referral:
+def withdraw_consent(request: HttpRequest, id: schemas.RecordId) -> Referral:
     """Forgets the consent and the client's name and contact details it allowed."""
     user = current_user(request)
     services.referral_consent_withdraw(referral=_referral(user, id), by=user)
@@ -213,7 +219,7 @@ def withdraw_consent(request: HttpRequest, id: int) -> Referral:
     summary="List a referral's protocol steps",
 )
 @paginate(Pagination)
-def list_referral_steps(request: HttpRequest, id: int) -> QuerySet[ReferralStep]:
+def list_referral_steps(request: HttpRequest, id: schemas.RecordId) -> QuerySet[ReferralStep]:
     """The checklist for sending it, in order; a received referral has none."""
     return selectors.steps_of(referral=_referral(current_user(request), id))
 
@@ -224,7 +230,7 @@ def list_referral_steps(request: HttpRequest, id: int) -> QuerySet[ReferralStep]
     summary="Complete, skip or reopen a protocol step",
 )
 def change_referral_step(
-    request: HttpRequest, id: int, slug: StepSlug, payload: schemas.StepChange
+    request: HttpRequest, id: schemas.RecordId, slug: StepSlug, payload: schemas.StepChange
 ) -> ReferralStep:
     """Completing a step logs it as a touch on the partner's timeline; reopening archives that
     touch. Steps may be done in any order."""
@@ -246,7 +252,7 @@ def change_referral_step(
 @referrals.get(
     "/{id}/memo", response=responses({200: schemas.Memo}), summary="Draft a hypothetical memo"
 )
-def get_referral_memo(request: HttpRequest, id: int) -> dict[str, str]:
+def get_referral_memo(request: HttpRequest, id: schemas.RecordId) -> dict[str, str]:
     """The situation described without identifying the client, to share before consent."""
     return {"text": referral_memo(_referral(current_user(request), id))}
 
@@ -256,7 +262,7 @@ def get_referral_memo(request: HttpRequest, id: int) -> dict[str, str]:
     response=responses({200: schemas.EmailDraft}),
     summary="Draft the email to the partner",
 )
-def get_referral_email_draft(request: HttpRequest, id: int) -> EmailDraft:
+def get_referral_email_draft(request: HttpRequest, id: schemas.RecordId) -> EmailDraft:
     """The protocol's email: notes and next steps. It names the client only with their consent;
     otherwise its body is the hypothetical memo. Nothing is sent."""
     user = current_user(request)

@@ -3,11 +3,11 @@ fields are enums, so the OpenAPI document lists every slug. A blank choice is ``
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict
 
 from reciprocity.accounts.models import User as UserModel
 from reciprocity.partners import models
@@ -38,6 +38,20 @@ from reciprocity.referrals.models import (
 from reciprocity.referrals.selectors import Balance, balance_for, referral_outcome
 from reciprocity.referrals.selectors import stage_suggestion as suggest_stage
 
+
+def _text_only(value: Any) -> Any:
+    # Pydantic would read a bare number as seconds since 1970; the contract is ISO 8601 text.
+    if isinstance(value, int | float):
+        raise ValueError("Use an ISO 8601 date or date-time string.")
+    return value
+
+
+When = Annotated[dt.datetime, BeforeValidator(_text_only)]
+Day = Annotated[dt.date, BeforeValidator(_text_only)]
+
+# Every id the API accepts: a positive 64-bit integer, the range of the databases' keys.
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
 # The keys of partners.selectors.SORTS (a test keeps them in step).
 PartnerSort = Literal[
     "name",
@@ -50,11 +64,6 @@ PartnerSort = Literal[
     "next_step",
     "organization",
 ]
-
-
-# The largest id a database row can have (a 64-bit primary key). Ids in filters are bounded by it:
-# SQLite cannot even compare a larger integer with a foreign key.
-MAX_ID = 2**63 - 1
 
 
 class Input(Schema):
@@ -247,7 +256,7 @@ class PartnerFilters(Schema):
     q: str = Field("", description="Part of the name or organization.")
     stage: Stage | None = None
     profession: Profession | None = None
-    owner: int | None = Field(None, ge=1, le=MAX_ID, description="The owning advisor's id.")
+    owner: RecordId | None = Field(None, description="The owning advisor's id.")
     overdue: bool = Field(False, description="Only partners with an overdue commitment.")
     archived: bool = Field(False, description="Archived partners instead of current ones.")
     sort: PartnerSort = "name"
@@ -278,13 +287,13 @@ class PartnerCreate(PartnerProfile):
     profession: Profession
     tags: list[str] = Field(default_factory=list)
     stage: Stage = Field(Stage.IDENTIFIED, description="Where the partner is now.")
-    occurred_at: dt.datetime | None = Field(
+    occurred_at: When | None = Field(
         None, description="When the partner entered that stage; defaults to now."
     )
-    owner: int | None = Field(
+    owner: RecordId | None = Field(
         None, description="The owning advisor's id; defaults to you (firm admins may choose)."
     )
-    team: int | None = Field(None, description="Share with this team (the owner's).")
+    team: RecordId | None = Field(None, description="Share with this team (the owner's).")
 
 
 class PartnerUpdate(Input):
@@ -308,8 +317,8 @@ class PartnerUpdate(Input):
     website: str | None = None
     notes: str | None = None
     tags: list[str] | None = None
-    owner: int | None = Field(None, description="The new owning advisor's id.")
-    team: int | None = Field(None, description="Share with this team; null stops sharing.")
+    owner: RecordId | None = Field(None, description="The new owning advisor's id.")
+    team: RecordId | None = Field(None, description="Share with this team; null stops sharing.")
 
 
 # --- Stage changes ----------------------------------------------------------------------------
@@ -342,7 +351,7 @@ class StageChangeCreate(Input):
         None, description="Why you are walking away; required for retired."
     )
     note: str = ""
-    occurred_at: dt.datetime | None = Field(None, description="Defaults to now.")
+    occurred_at: When | None = Field(None, description="Defaults to now.")
 
 
 # --- Touches ----------------------------------------------------------------------------------
@@ -358,7 +367,7 @@ class Touch(Schema):
 class TouchCreate(Input):
     kind: TouchKind
     summary: str
-    occurred_at: dt.datetime | None = Field(None, description="Defaults to now.")
+    occurred_at: When | None = Field(None, description="Defaults to now.")
 
 
 # --- Commitments ------------------------------------------------------------------------------
@@ -381,7 +390,7 @@ class Commitment(Schema):
 
 class CommitmentCreate(Input):
     what: str
-    due: dt.date
+    due: Day
     owner: CommitmentOwner = CommitmentOwner.ADVISOR
 
 
@@ -394,10 +403,10 @@ class CommitmentUpdate(Input):
     """Only the fields sent are changed."""
 
     what: str | None = None
-    due: dt.date | None = None
+    due: Day | None = None
     owner: CommitmentOwner | None = None
     status: CommitmentStatus | None = None
-    occurred_at: dt.datetime | None = Field(
+    occurred_at: When | None = Field(
         None, description="When it was done or dropped; defaults to now."
     )
     log_touch: LogTouch | None = Field(
@@ -509,7 +518,7 @@ class Referral(Schema):
 
 
 class ReferralFilters(Schema):
-    partner: int | None = Field(None, ge=1, le=MAX_ID, description="The partner's id.")
+    partner: RecordId | None = Field(None, description="The partner's id.")
     direction: Direction | None = None
     kind: Kind | None = None
     status: ReferralStatus | None = None
@@ -532,7 +541,7 @@ class PreSendAnswers(Input):
 
 
 class ReferralCreate(PreSendAnswers):
-    partner: int = Field(description="The partner's id.")
+    partner: RecordId = Field(description="The partner's id.")
     direction: Direction
     kind: Kind = Kind.REFERRAL
     need: str = Field(description="The need or topic.")
@@ -540,7 +549,7 @@ class ReferralCreate(PreSendAnswers):
         None, description="Defaults to the first status of its lifecycle."
     )
     reason: str = Field("", description="Why it failed; required for a failure status.")
-    occurred_at: dt.datetime | None = Field(
+    occurred_at: When | None = Field(
         None, description="When it was sent or received; defaults to now."
     )
     notes: str = ""
@@ -549,7 +558,7 @@ class ReferralCreate(PreSendAnswers):
         "", description="Refused for a sent referral unless the client's consent is recorded."
     )
     client_contact: str = ""
-    consent_at: dt.datetime | None = Field(None, description="When the client consented.")
+    consent_at: When | None = Field(None, description="When the client consented.")
     consent_method: ConsentMethod | None = None
     follow_up: bool | None = Field(
         None,
@@ -595,19 +604,19 @@ class ReferralStatusChange(Schema):
 class ReferralStatusChangeCreate(Input):
     status: ReferralStatus
     reason: str = Field("", description="Required for declined, not_a_fit and lost.")
-    occurred_at: dt.datetime | None = Field(None, description="Defaults to now.")
+    occurred_at: When | None = Field(None, description="Defaults to now.")
 
 
 class ConsentCreate(Input):
     method: ConsentMethod = Field(description="How the client consented.")
-    consent_at: dt.datetime | None = Field(None, description="Defaults to now.")
+    consent_at: When | None = Field(None, description="Defaults to now.")
     client_name: str | None = Field(None, description="The client's name, now it may be shared.")
     client_contact: str | None = None
 
 
 class StepChange(Input):
     action: StepAction
-    occurred_at: dt.datetime | None = Field(
+    occurred_at: When | None = Field(
         None, description="When the step was done (complete only); defaults to now."
     )
     summary: str = Field(

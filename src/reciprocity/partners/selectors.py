@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts.models import Team, User
+from reciprocity.ids import record_id_or_404
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     Commitment,
@@ -131,10 +132,7 @@ def dormancy_suggested(partner: Partner, *, now: dt.datetime | None = None) -> b
 
 def partner_get_for(*, advisor: User, pk: Any, include_archived: bool = True) -> Partner:
     """The partner with ``pk`` if ``advisor`` may see it; Http404 otherwise."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND) from None
+    pk = record_id_or_404(pk, not_found=NOT_FOUND)
     qs = partners_visible_to(advisor=advisor, include_archived=include_archived)
     partner = with_next_step(qs.select_related("firm", "owner", "team")).filter(pk=pk).first()
     if partner is None:
@@ -225,6 +223,17 @@ def _stage_counts(qs: QuerySet[Partner]) -> dict[str, int]:
     return dict(qs.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n"))
 
 
+def owners_visible_to(*, advisor: User) -> QuerySet[User]:
+    """Advisors whose partners ``advisor`` may see: the whole firm for an admin or compliance
+    officer, otherwise themselves and their teammates (for filtering by owner)."""
+    if advisor.firm is None:
+        return User.objects.none()
+    people = User.objects.filter(firm_id=advisor.firm.pk, is_active=True)
+    if not advisor.sees_whole_firm:
+        people = people.filter(Q(pk=advisor.pk) | Q(teams__members=advisor)).distinct()
+    return people.order_by("first_name", "last_name", "username")
+
+
 def pipeline_stages() -> list[Stage]:
     return list(PIPELINE_STAGES)
 
@@ -268,10 +277,7 @@ def stage_changes_of(*, partner: Partner) -> QuerySet[StageChange]:
 
 
 def commitment_get_for(*, advisor: User, pk: Any) -> Commitment:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No commitment with that id.") from None
+    pk = record_id_or_404(pk, not_found="No commitment with that id.")
     commitment = (
         Commitment.objects.select_related("partner", "partner__firm")
         .filter(pk=pk, partner__in=partners_visible_to(advisor=advisor, include_archived=True))

@@ -1,7 +1,476 @@
+"""Web pages of the partner pipeline. Forms parse, services write, selectors read.
+
+Every write answers a plain POST with a redirect, so it works without JavaScript. An htmx request
+names the page region it came from (the HX-Target header); the answer is that region re-rendered
+in place, with the flash messages swapped in out of band.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import BaseForm, model_to_dict
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from reciprocity.accounts.models import User
+from reciprocity.partners import selectors, services
+from reciprocity.partners.forms import (
+    BoardFilterForm,
+    CommitmentCloseForm,
+    CommitmentForm,
+    PartnerCreateForm,
+    PartnerForm,
+    PartnerListForm,
+    StageForm,
+    TouchForm,
+    add_service_errors,
+)
+from reciprocity.partners.models import (
+    CORE_STAGES,
+    PIPELINE_STAGES,
+    Partner,
+    Stage,
+    TouchKind,
+)
+
+# Ids of the page regions htmx swaps (the templates use the same ids).
+BOARD = "board"
+MOVE_DIALOG = "move-dialog-body"
+DETAIL = "partner-detail"
+RESULTS = "results"
+AGENDA = "agenda"
+# The research default: a handful of core partners get the attention they need.
+CORE_FOCUS_LIMIT = 7
+
+
+# Pages answer htmx with a fragment: caches must keep fragments and full pages apart.
+vary_on_htmx = vary_on_headers("HX-Request", "HX-Target")
+
+
+class AuthedRequest(HttpRequest):
+    user: User
+    htmx: HtmxDetails
+
+
+def _target(request: AuthedRequest) -> str | None:
+    return request.htmx.target if request.htmx else None
+
+
+def _partial(request: AuthedRequest, template_name: str, context: dict[str, Any]) -> HttpResponse:
+    """A region for htmx, plus the flash messages swapped in out of band."""
+    response = render(request, template_name, context)
+    response.write(render_to_string("includes/messages.html", {"oob": True}, request=request))
+    return response
+
+
+def _safe_next(request: AuthedRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return candidate if allowed else ""
+
+
+def _flash_errors(request: AuthedRequest, form: BaseForm) -> None:
+    for errors in form.errors.values():
+        messages.error(request, " ".join(str(error) for error in errors))
+
+
+def _refetch(request: AuthedRequest, partner: Partner) -> Partner:
+    # The services update counters in the database; read the partner again to show them.
+    return selectors.partner_get_for(advisor=request.user, pk=partner.pk)
+
+
+# --- Pipeline board ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    stage: Stage
+    cards: list[Partner]
+    total: int
+    list_url: str
+
+    @property
+    def capped(self) -> bool:
+        return self.total > len(self.cards)
+
+
+def _board_owner(request: AuthedRequest, data: Any) -> User | None:
+    """Firm admins (and compliance) may narrow the board to one advisor's partners."""
+    if not request.user.sees_whole_firm:
+        return None
+    form = BoardFilterForm(data, user=request.user)
+    return form.cleaned_data.get("owner") if form.is_valid() else None
+
+
+def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]:
+    list_url = reverse("partner_list")
+    columns = []
+    for stage, cards, total in selectors.board_columns(
+        advisor=request.user, owner=owner.pk if owner else None
+    ):
+        query = {"stage": stage.value, **({"owner": owner.pk} if owner else {})}
+        columns.append(Column(stage, cards, total, f"{list_url}?{urlencode(query)}"))
+    by_stage = {column.stage: column for column in columns}
+    shown = [partner for column in columns for partner in column.cards]
+    # A retired partner's leftover commitments are not work waiting to be done.
+    steps = [selectors.next_step_of(p) for p in shown if p.stage != Stage.RETIRED]
+    core = sum(by_stage[stage].total for stage in CORE_STAGES)
+    return {
+        "pipeline_columns": [by_stage[stage] for stage in PIPELINE_STAGES],
+        "side_columns": [column for column in columns if column.stage not in PIPELINE_STAGES],
+        "in_pipeline": sum(by_stage[stage].total for stage in PIPELINE_STAGES),
+        "core_count": core,
+        "too_many_core": core > CORE_FOCUS_LIMIT,
+        "overdue_count": sum(1 for step in steps if step and step.is_overdue),
+        "dormant_hints": sum(1 for partner in shown if selectors.dormancy_suggested(partner)),
+        "empty": not any(column.total for column in columns),
+        "owner": owner,
+        "can_write": not request.user.is_read_only,
+        "board_url": reverse("pipeline") + (f"?{urlencode({'owner': owner.pk})}" if owner else ""),
+    }
 
 
 @login_required
-def pipeline(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("pipeline")
+@vary_on_htmx
+def pipeline(request: AuthedRequest) -> HttpResponse:
+    owner = _board_owner(request, request.GET)
+    context = _board_context(request, owner)
+    if _target(request) == BOARD:
+        return _partial(request, "partners/pipeline.html#board", context)
+    if request.user.sees_whole_firm:
+        context["filter_form"] = BoardFilterForm(request.GET or None, user=request.user)
+    return render(request, "partners/pipeline.html", context)
+
+
+# --- Partner list and creation ----------------------------------------------------------------
+
+
+@login_required
+@vary_on_htmx
+def partner_list(request: AuthedRequest) -> HttpResponse:
+    form = PartnerListForm(request.GET or None, user=request.user)
+    form.is_valid()
+    # Whatever parsed is applied; a bad value is shown as an error and ignored.
+    data = getattr(form, "cleaned_data", {})
+    sort = data.get("sort") or "name"
+    filters = selectors.PartnerFilters(
+        search=(data.get("q") or "").strip(),
+        stage=data.get("stage") or "",
+        profession=data.get("profession") or "",
+        owner=data["owner"].pk if data.get("owner") else None,
+        overdue=bool(data.get("overdue")),
+        archived=bool(data.get("archived")),
+        sort=sort if sort in selectors.SORTS else "name",
+    )
+    partners = selectors.partner_list(advisor=request.user, filters=filters).prefetch_related(
+        "tags"
+    )
+    page = Paginator(partners, settings.RECIPROCITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "sort": filters.sort,
+        "filtered": any(
+            (filters.search, filters.stage, filters.profession, filters.owner, filters.overdue)
+        ),
+        "archived": filters.archived,
+        "show_owner": request.user.sees_whole_firm or request.user.teams.exists(),
+        "can_write": not request.user.is_read_only,
+    }
+    if _target(request) == RESULTS:
+        return _partial(request, "partners/partner_list.html#results", context)
+    return render(request, "partners/partner_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_htmx
+def partner_create(request: AuthedRequest) -> HttpResponse:
+    services.ensure_can_write(request.user)
+    form = PartnerCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = services.partner_create(by=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{partner.name} added to your pipeline.")
+            url = reverse("partner_detail", args=[partner.pk])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.htmx:
+        return _partial(request, "partners/partner_form.html#form", {"form": form})
+    return render(request, "partners/partner_form.html", {"form": form})
+
+
+# --- Partner detail and its inline forms ------------------------------------------------------
+
+
+def _following_stage(partner: Partner) -> str | None:
+    """The stage a partner most likely moves to next, preselected in the stage form."""
+    if partner.stage in PIPELINE_STAGES[:-1]:
+        return PIPELINE_STAGES[PIPELINE_STAGES.index(Stage(partner.stage)) + 1].value
+    return None
+
+
+def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> dict[str, Any]:
+    can_write = not request.user.is_read_only and partner.archived_at is None
+    if not can_write:
+        # The forms are hidden (an archived partner): say why the write was refused.
+        for form in forms.values():
+            if isinstance(form, BaseForm) and form.is_bound:
+                _flash_errors(request, form)
+    return {
+        "partner": partner,
+        "next_step": selectors.next_step_of(partner),
+        "tags": list(partner.tags.all()),
+        "commitments": list(selectors.open_commitments(partner=partner)),
+        "timeline": selectors.partner_timeline(partner=partner),
+        "can_write": can_write,
+        "can_archive": not request.user.is_read_only,
+        "touch_form": forms.get("touch_form") or TouchForm(),
+        "commitment_form": forms.get("commitment_form") or CommitmentForm(),
+        "stage_form": forms.get("stage_form")
+        or StageForm(initial={"stage": _following_stage(partner)}),
+        "edit_form": forms.get("edit_form"),
+        "touch_kinds": TouchKind.choices,
+        "days_in_stage": (timezone.now() - partner.stage_changed_at).days,
+    }
+
+
+def _detail(request: AuthedRequest, partner: Partner, **forms: Any) -> HttpResponse:
+    context = _detail_context(request, partner, **forms)
+    if _target(request) == DETAIL:
+        return _partial(request, "partners/partner_detail.html#detail", context)
+    return render(request, "partners/partner_detail.html", context)
+
+
+def _after_write(request: AuthedRequest, partner: Partner) -> HttpResponse:
+    """Plain POST: redirect. htmx: the region the request came from, re-rendered."""
+    target = _target(request)
+    if target is None:
+        return redirect(_safe_next(request) or reverse("partner_detail", args=[partner.pk]))
+    if target in (BOARD, MOVE_DIALOG):
+        context = _board_context(request, _board_owner(request, request.POST))
+        response = _partial(request, "partners/pipeline.html#board", context)
+        if target == MOVE_DIALOG:
+            response = trigger_client_event(
+                reswap(retarget(response, f"#{BOARD}"), "outerHTML"), "move-done", after="settle"
+            )
+        return response
+    if target == AGENDA:
+        return _partial(request, "partners/agenda.html#agenda", _agenda_context(request))
+    return _detail(request, _refetch(request, partner))
+
+
+@login_required
+@vary_on_htmx
+def partner_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _detail(request, selectors.partner_get_for(advisor=request.user, pk=pk))
+
+
+def _profile_initial(partner: Partner) -> dict[str, Any]:
+    initial = model_to_dict(partner, fields=services.PROFILE_FIELDS)
+    initial["team"] = partner.team_id
+    initial["owner"] = partner.owner_id
+    initial["tags"] = ", ".join(tag.name for tag in partner.tags.all())
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_htmx
+def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = selectors.partner_get_for(advisor=request.user, pk=pk)
+    services.ensure_can_write(request.user)
+    if request.method == "POST":
+        form = PartnerForm(request.POST, user=request.user, partner=partner)
+        if form.is_valid():
+            try:
+                services.partner_update(partner=partner, by=request.user, **form.service_kwargs())
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Profile saved.")
+                return _after_write(request, partner)
+    else:
+        form = PartnerForm(initial=_profile_initial(partner), user=request.user, partner=partner)
+        # The form opens above the page's other panels: start the user in it.
+        form.fields["name"].widget.attrs["autofocus"] = True
+    return _detail(request, partner, edit_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_htmx
+def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = selectors.partner_get_for(advisor=request.user, pk=pk)
+    services.ensure_can_write(request.user)
+    if request.method == "POST":
+        form = StageForm(request.POST)
+        if form.is_valid():
+            try:
+                services.partner_change_stage(partner=partner, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"{partner.name} moved to {partner.get_stage_display()}.")
+                return _after_write(request, partner)
+    else:
+        form = StageForm(initial={"stage": request.GET.get("stage") or _following_stage(partner)})
+    target = _target(request)
+    if target == DETAIL:
+        return _detail(request, partner, stage_form=form)
+    if target == BOARD:
+        # A card dropped on the board: no form to show the refusal in, so flash it.
+        _flash_errors(request, form)
+        return _partial(
+            request,
+            "partners/pipeline.html#board",
+            _board_context(request, _board_owner(request, request.POST)),
+        )
+    context = {
+        "partner": partner,
+        "form": form,
+        "next": _safe_next(request),
+        "owner": request.POST.get("owner") or request.GET.get("owner") or "",
+        "in_dialog": target == MOVE_DIALOG,
+    }
+    if target == MOVE_DIALOG:
+        return _partial(request, "partners/partner_stage.html#stage-form", context)
+    return render(request, "partners/partner_stage.html", context)
+
+
+@login_required
+@require_POST
+def touch_create(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = selectors.partner_get_for(advisor=request.user, pk=pk)
+    services.ensure_can_write(request.user)
+    form = TouchForm(request.POST)
+    if form.is_valid():
+        try:
+            services.touch_log(partner=partner, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Touch logged.")
+            return _after_write(request, partner)
+    return _detail(request, partner, touch_form=form)
+
+
+@login_required
+@require_POST
+def commitment_create(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = selectors.partner_get_for(advisor=request.user, pk=pk)
+    services.ensure_can_write(request.user)
+    form = CommitmentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.commitment_create(partner=partner, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Commitment added.")
+            return _after_write(request, partner)
+    return _detail(request, partner, commitment_form=form)
+
+
+@login_required
+@require_POST
+def commitment_close(request: AuthedRequest, pk: int, commitment_pk: int) -> HttpResponse:
+    partner = selectors.partner_get_for(advisor=request.user, pk=pk)
+    commitment = selectors.commitment_get_for(advisor=request.user, pk=commitment_pk)
+    if commitment.partner_id != partner.pk:
+        raise Http404("No commitment with that id.")
+    services.ensure_can_write(request.user)
+    form = CommitmentCloseForm(request.POST)
+    if form.is_valid():
+        if commitment.is_open:
+            status = form.cleaned_data["status"]
+            try:
+                services.commitment_update(
+                    commitment=commitment,
+                    by=request.user,
+                    status=status,
+                    touch_kind=form.cleaned_data["touch_kind"] or None,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                done = "Done" if status == "done" else "Dropped"
+                messages.success(request, f"{done}: {commitment.what}")
+                return _after_write(request, partner)
+        else:
+            form.add_error(None, services.COMMITMENT_NOT_OPEN)
+    _flash_errors(request, form)
+    if _target(request) == AGENDA:
+        return _partial(request, "partners/agenda.html#agenda", _agenda_context(request))
+    if request.htmx:
+        return _detail(request, partner)
+    return redirect(_safe_next(request) or reverse("partner_detail", args=[partner.pk]))
+
+
+@login_required
+@require_POST
+def partner_archive(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = selectors.partner_get_for(advisor=request.user, pk=pk)
+    services.partner_archive(partner=partner, by=request.user)
+    messages.success(request, f"{partner.name} archived. Restore it any time.")
+    return _after_write(request, partner)
+
+
+@login_required
+@require_POST
+def partner_restore(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = selectors.partner_get_for(advisor=request.user, pk=pk)
+    services.partner_restore(partner=partner, by=request.user)
+    messages.success(request, f"{partner.name} restored.")
+    return _after_write(request, partner)
+
+
+# --- Agenda -----------------------------------------------------------------------------------
+
+
+def _agenda_context(request: AuthedRequest) -> dict[str, Any]:
+    today = timezone.localdate()
+    groups: dict[str, list[Any]] = {"overdue": [], "today": [], "week": []}
+    for item in selectors.agenda_items(advisor=request.user):
+        key = "overdue" if item.due < today else "today" if item.due == today else "week"
+        groups[key].append(item)
+    return {
+        "groups": [
+            ("overdue", "Overdue", groups["overdue"]),
+            ("today", "Today", groups["today"]),
+            ("week", "This week", groups["week"]),
+        ],
+        "total": sum(len(items) for items in groups.values()),
+        "today": today,
+        "week_end": today + dt.timedelta(days=7),
+        "touch_kinds": TouchKind.choices,
+        "can_write": not request.user.is_read_only,
+    }
+
+
+@login_required
+@vary_on_htmx
+def agenda(request: AuthedRequest) -> HttpResponse:
+    context = _agenda_context(request)
+    if _target(request) == AGENDA:
+        return _partial(request, "partners/agenda.html#agenda", context)
+    return render(request, "partners/agenda.html", context)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from reciprocity.accounts.models import Role, User
+from reciprocity.ids import record_id_or_404
 from reciprocity.partners.models import (
     Partner,
     Profession,
@@ -80,10 +81,7 @@ def referrals_visible_to(*, advisor: User, include_archived: bool = False) -> Qu
 
 def referral_get_for(*, advisor: User, pk: Any) -> Referral:
     """The referral with ``pk`` if ``advisor`` may see it (archived too); Http404 otherwise."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404(REFERRAL_NOT_FOUND) from None
+    pk = record_id_or_404(pk, not_found=REFERRAL_NOT_FOUND)
     referral = (
         referrals_visible_to(advisor=advisor, include_archived=True)
         .select_related("partner", "partner__firm", "by")

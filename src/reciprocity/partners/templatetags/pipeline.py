@@ -1,0 +1,35 @@
+"""Small read-only helpers the partner templates share (board cards, list rows, detail)."""
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+
+from reciprocity.partners import selectors
+from reciprocity.partners.models import Partner
+
+register = template.Library()
+
+
+@register.filter
+def next_step(partner: Partner) -> selectors.NextStep | None:
+    return selectors.next_step_of(partner)
+
+
+@register.filter
+def suggests_dormant(partner: Partner) -> bool:
+    return selectors.dormancy_suggested(partner)
+
+
+@register.filter
+def days_since(moment: dt.datetime | None) -> int | None:
+    if moment is None:
+        return None
+    return max((timezone.localdate() - timezone.localtime(moment).date()).days, 0)
+
+
+@register.filter
+def days_until(day: dt.date | None) -> int | None:
+    if day is None:
+        return None
+    return (day - timezone.localdate()).days

@@ -1,0 +1,67 @@
+// Conveniences shared by every page. Everything works without this file.
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+
+  var FADE_AFTER_MS = 10000;
+
+  // Success messages fade after a while; errors stay until dismissed.
+  function scheduleFade(root) {
+    root.querySelectorAll(".message--success:not([data-fading])").forEach(function (message) {
+      message.setAttribute("data-fading", "");
+      window.setTimeout(function () { message.remove(); }, FADE_AFTER_MS);
+    });
+  }
+
+  function showError(text) {
+    var region = document.getElementById("messages");
+    if (!region) { return; }
+    var message = document.createElement("div");
+    message.className = "message message--error";
+    var paragraph = document.createElement("p");
+    paragraph.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "message__close";
+    close.setAttribute("data-dismiss", "");
+    close.setAttribute("aria-label", "Dismiss this message");
+    close.textContent = "\u00d7";
+    message.append(paragraph, close);
+    region.append(message);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss]");
+    if (button) { button.closest(".message").remove(); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { scheduleFade(document); });
+  document.addEventListener("htmx:afterSettle", function () { scheduleFade(document); });
+
+  // A refused form comes back in place: take the user to the first field in error.
+  var focused = new WeakSet();
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var info = event.detail;
+    if (!info.requestConfig || info.requestConfig.verb === "get" || focused.has(info.xhr)) { return; }
+    var invalid = event.target.querySelector && event.target.querySelector("[aria-invalid=true]");
+    if (invalid) {
+      focused.add(info.xhr);
+      invalid.focus();
+    }
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 403) {
+      showError("You are not allowed to do that.");
+    } else if (status === 404) {
+      showError("That record is gone or not shared with you. Reload the page.");
+    } else {
+      showError("Something went wrong; nothing was half-saved. Please try again.");
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showError("Reciprocity could not be reached. Check the connection and try again.");
+  });
+})();
