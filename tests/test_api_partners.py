@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reciprocity.api.errors import FIELD_REQUIRED, FIELD_UNKNOWN
-from reciprocity.api.schemas import PartnerSort
+from reciprocity.api.schemas import NUL_IN_TEXT, PartnerSort
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange
 from reciprocity.partners.selectors import SORTS
 from reciprocity.partners.services import OWNER_NOT_IN_FIRM, RETIRED_NEEDS_REASON, TEAM_NOT_YOURS
@@ -140,6 +140,16 @@ def test_an_owner_id_beyond_any_row_is_refused_not_an_error(api: ApiClient) -> N
     response = api.call("GET", f"partners?owner={2**63}")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "owner"
+
+
+def test_text_with_a_nul_character_is_refused_not_an_error(api: ApiClient) -> None:
+    # PostgreSQL can neither store nor compare it.
+    search = api.call("GET", "partners?q=a%00b")
+    assert search.status_code == 422
+    assert search.json()["errors"][0]["field"] == "q"
+    created = api.call("POST", "partners", {"name": "Ann", "profession": "cpa", "tags": ["\x00"]})
+    assert created.status_code == 422
+    assert NUL_IN_TEXT in created.json()["errors"][0]["message"]
 
 
 def test_every_sort_the_selectors_offer_is_offered_by_the_api() -> None:

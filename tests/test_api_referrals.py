@@ -14,6 +14,7 @@ from django.utils import timezone
 from reciprocity.accounts.models import User
 from reciprocity.api.errors import FIELD_UNKNOWN
 from reciprocity.api.referrals import ONLY_WHEN_COMPLETING
+from reciprocity.api.schemas import NUL_IN_TEXT
 from reciprocity.partners.models import Commitment, Partner, Profession, Stage, Touch
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
 from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE, READ_ONLY_ROLE
@@ -198,6 +199,9 @@ def test_the_list_is_paginated_and_refuses_unknown_filter_values(
     response = api.call("GET", "referrals?direction=both&state=pending")
     assert response.status_code == 422
     assert {error["field"] for error in response.json()["errors"]} == {"direction", "state"}
+    nul = api.call("GET", "referrals?q=estate%00")
+    assert nul.status_code == 422
+    assert NUL_IN_TEXT in nul.json()["detail"]
     too_big = api.call("GET", f"referrals?partner={2**63}")
     assert too_big.status_code == 422
     assert too_big.json()["errors"][0]["field"] == "partner"
@@ -242,6 +246,7 @@ def test_a_referral_is_updated_field_by_field(cast: Cast, api: ApiClient) -> Non
         ({"consent_at": ago(1), "client_name": NAME}, "consent_method", "Say how the client"),
         ({"partner": 987654}, "partner", PARTNER_NOT_FOUND),
         ({"client": NAME}, "client", FIELD_UNKNOWN),
+        ({"need": "Estate\u0000plan"}, "need", NUL_IN_TEXT),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_with_the_field_named_and_nothing_saved(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import BeforeValidator, ConfigDict, field_validator
 
 from reciprocity.accounts.models import User as UserModel
 from reciprocity.partners import models
@@ -66,7 +66,24 @@ PartnerSort = Literal[
 ]
 
 
-class Input(Schema):
+# User-facing message; tests reuse it.
+NUL_IN_TEXT = "Text cannot contain NUL (\\u0000) characters."
+
+
+class Text(Schema):
+    """Request text is refused when it holds a NUL character: PostgreSQL can neither store nor
+    compare it, and would answer a server error instead of saying what is wrong."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError(NUL_IN_TEXT)
+        return value
+
+
+class Input(Text):
     # A misspelt field must not be silently ignored: the client would think it was saved.
     model_config = ConfigDict(extra="forbid")
 
@@ -252,7 +269,7 @@ class Partner(Schema):
         return _stage_suggestion(obj)
 
 
-class PartnerFilters(Schema):
+class PartnerFilters(Text):
     q: str = Field("", description="Part of the name or organization.")
     stage: Stage | None = None
     profession: Profession | None = None
@@ -517,7 +534,7 @@ class Referral(Schema):
         return _stage_suggestion(obj.partner)
 
 
-class ReferralFilters(Schema):
+class ReferralFilters(Text):
     partner: RecordId | None = Field(None, description="The partner's id.")
     direction: Direction | None = None
     kind: Kind | None = None
