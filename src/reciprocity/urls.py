@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", unknown_endpoint),
     path("admin/", admin.site.urls),
     path("", include("reciprocity.partners.urls")),
+    path("", include("reciprocity.playbook.urls")),
 ]
 handler400 = "reciprocity.views.bad_request"
 handler500 = "reciprocity.views.server_error"
