@@ -8,6 +8,7 @@ the demo data instead.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -64,6 +65,7 @@ class Shot:
     filename: str
     open: Callable[[Any], bool]  # goes to the page; False when the page does not exist here
     viewport: dict[str, int]
+    optional: bool = False  # a page of later versions: skipped, with a note, where missing
 
 
 def _goto(path: str) -> Callable[[Any], bool]:
@@ -85,11 +87,38 @@ def _a_champion(page: Any) -> bool:
     return True
 
 
+def _a_sent_referral(page: Any) -> bool:
+    """A referral the advisor sent, with its protocol steps (where this version has them)."""
+    response = page.goto("/referrals/?direction=sent")
+    if response is None or not response.ok:
+        return False
+    link = page.locator("#results tbody a[href^='/referrals/']").first
+    if link.count() == 0:
+        return False
+    link.click()
+    page.wait_for_load_state()
+    return True
+
+
+def _an_agreement(page: Any) -> bool:
+    """The agreement of a champion partner, when the partner page links to one."""
+    if not _a_champion(page):
+        return False
+    link = page.get_by_role("link", name=re.compile("agreement", re.IGNORECASE)).first
+    if link.count() == 0:
+        return False
+    link.click()
+    page.wait_for_load_state()
+    return True
+
+
 SHOTS = [
     Shot("board.png", _goto("/pipeline/"), DESKTOP),
     Shot("partner.png", _a_champion, DESKTOP),
     Shot("agenda.png", _goto("/agenda/"), DESKTOP),
     Shot("phone-board.png", _goto("/pipeline/"), PHONE),
+    Shot("referral-protocol.png", _a_sent_referral, DESKTOP, optional=True),
+    Shot("agreement.png", _an_agreement, DESKTOP, optional=True),
 ]
 
 
@@ -128,8 +157,9 @@ def throwaway_environment(data: Path) -> dict[str, str]:
 
 class Command(BaseCommand):
     help = (
-        "Save the README's screenshots (board, partner, agenda, phone board) from the demo data, "
-        "in a throwaway database, with Debian's Chromium."
+        "Save the README's screenshots (board, partner, agenda, phone board; a referral's "
+        "protocol and an agreement where those pages exist) from the demo data, in a throwaway "
+        "database, with Debian's Chromium."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -166,7 +196,8 @@ class Command(BaseCommand):
         source = base_url or "the demo data in a throwaway SQLite database, served on a free port"
         self.stdout.write(f"Screenshots of {source}, signed in as {DEMO_USERNAME!r}:")
         for shot in SHOTS:
-            self.stdout.write(f"  {output / shot.filename} ({shot.viewport['width']} wide)")
+            where = ", if this version has the page" if shot.optional else ""
+            self.stdout.write(f"  {output / shot.filename} ({shot.viewport['width']} wide{where})")
         if options["dry_run"]:
             return
 
