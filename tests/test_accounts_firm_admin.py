@@ -8,6 +8,7 @@ from django.core import mail
 from django.test import Client
 
 from reciprocity.accounts import services
+from reciprocity.accounts.decorators import NOT_AUDIT_READER
 from reciprocity.accounts.models import DEFAULT_RETENTION_DAYS, Firm, Role, Team, User
 from reciprocity.accounts.services import token_create
 from tests.api_client import token_client
@@ -152,7 +153,15 @@ def test_a_role_change_takes_effect_at_once(cast: Cast) -> None:
     client_for(cast.ada).post(f"/firm/people/{cast.carol.pk}/", {"role": Role.COMPLIANCE})
     cast.carol.refresh_from_db()
     assert cast.carol.role == Role.COMPLIANCE
-    assert client_for(cast.carol).get("/partners/new/").status_code == 403
+    carol = client_for(cast.carol)
+    assert carol.get("/audit/").status_code == 200
+    assert carol.get("/partners/new/").status_code == 403
+
+
+def test_an_advisor_cannot_read_the_audit_log(cast: Cast) -> None:
+    response = client_for(cast.alice).get("/audit/")
+    assert response.status_code == 403
+    assert shows(response, NOT_AUDIT_READER)
 
 
 def test_a_firm_admin_creates_a_team_and_changes_its_members(cast: Cast) -> None:

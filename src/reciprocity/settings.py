@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "reciprocity.accounts",
     "reciprocity.partners",
     "reciprocity.referrals",
+    "reciprocity.audit",
     "reciprocity.api",
 ]
 

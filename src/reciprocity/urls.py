@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/email/", account_views.email_managed_by_firm, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("firm/", include("reciprocity.accounts.urls")),
+    path("", include("reciprocity.audit.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", unknown_endpoint),
     path("admin/", admin.site.urls),
