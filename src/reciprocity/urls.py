@@ -14,7 +14,7 @@ urlpatterns = [
     path("firm/", include("reciprocity.accounts.urls")),
     path("", include("reciprocity.audit.urls")),
     path("api/v1/", api.urls),
-    re_path(r"^api/(?P<rest>.*)$", unknown_endpoint),
+    re_path(r"^api/(?P<rest>.*)$", unknown_endpoint, name="api_unknown"),
     path("admin/", admin.site.urls),
     path("", include("reciprocity.partners.urls")),
 ]

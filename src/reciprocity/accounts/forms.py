@@ -6,7 +6,7 @@ from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 
 from reciprocity.accounts.models import Firm, Role, Team, User
-from reciprocity.accounts.selectors import teams_of_firm
+from reciprocity.accounts.selectors import advisors_of_firm, teams_of_firm
 from reciprocity.accounts.services import FIRM_SETTINGS
 
 
@@ -63,9 +63,7 @@ class TeamForm(AdminForm):
 
     def __init__(self, *args: Any, admin: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            firm=admin.firm, is_active=True
-        ).order_by("first_name", "last_name", "username")
+        self.fields["members"].queryset = advisors_of_firm(user=admin)  # type: ignore[attr-defined]
         self.fields["members"].label_from_instance = lambda user: user.display_name  # type: ignore[attr-defined]
 
 
