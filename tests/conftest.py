@@ -9,6 +9,7 @@ from django.test import Client, override_settings
 
 from reciprocity.accounts.models import Firm, Role, Team, User
 from reciprocity.partners.models import Partner
+from reciprocity.playbook.services import firm_defaults_install
 from tests.factories import FirmFactory, PartnerFactory, TeamFactory, UserFactory
 
 PASSWORD = "correct horse battery staple"
@@ -55,6 +56,14 @@ def cast(db: None) -> Cast:
         alice_shared=PartnerFactory(owner=alice, team=north, name="Sam Shared"),
         mallory_partner=PartnerFactory(owner=mallory, name="Other Firm Partner"),
     )
+
+
+@pytest.fixture
+def playbook_cast(cast: Cast) -> Cast:
+    """The cast, with both firms given the starter playbook (a new firm gets it on creation)."""
+    firm_defaults_install(firm=cast.firm)
+    firm_defaults_install(firm=cast.other_firm)
+    return cast
 
 
 def client_for(user: User) -> Client:

@@ -16,6 +16,16 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
+from reciprocity.playbook.models import (
+    AdvisorProfile,
+    ClientConcern,
+    ConcernSource,
+    Meeting,
+    MeetingKind,
+    Opportunity,
+    Solution,
+    Strategy,
+)
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
 
 
@@ -99,6 +109,59 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
     owner = CommitmentOwner.ADVISOR
     due = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=7))
     by = factory.LazyAttribute(lambda c: c.partner.owner)
+
+
+class AdvisorProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdvisorProfile
+
+    user = factory.SubFactory(UserFactory)
+    whom_i_help = "Business owners planning their exit in the next ten years"
+    what_is_unique = "We plan the sale, the taxes and the life after it as one project"
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Meeting
+
+    partner = factory.SubFactory(PartnerFactory)
+    kind = MeetingKind.FIRST
+    scheduled_for = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=2))
+    duration_minutes = 30
+    by = factory.LazyAttribute(lambda m: m.partner.owner)
+
+
+class SolutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Solution
+
+    firm = factory.SubFactory(FirmFactory)
+    title = factory.Sequence(lambda n: f"Solution {n}")
+    problem = "A problem clients describe"
+    approach = "How we solve it"
+    keywords = "worry, plan"
+
+
+class ClientConcernFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClientConcern
+
+    partner = factory.SubFactory(PartnerFactory)
+    source = ConcernSource.CLIENT_COMPLAINT
+    description = factory.Faker("sentence", nb_words=10)
+    heard_on = factory.LazyFunction(timezone.localdate)
+    by = factory.LazyAttribute(lambda c: c.partner.owner)
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Opportunity
+
+    partner = factory.SubFactory(PartnerFactory)
+    strategy = Strategy.CLIENT_REQUESTED
+    title = factory.Faker("sentence", nb_words=5)
+    ask_by = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=3))
+    by = factory.LazyAttribute(lambda o: o.partner.owner)
 
 
 class ReferralFactory(factory.django.DjangoModelFactory):

@@ -27,7 +27,7 @@ from reciprocity.api.api import api
 from reciprocity.partners.models import Commitment, Partner, Touch
 from tests.api_client import token_client
 from tests.conftest import Cast
-from tests.factories import CommitmentFactory, UserFactory
+from tests.factories import CommitmentFactory, MeetingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,13 @@ def api_commitment(cast: Cast) -> dict[str, Any]:
     return {"id": _commitment(cast).pk}
 
 
+def meeting(cast: Cast) -> dict[str, Any]:
+    return {
+        "partner_id": cast.alice_private.pk,
+        "meeting_id": MeetingFactory(partner=cast.alice_private).pk,
+    }
+
+
 def person(cast: Cast) -> dict[str, Any]:
     return {"pk": cast.alice.pk}
 
@@ -99,6 +106,8 @@ MATRIX: dict[str, Route] = {
     "partner_archive": Route(partner, ("POST",)),
     "partner_restore": Route(partner, ("POST",)),
     "partner_history": Route(partner),
+    "meeting_ics": Route(meeting),
+    "calendar_feed": no_id("a calendar found by the secret in its URL, not by a record id"),
     # Firm administration: records of alice's firm, for its firm admins only
     "firm_people": no_id("the admin's own firm (403 for other roles)"),
     "firm_person": Route(person, ("GET", "POST"), owner="ada"),

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "reciprocity.accounts",
     "reciprocity.partners",
     "reciprocity.referrals",
+    "reciprocity.playbook",
     "reciprocity.audit",
     "reciprocity.api",
 ]
@@ -274,3 +275,5 @@ LOGGING = {
 
 # --- Product defaults -------------------------------------------------------------------------
 RECIPROCITY_PAGE_SIZE = 25
+# Where the app is reached, for links in emails sent outside a request (the weekly digest).
+RECIPROCITY_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

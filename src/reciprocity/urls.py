@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", unknown_endpoint, name="api_unknown"),
     path("admin/", admin.site.urls),
     path("", include("reciprocity.partners.urls")),
+    path("", include("reciprocity.playbook.urls")),
 ]
 handler400 = "reciprocity.views.bad_request"
 handler500 = "reciprocity.views.server_error"

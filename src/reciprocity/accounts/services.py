@@ -30,6 +30,10 @@ def firm_create(*, name: str, slug: str = "", dormancy_days: int | None = None) 
         firm.dormancy_days = dormancy_days
     firm.full_clean()
     firm.save()
+    # A new firm starts with the playbook's meeting plans, cadences, questions and library.
+    from reciprocity.playbook.services import firm_defaults_install
+
+    firm_defaults_install(firm=firm)
     return firm
 
 
