@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", unknown_endpoint, name="api_unknown"),
     path("admin/", admin.site.urls),
+    path("referrals/", include("reciprocity.referrals.urls")),
     path("", include("reciprocity.partners.urls")),
     path("", include("reciprocity.playbook.urls")),
 ]

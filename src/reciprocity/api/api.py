@@ -14,12 +14,14 @@ from reciprocity.api import errors
 from reciprocity.api.auth import BearerToken, Session
 from reciprocity.api.commitments import commitments, partner_commitments
 from reciprocity.api.partners import partners, stage, touches
+from reciprocity.api.referrals import balance, protocols, referrals
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
 
 DESCRIPTION = """\
-Run centers of influence as a pipeline: partners, their stage history, touches and commitments.
+Run centers of influence as a pipeline: partners, their stage history, touches and commitments;
+referrals sent and received, the protocol for sending one, and the reciprocity balance.
 
 **Authentication.** Send a personal access token as `Authorization: Bearer <token>`
 (`reciprocity token create <username>` prints one), or use the session of a logged-in user;
@@ -56,6 +58,9 @@ api.add_router("/partners", stage)
 api.add_router("/partners", touches)
 api.add_router("/partners", partner_commitments)
 api.add_router("/commitments", commitments)
+api.add_router("/referrals", referrals)
+api.add_router("/balance", balance)
+api.add_router("/protocols", protocols)
 
 
 @csrf_exempt  # it changes nothing, whatever the method

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -139,12 +139,40 @@ def referral_list(*, advisor: User, filters: ReferralFilters | None = None) -> Q
     return qs.select_related("partner", "by").order_by("-occurred_at", "-pk")
 
 
+def with_steps_and_balance(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Prefetch what a full referral shows: its steps in order, and its partner annotated by
+    ``with_balance`` (for the stage suggestion), so a page of referrals costs the same few
+    queries whatever its length. Replaces the queryset's select_related with ``by``."""
+    return (
+        qs.select_related(None)
+        .select_related("by")
+        .prefetch_related(
+            Prefetch("partner", queryset=with_balance(Partner.objects.all())),
+            Prefetch("steps", queryset=ReferralStep.objects.order_by("position")),
+        )
+    )
+
+
 def referrals_of(*, partner: Partner, include_archived: bool = False) -> QuerySet[Referral]:
     """The referrals of a partner already fetched through ``partner_get_for``."""
     qs = partner.referrals.all()
     if not include_archived:
         qs = qs.filter(archived_at__isnull=True)
     return qs.select_related("by").order_by("-occurred_at", "-pk")
+
+
+def with_step_progress(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Annotate ``steps_total`` and ``steps_done``: how far the sending protocol has come."""
+    return qs.annotate(
+        steps_total=Count("steps", distinct=True),
+        steps_done=Count("steps", filter=Q(steps__done_at__isnull=False), distinct=True),
+    )
+
+
+def open_referrals_of(*, partner: Partner, limit: int = 10) -> list[Referral]:
+    """A partner's live referrals still in flight, newest first, with their protocol progress."""
+    qs = referrals_of(partner=partner).filter(closed_at__isnull=True)
+    return list(with_step_progress(qs)[:limit])
 
 
 def steps_of(*, referral: Referral) -> QuerySet[ReferralStep]:
