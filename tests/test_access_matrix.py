@@ -25,6 +25,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from reciprocity.accounts.models import Role, User
 from reciprocity.api.api import api
 from reciprocity.partners.models import Commitment, Partner, Touch
+from reciprocity.referrals.models import Referral
+from reciprocity.referrals.services import referral_create
 from tests.api_client import token_client
 from tests.conftest import Cast
 from tests.factories import CommitmentFactory, MeetingFactory, UserFactory
@@ -81,6 +83,44 @@ def meeting(cast: Cast) -> dict[str, Any]:
     }
 
 
+def _referral(cast: Cast) -> Referral:
+    existing = Referral.objects.filter(partner=cast.alice_private, direction="sent").first()
+    return existing or referral_create(
+        by=cast.alice, partner=cast.alice_private, direction="sent", need="Estate plan"
+    )
+
+
+def referral(cast: Cast) -> dict[str, Any]:
+    return {"pk": _referral(cast).pk}
+
+
+def referral_step(cast: Cast) -> dict[str, Any]:
+    first = _referral(cast).steps.order_by("position").first()
+    assert first is not None
+    return {"pk": first.referral_id, "slug": first.slug}
+
+
+def referral_follow_up(cast: Cast) -> dict[str, Any]:
+    received = referral_create(
+        by=cast.alice,
+        partner=cast.alice_private,
+        direction="received",
+        need="A prospect",
+        follow_up=True,
+    )
+    assert received.thank_you_commitment_id is not None
+    return {"pk": received.pk, "commitment_pk": received.thank_you_commitment_id}
+
+
+def api_referral(cast: Cast) -> dict[str, Any]:
+    return {"id": _referral(cast).pk}
+
+
+def api_referral_step(cast: Cast) -> dict[str, Any]:
+    kwargs = referral_step(cast)
+    return {"id": kwargs["pk"], "slug": kwargs["slug"]}
+
+
 def person(cast: Cast) -> dict[str, Any]:
     return {"pk": cast.alice.pk}
 
@@ -108,6 +148,21 @@ MATRIX: dict[str, Route] = {
     "partner_history": Route(partner),
     "meeting_ics": Route(meeting),
     "calendar_feed": no_id("a calendar found by the secret in its URL, not by a record id"),
+    "referral_list": no_id("the user's visible referrals"),
+    "referral_create": no_id("a new referral with one of the user's partners"),
+    "referral_balance": no_id("the balance of the user's visible partners"),
+    "referral_protocols": no_id("the protocols of the user's own firm"),
+    "referral_protocol_edit": no_id("a profession of the user's own firm: a slug, not an id"),
+    "referral_protocol_reset": no_id("a profession of the user's own firm: a slug, not an id"),
+    "referral_detail": Route(referral),
+    "referral_edit": Route(referral, ("GET", "POST")),
+    "referral_status": Route(referral, ("POST",)),
+    "referral_consent": Route(referral, ("POST",)),
+    "referral_consent_withdraw": Route(referral, ("POST",)),
+    "referral_step": Route(referral_step, ("POST",)),
+    "referral_follow_up": Route(referral_follow_up, ("POST",)),
+    "referral_archive": Route(referral, ("POST",)),
+    "referral_restore": Route(referral, ("POST",)),
     # Firm administration: records of alice's firm, for its firm admins only
     "firm_people": no_id("the admin's own firm (403 for other roles)"),
     "firm_person": Route(person, ("GET", "POST"), owner="ada"),
@@ -163,6 +218,24 @@ MATRIX: dict[str, Route] = {
     "api:create_commitment": Route(
         api_partner, body={"what": "Sneaky", "due": "2030-01-01", "owner": "advisor"}
     ),
+    "api:list_referrals": no_id("the caller's visible referrals"),
+    "api:create_referral": no_id("a new referral with one of the caller's partners"),
+    "api:get_referral": Route(api_referral),
+    "api:update_referral": Route(api_referral, body={"need": "Changed"}),
+    "api:archive_referral": Route(api_referral),
+    "api:restore_referral": Route(api_referral),
+    "api:list_referral_status_changes": Route(api_referral),
+    "api:change_referral_status": Route(api_referral, body={"status": "introduced"}),
+    "api:record_consent": Route(api_referral, body={"method": "verbal"}),
+    "api:withdraw_consent": Route(api_referral),
+    "api:list_referral_steps": Route(api_referral),
+    "api:change_referral_step": Route(api_referral_step, body={"action": "complete"}),
+    "api:get_referral_memo": Route(api_referral),
+    "api:get_referral_email_draft": Route(api_referral),
+    "api:list_reciprocity_balance": no_id("the balance of the caller's visible partners"),
+    "api:list_protocols": no_id("the protocols of the caller's own firm"),
+    "api:update_protocol": no_id("a profession of the caller's own firm: a slug, not an id"),
+    "api:reset_protocol": no_id("a profession of the caller's own firm: a slug, not an id"),
     "api:get_commitment": Route(api_commitment),
     "api:update_commitment": Route(api_commitment, body={"status": "done"}),
 }
@@ -260,6 +333,7 @@ def fingerprint(cast: Cast) -> tuple[int, ...]:
         Partner.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         Touch.objects.count(),
         Commitment.history.count(),  # type: ignore[attr-defined]
+        Referral.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         User.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         cast.north.history.count(),  # type: ignore[attr-defined]
     )
