@@ -58,7 +58,7 @@ def test_a_wrong_password_is_refused_and_the_right_one_opens_the_board(
     page.get_by_label("Username").fill("avery")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("username and password do not match")
+    expect(page.get_by_role("alert")).to_contain_text("password you specified are not correct")
 
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 from reciprocity.partners.models import Profession, Touch
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.services import referral_create
-from tests.browser.conftest import axe_violations
-from tests.conftest import PASSWORD
+from tests.browser.conftest import axe_violations, log_in
 from tests.factories import PartnerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,10 +22,7 @@ def test_an_advisor_sends_a_referral_to_a_cpa_and_walks_its_five_steps(page: Any
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
 
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "jordan")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, advisor)
     expect(page.get_by_role("heading", name="Pipeline", level=1)).to_be_visible()
 
     page.goto(f"/partners/{cpa.pk}/")
@@ -64,10 +60,7 @@ def test_the_referral_pages_have_no_serious_accessibility_problems(page: Any) ->
     attorney = PartnerFactory(owner=admin, name="Alex Attorney", profession=Profession.ATTORNEY)
     referral = referral_create(by=admin, partner=attorney, direction="sent", need="Estate plan")
     referral_create(by=admin, partner=attorney, direction="received", need="Rollover")
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "rachel")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, admin)
     expect(page.get_by_role("heading", name="Pipeline", level=1)).to_be_visible()
     for url in (
         "/referrals/",
