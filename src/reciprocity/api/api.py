@@ -14,12 +14,26 @@ from reciprocity.api import errors
 from reciprocity.api.auth import BearerToken, Session
 from reciprocity.api.commitments import commitments, partner_commitments
 from reciprocity.api.partners import partners, stage, touches
+from reciprocity.api.playbook import (
+    agenda,
+    agreements,
+    calendar_feed,
+    cases,
+    concerns,
+    firm_playbook,
+    me,
+    meetings,
+    opportunities,
+    partner_playbook,
+)
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
 
 DESCRIPTION = """\
-Run centers of influence as a pipeline: partners, their stage history, touches and commitments.
+Run centers of influence as a pipeline: partners, their stage history, touches and commitments;
+and the playbook that keeps them referring: the agenda, agreements, cadences, strategies,
+meetings, client concerns, client cases and opportunities.
 
 **Authentication.** Send a personal access token as `Authorization: Bearer <token>`
 (`reciprocity token create <username>` prints one), or use the session of a logged-in user;
@@ -55,6 +69,16 @@ api.add_router("/partners", stage)
 api.add_router("/partners", touches)
 api.add_router("/partners", partner_commitments)
 api.add_router("/commitments", commitments)
+api.add_router("/partners", partner_playbook)
+api.add_router("/agenda", agenda)
+api.add_router("/agreements", agreements)
+api.add_router("/meetings", meetings)
+api.add_router("/opportunities", opportunities)
+api.add_router("/concerns", concerns)
+api.add_router("/cases", cases)
+api.add_router("/me", me)
+api.add_router("/calendar-feed", calendar_feed)
+api.add_router("/playbook", firm_playbook)
 
 
 @csrf_exempt  # it changes nothing, whatever the method
