@@ -34,6 +34,7 @@ from reciprocity.partners.services import (
     partner_create,
     touch_log,
 )
+from reciprocity.playbook.demo import load_playbook_demo
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105  (published in the README; local mode only)
@@ -814,6 +815,7 @@ def load_demo(*, seed: int = DEFAULT_SEED) -> DemoSummary:
     # timelines read naturally. Their history keeps the real moment of insertion.
     for pk, created_at in backdated:
         Commitment.objects.filter(pk=pk).update(created_at=created_at)
+    load_playbook_demo(advisors=advisors, seed=seed)
     return summary
 
 
