@@ -1006,6 +1006,7 @@ def playbook_message(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def playbook_digest(request: AuthedRequest) -> HttpResponse:
+    partner_services.ensure_can_write(request.user)
     form = DigestForm(request.POST)
     if form.is_valid():
         services.advisor_digest_set(by=request.user, **form.cleaned_data)
