@@ -23,6 +23,24 @@ EXPECTED_OPERATIONS = {
     ("post", "/api/v1/partners/{id}/commitments"): "create_commitment",
     ("get", "/api/v1/commitments/{id}"): "get_commitment",
     ("patch", "/api/v1/commitments/{id}"): "update_commitment",
+    ("get", "/api/v1/referrals"): "list_referrals",
+    ("post", "/api/v1/referrals"): "create_referral",
+    ("get", "/api/v1/referrals/{id}"): "get_referral",
+    ("patch", "/api/v1/referrals/{id}"): "update_referral",
+    ("post", "/api/v1/referrals/{id}/archive"): "archive_referral",
+    ("post", "/api/v1/referrals/{id}/restore"): "restore_referral",
+    ("get", "/api/v1/referrals/{id}/status"): "list_referral_status_changes",
+    ("post", "/api/v1/referrals/{id}/status"): "change_referral_status",
+    ("post", "/api/v1/referrals/{id}/consent"): "record_consent",
+    ("post", "/api/v1/referrals/{id}/consent/withdraw"): "withdraw_consent",
+    ("get", "/api/v1/referrals/{id}/steps"): "list_referral_steps",
+    ("post", "/api/v1/referrals/{id}/steps/{slug}"): "change_referral_step",
+    ("get", "/api/v1/referrals/{id}/memo"): "get_referral_memo",
+    ("get", "/api/v1/referrals/{id}/email-draft"): "get_referral_email_draft",
+    ("get", "/api/v1/balance"): "list_reciprocity_balance",
+    ("get", "/api/v1/protocols"): "list_protocols",
+    ("put", "/api/v1/protocols/{profession}"): "update_protocol",
+    ("post", "/api/v1/protocols/{profession}/reset"): "reset_protocol",
 }
 
 
@@ -77,6 +95,12 @@ def test_the_slugs_are_listed_as_enums() -> None:
     ]  # fmt: skip
     assert schemas["CommitmentStatus"]["enum"] == ["open", "done", "dropped"]
     assert schemas["CommitmentOwner"]["enum"] == ["advisor", "partner"]
+    assert schemas["Direction"]["enum"] == ["sent", "received"]
+    assert schemas["Kind"]["enum"] == ["referral", "connection"]
+    assert schemas["StepSlug"]["enum"] == [
+        "call", "email", "escort", "conference_call", "thank_you", "check_in"
+    ]  # fmt: skip
+    assert set(schemas["ReferralStatus"]["enum"]) >= {"proposed", "received", "engaged", "lost"}
 
 
 def test_list_responses_are_pages_of_items_with_a_count() -> None:

@@ -10,13 +10,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reciprocity.api.errors import FIELD_REQUIRED, FIELD_UNKNOWN
-from reciprocity.api.schemas import PartnerSort
+from reciprocity.api.schemas import NUL_IN_TEXT, PartnerSort
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange
 from reciprocity.partners.selectors import SORTS
 from reciprocity.partners.services import OWNER_NOT_IN_FIRM, RETIRED_NEEDS_REASON, TEAM_NOT_YOURS
+from reciprocity.referrals.models import Direction, Kind
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
-from tests.factories import CommitmentFactory, PartnerFactory, TeamFactory, TouchFactory
+from tests.factories import (
+    CommitmentFactory,
+    PartnerFactory,
+    ReferralFactory,
+    TeamFactory,
+    TouchFactory,
+)
 
 PARTNER_FIELDS = {
     "id", "name", "profession", "profession_other", "organization", "organization_size",
@@ -24,6 +31,9 @@ PARTNER_FIELDS = {
     "preferred_contact_method", "values", "can_describe_value", "email", "phone", "website",
     "notes", "tags", "owner", "team", "stage", "stage_changed_at", "next_step", "touch_count",
     "last_touch_at", "dormancy_suggested", "archived_at", "created_at", "updated_at",
+    "referrals_sent", "referrals_received", "connections_sent", "connections_received",
+    "referrals_sent_12m", "referrals_received_12m", "connections_sent_12m",
+    "connections_received_12m", "first_referral_received_at", "stage_suggestion",
 }  # fmt: skip
 
 
@@ -64,7 +74,8 @@ def test_a_partner_carries_its_profile_pipeline_and_next_step(cast: Cast, api: A
     }
     assert body["organization_size"] is None
     assert body["can_describe_value"] == "unknown"
-    assert "referrals_sent" not in body
+    assert (body["referrals_sent"], body["referrals_received"]) == (0, 0)
+    assert body["stage_suggestion"] is None
 
 
 def test_the_list_is_paginated_with_limit_and_offset(cast: Cast, api: ApiClient) -> None:
@@ -125,6 +136,22 @@ def test_an_unknown_filter_value_is_refused_naming_the_field(api: ApiClient) -> 
     assert "stage: Input should be 'identified'" in body["detail"]
 
 
+def test_an_owner_id_beyond_any_row_is_refused_not_an_error(api: ApiClient) -> None:
+    response = api.call("GET", f"partners?owner={2**63}")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "owner"
+
+
+def test_text_with_a_nul_character_is_refused_not_an_error(api: ApiClient) -> None:
+    # PostgreSQL can neither store nor compare it.
+    search = api.call("GET", "partners?q=a%00b")
+    assert search.status_code == 422
+    assert search.json()["errors"][0]["field"] == "q"
+    created = api.call("POST", "partners", {"name": "Ann", "profession": "cpa", "tags": ["\x00"]})
+    assert created.status_code == 422
+    assert NUL_IN_TEXT in created.json()["errors"][0]["message"]
+
+
 def test_every_sort_the_selectors_offer_is_offered_by_the_api() -> None:
     assert set(PartnerSort.__args__) == set(SORTS)  # type: ignore[attr-defined]
 
@@ -138,6 +165,8 @@ def test_the_list_runs_a_constant_number_of_queries(
         TouchFactory.create_batch(2, partner=partner)
         CommitmentFactory.create_batch(2, partner=partner)
         partner.tags.create(firm=cast.firm, name=f"tag {index}")
+        ReferralFactory(partner=partner, direction=Direction.SENT)
+        ReferralFactory(partner=partner, direction=Direction.RECEIVED, kind=Kind.CONNECTION)
     api.call("GET", "partners?limit=1")  # the token's last use is written once a minute
 
     with CaptureQueriesContext(connection) as queries:
@@ -146,7 +175,8 @@ def test_the_list_runs_a_constant_number_of_queries(
     assert response.json()["count"] == extra + 2
     books = [item for item in response.json()["items"] if item["name"].startswith("Book")]
     assert all(len(item["tags"]) == 1 and item["next_step"] for item in books)
-    # token and user, count, page, tags: whatever the size of the book.
+    assert all((item["referrals_sent"], item["connections_received"]) == (1, 1) for item in books)
+    # token and user, count, page (balance included), tags: whatever the size of the book.
     assert len(queries) == 4, [query["sql"] for query in queries.captured_queries]
 
 

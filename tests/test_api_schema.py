@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from reciprocity.accounts.services import token_create
+from reciprocity.referrals.models import Direction
+from reciprocity.referrals.services import referral_create
 from reciprocity.wsgi import application
 from tests.factories import CommitmentFactory, PartnerFactory, TouchFactory, UserFactory
 
@@ -26,6 +28,8 @@ def bearer(db: None) -> Iterator[dict[str, str]]:
         partner = PartnerFactory(owner=user)
         TouchFactory(partner=partner)
         CommitmentFactory(partner=partner)
+        for direction in Direction.values:
+            referral_create(by=user, partner=partner, direction=direction, need="Estate plan")
     _token, key = token_create(user=user)
     # The app is called in this thread inside the test's transaction; like Django's test client,
     # keep the request cycle from closing that connection.

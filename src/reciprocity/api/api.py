@@ -26,14 +26,16 @@ from reciprocity.api.playbook import (
     opportunities,
     partner_playbook,
 )
+from reciprocity.api.referrals import balance, protocols, referrals
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
 
 DESCRIPTION = """\
 Run centers of influence as a pipeline: partners, their stage history, touches and commitments;
-and the playbook that keeps them referring: the agenda, agreements, cadences, strategies,
-meetings, client concerns, client cases and opportunities.
+referrals sent and received, the protocol for sending one, and the reciprocity balance; and the
+playbook that keeps partners referring: the agenda, agreements, cadences, strategies, meetings,
+client concerns, client cases and opportunities.
 
 **Authentication.** Send a personal access token as `Authorization: Bearer <token>`
 (`reciprocity token create <username>` prints one), or use the session of a logged-in user;
@@ -79,6 +81,9 @@ api.add_router("/cases", cases)
 api.add_router("/me", me)
 api.add_router("/calendar-feed", calendar_feed)
 api.add_router("/playbook", firm_playbook)
+api.add_router("/referrals", referrals)
+api.add_router("/balance", balance)
+api.add_router("/protocols", protocols)
 
 
 @csrf_exempt  # it changes nothing, whatever the method

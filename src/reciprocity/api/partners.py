@@ -21,6 +21,7 @@ from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.partners import models, selectors, services
 from reciprocity.partners.services import OWNER_NOT_IN_FIRM, TEAM_NOT_YOURS
+from reciprocity.referrals.selectors import with_balance
 
 partners = Router(tags=["Partners"])
 stage = Router(tags=["Stage changes"])
@@ -66,7 +67,8 @@ def _profile(fields: dict[str, Any]) -> dict[str, Any]:
 def list_partners(
     request: HttpRequest, filters: Query[schemas.PartnerFilters]
 ) -> QuerySet[models.Partner]:
-    """Partners you can see, with their next step; filter, sort and page through them."""
+    """Partners you can see, with their next step and reciprocity balance; filter, sort and page
+    through them."""
     chosen = selectors.PartnerFilters(
         search=filters.q.strip(),
         stage=filters.stage or "",
@@ -77,7 +79,7 @@ def list_partners(
         sort=filters.sort,
     )
     found = selectors.partner_list(advisor=current_user(request), filters=chosen)
-    return found.select_related("team").prefetch_related("tags")
+    return with_balance(found.select_related("team").prefetch_related("tags"))
 
 
 @partners.post(

@@ -36,7 +36,9 @@ from reciprocity.playbook.models import (
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 
 # An agenda item's key: ``<source>:<partner id>:<reference>``, as the agenda lists it.
-AgendaKey = Annotated[str, Field(min_length=5, max_length=120, pattern=r"^[a-z_]+:\d+:[A-Za-z0-9_.:-]+$")]
+AgendaKey = Annotated[
+    str, Field(min_length=5, max_length=120, pattern=r"^[a-z_]+:\d+:[A-Za-z0-9_.:-]+$")
+]
 
 
 # --- The agenda -----------------------------------------------------------------------------

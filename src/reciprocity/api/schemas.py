@@ -2,11 +2,12 @@
 fields are enums, so the OpenAPI document lists every slug. A blank choice is ``null``."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import BeforeValidator, ConfigDict, field_validator
 
 from reciprocity.accounts.models import User as UserModel
 from reciprocity.partners import models
@@ -24,6 +25,18 @@ from reciprocity.partners.models import (
     TouchKind,
 )
 from reciprocity.partners.selectors import dormancy_suggested, next_step_of
+from reciprocity.referrals import models as referral_models
+from reciprocity.referrals.drafts import EmailDraft as EmailDraftData
+from reciprocity.referrals.models import (
+    Answer,
+    ConsentMethod,
+    Direction,
+    Kind,
+    ReferralStatus,
+    StepSlug,
+)
+from reciprocity.referrals.selectors import Balance, balance_for, referral_outcome
+from reciprocity.referrals.selectors import stage_suggestion as suggest_stage
 
 
 def _text_only(value: Any) -> Any:
@@ -53,7 +66,24 @@ PartnerSort = Literal[
 ]
 
 
-class Input(Schema):
+# User-facing message; tests reuse it.
+NUL_IN_TEXT = "Text cannot contain NUL (\\u0000) characters."
+
+
+class Text(Schema):
+    """Request text is refused when it holds a NUL character: PostgreSQL can neither store nor
+    compare it, and would answer a server error instead of saying what is wrong."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError(NUL_IN_TEXT)
+        return value
+
+
+class Input(Text):
     # A misspelt field must not be silently ignored: the client would think it was saved.
     model_config = ConfigDict(extra="forbid")
 
@@ -80,6 +110,30 @@ class PartnerRef(Schema):
 
 
 # --- Partners ---------------------------------------------------------------------------------
+class StageSuggestion(Schema):
+    """A stage the referral flow suggests; never applied automatically."""
+
+    stage: Stage
+    reason: str
+
+
+def _balance(obj: models.Partner) -> Balance:
+    """The partner's balance, read once per response: from the ``with_balance`` annotations of a
+    list, or in one query for a single partner."""
+    cached: Balance | None = getattr(obj, "_api_balance", None)
+    if cached is None:
+        cached = balance_for(obj)
+        obj._api_balance = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _stage_suggestion(partner: models.Partner) -> StageSuggestion | None:
+    suggestion = suggest_stage(partner, _balance(partner))
+    if suggestion is None:
+        return None
+    return StageSuggestion(stage=suggestion.stage, reason=suggestion.reason)
+
+
 class NextStep(Schema):
     """The partner's earliest open commitment."""
 
@@ -122,6 +176,20 @@ class Partner(Schema):
     dormancy_suggested: bool = Field(
         description="No touch for longer than the firm's dormancy window."
     )
+    referrals_sent: int = Field(description="Referrals sent to the partner, all time.")
+    referrals_received: int = Field(description="Referrals received from the partner, all time.")
+    connections_sent: int = Field(description="Connections (introductions) made for the partner.")
+    connections_received: int = Field(description="Connections the partner made for you.")
+    referrals_sent_12m: int = Field(description="Referrals sent in the last 12 months.")
+    referrals_received_12m: int = Field(description="Referrals received in the last 12 months.")
+    connections_sent_12m: int = Field(description="Connections made in the last 12 months.")
+    connections_received_12m: int = Field(description="Connections received in 12 months.")
+    first_referral_received_at: dt.datetime | None = Field(
+        description="When the partner's first referral came in."
+    )
+    stage_suggestion: StageSuggestion | None = Field(
+        description="A stage the referrals suggest (never applied automatically)."
+    )
     archived_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -160,8 +228,48 @@ class Partner(Schema):
     def resolve_dormancy_suggested(obj: models.Partner) -> bool:
         return dormancy_suggested(obj)
 
+    @staticmethod
+    def resolve_referrals_sent(obj: models.Partner) -> int:
+        return _balance(obj).referrals_sent
 
-class PartnerFilters(Schema):
+    @staticmethod
+    def resolve_referrals_received(obj: models.Partner) -> int:
+        return _balance(obj).referrals_received
+
+    @staticmethod
+    def resolve_connections_sent(obj: models.Partner) -> int:
+        return _balance(obj).connections_sent
+
+    @staticmethod
+    def resolve_connections_received(obj: models.Partner) -> int:
+        return _balance(obj).connections_received
+
+    @staticmethod
+    def resolve_referrals_sent_12m(obj: models.Partner) -> int:
+        return _balance(obj).referrals_sent_12m
+
+    @staticmethod
+    def resolve_referrals_received_12m(obj: models.Partner) -> int:
+        return _balance(obj).referrals_received_12m
+
+    @staticmethod
+    def resolve_connections_sent_12m(obj: models.Partner) -> int:
+        return _balance(obj).connections_sent_12m
+
+    @staticmethod
+    def resolve_connections_received_12m(obj: models.Partner) -> int:
+        return _balance(obj).connections_received_12m
+
+    @staticmethod
+    def resolve_first_referral_received_at(obj: models.Partner) -> dt.datetime | None:
+        return _balance(obj).first_referral_received_at
+
+    @staticmethod
+    def resolve_stage_suggestion(obj: models.Partner) -> StageSuggestion | None:
+        return _stage_suggestion(obj)
+
+
+class PartnerFilters(Text):
     q: str = Field("", description="Part of the name or organization.")
     stage: Stage | None = None
     profession: Profession | None = None
@@ -321,3 +429,271 @@ class CommitmentUpdate(Input):
     log_touch: LogTouch | None = Field(
         None, description="Log this touch with the partner when completing (status done)."
     )
+
+
+# --- Referrals --------------------------------------------------------------------------------
+ReferralState = Literal["open", "closed"]
+StepAction = Literal["complete", "skip", "reopen"]
+
+
+class ReferralStep(Schema):
+    """One step of the protocol for sending a referral; completing it logs a touch."""
+
+    slug: StepSlug
+    label: str
+    position: int
+    state: Literal["open", "done", "skipped"]
+    done_at: dt.datetime | None
+    skipped_at: dt.datetime | None
+    touch_id: int | None = Field(description="The touch logged when the step was done.")
+
+    @staticmethod
+    def resolve_state(obj: referral_models.ReferralStep) -> str:
+        if obj.is_done:
+            return "done"
+        return "skipped" if obj.is_skipped else "open"
+
+
+class Outcome(Schema):
+    """Where the referral ended, or stands while it is open."""
+
+    status: ReferralStatus
+    closed_at: dt.datetime | None
+    days_open: int = Field(description="From the referral's date to its close, or to now.")
+    succeeded: bool | None = Field(description="Null while the referral is open.")
+    reason: str
+
+
+class Referral(Schema):
+    id: int
+    partner: PartnerRef
+    direction: Direction
+    kind: Kind
+    need: str
+    notes: str
+    status: ReferralStatus
+    status_changed_at: dt.datetime
+    next_statuses: list[ReferralStatus] = Field(
+        description="The statuses it may move to from here; empty once it is closed."
+    )
+    occurred_at: dt.datetime = Field(description="When it was sent or received.")
+    outcome: Outcome
+    client_name: str = Field(description="Stored for a sent referral only with consent.")
+    client_contact: str
+    consent_at: dt.datetime | None = Field(description="When the client consented to sharing.")
+    consent_method: ConsentMethod | None
+    may_identify_client: bool = Field(
+        description="Whether the client may be named: received, or sent with consent."
+    )
+    client_has_professional: Answer
+    existing_relationship: str
+    consultation_fee: Answer
+    consultation_fee_note: str
+    estimated_value: Decimal | None = Field(description='A decimal string, e.g. "2500.00".')
+    steps: list[ReferralStep] = Field(description="The protocol's steps; sent referrals only.")
+    thank_you_commitment_id: int | None = Field(
+        description="The thank-you note prompted by a received referral."
+    )
+    report_back_commitment_id: int | None = Field(
+        description="The report back prompted by a received referral."
+    )
+    stage_suggestion: StageSuggestion | None = Field(
+        description="A stage the partner's referrals suggest (never applied automatically)."
+    )
+    by: UserRef
+    archived_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_next_statuses(obj: referral_models.Referral) -> list[str]:
+        return list(obj.lifecycle.allowed_from(obj.status))
+
+    @staticmethod
+    def resolve_outcome(obj: referral_models.Referral) -> Outcome:
+        outcome = referral_outcome(obj)
+        return Outcome(
+            status=ReferralStatus(outcome.status),
+            closed_at=outcome.closed_at,
+            days_open=outcome.days_open,
+            succeeded=outcome.succeeded,
+            reason=outcome.reason,
+        )
+
+    @staticmethod
+    def resolve_consent_method(obj: referral_models.Referral) -> str | None:
+        return obj.consent_method or None
+
+    @staticmethod
+    def resolve_steps(obj: referral_models.Referral) -> list[referral_models.ReferralStep]:
+        # .all() so a prefetch (ordered by position) is used.
+        return list(obj.steps.all())
+
+    @staticmethod
+    def resolve_stage_suggestion(obj: referral_models.Referral) -> StageSuggestion | None:
+        return _stage_suggestion(obj.partner)
+
+
+class ReferralFilters(Text):
+    partner: RecordId | None = Field(None, description="The partner's id.")
+    direction: Direction | None = None
+    kind: Kind | None = None
+    status: ReferralStatus | None = None
+    state: ReferralState | None = Field(None, description="Open or closed referrals only.")
+    archived: bool = Field(False, description="Archived referrals instead of current ones.")
+    q: str = Field("", description="Part of the need, the partner's name or the client's name.")
+
+
+class PreSendAnswers(Input):
+    """The questions to answer before a referral is sent."""
+
+    client_has_professional: Answer = Field(
+        Answer.UNKNOWN, description="Does the client already have such a professional?"
+    )
+    existing_relationship: str = Field("", description="What that relationship is like.")
+    consultation_fee: Answer = Field(
+        Answer.UNKNOWN, description="Is there a fee for an initial consultation?"
+    )
+    consultation_fee_note: str = ""
+
+
+class ReferralCreate(PreSendAnswers):
+    partner: RecordId = Field(description="The partner's id.")
+    direction: Direction
+    kind: Kind = Kind.REFERRAL
+    need: str = Field(description="The need or topic.")
+    status: ReferralStatus | None = Field(
+        None, description="Defaults to the first status of its lifecycle."
+    )
+    reason: str = Field("", description="Why it failed; required for a failure status.")
+    occurred_at: When | None = Field(
+        None, description="When it was sent or received; defaults to now."
+    )
+    notes: str = ""
+    estimated_value: Decimal | None = None
+    client_name: str = Field(
+        "", description="Refused for a sent referral unless the client's consent is recorded."
+    )
+    client_contact: str = ""
+    consent_at: When | None = Field(None, description="When the client consented.")
+    consent_method: ConsentMethod | None = None
+    follow_up: bool | None = Field(
+        None,
+        description="Prompt a thank-you and a report back (received referrals); by default "
+        "only for one of the last 30 days.",
+    )
+
+
+class ReferralUpdate(Input):
+    """Only the fields sent are changed. Status, consent, steps and archiving have their own
+    endpoints."""
+
+    need: str | None = None
+    notes: str | None = None
+    client_name: str | None = Field(None, description="Refused without the client's consent.")
+    client_contact: str | None = None
+    client_has_professional: Answer | None = None
+    existing_relationship: str | None = None
+    consultation_fee: Answer | None = None
+    consultation_fee_note: str | None = None
+    estimated_value: Decimal | None = None
+    outcome_reason: str | None = None
+
+
+class ReferralStatusChange(Schema):
+    id: int
+    status: ReferralStatus
+    from_status: ReferralStatus | None
+    reason: str
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+    by: UserRef
+
+    @staticmethod
+    def resolve_status(obj: referral_models.ReferralStatusChange) -> str:
+        return obj.to_status
+
+    @staticmethod
+    def resolve_from_status(obj: referral_models.ReferralStatusChange) -> str | None:
+        return obj.from_status or None
+
+
+class ReferralStatusChangeCreate(Input):
+    status: ReferralStatus
+    reason: str = Field("", description="Required for declined, not_a_fit and lost.")
+    occurred_at: When | None = Field(None, description="Defaults to now.")
+
+
+class ConsentCreate(Input):
+    method: ConsentMethod = Field(description="How the client consented.")
+    consent_at: When | None = Field(None, description="Defaults to now.")
+    client_name: str | None = Field(None, description="The client's name, now it may be shared.")
+    client_contact: str | None = None
+
+
+class StepChange(Input):
+    action: StepAction
+    occurred_at: When | None = Field(
+        None, description="When the step was done (complete only); defaults to now."
+    )
+    summary: str = Field(
+        "", description="The summary of the touch it logs (complete only); a default names it."
+    )
+
+
+class Memo(Schema):
+    text: str = Field(description="The hypothetical referral memo: it identifies no one.")
+
+
+class EmailDraft(Schema):
+    to: str
+    subject: str
+    body: str
+    mailto: str = Field(description="Opens the draft in a mail client.")
+
+    @staticmethod
+    def resolve_mailto(obj: EmailDraftData) -> str:
+        return obj.mailto
+
+
+# --- Reciprocity balance ----------------------------------------------------------------------
+class AdvisorBalance(Schema):
+    """One advisor's partners and the referrals flowing both ways with them."""
+
+    advisor: UserRef
+    partners: int
+    referrals_sent: int
+    referrals_received: int
+    connections_sent: int
+    connections_received: int
+    referrals_sent_12m: int
+    referrals_received_12m: int
+    connections_sent_12m: int
+    connections_received_12m: int
+
+
+# --- Protocols --------------------------------------------------------------------------------
+class ProtocolStep(Input):
+    slug: StepSlug
+    label: str
+
+
+class Protocol(Schema):
+    """The firm's steps for sending a referral to one profession."""
+
+    profession: Profession
+    steps: list[ProtocolStep]
+    is_default: bool = Field(description="Whether the steps are the product's defaults.")
+    updated_at: dt.datetime | None = Field(description="Null while never edited nor used.")
+
+    @staticmethod
+    def resolve_is_default(obj: referral_models.ProtocolTemplate) -> bool:
+        return obj.steps == referral_models.default_protocol(obj.profession)
+
+    @staticmethod
+    def resolve_updated_at(obj: referral_models.ProtocolTemplate) -> dt.datetime | None:
+        return obj.updated_at if obj.pk else None
+
+
+class ProtocolUpdate(Input):
+    steps: list[ProtocolStep] = Field(description="The steps, in order; each slug at most once.")

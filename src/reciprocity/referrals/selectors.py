@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -137,6 +137,20 @@ def referral_list(*, advisor: User, filters: ReferralFilters | None = None) -> Q
             | Q(client_name__icontains=f.search)
         )
     return qs.select_related("partner", "by").order_by("-occurred_at", "-pk")
+
+
+def with_steps_and_balance(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Prefetch what a full referral shows: its steps in order, and its partner annotated by
+    ``with_balance`` (for the stage suggestion), so a page of referrals costs the same few
+    queries whatever its length. Replaces the queryset's select_related with ``by``."""
+    return (
+        qs.select_related(None)
+        .select_related("by")
+        .prefetch_related(
+            Prefetch("partner", queryset=with_balance(Partner.objects.all())),
+            Prefetch("steps", queryset=ReferralStep.objects.order_by("position")),
+        )
+    )
 
 
 def referrals_of(*, partner: Partner, include_archived: bool = False) -> QuerySet[Referral]:
