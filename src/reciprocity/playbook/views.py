@@ -459,8 +459,16 @@ def _can_write(request: AuthedRequest, partner: Any) -> bool:
 def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     plan = selectors.meeting_plan_for(partner=partner)
+    kind = request.GET.get("kind")
+    if kind not in MeetingKind.values:
+        kind = plan.kind if plan else MeetingKind.FIRST
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
     form = MeetingScheduleForm(
-        request.POST or None, initial={"kind": plan.kind if plan else MeetingKind.FIRST}
+        request.POST or None,
+        initial={
+            "kind": kind,
+            "scheduled_for": timezone.make_aware(dt.datetime.combine(tomorrow, dt.time(10))),
+        },
     )
     if request.method == "POST":
         partner_services.ensure_can_write(request.user)
