@@ -10,11 +10,11 @@ BIN := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: help install run test lint types pytest browser-deps clean
+.PHONY: help install run test lint types audit pytest browser-deps clean
 
 help:
 	@echo "make run    install, migrate, load demo data and serve on http://127.0.0.1:8000"
-	@echo "make test   install, then lint, types and tests (DATABASE_URL selects the database)"
+	@echo "make test   install, then lint, types, dependency audit and tests (DATABASE_URL selects the database)"
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Reciprocity needs Python 3.12 or newer; found " + sys.version.split()[0])'
@@ -37,6 +37,12 @@ lint: install
 types: install
 	$(BIN)/mypy
 
+# Known vulnerabilities in the locked dependencies, from PyPI's vulnerability data (the network
+# is needed). A finding fails the run: bump the package (uv lock --upgrade-package NAME).
+audit: install
+	$(UV) export --frozen --no-hashes --no-emit-project --quiet --output-file $(TOOLS)/requirements-audit.txt
+	$(BIN)/pip-audit --progress-spinner off --no-deps --disable-pip --requirement $(TOOLS)/requirements-audit.txt
+
 # The browser tests drive Debian's Chromium; it is installed here when missing, never downloaded
 # by Playwright.
 browser-deps:
@@ -51,7 +57,7 @@ browser-deps:
 pytest: install browser-deps
 	$(BIN)/pytest $(PYTEST_ARGS) || test $$? -eq 5
 
-test: lint types pytest
+test: lint types audit pytest
 
 clean:
 	rm -rf $(TOOLS) .venv .mypy_cache .pytest_cache .ruff_cache

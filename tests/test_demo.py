@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from reciprocity.accounts.models import Firm, Role, User
@@ -47,6 +47,15 @@ from reciprocity.playbook.models import (
     Strategy,
 )
 from reciprocity.playbook.selectors import agenda_for
+from reciprocity.referrals.models import (
+    TOUCH_KIND_FOR_STEP,
+    Direction,
+    Referral,
+    ReferralStatus,
+    ReferralStatusChange,
+    ReferralStep,
+)
+from reciprocity.referrals.selectors import with_balance
 from tests.factories import FirmFactory
 
 LOGIN_LINE = "Demo login: http://127.0.0.1:8000/  user: demo  password: demo"
@@ -70,6 +79,10 @@ def snapshot() -> dict[str, Any]:
         "commitments": sorted(
             Commitment.objects.values_list("status", "owner").annotate(n=Count("pk"))
         ),
+        "referrals": sorted(
+            Referral.objects.values_list("partner__name", "direction", "status", "need")
+        ),
+        "steps_done": ReferralStep.objects.filter(done_at__isnull=False).count(),
     }
 
 
@@ -182,8 +195,51 @@ class TestTheDemoBook:
         assert upcoming.exists()
         assert Commitment.objects.filter(status=CommitmentStatus.DONE, touch__isnull=False).exists()
 
+    def test_referrals_flow_both_ways_walked_step_by_step_with_outcomes(self) -> None:
+        sent = Referral.objects.filter(direction=Direction.SENT)
+        received = Referral.objects.filter(direction=Direction.RECEIVED)
+        assert sent.count() >= 10
+        assert received.count() >= 10
+        # Sent ones walked the protocol: each step done is a touch of its kind on the partner.
+        walked = sent.filter(status=ReferralStatus.ENGAGED).annotate(
+            done=Count("steps", filter=Q(steps__done_at__isnull=False))
+        )
+        assert walked.filter(done=5).exists()
+        for step in ReferralStep.objects.filter(done_at__isnull=False).select_related(
+            "touch", "referral"
+        ):
+            assert step.touch is not None
+            assert step.touch.partner_id == step.referral.partner_id
+            assert step.touch.kind == TOUCH_KIND_FOR_STEP[step.slug]
+        # Attorneys get a conference call instead of an escort.
+        attorneys = ReferralStep.objects.filter(referral__partner__profession="attorney")
+        assert attorneys.filter(slug="conference_call", done_at__isnull=False).exists()
+        assert not attorneys.filter(slug="escort").exists()
+        # Without consent yet, no name is on record; the partner gets the memo.
+        assert sent.filter(consent_at__isnull=True, client_name="").exists()
+        assert not sent.filter(consent_at__isnull=True).exclude(client_name="").exists()
+        # Received ones end as a client, not a fit or lost; recent ones are still open.
+        outcomes = set(received.values_list("status", flat=True))
+        assert ReferralStatus.BECAME_CLIENT in outcomes
+        assert outcomes & {ReferralStatus.NOT_A_FIT, ReferralStatus.LOST}
+        assert received.filter(closed_at__isnull=True).exists()
+        assert received.filter(thank_you_commitment__status=CommitmentStatus.OPEN).exists()
+
+    def test_active_partners_have_referred_and_champions_refer_both_ways_within_the_year(
+        self,
+    ) -> None:
+        for partner in with_balance(Partner.objects.filter(stage=Stage.ACTIVE)):
+            assert partner.referrals_received >= 1, partner  # type: ignore[attr-defined]
+            assert partner.referrals_sent >= 1, partner  # type: ignore[attr-defined]
+        for partner in with_balance(Partner.objects.filter(stage=Stage.CHAMPION)):
+            assert partner.referrals_sent_12m >= 2, partner  # type: ignore[attr-defined]
+            assert partner.referrals_received_12m >= 2, partner  # type: ignore[attr-defined]
+
     def test_nothing_is_dated_in_the_future(self) -> None:
         now = timezone.now()
+        assert not Referral.objects.filter(occurred_at__gt=now).exists()
+        assert not ReferralStatusChange.objects.filter(occurred_at__gt=now).exists()
+        assert not ReferralStep.objects.filter(done_at__gt=now).exists()
         assert not Touch.objects.filter(occurred_at__gt=now).exists()
         assert not StageChange.objects.filter(occurred_at__gt=now).exists()
         assert not Commitment.objects.filter(completed_at__gt=now).exists()
@@ -194,6 +250,8 @@ class TestTheDemoBook:
             *Touch.history.values_list("history_source", flat=True),
             *StageChange.history.values_list("history_source", flat=True),
             *Commitment.history.values_list("history_source", flat=True),
+            *Referral.history.values_list("history_source", flat=True),
+            *ReferralStep.history.values_list("history_source", flat=True),
         }
         assert sources == {"cli"}
         assert not Touch.history.filter(history_user__isnull=True).exists()

@@ -221,7 +221,7 @@ def test_a_meeting_download_needs_a_login(playbook_cast: Cast) -> None:
     response = Client().get(meeting_url(playbook_cast.alice_private.pk, meeting.pk))
 
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_a_cancelled_meeting_leaves_the_feed(playbook_cast: Cast) -> None:

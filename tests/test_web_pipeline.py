@@ -43,7 +43,8 @@ def test_the_login_page_renders(db: None) -> None:
 
     response = Client().get("/accounts/login/")
     assert response.status_code == 200
-    assert 'name="username"' in response.content.decode()
+    # One field takes the username or the email address.
+    assert 'name="login"' in response.content.decode()
 
 
 def test_a_card_shows_the_next_step_touches_and_days_since_the_last_touch(cast: Cast) -> None:

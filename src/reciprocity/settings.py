@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "simple_history",
     "django_tasks_db",
     # Listed so the API docs page is rendered from ninja's bundled Swagger UI files, not a CDN.
@@ -76,6 +79,7 @@ INSTALLED_APPS = [
     "reciprocity.partners",
     "reciprocity.referrals",
     "reciprocity.playbook",
+    "reciprocity.audit",
     "reciprocity.api",
 ]
 
@@ -86,10 +90,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "reciprocity.accounts.middleware.MfaRequiredMiddleware",
     "reciprocity.accounts.middleware.AuditSourceMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -139,9 +145,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = ["reciprocity.accounts.backends.AuthenticationBackend"]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "pipeline"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -152,6 +159,41 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 12))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Sign-in (django-allauth). No open sign-up: a firm admin invites people (accounts/adapter.py).
+ACCOUNT_ADAPTER = "reciprocity.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+# The firm admin enters the address and the invitation link proves it: no separate check.
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_RATE_LIMITS = {
+    # Ten wrong passwords for one account lock it for fifteen minutes (the key is the account,
+    # whichever name or address was typed); one address may fail thirty times a minute.
+    "login_failed": "30/m/ip,10/15m/key",
+}
+# Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits then count
+# the client's address, not the proxy's.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# A reset asked for an unknown address sends nothing: no mail to strangers on request.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Reciprocity] "
+ACCOUNT_FORMS = {"login": "reciprocity.accounts.forms.LoginForm"}
+MFA_ADAPTER = "reciprocity.accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Reciprocity"
+# A code from the step before or after the current one is accepted: phone clocks drift.
+MFA_TOTP_TOLERANCE = 1
+# Allauth's sign-in throttling and the one-time use of authenticator codes live in the cache:
+# a database table, so every app process behind a proxy shares them.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "reciprocity_cache",
+    }
+}
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,22 +1,22 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from reciprocity import views
+from reciprocity.accounts import views as account_views
 from reciprocity.api.api import api, unknown_endpoint
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The firm admin manages each person's address (it is how they sign in and are invited).
+    path("accounts/email/", account_views.email_managed_by_firm, name="account_email"),
+    path("accounts/", include("allauth.urls")),
+    path("firm/", include("reciprocity.accounts.urls")),
+    path("", include("reciprocity.audit.urls")),
     path("api/v1/", api.urls),
-    re_path(r"^api/(?P<rest>.*)$", unknown_endpoint),
+    re_path(r"^api/(?P<rest>.*)$", unknown_endpoint, name="api_unknown"),
     path("admin/", admin.site.urls),
+    path("referrals/", include("reciprocity.referrals.urls")),
     path("", include("reciprocity.partners.urls")),
     path("", include("reciprocity.playbook.urls")),
 ]

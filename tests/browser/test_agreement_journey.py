@@ -23,8 +23,7 @@ from reciprocity.partners.models import (
 from reciprocity.playbook import services as playbook
 from reciprocity.playbook.models import AgendaSnooze, Agreement
 from reciprocity.playbook.services import firm_defaults_install
-from tests.browser.conftest import axe_violations
-from tests.conftest import PASSWORD
+from tests.browser.conftest import axe_violations, log_in
 from tests.factories import CommitmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,14 +35,6 @@ def advisor() -> User:
     assert user.firm is not None
     firm_defaults_install(firm=user.firm)
     return user
-
-
-def sign_in(page: Any, user: User) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/pipeline/")
 
 
 def a_partner(advisor: User, *, stage: str, days_in_stage: int = 0) -> Partner:
@@ -61,7 +52,7 @@ def test_an_agreement_is_written_down_and_its_promises_become_commitments(
     page: Any, advisor: User
 ) -> None:
     partner = a_partner(advisor, stage=Stage.PROPOSED)
-    sign_in(page, advisor)
+    log_in(page, advisor)
     page.goto(f"/partners/{partner.pk}/")
     playbook = page.locator("#playbook")
     expect(playbook).to_contain_text("Nothing written down yet")
@@ -129,7 +120,7 @@ def test_an_overdue_keep_warm_touch_is_cleared_on_the_agenda(page: Any, advisor:
     late = CommitmentFactory(
         partner=partner, what="Send the trust checklist", due=timezone.localdate() - dt.timedelta(1)
     )
-    sign_in(page, advisor)
+    log_in(page, advisor)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Agenda").click()
 
     overdue = page.locator(".agenda__group--overdue")
@@ -182,7 +173,7 @@ def test_the_playbook_pages_pass_axe(page: Any, advisor: User) -> None:
         referral_process="email_thread",
         next_review=timezone.localdate() + dt.timedelta(days=90),
     )
-    sign_in(page, advisor)
+    log_in(page, advisor)
     p = f"/partners/{partner.pk}"
     for path in (
         f"{p}/",

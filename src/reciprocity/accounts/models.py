@@ -2,10 +2,14 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 DEFAULT_DORMANCY_DAYS = 120
+# Six years: long enough for the books-and-records rules most advisory firms answer to; a firm
+# sets its own.
+DEFAULT_RETENTION_DAYS = 6 * 365
 
 
 class AuditedHistory(models.Model):
@@ -26,6 +30,17 @@ class Firm(models.Model):
         default=DEFAULT_DORMANCY_DAYS,
         help_text="A partner with no touch for this many days is suggested as dormant.",
     )
+    requires_mfa = models.BooleanField(
+        "requires two-factor authentication",
+        default=False,
+        help_text="Everyone must set up an authenticator app before using Reciprocity.",
+    )
+    retention_days = models.PositiveIntegerField(
+        "retention period (days)",
+        default=DEFAULT_RETENTION_DAYS,
+        validators=[MinValueValidator(365)],
+        help_text="Archived records older than this may be purged by a firm admin.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(bases=[AuditedHistory])
 
@@ -37,6 +52,15 @@ class Firm(models.Model):
 
 
 class Role(models.TextChoices):
+    """What a user may do; the one place roles are defined (the properties on User read them).
+
+    - advisor: works their own partners, and those shared with a team they belong to (a *team
+      member* is an advisor in a team; membership shares, it grants no extra right).
+    - firm admin: sees and works every partner of the firm, and manages its people, teams and
+      settings, and purges records past the retention period.
+    - compliance officer: reads everything of the firm, the audit log included; changes nothing.
+    """
+
     ADVISOR = "advisor", "Advisor"
     FIRM_ADMIN = "firm_admin", "Firm admin"
     COMPLIANCE = "compliance", "Compliance officer"
@@ -61,8 +85,21 @@ class User(AbstractUser):
         return self.role == Role.COMPLIANCE
 
     @property
+    def manages_firm(self) -> bool:
+        return self.role == Role.FIRM_ADMIN and self.firm_id is not None
+
+    @property
+    def reads_audit_log(self) -> bool:
+        return self.role in {Role.FIRM_ADMIN, Role.COMPLIANCE} and self.firm_id is not None
+
+    @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def is_invited(self) -> bool:
+        """Invited and not signed in yet: no password until they follow the invitation link."""
+        return self.is_active and not self.has_usable_password() and self.last_login is None
 
 
 class Team(models.Model):

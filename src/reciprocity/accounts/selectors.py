@@ -1,6 +1,10 @@
-from django.db.models import QuerySet
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 
 from reciprocity.accounts.models import ApiToken, Role, Team, User
+from reciprocity.ids import record_id_or_404
 
 
 def token_authenticate(*, key: str) -> ApiToken | None:
@@ -52,3 +56,58 @@ def tokens_of(*, user: User) -> QuerySet[ApiToken]:
 def token_get(*, pk: int) -> ApiToken | None:
     """Any token by id: only for operators on the server (the CLI), never for a web request."""
     return ApiToken.objects.select_related("user").filter(pk=pk).first()
+
+
+def has_authenticator_app(*, user: User) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+def mfa_setup_required(*, user: Any) -> bool:
+    """The user's firm requires two-factor authentication and they have no authenticator app
+    yet: until they set one up they may only do that (or log out)."""
+    if not isinstance(user, User) or not user.is_authenticated or user.firm is None:
+        return False
+    return user.firm.requires_mfa and not has_authenticator_app(user=user)
+
+
+# --- Firm administration (firm admins only; anyone else, or another firm, gets a 404) ----------
+
+NO_PERSON = "No person with that id."
+NO_TEAM = "No team with that id."
+
+
+def people_of_firm(*, admin: User) -> QuerySet[User]:
+    """Everyone of the admin's firm, the deactivated included, with their teams."""
+    if admin.firm is None or not admin.manages_firm:
+        return User.objects.none()
+    return (
+        User.objects.filter(firm=admin.firm)
+        .prefetch_related("teams")
+        .order_by("-is_active", "first_name", "last_name", "username")
+    )
+
+
+def person_get_for(*, admin: User, pk: Any) -> User:
+    person = (
+        people_of_firm(admin=admin).filter(pk=record_id_or_404(pk, not_found=NO_PERSON)).first()
+    )
+    if person is None:
+        raise Http404(NO_PERSON)
+    return person
+
+
+def teams_of_firm(*, admin: User) -> QuerySet[Team]:
+    if admin.firm is None or not admin.manages_firm:
+        return Team.objects.none()
+    return Team.objects.filter(firm=admin.firm).prefetch_related(
+        Prefetch("members", queryset=User.objects.order_by("first_name", "last_name", "username"))
+    )
+
+
+def team_get_for(*, admin: User, pk: Any) -> Team:
+    team = teams_of_firm(admin=admin).filter(pk=record_id_or_404(pk, not_found=NO_TEAM)).first()
+    if team is None:
+        raise Http404(NO_TEAM)
+    return team

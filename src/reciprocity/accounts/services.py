@@ -1,11 +1,26 @@
 import secrets
+from collections.abc import Iterable
+from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import ApiToken, Firm, Role, Team, User
+
+# User-facing messages; tests reuse them.
+NOT_FIRM_ADMIN = "Only a firm admin can manage the firm's people, teams and settings."
+EMAIL_INVALID = "Enter a valid email address."
+EMAIL_TAKEN = "Someone already has an account with this email address."
+UNKNOWN_ROLE = "Unknown role. Use one of: " + ", ".join(Role.values) + "."
+NOT_YOURSELF = "You cannot change your own role or deactivate yourself; ask another firm admin."
+NOT_INVITED = "This person has already set their password; they can reset it themselves."
+TEAM_MEMBER_NOT_IN_FIRM = "Team members must be active people of your firm."
+FIRM_SETTINGS = ("name", "dormancy_days", "requires_mfa", "retention_days")
 
 
 @transaction.atomic
@@ -81,3 +96,164 @@ def token_touch(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+# --- Firm administration ----------------------------------------------------------------------
+
+
+def ensure_firm_admin(user: User) -> None:
+    if not user.manages_firm:
+        raise PermissionDenied(NOT_FIRM_ADMIN)
+
+
+def _same_firm(by: User, person: User) -> None:
+    ensure_firm_admin(by)
+    if person.firm_id != by.firm_id:
+        raise PermissionDenied(NOT_FIRM_ADMIN)
+
+
+def _free_username(email: str) -> str:
+    base = slugify(email.split("@", 1)[0]).replace("-", ".")[:140] or "advisor"
+    candidate, n = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+@transaction.atomic
+def advisor_invite(
+    *,
+    by: User,
+    email: str,
+    role: str = Role.ADVISOR,
+    first_name: str = "",
+    last_name: str = "",
+    teams: Iterable[Team] = (),
+) -> User:
+    """Add a person to the firm. They have no password (so cannot sign in) until they follow
+    the invitation link (``invitation_send``) and choose one."""
+    ensure_firm_admin(by)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": EMAIL_INVALID}) from None
+    if role not in Role.values:
+        raise ValidationError({"role": UNKNOWN_ROLE})
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": EMAIL_TAKEN})
+    user = User(
+        firm=by.firm,
+        username=_free_username(email),
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        role=role,
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    attribute(user, by).save()
+    for team in teams:
+        if team.firm_id != by.firm_id:
+            raise ValidationError({"teams": TEAM_MEMBER_NOT_IN_FIRM})
+        team.members.add(user)
+    return user
+
+
+def invitation_send(*, user: User, by: User, request: HttpRequest) -> None:
+    """Email an invited person a link to choose their password: allauth's password-reset link,
+    which works once (it is bound to the password) and expires after PASSWORD_RESET_TIMEOUT."""
+    from allauth.account.adapter import get_adapter
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    _same_firm(by, user)
+    if not user.is_invited:
+        raise ValidationError(NOT_INVITED)
+    adapter = get_adapter(request)
+    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    adapter.send_mail(
+        "account/email/invitation",
+        user.email,
+        {
+            "user": user,
+            "invited_by": by,
+            "firm": by.firm,
+            "set_password_url": adapter.get_reset_password_from_key_url(key),
+            "login_url": request.build_absolute_uri("/accounts/login/"),
+        },
+    )
+
+
+@transaction.atomic
+def person_change_role(*, person: User, by: User, role: str) -> User:
+    _same_firm(by, person)
+    if person.pk == by.pk:
+        raise ValidationError({"role": NOT_YOURSELF})
+    if role not in Role.values:
+        raise ValidationError({"role": UNKNOWN_ROLE})
+    if person.role != role:
+        person.role = role
+        attribute(person, by).save(update_fields=["role"])
+    return person
+
+
+@transaction.atomic
+def person_deactivate(*, person: User, by: User) -> User:
+    """Never delete: a person who leaves keeps their name on the records they touched. They
+    can no longer sign in, their sessions end and their API tokens stop working."""
+    _same_firm(by, person)
+    if person.pk == by.pk:
+        raise ValidationError(NOT_YOURSELF)
+    if person.is_active:
+        person.is_active = False
+        attribute(person, by).save(update_fields=["is_active"])
+    return person
+
+
+@transaction.atomic
+def person_reactivate(*, person: User, by: User) -> User:
+    _same_firm(by, person)
+    if not person.is_active:
+        person.is_active = True
+        attribute(person, by).save(update_fields=["is_active"])
+    return person
+
+
+@transaction.atomic
+def team_update(
+    *, team: Team, by: User, name: str | None = None, members: Iterable[User] | None = None
+) -> Team:
+    ensure_firm_admin(by)
+    if team.firm_id != by.firm_id:
+        raise PermissionDenied(NOT_FIRM_ADMIN)
+    if name is not None and name.strip() != team.name:
+        team.name = name.strip()
+        team.full_clean()
+        attribute(team, by).save()
+    if members is not None:
+        chosen = list(members)
+        if any(member.firm_id != by.firm_id or not member.is_active for member in chosen):
+            raise ValidationError({"members": TEAM_MEMBER_NOT_IN_FIRM})
+        attribute(team, by)
+        team.members.set(chosen)
+    return team
+
+
+@transaction.atomic
+def firm_update(*, firm: Firm, by: User, **changes: Any) -> Firm:
+    """Change the firm's settings: name, dormancy days, two-factor rule, retention period."""
+    ensure_firm_admin(by)
+    if firm.pk != by.firm_id:
+        raise PermissionDenied(NOT_FIRM_ADMIN)
+    unknown = set(changes) - set(FIRM_SETTINGS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This setting cannot be changed."))
+    locked = Firm.objects.select_for_update().get(pk=firm.pk)
+    for field, value in changes.items():
+        setattr(locked, field, value.strip() if isinstance(value, str) else value)
+    locked.full_clean()
+    attribute(locked, by).save()
+    firm.__dict__.update(locked.__dict__)
+    return locked

@@ -39,7 +39,8 @@ client concerns, client cases and opportunities.
 
 **Authentication.** Send a personal access token as `Authorization: Bearer <token>`
 (`reciprocity token create <username>` prints one), or use the session of a logged-in user;
-session requests that change data must send the `X-CSRFToken` header.
+session requests that change data must send the `X-CSRFToken` header. When the user's firm
+requires two-factor authentication, the API answers 403 until they have set it up in the web app.
 
 **Lists** take `?limit=&offset=` and answer `{"items": [...], "count": N}`.
 

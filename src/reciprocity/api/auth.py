@@ -15,7 +15,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from reciprocity.accounts.models import User
-from reciprocity.accounts.selectors import token_authenticate
+from reciprocity.accounts.selectors import mfa_setup_required, token_authenticate
 from reciprocity.accounts.services import token_touch
 
 # User-facing messages; tests reuse them.
@@ -31,6 +31,7 @@ BEARER_REFUSED = (
     "This token is not valid: it is unknown or revoked, or its user is inactive. "
     "Create a new one with 'reciprocity token create <username>'."
 )
+MFA_REQUIRED = "Your firm requires two-factor authentication; set it up in the web app first."
 CSRF_FAILED = (
     "CSRF check failed: a request authenticated by the session cookie must send the "
     "X-CSRFToken header (the value of the csrftoken cookie). Scripts should use a personal "
@@ -40,6 +41,13 @@ CSRF_FAILED = (
 # A proxy in front of the app may ask browsers for these; they are not meant for the API and
 # must not lock a logged-in browser out of it.
 PROXY_SCHEMES = {"basic", "digest", "negotiate"}
+
+
+def refuse_without_mfa(user: User) -> None:
+    """A user whose firm requires two-factor authentication uses the API only once it is set
+    up: a token must not be a way around it."""
+    if mfa_setup_required(user=user):
+        raise HttpError(403, MFA_REQUIRED)
 
 
 class BearerToken(HttpBearer):
@@ -67,8 +75,9 @@ class BearerToken(HttpBearer):
         api_token = token_authenticate(key=token)
         if api_token is None:
             raise AuthenticationError(401, BEARER_REFUSED)
-        token_touch(token=api_token)
         user = api_token.user
+        refuse_without_mfa(user)
+        token_touch(token=api_token)
         # Handlers, services and the history middleware all read request.user.
         request.user = user
         return user
@@ -90,6 +99,7 @@ class Session(APIKeyCookie):
             return None
         if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
             raise HttpError(403, CSRF_FAILED)
+        refuse_without_mfa(user)
         return user
 
     def _get_key(self, request: HttpRequest) -> str | None:

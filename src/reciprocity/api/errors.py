@@ -46,14 +46,14 @@ def responses(
 ) -> dict[int, Any]:
     """The success schema(s) with the errors an operation can answer, for the OpenAPI document.
 
-    Every operation can answer 400 (a malformed request), 401 and 422 (bad query or body);
-    those about one record 404; writes 403 (read-only role, or a session request without its
-    CSRF token)."""
-    documented: dict[int, Any] = {**ok, 400: Error, 401: Error, 422: ValidationFailed}
+    Every operation can answer 400 (a malformed request), 401, 403 (the firm requires
+    two-factor authentication and the user has not set it up; for writes also a read-only role,
+    or a session request without its CSRF token) and 422 (bad query or body); those about one
+    record 404. Every operation now documents 403, so ``write`` changes nothing; callers still
+    say which operations write."""
+    documented: dict[int, Any] = {**ok, 400: Error, 401: Error, 403: Error, 422: ValidationFailed}
     if not_found:
         documented[404] = Error
-    if write:
-        documented[403] = Error
     return documented
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict, field_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, field_validator
 
 from reciprocity.accounts.models import User as UserModel
 from reciprocity.partners import models
@@ -46,7 +46,12 @@ def _text_only(value: Any) -> Any:
     return value
 
 
-When = Annotated[dt.datetime, BeforeValidator(_text_only)]
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    # The same instant in UTC: PostgreSQL refuses offsets beyond 15:59 that ISO text may carry.
+    return value.astimezone(dt.UTC) if value.tzinfo is not None else value
+
+
+When = Annotated[dt.datetime, BeforeValidator(_text_only), AfterValidator(_as_utc)]
 Day = Annotated[dt.date, BeforeValidator(_text_only)]
 
 # Every id the API accepts: a positive 64-bit integer, the range of the databases' keys.

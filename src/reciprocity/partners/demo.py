@@ -2,8 +2,10 @@
 
 The book is planned first (pure data from a seeded ``random.Random``, so a seed always gives the
 same partners, stages and counts; dates are relative to the moment it runs) and then written
-through the services, oldest event first, so stage changes, touches and commitments carry history
-exactly like an advisor's own entries.
+through the services, oldest event first, so stage changes, touches, commitments and referrals
+carry history exactly like an advisor's own entries. Referrals flow both ways: sent ones walk the
+sending protocol step by step (each step a touch), received ones end as a client, not a fit, or
+lost, and the most recent still have their follow-ups open.
 """
 
 import datetime as dt
@@ -35,6 +37,14 @@ from reciprocity.partners.services import (
     touch_log,
 )
 from reciprocity.playbook.demo import load_playbook_demo
+from reciprocity.referrals.models import Direction, Kind, ReferralStatus, StepSlug
+from reciprocity.referrals.selectors import steps_of
+from reciprocity.referrals.services import (
+    referral_change_status,
+    referral_create,
+    referral_step_complete,
+    referral_step_skip,
+)
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105  (published in the README; local mode only)
@@ -403,6 +413,18 @@ STAGE_TOUCHES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# Introductions that are not prospects (connections), each way.
+CONNECTIONS_RECEIVED = [
+    "{first} introduced us to the {place} business owners' association",
+    "{first} invited us to speak at the {org} client breakfast",
+    "{first} introduced us to a colleague who serves {niche}",
+]
+CONNECTIONS_SENT = [
+    "Introduced {first} to the {place} estate planning council",
+    "Introduced {first} to a banker who serves {niche}",
+    "Put {first} on the panel of our client seminar",
+]
+
 # How the advisor first came across a partner.
 FIRST_CONTACTS = [
     "Met {first} at the chamber of commerce breakfast; serves {niche}.",
@@ -444,6 +466,24 @@ class PlannedCommitment:
 
 
 @dataclass
+class PlannedReferral:
+    direction: str
+    need: str
+    occurred_at: dt.datetime
+    status: str
+    kind: str = Kind.REFERRAL
+    client_name: str = ""
+    client_contact: str = ""
+    consent_method: str = ""
+    client_has_professional: str = "unknown"
+    consultation_fee: str = "unknown"
+    # Protocol steps done, by slug: (when, touch summary); the others are skipped when closed.
+    steps: dict[str, tuple[dt.datetime, str]] = field(default_factory=dict)
+    # Later moves: (when, status, reason), oldest first.
+    moves: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
+
+
+@dataclass
 class PlannedPartner:
     owner: str
     shared: bool
@@ -455,6 +495,7 @@ class PlannedPartner:
     stages: list[tuple[dt.datetime, str, str, str]] = field(default_factory=list)
     touches: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
     commitments: list[PlannedCommitment] = field(default_factory=list)
+    referrals: list[PlannedReferral] = field(default_factory=list)
 
 
 @dataclass
@@ -464,6 +505,7 @@ class DemoSummary:
     touches: int
     stage_changes: int
     commitments: int
+    referrals: int = 0
 
 
 class Planner:
@@ -641,7 +683,60 @@ class Planner:
                         closed_at=at - dt.timedelta(minutes=1),
                     )
                 )
+        if final in {Stage.ACTIVE, Stage.CHAMPION}:
+            self._keep_flowing(partner, final=final, since=days[path.index(Stage.ACTIVE)], w=words)
+            if ends[-1] < 15 and rng.random() < 0.6:
+                self._referral_sent(partner, day=rng.uniform(2, 12), w=words, in_flight=True)
+        if final == Stage.PROPOSED and rng.random() < 0.4:
+            # The first referral received: the product suggests moving to Active partner.
+            self._referral_received(partner, day=rng.uniform(3, min(days[-1], 25)), w=words)
         self._next_steps(partner, final=final, words=words)
+
+    def _connection(self, partner: PlannedPartner, *, day: float, w: dict[str, str]) -> None:
+        """An introduction that is not a prospect, one way or the other; the meeting is the end."""
+        rng = self.rng
+        place = rng.choice(PLACES)
+        if rng.random() < 0.5:
+            direction, first_move = Direction.RECEIVED, "contacted"
+            need = rng.choice(CONNECTIONS_RECEIVED)
+        else:
+            direction, first_move = Direction.SENT, "introduced"
+            need = rng.choice(CONNECTIONS_SENT)
+        referral = PlannedReferral(
+            direction=direction,
+            kind=Kind.CONNECTION,
+            need=need.format(place=place, **w),
+            occurred_at=self.moment(day),
+            status=ReferralStatus.RECEIVED
+            if direction == Direction.RECEIVED
+            else ReferralStatus.PROPOSED,
+        )
+        for offset, status in ((3, first_move), (14, "meeting_held")):
+            if day - offset >= 0:
+                referral.moves.append((self.moment(day - offset), status, ""))
+        partner.referrals.append(referral)
+
+    def _keep_flowing(
+        self, partner: PlannedPartner, *, final: str, since: float, w: dict[str, str]
+    ) -> None:
+        """An active partner has referred and been referred to at least once; a champion refers
+        both ways, repeatedly, within the last year."""
+        wanted = {Direction.RECEIVED: 1, Direction.SENT: 1}
+        if final == Stage.CHAMPION:
+            wanted = {Direction.RECEIVED: 2, Direction.SENT: 2}
+        year_ago = self.latest - dt.timedelta(days=330)
+        for direction, count in wanted.items():
+            have = sum(
+                1
+                for r in partner.referrals
+                if r.direction == direction and r.kind == Kind.REFERRAL and r.occurred_at > year_ago
+            )
+            for _ in range(count - have):
+                day = self.rng.uniform(25, max(min(since, 330), 26))
+                if direction == Direction.SENT:
+                    self._referral_sent(partner, day=day, w=w, may_decline=False)
+                else:
+                    self._referral_received(partner, day=day, w=w)
 
     def _stage_life(
         self,
@@ -691,10 +786,16 @@ class Planner:
                 partner.touches.append((self.moment(issue), "newsletter", text))
         gap = (25, 55) if stage == Stage.ACTIVE else (14, 35)
         day = began - rng.uniform(*gap)
+        received_odds = 0.12 if stage == Stage.ACTIVE else 0.22
         while day > ended:
-            if rng.random() < 0.18 and day - 21 > ended:
+            draw = rng.random()
+            if draw < 0.18 and day - 21 > ended:
                 self._referral_sent(partner, day=day, w=w)
                 day -= 21
+            elif draw < 0.18 + received_odds:
+                self._referral_received(partner, day=day, w=w)
+            elif draw < 0.28 + received_odds:
+                self._connection(partner, day=day, w=w)
             else:
                 kind, summary = rng.choice(STAGE_TOUCHES[stage])
                 client = rng.choice(CLIENTS)
@@ -715,24 +816,101 @@ class Planner:
                 )
             )
 
-    def _referral_sent(self, partner: PlannedPartner, *, day: float, w: dict[str, str]) -> None:
-        """The five-touch way of sending a referral; attorneys get a call, not an escort."""
-        client = self.rng.choice(CLIENTS)
+    def _person(self) -> tuple[str, str]:
+        """A client's or prospect's name and contact details (never a partner's)."""
+        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+        return f"{first} {last}", f"(617) 555-{self.rng.randrange(200, 1000):04d}"
+
+    def _referral_sent(
+        self,
+        partner: PlannedPartner,
+        *,
+        day: float,
+        w: dict[str, str],
+        in_flight: bool = False,
+        may_decline: bool = True,
+    ) -> None:
+        """The five-touch way of sending a referral; attorneys get a call, not an escort.
+
+        One in flight has done only the steps due by today; without consent (now and then for
+        one in flight) only the call has been made and the partner gets the memo, not a name.
+        """
+        rng = self.rng
+        client = rng.choice(CLIENTS)
         escort = (
-            ("call", f"Conference call introducing {client} to {w['first']}; I left before the "
-             "details, for confidentiality.")
+            (StepSlug.CONFERENCE_CALL, f"Conference call introducing {client} to {w['first']}; "
+             "I left before the details, for confidentiality.")
             if partner.profession == Profession.ATTORNEY
-            else ("meeting", f"Went with {client} to the first meeting at {w['org']}.")
+            else (StepSlug.ESCORT, f"Went with {client} to the first meeting at {w['org']}.")
         )  # fmt: skip
+        first = w["first"]
         steps = [
-            (0, "call", f"Called {w['first']} about {client}, who needs help with {w['topic']}."),
-            (1, "email", f"Emailed {w['first']} notes and next steps for {client}."),
+            (0, StepSlug.CALL, f"Called {first} about {client}, who needs help with {w['topic']}."),
+            (1, StepSlug.EMAIL, f"Emailed {first} notes and next steps for {client}."),
             (6, *escort),
-            (7, "thank_you", f"Thank-you note to {w['first']} for taking care of {client}."),
-            (20, "call", f"Checked in with {w['first']}: the work for {client} is done."),
-        ]
-        for offset, kind, summary in steps:
-            partner.touches.append((self.moment(day - offset), kind, summary))
+            (7, StepSlug.THANK_YOU, f"Thank-you note to {first} for taking care of {client}."),
+            (20, StepSlug.CHECK_IN, f"Checked in with {first}: the work for {client} is done."),
+        ]  # fmt: skip
+        consented = not in_flight or rng.random() < 0.6
+        declined = may_decline and not in_flight and rng.random() < 0.15
+        name, contact = self._person() if consented else ("", "")
+        referral = PlannedReferral(
+            direction=Direction.SENT,
+            need=f"{client[0].upper()}{client[1:]} needs help with {w['topic']}",
+            occurred_at=self.moment(day),
+            status=ReferralStatus.CONSENT_GIVEN if consented else ReferralStatus.PROPOSED,
+            client_name=name,
+            client_contact=contact,
+            consent_method=rng.choice(["verbal", "email", "written"]) if consented else "",
+            client_has_professional=rng.choice(["no", "no", "yes", "unknown"]),
+            consultation_fee=rng.choice(["no", "no", "yes", "unknown"]),
+        )
+        for offset, slug, summary in steps:
+            if day - offset < 0 or (not consented and slug != StepSlug.CALL):
+                break
+            if declined and offset > 1:
+                reason = "The client chose to stay with the professional they already have."
+                referral.moves.append((self.moment(day - 3), ReferralStatus.DECLINED, reason))
+                break
+            referral.steps[slug] = (self.moment(day - offset), summary)
+        if consented and not declined and day >= 6:
+            # The introduction is the first meeting; engaged once the work is done.
+            met = self.moment(day - 6)
+            referral.moves += [(met, "introduced", ""), (met, "meeting_held", "")]
+            if day >= 20:
+                referral.moves.append((max(self.moment(day - 20), met), "engaged", ""))
+        partner.referrals.append(referral)
+
+    def _referral_received(self, partner: PlannedPartner, *, day: float, w: dict[str, str]) -> None:
+        """A prospect from the partner: thanked, met, and by now a client, not a fit or lost."""
+        rng = self.rng
+        client = rng.choice(CLIENTS)
+        name, contact = self._person()
+        referral = PlannedReferral(
+            direction=Direction.RECEIVED,
+            need=f"{client[0].upper()}{client[1:]} asked {w['first']} about {w['topic']}",
+            occurred_at=self.moment(day),
+            status=ReferralStatus.RECEIVED,
+            client_name=name,
+            client_contact=contact,
+        )
+        outcome = rng.choices(["became_client", "not_a_fit", "lost"], [6, 2, 2])[0]
+        reasons = {
+            "not_a_fit": "Needs were below our minimum; pointed them to a planner who fits.",
+            "lost": "Decided to stay with their current advisor for now.",
+        }
+        for offset, status in ((2, "contacted"), (9, "meeting_held"), (30, outcome)):
+            if day - offset < 0:
+                break
+            if status != "contacted" and status in reasons:
+                referral.moves.append((self.moment(day - offset), status, reasons[status]))
+                break
+            referral.moves.append((self.moment(day - offset), status, ""))
+        # Recent ones get their follow-ups as open commitments; older ones were thanked back then.
+        if day > 30:
+            text = f"Thank-you note to {w['first']} for referring {client}."
+            partner.touches.append((self.moment(day - 1), "thank_you", text))
+        partner.referrals.append(referral)
 
     def _next_steps(self, partner: PlannedPartner, *, final: str, words: dict[str, str]) -> None:
         """Open commitments: some overdue, some today, the rest in the coming weeks."""
@@ -842,6 +1020,7 @@ def _write_partner(
     events += [(move[0], 0, move) for move in planned.stages[1:]]
     events += [(touch[0], 1, touch) for touch in planned.touches]
     events += [(c.closed_at or c.created_at, 2, c) for c in planned.commitments]
+    events += [(r.occurred_at, 3, r) for r in planned.referrals]
     entered: list[tuple[int, dt.datetime]] = []
     for _when, rank, event in sorted(events, key=lambda e: (e[0], e[1])):
         if rank == 0:
@@ -854,11 +1033,47 @@ def _write_partner(
             when, kind, text = event
             touch_log(partner=partner, by=by, kind=kind, summary=text, occurred_at=when)
             summary.touches += 1
-        else:
+        elif rank == 2:
             entered.append(
                 (_write_commitment(partner, event, by=by, summary=summary), event.created_at)
             )
+        else:
+            _write_referral(partner, event, by=by, summary=summary)
     return entered
+
+
+def _write_referral(
+    partner: Partner, planned: PlannedReferral, *, by: User, summary: DemoSummary
+) -> None:
+    """The referral, its protocol steps (each a touch) and its later moves."""
+    referral = referral_create(
+        by=by,
+        partner=partner,
+        direction=planned.direction,
+        kind=planned.kind,
+        need=planned.need,
+        status=planned.status,
+        occurred_at=planned.occurred_at,
+        client_name=planned.client_name,
+        client_contact=planned.client_contact,
+        consent_method=planned.consent_method,
+        consent_at=planned.occurred_at if planned.consent_method else None,
+        client_has_professional=planned.client_has_professional,
+        consultation_fee=planned.consultation_fee,
+    )
+    summary.referrals += 1
+    summary.commitments += 2 if referral.thank_you_commitment_id else 0
+    for when, status, reason in planned.moves:
+        referral_change_status(
+            referral=referral, by=by, status=status, reason=reason, occurred_at=when
+        )
+    for step in steps_of(referral=referral):
+        if step.slug in planned.steps:
+            when, text = planned.steps[step.slug]
+            referral_step_complete(step=step, by=by, occurred_at=when, summary=text)
+            summary.touches += 1
+        elif referral.is_closed:
+            referral_step_skip(step=step, by=by)
 
 
 def _write_commitment(

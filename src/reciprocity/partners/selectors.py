@@ -6,6 +6,7 @@ anything of another firm. Whatever is not visible is a 404.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,18 +194,23 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
 
 
 def board_columns(
-    *, advisor: User, owner: int | None = None
+    *,
+    advisor: User,
+    owner: int | None = None,
+    annotate: Callable[[QuerySet[Partner]], QuerySet[Partner]] | None = None,
 ) -> list[tuple[Stage, list[Partner], int]]:
     """The pipeline board: each stage with up to BOARD_COLUMN_LIMIT cards and its total.
 
     Two queries whatever the size of the book: the counts, and the cards (a window function keeps
-    each column's first cards, most recently moved first).
+    each column's first cards, most recently moved first). ``annotate`` adds to the cards' query
+    (the referral balance, say) without another query.
     """
     qs = partners_visible_to(advisor=advisor)
     if owner:
         qs = qs.filter(owner_id=owner)
     counts = _stage_counts(qs)
-    ranked = with_next_step(qs.select_related("owner", "firm")).annotate(
+    cards_qs = annotate(qs) if annotate else qs
+    ranked = with_next_step(cards_qs.select_related("owner", "firm")).annotate(
         rank=Window(
             RowNumber(),
             partition_by=[F("stage")],

@@ -46,6 +46,12 @@ from reciprocity.partners.models import (
     Stage,
     TouchKind,
 )
+from reciprocity.referrals.selectors import (
+    balance_for,
+    open_referrals_of,
+    stage_suggestion,
+    with_balance,
+)
 
 # Ids of the page regions htmx swaps (the templates use the same ids).
 BOARD = "board"
@@ -121,7 +127,7 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
     list_url = reverse("partner_list")
     columns = []
     for stage, cards, total in selectors.board_columns(
-        advisor=request.user, owner=owner.pk if owner else None
+        advisor=request.user, owner=owner.pk if owner else None, annotate=with_balance
     ):
         query = {"stage": stage.value, **({"owner": owner.pk} if owner else {})}
         columns.append(Column(stage, cards, total, f"{list_url}?{urlencode(query)}"))
@@ -234,8 +240,12 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
         for form in forms.values():
             if isinstance(form, BaseForm) and form.is_bound:
                 _flash_errors(request, form)
+    balance = balance_for(partner)
     return {
         "partner": partner,
+        "balance": balance,
+        "suggestion": stage_suggestion(partner, balance),
+        "in_flight": open_referrals_of(partner=partner),
         "next_step": selectors.next_step_of(partner),
         "tags": list(partner.tags.all()),
         "commitments": list(selectors.open_commitments(partner=partner)),

@@ -57,3 +57,6 @@ class ReferralAdmin(SimpleHistoryAdmin):
 class ProtocolTemplateAdmin(SimpleHistoryAdmin):
     list_display = ["profession", "firm", "updated_at"]
     list_filter = ["firm", "profession"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -161,6 +161,20 @@ def referrals_of(*, partner: Partner, include_archived: bool = False) -> QuerySe
     return qs.select_related("by").order_by("-occurred_at", "-pk")
 
 
+def with_step_progress(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Annotate ``steps_total`` and ``steps_done``: how far the sending protocol has come."""
+    return qs.annotate(
+        steps_total=Count("steps", distinct=True),
+        steps_done=Count("steps", filter=Q(steps__done_at__isnull=False), distinct=True),
+    )
+
+
+def open_referrals_of(*, partner: Partner, limit: int = 10) -> list[Referral]:
+    """A partner's live referrals still in flight, newest first, with their protocol progress."""
+    qs = referrals_of(partner=partner).filter(closed_at__isnull=True)
+    return list(with_step_progress(qs)[:limit])
+
+
 def steps_of(*, referral: Referral) -> QuerySet[ReferralStep]:
     return referral.steps.select_related("touch").order_by("position")
 

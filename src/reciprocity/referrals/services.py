@@ -543,6 +543,12 @@ def referral_step_reopen(*, step: ReferralStep, by: User) -> ReferralStep:
     return locked
 
 
+def ensure_can_edit_protocols(user: User) -> None:
+    """Only a firm admin changes the firm's protocols; everyone else reads them."""
+    if user.role != Role.FIRM_ADMIN or user.firm_id is None:
+        raise PermissionDenied(NOT_FIRM_ADMIN)
+
+
 def _template_for(*, firm_id: int, profession: str) -> ProtocolTemplate:
     """The firm's template for a profession, created from the defaults on first use."""
     template, _ = ProtocolTemplate.objects.get_or_create(
@@ -556,8 +562,8 @@ def protocol_template_update(
     *, by: User, profession: str, steps: list[dict[str, str]]
 ) -> ProtocolTemplate:
     """Replace the firm's protocol for a profession: an ordered list of ``{slug, label}``."""
-    if by.role != Role.FIRM_ADMIN or by.firm_id is None:
-        raise PermissionDenied(NOT_FIRM_ADMIN)
+    ensure_can_edit_protocols(by)
+    assert by.firm_id is not None
     _clean_choice("profession", profession, Profession.values, UNKNOWN_PROFESSION)
     template = _template_for(firm_id=by.firm_id, profession=profession)
     template = ProtocolTemplate.objects.select_for_update().get(pk=template.pk)

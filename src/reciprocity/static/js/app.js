@@ -36,6 +36,28 @@
     if (button) { button.closest(".message").remove(); }
   });
 
+  // Copy a draft's text (the buttons show only with JavaScript; the text stays selectable).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) { return; }
+    var text = "value" in source ? source.value : source.textContent;
+    var label = button.textContent;
+    function done(message) {
+      button.textContent = message;
+      window.setTimeout(function () { button.textContent = label; }, 2000);
+    }
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text).then(
+        function () { done("Copied"); },
+        function () { done("Select the text to copy it"); }
+      );
+    } else {
+      done("Select the text to copy it");
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { scheduleFade(document); });
   document.addEventListener("htmx:afterSettle", function () { scheduleFade(document); });
 

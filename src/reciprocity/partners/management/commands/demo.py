@@ -20,7 +20,7 @@ NOT_EMPTY = "The database already holds a firm; not loading demo data."
 class Command(ProductCommand):
     help = (
         "Load demo data: the firm Harborview Wealth Partners, advisors demo, morgan and rachel "
-        "(password demo) and 18 months of partner history. Local mode only."
+        "(password demo) and 18 months of partner history and referrals both ways. Local mode only."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,7 +45,7 @@ class Command(ProductCommand):
         summary = load_demo(seed=options["seed"])
         self.stdout.write(
             f"Loaded {summary.firm.name}: {summary.partners} partners, {summary.touches} touches, "
-            f"{summary.stage_changes} stage changes, {summary.commitments} commitments "
-            f"in {time.monotonic() - started:.1f}s."
+            f"{summary.stage_changes} stage changes, {summary.commitments} commitments, "
+            f"{summary.referrals} referrals in {time.monotonic() - started:.1f}s."
         )
         self.stdout.write(demo_login_line())

@@ -1,0 +1,175 @@
+"""The firm admin's pages: people (invite, role, deactivate), teams and the firm's settings.
+
+Pages about one person or team find it through the selectors, so anyone who is not an admin of
+that firm gets a 404; the firm-wide pages refuse other roles with a 403.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from reciprocity.accounts import selectors, services
+from reciprocity.accounts.decorators import firm_admin_required
+from reciprocity.accounts.forms import FirmSettingsForm, InviteForm, RoleForm, TeamForm
+from reciprocity.accounts.models import User
+from reciprocity.partners.forms import add_service_errors
+
+
+class AdminRequest(HttpRequest):
+    user: User
+
+
+@login_required
+@require_GET
+def email_managed_by_firm(request: AdminRequest) -> HttpResponse:
+    return render(request, "accounts/email_managed.html")
+
+
+def _people_context(request: AdminRequest, invite_form: InviteForm) -> dict[str, Any]:
+    return {
+        "people": selectors.people_of_firm(admin=request.user),
+        "invite_form": invite_form,
+    }
+
+
+@firm_admin_required
+@require_http_methods(["GET", "POST"])
+def people(request: AdminRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None, admin=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.advisor_invite(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            services.invitation_send(user=person, by=request.user, request=request)
+            messages.success(
+                request,
+                f"Invitation sent to {person.email}. They sign in as {person.username} "
+                "once they have chosen a password.",
+            )
+            return redirect("firm_people")
+    return render(request, "accounts/people.html", _people_context(request, form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person(request: AdminRequest, pk: int) -> HttpResponse:
+    target = selectors.person_get_for(admin=request.user, pk=pk)
+    form = RoleForm(request.POST or None, initial={"role": target.role})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_change_role(
+                person=target, by=request.user, role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{target.display_name} is now {target.get_role_display()}.")
+            return redirect("firm_person", pk=target.pk)
+    return render(request, "accounts/person.html", {"person": target, "form": form})
+
+
+def _person_action(request: AdminRequest, pk: int, action: str) -> HttpResponse:
+    target = selectors.person_get_for(admin=request.user, pk=pk)
+    try:
+        if action == "deactivate":
+            services.person_deactivate(person=target, by=request.user)
+            messages.success(request, f"{target.display_name} can no longer sign in.")
+        elif action == "reactivate":
+            services.person_reactivate(person=target, by=request.user)
+            messages.success(request, f"{target.display_name} can sign in again.")
+        else:
+            services.invitation_send(user=target, by=request.user, request=request)
+            messages.success(request, f"Invitation sent again to {target.email}.")
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("firm_person", pk=target.pk)
+
+
+@login_required
+@require_POST
+def person_deactivate(request: AdminRequest, pk: int) -> HttpResponse:
+    return _person_action(request, pk, "deactivate")
+
+
+@login_required
+@require_POST
+def person_reactivate(request: AdminRequest, pk: int) -> HttpResponse:
+    return _person_action(request, pk, "reactivate")
+
+
+@login_required
+@require_POST
+def person_invite(request: AdminRequest, pk: int) -> HttpResponse:
+    return _person_action(request, pk, "invite")
+
+
+@firm_admin_required
+@require_http_methods(["GET", "POST"])
+def teams(request: AdminRequest) -> HttpResponse:
+    form = TeamForm(request.POST or None, admin=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.team_create(
+                firm=request.user.firm,  # type: ignore[arg-type]
+                name=form.cleaned_data["name"].strip(),
+                members=list(form.cleaned_data["members"]),
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Team {team.name} created.")
+            return redirect("firm_teams")
+    return render(
+        request,
+        "accounts/teams.html",
+        {"teams": selectors.teams_of_firm(admin=request.user), "form": form},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team(request: AdminRequest, pk: int) -> HttpResponse:
+    target = selectors.team_get_for(admin=request.user, pk=pk)
+    initial = {"name": target.name, "members": [member.pk for member in target.members.all()]}
+    form = TeamForm(request.POST or None, admin=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_update(
+                team=target,
+                by=request.user,
+                name=form.cleaned_data["name"],
+                members=list(form.cleaned_data["members"]),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Team {target.name} saved.")
+            return redirect("firm_teams")
+    return render(request, "accounts/team.html", {"team": target, "form": form})
+
+
+@firm_admin_required
+@require_http_methods(["GET", "POST"])
+def firm_settings(request: AdminRequest) -> HttpResponse:
+    firm = request.user.firm
+    assert firm is not None  # a firm admin has a firm
+    initial = {field: getattr(firm, field) for field in services.FIRM_SETTINGS}
+    form = FirmSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.firm_update(firm=firm, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Firm settings saved.")
+            return redirect("firm_settings")
+    return render(request, "accounts/firm_settings.html", {"firm": firm, "form": form})

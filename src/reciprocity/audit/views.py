@@ -1,0 +1,127 @@
+"""The audit trail's pages: a partner's History tab, the firm's audit log and its CSV export,
+and the firm admin's purge of records past the retention period."""
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from reciprocity.accounts.decorators import audit_reader_required, firm_admin_required
+from reciprocity.accounts.models import User
+from reciprocity.audit import selectors, services
+from reciprocity.audit.forms import AuditFilterForm, PurgeForm
+from reciprocity.audit.registry import model_by_label
+from reciprocity.partners.forms import add_service_errors
+from reciprocity.partners.selectors import partner_get_for
+from reciprocity.spreadsheets import csv_lines
+
+AUDIT_PAGE_SIZE = 50
+EXPORT_CHUNK = 500
+CSV_HEADER = ["When", "Who", "From", "Action", "Record", "Id", "Name", "Changes"]
+
+
+class ReaderRequest(HttpRequest):
+    user: User
+
+
+@login_required
+@require_GET
+def partner_history(request: ReaderRequest, pk: int) -> HttpResponse:
+    partner = partner_get_for(advisor=request.user, pk=pk, include_archived=True)
+    entries = selectors.partner_history(partner=partner)
+    page = Paginator(entries, settings.RECIPROCITY_PAGE_SIZE * 2).get_page(request.GET.get("page"))
+    return render(request, "audit/partner_history.html", {"partner": partner, "page": page})
+
+
+def _filtered(request: ReaderRequest) -> tuple[AuditFilterForm, selectors.AuditFilters]:
+    form = AuditFilterForm(request.GET or None, reader=request.user)
+    form.is_valid()
+    return form, form.filters()
+
+
+@audit_reader_required
+@require_GET
+def audit_log(request: ReaderRequest) -> HttpResponse:
+    form, filters = _filtered(request)
+    rows = selectors.audit_log(reader=request.user, filters=filters)
+    page = Paginator(rows, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = {key: value for key, value in request.GET.items() if key != "page" and value}
+    return render(
+        request,
+        "audit/audit_log.html",
+        {
+            "form": form,
+            "page": page,
+            "entries": selectors.audit_entries(page.object_list),
+            "query": urlencode(query),
+            "purges": selectors.purges_of(reader=request.user)[:5],
+            "can_purge": request.user.manages_firm,
+        },
+    )
+
+
+def _export_rows(rows: QuerySet[Any]) -> Iterator[list[object]]:
+    paginator: Paginator[Any] = Paginator(rows, EXPORT_CHUNK)
+    for number in paginator.page_range:
+        for entry in selectors.audit_entries(paginator.page(number).object_list):
+            kind = model_by_label(entry.model)
+            yield [
+                timezone.localtime(entry.when).isoformat(timespec="seconds"),
+                entry.who,
+                entry.source_label,
+                entry.action,
+                kind._meta.verbose_name if kind else entry.model,
+                entry.object_id,
+                entry.object_label,
+                entry.changes_text,
+            ]
+
+
+@audit_reader_required
+@require_GET
+def audit_export(request: ReaderRequest) -> StreamingHttpResponse:
+    _form, filters = _filtered(request)
+    rows = selectors.audit_log(reader=request.user, filters=filters)
+    response = StreamingHttpResponse(
+        csv_lines(CSV_HEADER, _export_rows(rows)), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
+    return response
+
+
+@firm_admin_required
+@require_http_methods(["GET", "POST"])
+def audit_purge(request: ReaderRequest) -> HttpResponse:
+    form = PurgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            purge = services.records_purge(by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Purged {purge.total} archived records.")
+            return redirect("audit_log")
+    cutoff, counts = services.purge_preview(by=request.user)
+    kinds = dict(selectors.audit_kinds())
+    return render(
+        request,
+        "audit/purge.html",
+        {
+            "form": form,
+            "cutoff": cutoff,
+            "retention_days": request.user.firm.retention_days if request.user.firm else None,
+            "counts": [(kinds.get(label, label), count) for label, count in counts.items()],
+            "total": sum(counts.values()),
+        },
+    )

@@ -1,0 +1,84 @@
+"""Sending a referral in a real Chromium: from the partner page through the five protocol steps
+(each an htmx swap in place) to five touches on the partner's timeline, under the CSP."""
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from reciprocity.partners.models import Profession, Touch
+from reciprocity.referrals.models import Referral
+from reciprocity.referrals.services import referral_create
+from tests.browser.conftest import axe_violations
+from tests.conftest import PASSWORD
+from tests.factories import PartnerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_advisor_sends_a_referral_to_a_cpa_and_walks_its_five_steps(page: Any) -> None:
+    advisor = UserFactory(username="jordan")
+    cpa = PartnerFactory(owner=advisor, name="Carla Counts", profession=Profession.CPA)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "jordan")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_role("heading", name="Pipeline", level=1)).to_be_visible()
+
+    page.goto(f"/partners/{cpa.pk}/")
+    page.get_by_role("link", name="Send a referral").click()
+    expect(page.get_by_role("heading", name="Send a referral to Carla Counts")).to_be_visible()
+    # Without consent the name fields stay out of the way.
+    expect(page.locator("input[name=client_name]")).to_be_hidden()
+    page.fill("textarea[name=notes]", "Sold the family business in March.")
+    page.fill("input[name=need]", "Tax planning after a business sale")
+    page.locator("#referral-client_has_professional_1").check()
+    page.get_by_role("button", name="Preview the memo").click()
+    expect(page.locator(".memo-preview")).to_contain_text("Hypothetical referral")
+    page.get_by_role("button", name="Record the referral").click()
+    expect(page.get_by_role("heading", name="Tax planning after a business sale")).to_be_visible()
+    assert axe_violations(page) == []
+
+    steps = page.locator(".checklist__item")
+    expect(steps).to_have_count(5)
+    for done in range(1, 6):
+        page.locator("button[name=action][value=complete]").first.click()
+        expect(page.locator(".checklist__item--done")).to_have_count(done)
+    expect(page.get_by_label("5 of 5 steps done")).to_be_visible()
+
+    page.get_by_role("link", name="Carla Counts").first.click()
+    timeline = page.locator(".timeline")
+    expect(timeline.locator(".timeline__item--touch")).to_have_count(5)
+    expect(timeline).to_contain_text("Referral: Escort the client to the first meeting")
+    assert Touch.objects.filter(partner=cpa).count() == 5
+    assert Referral.objects.get(partner=cpa).steps.filter(done_at__isnull=False).count() == 5
+    assert problems == []
+
+
+def test_the_referral_pages_have_no_serious_accessibility_problems(page: Any) -> None:
+    admin = UserFactory(username="rachel", role="firm_admin")
+    attorney = PartnerFactory(owner=admin, name="Alex Attorney", profession=Profession.ATTORNEY)
+    referral = referral_create(by=admin, partner=attorney, direction="sent", need="Estate plan")
+    referral_create(by=admin, partner=attorney, direction="received", need="Rollover")
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "rachel")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_role("heading", name="Pipeline", level=1)).to_be_visible()
+    for url in (
+        "/referrals/",
+        "/referrals/new/",
+        f"/referrals/new/?partner={attorney.pk}&direction=sent",
+        f"/referrals/new/?partner={attorney.pk}&direction=received",
+        f"/referrals/{referral.pk}/",
+        f"/partners/{attorney.pk}/",
+        "/referrals/balance/",
+        "/referrals/protocols/",
+        "/pipeline/",
+    ):
+        page.goto(url)
+        assert axe_violations(page) == [], url

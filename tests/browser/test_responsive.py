@@ -1,0 +1,163 @@
+"""On a phone (390 by 844) the board, the partner page and the agenda are usable: the page never
+scrolls sideways (only the board's own stage scroller does) and the main actions are in reach.
+The screenshots land in the test-results folder for a person to look at."""
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from reciprocity.accounts.models import User
+from reciprocity.partners import services
+from reciprocity.partners.models import Partner, Profession, Stage, TouchKind
+from tests.browser.conftest import SCREENSHOTS, WAIT_MS, log_in
+from tests.factories import CommitmentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def advisor() -> User:
+    return UserFactory(username="phone", first_name="Maximiliana", last_name="Featherstonehaugh")
+
+
+@pytest.fixture
+def partner(advisor: User) -> Partner:
+    partner = services.partner_create(
+        by=advisor,
+        name="Bartholomew Kingsley-Vanderbilt",
+        profession=Profession.ATTORNEY,
+        organization="Kingsley-Vanderbilt Estate and Trust Attorneys at Law",
+        stage=Stage.DUE_DILIGENCE,
+        tags=["estate planning", "business succession", "downtown"],
+        niche="Owners of family businesses planning a succession, and their adult children",
+        website="https://kingsley-vanderbilt-estate-and-trust-attorneys.example.com/about/team",
+    )
+    services.touch_log(
+        partner=partner,
+        by=advisor,
+        kind=TouchKind.MEETING,
+        summary="Due diligence meeting: forty minutes on her clients, her process, her referrals",
+    )
+    CommitmentFactory(
+        partner=partner,
+        what="Send the succession-planning checklist with notes on the two shared clients",
+        due=timezone.localdate() - dt.timedelta(days=3),
+    )
+    CommitmentFactory(partner=partner, what="Quarterly coffee", due=timezone.localdate())
+    for index, stage in enumerate((Stage.IDENTIFIED, Stage.ACTIVE, Stage.DORMANT)):
+        services.partner_create(
+            by=advisor, name=f"Partner {index}", profession=Profession.CPA, stage=stage
+        )
+    return partner
+
+
+def page_overflow(page: Any) -> int:
+    """How far the page itself scrolls sideways, in CSS pixels (0 when it does not)."""
+    return int(
+        page.evaluate(
+            "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+            " - document.documentElement.clientWidth"
+        )
+    )
+
+
+def assert_within_screen(locator: Any) -> None:
+    """Scrolled to, the element is visible and entirely within the screen's width."""
+    locator.scroll_into_view_if_needed()
+    expect(locator).to_be_visible()
+    expect(locator).to_be_in_viewport()
+    box = locator.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
+
+
+def screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"phone-{name}.png", full_page=True)
+
+
+def test_the_board_on_a_phone_scrolls_only_its_stages(
+    page: Any, advisor: User, partner: Partner
+) -> None:
+    log_in(page, advisor)
+    board = page.locator(".board")
+    expect(board).to_be_visible()
+
+    assert page_overflow(page) == 0
+    # The stages scroll inside the board, sideways.
+    assert board.evaluate("board => board.scrollWidth > board.clientWidth")
+    assert_within_screen(page.get_by_role("link", name="Add partner"))
+    nav = page.get_by_role("navigation", name="Main")
+    for name in ("Pipeline", "Partners", "Agenda"):
+        assert_within_screen(nav.get_by_role("link", name=name))
+    assert_within_screen(page.get_by_role("button", name="Log out"))
+    card = page.locator(".card", has_text="Bartholomew Kingsley-Vanderbilt")
+    assert_within_screen(card.get_by_role("link", name="Move Bartholomew Kingsley-Vanderbilt"))
+    screenshot(page, "board")
+
+    card.get_by_role("link", name="Move Bartholomew Kingsley-Vanderbilt").tap()
+    dialog = page.get_by_role("dialog", name="Move Bartholomew Kingsley-Vanderbilt")
+    expect(dialog).to_be_visible()
+    assert_within_screen(dialog.get_by_role("button", name="Move", exact=True))
+    assert page_overflow(page) == 0
+    screenshot(page, "move-dialog")
+
+
+def test_the_partner_page_on_a_phone(page: Any, advisor: User, partner: Partner) -> None:
+    log_in(page, advisor)
+    page.goto(f"/partners/{partner.pk}/")
+    expect(page.get_by_role("heading", name=partner.name, level=1)).to_be_visible()
+
+    assert page_overflow(page) == 0
+    assert_within_screen(page.locator("section.panel--stage").get_by_label("Move to"))
+    assert_within_screen(page.get_by_role("button", name="Add commitment"))
+    assert_within_screen(page.get_by_role("button", name="Log touch"))
+    commitment = page.locator(".commitment", has_text="succession-planning checklist")
+    assert_within_screen(commitment.get_by_role("button", name="Done"))
+    assert_within_screen(page.get_by_role("link", name="Edit profile"))
+    screenshot(page, "partner")
+
+    touch = page.locator("section.panel--touch")
+    touch.get_by_label("What happened").fill("Called from the car: she has a client for us")
+    touch.get_by_role("button", name="Log touch").tap()
+    expect(page.locator(".timeline")).to_contain_text("she has a client for us")
+    assert page_overflow(page) == 0
+
+
+def test_the_agenda_on_a_phone(page: Any, advisor: User, partner: Partner) -> None:
+    log_in(page, advisor)
+    page.goto("/agenda/")
+    item = page.locator(".agenda-item", has_text="succession-planning checklist")
+    expect(item).to_be_visible()
+
+    assert page_overflow(page) == 0
+    assert_within_screen(item.get_by_role("link", name=partner.name))
+    assert_within_screen(item.get_by_label("Log as"))
+    assert_within_screen(item.get_by_role("button", name="Done"))
+    assert_within_screen(item.get_by_role("button", name="Drop"))
+    screenshot(page, "agenda")
+
+    item.get_by_role("button", name="Done").tap()
+    expect(page.locator(".agenda__group--overdue")).to_have_count(0)
+    assert page_overflow(page) == 0

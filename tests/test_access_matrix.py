@@ -1,0 +1,615 @@
+"""Every route of the product, and who may reach the records it names.
+
+The table below lists EVERY URL pattern (the web pages, allauth's pages and the API's
+operations, found by walking the URL resolver; the API's methods come from its OpenAPI
+document). A route that names a record says how to build one that belongs to alice (or, for
+the firm admin's pages, to her firm) and which methods to try: a teammate she has not shared it
+with, an advisor of another firm and a firm admin of another firm must all get a 404, for reads
+and writes alike, and nothing may change. Routes without a record id say what they are.
+
+A new route that is not in the table fails ``test_every_route_is_in_the_matrix``: add it here,
+with how to build its record. The admin site is one rule (staff only), checked for each of its
+routes.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from reciprocity.accounts.models import Role, User
+from reciprocity.api.api import api
+from reciprocity.partners.models import Commitment, Partner, Touch
+from reciprocity.playbook import services as playbook
+from reciprocity.playbook.models import (
+    Agreement,
+    ClientCase,
+    DiagnosticQuestion,
+    MeetingPlan,
+    MeetingPlanItem,
+    Solution,
+)
+from reciprocity.playbook.services import firm_defaults_install
+from reciprocity.referrals.models import Referral
+from reciprocity.referrals.services import referral_create
+from tests.api_client import token_client
+from tests.conftest import Cast
+from tests.factories import (
+    ClientConcernFactory,
+    CommitmentFactory,
+    MeetingFactory,
+    OpportunityFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+Kwargs = Callable[[Cast], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to test one route: ``target`` builds the URL's arguments for a record that only
+    ``owner`` (and whoever it is shared with) may reach; None when the route names no record."""
+
+    target: Kwargs | None
+    methods: tuple[str, ...] = ("GET",)
+    owner: str = "alice"
+    body: dict[str, Any] | None = None
+    what: str = ""
+    # A row of the firm's own playbook: the whole firm reads it (its admins edit it), so only
+    # other firms must get a 404.
+    firm_wide: bool = False
+
+
+def no_id(what: str) -> Route:
+    return Route(target=None, what=what)
+
+
+# --- Records of alice's (and her firm's) the others must not reach --------------------------
+
+
+def partner(cast: Cast) -> dict[str, Any]:
+    return {"pk": cast.alice_private.pk}
+
+
+def api_partner(cast: Cast) -> dict[str, Any]:
+    return {"id": cast.alice_private.pk}
+
+
+def _commitment(cast: Cast) -> Commitment:
+    existing = Commitment.objects.filter(partner=cast.alice_private).first()
+    return existing or CommitmentFactory(partner=cast.alice_private, what="Private promise")
+
+
+def commitment(cast: Cast) -> dict[str, Any]:
+    return {"pk": cast.alice_private.pk, "commitment_pk": _commitment(cast).pk}
+
+
+def api_commitment(cast: Cast) -> dict[str, Any]:
+    return {"id": _commitment(cast).pk}
+
+
+def meeting(cast: Cast) -> dict[str, Any]:
+    return {
+        "partner_id": cast.alice_private.pk,
+        "meeting_id": MeetingFactory(partner=cast.alice_private).pk,
+    }
+
+
+def _referral(cast: Cast) -> Referral:
+    existing = Referral.objects.filter(partner=cast.alice_private, direction="sent").first()
+    return existing or referral_create(
+        by=cast.alice, partner=cast.alice_private, direction="sent", need="Estate plan"
+    )
+
+
+def referral(cast: Cast) -> dict[str, Any]:
+    return {"pk": _referral(cast).pk}
+
+
+def referral_step(cast: Cast) -> dict[str, Any]:
+    first = _referral(cast).steps.order_by("position").first()
+    assert first is not None
+    return {"pk": first.referral_id, "slug": first.slug}
+
+
+def referral_follow_up(cast: Cast) -> dict[str, Any]:
+    received = referral_create(
+        by=cast.alice,
+        partner=cast.alice_private,
+        direction="received",
+        need="A prospect",
+        follow_up=True,
+    )
+    assert received.thank_you_commitment_id is not None
+    return {"pk": received.pk, "commitment_pk": received.thank_you_commitment_id}
+
+
+def api_referral(cast: Cast) -> dict[str, Any]:
+    return {"id": _referral(cast).pk}
+
+
+def api_referral_step(cast: Cast) -> dict[str, Any]:
+    kwargs = referral_step(cast)
+    return {"id": kwargs["pk"], "slug": kwargs["slug"]}
+
+
+# --- The playbook's records of alice's partner, and her firm's playbook ---
+
+
+def _playbook_firm(cast: Cast) -> None:
+    if not MeetingPlan.objects.filter(firm=cast.firm).exists():
+        firm_defaults_install(firm=cast.firm)
+
+
+def _partner_record(cast: Cast, field: str, record: Any) -> dict[str, Any]:
+    return {"partner_id": cast.alice_private.pk, field: record.pk}
+
+
+def concern(cast: Cast) -> dict[str, Any]:
+    return _partner_record(cast, "concern_id", ClientConcernFactory(partner=cast.alice_private))
+
+
+def opportunity(cast: Cast) -> dict[str, Any]:
+    return _partner_record(cast, "opportunity_id", OpportunityFactory(partner=cast.alice_private))
+
+
+def _case(cast: Cast) -> ClientCase:
+    _playbook_firm(cast)
+    existing = ClientCase.objects.filter(partner=cast.alice_private).first()
+    return existing or playbook.case_create(
+        partner=cast.alice_private, by=cast.alice, alias="A", description="d", topics=["tax"]
+    )
+
+
+def case(cast: Cast) -> dict[str, Any]:
+    return _partner_record(cast, "case_id", _case(cast))
+
+
+def case_question(cast: Cast) -> dict[str, Any]:
+    question = _case(cast).questions.first()
+    assert question is not None
+    return {**case(cast), "question_id": question.pk}
+
+
+def partner_with_agreement(cast: Cast) -> dict[str, Any]:
+    if not Agreement.objects.filter(partner=cast.alice_private).exists():
+        playbook.agreement_create(
+            partner=cast.alice_private,
+            by=cast.alice,
+            promises=[playbook.PromiseInput("advisor", "a"), playbook.PromiseInput("partner", "b")],
+            referral_process="email_thread",
+            next_review=timezone.localdate() + dt.timedelta(days=90),
+        )
+    return partner(cast)
+
+
+def plan(cast: Cast) -> dict[str, Any]:
+    _playbook_firm(cast)
+    first = MeetingPlan.objects.filter(firm=cast.firm).first()
+    assert first is not None
+    return {"plan_id": first.pk}
+
+
+def plan_item(cast: Cast) -> dict[str, Any]:
+    kwargs = plan(cast)
+    item = MeetingPlanItem.objects.filter(plan_id=kwargs["plan_id"]).first()
+    assert item is not None
+    return {**kwargs, "item_id": item.pk}
+
+
+def question(cast: Cast) -> dict[str, Any]:
+    _playbook_firm(cast)
+    first = DiagnosticQuestion.objects.filter(firm=cast.firm).first()
+    assert first is not None
+    return {"question_id": first.pk}
+
+
+def solution(cast: Cast) -> dict[str, Any]:
+    _playbook_firm(cast)
+    first = Solution.objects.filter(firm=cast.firm).first()
+    assert first is not None
+    return {"solution_id": first.pk}
+
+
+def api_agenda_key(cast: Cast) -> dict[str, Any]:
+    return {"key": f"commitment:{cast.alice_private.pk}:{_commitment(cast).pk}"}
+
+
+def api_agreement(cast: Cast) -> dict[str, Any]:
+    partner_with_agreement(cast)
+    agreement = Agreement.objects.filter(partner=cast.alice_private).first()
+    assert agreement is not None
+    return {"id": agreement.pk}
+
+
+def api_meeting(cast: Cast) -> dict[str, Any]:
+    return {"id": meeting(cast)["meeting_id"]}
+
+
+def api_concern(cast: Cast) -> dict[str, Any]:
+    return {"id": concern(cast)["concern_id"]}
+
+
+def api_opportunity(cast: Cast) -> dict[str, Any]:
+    return {"id": opportunity(cast)["opportunity_id"]}
+
+
+def api_case(cast: Cast) -> dict[str, Any]:
+    return {"id": _case(cast).pk}
+
+
+def person(cast: Cast) -> dict[str, Any]:
+    return {"pk": cast.alice.pk}
+
+
+def team(cast: Cast) -> dict[str, Any]:
+    return {"pk": cast.north.pk}
+
+
+MATRIX: dict[str, Route] = {
+    # The app's pages
+    "home": no_id("redirects to the pipeline"),
+    "health": no_id("database health for monitors"),
+    "pipeline": no_id("the board of the user's visible partners"),
+    "agenda": no_id("the user's due and overdue work"),
+    "partner_list": no_id("the user's visible partners"),
+    "partner_create": no_id("a new partner of the user's"),
+    "partner_detail": Route(partner),
+    "partner_edit": Route(partner, ("GET", "POST")),
+    "partner_stage": Route(partner, ("GET", "POST")),
+    "touch_create": Route(partner, ("POST",)),
+    "commitment_create": Route(partner, ("POST",)),
+    "commitment_close": Route(commitment, ("POST",)),
+    "partner_archive": Route(partner, ("POST",)),
+    "partner_restore": Route(partner, ("POST",)),
+    "partner_history": Route(partner),
+    "meeting_ics": Route(meeting),
+    "calendar_feed": no_id("a calendar found by the secret in its URL, not by a record id"),
+    # The playbook of one of alice's partners
+    "agenda_complete": no_id("an agenda item named by the key in the form (test_web_playbook)"),
+    "agenda_snooze": no_id("an agenda item named by the key in the form (test_web_playbook)"),
+    "agenda_unsnooze": no_id("the user's own snooze, by its key"),
+    "strategy_switch": Route(partner, ("POST",)),
+    "message_check": Route(partner, ("POST",)),
+    "partner_cadences": Route(partner, ("GET", "POST")),
+    "partner_cadence_reset": Route(partner, ("POST",)),
+    "partner_meetings": Route(partner, ("GET", "POST")),
+    "meeting_detail": Route(meeting, ("GET", "POST")),
+    "meeting_cancel": Route(meeting, ("POST",)),
+    "partner_agreement": Route(partner, ("GET", "POST")),
+    "agreement_end": Route(partner_with_agreement, ("POST",)),
+    "agreement_print": Route(partner_with_agreement),
+    "partner_concerns": Route(partner, ("GET", "POST")),
+    "concern_detail": Route(concern, ("GET", "POST")),
+    "concern_dismiss": Route(concern, ("POST",)),
+    "partner_opportunities": Route(partner, ("GET", "POST")),
+    "opportunity_request": Route(opportunity, ("POST",)),
+    "opportunity_close": Route(opportunity, ("POST",)),
+    "partner_cases": Route(partner, ("GET", "POST")),
+    "case_detail": Route(case, ("GET", "POST")),
+    "case_ready": Route(case, ("POST",)),
+    "case_questions_add": Route(case, ("POST",)),
+    "case_question_remove": Route(case_question, ("POST",)),
+    # The playbook's settings: the user's own, and the firm's (read by all, edited by admins)
+    "playbook_home": no_id("the user's own playbook and their firm's"),
+    "playbook_message": no_id("the user's own message"),
+    "playbook_digest": no_id("the user's own digest setting"),
+    "playbook_calendar": no_id("the user's own calendar feed"),
+    "playbook_calendar_revoke": no_id("the user's own calendar feed"),
+    "meeting_plans": no_id("the user's own firm's plans"),
+    "meeting_plan": Route(plan, ("GET", "POST"), firm_wide=True),
+    "plan_item_add": Route(plan, ("POST",), owner="ada", firm_wide=True),
+    "plan_item_update": Route(plan_item, ("POST",), owner="ada", firm_wide=True),
+    "plan_item_remove": Route(plan_item, ("POST",), owner="ada", firm_wide=True),
+    "cadence_defaults": no_id("the user's own firm's defaults"),
+    "cadence_default_remove": no_id("a stage and kind of the user's own firm: slugs, not ids"),
+    "question_bank": no_id("the user's own firm's bank"),
+    "question_archive": Route(question, ("POST",), owner="ada", firm_wide=True),
+    "solution_library": no_id("the user's own firm's library"),
+    "solution_detail": Route(solution, ("GET", "POST"), firm_wide=True),
+    "solution_archive": Route(solution, ("POST",), owner="ada", firm_wide=True),
+    "referral_list": no_id("the user's visible referrals"),
+    "referral_create": no_id("a new referral with one of the user's partners"),
+    "referral_balance": no_id("the balance of the user's visible partners"),
+    "referral_protocols": no_id("the protocols of the user's own firm"),
+    "referral_protocol_edit": no_id("a profession of the user's own firm: a slug, not an id"),
+    "referral_protocol_reset": no_id("a profession of the user's own firm: a slug, not an id"),
+    "referral_detail": Route(referral),
+    "referral_edit": Route(referral, ("GET", "POST")),
+    "referral_status": Route(referral, ("POST",)),
+    "referral_consent": Route(referral, ("POST",)),
+    "referral_consent_withdraw": Route(referral, ("POST",)),
+    "referral_step": Route(referral_step, ("POST",)),
+    "referral_follow_up": Route(referral_follow_up, ("POST",)),
+    "referral_archive": Route(referral, ("POST",)),
+    "referral_restore": Route(referral, ("POST",)),
+    # Firm administration: records of alice's firm, for its firm admins only
+    "firm_people": no_id("the admin's own firm (403 for other roles)"),
+    "firm_person": Route(person, ("GET", "POST"), owner="ada"),
+    "firm_person_deactivate": Route(person, ("POST",), owner="ada"),
+    "firm_person_reactivate": Route(person, ("POST",), owner="ada"),
+    "firm_person_invite": Route(person, ("POST",), owner="ada"),
+    "firm_teams": no_id("the admin's own firm (403 for other roles)"),
+    "firm_team": Route(team, ("GET", "POST"), owner="ada"),
+    "firm_settings": no_id("the admin's own firm (403 for other roles)"),
+    "audit_log": no_id("the reader's own firm (403 for advisors)"),
+    "audit_export": no_id("the reader's own firm (403 for advisors)"),
+    "audit_purge": no_id("the admin's own firm (403 for other roles)"),
+    # Sign-in, password and two-factor pages (django-allauth): about the user themselves
+    "account_login": no_id("sign in"),
+    "account_logout": no_id("sign out"),
+    "account_inactive": no_id("says the account is deactivated"),
+    "account_signup": no_id("closed: accounts come by invitation"),
+    "account_reauthenticate": no_id("the user confirms their password"),
+    "account_email": no_id("the user's own address"),
+    "account_email_verification_sent": no_id("unused: no email verification"),
+    "account_change_password": no_id("the user's own password"),
+    "account_set_password": no_id("the user's own password"),
+    "account_reset_password": no_id("asks for a reset link by email"),
+    "account_reset_password_done": no_id("says the link was sent"),
+    "account_reset_password_from_key": no_id("a one-time secret, not a record id"),
+    "account_reset_password_from_key_done": no_id("says the password was set"),
+    "account_confirm_email": no_id("a one-time secret, not a record id"),
+    "account_confirm_login_code": no_id("a code typed by the user"),
+    "mfa_index": no_id("the user's own authenticators"),
+    "mfa_authenticate": no_id("the second step of the user's own sign-in"),
+    "mfa_reauthenticate": no_id("the user confirms a code"),
+    "mfa_activate_totp": no_id("the user's own authenticator app"),
+    "mfa_deactivate_totp": no_id("the user's own authenticator app"),
+    "mfa_view_recovery_codes": no_id("the user's own recovery codes"),
+    "mfa_generate_recovery_codes": no_id("the user's own recovery codes"),
+    "mfa_download_recovery_codes": no_id("the user's own recovery codes"),
+    # The REST API
+    "api:api-root": no_id("the API's root"),
+    "api:openapi-json": no_id("the OpenAPI document"),
+    "api:openapi-view": no_id("the interactive documentation"),
+    "api_unknown": no_id("JSON 404 for unknown API paths"),
+    "api:list_partners": no_id("the caller's visible partners"),
+    "api:create_partner": no_id("a new partner of the caller's"),
+    "api:get_partner": Route(api_partner),
+    "api:update_partner": Route(api_partner, body={"name": "Renamed"}),
+    "api:archive_partner": Route(api_partner),
+    "api:restore_partner": Route(api_partner),
+    "api:list_stage_changes": Route(api_partner),
+    "api:change_stage": Route(api_partner, body={"stage": "qualified"}),
+    "api:list_touches": Route(api_partner),
+    "api:log_touch": Route(api_partner, body={"kind": "call", "summary": "Sneaky call"}),
+    "api:list_commitments": Route(api_partner),
+    "api:create_commitment": Route(
+        api_partner, body={"what": "Sneaky", "due": "2030-01-01", "owner": "advisor"}
+    ),
+    "api:list_referrals": no_id("the caller's visible referrals"),
+    "api:create_referral": no_id("a new referral with one of the caller's partners"),
+    "api:get_referral": Route(api_referral),
+    "api:update_referral": Route(api_referral, body={"need": "Changed"}),
+    "api:archive_referral": Route(api_referral),
+    "api:restore_referral": Route(api_referral),
+    "api:list_referral_status_changes": Route(api_referral),
+    "api:change_referral_status": Route(api_referral, body={"status": "introduced"}),
+    "api:record_consent": Route(api_referral, body={"method": "verbal"}),
+    "api:withdraw_consent": Route(api_referral),
+    "api:list_referral_steps": Route(api_referral),
+    "api:change_referral_step": Route(api_referral_step, body={"action": "complete"}),
+    "api:get_referral_memo": Route(api_referral),
+    "api:get_referral_email_draft": Route(api_referral),
+    "api:list_reciprocity_balance": no_id("the balance of the caller's visible partners"),
+    "api:list_protocols": no_id("the protocols of the caller's own firm"),
+    "api:update_protocol": no_id("a profession of the caller's own firm: a slug, not an id"),
+    "api:reset_protocol": no_id("a profession of the caller's own firm: a slug, not an id"),
+    "api:get_agenda": no_id("the caller's own agenda"),
+    "api:complete_agenda_item": Route(api_agenda_key, body={}),
+    "api:snooze_agenda_item": Route(
+        api_agenda_key, body={"until": "2030-01-01", "reason": "Sneaky snooze"}
+    ),
+    "api:list_agreements": no_id("agreements with the caller's visible partners"),
+    "api:create_agreement": no_id("names its partner in the body (test_api_playbook)"),
+    "api:get_agreement": Route(api_agreement),
+    "api:end_agreement": Route(api_agreement, body={"reason": "Sneaky"}),
+    "api:list_cadences": Route(api_partner),
+    "api:set_cadence": Route(api_partner, body={"kind": "touch_base", "enabled": False}),
+    "api:get_strategy": Route(api_partner),
+    "api:switch_strategy": Route(api_partner, body={"strategy": "talk_clients"}),
+    "api:list_meetings": Route(api_partner),
+    "api:schedule_meeting": Route(
+        api_partner, body={"kind": "other", "scheduled_for": "2025-01-01T10:00:00Z"}
+    ),
+    "api:get_meeting": Route(api_meeting),
+    "api:hold_meeting": Route(api_meeting, body={}),
+    "api:cancel_meeting": Route(api_meeting, body={}),
+    "api:list_opportunities": Route(api_partner),
+    "api:create_opportunity": Route(api_partner, body={"title": "Sneaky"}),
+    "api:get_opportunity": Route(api_opportunity),
+    "api:request_opportunity_meeting": Route(api_opportunity, body={}),
+    "api:close_opportunity": Route(api_opportunity, body={"outcome": "declined"}),
+    "api:list_concerns": Route(api_partner),
+    "api:log_concern": Route(
+        api_partner, body={"source": "client_complaint", "description": "Sneaky"}
+    ),
+    "api:get_concern": Route(api_concern),
+    "api:match_concern": Route(api_concern, body={"solution": 1}),
+    "api:dismiss_concern": Route(api_concern),
+    "api:list_cases": Route(api_partner),
+    "api:create_case": Route(
+        api_partner, body={"alias": "A", "description": "d", "topics": ["tax"]}
+    ),
+    "api:get_case": Route(api_case),
+    "api:update_case": Route(api_case, body={"solution": "Sneaky"}),
+    "api:mark_case_ready": Route(api_case, body={}),
+    "api:get_my_message": no_id("the caller's own message"),
+    "api:set_my_message": no_id("the caller's own message"),
+    "api:get_calendar_feed": no_id("the caller's own calendar feed"),
+    "api:create_calendar_feed": no_id("the caller's own calendar feed"),
+    "api:revoke_calendar_feed": no_id("the caller's own calendar feed"),
+    "api:list_solutions": no_id("the caller's own firm's library"),
+    "api:list_questions": no_id("the caller's own firm's question bank"),
+    "api:list_meeting_plans": no_id("the caller's own firm's meeting plans"),
+    "api:list_cadence_defaults": no_id("the caller's own firm's cadence defaults"),
+    "api:get_commitment": Route(api_commitment),
+    "api:update_commitment": Route(api_commitment, body={"status": "done"}),
+}
+
+
+# --- Walking every route ------------------------------------------------------------------------
+
+
+def walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace or ""]))
+            yield from walk(pattern, prefix + str(pattern.pattern), inner)
+        else:
+            assert isinstance(pattern, URLPattern)
+            name = f"{namespace}:{pattern.name}" if namespace else str(pattern.name)
+            yield name, prefix + str(pattern.pattern)
+
+
+def all_routes() -> dict[str, str]:
+    return dict(walk(get_resolver()))
+
+
+@cache
+def api_methods() -> dict[str, tuple[str, str]]:
+    """Operation id → (method, path template) from the API's OpenAPI document."""
+    return {
+        operation["operationId"]: (method.upper(), path)
+        for path, operations in api.get_openapi_schema()["paths"].items()
+        for method, operation in operations.items()
+    }
+
+
+def product_routes() -> list[str]:
+    return sorted(name for name in all_routes() if not name.startswith("admin:"))
+
+
+def routes_with_ids() -> list[str]:
+    return [name for name in product_routes() if MATRIX.get(name, no_id("")).target]
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    unknown = sorted(set(product_routes()) - set(MATRIX))
+    assert not unknown, f"Routes missing from the access matrix (add them to MATRIX): {unknown}"
+    stale = sorted(set(MATRIX) - set(product_routes()))
+    assert not stale, f"Routes in the matrix that no longer exist: {stale}"
+
+
+def test_every_api_operation_is_a_route_of_the_matrix() -> None:
+    operations = {f"api:{operation_id}" for operation_id in api_methods()}
+    assert operations <= set(MATRIX)
+    for name in operations:
+        if "{id}" in api_methods()[name.removeprefix("api:")][1]:
+            assert MATRIX[name].target is not None, f"{name} takes an id: say how to build it"
+
+
+def test_a_route_with_an_id_in_its_path_builds_a_record() -> None:
+    for name, route in all_routes().items():
+        if name.startswith("admin:") or name not in MATRIX:
+            continue
+        if ("<int:" in route or "{id}" in route) and MATRIX[name].target is None:
+            pytest.fail(f"{name} ({route}) takes a record id: say how to build the record")
+
+
+# --- The rule itself ----------------------------------------------------------------------------
+
+
+def outsiders(cast: Cast) -> dict[str, User]:
+    return {
+        "teammate without sharing": cast.bob,
+        "advisor of another firm": cast.mallory,
+        "firm admin of another firm": UserFactory(
+            firm=cast.other_firm, username="otheradmin", role=Role.FIRM_ADMIN
+        ),
+    }
+
+
+def request(user: User, name: str, route: Route, kwargs: dict[str, Any], method: str) -> Any:
+    if name.startswith("api:"):
+        operation_method, _path = api_methods()[name.removeprefix("api:")]
+        client = token_client(user)
+        body = json.dumps(route.body) if route.body is not None else ""
+        return client.generic(
+            operation_method, reverse(name, kwargs=kwargs), body, content_type="application/json"
+        )
+    client = Client()
+    client.force_login(user)
+    url = reverse(name, kwargs=kwargs)
+    return client.get(url) if method == "GET" else client.post(url, {})
+
+
+def fingerprint(cast: Cast) -> tuple[int, ...]:
+    """Counts that any write to alice's records or her firm's people would change."""
+    return (
+        Partner.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
+        Touch.objects.count(),
+        Commitment.history.count(),  # type: ignore[attr-defined]
+        Referral.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
+        User.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
+        cast.north.history.count(),  # type: ignore[attr-defined]
+    )
+
+
+@pytest.mark.parametrize("name", routes_with_ids())
+def test_others_get_404_for_the_records_of_a_route(cast: Cast, name: str) -> None:
+    route = MATRIX[name]
+    assert route.target is not None
+    kwargs = route.target(cast)
+    methods = ("API",) if name.startswith("api:") else route.methods
+    before = fingerprint(cast)
+    for who, user in outsiders(cast).items():
+        if route.firm_wide and user.firm_id == cast.firm.pk:
+            continue
+        for method in methods:
+            response = request(user, name, route, kwargs, method)
+            assert response.status_code == 404, (name, who, method, response.status_code)
+    assert fingerprint(cast) == before, f"{name}: a refused request changed something"
+
+
+def readable_routes() -> list[str]:
+    def reads(name: str) -> bool:
+        if name.startswith("api:"):
+            return api_methods()[name.removeprefix("api:")][0] == "GET"
+        return "GET" in MATRIX[name].methods
+
+    return [name for name in routes_with_ids() if reads(name)]
+
+
+@pytest.mark.parametrize("name", readable_routes())
+def test_the_owner_reaches_the_same_record(cast: Cast, name: str) -> None:
+    """The control: the URLs above name a real record, which its owner can read."""
+    route = MATRIX[name]
+    assert route.target is not None
+    response = request(getattr(cast, route.owner), name, route, route.target(cast), "GET")
+    assert response.status_code == 200, (name, response.status_code)
+
+
+# --- The admin site: staff only -----------------------------------------------------------------
+
+
+def admin_example(route: str) -> str:
+    """A concrete path for an admin route pattern."""
+    path = route.replace("<path:object_id>", "1").replace("<int:content_type_id>", "1")
+    path = path.replace("<path:url>", "x")
+    if "(?P<app_label>" in path:
+        path = path.split("^", 1)[0] + "accounts/"
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+@pytest.mark.parametrize("name", sorted(name for name in all_routes() if name.startswith("admin:")))
+def test_the_admin_site_turns_away_everyone_but_staff(cast: Cast, name: str) -> None:
+    path = admin_example(all_routes()[name])
+    client = Client()
+    client.force_login(cast.ada)  # a firm admin is not an operator of the installation
+    response = client.get(path)
+    if name in ("admin:logout", "admin:login"):
+        assert response.status_code in (200, 302, 405), (name, path)
+        return
+    assert response.status_code == 302, (name, path, response.status_code)
+    assert response["Location"].startswith("/admin/login/"), (name, path)
