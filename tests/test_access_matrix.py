@@ -12,6 +12,7 @@ with how to build its record. The admin site is one rule (staff only), checked f
 routes.
 """
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,15 +22,32 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from reciprocity.accounts.models import Role, User
 from reciprocity.api.api import api
 from reciprocity.partners.models import Commitment, Partner, Touch
+from reciprocity.playbook import services as playbook
+from reciprocity.playbook.models import (
+    Agreement,
+    ClientCase,
+    DiagnosticQuestion,
+    MeetingPlan,
+    MeetingPlanItem,
+    Solution,
+)
+from reciprocity.playbook.services import firm_defaults_install
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.services import referral_create
 from tests.api_client import token_client
 from tests.conftest import Cast
-from tests.factories import CommitmentFactory, MeetingFactory, UserFactory
+from tests.factories import (
+    ClientConcernFactory,
+    CommitmentFactory,
+    MeetingFactory,
+    OpportunityFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +64,9 @@ class Route:
     owner: str = "alice"
     body: dict[str, Any] | None = None
     what: str = ""
+    # A row of the firm's own playbook: the whole firm reads it (its admins edit it), so only
+    # other firms must get a 404.
+    firm_wide: bool = False
 
 
 def no_id(what: str) -> Route:
@@ -121,6 +142,111 @@ def api_referral_step(cast: Cast) -> dict[str, Any]:
     return {"id": kwargs["pk"], "slug": kwargs["slug"]}
 
 
+# --- The playbook's records of alice's partner, and her firm's playbook ---
+
+
+def _playbook_firm(cast: Cast) -> None:
+    if not MeetingPlan.objects.filter(firm=cast.firm).exists():
+        firm_defaults_install(firm=cast.firm)
+
+
+def _partner_record(cast: Cast, field: str, record: Any) -> dict[str, Any]:
+    return {"partner_id": cast.alice_private.pk, field: record.pk}
+
+
+def concern(cast: Cast) -> dict[str, Any]:
+    return _partner_record(cast, "concern_id", ClientConcernFactory(partner=cast.alice_private))
+
+
+def opportunity(cast: Cast) -> dict[str, Any]:
+    return _partner_record(cast, "opportunity_id", OpportunityFactory(partner=cast.alice_private))
+
+
+def _case(cast: Cast) -> ClientCase:
+    _playbook_firm(cast)
+    existing = ClientCase.objects.filter(partner=cast.alice_private).first()
+    return existing or playbook.case_create(
+        partner=cast.alice_private, by=cast.alice, alias="A", description="d", topics=["tax"]
+    )
+
+
+def case(cast: Cast) -> dict[str, Any]:
+    return _partner_record(cast, "case_id", _case(cast))
+
+
+def case_question(cast: Cast) -> dict[str, Any]:
+    question = _case(cast).questions.first()
+    assert question is not None
+    return {**case(cast), "question_id": question.pk}
+
+
+def partner_with_agreement(cast: Cast) -> dict[str, Any]:
+    if not Agreement.objects.filter(partner=cast.alice_private).exists():
+        playbook.agreement_create(
+            partner=cast.alice_private,
+            by=cast.alice,
+            promises=[playbook.PromiseInput("advisor", "a"), playbook.PromiseInput("partner", "b")],
+            referral_process="email_thread",
+            next_review=timezone.localdate() + dt.timedelta(days=90),
+        )
+    return partner(cast)
+
+
+def plan(cast: Cast) -> dict[str, Any]:
+    _playbook_firm(cast)
+    first = MeetingPlan.objects.filter(firm=cast.firm).first()
+    assert first is not None
+    return {"plan_id": first.pk}
+
+
+def plan_item(cast: Cast) -> dict[str, Any]:
+    kwargs = plan(cast)
+    item = MeetingPlanItem.objects.filter(plan_id=kwargs["plan_id"]).first()
+    assert item is not None
+    return {**kwargs, "item_id": item.pk}
+
+
+def question(cast: Cast) -> dict[str, Any]:
+    _playbook_firm(cast)
+    first = DiagnosticQuestion.objects.filter(firm=cast.firm).first()
+    assert first is not None
+    return {"question_id": first.pk}
+
+
+def solution(cast: Cast) -> dict[str, Any]:
+    _playbook_firm(cast)
+    first = Solution.objects.filter(firm=cast.firm).first()
+    assert first is not None
+    return {"solution_id": first.pk}
+
+
+def api_agenda_key(cast: Cast) -> dict[str, Any]:
+    return {"key": f"commitment:{cast.alice_private.pk}:{_commitment(cast).pk}"}
+
+
+def api_agreement(cast: Cast) -> dict[str, Any]:
+    partner_with_agreement(cast)
+    agreement = Agreement.objects.filter(partner=cast.alice_private).first()
+    assert agreement is not None
+    return {"id": agreement.pk}
+
+
+def api_meeting(cast: Cast) -> dict[str, Any]:
+    return {"id": meeting(cast)["meeting_id"]}
+
+
+def api_concern(cast: Cast) -> dict[str, Any]:
+    return {"id": concern(cast)["concern_id"]}
+
+
+def api_opportunity(cast: Cast) -> dict[str, Any]:
+    return {"id": opportunity(cast)["opportunity_id"]}
+
+
+def api_case(cast: Cast) -> dict[str, Any]:
+    return {"id": _case(cast).pk}
+
+
 def person(cast: Cast) -> dict[str, Any]:
     return {"pk": cast.alice.pk}
 
@@ -148,6 +274,49 @@ MATRIX: dict[str, Route] = {
     "partner_history": Route(partner),
     "meeting_ics": Route(meeting),
     "calendar_feed": no_id("a calendar found by the secret in its URL, not by a record id"),
+    # The playbook of one of alice's partners
+    "agenda_complete": no_id("an agenda item named by the key in the form (test_web_playbook)"),
+    "agenda_snooze": no_id("an agenda item named by the key in the form (test_web_playbook)"),
+    "agenda_unsnooze": no_id("the user's own snooze, by its key"),
+    "strategy_switch": Route(partner, ("POST",)),
+    "message_check": Route(partner, ("POST",)),
+    "partner_cadences": Route(partner, ("GET", "POST")),
+    "partner_cadence_reset": Route(partner, ("POST",)),
+    "partner_meetings": Route(partner, ("GET", "POST")),
+    "meeting_detail": Route(meeting, ("GET", "POST")),
+    "meeting_cancel": Route(meeting, ("POST",)),
+    "partner_agreement": Route(partner, ("GET", "POST")),
+    "agreement_end": Route(partner_with_agreement, ("POST",)),
+    "agreement_print": Route(partner_with_agreement),
+    "partner_concerns": Route(partner, ("GET", "POST")),
+    "concern_detail": Route(concern, ("GET", "POST")),
+    "concern_dismiss": Route(concern, ("POST",)),
+    "partner_opportunities": Route(partner, ("GET", "POST")),
+    "opportunity_request": Route(opportunity, ("POST",)),
+    "opportunity_close": Route(opportunity, ("POST",)),
+    "partner_cases": Route(partner, ("GET", "POST")),
+    "case_detail": Route(case, ("GET", "POST")),
+    "case_ready": Route(case, ("POST",)),
+    "case_questions_add": Route(case, ("POST",)),
+    "case_question_remove": Route(case_question, ("POST",)),
+    # The playbook's settings: the user's own, and the firm's (read by all, edited by admins)
+    "playbook_home": no_id("the user's own playbook and their firm's"),
+    "playbook_message": no_id("the user's own message"),
+    "playbook_digest": no_id("the user's own digest setting"),
+    "playbook_calendar": no_id("the user's own calendar feed"),
+    "playbook_calendar_revoke": no_id("the user's own calendar feed"),
+    "meeting_plans": no_id("the user's own firm's plans"),
+    "meeting_plan": Route(plan, ("GET", "POST"), firm_wide=True),
+    "plan_item_add": Route(plan, ("POST",), owner="ada", firm_wide=True),
+    "plan_item_update": Route(plan_item, ("POST",), owner="ada", firm_wide=True),
+    "plan_item_remove": Route(plan_item, ("POST",), owner="ada", firm_wide=True),
+    "cadence_defaults": no_id("the user's own firm's defaults"),
+    "cadence_default_remove": no_id("a stage and kind of the user's own firm: slugs, not ids"),
+    "question_bank": no_id("the user's own firm's bank"),
+    "question_archive": Route(question, ("POST",), owner="ada", firm_wide=True),
+    "solution_library": no_id("the user's own firm's library"),
+    "solution_detail": Route(solution, ("GET", "POST"), firm_wide=True),
+    "solution_archive": Route(solution, ("POST",), owner="ada", firm_wide=True),
     "referral_list": no_id("the user's visible referrals"),
     "referral_create": no_id("a new referral with one of the user's partners"),
     "referral_balance": no_id("the balance of the user's visible partners"),
@@ -236,6 +405,54 @@ MATRIX: dict[str, Route] = {
     "api:list_protocols": no_id("the protocols of the caller's own firm"),
     "api:update_protocol": no_id("a profession of the caller's own firm: a slug, not an id"),
     "api:reset_protocol": no_id("a profession of the caller's own firm: a slug, not an id"),
+    "api:get_agenda": no_id("the caller's own agenda"),
+    "api:complete_agenda_item": Route(api_agenda_key, body={}),
+    "api:snooze_agenda_item": Route(
+        api_agenda_key, body={"until": "2030-01-01", "reason": "Sneaky snooze"}
+    ),
+    "api:list_agreements": no_id("agreements with the caller's visible partners"),
+    "api:create_agreement": no_id("names its partner in the body (test_api_playbook)"),
+    "api:get_agreement": Route(api_agreement),
+    "api:end_agreement": Route(api_agreement, body={"reason": "Sneaky"}),
+    "api:list_cadences": Route(api_partner),
+    "api:set_cadence": Route(api_partner, body={"kind": "touch_base", "enabled": False}),
+    "api:get_strategy": Route(api_partner),
+    "api:switch_strategy": Route(api_partner, body={"strategy": "talk_clients"}),
+    "api:list_meetings": Route(api_partner),
+    "api:schedule_meeting": Route(
+        api_partner, body={"kind": "other", "scheduled_for": "2025-01-01T10:00:00Z"}
+    ),
+    "api:get_meeting": Route(api_meeting),
+    "api:hold_meeting": Route(api_meeting, body={}),
+    "api:cancel_meeting": Route(api_meeting, body={}),
+    "api:list_opportunities": Route(api_partner),
+    "api:create_opportunity": Route(api_partner, body={"title": "Sneaky"}),
+    "api:get_opportunity": Route(api_opportunity),
+    "api:request_opportunity_meeting": Route(api_opportunity, body={}),
+    "api:close_opportunity": Route(api_opportunity, body={"outcome": "declined"}),
+    "api:list_concerns": Route(api_partner),
+    "api:log_concern": Route(
+        api_partner, body={"source": "client_complaint", "description": "Sneaky"}
+    ),
+    "api:get_concern": Route(api_concern),
+    "api:match_concern": Route(api_concern, body={"solution": 1}),
+    "api:dismiss_concern": Route(api_concern),
+    "api:list_cases": Route(api_partner),
+    "api:create_case": Route(
+        api_partner, body={"alias": "A", "description": "d", "topics": ["tax"]}
+    ),
+    "api:get_case": Route(api_case),
+    "api:update_case": Route(api_case, body={"solution": "Sneaky"}),
+    "api:mark_case_ready": Route(api_case, body={}),
+    "api:get_my_message": no_id("the caller's own message"),
+    "api:set_my_message": no_id("the caller's own message"),
+    "api:get_calendar_feed": no_id("the caller's own calendar feed"),
+    "api:create_calendar_feed": no_id("the caller's own calendar feed"),
+    "api:revoke_calendar_feed": no_id("the caller's own calendar feed"),
+    "api:list_solutions": no_id("the caller's own firm's library"),
+    "api:list_questions": no_id("the caller's own firm's question bank"),
+    "api:list_meeting_plans": no_id("the caller's own firm's meeting plans"),
+    "api:list_cadence_defaults": no_id("the caller's own firm's cadence defaults"),
     "api:get_commitment": Route(api_commitment),
     "api:update_commitment": Route(api_commitment, body={"status": "done"}),
 }
@@ -347,6 +564,8 @@ def test_others_get_404_for_the_records_of_a_route(cast: Cast, name: str) -> Non
     methods = ("API",) if name.startswith("api:") else route.methods
     before = fingerprint(cast)
     for who, user in outsiders(cast).items():
+        if route.firm_wide and user.firm_id == cast.firm.pk:
+            continue
         for method in methods:
             response = request(user, name, route, kwargs, method)
             assert response.status_code == 404, (name, who, method, response.status_code)

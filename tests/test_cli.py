@@ -18,7 +18,7 @@ from reciprocity.accounts.cli import BAD_WHEN, UNKNOWN_USER, USER_REQUIRED
 from reciprocity.accounts.management.commands.token import NO_TOKEN
 from reciprocity.accounts.models import ApiToken
 from reciprocity.accounts.selectors import token_authenticate
-from reciprocity.partners.models import CommitmentOwner, StageChange, Touch
+from reciprocity.partners.models import CommitmentOwner, Stage, StageChange, Touch
 from reciprocity.partners.selectors import NOT_FOUND
 from reciprocity.partners.services import (
     IN_THE_FUTURE,
@@ -27,8 +27,15 @@ from reciprocity.partners.services import (
     STAGE_BEFORE_LAST,
     UNKNOWN_STAGE,
 )
+from reciprocity.playbook.services import firm_defaults_install
 from tests.conftest import Cast
-from tests.factories import CommitmentFactory, PartnerFactory, UserFactory
+from tests.factories import (
+    CommitmentFactory,
+    MeetingFactory,
+    OpportunityFactory,
+    PartnerFactory,
+    UserFactory,
+)
 
 
 def run(*args: str) -> str:
@@ -133,21 +140,49 @@ def test_agenda_json_lists_overdue_today_and_upcoming_steps(cast: Cast) -> None:
     CommitmentFactory(partner=cast.alice_shared, what="Far away", due=today + dt.timedelta(30))
     CommitmentFactory(partner=cast.mallory_partner, what="Not alice's", due=today)
     items = json.loads(run("agenda", "--user", "alice", "--json"))
-    assert [item["what"] for item in items] == [
+    assert [item["title"] for item in items] == [
         "Send the article",
         "Introduce us to the association",
     ]
     assert items[0] == {
-        "commitment_id": late.pk,
+        "key": f"commitment:{cast.alice_private.pk}:{late.pk}",
+        "source": "commitment",
         "partner_id": cast.alice_private.pk,
         "partner_name": "Priya Private",
-        "what": "Send the article",
+        "title": "Send the article",
         "due": (today - dt.timedelta(days=3)).isoformat(),
+        "at": None,
         "owner": "advisor",
+        "detail": "",
+        "object_id": late.pk,
         "overdue": True,
     }
     assert items[1]["overdue"] is False
     assert items[1]["owner"] == "partner"
+
+
+def test_agenda_holds_keep_warm_touches_meeting_requests_and_meetings(cast: Cast) -> None:
+    firm_defaults_install(firm=cast.firm)
+    today = timezone.localdate()
+    quiet = PartnerFactory(
+        owner=cast.alice,
+        name="Quiet Quinn",
+        stage=Stage.ACTIVE,
+        stage_changed_at=timezone.now() - dt.timedelta(days=200),
+    )
+    OpportunityFactory(partner=cast.alice_private, title="Worried client", ask_by=today)
+    MeetingFactory(partner=cast.alice_shared)
+    items = json.loads(run("agenda", "--user", "alice", "--json"))
+    assert [(item["source"], item["partner_name"]) for item in items] == [
+        ("cadence", "Quiet Quinn"),
+        ("opportunity", "Priya Private"),
+        ("meeting", "Sam Shared"),
+    ]
+    assert items[0]["title"] == f"Touch base with {quiet.name}"
+    assert items[0]["overdue"] is True
+    text = run("agenda", "--user", "alice")
+    assert "Touch base with Quiet Quinn" in text
+    assert items[0]["key"] in text
 
 
 def test_agenda_text_groups_overdue_today_and_this_week(cast: Cast) -> None:
@@ -158,6 +193,16 @@ def test_agenda_text_groups_overdue_today_and_this_week(cast: Cast) -> None:
     text = run("agenda", "--user", "alice")
     assert text.index("Overdue (1)") < text.index("Late one") < text.index("Today (1)")
     assert text.index("Today's") < text.index("This week (1)") < text.index("Soon")
+
+
+def test_agenda_looks_further_with_days(cast: Cast) -> None:
+    CommitmentFactory(
+        partner=cast.alice_private, what="Far away", due=timezone.localdate() + dt.timedelta(30)
+    )
+    assert "Far away" not in run("agenda", "--user", "alice")
+    text = run("agenda", "--user", "alice", "--days", "31")
+    assert "Next 31 days (1)" in text
+    assert "Far away" in text
 
 
 def test_agenda_says_so_when_nothing_is_due(cast: Cast) -> None:

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from reciprocity.partners.models import CommitmentStatus, Touch, TouchKind
+from reciprocity.partners.models import Commitment, CommitmentStatus, Touch, TouchKind
 from tests.conftest import Cast, client_for
 from tests.factories import CommitmentFactory, PartnerFactory
 from tests.web import htmx, is_partial, queries_for
@@ -47,11 +47,15 @@ def test_an_empty_agenda_says_so(cast: Cast) -> None:
     assert "Nothing due this week" in page
 
 
+def key_of(commitment: Commitment) -> str:
+    return f"commitment:{commitment.partner_id}:{commitment.pk}"
+
+
 def test_completing_from_the_agenda_with_htmx_redraws_the_agenda(cast: Cast) -> None:
     commitment = CommitmentFactory(partner=cast.alice_private, what="Send memo", due=days(0))
     response = client_for(cast.alice).post(
-        f"/partners/{cast.alice_private.pk}/commitments/{commitment.pk}/",
-        {"status": "done", "touch_kind": "email"},
+        "/agenda/complete/",
+        {"key": key_of(commitment), "action": "done", "touch_kind": "email"},
         headers=htmx("agenda"),
     )
     assert response.status_code == 200
@@ -70,8 +74,7 @@ def test_completing_from_the_agenda_without_javascript_returns_to_the_agenda(
 ) -> None:
     commitment = CommitmentFactory(partner=cast.alice_private, due=days(-1))
     response = client_for(cast.alice).post(
-        f"/partners/{cast.alice_private.pk}/commitments/{commitment.pk}/",
-        {"status": "dropped", "next": "/agenda/"},
+        "/agenda/complete/", {"key": key_of(commitment), "action": "drop"}
     )
     assert response.status_code == 302
     assert response["Location"] == "/agenda/"

@@ -14,6 +14,18 @@ from reciprocity.api import errors
 from reciprocity.api.auth import BearerToken, Session
 from reciprocity.api.commitments import commitments, partner_commitments
 from reciprocity.api.partners import partners, stage, touches
+from reciprocity.api.playbook import (
+    agenda,
+    agreements,
+    calendar_feed,
+    cases,
+    concerns,
+    firm_playbook,
+    me,
+    meetings,
+    opportunities,
+    partner_playbook,
+)
 from reciprocity.api.referrals import balance, protocols, referrals
 
 if TYPE_CHECKING:
@@ -21,7 +33,9 @@ if TYPE_CHECKING:
 
 DESCRIPTION = """\
 Run centers of influence as a pipeline: partners, their stage history, touches and commitments;
-referrals sent and received, the protocol for sending one, and the reciprocity balance.
+referrals sent and received, the protocol for sending one, and the reciprocity balance; and the
+playbook that keeps partners referring: the agenda, agreements, cadences, strategies, meetings,
+client concerns, client cases and opportunities.
 
 **Authentication.** Send a personal access token as `Authorization: Bearer <token>`
 (`reciprocity token create <username>` prints one), or use the session of a logged-in user;
@@ -58,6 +72,16 @@ api.add_router("/partners", stage)
 api.add_router("/partners", touches)
 api.add_router("/partners", partner_commitments)
 api.add_router("/commitments", commitments)
+api.add_router("/partners", partner_playbook)
+api.add_router("/agenda", agenda)
+api.add_router("/agreements", agreements)
+api.add_router("/meetings", meetings)
+api.add_router("/opportunities", opportunities)
+api.add_router("/concerns", concerns)
+api.add_router("/cases", cases)
+api.add_router("/me", me)
+api.add_router("/calendar-feed", calendar_feed)
+api.add_router("/playbook", firm_playbook)
 api.add_router("/referrals", referrals)
 api.add_router("/balance", balance)
 api.add_router("/protocols", protocols)

@@ -36,6 +36,7 @@ from reciprocity.partners.services import (
     partner_create,
     touch_log,
 )
+from reciprocity.playbook.demo import load_playbook_demo
 from reciprocity.referrals.models import Direction, Kind, ReferralStatus, StepSlug
 from reciprocity.referrals.selectors import steps_of
 from reciprocity.referrals.services import (
@@ -992,6 +993,7 @@ def load_demo(*, seed: int = DEFAULT_SEED) -> DemoSummary:
     # timelines read naturally. Their history keeps the real moment of insertion.
     for pk, created_at in backdated:
         Commitment.objects.filter(pk=pk).update(created_at=created_at)
+    load_playbook_demo(advisors=advisors, seed=seed)
     return summary
 
 

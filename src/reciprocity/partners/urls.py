@@ -4,7 +4,6 @@ from reciprocity.partners import views
 
 urlpatterns = [
     path("pipeline/", views.pipeline, name="pipeline"),
-    path("agenda/", views.agenda, name="agenda"),
     path("partners/", views.partner_list, name="partner_list"),
     path("partners/new/", views.partner_create, name="partner_create"),
     path("partners/<int:pk>/", views.partner_detail, name="partner_detail"),

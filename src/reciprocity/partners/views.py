@@ -5,7 +5,6 @@ names the page region it came from (the HX-Target header); the answer is that re
 in place, with the flash messages swapped in out of band.
 """
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -59,7 +58,6 @@ BOARD = "board"
 MOVE_DIALOG = "move-dialog-body"
 DETAIL = "partner-detail"
 RESULTS = "results"
-AGENDA = "agenda"
 # The research default: a handful of core partners get the attention they need.
 CORE_FOCUS_LIMIT = 7
 
@@ -284,8 +282,6 @@ def _after_write(request: AuthedRequest, partner: Partner) -> HttpResponse:
                 reswap(retarget(response, f"#{BOARD}"), "outerHTML"), "move-done", after="settle"
             )
         return response
-    if target == AGENDA:
-        return _partial(request, "partners/agenda.html#agenda", _agenda_context(request))
     return _detail(request, _refetch(request, partner))
 
 
@@ -429,8 +425,6 @@ def commitment_close(request: AuthedRequest, pk: int, commitment_pk: int) -> Htt
         else:
             form.add_error(None, services.COMMITMENT_NOT_OPEN)
     _flash_errors(request, form)
-    if _target(request) == AGENDA:
-        return _partial(request, "partners/agenda.html#agenda", _agenda_context(request))
     if request.htmx:
         return _detail(request, partner)
     return redirect(_safe_next(request) or reverse("partner_detail", args=[partner.pk]))
@@ -452,35 +446,3 @@ def partner_restore(request: AuthedRequest, pk: int) -> HttpResponse:
     services.partner_restore(partner=partner, by=request.user)
     messages.success(request, f"{partner.name} restored.")
     return _after_write(request, partner)
-
-
-# --- Agenda -----------------------------------------------------------------------------------
-
-
-def _agenda_context(request: AuthedRequest) -> dict[str, Any]:
-    today = timezone.localdate()
-    groups: dict[str, list[Any]] = {"overdue": [], "today": [], "week": []}
-    for item in selectors.agenda_items(advisor=request.user):
-        key = "overdue" if item.due < today else "today" if item.due == today else "week"
-        groups[key].append(item)
-    return {
-        "groups": [
-            ("overdue", "Overdue", groups["overdue"]),
-            ("today", "Today", groups["today"]),
-            ("week", "This week", groups["week"]),
-        ],
-        "total": sum(len(items) for items in groups.values()),
-        "today": today,
-        "week_end": today + dt.timedelta(days=7),
-        "touch_kinds": TouchKind.choices,
-        "can_write": not request.user.is_read_only,
-    }
-
-
-@login_required
-@vary_on_htmx
-def agenda(request: AuthedRequest) -> HttpResponse:
-    context = _agenda_context(request)
-    if _target(request) == AGENDA:
-        return _partial(request, "partners/agenda.html#agenda", context)
-    return render(request, "partners/agenda.html", context)

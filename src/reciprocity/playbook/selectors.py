@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts.models import Role, User
+from reciprocity.ids import record_id_or_404
 from reciprocity.partners.models import (
     CORE_STAGES,
     CanDescribeValue,
@@ -96,10 +97,8 @@ FEED_PAST_MEETING_DAYS = 90
 
 
 def _int_or_404(pk: Any, message: str) -> int:
-    try:
-        return int(pk)
-    except (TypeError, ValueError):
-        raise Http404(message) from None
+    # Bounded like every record id: a larger number would overflow the database's integers.
+    return record_id_or_404(pk, not_found=message)
 
 
 def _visible(advisor: User) -> QuerySet[Partner]:
@@ -1064,3 +1063,18 @@ def digest_recipients() -> QuerySet[User]:
         .select_related("firm")
         .order_by("pk")
     )
+
+
+# --- Lists across partners (the REST API) ---------------------------------------------------
+
+
+def agreements_for(
+    *, advisor: User, partner_id: int | None = None, status: str | None = None
+) -> QuerySet[Agreement]:
+    """Agreements with the partners ``advisor`` may see, newest first."""
+    qs = Agreement.objects.filter(partner__in=_visible(advisor))
+    if partner_id is not None:
+        qs = qs.filter(partner_id=partner_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("partner", "by").prefetch_related("promises__commitment")

@@ -544,6 +544,11 @@ def _profile_choices(field: str) -> str:
     return ", ".join(CHOICE_PROFILE_FIELDS[field].values)
 
 
+def profile_answer_choices(field: str) -> str:
+    """The answers a point filling ``field`` accepts ("" for free text), to show beside it."""
+    return "" if field in TEXT_PROFILE_FIELDS else _profile_choices(field)
+
+
 @transaction.atomic
 def meeting_hold(
     *,

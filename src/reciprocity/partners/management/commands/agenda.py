@@ -1,5 +1,7 @@
-"""``reciprocity agenda``: the next steps due today or overdue, and what is coming this week."""
+"""``reciprocity agenda``: what is overdue, due today and coming up: commitments, keep-warm
+cadences, meeting requests to make and planned meetings."""
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -7,26 +9,35 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_user
-from reciprocity.partners.models import Commitment
-from reciprocity.partners.selectors import agenda_items
+from reciprocity.playbook.agenda import AgendaItem
+from reciprocity.playbook.selectors import agenda_for
 
 BAD_DAYS = "--days must be zero or more."
+# Far enough for a yearly review; further than this, nothing is "on the agenda".
+MAX_DAYS = 366
 
 
-def agenda_entry(commitment: Commitment) -> dict[str, Any]:
+def agenda_entry(item: AgendaItem, today: dt.date) -> dict[str, Any]:
     return {
-        "commitment_id": commitment.pk,
-        "partner_id": commitment.partner_id,
-        "partner_name": commitment.partner.name,
-        "what": commitment.what,
-        "due": commitment.due.isoformat(),
-        "owner": commitment.owner,
-        "overdue": commitment.due < timezone.localdate(),
+        "key": item.key,
+        "source": item.source,
+        "partner_id": item.partner_id,
+        "partner_name": item.partner_name,
+        "title": item.title,
+        "due": item.due.isoformat(),
+        "at": item.at.isoformat() if item.at else None,
+        "owner": item.owner,
+        "detail": item.detail,
+        "object_id": item.object_id,
+        "overdue": item.due < today,
     }
 
 
 class Command(ProductCommand):
-    help = "Open commitments that are overdue, due today or due in the next days."
+    help = (
+        "The agenda: open commitments, keep-warm touches, meeting requests and meetings that "
+        "are overdue, due today or due in the next days."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_user_argument(parser)
@@ -35,23 +46,24 @@ class Command(ProductCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = resolve_user(options["user"])
-        if options["days"] < 0:
-            raise CommandError(BAD_DAYS)
-        items = list(agenda_items(advisor=user, horizon_days=options["days"]))
-        if options["json"]:
-            self.stdout.write(json.dumps([agenda_entry(item) for item in items], indent=2))
-            return
+        days = options["days"]
+        if not 0 <= days <= MAX_DAYS:
+            raise CommandError(BAD_DAYS if days < 0 else f"--days is at most {MAX_DAYS}.")
         today = timezone.localdate()
-        ahead = "This week" if options["days"] == 7 else f"Next {options['days']} days"
+        agenda = agenda_for(user, today=today, horizon_days=days)
+        if options["json"]:
+            entries = [agenda_entry(item, today) for item in agenda.items]
+            self.stdout.write(json.dumps(entries, indent=2))
+            return
+        ahead = "This week" if days == 7 else f"Next {days} days"
         groups = [
-            ("Overdue", [item for item in items if item.due < today]),
-            ("Today", [item for item in items if item.due == today]),
-            (ahead, [item for item in items if item.due > today]),
+            ("Overdue", agenda.overdue),
+            ("Today", agenda.due_today),
+            (ahead, agenda.this_week),
         ]
         self.stdout.write(f"Agenda of {user.display_name} for {today:%A %d %B %Y}")
-        if not items:
-            self.stdout.write(f"Nothing due in the next {options['days']} days.")
-            return
+        if not len(agenda):
+            self.stdout.write(f"Nothing due in the next {days} days.")
         for title, group in groups:
             if not group:
                 continue
@@ -61,9 +73,12 @@ class Command(ProductCommand):
                 when = (
                     f"{late} day{'s' if late != 1 else ''} late"
                     if late > 0
-                    else f"{item.due:%a %d %b}"
+                    else f"{item.at or item.due:%a %d %b}"
                 )
                 who = "you" if item.owner == "advisor" else "partner"
                 self.stdout.write(
-                    f"  {when:<12}  {item.what} — {item.partner.name} (#{item.partner_id}) [{who}]"
+                    f"  {when:<12}  {item.title} — {item.partner_name} (#{item.partner_id}) "
+                    f"[{who}]  {item.key}"
                 )
+        if agenda.snoozed:
+            self.stdout.write(f"\n{agenda.snoozed} snoozed item(s) not shown.")
