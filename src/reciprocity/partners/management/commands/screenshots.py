@@ -216,8 +216,8 @@ class Command(BaseCommand):
         try:
             page = context.new_page()
             page.goto("/accounts/login/")
-            page.fill("#id_username", DEMO_USERNAME)
-            page.fill("#id_password", DEMO_PASSWORD)
+            page.fill("input[name=login]", DEMO_USERNAME)
+            page.fill("input[name=password]", DEMO_PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url("**/pipeline/")
             if not shot.open(page):
