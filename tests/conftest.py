@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, override_settings
 
 from reciprocity.accounts.models import Firm, Role, Team, User
@@ -82,8 +83,16 @@ def _test_settings() -> Iterator[None]:
         },
         # A slow password hash is a feature in production and minutes of waiting in tests.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Throttling counters live in the cache; in memory each test can start without any.
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_throttling_left_over() -> None:
+    # Dozens of test sign-ins from one address would otherwise trip the per-address limit.
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
