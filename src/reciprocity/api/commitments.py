@@ -37,7 +37,7 @@ def list_commitments(request: HttpRequest, id: schemas.RecordId) -> QuerySet[mod
 
 @partner_commitments.post(
     "/{id}/commitments",
-    response=responses({201: schemas.Commitment}, write=True),
+    response=responses({201: schemas.Commitment}),
     summary="Add a commitment",
 )
 def create_commitment(
@@ -62,7 +62,7 @@ def get_commitment(request: HttpRequest, id: schemas.RecordId) -> models.Commitm
 
 @commitments.patch(
     "/{id}",
-    response=responses({200: schemas.Commitment}, write=True),
+    response=responses({200: schemas.Commitment}),
     summary="Update, complete or drop a commitment",
 )
 def update_commitment(

@@ -41,16 +41,13 @@ class ValidationFailed(Schema):
     errors: list[FieldError]
 
 
-def responses(
-    ok: Mapping[int, Any], *, not_found: bool = True, write: bool = False
-) -> dict[int, Any]:
+def responses(ok: Mapping[int, Any], *, not_found: bool = True) -> dict[int, Any]:
     """The success schema(s) with the errors an operation can answer, for the OpenAPI document.
 
     Every operation can answer 400 (a malformed request), 401, 403 (the firm requires
     two-factor authentication and the user has not set it up; for writes also a read-only role,
     or a session request without its CSRF token) and 422 (bad query or body); those about one
-    record 404. Every operation now documents 403, so ``write`` changes nothing; callers still
-    say which operations write."""
+    record 404."""
     documented: dict[int, Any] = {**ok, 400: Error, 401: Error, 403: Error, 422: ValidationFailed}
     if not_found:
         documented[404] = Error

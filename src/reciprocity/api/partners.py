@@ -84,7 +84,7 @@ def list_partners(
 
 @partners.post(
     "",
-    response=responses({201: schemas.Partner}, not_found=False, write=True),
+    response=responses({201: schemas.Partner}, not_found=False),
     summary="Add a partner",
 )
 def create_partner(request: HttpRequest, payload: schemas.PartnerCreate) -> Status[models.Partner]:
@@ -107,9 +107,7 @@ def get_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
     return _partner(current_user(request), id)
 
 
-@partners.patch(
-    "/{id}", response=responses({200: schemas.Partner}, write=True), summary="Update a partner"
-)
+@partners.patch("/{id}", response=responses({200: schemas.Partner}), summary="Update a partner")
 def update_partner(
     request: HttpRequest, id: schemas.RecordId, payload: schemas.PartnerUpdate
 ) -> models.Partner:
@@ -136,7 +134,7 @@ def update_partner(
 
 @partners.post(
     "/{id}/archive",
-    response=responses({200: schemas.Partner}, write=True),
+    response=responses({200: schemas.Partner}),
     summary="Archive a partner",
 )
 def archive_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
@@ -148,7 +146,7 @@ def archive_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partne
 
 @partners.post(
     "/{id}/restore",
-    response=responses({200: schemas.Partner}, write=True),
+    response=responses({200: schemas.Partner}),
     summary="Restore an archived partner",
 )
 def restore_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
@@ -171,7 +169,7 @@ def list_stage_changes(request: HttpRequest, id: schemas.RecordId) -> QuerySet[m
 
 @stage.post(
     "/{id}/stage",
-    response=responses({201: schemas.StageChange}, write=True),
+    response=responses({201: schemas.StageChange}),
     summary="Move a partner to another stage",
 )
 def change_stage(
@@ -204,7 +202,7 @@ def list_touches(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.
 
 @touches.post(
     "/{id}/touches",
-    response=responses({201: schemas.Touch}, write=True),
+    response=responses({201: schemas.Touch}),
     summary="Log a touch",
 )
 def log_touch(

@@ -108,7 +108,7 @@ def _completion(key: str, result: Any) -> dict[str, Any]:
 
 @agenda.post(
     "/{key}/complete",
-    response=responses({200: schemas.AgendaCompletion}, write=True),
+    response=responses({200: schemas.AgendaCompletion}),
     summary="Complete an agenda item",
 )
 def complete_agenda_item(
@@ -128,7 +128,7 @@ def complete_agenda_item(
 
 @agenda.post(
     "/{key}/snooze",
-    response=responses({200: schemas.AgendaSnooze}, write=True),
+    response=responses({200: schemas.AgendaSnooze}),
     summary="Snooze an agenda item",
 )
 def snooze_agenda_item(
@@ -161,7 +161,7 @@ def list_agreements(
 
 @agreements.post(
     "",
-    response=responses({201: schemas.Agreement}, write=True),
+    response=responses({201: schemas.Agreement}),
     summary="Record an agreement",
 )
 def create_agreement(
@@ -195,7 +195,7 @@ def get_agreement(request: HttpRequest, id: RecordId) -> models.Agreement:
 
 @agreements.post(
     "/{id}/end",
-    response=responses({200: schemas.Agreement}, write=True),
+    response=responses({200: schemas.Agreement}),
     summary="End an agreement",
 )
 def end_agreement(
@@ -242,7 +242,7 @@ def list_cadences(request: HttpRequest, id: RecordId) -> dict[str, Any]:
 
 @partner_playbook.put(
     "/{id}/cadences",
-    response=responses({200: schemas.CadenceList}, write=True),
+    response=responses({200: schemas.CadenceList}),
     summary="Override a cadence for a partner",
     tags=["Cadences"],
 )
@@ -286,7 +286,7 @@ def get_strategy(request: HttpRequest, id: RecordId) -> dict[str, Any]:
 
 @partner_playbook.post(
     "/{id}/strategy",
-    response=responses({201: schemas.StrategySwitch}, write=True),
+    response=responses({201: schemas.StrategySwitch}),
     summary="Switch a partner's referral strategy",
     tags=["Strategies"],
 )
@@ -321,7 +321,7 @@ def list_meetings(request: HttpRequest, id: RecordId) -> QuerySet[models.Meeting
 
 @partner_playbook.post(
     "/{id}/meetings",
-    response=responses({201: schemas.Meeting}, write=True),
+    response=responses({201: schemas.Meeting}),
     summary="Schedule a meeting",
     tags=["Meetings"],
 )
@@ -348,7 +348,7 @@ def get_meeting(request: HttpRequest, id: RecordId) -> models.Meeting:
 
 @meetings.post(
     "/{id}/hold",
-    response=responses({200: schemas.Meeting}, write=True),
+    response=responses({200: schemas.Meeting}),
     summary="Record a meeting as held",
 )
 def hold_meeting(
@@ -372,7 +372,7 @@ def hold_meeting(
 
 @meetings.post(
     "/{id}/cancel",
-    response=responses({200: schemas.Meeting}, write=True),
+    response=responses({200: schemas.Meeting}),
     summary="Cancel a meeting",
 )
 def cancel_meeting(
@@ -401,7 +401,7 @@ def list_opportunities(request: HttpRequest, id: RecordId) -> QuerySet[models.Op
 
 @partner_playbook.post(
     "/{id}/opportunities",
-    response=responses({201: schemas.Opportunity}, write=True),
+    response=responses({201: schemas.Opportunity}),
     summary="Add an opportunity",
     tags=["Opportunities"],
 )
@@ -436,7 +436,7 @@ def get_opportunity(request: HttpRequest, id: RecordId) -> models.Opportunity:
 
 @opportunities.post(
     "/{id}/request",
-    response=responses({200: schemas.Opportunity}, write=True),
+    response=responses({200: schemas.Opportunity}),
     summary="Ask the partner for a meeting with the client",
 )
 def request_opportunity_meeting(
@@ -456,7 +456,7 @@ def request_opportunity_meeting(
 
 @opportunities.post(
     "/{id}/close",
-    response=responses({200: schemas.Opportunity}, write=True),
+    response=responses({200: schemas.Opportunity}),
     summary="Close an opportunity",
 )
 def close_opportunity(
@@ -492,7 +492,7 @@ def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientC
 
 @partner_playbook.post(
     "/{id}/concerns",
-    response=responses({201: schemas.Concern}, write=True),
+    response=responses({201: schemas.Concern}),
     summary="Log a client concern",
     tags=["Concerns"],
 )
@@ -518,7 +518,7 @@ def get_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
 
 @concerns.post(
     "/{id}/match",
-    response=responses({201: schemas.Opportunity}, write=True),
+    response=responses({201: schemas.Opportunity}),
     summary="Match a concern with what you solve",
 )
 def match_concern(
@@ -543,7 +543,7 @@ def match_concern(
 
 @concerns.post(
     "/{id}/dismiss",
-    response=responses({200: schemas.Concern}, write=True),
+    response=responses({200: schemas.Concern}),
     summary="Dismiss a concern",
 )
 def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
@@ -568,7 +568,7 @@ def list_cases(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientCase
 
 @partner_playbook.post(
     "/{id}/cases",
-    response=responses({201: schemas.Case}, write=True),
+    response=responses({201: schemas.Case}),
     summary="Start a client case",
     tags=["Client cases"],
 )
@@ -596,7 +596,7 @@ def get_case(request: HttpRequest, id: RecordId) -> models.ClientCase:
 
 @cases.patch(
     "/{id}",
-    response=responses({200: schemas.Case}, write=True),
+    response=responses({200: schemas.Case}),
     summary="Update a client case",
 )
 @transaction.atomic
@@ -625,7 +625,7 @@ def update_case(request: HttpRequest, id: RecordId, payload: schemas.CaseUpdate)
 
 @cases.post(
     "/{id}/ready",
-    response=responses({201: schemas.Opportunity}, write=True),
+    response=responses({201: schemas.Opportunity}),
     summary="Mark a client case ready",
 )
 def mark_case_ready(
@@ -666,7 +666,7 @@ def get_my_message(request: HttpRequest) -> dict[str, Any]:
 
 @me.put(
     "/message",
-    response=responses({200: schemas.AdvisorMessage}, not_found=False, write=True),
+    response=responses({200: schemas.AdvisorMessage}, not_found=False),
     summary="Set your message",
 )
 @transaction.atomic
@@ -697,7 +697,7 @@ def get_calendar_feed(request: HttpRequest) -> dict[str, Any]:
 
 @calendar_feed.post(
     "",
-    response=responses({201: schemas.CalendarFeedCreated}, not_found=False, write=True),
+    response=responses({201: schemas.CalendarFeedCreated}, not_found=False),
     summary="Create a calendar feed",
 )
 def create_calendar_feed(request: HttpRequest) -> Status[dict[str, Any]]:
@@ -712,7 +712,7 @@ def create_calendar_feed(request: HttpRequest) -> Status[dict[str, Any]]:
 
 @calendar_feed.post(
     "/revoke",
-    response=responses({200: schemas.CalendarFeedRevoked}, not_found=False, write=True),
+    response=responses({200: schemas.CalendarFeedRevoked}, not_found=False),
     summary="Stop your calendar feed",
 )
 def revoke_calendar_feed(request: HttpRequest) -> dict[str, int]:

@@ -78,7 +78,7 @@ def list_referrals(
 
 @referrals.post(
     "",
-    response=responses({201: schemas.Referral}, not_found=False, write=True),
+    response=responses({201: schemas.Referral}, not_found=False),
     summary="Log a referral",
 )
 def create_referral(request: HttpRequest, payload: schemas.ReferralCreate) -> Status[Referral]:
@@ -104,9 +104,7 @@ def get_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
     return _referral(current_user(request), id)
 
 
-@referrals.patch(
-    "/{id}", response=responses({200: schemas.Referral}, write=True), summary="Update a referral"
-)
+@referrals.patch("/{id}", response=responses({200: schemas.Referral}), summary="Update a referral")
 def update_referral(
     request: HttpRequest, id: schemas.RecordId, payload: schemas.ReferralUpdate
 ) -> Referral:
@@ -121,7 +119,7 @@ def update_referral(
 
 @referrals.post(
     "/{id}/archive",
-    response=responses({200: schemas.Referral}, write=True),
+    response=responses({200: schemas.Referral}),
     summary="Archive a referral",
 )
 def archive_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
@@ -133,7 +131,7 @@ def archive_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
 
 @referrals.post(
     "/{id}/restore",
-    response=responses({200: schemas.Referral}, write=True),
+    response=responses({200: schemas.Referral}),
     summary="Restore an archived referral",
 )
 def restore_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
@@ -158,7 +156,7 @@ def list_referral_status_changes(
 
 @referrals.post(
     "/{id}/status",
-    response=responses({201: schemas.ReferralStatusChange}, write=True),
+    response=responses({201: schemas.ReferralStatusChange}),
     summary="Move a referral to another status",
 )
 def change_referral_status(
@@ -180,7 +178,7 @@ def change_referral_status(
 # --- Consent ----------------------------------------------------------------------------------
 @referrals.post(
     "/{id}/consent",
-    response=responses({200: schemas.Referral}, write=True),
+    response=responses({200: schemas.Referral}),
     summary="Record the client's consent",
 )
 def record_consent(
@@ -202,7 +200,7 @@ def record_consent(
 
 @referrals.post(
     "/{id}/consent/withdraw",
-    response=responses({200: schemas.Referral}, write=True),
+    response=responses({200: schemas.Referral}),
     summary="Withdraw the client's consent",
 )
 def withdraw_consent(request: HttpRequest, id: schemas.RecordId) -> Referral:
@@ -226,7 +224,7 @@ def list_referral_steps(request: HttpRequest, id: schemas.RecordId) -> QuerySet[
 
 @referrals.post(
     "/{id}/steps/{slug}",
-    response=responses({200: schemas.ReferralStep}, write=True),
+    response=responses({200: schemas.ReferralStep}),
     summary="Complete, skip or reopen a protocol step",
 )
 def change_referral_step(
@@ -297,7 +295,7 @@ def list_protocols(request: HttpRequest) -> list[ProtocolTemplate]:
 
 @protocols.put(
     "/{profession}",
-    response=responses({200: schemas.Protocol}, not_found=False, write=True),
+    response=responses({200: schemas.Protocol}, not_found=False),
     summary="Replace a referral protocol",
 )
 def update_protocol(
@@ -313,7 +311,7 @@ def update_protocol(
 
 @protocols.post(
     "/{profession}/reset",
-    response=responses({200: schemas.Protocol}, not_found=False, write=True),
+    response=responses({200: schemas.Protocol}, not_found=False),
     summary="Reset a referral protocol to the defaults",
 )
 def reset_protocol(request: HttpRequest, profession: Profession) -> ProtocolTemplate:

@@ -32,6 +32,7 @@ from reciprocity.partners.selectors import commitment_get_for, partner_get_for
 from reciprocity.partners.services import (
     ARCHIVED_PARTNER,
     IN_THE_FUTURE,
+    UNKNOWN_STAGE,
     _not_in_future,
     commitment_create,
     commitment_update,
@@ -112,7 +113,6 @@ REASON_REQUIRED = "Say why."
 UNKNOWN_CADENCE_KIND = "Unknown cadence. Use one of: " + ", ".join(CadenceKind.values) + "."
 INTERVAL_REQUIRED = "Say how many months apart: 1 to 36."
 INTERVAL_RANGE = "An interval is 1 to 36 months."
-UNKNOWN_STAGE = "Unknown stage. Use one of: " + ", ".join(Stage.values) + "."
 CADENCE_TOUCH_MISMATCH = "That touch does not count for this cadence. Use one of: {choices}."
 SNOOZE_NEEDS_REASON = "Say why you are putting this off."
 SNOOZE_NOT_AFTER_TODAY = "Snooze until a day after today."
