@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "reciprocity.partners",
     "reciprocity.referrals",
     "reciprocity.playbook",
+    "reciprocity.insights",
     "reciprocity.audit",
     "reciprocity.api",
 ]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("referrals/", include("reciprocity.referrals.urls")),
     path("", include("reciprocity.partners.urls")),
     path("", include("reciprocity.playbook.urls")),
+    path("", include("reciprocity.insights.urls")),
 ]
 handler400 = "reciprocity.views.bad_request"
 handler500 = "reciprocity.views.server_error"

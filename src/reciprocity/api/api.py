@@ -13,6 +13,7 @@ from ninja import NinjaAPI, Swagger
 from reciprocity.api import errors
 from reciprocity.api.auth import BearerToken, Session
 from reciprocity.api.commitments import commitments, partner_commitments
+from reciprocity.api.insights import diagnoses, partner_diagnoses
 from reciprocity.api.partners import partners, stage, touches
 from reciprocity.api.playbook import (
     agenda,
@@ -85,6 +86,8 @@ api.add_router("/playbook", firm_playbook)
 api.add_router("/referrals", referrals)
 api.add_router("/balance", balance)
 api.add_router("/protocols", protocols)
+api.add_router("/diagnoses", diagnoses)
+api.add_router("/partners", partner_diagnoses)
 
 
 @csrf_exempt  # it changes nothing, whatever the method

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from reciprocity.accounts.models import Firm, Role, Team, User
 from reciprocity.accounts.services import advisor_create, firm_create, team_create
+from reciprocity.insights.demo import load_insights_demo
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     Commitment,
@@ -994,6 +995,8 @@ def load_demo(*, seed: int = DEFAULT_SEED) -> DemoSummary:
     for pk, created_at in backdated:
         Commitment.objects.filter(pk=pk).update(created_at=created_at)
     load_playbook_demo(advisors=advisors, seed=seed)
+    # A stalled alliance for each diagnosis, whatever the seed drew.
+    load_insights_demo(advisors=advisors, counts=summary)
     return summary
 
 

@@ -339,7 +339,13 @@ def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"{partner.name} moved to {partner.get_stage_display()}.")
                 return _after_write(request, partner)
     else:
-        form = StageForm(initial={"stage": request.GET.get("stage") or _following_stage(partner)})
+        # A diagnosis links here to walk away, with the stage and the reason chosen.
+        form = StageForm(
+            initial={
+                "stage": request.GET.get("stage") or _following_stage(partner),
+                "reason": request.GET.get("reason", ""),
+            }
+        )
     target = _target(request)
     if target == DETAIL:
         return _detail(request, partner, stage_form=form)

@@ -1,0 +1,55 @@
+"""The diagnoses of stalled alliances through the API (insights.diagnoses has the rules).
+
+Reads only: a partner named that the caller may not see is a 404, like everywhere else.
+"""
+
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.pagination import paginate
+
+from reciprocity.api import insights_schemas as schemas
+from reciprocity.api.auth import current_user
+from reciprocity.api.errors import responses
+from reciprocity.api.pagination import Pagination
+from reciprocity.api.schemas import RecordId
+from reciprocity.insights.diagnoses import Diagnosis, diagnoses_for
+from reciprocity.partners.selectors import partner_get_for
+
+diagnoses = Router(tags=["Diagnoses"])
+partner_diagnoses = Router(tags=["Diagnoses"])
+
+
+def _only(found: list[Diagnosis], slug: str | None) -> list[Diagnosis]:
+    return [diagnosis for diagnosis in found if slug is None or diagnosis.slug == slug]
+
+
+@diagnoses.get("", response=responses({200: list[schemas.Diagnosis]}), summary="List diagnoses")
+@paginate(Pagination)
+def list_diagnoses(
+    request: HttpRequest, filters: Query[schemas.DiagnosisFilters]
+) -> list[Diagnosis]:
+    """Stalled alliances among your partners (in the stages from first meeting to champion),
+    each with its evidence and the playbook's answer, and ``too_many_partners`` when more than
+    seven of your own partners are in the core stages. Your book's diagnosis first, then the
+    most severe, then by partner name."""
+    user = current_user(request)
+    partner = None
+    if filters.partner is not None:
+        partner = partner_get_for(advisor=user, pk=filters.partner)
+    found = diagnoses_for(advisor=user, partner=partner, mine_only=not filters.all)
+    return _only(found, filters.slug)
+
+
+@partner_diagnoses.get(
+    "/{id}/diagnoses",
+    response=responses({200: list[schemas.Diagnosis]}),
+    summary="List a partner's diagnoses",
+)
+@paginate(Pagination)
+def list_partner_diagnoses(
+    request: HttpRequest, id: RecordId, filters: Query[schemas.PartnerDiagnosisFilters]
+) -> list[Diagnosis]:
+    """Whether the alliance with this partner has stalled, why, and what to do about it."""
+    user = current_user(request)
+    partner = partner_get_for(advisor=user, pk=id)
+    return _only(diagnoses_for(advisor=user, partner=partner), filters.slug)

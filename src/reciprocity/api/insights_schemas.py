@@ -1,0 +1,51 @@
+"""Response bodies of the diagnoses. Slugs are literals, so the OpenAPI document lists them."""
+
+from ninja import Field, Schema
+
+from reciprocity.api.schemas import PartnerRef, RecordId
+from reciprocity.insights import diagnoses as insights
+from reciprocity.insights.diagnoses import ActionSlug, DiagnosisSlug, Severity
+from reciprocity.partners.models import FailureReason
+
+
+class Diagnosis(Schema):
+    slug: DiagnosisSlug = Field(
+        description="no_referral_yet, one_way, wrong_message, wrong_firm, wrong_professional, "
+        "or too_many_partners (about your book, not one partner)."
+    )
+    partner: PartnerRef | None = Field(
+        description="The partner diagnosed; null for a diagnosis of your book."
+    )
+    title: str
+    evidence: list[str] = Field(description="What the records show, one fact per line.")
+    action: ActionSlug = Field(description="The playbook's answer.")
+    action_label: str
+    action_url: str = Field(description="Where in the web app the action is taken.")
+    severity: Severity = Field(description="high: decide now; medium: look into it; low.")
+    reason: FailureReason | None = Field(
+        description="For walk_away, the failure reason to retire the partner with."
+    )
+
+    @staticmethod
+    def resolve_partner(obj: insights.Diagnosis) -> dict[str, object] | None:
+        if obj.partner_id is None:
+            return None
+        return {"id": obj.partner_id, "name": obj.partner_name}
+
+    @staticmethod
+    def resolve_reason(obj: insights.Diagnosis) -> str | None:
+        return obj.reason or None
+
+
+class DiagnosisFilters(Schema):
+    partner: RecordId | None = Field(None, description="Only this partner's (404 if not yours).")
+    slug: DiagnosisSlug | None = Field(None, description="Only this diagnosis.")
+    all: bool = Field(
+        False,
+        description="Every partner you can see (your team's, or the firm's for a firm admin), "
+        "not only your own.",
+    )
+
+
+class PartnerDiagnosisFilters(Schema):
+    slug: DiagnosisSlug | None = Field(None, description="Only this diagnosis.")

@@ -1,0 +1,78 @@
+"""``reciprocity diagnoses``: the stalled alliances, with their evidence and what to do."""
+
+import json
+from typing import Any
+
+from django.core.management.base import CommandParser
+from django.utils import timezone
+
+from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_user
+from reciprocity.insights.diagnoses import PATIENCE_MONTHS, Diagnosis, assess
+
+SEVERITY_WORDS = {"high": "decide", "medium": "look into it", "low": "worth a thought"}
+
+
+def diagnosis_entry(diagnosis: Diagnosis) -> dict[str, Any]:
+    return {
+        "slug": diagnosis.slug,
+        "partner_id": diagnosis.partner_id,
+        "partner_name": diagnosis.partner_name or None,
+        "title": diagnosis.title,
+        "evidence": diagnosis.evidence,
+        "action": diagnosis.action,
+        "action_label": diagnosis.action_label,
+        "action_url": diagnosis.action_url,
+        "severity": diagnosis.severity,
+        "reason": diagnosis.reason or None,
+    }
+
+
+class Command(ProductCommand):
+    help = (
+        "Stalled alliances: no referral after many touches, referrals going one way, the wrong "
+        "message, firm or professional, too many core partners; each with its evidence and "
+        "the playbook's answer."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_user_argument(parser)
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="every partner the user can see, not only their own",
+        )
+        parser.add_argument("--json", action="store_true", help="print a JSON list")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = resolve_user(options["user"])
+        today = timezone.localdate()
+        found = assess(advisor=user, today=today, mine_only=not options["all"])
+        if options["json"]:
+            entries = [diagnosis_entry(diagnosis) for diagnosis in found.diagnoses]
+            self.stdout.write(json.dumps(entries, indent=2))
+            return
+        whose = "visible to" if options["all"] else "of"
+        self.stdout.write(
+            f"Diagnoses of the partners {whose} {user.display_name}, {today:%d %B %Y}"
+        )
+        if not found.diagnoses:
+            self.stdout.write("Nothing has stalled.")
+        for diagnosis in found.diagnoses:
+            about = (
+                f"{diagnosis.partner_name} (#{diagnosis.partner_id}): "
+                if diagnosis.partner_id
+                else ""
+            )
+            self.stdout.write(
+                f"\n[{SEVERITY_WORDS[diagnosis.severity]}] {about}{diagnosis.title}  "
+                f"{diagnosis.slug}"
+            )
+            for line in diagnosis.evidence:
+                self.stdout.write(f"    - {line}")
+            self.stdout.write(f"    → {diagnosis.action_label} ({diagnosis.action_url})")
+        if found.too_early:
+            count = len(found.too_early)
+            self.stdout.write(
+                f"\n{count} partner{'s' if count != 1 else ''} met less than {PATIENCE_MONTHS} "
+                "months ago with no referral yet: too early to judge."
+            )

@@ -1,0 +1,194 @@
+"""The reads behind the dashboard: the advisor's picture in a constant number of queries.
+
+Scoped like every selector: the partners the advisor may see (``partners_visible_to``), their own
+only unless ``mine_only`` is False; archived partners are left out.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from reciprocity.accounts.models import User
+from reciprocity.partners.models import CORE_STAGES, PIPELINE_STAGES, Partner, Stage
+from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.playbook.selectors import StrategyYield, add_months, agenda_for, strategy_yield
+from reciprocity.referrals.models import Direction, Kind, Referral
+
+# Chart labels that fit under a bar; the table beside the chart gives the full names.
+SHORT_LABELS = {
+    Stage.FIRST_MEETING: "First meeting",
+    Stage.DUE_DILIGENCE: "Due diligence",
+    Stage.PROPOSED: "Proposed",
+    Stage.ACTIVE: "Active",
+}
+MONTHS = 12
+
+
+@dataclass(frozen=True)
+class StageCount:
+    stage: str
+    label: str
+    count: int
+
+    @property
+    def short_label(self) -> str:
+        return SHORT_LABELS.get(Stage(self.stage), self.label)
+
+
+@dataclass(frozen=True)
+class MonthFlow:
+    """Referrals (kind ``referral``) sent and received in one calendar month."""
+
+    month: dt.date  # its first day
+    sent: int
+    received: int
+
+
+@dataclass(frozen=True)
+class BalanceTotals:
+    """The reciprocity balance of the whole scope over the last 12 months."""
+
+    since: dt.date
+    referrals_sent: int
+    referrals_received: int
+    connections_sent: int
+    connections_received: int
+
+
+def scope_of(*, advisor: User, mine_only: bool = True) -> QuerySet[Partner]:
+    partners = partners_visible_to(advisor=advisor)
+    if mine_only:
+        partners = partners.filter(owner_id=advisor.pk)
+    return partners
+
+
+def stage_counts(partners: QuerySet[Partner]) -> list[StageCount]:
+    """Every stage, pipeline first, with its count (one query)."""
+    counts = dict(
+        partners.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n")
+    )
+    return [StageCount(stage.value, stage.label, counts.get(stage, 0)) for stage in Stage]
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _first_day(value: Any) -> dt.date:
+    """TruncMonth's value as the month's first day (SQLite may hand back text)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return value.date().replace(day=1)
+    return value.replace(day=1)
+
+
+def _live_referrals(partners: QuerySet[Partner]) -> QuerySet[Referral]:
+    return Referral.objects.filter(partner__in=partners.values("pk"), archived_at__isnull=True)
+
+
+def referral_months(
+    partners: QuerySet[Partner], *, today: dt.date, months: int = MONTHS
+) -> list[MonthFlow]:
+    """Referrals sent and received in each of the last ``months`` calendar months, this one
+    included, oldest first (one query)."""
+    first = add_months(today.replace(day=1), -(months - 1))
+    rows = (
+        _live_referrals(partners)
+        .filter(kind=Kind.REFERRAL, occurred_at__gte=_start_of(first))
+        .annotate(month=TruncMonth("occurred_at"))
+        .order_by()
+        .values("month", "direction")
+        .annotate(n=Count("pk"))
+    )
+    found: dict[tuple[dt.date, str], int] = {}
+    for row in rows:
+        key = (_first_day(row["month"]), row["direction"])
+        found[key] = found.get(key, 0) + row["n"]
+    return [
+        MonthFlow(
+            month=month,
+            sent=found.get((month, Direction.SENT), 0),
+            received=found.get((month, Direction.RECEIVED), 0),
+        )
+        for month in (add_months(first, offset) for offset in range(months))
+    ]
+
+
+def balance_totals(partners: QuerySet[Partner], *, today: dt.date) -> BalanceTotals:
+    """Referrals and connections both ways since the same day a year ago (one query)."""
+    since = add_months(today, -MONTHS)
+
+    def count(direction: str, kind: str) -> Count:
+        return Count("pk", filter=Q(direction=direction, kind=kind))
+
+    totals = (
+        _live_referrals(partners)
+        .filter(occurred_at__gte=_start_of(since))
+        .aggregate(
+            referrals_sent=count(Direction.SENT, Kind.REFERRAL),
+            referrals_received=count(Direction.RECEIVED, Kind.REFERRAL),
+            connections_sent=count(Direction.SENT, Kind.CONNECTION),
+            connections_received=count(Direction.RECEIVED, Kind.CONNECTION),
+        )
+    )
+    return BalanceTotals(since=since, **totals)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What the dashboard shows (the diagnoses come from ``diagnoses.assess``)."""
+
+    today: dt.date
+    mine_only: bool
+    stages: list[StageCount]
+    months: list[MonthFlow]
+    balance: BalanceTotals
+    overdue: int
+    yields: list[StrategyYield]
+
+    @property
+    def pipeline(self) -> list[StageCount]:
+        return [count for count in self.stages if count.stage in PIPELINE_STAGES]
+
+    @property
+    def side(self) -> list[StageCount]:
+        return [count for count in self.stages if count.stage not in PIPELINE_STAGES]
+
+    @property
+    def in_pipeline(self) -> int:
+        return sum(count.count for count in self.pipeline)
+
+    @property
+    def core(self) -> int:
+        return sum(count.count for count in self.stages if count.stage in CORE_STAGES)
+
+    @property
+    def months_sent(self) -> int:
+        return sum(month.sent for month in self.months)
+
+    @property
+    def months_received(self) -> int:
+        return sum(month.received for month in self.months)
+
+
+def picture_for(*, advisor: User, mine_only: bool = True, today: dt.date | None = None) -> Picture:
+    """Partners per stage, referrals per month, the balance, what is overdue on the advisor's
+    own agenda, and what each referral strategy produced (the playbook's reading, over every
+    partner the advisor may see)."""
+    today = today or timezone.localdate()
+    partners = scope_of(advisor=advisor, mine_only=mine_only)
+    return Picture(
+        today=today,
+        mine_only=mine_only,
+        stages=stage_counts(partners),
+        months=referral_months(partners, today=today),
+        balance=balance_totals(partners, today=today),
+        overdue=len(agenda_for(advisor, today=today).overdue),
+        yields=strategy_yield(advisor=advisor),
+    )
