@@ -261,6 +261,7 @@ MATRIX: dict[str, Route] = {
     "health": no_id("database health for monitors"),
     "pipeline": no_id("the board of the user's visible partners"),
     "agenda": no_id("the user's due and overdue work"),
+    "dashboard": no_id("the picture and diagnoses of the user's visible partners"),
     "partner_list": no_id("the user's visible partners"),
     "partner_create": no_id("a new partner of the user's"),
     "partner_detail": Route(partner),
@@ -453,6 +454,8 @@ MATRIX: dict[str, Route] = {
     "api:list_questions": no_id("the caller's own firm's question bank"),
     "api:list_meeting_plans": no_id("the caller's own firm's meeting plans"),
     "api:list_cadence_defaults": no_id("the caller's own firm's cadence defaults"),
+    "api:list_diagnoses": no_id("the caller's visible partners (?partner= in test_api_diagnoses)"),
+    "api:list_partner_diagnoses": Route(api_partner),
     "api:get_commitment": Route(api_commitment),
     "api:update_commitment": Route(api_commitment, body={"status": "done"}),
 }
