@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from reciprocity.accounts.models import Firm, Role, User
+from reciprocity.insights.diagnoses import DIAGNOSIS_SLUGS, assess
 from reciprocity.partners.demo import plan_book
 from reciprocity.partners.management.commands.demo import (
     ALREADY_LOADED,
@@ -286,6 +287,15 @@ class TestTheDemoBook:
             *ClientCase.history.values_list("history_source", flat=True),
         }
         assert sources == {"cli"}
+
+    def test_the_demo_advisor_sees_every_diagnosis_and_partners_too_early_to_judge(
+        self,
+    ) -> None:
+        found = assess(advisor=User.objects.get(username="demo"))
+        assert {diagnosis.slug for diagnosis in found.diagnoses} == set(DIAGNOSIS_SLUGS)
+        walk_aways = {d.reason for d in found.diagnoses if d.action == "walk_away"}
+        assert {"wrong_firm", "wrong_professional"} <= walk_aways
+        assert found.too_early
 
     def test_if_empty_then_does_nothing(self) -> None:
         before = snapshot()

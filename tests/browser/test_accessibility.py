@@ -100,6 +100,8 @@ def test_a_refused_login_passes_axe(page: Any, advisor: User) -> None:
         "/partners/{pk}/stage/",
         "/partners/{pk}/stage/?stage=retired",
         "/agenda/",
+        "/dashboard/",
+        "/dashboard/?scope=all",
     ],
 )
 def test_the_main_pages_pass_axe(page: Any, advisor: User, partner: Partner, path: str) -> None:
