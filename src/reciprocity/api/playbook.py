@@ -73,8 +73,9 @@ def _item(item: AgendaItem, today: Any) -> dict[str, Any]:
 @agenda.get("", response=responses({200: schemas.Agenda}, not_found=False), summary="Your agenda")
 def get_agenda(request: HttpRequest, filters: Query[AgendaFilters]) -> dict[str, Any]:
     """Everything due up to ``days`` ahead on your own partners, from every source: open
-    commitments, keep-warm cadences, meeting requests to make and planned meetings. Overdue
-    first, then today, then the rest. Snoozed items are left out until their day."""
+    commitments, keep-warm cadences, the next protocol step of each referral in flight, meeting
+    requests to make and planned meetings. Overdue first, then today, then the rest. Snoozed
+    items are left out until their day."""
     today = timezone.localdate()
     found = selectors.agenda_for(current_user(request), today=today, horizon_days=filters.days)
     return {
@@ -103,7 +104,13 @@ def _completion(key: str, result: Any) -> dict[str, Any]:
             "detail": f"Held: {result}",
             "touch_id": result.touch_id,
         }
-    return {"key": key, "source": source, "detail": str(result or "Done."), "touch_id": None}
+    # Another source's record (a referral step): its name, and its touch when it logged one.
+    return {
+        "key": key,
+        "source": source,
+        "detail": str(result or "Done."),
+        "touch_id": getattr(result, "touch_id", None),
+    }
 
 
 @agenda.post(
@@ -114,8 +121,8 @@ def _completion(key: str, result: Any) -> dict[str, Any]:
 def complete_agenda_item(
     request: HttpRequest, key: schemas.AgendaKey, payload: schemas.AgendaComplete
 ) -> dict[str, Any]:
-    """A commitment is done, a cadence gets its touch, a meeting request is made, a meeting is
-    held: whatever the item asks, recorded in place."""
+    """A commitment is done, a cadence gets its touch, a referral step is done with its touch,
+    a meeting request is made, a meeting is held: whatever the item asks, recorded in place."""
     result = services.agenda_complete(
         by=current_user(request),
         key=key,

@@ -44,14 +44,18 @@ AgendaKey = Annotated[
 # --- The agenda -----------------------------------------------------------------------------
 class AgendaItem(Schema):
     key: str = Field(description="Address of the item: complete or snooze it by this key.")
-    source: str = Field(description="commitment, cadence, opportunity, meeting, or another.")
+    source: str = Field(
+        description="commitment, cadence, opportunity, meeting, referral_step, or another."
+    )
     partner: PartnerRef
     title: str
     due: dt.date
     at: dt.datetime | None = Field(description="The time of day, for meetings.")
     owner: CommitmentOwner = Field(description="Who has to act.")
     detail: str
-    object_id: int | None = Field(description="The commitment, opportunity or meeting.")
+    object_id: int | None = Field(
+        description="The commitment, opportunity, meeting or referral step."
+    )
     overdue: bool
 
 
@@ -69,7 +73,7 @@ class AgendaComplete(Input):
         None,
         description="The touch to log: a cadence takes one that counts for it (default: the "
         "one it asks for); a commitment logs none unless asked; a meeting request defaults to "
-        "a call.",
+        "a call; a referral step always logs the touch of its kind.",
     )
     summary: str = Field("", description="What happened; a sensible default otherwise.")
     occurred_at: When | None = Field(None, description="Defaults to now.")

@@ -157,6 +157,10 @@ def _agenda_row(item: AgendaItem, group: str, today: dt.date) -> AgendaRow:
         url = reverse("meeting_detail", args=[item.partner_id, item.object_id])
         label = "Record" if item.due < today else "Prepare"
         return AgendaRow(item, group, [], "", False, item.due <= today, "Held", url, label)
+    if item.source == "referral_step":
+        # The step logs the touch of its own kind; the referral's page has the whole protocol.
+        url = item.url or partner_url
+        return AgendaRow(item, group, [], "", False, True, "Done", url, "Referral")
     return AgendaRow(item, group, [], "", False, True, "Done", partner_url, "")
 
 
@@ -211,6 +215,10 @@ def _completed(result: Any) -> str:
         return f"Held: {result}"
     if hasattr(result, "what"):
         return f"Done: {result.what}"
+    if hasattr(result, "label") and getattr(result, "touch", None) is not None:
+        # A referral's protocol step, logged as a touch of its kind.
+        touch = result.touch
+        return f"Done: {result.label}. Logged: {touch.get_kind_display()} with {touch.partner.name}"
     if hasattr(result, "get_kind_display"):
         return f"Logged: {result.get_kind_display()} with {result.partner.name}"
     return "Done."
