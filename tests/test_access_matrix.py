@@ -32,8 +32,10 @@ from reciprocity.playbook.models import (
     Agreement,
     ClientCase,
     DiagnosticQuestion,
+    Meeting,
     MeetingPlan,
     MeetingPlanItem,
+    MessageCheck,
     Solution,
 )
 from reciprocity.playbook.services import firm_defaults_install
@@ -425,6 +427,7 @@ MATRIX: dict[str, Route] = {
     "api:get_meeting": Route(api_meeting),
     "api:hold_meeting": Route(api_meeting, body={}),
     "api:cancel_meeting": Route(api_meeting, body={}),
+    "api:reschedule_meeting": Route(api_meeting, body={"scheduled_for": "2030-01-01T10:00:00Z"}),
     "api:list_opportunities": Route(api_partner),
     "api:create_opportunity": Route(api_partner, body={"title": "Sneaky"}),
     "api:get_opportunity": Route(api_opportunity),
@@ -444,6 +447,8 @@ MATRIX: dict[str, Route] = {
     "api:get_case": Route(api_case),
     "api:update_case": Route(api_case, body={"solution": "Sneaky"}),
     "api:mark_case_ready": Route(api_case, body={}),
+    "api:list_message_checks": Route(api_partner),
+    "api:record_message_check": Route(api_partner, body={"result": "yes"}),
     "api:get_my_message": no_id("the caller's own message"),
     "api:set_my_message": no_id("the caller's own message"),
     "api:get_calendar_feed": no_id("the caller's own calendar feed"),
@@ -553,6 +558,11 @@ def fingerprint(cast: Cast) -> tuple[int, ...]:
         Referral.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         User.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         cast.north.history.count(),  # type: ignore[attr-defined]
+        *(
+            model.history.count()  # type: ignore[attr-defined]
+            for model in (MeetingPlan, MeetingPlanItem, DiagnosticQuestion, Solution, Meeting)
+        ),
+        MessageCheck.objects.count(),
     )
 
 

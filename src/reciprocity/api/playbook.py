@@ -384,6 +384,27 @@ def cancel_meeting(
     return selectors.meeting_get_for(advisor=user, pk=id)
 
 
+@meetings.post(
+    "/{id}/reschedule",
+    response=responses({200: schemas.Meeting}),
+    summary="Reschedule a meeting",
+)
+def reschedule_meeting(
+    request: HttpRequest, id: RecordId, payload: schemas.MeetingReschedule
+) -> models.Meeting:
+    """Only a planned meeting moves; the agenda and the calendar feed follow."""
+    user = current_user(request)
+    meeting = selectors.meeting_get_for(advisor=user, pk=id)
+    services.meeting_update(
+        meeting=meeting,
+        by=user,
+        scheduled_for=payload.scheduled_for,
+        duration_minutes=payload.duration_minutes,
+        location=payload.location,
+    )
+    return selectors.meeting_get_for(advisor=user, pk=id)
+
+
 # --- Opportunities --------------------------------------------------------------------------
 
 
@@ -679,6 +700,42 @@ def set_my_message(request: HttpRequest, payload: schemas.AdvisorMessageSet) -> 
     if payload.weekly_digest is not None:
         services.advisor_digest_set(by=user, weekly_digest=payload.weekly_digest)
     return _message(user)
+
+
+@partner_playbook.get(
+    "/{id}/message-checks",
+    response=responses({200: list[schemas.MessageCheck]}),
+    summary="List a partner's message checks",
+    tags=["Message checks"],
+)
+@paginate(Pagination)
+def list_message_checks(request: HttpRequest, id: RecordId) -> QuerySet[models.MessageCheck]:
+    """Each time you tested whether the partner can say your message back, newest first."""
+    return selectors.message_checks_of(partner=_partner(current_user(request), id))
+
+
+@partner_playbook.post(
+    "/{id}/message-checks",
+    response=responses({201: schemas.MessageCheck}),
+    summary="Record whether a partner can say your message back",
+    tags=["Message checks"],
+)
+def record_message_check(
+    request: HttpRequest, id: RecordId, payload: schemas.MessageCheckCreate
+) -> Status[models.MessageCheck]:
+    """Can they say whom you help and what is unique about you? Their profile's
+    ``can_describe_value`` follows the answer."""
+    user = current_user(request)
+    partner = _partner(user, id)
+    with fields_renamed({"occurred_at": "checked_at"}):
+        check = services.message_check_record(
+            partner=partner,
+            by=user,
+            result=payload.result,
+            heard=payload.heard,
+            occurred_at=payload.checked_at,
+        )
+    return Status(201, selectors.message_checks_of(partner=partner).get(pk=check.pk))
 
 
 @calendar_feed.get(

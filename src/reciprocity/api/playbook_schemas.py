@@ -1,9 +1,10 @@
 """Request and response bodies of the playbook: the agenda, agreements, cadences, strategies,
-meetings, concerns, client cases, opportunities, the advisor's message and the calendar feed.
-Choice fields are enums, so the OpenAPI document lists every slug."""
+meetings, concerns, client cases, opportunities, the advisor's message and the message checks,
+the calendar feed, and the firm's playbook. Choice fields are enums, so the OpenAPI document
+lists every slug."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import StrictBool, StrictInt
@@ -275,6 +276,14 @@ class MeetingCancel(Input):
     reason: str = ""
 
 
+class MeetingReschedule(Input):
+    """Move a planned meeting; its points and plan stay."""
+
+    scheduled_for: When = Field(description="The new date and time.")
+    duration_minutes: StrictInt | None = Field(None, description="5 to 480; unchanged if left out.")
+    location: str | None = Field(None, description="Unchanged if left out.")
+
+
 # --- Concerns, the library and opportunities ------------------------------------------------
 class Opportunity(Schema):
     id: int
@@ -441,6 +450,25 @@ class AdvisorMessageSet(Input):
     whom_i_help: str
     what_is_unique: str
     weekly_digest: StrictBool | None = Field(None, description="Email me my week on Mondays.")
+
+
+# Whether the partner could say the advisor's message back.
+CheckResult = Literal["yes", "no"]
+
+
+class MessageCheck(Schema):
+    id: int
+    partner: PartnerRef
+    result: CheckResult = Field(description="yes: they said it back; no: not yet.")
+    heard: str = Field(description="What they said.")
+    checked_at: dt.datetime
+    by: UserRef
+
+
+class MessageCheckCreate(Input):
+    result: CheckResult = Field(description="The partner's profile (can_describe_value) follows.")
+    heard: str = Field("", max_length=1000, description="What they said, in their words.")
+    checked_at: When | None = Field(None, description="Defaults to now; may be in the past.")
 
 
 class CalendarFeed(Schema):
