@@ -363,6 +363,7 @@ class Solution(Schema):
     problem: str
     approach: str
     keywords: list[str]
+    archived_at: dt.datetime | None = Field(description="Archived entries no longer match.")
 
     @staticmethod
     def resolve_topic(obj: models.Solution) -> str | None:
@@ -378,6 +379,7 @@ class Question(Schema):
     topic: Topic
     text: str
     position: int
+    archived_at: dt.datetime | None = Field(description="Archived questions are no longer drawn.")
 
 
 # --- Client cases ---------------------------------------------------------------------------
@@ -489,6 +491,7 @@ class CalendarFeedRevoked(Schema):
 
 class MeetingPlanItem(Schema):
     id: int
+    plan_id: int
     position: int
     prompt: str
     guidance: str
@@ -516,3 +519,79 @@ class CadenceDefault(Schema):
     stage: Stage
     kind: CadenceKind
     interval_months: int | None
+
+
+# --- Editing the firm's playbook (firm admins) ----------------------------------------------
+# Updates change only the fields sent; null clears a field that may be empty (a purpose, a
+# guidance, a topic, a profile field, the keywords) and leaves a required one as it is.
+
+
+class MeetingPlanUpdate(Input):
+    """Only the fields sent change; ``purpose: null`` empties it."""
+
+    name: str | None = None
+    purpose: str | None = None
+    duration_minutes: StrictInt | None = Field(None, description="5 to 480.")
+
+
+PlanPosition = Annotated[StrictInt, Field(ge=0, le=999)]
+
+
+class MeetingPlanItemCreate(Input):
+    prompt: str = Field(description="The point to cover.")
+    guidance: str = ""
+    profile_field: ProfileField | None = Field(
+        None, description="The partner's profile field its answer fills."
+    )
+    position: PlanPosition | None = Field(None, description="Defaults to after the last point.")
+
+
+class MeetingPlanItemUpdate(Input):
+    """Only the fields sent change; ``guidance: null`` empties it, ``profile_field: null``
+    makes the answer fill no field."""
+
+    prompt: str | None = None
+    guidance: str | None = None
+    profile_field: ProfileField | None = None
+    position: PlanPosition | None = None
+
+
+class CadenceDefaultList(Schema):
+    items: list[CadenceDefault]
+    count: int
+
+
+class CadenceDefaultSet(Input):
+    stage: Stage
+    kind: CadenceKind
+    interval_months: StrictInt | None = Field(None, description="1 to 36; null for the newsletter.")
+    enabled: StrictBool = Field(
+        True,
+        description="False removes the firm's default of this kind for the stage: its partners "
+        "get none unless their advisor sets one.",
+    )
+
+
+class QuestionCreate(Input):
+    topic: Topic
+    text: str
+
+
+class SolutionCreate(Input):
+    title: str
+    topic: Topic | None = None
+    problem: str = Field(description="The problem as clients describe it.")
+    approach: str = Field(description="How we solve it.")
+    keywords: list[str] = Field(
+        default_factory=list, description="Words that signal the problem in a concern."
+    )
+
+
+class SolutionUpdate(Input):
+    """Only the fields sent change; ``topic: null`` and ``keywords: null`` clear them."""
+
+    title: str | None = None
+    topic: Topic | None = None
+    problem: str | None = None
+    approach: str | None = None
+    keywords: list[str] | None = None
