@@ -487,8 +487,11 @@ def meeting_update(
     duration_minutes: int | None = None,
     location: str | None = None,
 ) -> Meeting:
+    """Move a planned meeting, or change its length or place."""
     ensure_can_write(by)
     locked = _locked_planned(meeting)
+    if Partner.objects.filter(pk=locked.partner_id, archived_at__isnull=False).exists():
+        raise ValidationError(ARCHIVED_PARTNER)
     if scheduled_for is not None:
         locked.scheduled_for = (
             timezone.make_aware(scheduled_for)
