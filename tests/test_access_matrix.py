@@ -304,6 +304,7 @@ MATRIX: dict[str, Route] = {
     "partner_meetings": Route(partner, ("GET", "POST")),
     "meeting_detail": Route(meeting, ("GET", "POST")),
     "meeting_cancel": Route(meeting, ("POST",)),
+    "meeting_reschedule": Route(meeting, ("POST",)),
     "partner_agreement": Route(partner, ("GET", "POST")),
     "agreement_end": Route(partner_with_agreement, ("POST",)),
     "agreement_print": Route(partner_with_agreement),

@@ -53,6 +53,7 @@ from reciprocity.playbook.forms import (
     MeetingCancelForm,
     MeetingHoldForm,
     MeetingPlanForm,
+    MeetingRescheduleForm,
     MeetingScheduleForm,
     MessageCheckForm,
     MessageForm,
@@ -539,6 +540,13 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
             "brief": selectors.partner_brief(advisor=request.user, partner=partner),
             "form": form,
             "cancel_form": MeetingCancelForm(),
+            "reschedule_form": MeetingRescheduleForm(
+                initial={
+                    "scheduled_for": timezone.localtime(meeting.scheduled_for),
+                    "duration_minutes": meeting.duration_minutes,
+                    "location": meeting.location,
+                }
+            ),
             "can_write": _can_write(request, partner) and meeting.status == MeetingStatus.PLANNED,
         },
     )
@@ -558,6 +566,26 @@ def meeting_cancel(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
     ):
         messages.success(request, f"{meeting.get_kind_display()} cancelled.")
         return redirect("partner_meetings", pk=partner.pk)
+    _flash_errors(request, form)
+    return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
+
+
+@login_required
+@require_POST
+def meeting_reschedule(request: AuthedRequest, partner_id: int, meeting_id: int) -> HttpResponse:
+    partner = _partner(request, partner_id)
+    meeting = _meeting(request, partner.pk, meeting_id)
+    partner_services.ensure_can_write(request.user)
+    form = MeetingRescheduleForm(request.POST)
+    if _attempt(
+        request,
+        form,
+        lambda data: services.meeting_update(meeting=meeting, by=request.user, **data),
+    ):
+        when = timezone.localtime(meeting.scheduled_for)
+        messages.success(
+            request, f"{meeting.get_kind_display()} moved to {when:%A, %b %-d, %Y, %-I:%M %p}."
+        )
     _flash_errors(request, form)
     return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
 
