@@ -32,8 +32,10 @@ from reciprocity.playbook.models import (
     Agreement,
     ClientCase,
     DiagnosticQuestion,
+    Meeting,
     MeetingPlan,
     MeetingPlanItem,
+    MessageCheck,
     Solution,
 )
 from reciprocity.playbook.services import firm_defaults_install
@@ -247,6 +249,23 @@ def api_case(cast: Cast) -> dict[str, Any]:
     return {"id": _case(cast).pk}
 
 
+def api_plan(cast: Cast) -> dict[str, Any]:
+    return {"id": plan(cast)["plan_id"]}
+
+
+def api_plan_item(cast: Cast) -> dict[str, Any]:
+    kwargs = plan_item(cast)
+    return {"id": kwargs["plan_id"], "item_id": kwargs["item_id"]}
+
+
+def api_question(cast: Cast) -> dict[str, Any]:
+    return {"id": question(cast)["question_id"]}
+
+
+def api_solution(cast: Cast) -> dict[str, Any]:
+    return {"id": solution(cast)["solution_id"]}
+
+
 def person(cast: Cast) -> dict[str, Any]:
     return {"pk": cast.alice.pk}
 
@@ -286,6 +305,7 @@ MATRIX: dict[str, Route] = {
     "partner_meetings": Route(partner, ("GET", "POST")),
     "meeting_detail": Route(meeting, ("GET", "POST")),
     "meeting_cancel": Route(meeting, ("POST",)),
+    "meeting_reschedule": Route(meeting, ("POST",)),
     "partner_agreement": Route(partner, ("GET", "POST")),
     "agreement_end": Route(partner_with_agreement, ("POST",)),
     "agreement_print": Route(partner_with_agreement),
@@ -426,6 +446,7 @@ MATRIX: dict[str, Route] = {
     "api:get_meeting": Route(api_meeting),
     "api:hold_meeting": Route(api_meeting, body={}),
     "api:cancel_meeting": Route(api_meeting, body={}),
+    "api:reschedule_meeting": Route(api_meeting, body={"scheduled_for": "2030-01-01T10:00:00Z"}),
     "api:list_opportunities": Route(api_partner),
     "api:create_opportunity": Route(api_partner, body={"title": "Sneaky"}),
     "api:get_opportunity": Route(api_opportunity),
@@ -445,15 +466,38 @@ MATRIX: dict[str, Route] = {
     "api:get_case": Route(api_case),
     "api:update_case": Route(api_case, body={"solution": "Sneaky"}),
     "api:mark_case_ready": Route(api_case, body={}),
+    "api:list_message_checks": Route(api_partner),
+    "api:record_message_check": Route(api_partner, body={"result": "yes"}),
     "api:get_my_message": no_id("the caller's own message"),
     "api:set_my_message": no_id("the caller's own message"),
     "api:get_calendar_feed": no_id("the caller's own calendar feed"),
     "api:create_calendar_feed": no_id("the caller's own calendar feed"),
     "api:revoke_calendar_feed": no_id("the caller's own calendar feed"),
     "api:list_solutions": no_id("the caller's own firm's library"),
+    "api:create_solution": no_id("a new entry of the caller's own firm's library"),
+    "api:get_solution": Route(api_solution, firm_wide=True),
+    "api:update_solution": Route(
+        api_solution, owner="ada", body={"title": "Sneaky"}, firm_wide=True
+    ),
+    "api:archive_solution": Route(api_solution, owner="ada", firm_wide=True),
     "api:list_questions": no_id("the caller's own firm's question bank"),
+    "api:create_question": no_id("a new question of the caller's own firm's bank"),
+    "api:get_question": Route(api_question, firm_wide=True),
+    "api:archive_question": Route(api_question, owner="ada", firm_wide=True),
     "api:list_meeting_plans": no_id("the caller's own firm's meeting plans"),
+    "api:get_meeting_plan": Route(api_plan, firm_wide=True),
+    "api:update_meeting_plan": Route(
+        api_plan, owner="ada", body={"name": "Sneaky"}, firm_wide=True
+    ),
+    "api:add_meeting_plan_item": Route(
+        api_plan, owner="ada", body={"prompt": "Sneaky"}, firm_wide=True
+    ),
+    "api:update_meeting_plan_item": Route(
+        api_plan_item, owner="ada", body={"prompt": "Sneaky"}, firm_wide=True
+    ),
+    "api:remove_meeting_plan_item": Route(api_plan_item, owner="ada", firm_wide=True),
     "api:list_cadence_defaults": no_id("the caller's own firm's cadence defaults"),
+    "api:set_cadence_default": no_id("a stage and kind of the caller's own firm: slugs, not ids"),
     "api:list_diagnoses": no_id("the caller's visible partners (?partner= in test_api_diagnoses)"),
     "api:list_partner_diagnoses": Route(api_partner),
     "api:get_commitment": Route(api_commitment),
@@ -556,6 +600,11 @@ def fingerprint(cast: Cast) -> tuple[int, ...]:
         Referral.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         User.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         cast.north.history.count(),  # type: ignore[attr-defined]
+        *(
+            model.history.count()  # type: ignore[attr-defined]
+            for model in (MeetingPlan, MeetingPlanItem, DiagnosticQuestion, Solution, Meeting)
+        ),
+        MessageCheck.objects.count(),
     )
 
 

@@ -11,7 +11,9 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from reciprocity.accounts.models import Role
 from reciprocity.accounts.services import token_create
+from reciprocity.playbook.services import firm_defaults_install
 from reciprocity.referrals.models import Direction
 from reciprocity.referrals.services import referral_create
 from reciprocity.wsgi import application
@@ -22,7 +24,9 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 @pytest.fixture
 def bearer(db: None) -> Iterator[dict[str, str]]:
-    user = UserFactory()
+    # A firm admin, so the writes to the firm's playbook are answered too, not only refused.
+    user = UserFactory(role=Role.FIRM_ADMIN)
+    firm_defaults_install(firm=user.firm)
     # A few real records, so generated ids sometimes hit something that exists.
     for _ in range(3):
         partner = PartnerFactory(owner=user)

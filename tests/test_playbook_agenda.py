@@ -21,6 +21,8 @@ from reciprocity.playbook.models import (
     OpportunityStatus,
 )
 from reciprocity.playbook.selectors import agenda_for
+from reciprocity.referrals.models import Direction
+from reciprocity.referrals.services import referral_create
 from tests.conftest import Cast
 from tests.factories import (
     CommitmentFactory,
@@ -308,6 +310,7 @@ def fill_book(owner: object, n: int) -> None:
         CommitmentFactory(partner=partner, due=days(i % 5), owner="partner")
         OpportunityFactory(partner=partner, ask_by=days(1))
         MeetingFactory(partner=partner, scheduled_for=at(2))
+        referral_create(by=owner, partner=partner, direction=Direction.SENT, need="Estate plan")
 
 
 def test_the_agenda_costs_the_same_queries_for_a_small_and_a_large_book(
@@ -325,6 +328,7 @@ def test_the_agenda_costs_the_same_queries_for_a_small_and_a_large_book(
 
     assert large_count > small_count
     # commitments, cadence defaults, cadence partners, their overrides, opportunities,
-    # meetings, snoozes
-    assert len(large) == len(small) == 7
+    # meetings, the next steps of referrals in flight, snoozes
+    assert len(large) == len(small) == 8
     assert Commitment.objects.count() == 28
+    assert sum(i.source == "referral_step" for i in agenda_for(alice).items) == 14

@@ -246,6 +246,21 @@ def test_a_meeting_can_be_moved_and_cancelled(playbook_cast: Cast) -> None:
     assert list(meetings_of(partner=playbook_cast.alice_private)) == [meeting]
 
 
+def test_a_meeting_with_an_archived_partner_is_not_moved(playbook_cast: Cast) -> None:
+    meeting = schedule(playbook_cast, MeetingKind.FIRST)
+    partner_services.partner_archive(partner=playbook_cast.alice_private, by=playbook_cast.alice)
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.meeting_update(
+            meeting=meeting,
+            by=playbook_cast.alice,
+            scheduled_for=timezone.now() + dt.timedelta(days=9),
+        )
+
+    assert excinfo.value.messages == [partner_services.ARCHIVED_PARTNER]
+    assert Meeting.objects.get(pk=meeting.pk).scheduled_for == meeting.scheduled_for
+
+
 def test_the_firm_admin_edits_the_plans_and_nobody_else(playbook_cast: Cast) -> None:
     plan = MeetingPlan.objects.get(firm=playbook_cast.firm, kind=MeetingKind.FIRST)
 

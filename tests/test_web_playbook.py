@@ -424,6 +424,57 @@ def test_a_meeting_can_be_cancelled(playbook_cast: Cast) -> None:
     assert (meeting.status, meeting.summary) == (MeetingStatus.CANCELLED, "They moved offices")
 
 
+def test_a_planned_meeting_can_be_moved_to_another_time_and_place(playbook_cast: Cast) -> None:
+    meeting = MeetingFactory(partner=playbook_cast.alice_private)
+    detail = f"/partners/{meeting.partner_id}/meetings/{meeting.pk}/"
+    client = client_for(playbook_cast.alice)
+    assert "Reschedule" in page_of(client.get(detail))
+    later = ago(-10).replace(second=0, microsecond=0)
+
+    moved = client.post(
+        detail + "reschedule/",
+        {"scheduled_for": local(later), "duration_minutes": "60", "location": " Their office "},
+    )
+
+    assert moved.status_code == 302
+    meeting.refresh_from_db()
+    assert (meeting.scheduled_for, meeting.duration_minutes, meeting.location) == (
+        later,
+        60,
+        "Their office",
+    )
+    assert meeting.history.first().history_user == playbook_cast.alice
+
+
+def test_rescheduling_needs_a_time_and_changes_nothing_without_one(playbook_cast: Cast) -> None:
+    meeting = MeetingFactory(partner=playbook_cast.alice_private)
+    before = (meeting.scheduled_for, meeting.duration_minutes)
+    url = f"/partners/{meeting.partner_id}/meetings/{meeting.pk}/reschedule/"
+
+    refused = client_for(playbook_cast.alice).post(
+        url, {"scheduled_for": "soon", "duration_minutes": "1"}, follow=True
+    )
+
+    assert "Enter a valid date/time." in page_of(refused)
+    meeting.refresh_from_db()
+    assert (meeting.scheduled_for, meeting.duration_minutes) == before
+
+
+def test_a_held_meeting_cannot_be_rescheduled(playbook_cast: Cast) -> None:
+    meeting = MeetingFactory(partner=playbook_cast.alice_private)
+    before = meeting.duration_minutes
+    services.meeting_hold(meeting=meeting, by=playbook_cast.alice)
+    url = f"/partners/{meeting.partner_id}/meetings/{meeting.pk}/reschedule/"
+
+    refused = client_for(playbook_cast.alice).post(
+        url, {"scheduled_for": local(ago(-3)), "duration_minutes": "45"}, follow=True
+    )
+
+    assert has(page_of(refused), services.MEETING_NOT_PLANNED)
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.duration_minutes) == (MeetingStatus.HELD, before)
+
+
 # --- Agreements -----------------------------------------------------------------------------
 
 AGREEMENT = {
@@ -802,6 +853,11 @@ def partner_urls(partner: Partner, owner: Any) -> list[tuple[str, str, dict[str,
         ("POST", f"{p}/meetings/", {"kind": "first_meeting", "scheduled_for": local(ago(-2))}),
         ("GET", f"{p}/meetings/{meeting.pk}/", {}),
         ("POST", f"{p}/meetings/{meeting.pk}/", {"summary": "Held"}),
+        (
+            "POST",
+            f"{p}/meetings/{meeting.pk}/reschedule/",
+            {"scheduled_for": local(ago(-3)), "duration_minutes": "30"},
+        ),
         ("POST", f"{p}/meetings/{meeting.pk}/cancel/", {}),
         ("GET", f"{p}/meetings/{meeting.pk}.ics", {}),
         ("GET", f"{p}/agreement/", {}),
@@ -832,6 +888,7 @@ def snapshot() -> tuple[Any, ...]:
         Touch.objects.count(),
         Commitment.objects.count(),
         Meeting.objects.filter(status=MeetingStatus.PLANNED).count(),
+        list(Meeting.objects.order_by("pk").values_list("scheduled_for", "duration_minutes")),
         Agreement.objects.filter(status=AgreementStatus.ACTIVE).count(),
         list(ClientConcern.objects.values_list("status", flat=True)),
         list(Opportunity.objects.values_list("status", flat=True)),

@@ -1,9 +1,11 @@
 """Sending a referral in a real Chromium: from the partner page through the five protocol steps
 (each an htmx swap in place) to five touches on the partner's timeline, under the CSP."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from reciprocity.partners.models import Profession, Touch
@@ -75,3 +77,41 @@ def test_the_referral_pages_have_no_serious_accessibility_problems(page: Any) ->
     ):
         page.goto(url)
         assert axe_violations(page) == [], url
+
+
+def test_the_next_step_of_a_referral_is_done_in_place_on_the_agenda(page: Any) -> None:
+    advisor = UserFactory(username="morgan")
+    cpa = PartnerFactory(owner=advisor, name="Carla Counts", profession=Profession.CPA)
+    referral = referral_create(
+        by=advisor,
+        partner=cpa,
+        direction="sent",
+        need="Tax planning after a business sale",
+        occurred_at=timezone.now() - dt.timedelta(days=2),
+    )
+    log_in(page, advisor)
+    expect(page.get_by_role("heading", name="Pipeline", level=1)).to_be_visible()
+    page.goto("/agenda/")
+
+    overdue = page.locator(".agenda__group--overdue")
+    item = overdue.locator(".agenda-item", has_text="Call the partner about the client")
+    expect(item).to_contain_text("Tax planning after a business sale")
+    expect(item).to_contain_text("Sent referral · step 1 of 5")
+    assert axe_violations(page) == []
+    page.evaluate("window.stillTheSamePage = true")
+    item.get_by_role("button", name="Done").click()
+
+    expect(page.locator("#messages")).to_contain_text(
+        "Done: Call the partner about the client. Logged: Call with Carla Counts"
+    )
+    # Done in place: the email step is next, due the day after the call.
+    expect(overdue).to_have_count(0)
+    next_item = page.locator(".agenda-item", has_text="Email notes and next steps")
+    expect(next_item).to_contain_text("step 2 of 5")
+    assert page.evaluate("window.stillTheSamePage === true")
+    assert Touch.objects.get(partner=cpa).kind == "call"
+
+    next_item.get_by_role("link", name="Referral").click()
+    expect(page.get_by_role("heading", name="Tax planning after a business sale")).to_be_visible()
+    expect(page.locator(".checklist__item").nth(1)).to_contain_text("next, due")
+    assert page.url.endswith(f"/referrals/{referral.pk}/")

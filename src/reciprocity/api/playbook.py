@@ -1,6 +1,6 @@
 """The playbook through the API: the agenda, agreements, and per partner the cadences, strategy,
-meetings, concerns, client cases and opportunities; the advisor's message and calendar feed; the
-firm's playbook (read only).
+meetings, concerns, client cases and opportunities; the advisor's message, whether each partner
+can say it back, and the calendar feed; the firm's playbook, which its admins edit.
 
 Views stay thin: selectors read (404 for what the caller may not see), services write (403 for a
 read-only role, ValidationError for bad input).
@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -73,8 +73,9 @@ def _item(item: AgendaItem, today: Any) -> dict[str, Any]:
 @agenda.get("", response=responses({200: schemas.Agenda}, not_found=False), summary="Your agenda")
 def get_agenda(request: HttpRequest, filters: Query[AgendaFilters]) -> dict[str, Any]:
     """Everything due up to ``days`` ahead on your own partners, from every source: open
-    commitments, keep-warm cadences, meeting requests to make and planned meetings. Overdue
-    first, then today, then the rest. Snoozed items are left out until their day."""
+    commitments, keep-warm cadences, the next protocol step of each referral in flight, meeting
+    requests to make and planned meetings. Overdue first, then today, then the rest. Snoozed
+    items are left out until their day."""
     today = timezone.localdate()
     found = selectors.agenda_for(current_user(request), today=today, horizon_days=filters.days)
     return {
@@ -103,7 +104,13 @@ def _completion(key: str, result: Any) -> dict[str, Any]:
             "detail": f"Held: {result}",
             "touch_id": result.touch_id,
         }
-    return {"key": key, "source": source, "detail": str(result or "Done."), "touch_id": None}
+    # Another source's record (a referral step): its name, and its touch when it logged one.
+    return {
+        "key": key,
+        "source": source,
+        "detail": str(result or "Done."),
+        "touch_id": getattr(result, "touch_id", None),
+    }
 
 
 @agenda.post(
@@ -114,8 +121,8 @@ def _completion(key: str, result: Any) -> dict[str, Any]:
 def complete_agenda_item(
     request: HttpRequest, key: schemas.AgendaKey, payload: schemas.AgendaComplete
 ) -> dict[str, Any]:
-    """A commitment is done, a cadence gets its touch, a meeting request is made, a meeting is
-    held: whatever the item asks, recorded in place."""
+    """A commitment is done, a cadence gets its touch, a referral step is done with its touch,
+    a meeting request is made, a meeting is held: whatever the item asks, recorded in place."""
     result = services.agenda_complete(
         by=current_user(request),
         key=key,
@@ -381,6 +388,27 @@ def cancel_meeting(
     user = current_user(request)
     meeting = selectors.meeting_get_for(advisor=user, pk=id)
     services.meeting_cancel(meeting=meeting, by=user, reason=payload.reason)
+    return selectors.meeting_get_for(advisor=user, pk=id)
+
+
+@meetings.post(
+    "/{id}/reschedule",
+    response=responses({200: schemas.Meeting}),
+    summary="Reschedule a meeting",
+)
+def reschedule_meeting(
+    request: HttpRequest, id: RecordId, payload: schemas.MeetingReschedule
+) -> models.Meeting:
+    """Only a planned meeting moves; the agenda and the calendar feed follow."""
+    user = current_user(request)
+    meeting = selectors.meeting_get_for(advisor=user, pk=id)
+    services.meeting_update(
+        meeting=meeting,
+        by=user,
+        scheduled_for=payload.scheduled_for,
+        duration_minutes=payload.duration_minutes,
+        location=payload.location,
+    )
     return selectors.meeting_get_for(advisor=user, pk=id)
 
 
@@ -681,6 +709,42 @@ def set_my_message(request: HttpRequest, payload: schemas.AdvisorMessageSet) -> 
     return _message(user)
 
 
+@partner_playbook.get(
+    "/{id}/message-checks",
+    response=responses({200: list[schemas.MessageCheck]}),
+    summary="List a partner's message checks",
+    tags=["Message checks"],
+)
+@paginate(Pagination)
+def list_message_checks(request: HttpRequest, id: RecordId) -> QuerySet[models.MessageCheck]:
+    """Each time you tested whether the partner can say your message back, newest first."""
+    return selectors.message_checks_of(partner=_partner(current_user(request), id))
+
+
+@partner_playbook.post(
+    "/{id}/message-checks",
+    response=responses({201: schemas.MessageCheck}),
+    summary="Record whether a partner can say your message back",
+    tags=["Message checks"],
+)
+def record_message_check(
+    request: HttpRequest, id: RecordId, payload: schemas.MessageCheckCreate
+) -> Status[models.MessageCheck]:
+    """Can they say whom you help and what is unique about you? Their profile's
+    ``can_describe_value`` follows the answer."""
+    user = current_user(request)
+    partner = _partner(user, id)
+    with fields_renamed({"occurred_at": "checked_at"}):
+        check = services.message_check_record(
+            partner=partner,
+            by=user,
+            result=payload.result,
+            heard=payload.heard,
+            occurred_at=payload.checked_at,
+        )
+    return Status(201, selectors.message_checks_of(partner=partner).get(pk=check.pk))
+
+
 @calendar_feed.get(
     "",
     response=responses({200: schemas.CalendarFeed}, not_found=False),
@@ -721,7 +785,19 @@ def revoke_calendar_feed(request: HttpRequest) -> dict[str, int]:
     return {"revoked": services.calendar_feed_revoke(by=user)}
 
 
-# --- The firm's playbook (read only here) ---------------------------------------------------
+# --- The firm's playbook -------------------------------------------------------------------
+# Everyone in the firm reads it; only its firm admins change it (the services refuse anyone
+# else with 403, as the web pages do). Nothing is deleted but a plan's point, whose removal
+# stays in its history and in the meetings that copied it.
+
+
+def _changes(payload: Schema, *, clearable: tuple[str, ...]) -> dict[str, Any]:
+    """The fields sent; null blanks a field that may be empty and leaves the others be."""
+    return {
+        field: "" if value is None else value
+        for field, value in payload.model_dump(exclude_unset=True).items()
+        if value is not None or field in clearable
+    }
 
 
 @firm_playbook.get(
@@ -735,6 +811,66 @@ def list_solutions(request: HttpRequest) -> QuerySet[models.Solution]:
     return selectors.solutions_of(advisor=current_user(request))
 
 
+@firm_playbook.post(
+    "/solutions",
+    response=responses({201: schemas.Solution}, not_found=False),
+    summary="Add to what the firm solves",
+)
+def create_solution(
+    request: HttpRequest, payload: schemas.SolutionCreate
+) -> Status[models.Solution]:
+    """Firm admins only. Its keywords are what concerns are matched on."""
+    solution = services.solution_create(
+        by=current_user(request),
+        title=payload.title,
+        topic=payload.topic or "",
+        problem=payload.problem,
+        approach=payload.approach,
+        keywords=", ".join(payload.keywords),
+    )
+    return Status(201, solution)
+
+
+@firm_playbook.get(
+    "/solutions/{id}",
+    response=responses({200: schemas.Solution}),
+    summary="Get a library entry",
+)
+def get_solution(request: HttpRequest, id: RecordId) -> models.Solution:
+    """Archived entries too."""
+    return selectors.solution_get_for(advisor=current_user(request), pk=id)
+
+
+@firm_playbook.patch(
+    "/solutions/{id}",
+    response=responses({200: schemas.Solution}),
+    summary="Update a library entry",
+)
+def update_solution(
+    request: HttpRequest, id: RecordId, payload: schemas.SolutionUpdate
+) -> models.Solution:
+    """Firm admins only. Opportunities already matched keep their text."""
+    user = current_user(request)
+    solution = selectors.solution_get_for(advisor=user, pk=id)
+    changes = _changes(payload, clearable=("topic", "keywords"))
+    if "keywords" in changes:
+        changes["keywords"] = ", ".join(changes["keywords"])
+    services.solution_update(solution=solution, by=user, **changes)
+    return selectors.solution_get_for(advisor=user, pk=id)
+
+
+@firm_playbook.post(
+    "/solutions/{id}/archive",
+    response=responses({200: schemas.Solution}),
+    summary="Archive a library entry",
+)
+def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
+    """Firm admins only. It no longer matches concerns; the opportunities it produced keep it."""
+    user = current_user(request)
+    services.solution_archive(solution=selectors.solution_get_for(advisor=user, pk=id), by=user)
+    return selectors.solution_get_for(advisor=user, pk=id)
+
+
 @firm_playbook.get(
     "/questions",
     response=responses({200: list[schemas.Question]}, not_found=False),
@@ -743,6 +879,43 @@ def list_solutions(request: HttpRequest) -> QuerySet[models.Solution]:
 @paginate(Pagination)
 def list_questions(request: HttpRequest) -> QuerySet[models.DiagnosticQuestion]:
     return selectors.question_bank(advisor=current_user(request))
+
+
+@firm_playbook.post(
+    "/questions",
+    response=responses({201: schemas.Question}, not_found=False),
+    summary="Add a diagnostic question",
+)
+def create_question(
+    request: HttpRequest, payload: schemas.QuestionCreate
+) -> Status[models.DiagnosticQuestion]:
+    """Firm admins only. It comes last in its topic, and new client cases can draw it."""
+    question = services.question_create(
+        by=current_user(request), topic=payload.topic, text=payload.text
+    )
+    return Status(201, question)
+
+
+@firm_playbook.get(
+    "/questions/{id}",
+    response=responses({200: schemas.Question}),
+    summary="Get a diagnostic question",
+)
+def get_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
+    """Archived questions too."""
+    return selectors.question_get_for(advisor=current_user(request), pk=id)
+
+
+@firm_playbook.post(
+    "/questions/{id}/archive",
+    response=responses({200: schemas.Question}),
+    summary="Archive a diagnostic question",
+)
+def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
+    """Firm admins only. It is no longer drawn; the cases that asked it keep it."""
+    user = current_user(request)
+    services.question_archive(question=selectors.question_get_for(advisor=user, pk=id), by=user)
+    return selectors.question_get_for(advisor=user, pk=id)
 
 
 @firm_playbook.get(
@@ -756,6 +929,88 @@ def list_meeting_plans(request: HttpRequest) -> QuerySet[models.MeetingPlan]:
 
 
 @firm_playbook.get(
+    "/meeting-plans/{id}",
+    response=responses({200: schemas.MeetingPlan}),
+    summary="Get a meeting plan",
+)
+def get_meeting_plan(request: HttpRequest, id: RecordId) -> models.MeetingPlan:
+    return selectors.meeting_plan_get_for(advisor=current_user(request), pk=id)
+
+
+@firm_playbook.patch(
+    "/meeting-plans/{id}",
+    response=responses({200: schemas.MeetingPlan}),
+    summary="Update a meeting plan",
+)
+def update_meeting_plan(
+    request: HttpRequest, id: RecordId, payload: schemas.MeetingPlanUpdate
+) -> models.MeetingPlan:
+    """Firm admins only. Meetings already scheduled keep what they copied."""
+    user = current_user(request)
+    plan = selectors.meeting_plan_get_for(advisor=user, pk=id)
+    services.meeting_plan_update(plan=plan, by=user, **_changes(payload, clearable=("purpose",)))
+    return selectors.meeting_plan_get_for(advisor=user, pk=id)
+
+
+def _plan_item(user: User, plan_id: int, item_id: int) -> models.MeetingPlanItem:
+    item = selectors.meeting_plan_item_get_for(advisor=user, pk=item_id)
+    if item.plan_id != plan_id:
+        raise Http404(selectors.PLAN_NOT_FOUND)
+    return item
+
+
+@firm_playbook.post(
+    "/meeting-plans/{id}/items",
+    response=responses({201: schemas.MeetingPlanItem}),
+    summary="Add a point to a meeting plan",
+)
+def add_meeting_plan_item(
+    request: HttpRequest, id: RecordId, payload: schemas.MeetingPlanItemCreate
+) -> Status[models.MeetingPlanItem]:
+    """Firm admins only. Meetings scheduled from now on cover it."""
+    user = current_user(request)
+    item = services.meeting_plan_item_add(
+        plan=selectors.meeting_plan_get_for(advisor=user, pk=id),
+        by=user,
+        prompt=payload.prompt,
+        guidance=payload.guidance,
+        profile_field=payload.profile_field or "",
+        position=payload.position,
+    )
+    return Status(201, item)
+
+
+@firm_playbook.patch(
+    "/meeting-plans/{id}/items/{item_id}",
+    response=responses({200: schemas.MeetingPlanItem}),
+    summary="Update a point of a meeting plan",
+)
+def update_meeting_plan_item(
+    request: HttpRequest, id: RecordId, item_id: RecordId, payload: schemas.MeetingPlanItemUpdate
+) -> models.MeetingPlanItem:
+    """Firm admins only. Meetings already scheduled keep their copy of the point."""
+    user = current_user(request)
+    item = _plan_item(user, id, item_id)
+    changes = _changes(payload, clearable=("guidance", "profile_field"))
+    return services.meeting_plan_item_update(item=item, by=user, **changes)
+
+
+@firm_playbook.post(
+    "/meeting-plans/{id}/items/{item_id}/remove",
+    response=responses({200: schemas.MeetingPlan}),
+    summary="Remove a point from a meeting plan",
+)
+def remove_meeting_plan_item(
+    request: HttpRequest, id: RecordId, item_id: RecordId
+) -> models.MeetingPlan:
+    """Firm admins only. Meetings already scheduled keep the point, and the plan's history
+    keeps the removal."""
+    user = current_user(request)
+    services.meeting_plan_item_remove(item=_plan_item(user, id, item_id), by=user)
+    return selectors.meeting_plan_get_for(advisor=user, pk=id)
+
+
+@firm_playbook.get(
     "/cadence-defaults",
     response=responses({200: list[schemas.CadenceDefault]}, not_found=False),
     summary="List the cadence defaults",
@@ -763,3 +1018,22 @@ def list_meeting_plans(request: HttpRequest) -> QuerySet[models.MeetingPlan]:
 @paginate(Pagination)
 def list_cadence_defaults(request: HttpRequest) -> QuerySet[models.CadenceDefault]:
     return selectors.cadence_defaults_of(advisor=current_user(request))
+
+
+@firm_playbook.put(
+    "/cadence-defaults",
+    response=responses({200: schemas.CadenceDefaultList}, not_found=False),
+    summary="Set a cadence default",
+)
+def set_cadence_default(request: HttpRequest, payload: schemas.CadenceDefaultSet) -> dict[str, Any]:
+    """Firm admins only. The keep-warm rhythm of one kind for partners in one stage, or none
+    (``enabled: false``); a partner's own override still wins. Answers all the defaults."""
+    user = current_user(request)
+    if payload.enabled:
+        services.cadence_default_set(
+            by=user, stage=payload.stage, kind=payload.kind, interval_months=payload.interval_months
+        )
+    else:
+        services.cadence_default_remove(by=user, stage=payload.stage, kind=payload.kind)
+    items = list(selectors.cadence_defaults_of(advisor=user))
+    return {"items": items, "count": len(items)}

@@ -1,9 +1,10 @@
 """Request and response bodies of the playbook: the agenda, agreements, cadences, strategies,
-meetings, concerns, client cases, opportunities, the advisor's message and the calendar feed.
-Choice fields are enums, so the OpenAPI document lists every slug."""
+meetings, concerns, client cases, opportunities, the advisor's message and the message checks,
+the calendar feed, and the firm's playbook. Choice fields are enums, so the OpenAPI document
+lists every slug."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import StrictBool, StrictInt
@@ -44,14 +45,18 @@ AgendaKey = Annotated[
 # --- The agenda -----------------------------------------------------------------------------
 class AgendaItem(Schema):
     key: str = Field(description="Address of the item: complete or snooze it by this key.")
-    source: str = Field(description="commitment, cadence, opportunity, meeting, or another.")
+    source: str = Field(
+        description="commitment, cadence, opportunity, meeting, referral_step, or another."
+    )
     partner: PartnerRef
     title: str
     due: dt.date
     at: dt.datetime | None = Field(description="The time of day, for meetings.")
     owner: CommitmentOwner = Field(description="Who has to act.")
     detail: str
-    object_id: int | None = Field(description="The commitment, opportunity or meeting.")
+    object_id: int | None = Field(
+        description="The commitment, opportunity, meeting or referral step."
+    )
     overdue: bool
 
 
@@ -69,7 +74,7 @@ class AgendaComplete(Input):
         None,
         description="The touch to log: a cadence takes one that counts for it (default: the "
         "one it asks for); a commitment logs none unless asked; a meeting request defaults to "
-        "a call.",
+        "a call; a referral step always logs the touch of its kind.",
     )
     summary: str = Field("", description="What happened; a sensible default otherwise.")
     occurred_at: When | None = Field(None, description="Defaults to now.")
@@ -275,6 +280,14 @@ class MeetingCancel(Input):
     reason: str = ""
 
 
+class MeetingReschedule(Input):
+    """Move a planned meeting; its points and plan stay."""
+
+    scheduled_for: When = Field(description="The new date and time.")
+    duration_minutes: StrictInt | None = Field(None, description="5 to 480; unchanged if left out.")
+    location: str | None = Field(None, description="Unchanged if left out.")
+
+
 # --- Concerns, the library and opportunities ------------------------------------------------
 class Opportunity(Schema):
     id: int
@@ -354,6 +367,7 @@ class Solution(Schema):
     problem: str
     approach: str
     keywords: list[str]
+    archived_at: dt.datetime | None = Field(description="Archived entries no longer match.")
 
     @staticmethod
     def resolve_topic(obj: models.Solution) -> str | None:
@@ -369,6 +383,7 @@ class Question(Schema):
     topic: Topic
     text: str
     position: int
+    archived_at: dt.datetime | None = Field(description="Archived questions are no longer drawn.")
 
 
 # --- Client cases ---------------------------------------------------------------------------
@@ -443,6 +458,25 @@ class AdvisorMessageSet(Input):
     weekly_digest: StrictBool | None = Field(None, description="Email me my week on Mondays.")
 
 
+# Whether the partner could say the advisor's message back.
+CheckResult = Literal["yes", "no"]
+
+
+class MessageCheck(Schema):
+    id: int
+    partner: PartnerRef
+    result: CheckResult = Field(description="yes: they said it back; no: not yet.")
+    heard: str = Field(description="What they said.")
+    checked_at: dt.datetime
+    by: UserRef
+
+
+class MessageCheckCreate(Input):
+    result: CheckResult = Field(description="The partner's profile (can_describe_value) follows.")
+    heard: str = Field("", max_length=1000, description="What they said, in their words.")
+    checked_at: When | None = Field(None, description="Defaults to now; may be in the past.")
+
+
 class CalendarFeed(Schema):
     live: bool
     hint: str = Field(description="The first characters of the live address's secret.")
@@ -461,6 +495,7 @@ class CalendarFeedRevoked(Schema):
 
 class MeetingPlanItem(Schema):
     id: int
+    plan_id: int
     position: int
     prompt: str
     guidance: str
@@ -488,3 +523,79 @@ class CadenceDefault(Schema):
     stage: Stage
     kind: CadenceKind
     interval_months: int | None
+
+
+# --- Editing the firm's playbook (firm admins) ----------------------------------------------
+# Updates change only the fields sent; null clears a field that may be empty (a purpose, a
+# guidance, a topic, a profile field, the keywords) and leaves a required one as it is.
+
+
+class MeetingPlanUpdate(Input):
+    """Only the fields sent change; ``purpose: null`` empties it."""
+
+    name: str | None = None
+    purpose: str | None = None
+    duration_minutes: StrictInt | None = Field(None, description="5 to 480.")
+
+
+PlanPosition = Annotated[StrictInt, Field(ge=0, le=999)]
+
+
+class MeetingPlanItemCreate(Input):
+    prompt: str = Field(description="The point to cover.")
+    guidance: str = ""
+    profile_field: ProfileField | None = Field(
+        None, description="The partner's profile field its answer fills."
+    )
+    position: PlanPosition | None = Field(None, description="Defaults to after the last point.")
+
+
+class MeetingPlanItemUpdate(Input):
+    """Only the fields sent change; ``guidance: null`` empties it, ``profile_field: null``
+    makes the answer fill no field."""
+
+    prompt: str | None = None
+    guidance: str | None = None
+    profile_field: ProfileField | None = None
+    position: PlanPosition | None = None
+
+
+class CadenceDefaultList(Schema):
+    items: list[CadenceDefault]
+    count: int
+
+
+class CadenceDefaultSet(Input):
+    stage: Stage
+    kind: CadenceKind
+    interval_months: StrictInt | None = Field(None, description="1 to 36; null for the newsletter.")
+    enabled: StrictBool = Field(
+        True,
+        description="False removes the firm's default of this kind for the stage: its partners "
+        "get none unless their advisor sets one.",
+    )
+
+
+class QuestionCreate(Input):
+    topic: Topic
+    text: str
+
+
+class SolutionCreate(Input):
+    title: str
+    topic: Topic | None = None
+    problem: str = Field(description="The problem as clients describe it.")
+    approach: str = Field(description="How we solve it.")
+    keywords: list[str] = Field(
+        default_factory=list, description="Words that signal the problem in a concern."
+    )
+
+
+class SolutionUpdate(Input):
+    """Only the fields sent change; ``topic: null`` and ``keywords: null`` clear them."""
+
+    title: str | None = None
+    topic: Topic | None = None
+    problem: str | None = None
+    approach: str | None = None
+    keywords: list[str] | None = None

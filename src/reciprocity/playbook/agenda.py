@@ -20,6 +20,9 @@ from reciprocity.partners.models import CommitmentOwner, Partner
 if TYPE_CHECKING:
     from reciprocity.accounts.models import User
 
+# A completer that finds its key naming nothing it can complete says so with this message.
+UNKNOWN_AGENDA_ITEM = "No agenda item with that key."
+
 
 @dataclass(frozen=True)
 class AgendaItem:
@@ -33,6 +36,7 @@ class AgendaItem:
     detail: str = ""
     object_id: int | None = None
     at: dt.datetime | None = None  # for items with a time of day (meetings)
+    url: str = ""  # the page where it is worked on, when that is not the partner's page
 
     @property
     def owner_label(self) -> str:

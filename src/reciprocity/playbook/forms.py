@@ -169,6 +169,16 @@ class MeetingHoldForm(PageForm, forms.Form):
         return [p.pk for p in self.points if self.cleaned_data.get(f"covered_{p.pk}")]
 
 
+class MeetingRescheduleForm(PageForm, forms.Form):
+    """Move a planned meeting: a new time, and its length or place if those change too."""
+
+    scheduled_for = forms.DateTimeField(label="New time", widget=DateTimeLocalInput())
+    duration_minutes = forms.IntegerField(label="Minutes", min_value=5, max_value=480)
+    location = forms.CharField(label="Where", required=False, max_length=200)
+
+    id_prefix = "move"
+
+
 class MeetingCancelForm(PageForm, forms.Form):
     reason = forms.CharField(label="Why", required=False, max_length=500)
 

@@ -42,6 +42,7 @@ from reciprocity.partners.services import (
 )
 from reciprocity.playbook import defaults
 from reciprocity.playbook.agenda import (
+    UNKNOWN_AGENDA_ITEM,
     agenda_completer,
     parse_item_key,
     register_agenda_completer,
@@ -117,7 +118,6 @@ CADENCE_TOUCH_MISMATCH = "That touch does not count for this cadence. Use one of
 SNOOZE_NEEDS_REASON = "Say why you are putting this off."
 SNOOZE_NOT_AFTER_TODAY = "Snooze until a day after today."
 SNOOZE_TOO_LONG = "Snooze for a year at most; drop the item if it no longer matters."
-UNKNOWN_AGENDA_ITEM = "No agenda item with that key."
 UNKNOWN_STRATEGY = "Unknown strategy. Use one of: " + ", ".join(Strategy.values) + "."
 SAME_STRATEGY = "The partner is already on that strategy."
 STRATEGY_BEFORE_LAST = "A strategy switch cannot be dated before the partner's last switch."
@@ -487,8 +487,11 @@ def meeting_update(
     duration_minutes: int | None = None,
     location: str | None = None,
 ) -> Meeting:
+    """Move a planned meeting, or change its length or place."""
     ensure_can_write(by)
     locked = _locked_planned(meeting)
+    if Partner.objects.filter(pk=locked.partner_id, archived_at__isnull=False).exists():
+        raise ValidationError(ARCHIVED_PARTNER)
     if scheduled_for is not None:
         locked.scheduled_for = (
             timezone.make_aware(scheduled_for)

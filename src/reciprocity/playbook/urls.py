@@ -25,6 +25,11 @@ urlpatterns = [
     path("partners/<int:pk>/meetings/", views.partner_meetings, name="partner_meetings"),
     path(P + "meetings/<int:meeting_id>/", views.meeting_detail, name="meeting_detail"),
     path(P + "meetings/<int:meeting_id>/cancel/", views.meeting_cancel, name="meeting_cancel"),
+    path(
+        P + "meetings/<int:meeting_id>/reschedule/",
+        views.meeting_reschedule,
+        name="meeting_reschedule",
+    ),
     path("partners/<int:pk>/agreement/", views.partner_agreement, name="partner_agreement"),
     path("partners/<int:pk>/agreement/end/", views.agreement_end, name="agreement_end"),
     path("partners/<int:pk>/agreement/print/", views.agreement_print, name="agreement_print"),

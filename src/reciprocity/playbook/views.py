@@ -53,6 +53,7 @@ from reciprocity.playbook.forms import (
     MeetingCancelForm,
     MeetingHoldForm,
     MeetingPlanForm,
+    MeetingRescheduleForm,
     MeetingScheduleForm,
     MessageCheckForm,
     MessageForm,
@@ -157,6 +158,10 @@ def _agenda_row(item: AgendaItem, group: str, today: dt.date) -> AgendaRow:
         url = reverse("meeting_detail", args=[item.partner_id, item.object_id])
         label = "Record" if item.due < today else "Prepare"
         return AgendaRow(item, group, [], "", False, item.due <= today, "Held", url, label)
+    if item.source == "referral_step":
+        # The step logs the touch of its own kind; the referral's page has the whole protocol.
+        url = item.url or partner_url
+        return AgendaRow(item, group, [], "", False, True, "Done", url, "Referral")
     return AgendaRow(item, group, [], "", False, True, "Done", partner_url, "")
 
 
@@ -211,6 +216,10 @@ def _completed(result: Any) -> str:
         return f"Held: {result}"
     if hasattr(result, "what"):
         return f"Done: {result.what}"
+    if hasattr(result, "label") and getattr(result, "touch", None) is not None:
+        # A referral's protocol step, logged as a touch of its kind.
+        touch = result.touch
+        return f"Done: {result.label}. Logged: {touch.get_kind_display()} with {touch.partner.name}"
     if hasattr(result, "get_kind_display"):
         return f"Logged: {result.get_kind_display()} with {result.partner.name}"
     return "Done."
@@ -531,6 +540,13 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
             "brief": selectors.partner_brief(advisor=request.user, partner=partner),
             "form": form,
             "cancel_form": MeetingCancelForm(),
+            "reschedule_form": MeetingRescheduleForm(
+                initial={
+                    "scheduled_for": timezone.localtime(meeting.scheduled_for),
+                    "duration_minutes": meeting.duration_minutes,
+                    "location": meeting.location,
+                }
+            ),
             "can_write": _can_write(request, partner) and meeting.status == MeetingStatus.PLANNED,
         },
     )
@@ -550,6 +566,26 @@ def meeting_cancel(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
     ):
         messages.success(request, f"{meeting.get_kind_display()} cancelled.")
         return redirect("partner_meetings", pk=partner.pk)
+    _flash_errors(request, form)
+    return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
+
+
+@login_required
+@require_POST
+def meeting_reschedule(request: AuthedRequest, partner_id: int, meeting_id: int) -> HttpResponse:
+    partner = _partner(request, partner_id)
+    meeting = _meeting(request, partner.pk, meeting_id)
+    partner_services.ensure_can_write(request.user)
+    form = MeetingRescheduleForm(request.POST)
+    if _attempt(
+        request,
+        form,
+        lambda data: services.meeting_update(meeting=meeting, by=request.user, **data),
+    ):
+        when = timezone.localtime(meeting.scheduled_for)
+        messages.success(
+            request, f"{meeting.get_kind_display()} moved to {when:%A, %b %-d, %Y, %-I:%M %p}."
+        )
     _flash_errors(request, form)
     return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
 

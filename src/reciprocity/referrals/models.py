@@ -22,6 +22,7 @@ once the client's consent is recorded (``consent_at``, ``consent_method``); the 
 anything else. Until then the partner gets a hypothetical memo that identifies no one.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -303,6 +304,30 @@ TOUCH_KIND_FOR_STEP: dict[str, str] = {
     StepSlug.THANK_YOU: TouchKind.THANK_YOU,
     StepSlug.CHECK_IN: TouchKind.CALL,
 }
+
+# When each step of a sent referral falls due: this many days after the later of the day the
+# referral was made and the day the steps before it were finished (done or skipped). Call the
+# partner the day the referral is made and email the notes the next day; the introduction (an
+# escort, or a conference call for attorneys) within two weeks; the thank-you note two days after
+# it; the check-in a month later, when the partner's work should be complete. The agenda lists the
+# next open step of every referral in flight on this day.
+STEP_DUE_AFTER_DAYS: dict[str, int] = {
+    StepSlug.CALL: 0,
+    StepSlug.EMAIL: 1,
+    StepSlug.ESCORT: 14,
+    StepSlug.CONFERENCE_CALL: 14,
+    StepSlug.THANK_YOU: 2,
+    StepSlug.CHECK_IN: 30,
+}
+
+
+def step_due(slug: str, *, referral_day: dt.date, finished_day: dt.date | None) -> dt.date:
+    """The day a step falls due (see STEP_DUE_AFTER_DAYS): ``referral_day`` is the day the
+    referral was made, ``finished_day`` the day the steps before it were finished (None for the
+    first step)."""
+    start = max(referral_day, finished_day) if finished_day else referral_day
+    return start + dt.timedelta(days=STEP_DUE_AFTER_DAYS[slug])
+
 
 DEFAULT_PROTOCOL = (
     StepSlug.CALL,

@@ -8,11 +8,21 @@ never stored, so it cannot drift from it.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -36,6 +46,7 @@ from reciprocity.referrals.models import (
     ReferralStatusChange,
     ReferralStep,
     default_protocol,
+    step_due,
 )
 
 REFERRAL_NOT_FOUND = "No referral with that id."
@@ -96,6 +107,20 @@ def referral_get_for(*, advisor: User, pk: Any) -> Referral:
 def referral_step_get(*, referral: Referral, slug: str) -> ReferralStep:
     """One step of a referral already fetched through ``referral_get_for``; Http404 if absent."""
     step = referral.steps.filter(slug=slug).select_related("touch").first()
+    if step is None:
+        raise Http404(STEP_NOT_FOUND)
+    return step
+
+
+def referral_step_get_for(*, advisor: User, pk: Any) -> ReferralStep:
+    """The step with ``pk`` if ``advisor`` may see its referral (archived too); else Http404."""
+    pk = record_id_or_404(pk, not_found=STEP_NOT_FOUND)
+    visible = referrals_visible_to(advisor=advisor, include_archived=True)
+    step = (
+        ReferralStep.objects.filter(pk=pk, referral__in=visible.values("pk"))
+        .select_related("referral", "touch")
+        .first()
+    )
     if step is None:
         raise Http404(STEP_NOT_FOUND)
     return step
@@ -177,6 +202,85 @@ def open_referrals_of(*, partner: Partner, limit: int = 10) -> list[Referral]:
 
 def steps_of(*, referral: Referral) -> QuerySet[ReferralStep]:
     return referral.steps.select_related("touch").order_by("position")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The step a referral in flight waits for, and when it falls due (models.step_due)."""
+
+    step: ReferralStep
+    number: int  # its place in the protocol, from 1
+    total: int  # how many steps the protocol has
+    due: dt.date
+
+
+def _local_day(value: Any) -> dt.date | None:
+    moment = _as_datetime(value)
+    return timezone.localdate(moment) if moment is not None else None
+
+
+def next_step_of(referral: Referral, steps: Sequence[ReferralStep]) -> NextStep | None:
+    """The first step (by position) neither done nor skipped of an open, live referral, from
+    its steps already fetched (``steps_of``); None when there is none."""
+    if referral.closed_at is not None or referral.archived_at is not None:
+        return None
+    ordered = sorted(steps, key=lambda step: step.position)
+    for number, step in enumerate(ordered, start=1):
+        if step.done_at is None and step.skipped_at is None:
+            finished = [_local_day(s.done_at or s.skipped_at) for s in ordered[: number - 1]]
+            due = step_due(
+                step.slug,
+                referral_day=timezone.localdate(referral.occurred_at),
+                finished_day=max((day for day in finished if day), default=None),
+            )
+            return NextStep(step=step, number=number, total=len(ordered), due=due)
+    return None
+
+
+def next_steps_in_flight(*, partners: QuerySet[Partner]) -> list[NextStep]:
+    """For every open, non-archived referral of ``partners``, its next step: the lowest position
+    neither done nor skipped, with its referral and partner, oldest due first. One query,
+    however many referrals are in flight (referrals without steps have nothing to list)."""
+    siblings = ReferralStep.objects.filter(referral_id=OuterRef("referral_id")).order_by()
+    earlier = siblings.filter(position__lt=OuterRef("position"))
+    steps = (
+        ReferralStep.objects.filter(
+            referral__partner__in=partners.values("pk"),
+            referral__closed_at__isnull=True,
+            referral__archived_at__isnull=True,
+            done_at__isnull=True,
+            skipped_at__isnull=True,
+        )
+        .exclude(Exists(earlier.filter(done_at__isnull=True, skipped_at__isnull=True)))
+        .annotate(
+            steps_before=Coalesce(
+                Subquery(earlier.values("referral_id").annotate(n=Count("pk")).values("n")), 0
+            ),
+            steps_total=Subquery(
+                siblings.values("referral_id").annotate(n=Count("pk")).values("n")
+            ),
+            finished_at=Subquery(
+                earlier.values("referral_id")
+                .annotate(last=Max(Coalesce("done_at", "skipped_at")))
+                .values("last")
+            ),
+        )
+        .select_related("referral", "referral__partner")
+    )
+    found = [
+        NextStep(
+            step=step,
+            number=step.steps_before + 1,
+            total=step.steps_total,
+            due=step_due(
+                step.slug,
+                referral_day=timezone.localdate(step.referral.occurred_at),
+                finished_day=_local_day(step.finished_at),
+            ),
+        )
+        for step in steps
+    ]
+    return sorted(found, key=lambda found_step: (found_step.due, found_step.step.pk))
 
 
 def status_changes_of(*, referral: Referral) -> QuerySet[ReferralStatusChange]:

@@ -14,6 +14,7 @@ from django.forms import BaseForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -254,6 +255,8 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
         "can_close": any(status in lifecycle.failures for status in allowed),
         "steps": steps,
         "steps_done": sum(1 for step in steps if step.is_done),
+        "next_step": selectors.next_step_of(referral, steps),
+        "today": timezone.localdate(),
         "memo": referral_memo(referral) if client_flow else "",
         "draft": referral_email_draft(referral, sender=request.user) if client_flow else None,
         "follow_ups": [

@@ -1,5 +1,5 @@
 """``reciprocity agenda``: what is overdue, due today and coming up: commitments, keep-warm
-cadences, meeting requests to make and planned meetings."""
+cadences, protocol steps of referrals in flight, meeting requests to make and planned meetings."""
 
 import datetime as dt
 import json
@@ -35,8 +35,8 @@ def agenda_entry(item: AgendaItem, today: dt.date) -> dict[str, Any]:
 
 class Command(ProductCommand):
     help = (
-        "The agenda: open commitments, keep-warm touches, meeting requests and meetings that "
-        "are overdue, due today or due in the next days."
+        "The agenda: open commitments, keep-warm touches, referral steps, meeting requests and "
+        "meetings that are overdue, due today or due in the next days."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
