@@ -178,9 +178,17 @@ def test_mallory_never_sees_the_harbor_partners(cast: Cast) -> None:
         assert "Harbor Stall" not in page_of(cast, "mallory", query)
 
 
+def test_the_firm_admin_and_compliance_start_from_the_whole_firm(cast: Cast) -> None:
+    stalled(cast.alice, name="Harbor Stall")
+    for who in ("ada", "cole"):
+        assert "Harbor Stall" in page_of(cast, who)
+        assert "Harbor Stall" not in page_of(cast, who, "?scope=mine")
+    assert "Harbor Stall" in page_of(cast, "alice", "?scope=mine")
+
+
 def test_compliance_reads_the_diagnoses_without_action_buttons(cast: Cast) -> None:
     partner = stalled(cast.alice)
-    page = page_of(cast, "cole", "?scope=all")
+    page = page_of(cast, "cole")
     assert "Walter Greystone" in page
     assert "Suggested: walk away: wrong firm" in page
     assert f"/partners/{partner.pk}/stage/" not in page

@@ -11,8 +11,11 @@ from reciprocity.insights import charts
 from reciprocity.insights.diagnoses import PATIENCE_MONTHS, assess
 from reciprocity.insights.selectors import picture_for
 
-# ?scope=all widens the picture from the advisor's own partners to every partner they may see.
+# ?scope=all widens the picture from the advisor's own partners to every partner they may see;
+# ?scope=mine narrows it back. Firm admins and compliance officers rarely own partners, so the
+# whole firm is where their picture starts.
 SCOPE_ALL = "all"
+SCOPE_MINE = "mine"
 
 
 class AuthedRequest(HttpRequest):
@@ -38,6 +41,9 @@ def dashboard_context(user: User, *, mine_only: bool) -> dict[str, Any]:
 
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    mine_only = request.GET.get("scope") != SCOPE_ALL
+    scope = request.GET.get("scope")
+    if scope not in (SCOPE_ALL, SCOPE_MINE):
+        scope = SCOPE_ALL if request.user.sees_whole_firm else SCOPE_MINE
+    mine_only = scope == SCOPE_MINE
     context = dashboard_context(request.user, mine_only=mine_only)
     return render(request, "insights/dashboard.html", context)
