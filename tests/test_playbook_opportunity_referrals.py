@@ -618,10 +618,10 @@ def test_the_api_unlinks_a_referral(cast: Cast, api: ApiClient) -> None:
         partner=cast.alice_private, status="referred", referral=referral
     )
 
-    body = ok(api.call("DELETE", f"opportunities/{opportunity.pk}/referral"))
+    body = ok(api.call("POST", f"opportunities/{opportunity.pk}/referral/unlink"))
 
     assert (body["status"], body["referral"]) == ("referred", None)
-    response = api.call("DELETE", f"opportunities/{opportunity.pk}/referral")
+    response = api.call("POST", f"opportunities/{opportunity.pk}/referral/unlink")
     assert response.status_code == 422
     assert response.json()["detail"] == services.OPPORTUNITY_NOT_LINKED
 

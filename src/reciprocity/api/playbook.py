@@ -536,8 +536,8 @@ def link_opportunity_referral(
     return selectors.opportunity_get_for(advisor=user, pk=id)
 
 
-@opportunities.delete(
-    "/{id}/referral",
+@opportunities.post(
+    "/{id}/referral/unlink",
     response=responses({200: schemas.Opportunity}),
     summary="Unlink an opportunity's referral",
 )
