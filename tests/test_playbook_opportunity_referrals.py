@@ -668,6 +668,8 @@ def test_the_api_yield_counts_referrals_and_clients(
     assert rows[3]["referrals"] == 10
     one = ok(api.call("GET", f"opportunities/yield?partner={cast.alice_private.pk}"))
     assert (one[1]["referrals"], one[1]["clients"], one[3]["referrals"]) == (1, 1, 0)
+    for odd in ("+1.0", "1.0", "x"):
+        assert api.get("/api/v1/opportunities/yield", {"partner": odd}).status_code == 422
     for who, partner in ((cast.mallory, cast.alice_private), (cast.bob, cast.alice_private)):
         response = token_client(who).call("GET", f"opportunities/yield?partner={partner.pk}")
         assert response.status_code == 404
