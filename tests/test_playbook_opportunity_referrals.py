@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import escape
 
+from reciprocity.audit.services import records_purge
 from reciprocity.partners.services import ARCHIVED_PARTNER, READ_ONLY_ROLE, partner_archive
 from reciprocity.playbook import forms, services
 from reciprocity.playbook.models import Opportunity, OpportunityStatus, Strategy
@@ -673,3 +674,39 @@ def test_the_api_yield_counts_referrals_and_clients(
     for who, partner in ((cast.mallory, cast.alice_private), (cast.bob, cast.alice_private)):
         response = token_client(who).call("GET", f"opportunities/yield?partner={partner.pk}")
         assert response.status_code == 404
+
+
+# --- The retention purge --------------------------------------------------------------------
+
+
+def test_purging_an_old_archived_referral_keeps_the_opportunity_referred(cast: Cast) -> None:
+    referral = received(cast.alice_private)
+    opportunity = OpportunityFactory(
+        partner=cast.alice_private, status="referred", referral=referral
+    )
+    Referral.objects.filter(pk=referral.pk).update(
+        archived_at=timezone.now() - dt.timedelta(days=cast.firm.retention_days + 1)
+    )
+
+    purge = records_purge(by=cast.ada, reason="Retention period reached")
+
+    assert purge.counts == {"referrals.Referral": 1}
+    assert not Referral.objects.filter(pk=referral.pk).exists()
+    assert state(opportunity)[:2] == ("referred", None)
+
+
+def test_purging_an_old_archived_partner_takes_its_linked_opportunities_along(
+    cast: Cast,
+) -> None:
+    partner = PartnerFactory(owner=cast.alice, name="Old Partner")
+    referral = received(partner)
+    OpportunityFactory(partner=partner, status="referred", referral=referral)
+    partner_archive(partner=partner, by=cast.alice)
+    type(partner).objects.filter(pk=partner.pk).update(
+        archived_at=timezone.now() - dt.timedelta(days=cast.firm.retention_days + 1)
+    )
+
+    purge = records_purge(by=cast.ada, reason="Retention period reached")
+
+    assert purge.counts["playbook.Opportunity"] == purge.counts["referrals.Referral"] == 1
+    assert not Opportunity.objects.filter(partner_id=partner.pk).exists()

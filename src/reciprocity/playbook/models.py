@@ -619,9 +619,11 @@ class Opportunity(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome_note = models.TextField(blank=True)
     # The received referral it produced. By name, so the referrals app knows nothing of this one.
+    # Nothing deletes a referral but the retention purge of archived ones: the opportunity is not
+    # part of its referral, so it stays, referred and unlinked (PROTECT would purge it too).
     referral = models.OneToOneField(
         "referrals.Referral",
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="opportunity",
