@@ -315,6 +315,8 @@ MATRIX: dict[str, Route] = {
     "partner_opportunities": Route(partner, ("GET", "POST")),
     "opportunity_request": Route(opportunity, ("POST",)),
     "opportunity_close": Route(opportunity, ("POST",)),
+    "opportunity_link": Route(opportunity, ("POST",)),
+    "opportunity_unlink": Route(opportunity, ("POST",)),
     "partner_cases": Route(partner, ("GET", "POST")),
     "case_detail": Route(case, ("GET", "POST")),
     "case_ready": Route(case, ("POST",)),
@@ -452,6 +454,9 @@ MATRIX: dict[str, Route] = {
     "api:get_opportunity": Route(api_opportunity),
     "api:request_opportunity_meeting": Route(api_opportunity, body={}),
     "api:close_opportunity": Route(api_opportunity, body={"outcome": "declined"}),
+    "api:link_opportunity_referral": Route(api_opportunity, body={"referral": 1}),
+    "api:unlink_opportunity_referral": Route(api_opportunity),
+    "api:get_strategy_yield": no_id("the caller's visible partners (a partner named is checked)"),
     "api:list_concerns": Route(api_partner),
     "api:log_concern": Route(
         api_partner, body={"source": "client_complaint", "description": "Sneaky"}

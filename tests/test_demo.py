@@ -44,10 +44,12 @@ from reciprocity.playbook.models import (
     ConcernStatus,
     Meeting,
     MeetingStatus,
+    Opportunity,
+    OpportunityStatus,
     PartnerStrategy,
     Strategy,
 )
-from reciprocity.playbook.selectors import agenda_for
+from reciprocity.playbook.selectors import agenda_for, strategy_yield
 from reciprocity.referrals.models import (
     TOUCH_KIND_FOR_STEP,
     Direction,
@@ -296,6 +298,20 @@ class TestTheDemoBook:
         walk_aways = {d.reason for d in found.diagnoses if d.action == "walk_away"}
         assert {"wrong_firm", "wrong_professional"} <= walk_aways
         assert found.too_early
+
+    def test_the_strategy_yield_shows_referrals_received_and_a_client(self) -> None:
+        demo_user = User.objects.get(username="demo")
+        rows = strategy_yield(advisor=demo_user)
+        assert sum(row.referrals for row in rows) >= 2
+        assert sum(row.clients for row in rows) >= 1
+        linked = Opportunity.objects.filter(referral__isnull=False).select_related("referral")
+        for opportunity in linked:
+            assert opportunity.referral is not None
+            assert opportunity.status == OpportunityStatus.REFERRED
+            assert opportunity.referral.partner_id == opportunity.partner_id
+            assert opportunity.referral.direction == Direction.RECEIVED
+            assert opportunity.closed_at is not None
+            assert opportunity.closed_at <= timezone.now()
 
     def test_if_empty_then_does_nothing(self) -> None:
         before = snapshot()

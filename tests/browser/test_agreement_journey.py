@@ -23,6 +23,8 @@ from reciprocity.partners.models import (
 from reciprocity.playbook import services as playbook
 from reciprocity.playbook.models import AgendaSnooze, Agreement
 from reciprocity.playbook.services import firm_defaults_install
+from reciprocity.referrals.models import Direction
+from reciprocity.referrals.services import referral_create
 from tests.browser.conftest import axe_violations, log_in
 from tests.factories import CommitmentFactory, UserFactory
 
@@ -173,9 +175,21 @@ def test_the_playbook_pages_pass_axe(page: Any, advisor: User) -> None:
         referral_process="email_thread",
         next_review=timezone.localdate() + dt.timedelta(days=90),
     )
+    # Opportunities in every state the page offers a form for: to close with a referral, to
+    # link one, and one linked to its referral.
+    playbook.opportunity_create(partner=partner, by=advisor, title="Asked about her pension")
+    unlinked = playbook.opportunity_create(partner=partner, by=advisor, title="A trust to fund")
+    playbook.opportunity_close(opportunity=unlinked, by=advisor, outcome="referred")
+    linked = playbook.opportunity_create(partner=partner, by=advisor, title="A business sale")
+    referral = referral_create(
+        by=advisor, partner=partner, direction=Direction.RECEIVED, need="Selling the firm"
+    )
+    referral_create(by=advisor, partner=partner, direction=Direction.RECEIVED, need="A widow")
+    playbook.opportunity_link_referral(opportunity=linked, referral=referral, by=advisor)
     log_in(page, advisor)
     p = f"/partners/{partner.pk}"
     for path in (
+        f"/referrals/{referral.pk}/",
         f"{p}/",
         f"{p}/agreement/",
         f"{p}/agreement/print/",
@@ -197,3 +211,24 @@ def test_the_playbook_pages_pass_axe(page: Any, advisor: User) -> None:
     ):
         assert page.goto(path).status == 200, path
         assert axe_violations(page) == [], path
+
+
+def test_an_opportunity_is_closed_with_the_referral_it_produced(page: Any, advisor: User) -> None:
+    partner = a_partner(advisor, stage=Stage.ACTIVE, days_in_stage=30)
+    opportunity = playbook.opportunity_create(
+        partner=partner, by=advisor, title="Asked about her pension"
+    )
+    referral = referral_create(
+        by=advisor, partner=partner, direction=Direction.RECEIVED, need="A pension rollover"
+    )
+    log_in(page, advisor)
+    page.goto(f"/partners/{partner.pk}/opportunities/")
+    item = page.locator(f"#opportunity-{opportunity.pk}")
+    item.get_by_label("Referral received").select_option(value=str(referral.pk))
+    item.get_by_role("button", name="Referred").click()
+
+    item = page.locator(f"#opportunity-{opportunity.pk}")
+    expect(item.get_by_role("link", name="A pension rollover")).to_be_visible()
+    item.get_by_role("link", name="A pension rollover").click()
+    expect(page.get_by_text("From opportunity")).to_be_visible()
+    expect(page.get_by_role("link", name="Asked about her pension")).to_be_visible()

@@ -28,6 +28,8 @@ from reciprocity.partners.selectors import partner_get_for
 from reciprocity.partners.services import ensure_can_write
 from reciprocity.playbook import models, selectors, services
 from reciprocity.playbook.agenda import AgendaItem
+from reciprocity.referrals.models import Referral
+from reciprocity.referrals.selectors import referral_get_for
 
 agenda = Router(tags=["Agenda"])
 agreements = Router(tags=["Agreements"])
@@ -456,6 +458,35 @@ def create_opportunity(
 
 
 @opportunities.get(
+    "/yield",
+    response=responses({200: list[schemas.StrategyYield]}),
+    summary="What each strategy produced",
+)
+def get_strategy_yield(
+    request: HttpRequest, filters: Query[schemas.YieldFilters]
+) -> list[dict[str, Any]]:
+    """Per rung of the referral spectrum, over the partners you can see (or one of them): the
+    partners on it, the opportunities it produced, the meetings asked for, those closed as
+    referred, the received referrals linked to them and the clients those became."""
+    user = current_user(request)
+    partner = _partner(user, filters.partner) if filters.partner is not None else None
+    return [
+        {
+            "strategy": row.strategy,
+            "label": row.label,
+            "rung": row.rung,
+            "partners": row.partners,
+            "opportunities": row.opportunities,
+            "meetings_requested": row.meetings_requested,
+            "referred": row.referred,
+            "referrals": row.referrals,
+            "clients": row.clients,
+        }
+        for row in selectors.strategy_yield(advisor=user, partner=partner)
+    ]
+
+
+@opportunities.get(
     "/{id}", response=responses({200: schemas.Opportunity}), summary="Get an opportunity"
 )
 def get_opportunity(request: HttpRequest, id: RecordId) -> models.Opportunity:
@@ -490,14 +521,59 @@ def request_opportunity_meeting(
 def close_opportunity(
     request: HttpRequest, id: RecordId, payload: schemas.OpportunityClose
 ) -> models.Opportunity:
-    """``referred`` when the client was introduced, ``declined`` otherwise."""
+    """``referred`` when the client was introduced, ``declined`` otherwise. Referred may name
+    the ``referral`` received from the partner that it produced (see the link operation)."""
     user = current_user(request)
+    opportunity = selectors.opportunity_get_for(advisor=user, pk=id)
     services.opportunity_close(
-        opportunity=selectors.opportunity_get_for(advisor=user, pk=id),
+        opportunity=opportunity,
         by=user,
         outcome=payload.outcome,
         note=payload.note,
         occurred_at=payload.occurred_at,
+        referral=_referral(user, payload.referral) if payload.referral is not None else None,
+    )
+    return selectors.opportunity_get_for(advisor=user, pk=id)
+
+
+def _referral(user: User, pk: int) -> Referral:
+    return referral_get_for(advisor=user, pk=pk)
+
+
+@opportunities.post(
+    "/{id}/referral",
+    response=responses({200: schemas.Opportunity}),
+    summary="Link the referral an opportunity produced",
+)
+def link_opportunity_referral(
+    request: HttpRequest, id: RecordId, payload: schemas.OpportunityLink
+) -> models.Opportunity:
+    """The referral received from the partner that this opportunity produced: one of kind
+    ``referral``, not archived, not linked to another opportunity. An open opportunity becomes
+    referred, closed when the referral was received; a referred one just gets the link. A
+    declined one cannot be linked. The strategy's yield then counts the referral, and the
+    client if it becomes one."""
+    user = current_user(request)
+    opportunity = selectors.opportunity_get_for(advisor=user, pk=id)
+    services.opportunity_link_referral(
+        opportunity=opportunity,
+        referral=_referral(user, payload.referral),
+        by=user,
+        note=payload.note,
+    )
+    return selectors.opportunity_get_for(advisor=user, pk=id)
+
+
+@opportunities.post(
+    "/{id}/referral/unlink",
+    response=responses({200: schemas.Opportunity}),
+    summary="Unlink an opportunity's referral",
+)
+def unlink_opportunity_referral(request: HttpRequest, id: RecordId) -> models.Opportunity:
+    """For a link made by mistake: the opportunity stays referred; the history keeps both."""
+    user = current_user(request)
+    services.opportunity_unlink_referral(
+        opportunity=selectors.opportunity_get_for(advisor=user, pk=id), by=user
     )
     return selectors.opportunity_get_for(advisor=user, pk=id)
 

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import StrictBool, StrictInt
+from pydantic import BeforeValidator, StrictBool, StrictInt
 
 from reciprocity.api.schemas import Day, Input, PartnerRef, RecordId, UserRef, When
 from reciprocity.partners.models import (
@@ -304,7 +304,12 @@ class Opportunity(Schema):
     meeting_requested_at: dt.datetime | None
     closed_at: dt.datetime | None
     outcome_note: str
+    referral: int | None = Field(description="The received referral it produced, once linked.")
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_referral(obj: models.Opportunity) -> int | None:
+        return obj.referral_id
 
 
 class OpportunityCreate(Input):
@@ -324,7 +329,46 @@ class OpportunityRequest(Input):
 class OpportunityClose(Input):
     outcome: OpportunityStatus = Field(description="referred or declined.")
     note: str = ""
-    occurred_at: When | None = None
+    occurred_at: When | None = Field(
+        None, description="Defaults to now. With a referral, it closes when that was received."
+    )
+    referral: Id | None = Field(
+        None,
+        description="When referred: the referral received from the partner that it produced.",
+    )
+
+
+class OpportunityLink(Input):
+    referral: Id = Field(
+        description="A referral (not a connection) received from the opportunity's partner, "
+        "not archived and not linked to another opportunity."
+    )
+    note: str = ""
+
+
+def _whole_number(value: object) -> object:
+    # A query arrives as text, and pydantic would read "+1.0" as 1: an id is digits only.
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("Give the id as a whole number.")
+    return value
+
+
+class YieldFilters(Schema):
+    partner: Annotated[RecordId, BeforeValidator(_whole_number)] | None = Field(
+        None, description="Only this partner's opportunities."
+    )
+
+
+class StrategyYield(Schema):
+    strategy: Strategy
+    label: str
+    rung: int = Field(description="1 (client-requested) to 5 (joint client work).")
+    partners: int = Field(description="Partners currently on this strategy.")
+    opportunities: int
+    meetings_requested: int
+    referred: int = Field(description="Opportunities closed as referred.")
+    referrals: int = Field(description="Received referrals linked to its opportunities.")
+    clients: int = Field(description="Of those referrals, the ones that became clients.")
 
 
 class Concern(Schema):

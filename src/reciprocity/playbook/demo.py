@@ -19,11 +19,13 @@ from reciprocity.playbook import services
 from reciprocity.playbook.models import (
     ConcernSource,
     MeetingKind,
+    PartnerStrategy,
     Solution,
     Strategy,
     Topic,
 )
 from reciprocity.playbook.selectors import solutions_matching
+from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
 
 MESSAGES = {
     "demo": (
@@ -109,6 +111,7 @@ class PlaybookSummary:
     strategies: int = 0
     concerns: int = 0
     opportunities: int = 0
+    referrals_linked: int = 0
     cases: int = 0
     meetings: int = 0
 
@@ -280,6 +283,7 @@ def _strategies_and_tools(
             answers={q.pk: a for q, a in zip(questions, CASE_B_ANSWERS, strict=False)},
         )
         summary.cases += 1
+    _referred_opportunities(advisor, champions[:3], now, summary)
     # A client who asked a partner for an advisor: the lowest rung still produces now and then.
     if active:
         services.opportunity_create(
@@ -289,6 +293,52 @@ def _strategies_and_tools(
             ask_by=today,
         )
         summary.opportunities += 1
+
+
+def _strategy_on(partner: Partner, when: dt.datetime) -> str:
+    switches = PartnerStrategy.objects.filter(partner=partner, started_at__lte=when)
+    latest = switches.order_by("-started_at", "-pk").first()
+    return latest.strategy if latest else Strategy.CLIENT_REQUESTED
+
+
+def _referred_opportunities(
+    advisor: User, partners: list[Partner], now: dt.datetime, summary: PlaybookSummary
+) -> None:
+    """Opportunities that ended in a referral received, linked back to them, so the yield of
+    each strategy shows referrals and the clients they became: the champions' latest referral
+    (one that became a client when there is one), under the strategy run at the time."""
+    today = timezone.localdate()
+    for partner in partners:
+        received = list(
+            Referral.objects.filter(
+                partner=partner,
+                direction=Direction.RECEIVED,
+                kind=Kind.REFERRAL,
+                archived_at__isnull=True,
+            ).order_by("-occurred_at", "-pk")
+        )
+        referral = next(
+            (r for r in received if r.status == ReferralStatus.BECAME_CLIENT),
+            received[0] if received else None,
+        )
+        if referral is None:
+            continue
+        opportunity = services.opportunity_create(
+            partner=partner,
+            by=advisor,
+            title=referral.need[:200],
+            strategy=_strategy_on(partner, referral.occurred_at),
+            ask_by=today,
+        )
+        services.opportunity_request_meeting(
+            opportunity=opportunity,
+            by=advisor,
+            note=f"Asked {partner.name.split()[0]} to introduce us to the client.",
+            occurred_at=min(referral.occurred_at - dt.timedelta(days=4), now),
+        )
+        services.opportunity_link_referral(opportunity=opportunity, referral=referral, by=advisor)
+        summary.opportunities += 1
+        summary.referrals_linked += 1
 
 
 def _meetings(

@@ -22,6 +22,8 @@ from reciprocity.playbook.models import (
     Strategy,
     Topic,
 )
+from reciprocity.referrals.models import Referral
+from reciprocity.referrals.selectors import referrals_visible_to
 
 
 def _in_a_week() -> dt.date:
@@ -324,7 +326,30 @@ class OpportunityRequestForm(forms.Form):
     touch_kind = forms.ChoiceField(choices=TouchKind.choices, initial=TouchKind.CALL)
 
 
-class OpportunityCloseForm(forms.Form):
+REFERRAL_REQUIRED = "Choose the referral the partner sent you."
+REFERRAL_UNKNOWN = "Choose one of the partner's received referrals."
+
+
+def _referral_field(*, required: bool) -> forms.ModelChoiceField:
+    # The page offers the partner's unlinked received referrals; any referral the user can see
+    # parses, so the service can say why another one does not fit.
+    return forms.ModelChoiceField(
+        label="Referral received",
+        queryset=Referral.objects.none(),
+        required=required,
+        error_messages={"required": REFERRAL_REQUIRED, "invalid_choice": REFERRAL_UNKNOWN},
+    )
+
+
+class _ReferralChoice(forms.Form):
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["referral"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = referrals_visible_to(advisor=user, include_archived=True)
+
+
+class OpportunityCloseForm(_ReferralChoice):
     outcome = forms.ChoiceField(
         choices=[
             (OpportunityStatus.REFERRED, "Referred"),
@@ -332,6 +357,11 @@ class OpportunityCloseForm(forms.Form):
         ],
         error_messages={"invalid_choice": services.UNKNOWN_OUTCOME},
     )
+    referral = _referral_field(required=False)
+
+
+class OpportunityLinkForm(_ReferralChoice):
+    referral = _referral_field(required=True)
 
 
 class CaseCreateForm(PageForm, forms.Form):

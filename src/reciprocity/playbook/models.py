@@ -579,8 +579,8 @@ OPEN_OPPORTUNITY_STATUSES = [OpportunityStatus.OPEN, OpportunityStatus.MEETING_R
 class Opportunity(models.Model):
     """A chance to be introduced to a partner's client, produced by a strategy.
 
-    It ends in a meeting request and, with luck, a received referral; a referral links back by
-    marking the opportunity referred, so each strategy's yield can be counted.
+    It ends in a meeting request and, with luck, a received referral: linked here, the referral
+    marks the opportunity referred, so each strategy's yield counts referrals and new clients.
     """
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="opportunities")
@@ -618,6 +618,17 @@ class Opportunity(models.Model):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome_note = models.TextField(blank=True)
+    # The received referral it produced. By name, so the referrals app knows nothing of this one.
+    # Nothing deletes a referral but the retention purge of archived ones: the opportunity is not
+    # part of its referral, so it stays, referred and unlinked (PROTECT would purge it too).
+    referral = models.OneToOneField(
+        "referrals.Referral",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opportunity",
+        help_text="The referral received from the partner that this opportunity produced.",
+    )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(bases=[AuditedHistory])
@@ -629,7 +640,11 @@ class Opportunity(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["concern", "solution"], name="opportunity_one_per_concern_solution"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(referral__isnull=True) | Q(status=OpportunityStatus.REFERRED),
+                name="opportunity_linked_is_referred",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -77,6 +77,7 @@ from reciprocity.playbook.models import (
     Solution,
     Strategy,
 )
+from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
 
 MEETING_NOT_FOUND = "No meeting with that id."
 PLAN_NOT_FOUND = "No meeting plan with that id."
@@ -650,7 +651,9 @@ class StrategyYield:
     partners: int  # partners currently on it
     opportunities: int
     meetings_requested: int
-    referred: int
+    referred: int  # opportunities closed as referred, linked to a referral or not
+    referrals: int  # received referrals linked back to its opportunities (archived ones not)
+    clients: int  # of those, the referrals that became clients
 
     @property
     def label(self) -> str:
@@ -664,8 +667,9 @@ class StrategyYield:
 def strategy_yield(
     *, advisor: User, partner: Partner | None = None, since: dt.datetime | None = None
 ) -> list[StrategyYield]:
-    """What each rung of the spectrum produced: opportunities, meeting requests, referrals.
-    Two queries; every strategy is listed, so a rung that yields nothing shows it."""
+    """What each rung of the spectrum produced: opportunities, meeting requests, referrals
+    received through them and the clients those became. Two queries; every strategy is listed,
+    so a rung that yields nothing shows it."""
     partners = partners_visible_to(advisor=advisor)
     if partner is not None:
         partners = partners.filter(pk=partner.pk)
@@ -679,6 +683,7 @@ def strategy_yield(
     opportunities = Opportunity.objects.filter(partner__in=partners)
     if since is not None:
         opportunities = opportunities.filter(created_at__gte=since)
+    linked = Q(referral__isnull=False, referral__archived_at__isnull=True)
     counts: dict[str, dict[str, Any]] = {
         row["strategy"]: dict(row)
         for row in opportunities.order_by()
@@ -687,6 +692,8 @@ def strategy_yield(
             total=Count("pk"),
             requested=Count("pk", filter=Q(meeting_requested_at__isnull=False)),
             referred=Count("pk", filter=Q(status=OpportunityStatus.REFERRED)),
+            referrals=Count("pk", filter=linked),
+            clients=Count("pk", filter=linked & Q(referral__status=ReferralStatus.BECAME_CLIENT)),
         )
     }
     return [
@@ -696,6 +703,8 @@ def strategy_yield(
             opportunities=counts.get(strategy, {}).get("total", 0),
             meetings_requested=counts.get(strategy, {}).get("requested", 0),
             referred=counts.get(strategy, {}).get("referred", 0),
+            referrals=counts.get(strategy, {}).get("referrals", 0),
+            clients=counts.get(strategy, {}).get("clients", 0),
         )
         for strategy in Strategy.values
     ]
@@ -821,7 +830,20 @@ def case_questions_of(*, case: ClientCase) -> QuerySet[CaseQuestion]:
 
 
 def opportunities_of(*, partner: Partner) -> QuerySet[Opportunity]:
-    return partner.opportunities.select_related("solution", "concern", "case", "meeting")
+    return partner.opportunities.select_related(
+        "solution", "concern", "case", "meeting", "referral"
+    )
+
+
+def referrals_to_link(*, partner: Partner) -> QuerySet[Referral]:
+    """The partner's received referrals an opportunity may still claim, most recent first."""
+    return Referral.objects.filter(
+        partner_id=partner.pk,
+        direction=Direction.RECEIVED,
+        kind=Kind.REFERRAL,
+        archived_at__isnull=True,
+        opportunity__isnull=True,
+    ).order_by("-occurred_at", "-pk")
 
 
 def opportunity_get_for(*, advisor: User, pk: Any) -> Opportunity:

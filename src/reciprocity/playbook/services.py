@@ -50,6 +50,7 @@ from reciprocity.playbook.agenda import (
 from reciprocity.playbook.models import (
     CADENCE_COMPLETION_TOUCH,
     CADENCE_TOUCH_KINDS,
+    OPEN_OPPORTUNITY_STATUSES,
     STRATEGY_OF_CONCERN,
     AdvisorProfile,
     AgendaSnooze,
@@ -88,6 +89,7 @@ from reciprocity.playbook.selectors import (
     opportunity_get_for,
     strategy_of,
 )
+from reciprocity.referrals.models import Direction, Kind, Referral
 
 # User-facing messages; tests reuse them.
 FIRM_ADMIN_ONLY = "Only a firm admin can change the firm's playbook."
@@ -145,6 +147,15 @@ OPPORTUNITY_NOT_OPEN = "The meeting was already requested, or the opportunity is
 OPPORTUNITY_CLOSED = "This opportunity is already closed."
 UNKNOWN_OUTCOME = "An opportunity ends referred or declined."
 ASK_BY_IN_PAST = "Choose a day from today on to ask for the meeting."
+REFERRAL_NOT_RECEIVED = "Choose a referral received from the partner, not one you sent."
+REFERRAL_IS_CONNECTION = "Choose a referral of a prospect: a connection is not a client."
+REFERRAL_OF_ANOTHER_PARTNER = "That referral came from another partner."
+REFERRAL_ARCHIVED = "That referral is archived; restore it before linking it."
+REFERRAL_TAKEN = "That referral is already linked to another opportunity."
+OPPORTUNITY_DECLINED = "This opportunity was declined: it produced no referral to link."
+OPPORTUNITY_LINKED = "This opportunity is already linked to a referral."
+OPPORTUNITY_NOT_LINKED = "This opportunity is not linked to a referral."
+REFERRAL_ONLY_IF_REFERRED = "Only an opportunity closed as referred is linked to a referral."
 
 # The number of diagnostic questions a case may hold, and must have answered to be ready.
 CASE_MIN_ANSWERS = 8
@@ -1467,9 +1478,13 @@ def opportunity_close(
     outcome: str,
     note: str = "",
     occurred_at: dt.datetime | None = None,
+    referral: Referral | None = None,
 ) -> Opportunity:
-    """End an opportunity: ``referred`` when the client was introduced (a received referral
-    links back here), ``declined`` otherwise."""
+    """End an opportunity: ``referred`` when the client was introduced, ``declined`` otherwise.
+
+    Referred with the ``referral`` received from the partner links it (see
+    ``opportunity_link_referral``): the opportunity then closes when the referral came in, and
+    ``occurred_at`` is not used. Without one, the referral can be linked later."""
     ensure_can_write(by)
     _choice(
         outcome,
@@ -1477,12 +1492,78 @@ def opportunity_close(
         UNKNOWN_OUTCOME,
         "outcome",
     )
+    if referral is not None and outcome != OpportunityStatus.REFERRED:
+        raise ValidationError({"referral": REFERRAL_ONLY_IF_REFERRED})
     locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
-    if locked.status not in (OpportunityStatus.OPEN, OpportunityStatus.MEETING_REQUESTED):
+    if locked.status not in OPEN_OPPORTUNITY_STATUSES:
         raise ValidationError(OPPORTUNITY_CLOSED)
+    if referral is not None:
+        return opportunity_link_referral(
+            opportunity=opportunity, referral=referral, by=by, note=note
+        )
     locked.status = outcome
     locked.closed_at = _not_in_future(occurred_at)
     locked.outcome_note = (note or "").strip()
+    attribute(locked, by).save()
+    opportunity.__dict__.update(locked.__dict__)
+    return locked
+
+
+def _check_linkable(referral: Referral, opportunity: Opportunity) -> None:
+    """A received referral of a prospect from the opportunity's partner, live and unlinked."""
+    if referral.partner_id != opportunity.partner_id:
+        raise ValidationError({"referral": REFERRAL_OF_ANOTHER_PARTNER})
+    if referral.direction != Direction.RECEIVED:
+        raise ValidationError({"referral": REFERRAL_NOT_RECEIVED})
+    if referral.kind != Kind.REFERRAL:
+        raise ValidationError({"referral": REFERRAL_IS_CONNECTION})
+    if referral.archived_at is not None:
+        raise ValidationError({"referral": REFERRAL_ARCHIVED})
+    if Opportunity.objects.filter(referral_id=referral.pk).exists():
+        raise ValidationError({"referral": REFERRAL_TAKEN})
+
+
+@transaction.atomic
+def opportunity_link_referral(
+    *, opportunity: Opportunity, referral: Referral, by: User, note: str = ""
+) -> Opportunity:
+    """Link the referral an opportunity produced, so its strategy's yield counts it.
+
+    The referral is one of kind ``referral`` received from the opportunity's partner, not
+    archived and not linked elsewhere. An open opportunity (or one whose meeting was asked for)
+    becomes referred, closed when the referral came in; a referred one just gets the link."""
+    ensure_can_write(by)
+    locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if locked.status == OpportunityStatus.DECLINED:
+        raise ValidationError(OPPORTUNITY_DECLINED)
+    if locked.referral_id is not None:
+        raise ValidationError(OPPORTUNITY_LINKED)
+    _ensure_partner_writable(Partner.objects.get(pk=locked.partner_id), by)
+    # Locked so that two opportunities cannot both take the same referral.
+    linked = Referral.objects.select_for_update().get(pk=referral.pk)
+    _check_linkable(linked, locked)
+    locked.referral = linked
+    if locked.status in OPEN_OPPORTUNITY_STATUSES:
+        locked.status = OpportunityStatus.REFERRED
+        locked.closed_at = min(linked.occurred_at, timezone.now())
+        locked.outcome_note = (note or "").strip()
+    elif note and note.strip():
+        locked.outcome_note = note.strip()
+    attribute(locked, by).save()
+    opportunity.__dict__.update(locked.__dict__)
+    return locked
+
+
+@transaction.atomic
+def opportunity_unlink_referral(*, opportunity: Opportunity, by: User) -> Opportunity:
+    """Undo a link made by mistake: the opportunity stays referred, and the history keeps who
+    linked and unlinked what."""
+    ensure_can_write(by)
+    locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if locked.referral_id is None:
+        raise ValidationError(OPPORTUNITY_NOT_LINKED)
+    _ensure_partner_writable(Partner.objects.get(pk=locked.partner_id), by)
+    locked.referral = None
     attribute(locked, by).save()
     opportunity.__dict__.update(locked.__dict__)
     return locked

@@ -51,6 +51,16 @@ urlpatterns = [
         views.opportunity_close,
         name="opportunity_close",
     ),
+    path(
+        P + "opportunities/<int:opportunity_id>/referral/",
+        views.opportunity_link,
+        name="opportunity_link",
+    ),
+    path(
+        P + "opportunities/<int:opportunity_id>/referral/unlink/",
+        views.opportunity_unlink,
+        name="opportunity_unlink",
+    ),
     path("partners/<int:pk>/cases/", views.partner_cases, name="partner_cases"),
     path(P + "cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path(P + "cases/<int:case_id>/ready/", views.case_ready, name="case_ready"),

@@ -59,6 +59,7 @@ from reciprocity.playbook.forms import (
     MessageForm,
     OpportunityCloseForm,
     OpportunityForm,
+    OpportunityLinkForm,
     OpportunityRequestForm,
     PlanItemForm,
     QuestionForm,
@@ -77,6 +78,7 @@ from reciprocity.playbook.models import (
     MeetingKind,
     MeetingStatus,
     Opportunity,
+    OpportunityStatus,
     ProfileField,
     Strategy,
     Topic,
@@ -299,6 +301,7 @@ class PartnerPlaybook:
     cadences: list[selectors.EffectiveCadence]
     meetings: list[Meeting]
     opportunities: list[Opportunity]
+    referrals: list[Any]  # received referrals an opportunity closed as referred may link
     concerns: list[Any]
     cases: list[Any]
     strategies: list[tuple[str, str]]
@@ -325,6 +328,7 @@ def partner_playbook(user: Any, partner: Any) -> PartnerPlaybook:
                 status__in=OPEN_OPPORTUNITY_STATUSES
             )[:PANEL_LIMIT]
         ),
+        referrals=list(selectors.referrals_to_link(partner=brief.partner)),
         concerns=list(
             selectors.concerns_of(partner=brief.partner).filter(status=ConcernStatus.OPEN)[
                 :PANEL_LIMIT
@@ -761,6 +765,62 @@ def concern_dismiss(request: AuthedRequest, partner_id: int, concern_id: int) ->
     return _panel_or_redirect(request, partner, reverse("partner_concerns", args=[partner.pk]))
 
 
+@dataclass(frozen=True)
+class OpportunityRow:
+    """An opportunity on its page, with the form refused for it (shown with its errors)."""
+
+    opportunity: Opportunity
+    refused: Any = None
+
+    @property
+    def can_close(self) -> bool:
+        return self.opportunity.status in OPEN_OPPORTUNITY_STATUSES
+
+    @property
+    def can_link(self) -> bool:
+        return (
+            self.opportunity.status == OpportunityStatus.REFERRED
+            and self.opportunity.referral_id is None
+        )
+
+    @property
+    def errors(self) -> list[str]:
+        """What the refused form says, about the referral or the opportunity."""
+        if self.refused is None:
+            return []
+        return [str(error) for errors in self.refused.errors.values() for error in errors]
+
+    @property
+    def selected(self) -> str:
+        """The referral chosen in the refused form, chosen again."""
+        return str(self.refused.data.get("referral", "")) if self.refused is not None else ""
+
+
+def _opportunities_page(
+    request: AuthedRequest,
+    partner: Any,
+    form: OpportunityForm | None = None,
+    refused: tuple[int, Any] | None = None,
+) -> HttpResponse:
+    refused_pk, refused_form = refused or (None, None)
+    return render(
+        request,
+        "playbook/partner_opportunities.html",
+        {
+            "partner": partner,
+            "rows": [
+                OpportunityRow(o, refused_form if o.pk == refused_pk else None)
+                for o in selectors.opportunities_of(partner=partner)
+            ],
+            "referrals": list(selectors.referrals_to_link(partner=partner)),
+            "yields": selectors.strategy_yield(advisor=request.user, partner=partner),
+            "form": form or OpportunityForm(),
+            "touch_kinds": TouchKind.choices,
+            "can_write": _can_write(request, partner),
+        },
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -782,18 +842,7 @@ def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
         ):
             messages.success(request, "Opportunity added; it is on your agenda by its date.")
             return redirect("partner_opportunities", pk=partner.pk)
-    return render(
-        request,
-        "playbook/partner_opportunities.html",
-        {
-            "partner": partner,
-            "opportunities": list(selectors.opportunities_of(partner=partner)),
-            "yields": selectors.strategy_yield(advisor=request.user, partner=partner),
-            "form": form,
-            "touch_kinds": TouchKind.choices,
-            "can_write": _can_write(request, partner),
-        },
-    )
+    return _opportunities_page(request, partner, form=form)
 
 
 def _opportunity(request: AuthedRequest, partner: Any, opportunity_id: int) -> Opportunity:
@@ -801,6 +850,23 @@ def _opportunity(request: AuthedRequest, partner: Any, opportunity_id: int) -> O
     if opportunity.partner_id != partner.pk:
         raise Http404(selectors.OPPORTUNITY_NOT_FOUND)
     return opportunity
+
+
+def _opportunity_refused(
+    request: AuthedRequest, partner: Any, opportunity: Opportunity, form: Any
+) -> HttpResponse:
+    """The panel (htmx) flashes the refusal; without JavaScript the opportunities page shows
+    it on the opportunity's form."""
+    if _target(request) == PLAYBOOK:
+        _flash_errors(request, form)
+        return _panel_or_redirect(request, partner)
+    return _opportunities_page(request, partner, refused=(opportunity.pk, form))
+
+
+def _linked_message(opportunity: Opportunity) -> str:
+    referral = opportunity.referral
+    assert referral is not None
+    return f"Referred: {opportunity.title}, linked to the referral “{referral.need}”."
 
 
 @login_required
@@ -830,15 +896,62 @@ def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: i
     partner = _partner(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
     partner_services.ensure_can_write(request.user)
-    form = OpportunityCloseForm(request.POST)
-    if _attempt(
+    form = OpportunityCloseForm(request.POST, user=request.user)
+    if not _attempt(
         request,
         form,
-        lambda data: services.opportunity_close(opportunity=opportunity, by=request.user, **data),
+        lambda data: services.opportunity_close(
+            opportunity=opportunity,
+            by=request.user,
+            outcome=data["outcome"],
+            referral=data.get("referral"),
+        ),
     ):
+        return _opportunity_refused(request, partner, opportunity, form)
+    if opportunity.referral_id is not None:
+        messages.success(request, _linked_message(opportunity))
+    else:
         messages.success(request, f"{opportunity.get_status_display()}: {opportunity.title}")
-    _flash_errors(request, form)
     return _panel_or_redirect(request, partner)
+
+
+@login_required
+@require_POST
+def opportunity_link(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
+    """Link the referral received that a referred (or still open) opportunity produced."""
+    partner = _partner(request, partner_id)
+    opportunity = _opportunity(request, partner, opportunity_id)
+    partner_services.ensure_can_write(request.user)
+    form = OpportunityLinkForm(request.POST, user=request.user)
+    if not _attempt(
+        request,
+        form,
+        lambda data: services.opportunity_link_referral(
+            opportunity=opportunity, referral=data["referral"], by=request.user
+        ),
+    ):
+        return _opportunity_refused(request, partner, opportunity, form)
+    messages.success(request, _linked_message(opportunity))
+    return _panel_or_redirect(request, partner, reverse("partner_opportunities", args=[partner.pk]))
+
+
+@login_required
+@require_POST
+def opportunity_unlink(
+    request: AuthedRequest, partner_id: int, opportunity_id: int
+) -> HttpResponse:
+    """Undo a link made by mistake; the opportunity stays referred."""
+    partner = _partner(request, partner_id)
+    opportunity = _opportunity(request, partner, opportunity_id)
+    partner_services.ensure_can_write(request.user)
+    try:
+        services.opportunity_unlink_referral(opportunity=opportunity, by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Unlinked the referral from {opportunity.title}.")
+    return _panel_or_redirect(request, partner, reverse("partner_opportunities", args=[partner.pk]))
 
 
 # --- Client cases ---
