@@ -90,10 +90,19 @@ def test_the_list_is_paginated_with_limit_and_offset(cast: Cast, api: ApiClient)
 
 
 def test_a_limit_out_of_range_is_refused(api: ApiClient) -> None:
-    for query in ("limit=0", "limit=201", "offset=-1", "limit=ten"):
+    for query in ("limit=0", "limit=201", "offset=-1", "limit=ten", "offset=%2B0.0", "limit=1_0"):
         response = api.call("GET", f"partners?{query}")
         assert response.status_code == 422, query
         assert response.json()["errors"][0]["field"] == query.split("=")[0]
+
+
+def test_an_id_in_the_path_or_query_is_digits_only(api: ApiClient, cast: Cast) -> None:
+    pk = cast.alice_private.pk
+    assert api.call("GET", f"partners/{pk}").status_code == 200
+    for path in (f"partners/%2B{pk}.0", f"partners/{pk}.0", f"referrals?partner=%2B{pk}"):
+        response = api.call("GET", path)
+        assert response.status_code in (404, 422), path
+        assert "detail" in response.json()
 
 
 def test_the_list_filters_by_search_stage_profession_and_owner(cast: Cast) -> None:

@@ -6,7 +6,7 @@ Views stay thin: selectors read (404 for what the caller may not see), services 
 read-only role, ValidationError for bad input).
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,7 +22,7 @@ from reciprocity.api import playbook_schemas as schemas
 from reciprocity.api.auth import current_user
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas import RecordId, WholeNumber
 from reciprocity.partners.models import Commitment, Partner, Touch
 from reciprocity.partners.selectors import partner_get_for
 from reciprocity.partners.services import ensure_can_write
@@ -54,7 +54,9 @@ def _partner(user: User, pk: int) -> Partner:
 
 
 class AgendaFilters(Schema):
-    days: int = Field(7, ge=0, le=366, description="How far ahead to look, in days.")
+    days: Annotated[int, WholeNumber] = Field(
+        7, ge=0, le=366, description="How far ahead to look, in days."
+    )
 
 
 def _item(item: AgendaItem, today: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator, StrictBool, StrictInt
+from pydantic import StrictBool, StrictInt
 
 from reciprocity.api.schemas import Day, Input, PartnerRef, RecordId, UserRef, When
 from reciprocity.partners.models import (
@@ -346,17 +346,8 @@ class OpportunityLink(Input):
     note: str = ""
 
 
-def _whole_number(value: object) -> object:
-    # A query arrives as text, and pydantic would read "+1.0" as 1: an id is digits only.
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("Give the id as a whole number.")
-    return value
-
-
 class YieldFilters(Schema):
-    partner: Annotated[RecordId, BeforeValidator(_whole_number)] | None = Field(
-        None, description="Only this partner's opportunities."
-    )
+    partner: RecordId | None = Field(None, description="Only this partner's opportunities.")
 
 
 class StrategyYield(Schema):

@@ -54,8 +54,18 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
 When = Annotated[dt.datetime, BeforeValidator(_text_only), AfterValidator(_as_utc)]
 Day = Annotated[dt.date, BeforeValidator(_text_only)]
 
+
+def _digits_only(value: object) -> object:
+    # Paths and query strings arrive as text, and pydantic would read "+1.0" or "1_0" as a number.
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("Give a whole number, in digits.")
+    return value
+
+
+# A whole number as the document promises it: digits in a path or query, a number in a body.
+WholeNumber = BeforeValidator(_digits_only)
 # Every id the API accepts: a positive 64-bit integer, the range of the databases' keys.
-RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+RecordId = Annotated[int, WholeNumber, Field(ge=1, le=2**63 - 1)]
 
 # The keys of partners.selectors.SORTS (a test keeps them in step).
 PartnerSort = Literal[
