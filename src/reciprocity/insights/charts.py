@@ -93,12 +93,20 @@ def data_uri(svg: str) -> str:
 
 
 def stage_chart(stages: Sequence[StageCount]) -> str:
-    """Partners per stage, as a bar chart in the stages' colours."""
-    chart = pygal.Bar(**_options(show_legend=False, x_label_rotation=0, truncate_label=-1))
-    chart.x_labels = [stage.short_label for stage in stages]
+    """Partners per stage, as horizontal bars in the stages' colours (the stage names are too
+    long to stand side by side under vertical bars)."""
+    chart = pygal.HorizontalBar(
+        **_options(show_legend=False, truncate_label=-1, show_y_guides=False, show_x_guides=True)
+    )
+    # pygal draws the first bar at the bottom; the pipeline reads from the top.
+    top_down = list(reversed(stages))
+    chart.x_labels = [stage.short_label for stage in top_down]
     chart.add(
         "Partners",
-        [{"value": stage.count, "color": STAGE_COLORS.get(stage.stage, MUTED)} for stage in stages],
+        [
+            {"value": stage.count, "color": STAGE_COLORS.get(stage.stage, MUTED)}
+            for stage in top_down
+        ],
     )
     return data_uri(chart.render(is_unicode=True))
 
