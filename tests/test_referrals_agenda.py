@@ -24,6 +24,7 @@ from reciprocity.playbook.digest import digest_render
 from reciprocity.playbook.models import AgendaSnooze
 from reciprocity.playbook.selectors import agenda_for
 from reciprocity.referrals.models import (
+    HISTORY_AFTER_DAYS,
     STEP_DUE_AFTER_DAYS,
     Direction,
     Kind,
@@ -164,6 +165,27 @@ def test_skipped_steps_are_passed_over(cast: Cast) -> None:
     (item,) = steps_on_agenda(cast.alice, horizon_days=14)
     assert (item.object_id, item.due) == (step(referral, StepSlug.ESCORT).pk, days(14))
     assert item.detail == "Sent referral · step 3 of 5"
+
+
+def test_history_entered_long_after_the_fact_waits_until_one_of_its_steps_is_worked(
+    cast: Cast,
+) -> None:
+    # Recorded today, sent 31 days ago: history being entered, not a call forgotten for a month.
+    old = send(cast.alice, cast.alice_private, days_ago=HISTORY_AFTER_DAYS + 1)
+    assert steps_on_agenda(cast.alice) == []
+
+    referral_step_complete(step=step(old, StepSlug.CALL), by=cast.alice, occurred_at=ago(30))
+    (item,) = steps_on_agenda(cast.alice)
+    assert (item.object_id, item.due) == (step(old, StepSlug.EMAIL).pk, days(-29))
+
+
+def test_a_referral_recorded_on_time_stays_on_the_agenda_however_overdue(cast: Cast) -> None:
+    referral = send(cast.alice, cast.alice_private)
+    Referral.objects.filter(pk=referral.pk).update(
+        occurred_at=ago(90), created_at=ago(90) + dt.timedelta(hours=1)
+    )
+    (item,) = steps_on_agenda(cast.alice)
+    assert (item.object_id, item.due) == (step(referral, StepSlug.CALL).pk, days(-90))
 
 
 def test_a_step_done_out_of_order_leaves_the_first_open_one_next(cast: Cast) -> None:

@@ -305,6 +305,10 @@ TOUCH_KIND_FOR_STEP: dict[str, str] = {
     StepSlug.CHECK_IN: TouchKind.CALL,
 }
 
+# A referral recorded more than this many days after it happened is history being entered: it
+# prompts no follow-ups, and its protocol steps stay off the agenda until one of them is worked.
+HISTORY_AFTER_DAYS = 30
+
 # When each step of a sent referral falls due: this many days after the later of the day the
 # referral was made and the day the steps before it were finished (done or skipped). Call the
 # partner the day the referral is made and email the notes the next day; the introduction (an

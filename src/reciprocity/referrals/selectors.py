@@ -15,6 +15,7 @@ from typing import Any, cast
 from django.db.models import (
     Count,
     Exists,
+    F,
     Max,
     Min,
     OuterRef,
@@ -39,6 +40,7 @@ from reciprocity.partners.models import (
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
+    HISTORY_AFTER_DAYS,
     Direction,
     Kind,
     ProtocolTemplate,
@@ -237,6 +239,9 @@ def next_step_of(referral: Referral, steps: Sequence[ReferralStep]) -> NextStep 
     return None
 
 
+HISTORY_AGE = dt.timedelta(days=HISTORY_AFTER_DAYS)
+
+
 def next_steps_in_flight(*, partners: QuerySet[Partner]) -> list[NextStep]:
     """For every open, non-archived referral of ``partners``, its next step: the lowest position
     neither done nor skipped, with its referral and partner, oldest due first. One query,
@@ -252,6 +257,11 @@ def next_steps_in_flight(*, partners: QuerySet[Partner]) -> list[NextStep]:
             skipped_at__isnull=True,
         )
         .exclude(Exists(earlier.filter(done_at__isnull=True, skipped_at__isnull=True)))
+        # History entered long after the fact waits until the advisor works one of its steps.
+        .exclude(
+            Q(referral__created_at__gt=F("referral__occurred_at") + HISTORY_AGE)
+            & ~Exists(siblings.filter(Q(done_at__isnull=False) | Q(skipped_at__isnull=False)))
+        )
         .annotate(
             steps_before=Coalesce(
                 Subquery(earlier.values("referral_id").annotate(n=Count("pk")).values("n")), 0

@@ -27,6 +27,7 @@ from reciprocity.partners.services import (
 )
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
+    HISTORY_AFTER_DAYS,
     Answer,
     ConsentMethod,
     Direction,
@@ -74,7 +75,7 @@ THANK_YOU_PROMPT = "Send {partner} a thank-you note for the referral: {need}"
 REPORT_BACK_PROMPT = "Report back to {partner} on {need}"
 THANK_YOU_DUE_DAYS = 2
 REPORT_BACK_DUE_DAYS = 14
-FOLLOW_UP_RECENT_DAYS = 30
+FOLLOW_UP_RECENT_DAYS = HISTORY_AFTER_DAYS
 
 # Fields an advisor edits directly; status, consent, steps and archiving have their own services.
 EDITABLE_FIELDS = (
