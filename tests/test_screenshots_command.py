@@ -28,7 +28,7 @@ def test_a_dry_run_names_every_picture_and_writes_nothing(chromium: None, tmp_pa
 
     printed = run("--dry-run", "--output", str(output))
 
-    for name in ("board.png", "partner.png", "agenda.png", "phone-board.png"):
+    for name in ("board.png", "partner.png", "agenda.png", "dashboard.png", "phone-board.png"):
         assert str(output / name) in printed
     assert "throwaway SQLite database" in printed
     assert not output.exists()

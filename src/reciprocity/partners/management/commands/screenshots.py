@@ -116,6 +116,7 @@ SHOTS = [
     Shot("board.png", _goto("/pipeline/"), DESKTOP),
     Shot("partner.png", _a_champion, DESKTOP),
     Shot("agenda.png", _goto("/agenda/"), DESKTOP),
+    Shot("dashboard.png", _goto("/dashboard/"), DESKTOP),
     Shot("phone-board.png", _goto("/pipeline/"), PHONE),
     Shot("referral-protocol.png", _a_sent_referral, DESKTOP, optional=True),
     Shot("agreement.png", _an_agreement, DESKTOP, optional=True),
