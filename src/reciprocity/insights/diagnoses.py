@@ -41,9 +41,9 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from reciprocity.accounts.models import User
+from reciprocity.db_values import as_datetime
 from reciprocity.partners.models import (
     CORE_STAGES,
     CanDescribeValue,
@@ -195,16 +195,6 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _as_datetime(value: Any) -> dt.datetime | None:
-    # SQLite hands back subquery datetimes as text.
-    if isinstance(value, str):
-        parsed = parse_datetime(value)
-        if parsed is not None and timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed, dt.UTC)
-        return parsed
-    return value
-
-
 def _count(qs: QuerySet[Any]) -> Coalesce:
     return Coalesce(
         Subquery(qs.order_by().values("partner_id").annotate(n=Count("pk")).values("n")), 0
@@ -323,7 +313,7 @@ def _diagnosis(
 
 def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooEarly | None]:
     """The diagnoses of one partner read through ``with_readings``, or why it is too early."""
-    met_at = _as_datetime(p.met_at)
+    met_at = as_datetime(p.met_at)
     assert met_at is not None
     met_on = timezone.localdate(met_at)
     judge_from = add_months(met_on, PATIENCE_MONTHS)
@@ -333,7 +323,7 @@ def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooE
     found: list[Diagnosis] = []
 
     if p.growth_mode is False and p.received_12m == 0:
-        last = _as_datetime(p.last_received_at)
+        last = as_datetime(p.last_received_at)
         since = f"; the last came on {day(last)}" if last else ""
         found.append(
             _diagnosis(
@@ -366,7 +356,7 @@ def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooE
             )
         )
     if p.can_describe_value == CanDescribeValue.NO:
-        checked = _as_datetime(p.check_at)
+        checked = as_datetime(p.check_at)
         if p.check_result == CanDescribeValue.NO and checked is not None:
             heard = f": “{p.check_heard}”" if p.check_heard else ""
             evidence = [f"Could not say your message back on {day(checked)}{heard}"]
@@ -397,7 +387,7 @@ def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooE
             )
         )
     if p.sent_12m >= ONE_WAY_MIN_SENT and p.received_12m == 0:
-        first_sent = _as_datetime(p.first_sent_at)
+        first_sent = as_datetime(p.first_sent_at)
         evidence = [
             f"{p.sent_12m} referrals sent in the last {WINDOW_MONTHS} months; none received"
         ]

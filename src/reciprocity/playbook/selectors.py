@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts.models import Role, User
+from reciprocity.db_values import as_datetime
 from reciprocity.ids import record_id_or_404
 from reciprocity.partners.models import (
     CORE_STAGES,
@@ -104,20 +105,6 @@ def _int_or_404(pk: Any, message: str) -> int:
 
 def _visible(advisor: User) -> QuerySet[Partner]:
     return partners_visible_to(advisor=advisor, include_archived=True)
-
-
-def _as_date(value: Any) -> dt.date | None:
-    """Subquery dates come back as text on SQLite."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
-def _as_datetime(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    parsed = dt.datetime.fromisoformat(str(value))
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -419,7 +406,7 @@ def _effective(partner: Partner) -> list[EffectiveCadence]:
             interval, source = defaults[kind].interval_months, "firm"
         else:
             continue
-        last = _as_datetime(getattr(partner, f"last_{kind}", None))
+        last = as_datetime(getattr(partner, f"last_{kind}", None))
         due = None
         if interval:
             since = last or partner.stage_changed_at

@@ -27,9 +27,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from reciprocity.accounts.models import Role, User
+from reciprocity.db_values import as_datetime
 from reciprocity.ids import record_id_or_404
 from reciprocity.partners.models import (
     Partner,
@@ -217,7 +217,7 @@ class NextStep:
 
 
 def _local_day(value: Any) -> dt.date | None:
-    moment = _as_datetime(value)
+    moment = as_datetime(value)
     return timezone.localdate(moment) if moment is not None else None
 
 
@@ -385,16 +385,6 @@ def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> Qu
     return qs.annotate(**annotations)
 
 
-def _as_datetime(value: Any) -> dt.datetime | None:
-    # SQLite hands back subquery datetimes as text.
-    if isinstance(value, str):
-        parsed = parse_datetime(value)
-        if parsed is not None and timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed, dt.UTC)
-        return parsed
-    return value
-
-
 def balance_for(partner: Partner, *, now: dt.datetime | None = None) -> Balance:
     """The partner's balance: from ``with_balance`` annotations when present, else one query."""
     source: Any = partner
@@ -407,8 +397,8 @@ def balance_for(partner: Partner, *, now: dt.datetime | None = None) -> Balance:
     }
     return Balance(
         **counts,
-        first_referral_received_at=_as_datetime(source.first_referral_received_at),
-        first_met_at=_as_datetime(source.first_met_at),
+        first_referral_received_at=as_datetime(source.first_referral_received_at),
+        first_met_at=as_datetime(source.first_met_at),
     )
 
 
