@@ -336,6 +336,7 @@ MATRIX: dict[str, Route] = {
     "cadence_defaults": no_id("the user's own firm's defaults"),
     "cadence_default_remove": no_id("a stage and kind of the user's own firm: slugs, not ids"),
     "question_bank": no_id("the user's own firm's bank"),
+    "question_detail": Route(question, ("GET", "POST"), firm_wide=True),
     "question_archive": Route(question, ("POST",), owner="ada", firm_wide=True),
     "solution_library": no_id("the user's own firm's library"),
     "solution_detail": Route(solution, ("GET", "POST"), firm_wide=True),
@@ -488,6 +489,9 @@ MATRIX: dict[str, Route] = {
     "api:list_questions": no_id("the caller's own firm's question bank"),
     "api:create_question": no_id("a new question of the caller's own firm's bank"),
     "api:get_question": Route(api_question, firm_wide=True),
+    "api:update_question": Route(
+        api_question, owner="ada", body={"text": "Sneaky"}, firm_wide=True
+    ),
     "api:archive_question": Route(api_question, owner="ada", firm_wide=True),
     "api:list_meeting_plans": no_id("the caller's own firm's meeting plans"),
     "api:get_meeting_plan": Route(api_plan, firm_wide=True),

@@ -366,6 +366,26 @@ def test_a_question_already_in_the_topic_is_refused(playbook_cast: Cast, admin: 
     assert settings_of(playbook_cast.firm.pk) == before
 
 
+def test_a_question_is_reworded_or_moved_and_refused_without_text_or_twice_in_a_topic(
+    playbook_cast: Cast, admin: ApiClient
+) -> None:
+    first, second = DiagnosticQuestion.objects.filter(firm=playbook_cast.firm, topic=Topic.TAX)[:2]
+    path = f"playbook/questions/{first.pk}"
+
+    reworded = ok(admin.call("PATCH", path, {"text": " What did they owe last April? "}))
+    assert (reworded["text"], reworded["topic"]) == ("What did they owe last April?", "tax")
+    moved = ok(admin.call("PATCH", path, {"topic": "retirement", "text": None}))
+    assert (moved["text"], moved["topic"]) == ("What did they owe last April?", "retirement")
+
+    before = settings_of(playbook_cast.firm.pk)
+    refused(admin.call("PATCH", path, {"text": "  "}), "text", services.QUESTION_REQUIRED)
+    taken = {"topic": "tax", "text": second.text}
+    refused(admin.call("PATCH", path, taken), "text", services.QUESTION_TAKEN)
+    assert settings_of(playbook_cast.firm.pk) == before
+    record = first.history.first()
+    assert (record.history_user, record.history_source) == (playbook_cast.ada, "api")
+
+
 # --- The "what we solve" library ------------------------------------------------------------
 
 ENTRY = {
@@ -472,6 +492,7 @@ def writes(cast: Cast) -> list[tuple[str, str, Any]]:
             {"stage": "active", "kind": "newsletter", "enabled": False},
         ),
         ("POST", "playbook/questions", {"topic": "tax", "text": "Do they hold crypto?"}),
+        ("PATCH", f"playbook/questions/{question.pk}", {"text": "Reworded?"}),
         ("POST", f"playbook/questions/{question.pk}/archive", None),
         ("POST", "playbook/solutions", ENTRY),
         ("PATCH", f"playbook/solutions/{solution.pk}", {"title": "Renamed"}),

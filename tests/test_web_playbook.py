@@ -775,6 +775,7 @@ def test_a_firm_admin_edits_the_firms_playbook_and_an_advisor_only_reads_it(
         (f"/playbook/meetings/{plan.pk}/items/{item.pk}/", {"prompt": "Changed prompt"}),
         ("/playbook/cadences/", {"stage": "active", "kind": "touch_base", "interval_months": "6"}),
         ("/playbook/questions/", {"topic": "tax", "text": "Do they own crypto?"}),
+        (f"/playbook/questions/{question.pk}/", {"topic": "tax", "text": "Reworded?"}),
         (f"/playbook/questions/{question.pk}/archive/", {}),
         ("/playbook/library/", {"title": "New", "problem": "p", "approach": "a"}),
         (
@@ -788,6 +789,8 @@ def test_a_firm_admin_edits_the_firms_playbook_and_an_advisor_only_reads_it(
     for path, data in writes:
         assert advisor.post(path, data).status_code == 403, path
     assert "Save the plan" not in page_of(advisor.get(f"/playbook/meetings/{plan.pk}/"))
+    assert "Save the question" not in page_of(advisor.get(f"/playbook/questions/{question.pk}/"))
+    assert "Save the question" in page_of(admin.get(f"/playbook/questions/{question.pk}/"))
     assert MeetingPlan.objects.get(pk=plan.pk).name != "Hello"
 
     for path, data in writes:
@@ -804,6 +807,12 @@ def test_a_firm_admin_edits_the_firms_playbook_and_an_advisor_only_reads_it(
     )
     assert not CadenceDefault.objects.filter(firm=playbook_cast.firm, stage="proposed").exists()
     assert DiagnosticQuestion.objects.filter(text="Do they own crypto?").exists()
+    question.refresh_from_db()
+    assert (question.topic, question.text, question.archived_at is not None) == (
+        "tax",
+        "Reworded?",
+        True,
+    )
     solution.refresh_from_db()
     assert (solution.title, solution.archived_at is not None) == ("Renamed", True)
 

@@ -984,6 +984,21 @@ def get_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestio
     return selectors.question_get_for(advisor=current_user(request), pk=id)
 
 
+@firm_playbook.patch(
+    "/questions/{id}",
+    response=responses({200: schemas.Question}),
+    summary="Reword or move a diagnostic question",
+)
+def update_question(
+    request: HttpRequest, id: RecordId, payload: schemas.QuestionUpdate
+) -> models.DiagnosticQuestion:
+    """Firm admins only. Cases that already asked it keep their wording."""
+    user = current_user(request)
+    question = selectors.question_get_for(advisor=user, pk=id)
+    services.question_update(question=question, by=user, **_changes(payload, clearable=()))
+    return selectors.question_get_for(advisor=user, pk=id)
+
+
 @firm_playbook.post(
     "/questions/{id}/archive",
     response=responses({200: schemas.Question}),

@@ -616,6 +616,13 @@ class QuestionCreate(Input):
     text: str
 
 
+class QuestionUpdate(Input):
+    """Only the fields sent change."""
+
+    topic: Topic | None = None
+    text: str | None = None
+
+
 class SolutionCreate(Input):
     title: str
     topic: Topic | None = None

@@ -1205,7 +1205,9 @@ def question_update(
     topic: str | None = None,
     position: int | None = None,
 ) -> DiagnosticQuestion:
+    """Reword or move a question; cases that already asked it keep their copy."""
     _ensure_firm_admin(by, question.firm_id)
+    question = DiagnosticQuestion.objects.select_for_update().get(pk=question.pk)
     if text is not None:
         question.text = text
     if topic is not None:

@@ -97,6 +97,11 @@ urlpatterns = [
     path("playbook/cadences/remove/", views.cadence_default_remove, name="cadence_default_remove"),
     path("playbook/questions/", views.question_bank, name="question_bank"),
     path(
+        "playbook/questions/<int:question_id>/",
+        views.question_detail,
+        name="question_detail",
+    ),
+    path(
         "playbook/questions/<int:question_id>/archive/",
         views.question_archive,
         name="question_archive",

@@ -1364,6 +1364,27 @@ def question_bank(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
+    question = selectors.question_get_for(advisor=request.user, pk=question_id)
+    form = QuestionForm(
+        request.POST or None, initial={"topic": question.topic, "text": question.text}
+    )
+    if request.method == "POST" and _attempt(
+        request,
+        form,
+        lambda data: services.question_update(question=question, by=request.user, **data),
+    ):
+        messages.success(request, "Question saved; cases that asked it keep their wording.")
+        return redirect("question_bank")
+    return render(
+        request,
+        "playbook/question_detail.html",
+        {"question": question, "form": form, "is_admin": _is_admin(request)},
+    )
+
+
+@login_required
 @require_POST
 def question_archive(request: AuthedRequest, question_id: int) -> HttpResponse:
     question = selectors.question_get_for(advisor=request.user, pk=question_id)
