@@ -103,6 +103,8 @@ def test_an_id_in_the_path_or_query_is_digits_only(api: ApiClient, cast: Cast) -
         response = api.call("GET", path)
         assert response.status_code in (404, 422), path
         assert "detail" in response.json()
+    refused = api.call("GET", "partners?offset=%2B0.0").json()
+    assert refused["errors"] == [{"field": "offset", "message": "Give a whole number, in digits."}]
 
 
 def test_the_list_filters_by_search_stage_profession_and_owner(cast: Cast) -> None:

@@ -79,6 +79,9 @@ def _request_errors(exc: RequestValidationError) -> list[FieldError]:
             message = FIELD_REQUIRED
         elif kind == "extra_forbidden":
             message = FIELD_UNKNOWN
+        elif kind == "value_error" and "error" in error.get("ctx", {}):
+            # Our own validators' words, without pydantic's "Value error, " in front.
+            message = str(error["ctx"]["error"]).rstrip(".") + "."
         else:
             message = str(error.get("msg", NOT_UNDERSTOOD)).rstrip(".") + "."
         errors.append(FieldError(field=".".join(loc) or None, message=message))
