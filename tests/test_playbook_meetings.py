@@ -10,6 +10,7 @@ from django.utils import timezone
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Partner, Stage, Touch
 from reciprocity.playbook import services
+from reciprocity.playbook.agenda import item_key
 from reciprocity.playbook.models import (
     CadenceKind,
     Meeting,
@@ -20,6 +21,7 @@ from reciprocity.playbook.models import (
     ProfileField,
 )
 from reciprocity.playbook.selectors import (
+    agenda_for,
     cadences_of,
     meeting_get_for,
     meeting_plan_for,
@@ -244,6 +246,22 @@ def test_a_meeting_can_be_moved_and_cancelled(playbook_cast: Cast) -> None:
     assert (meeting.scheduled_for, meeting.location) == (later, "Cafe")
     assert (meeting.status, meeting.summary) == (MeetingStatus.CANCELLED, "They are travelling")
     assert list(meetings_of(partner=playbook_cast.alice_private)) == [meeting]
+
+
+def test_moving_a_snoozed_meeting_brings_it_back_on_the_agenda(playbook_cast: Cast) -> None:
+    meeting = schedule(playbook_cast, MeetingKind.FIRST)
+    key = item_key("meeting", meeting.partner_id, meeting.pk)
+    today = timezone.localdate()
+    services.agenda_snooze(
+        by=playbook_cast.alice, key=key, until=today + dt.timedelta(days=10), reason="Busy week"
+    )
+    assert key not in [item.key for item in agenda_for(playbook_cast.alice).items]
+
+    services.meeting_update(
+        meeting=meeting, by=playbook_cast.alice, scheduled_for=timezone.now() + dt.timedelta(days=1)
+    )
+
+    assert key in [item.key for item in agenda_for(playbook_cast.alice).items]
 
 
 def test_a_meeting_with_an_archived_partner_is_not_moved(playbook_cast: Cast) -> None:

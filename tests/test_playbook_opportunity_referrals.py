@@ -63,6 +63,25 @@ def test_linking_the_referral_closes_the_opportunity_as_referred_when_it_came_in
     assert referral.opportunity == opportunity  # type: ignore[attr-defined]
 
 
+def test_a_referral_that_came_in_before_the_meeting_was_asked_for_is_refused(
+    cast: Cast,
+) -> None:
+    opportunity = OpportunityFactory(partner=cast.alice_private)
+    services.opportunity_request_meeting(
+        opportunity=opportunity, by=cast.alice, occurred_at=ago(10)
+    )
+    earlier = received(cast.alice_private, occurred_at=ago(20))
+
+    with pytest.raises(ValidationError) as refused:
+        services.opportunity_link_referral(opportunity=opportunity, referral=earlier, by=cast.alice)
+
+    assert refused.value.message_dict == {"referral": [services.REFERRAL_BEFORE_REQUEST]}
+    assert state(opportunity) == ("meeting_requested", None, None)
+    later = received(cast.alice_private, occurred_at=ago(5))
+    services.opportunity_link_referral(opportunity=opportunity, referral=later, by=cast.alice)
+    assert state(opportunity) == ("referred", later.pk, later.occurred_at)
+
+
 def test_a_referral_dated_in_the_future_closes_the_opportunity_now(cast: Cast) -> None:
     opportunity = OpportunityFactory(partner=cast.alice_private)
     referral = received(cast.alice_private, occurred_at=timezone.now() + dt.timedelta(days=2))

@@ -44,6 +44,7 @@ from reciprocity.playbook import defaults
 from reciprocity.playbook.agenda import (
     UNKNOWN_AGENDA_ITEM,
     agenda_completer,
+    item_key,
     parse_item_key,
     register_agenda_completer,
 )
@@ -152,6 +153,10 @@ REFERRAL_IS_CONNECTION = "Choose a referral of a prospect: a connection is not a
 REFERRAL_OF_ANOTHER_PARTNER = "That referral came from another partner."
 REFERRAL_ARCHIVED = "That referral is archived; restore it before linking it."
 REFERRAL_TAKEN = "That referral is already linked to another opportunity."
+REFERRAL_BEFORE_REQUEST = (
+    "That referral came in before you asked for the meeting, so this opportunity did not "
+    "produce it."
+)
 OPPORTUNITY_DECLINED = "This opportunity was declined: it produced no referral to link."
 OPPORTUNITY_LINKED = "This opportunity is already linked to a referral."
 OPPORTUNITY_NOT_LINKED = "This opportunity is not linked to a referral."
@@ -353,15 +358,18 @@ def meeting_plan_update(
     duration_minutes: int | None = None,
 ) -> MeetingPlan:
     _ensure_firm_admin(by, plan.firm_id)
+    # Locked and read afresh, so two admins changing different fields keep both changes.
+    locked = MeetingPlan.objects.select_for_update().get(pk=plan.pk)
     if name is not None:
-        plan.name = name.strip()
+        locked.name = name.strip()
     if purpose is not None:
-        plan.purpose = purpose.strip()
+        locked.purpose = purpose.strip()
     if duration_minutes is not None:
-        plan.duration_minutes = duration_minutes
-    plan.full_clean(exclude=["firm"])
-    attribute(plan, by).save()
-    return plan
+        locked.duration_minutes = duration_minutes
+    locked.full_clean(exclude=["firm"])
+    attribute(locked, by).save()
+    plan.__dict__.update(locked.__dict__)
+    return locked
 
 
 def _clean_plan_item(item: MeetingPlanItem) -> None:
@@ -409,17 +417,19 @@ def meeting_plan_item_update(
     position: int | None = None,
 ) -> MeetingPlanItem:
     _ensure_firm_admin(by, item.plan.firm_id)
+    locked = MeetingPlanItem.objects.select_for_update().get(pk=item.pk)
     if prompt is not None:
-        item.prompt = prompt
+        locked.prompt = prompt
     if guidance is not None:
-        item.guidance = guidance.strip()
+        locked.guidance = guidance.strip()
     if profile_field is not None:
-        item.profile_field = profile_field
+        locked.profile_field = profile_field
     if position is not None:
-        item.position = position
-    _clean_plan_item(item)
-    attribute(item, by).save()
-    return item
+        locked.position = position
+    _clean_plan_item(locked)
+    attribute(locked, by).save()
+    item.__dict__.update(locked.__dict__)
+    return locked
 
 
 @transaction.atomic
@@ -509,6 +519,10 @@ def meeting_update(
             if timezone.is_naive(scheduled_for)
             else scheduled_for
         )
+        # A snooze was for the old date: the moved meeting comes back on the agenda.
+        key = item_key("meeting", locked.partner_id, locked.pk)
+        for snooze in AgendaSnooze.objects.filter(key=key):
+            attribute(snooze, by).delete()
     if duration_minutes is not None:
         locked.duration_minutes = duration_minutes
     if location is not None:
@@ -1052,11 +1066,13 @@ def solution_update(*, solution: Solution, by: User, **changes: Any) -> Solution
     unknown = set(changes) - set(SOLUTION_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    locked = Solution.objects.select_for_update().get(pk=solution.pk)
     for field, value in changes.items():
-        setattr(solution, field, value or "")
-    _clean_solution(solution)
-    attribute(solution, by).save()
-    return solution
+        setattr(locked, field, value or "")
+    _clean_solution(locked)
+    attribute(locked, by).save()
+    solution.__dict__.update(locked.__dict__)
+    return locked
 
 
 @transaction.atomic
@@ -1207,16 +1223,17 @@ def question_update(
 ) -> DiagnosticQuestion:
     """Reword or move a question; cases that already asked it keep their copy."""
     _ensure_firm_admin(by, question.firm_id)
-    question = DiagnosticQuestion.objects.select_for_update().get(pk=question.pk)
+    locked = DiagnosticQuestion.objects.select_for_update().get(pk=question.pk)
     if text is not None:
-        question.text = text
+        locked.text = text
     if topic is not None:
-        question.topic = topic
+        locked.topic = topic
     if position is not None:
-        question.position = position
-    _clean_question(question)
-    attribute(question, by).save()
-    return question
+        locked.position = position
+    _clean_question(locked)
+    attribute(locked, by).save()
+    question.__dict__.update(locked.__dict__)
+    return locked
 
 
 @transaction.atomic
@@ -1523,6 +1540,9 @@ def _check_linkable(referral: Referral, opportunity: Opportunity) -> None:
         raise ValidationError({"referral": REFERRAL_ARCHIVED})
     if Opportunity.objects.filter(referral_id=referral.pk).exists():
         raise ValidationError({"referral": REFERRAL_TAKEN})
+    asked = opportunity.meeting_requested_at
+    if asked is not None and referral.occurred_at < asked:
+        raise ValidationError({"referral": REFERRAL_BEFORE_REQUEST})
 
 
 @transaction.atomic
