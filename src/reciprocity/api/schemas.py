@@ -576,7 +576,10 @@ class ReferralCreate(PreSendAnswers):
     partner: RecordId = Field(description="The partner's id.")
     direction: Direction
     kind: Kind = Kind.REFERRAL
-    need: str = Field(description="The need or topic.")
+    need: str = Field(
+        description="The need or topic in a line, without the client's name: it shows on the "
+        "agenda, in the weekly email and in the memo."
+    )
     status: ReferralStatus | None = Field(
         None, description="Defaults to the first status of its lifecycle."
     )

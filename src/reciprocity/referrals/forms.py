@@ -49,6 +49,14 @@ def _value_field() -> forms.DecimalField:
     )
 
 
+# The need is shown wherever the referral is (the agenda, the weekly email, the memo), so it
+# describes the situation, never the person: the client's identity has its own consented fields.
+NEED_HELP = (
+    "The situation in a line, without the client's name, for example: estate plan after a "
+    "business sale."
+)
+
+
 class ReferralStartForm(PageForm, forms.Form):
     """Which partner and which way: the first question of a new referral (a GET form)."""
 
@@ -93,7 +101,7 @@ class ReferralForm(PageForm, forms.Form):
     need = forms.CharField(
         label="Need or topic",
         max_length=300,
-        help_text="The situation in a line, for example: estate plan after a business sale.",
+        help_text=NEED_HELP,
     )
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     client_has_professional = _answer_field("Does the client already have such a professional?")
@@ -201,6 +209,7 @@ class ReferralEditForm(PageForm, forms.ModelForm):
             "estimated_value",
             "outcome_reason",
         )
+        help_texts = {"need": NEED_HELP}
         labels = {
             "need": "Need or topic",
             "client_name": "Client or prospect",
