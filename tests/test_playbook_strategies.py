@@ -410,6 +410,20 @@ def test_the_starter_bank_has_at_least_twelve_questions_per_topic(playbook_cast:
         assert len({q.text for q in texts}) == len(texts)
 
 
+def test_two_admins_adding_the_same_question_at_once_get_a_message_not_an_error(
+    playbook_cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    existing = services.question_create(by=playbook_cast.ada, topic="tax", text="Who files?")
+    # As if the other admin's question were saved between the check and this save.
+    nothing = DiagnosticQuestion.objects.none()
+    monkeypatch.setattr(DiagnosticQuestion.objects, "filter", lambda *args, **kwargs: nothing)
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.question_create(by=playbook_cast.ada, topic="tax", text=existing.text)
+
+    assert excinfo.value.message_dict == {"text": [services.QUESTION_TAKEN]}
+
+
 def test_the_firm_admin_edits_the_question_bank(playbook_cast: Cast) -> None:
     ada = playbook_cast.ada
     question = services.question_create(

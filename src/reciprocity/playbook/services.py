@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import Http404
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -1193,6 +1193,15 @@ def _clean_question(question: DiagnosticQuestion) -> None:
     question.full_clean(exclude=["firm"])
 
 
+def _save_question(question: DiagnosticQuestion, by: User) -> None:
+    try:
+        with transaction.atomic():
+            attribute(question, by).save()
+    except IntegrityError:
+        # Another admin saved the same question in the same topic a moment ago.
+        raise ValidationError({"text": QUESTION_TAKEN}) from None
+
+
 @transaction.atomic
 def question_create(
     *, by: User, topic: str, text: str, position: int | None = None
@@ -1208,7 +1217,7 @@ def question_create(
         position = (last or 0) + 1
     question = DiagnosticQuestion(firm_id=firm_id, topic=topic, text=text or "", position=position)
     _clean_question(question)
-    attribute(question, by).save()
+    _save_question(question, by)
     return question
 
 
@@ -1231,7 +1240,7 @@ def question_update(
     if position is not None:
         locked.position = position
     _clean_question(locked)
-    attribute(locked, by).save()
+    _save_question(locked, by)
     question.__dict__.update(locked.__dict__)
     return locked
 
