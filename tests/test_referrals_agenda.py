@@ -396,7 +396,7 @@ def test_the_web_agenda_shows_the_step_with_the_referral_and_a_done_button(cast:
     assert f'href="/referrals/{referral.pk}/"' in row
     assert 'name="action" value="done"' in row
     assert 'name="touch_kind"' not in row  # the step logs the touch of its own kind
-    assert 'value="drop"' not in row
+    assert 'value="drop"' in row  # Skip
 
 
 def test_done_on_the_web_agenda_completes_the_step_and_logs_its_touch(cast: Cast) -> None:
@@ -416,6 +416,35 @@ def test_done_on_the_web_agenda_completes_the_step_and_logs_its_touch(cast: Cast
     # The agenda redrawn in place already shows the next step.
     email = step(referral, StepSlug.EMAIL)
     assert f"item-referral_step-{cast.alice_private.pk}-{email.pk}" in response.content.decode()
+
+
+def test_skip_on_the_web_agenda_skips_the_step_without_a_touch(cast: Cast) -> None:
+    referral = send(cast.alice, cast.alice_private, days_ago=1)
+    call = step(referral, StepSlug.CALL)
+    client = client_for(cast.alice)
+    assert ">Skip<" in client.get("/agenda/").content.decode()
+
+    response = client.post(
+        "/agenda/complete/", {"key": key_of(call), "action": "drop"}, headers=htmx("agenda")
+    )
+
+    assert shows(response, "Skipped: Call the partner about the client")
+    call.refresh_from_db()
+    assert (call.skipped_at is not None, call.done_at, call.touch) == (True, None, None)
+    assert not Touch.objects.filter(partner=cast.alice_private).exists()
+    email = step(referral, StepSlug.EMAIL)
+    assert f"item-referral_step-{cast.alice_private.pk}-{email.pk}" in response.content.decode()
+
+
+def test_nobody_skips_a_step_of_a_partner_they_cannot_see(cast: Cast) -> None:
+    call = step(send(cast.alice, cast.alice_private, days_ago=1), StepSlug.CALL)
+    for who in (cast.mallory, cast.bob):
+        response = client_for(who).post(
+            "/agenda/complete/", {"key": key_of(call), "action": "drop"}
+        )
+        assert response.status_code == 404, who
+    call.refresh_from_db()
+    assert call.skipped_at is None
 
 
 def test_done_without_javascript_returns_to_the_agenda(cast: Cast) -> None:

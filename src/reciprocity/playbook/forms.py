@@ -34,7 +34,8 @@ def _in_a_week() -> dt.date:
 
 
 class AgendaCompleteForm(forms.Form):
-    """Complete an agenda item by its key; commitments can also be dropped."""
+    """Complete an agenda item by its key; a commitment can also be dropped and a referral's
+    step skipped (``action=drop``)."""
 
     key = forms.CharField(max_length=120)
     touch_kind = forms.ChoiceField(choices=[("", "No touch"), *TouchKind.choices], required=False)

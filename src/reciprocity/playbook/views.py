@@ -84,6 +84,8 @@ from reciprocity.playbook.models import (
     Topic,
 )
 from reciprocity.playbook.selectors import calendar_feed_for_token, meeting_ics
+from reciprocity.referrals import selectors as referral_selectors
+from reciprocity.referrals import services as referral_services
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 # Ids of the page regions htmx swaps (the templates use the same ids).
@@ -129,7 +131,7 @@ class AgendaRow:
     # The touch logged on completion: choices, the preselected one, and whether "no touch" is one.
     touch_choices: list[tuple[str, str]]
     touch_initial: str
-    can_drop: bool  # commitments can be dropped instead of done
+    set_aside: str  # how it leaves the agenda undone: "Drop" a commitment, "Skip" a step
     can_complete: bool
     done_label: str
     link: str
@@ -145,26 +147,24 @@ def _agenda_row(item: AgendaItem, group: str, today: dt.date) -> AgendaRow:
     all_kinds = list(TouchKind.choices)
     if item.source == "commitment":
         return AgendaRow(
-            item, group, [("", "No touch"), *all_kinds], "", True, True, "Done", partner_url, ""
+            item, group, [("", "No touch"), *all_kinds], "", "Drop", True, "Done", partner_url, ""
         )
     if item.source == "cadence":
         kind = item.key.split(":")[2]
         kinds = [(k, TouchKind(k).label) for k in CADENCE_TOUCH_KINDS.get(kind, ())]
         initial = CADENCE_COMPLETION_TOUCH.get(kind, "")
-        return AgendaRow(item, group, kinds, initial, False, True, "Done", partner_url, "")
+        return AgendaRow(item, group, kinds, initial, "", True, "Done", partner_url, "")
     if item.source == "opportunity":
-        return AgendaRow(
-            item, group, all_kinds, TouchKind.CALL, False, True, "Asked", partner_url, ""
-        )
+        return AgendaRow(item, group, all_kinds, TouchKind.CALL, "", True, "Asked", partner_url, "")
     if item.source == "meeting":
         url = reverse("meeting_detail", args=[item.partner_id, item.object_id])
         label = "Record" if item.due < today else "Prepare"
-        return AgendaRow(item, group, [], "", False, item.due <= today, "Held", url, label)
+        return AgendaRow(item, group, [], "", "", item.due <= today, "Held", url, label)
     if item.source == "referral_step":
         # The step logs the touch of its own kind; the referral's page has the whole protocol.
         url = item.url or partner_url
-        return AgendaRow(item, group, [], "", False, True, "Done", url, "Referral")
-    return AgendaRow(item, group, [], "", False, True, "Done", partner_url, "")
+        return AgendaRow(item, group, [], "", "Skip", True, "Done", url, "Referral")
+    return AgendaRow(item, group, [], "", "", True, "Done", partner_url, "")
 
 
 def _agenda_context(
@@ -236,11 +236,7 @@ def agenda_complete(request: AuthedRequest) -> HttpResponse:
         key, touch_kind = form.cleaned_data["key"], form.cleaned_data["touch_kind"] or None
         try:
             if form.cleaned_data["action"] == "drop":
-                commitment = _agenda_commitment(request, key)
-                partner_services.commitment_update(
-                    commitment=commitment, by=request.user, status=CommitmentStatus.DROPPED
-                )
-                messages.success(request, f"Dropped: {commitment.what}")
+                messages.success(request, _set_aside(request, key))
             else:
                 result = services.agenda_complete(by=request.user, key=key, touch_kind=touch_kind)
                 messages.success(request, _completed(result))
@@ -250,15 +246,25 @@ def agenda_complete(request: AuthedRequest) -> HttpResponse:
     return _after_agenda_write(request)
 
 
-def _agenda_commitment(request: AuthedRequest, key: str) -> Any:
-    """The open commitment an agenda key names (only commitments can be dropped)."""
+def _set_aside(request: AuthedRequest, key: str) -> str:
+    """Take an item off the agenda undone: drop a commitment, or skip a referral's step (it
+    stays on the referral's checklist, marked skipped). Returns the confirmation."""
     parsed = parse_item_key(key)
+    if parsed is not None and parsed.source == "referral_step":
+        step = referral_selectors.referral_step_get_for(advisor=request.user, pk=parsed.reference)
+        if step.referral.partner_id != parsed.partner_id:
+            raise ValidationError({"key": services.UNKNOWN_AGENDA_ITEM})
+        referral_services.referral_step_skip(step=step, by=request.user)
+        return f"Skipped: {step.label}"
     if parsed is None or parsed.source != "commitment":
         raise ValidationError({"key": services.UNKNOWN_AGENDA_ITEM})
     commitment = partner_selectors.commitment_get_for(advisor=request.user, pk=parsed.reference)
     if commitment.partner_id != parsed.partner_id:
         raise Http404("No commitment with that id.")
-    return commitment
+    partner_services.commitment_update(
+        commitment=commitment, by=request.user, status=CommitmentStatus.DROPPED
+    )
+    return f"Dropped: {commitment.what}"
 
 
 @login_required
