@@ -270,6 +270,32 @@ def test_a_partner_who_can_or_was_never_asked_is_not_the_wrong_message(
     assert diagnoses_for(advisor=cast.alice) == []
 
 
+def test_a_teammate_reading_the_wrong_message_is_told_whose_message_and_sent_to_the_partner(
+    cast: Cast,
+) -> None:
+    cast.alice.first_name, cast.alice.last_name = "Alice", "Smith"
+    cast.alice.save()
+    partner = met(cast.alice, days_ago=100, can_describe_value="no", team=cast.north)
+
+    for reader in (cast.bob, cast.ada):
+        diagnosis = one(diagnoses_for(advisor=reader, mine_only=False), "wrong_message")
+
+        assert diagnosis.evidence[1] == (
+            "Alice Smith's message (whom they help, what is unique) is not written down"
+        )
+        assert diagnosis.action_url == f"/partners/{partner.pk}/#playbook"
+    assert one(diagnoses_for(advisor=cast.alice), "wrong_message").action_url == (
+        "/playbook/message/"
+    )
+
+
+def test_an_owner_without_a_full_name_is_named_by_username(cast: Cast) -> None:
+    User.objects.filter(pk=cast.alice.pk).update(first_name="", last_name="")
+    met(cast.alice, days_ago=100, can_describe_value="no")
+    diagnosis = one(diagnoses_for(advisor=cast.ada, mine_only=False), "wrong_message")
+    assert diagnosis.evidence[1].startswith("alice's message ")
+
+
 # --- wrong_firm -----------------------------------------------------------------------------
 
 
@@ -500,9 +526,9 @@ def book(owner: User, size: int) -> None:
             message_check_record(partner=partner, by=owner, result="no", occurred_at=ago(3))
 
 
-def queries_for_assess(advisor: User) -> int:
+def queries_for_assess(advisor: User, *, mine_only: bool = True) -> int:
     with CaptureQueriesContext(connection) as captured:
-        assess(advisor=advisor)
+        assess(advisor=advisor, mine_only=mine_only)
     return len(captured)
 
 
@@ -513,3 +539,5 @@ def test_the_diagnoses_cost_the_same_queries_for_3_or_30_partners(cast: Cast) ->
     book(cast.carol, 30)
     assert queries_for_assess(cast.carol) == small
     assert len(diagnoses_for(advisor=cast.carol)) > 10
+    # Read by someone else, the owners are named from the same query.
+    assert queries_for_assess(cast.ada, mine_only=False) == small

@@ -14,7 +14,9 @@ has a stable slug (the API and the CLI report it; add new ones, never rename):
   When nothing has come back for WALK_AWAY_MONTHS since the first referral sent, walk away.
 - ``wrong_message``: the partner cannot say whom the advisor helps and what is unique about them
   (the profile's ``can_describe_value`` is ``no``, which a failed message check sets). Answer:
-  change the message.
+  change the message. The message is the partner owner's: someone else reading the diagnosis
+  (a teammate, a firm admin) sees the owner named and is sent to the partner's playbook, not to
+  their own message.
 - ``wrong_firm``: the partner's firm is not in growth mode and no referral came from it in the
   last 12 months. Answer: walk away (reason ``wrong_firm``).
 - ``wrong_professional``: a low propensity to refer and no referral ever received, PATIENCE_MONTHS
@@ -136,6 +138,8 @@ class Diagnosis:
     severity: Severity
     # The failure reason a walk-away would record; blank for the other actions.
     reason: str = ""
+    # For change_message: the message is the partner owner's, and the reader is not the owner.
+    owners_message: bool = False
 
     @property
     def action_url(self) -> str:
@@ -168,9 +172,11 @@ def action_url(diagnosis: Diagnosis) -> str:
     """Where in the web UI the suggested action is taken."""
     if diagnosis.action == "focus":
         return reverse("pipeline")
-    if diagnosis.action == "change_message":
-        return reverse("playbook_message")
     pk = diagnosis.partner_id
+    if diagnosis.action == "change_message":
+        if diagnosis.owners_message:
+            return reverse("partner_detail", args=[pk]) + "#playbook"
+        return reverse("playbook_message")
     if diagnosis.action == "change_strategy":
         return reverse("partner_detail", args=[pk]) + "#strategy-title"
     if diagnosis.action == "make_the_ask":
@@ -234,7 +240,7 @@ def with_readings(qs: QuerySet[Partner], *, today: dt.date, now: dt.datetime) ->
     )
     written = AdvisorProfile.objects.filter(user_id=OuterRef("owner_id"))
     return (
-        with_strategy(qs)
+        with_strategy(qs.select_related("owner"))
         # A partner with no recorded move into a met stage counts from its last move.
         .annotate(
             met_at=Coalesce(
@@ -294,6 +300,7 @@ def _diagnosis(
     severity: Severity = "medium",
     title: str = "",
     reason: str = "",
+    owners_message: bool = False,
 ) -> Diagnosis:
     label = ACTION_LABELS[action]
     if action == "walk_away" and reason:
@@ -308,11 +315,15 @@ def _diagnosis(
         action_label=label,
         severity=severity,
         reason=reason,
+        owners_message=owners_message,
     )
 
 
-def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooEarly | None]:
-    """The diagnoses of one partner read through ``with_readings``, or why it is too early."""
+def _partner_diagnoses(
+    p: Any, *, advisor: User, today: dt.date
+) -> tuple[list[Diagnosis], TooEarly | None]:
+    """The diagnoses of one partner read through ``with_readings``, as ``advisor`` reads them,
+    or why it is too early."""
     met_at = as_datetime(p.met_at)
     assert met_at is not None
     met_on = timezone.localdate(met_at)
@@ -362,14 +373,24 @@ def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooE
             evidence = [f"Could not say your message back on {day(checked)}{heard}"]
         else:
             evidence = ["Their profile says they cannot describe your value"]
+        owners_message = p.owner_id != advisor.pk
         if not p.owner_has_message:
-            evidence.append("The message (whom you help, what is unique) is not written down")
+            evidence.append(
+                f"{p.owner.display_name}'s message (whom they help, what is unique) is not "
+                "written down"
+                if owners_message
+                else "The message (whom you help, what is unique) is not written down"
+            )
         evidence.append(
             f"{_plural(p.received_ever, 'referral')} received from them so far"
             if p.received_ever
             else "No referral received from them yet"
         )
-        found.append(_diagnosis("wrong_message", p, evidence, "change_message"))
+        found.append(
+            _diagnosis(
+                "wrong_message", p, evidence, "change_message", owners_message=owners_message
+            )
+        )
     if not found and p.received_ever == 0 and touches >= MANY_TOUCHES and patient_enough:
         strategy = str(p.current_strategy)
         found.append(
@@ -499,7 +520,7 @@ def assess(
     diagnoses: list[Diagnosis] = []
     too_early: list[TooEarly] = []
     for row in partners.order_by("name", "pk"):
-        found, early = _partner_diagnoses(row, today=today)
+        found, early = _partner_diagnoses(row, advisor=advisor, today=today)
         diagnoses.extend(found)
         if early is not None:
             too_early.append(early)
