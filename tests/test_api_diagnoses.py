@@ -39,7 +39,7 @@ def wrong_firm(owner: User, name: str, **kwargs: Any) -> Partner:
         name=name,
         profession=Profession.BANKER,
         stage=Stage.FIRST_MEETING,
-        occurred_at=ago(200),
+        occurred_at=ago(400),
         growth_mode=False,
         **kwargs,
     )

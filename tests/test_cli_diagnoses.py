@@ -31,7 +31,7 @@ def wrong_firm(owner: User, name: str, **kwargs: object) -> Partner:
         name=name,
         profession=Profession.BANKER,
         stage=Stage.FIRST_MEETING,
-        occurred_at=timezone.now() - dt.timedelta(days=200),
+        occurred_at=timezone.now() - dt.timedelta(days=400),
         growth_mode=False,
         **kwargs,
     )

@@ -300,14 +300,14 @@ def test_an_owner_without_a_full_name_is_named_by_username(cast: Cast) -> None:
 
 
 def test_a_firm_not_in_growth_mode_is_the_wrong_firm(cast: Cast) -> None:
-    partner = met(cast.alice, days_ago=200, stage=Stage.DUE_DILIGENCE, growth_mode=False)
+    partner = met(cast.alice, days_ago=400, stage=Stage.DUE_DILIGENCE, growth_mode=False)
 
     diagnosis = one(diagnoses_for(advisor=cast.alice), "wrong_firm")
 
     assert diagnosis.evidence == [
         "Their firm is not in growth mode: it meets few new clients to refer",
         "No referral received in the last 12 months",
-        f"Due diligence since {day(ago(199))}",
+        f"Due diligence since {day(ago(399))}",
     ]
     assert diagnosis.action == "walk_away"
     assert diagnosis.reason == "wrong_firm"
@@ -315,9 +315,22 @@ def test_a_firm_not_in_growth_mode_is_the_wrong_firm(cast: Cast) -> None:
     assert diagnosis.action_url == f"/partners/{partner.pk}/stage/?stage=retired&reason=wrong_firm"
 
 
+def test_a_firm_not_in_growth_mode_is_given_its_year_too(cast: Cast) -> None:
+    partner = met(cast.alice, days_ago=3, growth_mode=False)
+    found = assess(advisor=cast.alice)
+    assert found.diagnoses == []
+    assert [e.partner_id for e in found.too_early] == [partner.pk]
+
+    judge_from = found.too_early[0].judge_from
+    assert add_months(timezone.localdate(ago(3)), PATIENCE_MONTHS) == judge_from
+    assert slugs(diagnoses_for(advisor=cast.alice, today=judge_from)) == ["wrong_firm"]
+    on_the_eve = judge_from - dt.timedelta(days=1)
+    assert diagnoses_for(advisor=cast.alice, today=on_the_eve) == []
+
+
 def test_growth_unknown_or_a_referral_this_year_is_not_the_wrong_firm(cast: Cast) -> None:
-    met(cast.alice, days_ago=200, growth_mode=None, name="Unknown Growth")
-    referring = met(cast.alice, days_ago=200, growth_mode=False, name="Still Refers")
+    met(cast.alice, days_ago=400, growth_mode=None, name="Unknown Growth")
+    referring = met(cast.alice, days_ago=400, growth_mode=False, name="Still Refers")
     referral(referring, direction=Direction.RECEIVED, days_ago=60)
     assert diagnoses_for(advisor=cast.alice) == []
 
@@ -422,11 +435,11 @@ def test_partners_not_met_or_no_longer_worked_are_not_diagnosed(cast: Cast, stag
 
 
 def test_retired_and_archived_partners_are_not_diagnosed(cast: Cast) -> None:
-    retired = met(cast.alice, days_ago=200, growth_mode=False, name="Walked Away")
+    retired = met(cast.alice, days_ago=400, growth_mode=False, name="Walked Away")
     services.partner_change_stage(
         partner=retired, by=cast.alice, stage=Stage.RETIRED, reason="wrong_firm"
     )
-    archived = met(cast.alice, days_ago=200, growth_mode=False, name="Put Away")
+    archived = met(cast.alice, days_ago=400, growth_mode=False, name="Put Away")
     services.partner_archive(partner=archived, by=cast.alice)
     assert diagnoses_for(advisor=cast.alice) == []
 
@@ -434,7 +447,7 @@ def test_retired_and_archived_partners_are_not_diagnosed(cast: Cast) -> None:
 def test_the_book_comes_first_then_the_most_severe_then_by_name(cast: Cast) -> None:
     core(cast.alice, FOCUS_LIMIT + 1)
     met(cast.alice, days_ago=100, can_describe_value="no", name="Anna Message")
-    met(cast.alice, days_ago=100, growth_mode=False, name="Zed Firm")
+    met(cast.alice, days_ago=400, growth_mode=False, name="Zed Firm")
     met(cast.alice, days_ago=100, can_describe_value="no", name="Bea Message")
 
     found = diagnoses_for(advisor=cast.alice)
@@ -448,7 +461,8 @@ def test_the_book_comes_first_then_the_most_severe_then_by_name(cast: Cast) -> N
 
 
 def test_one_partner_can_have_several_diagnoses(cast: Cast) -> None:
-    partner = met(cast.alice, days_ago=300, growth_mode=False, can_describe_value="no")
+    # Met more than PATIENCE_MONTHS ago, so the wrong firm may be judged too.
+    partner = met(cast.alice, days_ago=400, growth_mode=False, can_describe_value="no")
     for days in (200, 100, 50):
         referral(partner, direction=Direction.SENT, days_ago=days)
     assert sorted(slugs(diagnoses_for(advisor=cast.alice), partner)) == [

@@ -29,13 +29,13 @@ def ago(days: int) -> dt.datetime:
 
 
 def stalled(owner: User, name: str = "Walter Greystone", **profile: Any) -> Partner:
-    """A partner met 200 days ago whose firm is not in growth mode."""
+    """A partner met 400 days ago (past the patience) whose firm is not in growth mode."""
     partner = services.partner_create(
         by=owner,
         name=name,
         profession=Profession.BANKER,
         stage=Stage.FIRST_MEETING,
-        occurred_at=ago(200),
+        occurred_at=ago(400),
         growth_mode=False,
         **profile,
     )

@@ -17,8 +17,9 @@ has a stable slug (the API and the CLI report it; add new ones, never rename):
   change the message. The message is the partner owner's: someone else reading the diagnosis
   (a teammate, a firm admin) sees the owner named and is sent to the partner's playbook, not to
   their own message.
-- ``wrong_firm``: the partner's firm is not in growth mode and no referral came from it in the
-  last 12 months. Answer: walk away (reason ``wrong_firm``).
+- ``wrong_firm``: the partner's firm is not in growth mode, no referral came from it in the
+  last 12 months, and PATIENCE_MONTHS or more have passed since the first meeting. Answer: walk
+  away (reason ``wrong_firm``). Before PATIENCE_MONTHS the partner is "too early to judge".
 - ``wrong_professional``: a low propensity to refer and no referral ever received, PATIENCE_MONTHS
   or more after the first meeting. Answer: walk away (reason ``wrong_professional``).
 - ``too_many_partners`` (about the advisor, not one partner): more than FOCUS_LIMIT of the
@@ -333,7 +334,7 @@ def _partner_diagnoses(
     touches = p.touches_since_met
     found: list[Diagnosis] = []
 
-    if p.growth_mode is False and p.received_12m == 0:
+    if p.growth_mode is False and p.received_12m == 0 and patient_enough:
         last = as_datetime(p.last_received_at)
         since = f"; the last came on {day(last)}" if last else ""
         found.append(
