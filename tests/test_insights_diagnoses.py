@@ -18,6 +18,7 @@ from reciprocity.insights.diagnoses import (
     assess,
     day,
     diagnoses_for,
+    months_between,
 )
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Profession, Stage
@@ -213,8 +214,9 @@ def test_one_way_for_twenty_four_months_is_time_to_walk_away(cast: Cast) -> None
     assert diagnosis.reason == "wrong_professional"
     assert diagnosis.severity == "high"
     first = timezone.localdate(ago(800))
-    assert f"Nothing back in 24 months, since your first referral to them on {day(first)}" in (
-        diagnosis.evidence
+    months = months_between(first, timezone.localdate())
+    assert diagnosis.evidence[1] == (
+        f"Nothing back in the {months} months since your first referral to them on {day(first)}"
     )
     assert diagnosis.action_url == (
         f"/partners/{partner.pk}/stage/?stage=retired&reason=wrong_professional"
@@ -229,6 +231,54 @@ def test_a_referral_back_in_the_last_two_years_keeps_asking_rather_than_walking_
         referral(partner, direction=Direction.SENT, days_ago=days)
     referral(partner, direction=Direction.RECEIVED, days_ago=500)
     assert one(diagnoses_for(advisor=cast.alice), "one_way").action == "make_the_ask"
+
+
+def test_walking_away_counts_from_the_last_referral_back_when_it_came_after_the_first_sent(
+    cast: Cast,
+) -> None:
+    partner = met(cast.alice, days_ago=1300, stage=Stage.ACTIVE)
+    for days in (1200, 300, 200, 30):
+        referral(partner, direction=Direction.SENT, days_ago=days)
+    referral(partner, direction=Direction.RECEIVED, days_ago=900)
+
+    diagnosis = one(diagnoses_for(advisor=cast.alice), "one_way")
+
+    last = timezone.localdate(ago(900))
+    months = months_between(last, timezone.localdate())
+    assert diagnosis.action == "walk_away"
+    assert diagnosis.evidence[1] == (
+        f"Nothing back in {months} months: the last referral from them came on {day(last)}"
+    )
+    assert "first referral" not in " ".join(diagnosis.evidence)
+
+
+def test_a_referral_back_before_the_first_sent_is_named_but_the_count_starts_at_the_first_sent(
+    cast: Cast,
+) -> None:
+    partner = met(cast.alice, days_ago=1300, stage=Stage.ACTIVE)
+    referral(partner, direction=Direction.RECEIVED, days_ago=1000)
+    for days in (800, 300, 200, 30):
+        referral(partner, direction=Direction.SENT, days_ago=days)
+
+    diagnosis = one(diagnoses_for(advisor=cast.alice), "one_way")
+
+    first, last = timezone.localdate(ago(800)), timezone.localdate(ago(1000))
+    months = months_between(first, timezone.localdate())
+    assert diagnosis.action == "walk_away"
+    assert diagnosis.evidence[1] == (
+        f"Nothing back in the {months} months since your first referral to them on "
+        f"{day(first)}; the last referral from them came before, on {day(last)}"
+    )
+
+
+def test_a_first_referral_sent_less_than_two_years_ago_is_still_time_to_ask(cast: Cast) -> None:
+    partner = met(cast.alice, days_ago=1300, stage=Stage.ACTIVE)
+    referral(partner, direction=Direction.RECEIVED, days_ago=1000)
+    for days in (600, 300, 200, 30):
+        referral(partner, direction=Direction.SENT, days_ago=days)
+    diagnosis = one(diagnoses_for(advisor=cast.alice), "one_way")
+    assert diagnosis.action == "make_the_ask"
+    assert not any(line.startswith("Nothing back") for line in diagnosis.evidence)
 
 
 # --- wrong_message --------------------------------------------------------------------------

@@ -11,7 +11,8 @@ has a stable slug (the API and the CLI report it; add new ones, never rename):
   referral, so the partner is "too early to judge" instead.
 - ``one_way``: ONE_WAY_MIN_SENT or more referrals sent in the last 12 months and none received in
   the same window. The answer is to make the ask: write down what each side does (the agreement).
-  When nothing has come back for WALK_AWAY_MONTHS since the first referral sent, walk away.
+  When nothing has come back for WALK_AWAY_MONTHS, counted from the later of the first referral
+  sent and the last referral received, walk away.
 - ``wrong_message``: the partner cannot say whom the advisor helps and what is unique about them
   (the profile's ``can_describe_value`` is ``no``, which a failed message check sets). Answer:
   change the message. The message is the partner owner's: someone else reading the diagnosis
@@ -93,7 +94,8 @@ PATIENCE_MONTHS = 12
 WINDOW_MONTHS = 12
 # Referrals sent in the window, with none back, that make an alliance one-way.
 ONE_WAY_MIN_SENT = 3
-# How long nothing may come back, since the first referral sent, before walking away.
+# How long nothing may come back before walking away, counted from the later of the first
+# referral sent and the last one received.
 WALK_AWAY_MONTHS = 24
 # FOCUS_LIMIT (seven; imported from the playbook): more core partners than this is too many.
 
@@ -320,6 +322,31 @@ def _diagnosis(
     )
 
 
+def _nothing_back_since(p: Any, *, today: dt.date) -> str:
+    """Why a one-way alliance is over, or "" while it is not: nothing has come back for
+    WALK_AWAY_MONTHS, counted from the later of the first referral sent and the last one
+    received (whatever came back before the first referral sent does not answer it)."""
+    first_sent = as_datetime(p.first_sent_at)
+    last_received = as_datetime(p.last_received_at)
+    if first_sent is None or p.received_24m:
+        return ""
+    since = max(first_sent, last_received) if last_received else first_sent
+    if today < add_months(timezone.localdate(since), WALK_AWAY_MONTHS):
+        return ""
+    months = months_between(timezone.localdate(since), today)
+    if last_received is None:
+        return (
+            f"Nothing back in the {months} months since your first referral to them "
+            f"on {day(first_sent)}"
+        )
+    if last_received >= first_sent:
+        return f"Nothing back in {months} months: the last referral from them came on {day(since)}"
+    return (
+        f"Nothing back in the {months} months since your first referral to them on "
+        f"{day(first_sent)}; the last referral from them came before, on {day(last_received)}"
+    )
+
+
 def _partner_diagnoses(
     p: Any, *, advisor: User, today: dt.date
 ) -> tuple[list[Diagnosis], TooEarly | None]:
@@ -409,27 +436,18 @@ def _partner_diagnoses(
             )
         )
     if p.sent_12m >= ONE_WAY_MIN_SENT and p.received_12m == 0:
-        first_sent = as_datetime(p.first_sent_at)
         evidence = [
             f"{p.sent_12m} referrals sent in the last {WINDOW_MONTHS} months; none received"
         ]
-        persisted = (
-            p.received_24m == 0
-            and first_sent is not None
-            and today >= add_months(timezone.localdate(first_sent), WALK_AWAY_MONTHS)
-        )
-        if persisted:
-            assert first_sent is not None
-            evidence.append(
-                f"Nothing back in {WALK_AWAY_MONTHS} months, since your first referral to them "
-                f"on {day(first_sent)}"
-            )
+        nothing_back = _nothing_back_since(p, today=today)
+        if nothing_back:
+            evidence.append(nothing_back)
         evidence.append(
             "A written agreement is in place"
             if p.has_agreement
             else "Nothing written down: no agreement on what each side will do"
         )
-        if persisted:
+        if nothing_back:
             found.append(
                 _diagnosis(
                     "one_way",
