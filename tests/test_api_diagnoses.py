@@ -141,6 +141,19 @@ def test_mallory_never_sees_the_harbor_partners(book: Cast) -> None:
     assert listed(client, "?all=true")["count"] == 0
 
 
+def test_the_firm_admin_and_compliance_start_from_the_whole_firm_like_the_dashboard(
+    book: Cast,
+) -> None:
+    for reader in (book.ada, book.cole):
+        client = token_client(reader)
+        names = {d["partner"]["name"] for d in listed(client)["items"]}
+        assert names == {"Walter Greystone", "Sam Message"}
+        assert listed(client, "?all=true")["count"] == 2
+        assert listed(client, "?all=false")["count"] == 0
+    # An advisor starts from their own.
+    assert listed(token_client(book.bob))["count"] == 0
+
+
 def test_a_partners_diagnoses(book: Cast) -> None:
     walter = Partner.objects.get(name="Walter Greystone")
     client = token_client(book.alice)
