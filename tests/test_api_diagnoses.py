@@ -39,7 +39,7 @@ def wrong_firm(owner: User, name: str, **kwargs: Any) -> Partner:
         name=name,
         profession=Profession.BANKER,
         stage=Stage.FIRST_MEETING,
-        occurred_at=ago(200),
+        occurred_at=ago(400),
         growth_mode=False,
         **kwargs,
     )
@@ -139,6 +139,19 @@ def test_mallory_never_sees_the_harbor_partners(book: Cast) -> None:
     client = token_client(book.mallory)
     assert listed(client)["count"] == 0
     assert listed(client, "?all=true")["count"] == 0
+
+
+def test_the_firm_admin_and_compliance_start_from_the_whole_firm_like_the_dashboard(
+    book: Cast,
+) -> None:
+    for reader in (book.ada, book.cole):
+        client = token_client(reader)
+        names = {d["partner"]["name"] for d in listed(client)["items"]}
+        assert names == {"Walter Greystone", "Sam Message"}
+        assert listed(client, "?all=true")["count"] == 2
+        assert listed(client, "?all=false")["count"] == 0
+    # An advisor starts from their own.
+    assert listed(token_client(book.bob))["count"] == 0
 
 
 def test_a_partners_diagnoses(book: Cast) -> None:

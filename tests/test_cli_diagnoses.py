@@ -31,7 +31,7 @@ def wrong_firm(owner: User, name: str, **kwargs: object) -> Partner:
         name=name,
         profession=Profession.BANKER,
         stage=Stage.FIRST_MEETING,
-        occurred_at=timezone.now() - dt.timedelta(days=200),
+        occurred_at=timezone.now() - dt.timedelta(days=400),
         growth_mode=False,
         **kwargs,
     )
@@ -94,6 +94,23 @@ def test_all_widens_to_the_partners_shared_with_the_user(cast: Cast) -> None:
     ]
     assert names == ["Shared Stall"]
     assert json.loads(run("diagnoses", "--user", "mallory", "--all", "--json")) == []
+
+
+def test_the_firm_admin_and_compliance_start_from_the_whole_firm_and_mine_narrows(
+    cast: Cast,
+) -> None:
+    wrong_firm(cast.alice, "Private Stall")
+    for who in ("ada", "cole"):
+        names = [e["partner_name"] for e in json.loads(run("diagnoses", "--user", who, "--json"))]
+        assert names == ["Private Stall"]
+        assert json.loads(run("diagnoses", "--user", who, "--mine", "--json")) == []
+        assert "Diagnoses of the partners visible to" in run("diagnoses", "--user", who)
+    assert "Diagnoses of the partners of" in run("diagnoses", "--user", "alice")
+
+
+def test_all_and_mine_together_are_refused(cast: Cast) -> None:
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        run("diagnoses", "--user", "ada", "--all", "--mine")
 
 
 def test_an_unknown_user_is_refused(cast: Cast) -> None:

@@ -18,6 +18,7 @@ from reciprocity.insights.diagnoses import (
     assess,
     day,
     diagnoses_for,
+    months_between,
 )
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Profession, Stage
@@ -213,8 +214,9 @@ def test_one_way_for_twenty_four_months_is_time_to_walk_away(cast: Cast) -> None
     assert diagnosis.reason == "wrong_professional"
     assert diagnosis.severity == "high"
     first = timezone.localdate(ago(800))
-    assert f"Nothing back in 24 months, since your first referral to them on {day(first)}" in (
-        diagnosis.evidence
+    months = months_between(first, timezone.localdate())
+    assert diagnosis.evidence[1] == (
+        f"Nothing back in the {months} months since your first referral to them on {day(first)}"
     )
     assert diagnosis.action_url == (
         f"/partners/{partner.pk}/stage/?stage=retired&reason=wrong_professional"
@@ -229,6 +231,54 @@ def test_a_referral_back_in_the_last_two_years_keeps_asking_rather_than_walking_
         referral(partner, direction=Direction.SENT, days_ago=days)
     referral(partner, direction=Direction.RECEIVED, days_ago=500)
     assert one(diagnoses_for(advisor=cast.alice), "one_way").action == "make_the_ask"
+
+
+def test_walking_away_counts_from_the_last_referral_back_when_it_came_after_the_first_sent(
+    cast: Cast,
+) -> None:
+    partner = met(cast.alice, days_ago=1300, stage=Stage.ACTIVE)
+    for days in (1200, 300, 200, 30):
+        referral(partner, direction=Direction.SENT, days_ago=days)
+    referral(partner, direction=Direction.RECEIVED, days_ago=900)
+
+    diagnosis = one(diagnoses_for(advisor=cast.alice), "one_way")
+
+    last = timezone.localdate(ago(900))
+    months = months_between(last, timezone.localdate())
+    assert diagnosis.action == "walk_away"
+    assert diagnosis.evidence[1] == (
+        f"Nothing back in {months} months: the last referral from them came on {day(last)}"
+    )
+    assert "first referral" not in " ".join(diagnosis.evidence)
+
+
+def test_a_referral_back_before_the_first_sent_is_named_but_the_count_starts_at_the_first_sent(
+    cast: Cast,
+) -> None:
+    partner = met(cast.alice, days_ago=1300, stage=Stage.ACTIVE)
+    referral(partner, direction=Direction.RECEIVED, days_ago=1000)
+    for days in (800, 300, 200, 30):
+        referral(partner, direction=Direction.SENT, days_ago=days)
+
+    diagnosis = one(diagnoses_for(advisor=cast.alice), "one_way")
+
+    first, last = timezone.localdate(ago(800)), timezone.localdate(ago(1000))
+    months = months_between(first, timezone.localdate())
+    assert diagnosis.action == "walk_away"
+    assert diagnosis.evidence[1] == (
+        f"Nothing back in the {months} months since your first referral to them on "
+        f"{day(first)}; the last referral from them came before, on {day(last)}"
+    )
+
+
+def test_a_first_referral_sent_less_than_two_years_ago_is_still_time_to_ask(cast: Cast) -> None:
+    partner = met(cast.alice, days_ago=1300, stage=Stage.ACTIVE)
+    referral(partner, direction=Direction.RECEIVED, days_ago=1000)
+    for days in (600, 300, 200, 30):
+        referral(partner, direction=Direction.SENT, days_ago=days)
+    diagnosis = one(diagnoses_for(advisor=cast.alice), "one_way")
+    assert diagnosis.action == "make_the_ask"
+    assert not any(line.startswith("Nothing back") for line in diagnosis.evidence)
 
 
 # --- wrong_message --------------------------------------------------------------------------
@@ -270,18 +320,44 @@ def test_a_partner_who_can_or_was_never_asked_is_not_the_wrong_message(
     assert diagnoses_for(advisor=cast.alice) == []
 
 
+def test_a_teammate_reading_the_wrong_message_is_told_whose_message_and_sent_to_the_partner(
+    cast: Cast,
+) -> None:
+    cast.alice.first_name, cast.alice.last_name = "Alice", "Smith"
+    cast.alice.save()
+    partner = met(cast.alice, days_ago=100, can_describe_value="no", team=cast.north)
+
+    for reader in (cast.bob, cast.ada):
+        diagnosis = one(diagnoses_for(advisor=reader, mine_only=False), "wrong_message")
+
+        assert diagnosis.evidence[1] == (
+            "Alice Smith's message (whom they help, what is unique) is not written down"
+        )
+        assert diagnosis.action_url == f"/partners/{partner.pk}/#playbook"
+    assert one(diagnoses_for(advisor=cast.alice), "wrong_message").action_url == (
+        "/playbook/message/"
+    )
+
+
+def test_an_owner_without_a_full_name_is_named_by_username(cast: Cast) -> None:
+    User.objects.filter(pk=cast.alice.pk).update(first_name="", last_name="")
+    met(cast.alice, days_ago=100, can_describe_value="no")
+    diagnosis = one(diagnoses_for(advisor=cast.ada, mine_only=False), "wrong_message")
+    assert diagnosis.evidence[1].startswith("alice's message ")
+
+
 # --- wrong_firm -----------------------------------------------------------------------------
 
 
 def test_a_firm_not_in_growth_mode_is_the_wrong_firm(cast: Cast) -> None:
-    partner = met(cast.alice, days_ago=200, stage=Stage.DUE_DILIGENCE, growth_mode=False)
+    partner = met(cast.alice, days_ago=400, stage=Stage.DUE_DILIGENCE, growth_mode=False)
 
     diagnosis = one(diagnoses_for(advisor=cast.alice), "wrong_firm")
 
     assert diagnosis.evidence == [
         "Their firm is not in growth mode: it meets few new clients to refer",
         "No referral received in the last 12 months",
-        f"Due diligence since {day(ago(199))}",
+        f"Due diligence since {day(ago(399))}",
     ]
     assert diagnosis.action == "walk_away"
     assert diagnosis.reason == "wrong_firm"
@@ -289,9 +365,22 @@ def test_a_firm_not_in_growth_mode_is_the_wrong_firm(cast: Cast) -> None:
     assert diagnosis.action_url == f"/partners/{partner.pk}/stage/?stage=retired&reason=wrong_firm"
 
 
+def test_a_firm_not_in_growth_mode_is_given_its_year_too(cast: Cast) -> None:
+    partner = met(cast.alice, days_ago=3, growth_mode=False)
+    found = assess(advisor=cast.alice)
+    assert found.diagnoses == []
+    assert [e.partner_id for e in found.too_early] == [partner.pk]
+
+    judge_from = found.too_early[0].judge_from
+    assert add_months(timezone.localdate(ago(3)), PATIENCE_MONTHS) == judge_from
+    assert slugs(diagnoses_for(advisor=cast.alice, today=judge_from)) == ["wrong_firm"]
+    on_the_eve = judge_from - dt.timedelta(days=1)
+    assert diagnoses_for(advisor=cast.alice, today=on_the_eve) == []
+
+
 def test_growth_unknown_or_a_referral_this_year_is_not_the_wrong_firm(cast: Cast) -> None:
-    met(cast.alice, days_ago=200, growth_mode=None, name="Unknown Growth")
-    referring = met(cast.alice, days_ago=200, growth_mode=False, name="Still Refers")
+    met(cast.alice, days_ago=400, growth_mode=None, name="Unknown Growth")
+    referring = met(cast.alice, days_ago=400, growth_mode=False, name="Still Refers")
     referral(referring, direction=Direction.RECEIVED, days_ago=60)
     assert diagnoses_for(advisor=cast.alice) == []
 
@@ -396,11 +485,11 @@ def test_partners_not_met_or_no_longer_worked_are_not_diagnosed(cast: Cast, stag
 
 
 def test_retired_and_archived_partners_are_not_diagnosed(cast: Cast) -> None:
-    retired = met(cast.alice, days_ago=200, growth_mode=False, name="Walked Away")
+    retired = met(cast.alice, days_ago=400, growth_mode=False, name="Walked Away")
     services.partner_change_stage(
         partner=retired, by=cast.alice, stage=Stage.RETIRED, reason="wrong_firm"
     )
-    archived = met(cast.alice, days_ago=200, growth_mode=False, name="Put Away")
+    archived = met(cast.alice, days_ago=400, growth_mode=False, name="Put Away")
     services.partner_archive(partner=archived, by=cast.alice)
     assert diagnoses_for(advisor=cast.alice) == []
 
@@ -408,7 +497,7 @@ def test_retired_and_archived_partners_are_not_diagnosed(cast: Cast) -> None:
 def test_the_book_comes_first_then_the_most_severe_then_by_name(cast: Cast) -> None:
     core(cast.alice, FOCUS_LIMIT + 1)
     met(cast.alice, days_ago=100, can_describe_value="no", name="Anna Message")
-    met(cast.alice, days_ago=100, growth_mode=False, name="Zed Firm")
+    met(cast.alice, days_ago=400, growth_mode=False, name="Zed Firm")
     met(cast.alice, days_ago=100, can_describe_value="no", name="Bea Message")
 
     found = diagnoses_for(advisor=cast.alice)
@@ -422,7 +511,8 @@ def test_the_book_comes_first_then_the_most_severe_then_by_name(cast: Cast) -> N
 
 
 def test_one_partner_can_have_several_diagnoses(cast: Cast) -> None:
-    partner = met(cast.alice, days_ago=300, growth_mode=False, can_describe_value="no")
+    # Met more than PATIENCE_MONTHS ago, so the wrong firm may be judged too.
+    partner = met(cast.alice, days_ago=400, growth_mode=False, can_describe_value="no")
     for days in (200, 100, 50):
         referral(partner, direction=Direction.SENT, days_ago=days)
     assert sorted(slugs(diagnoses_for(advisor=cast.alice), partner)) == [
@@ -500,9 +590,9 @@ def book(owner: User, size: int) -> None:
             message_check_record(partner=partner, by=owner, result="no", occurred_at=ago(3))
 
 
-def queries_for_assess(advisor: User) -> int:
+def queries_for_assess(advisor: User, *, mine_only: bool = True) -> int:
     with CaptureQueriesContext(connection) as captured:
-        assess(advisor=advisor)
+        assess(advisor=advisor, mine_only=mine_only)
     return len(captured)
 
 
@@ -513,3 +603,5 @@ def test_the_diagnoses_cost_the_same_queries_for_3_or_30_partners(cast: Cast) ->
     book(cast.carol, 30)
     assert queries_for_assess(cast.carol) == small
     assert len(diagnoses_for(advisor=cast.carol)) > 10
+    # Read by someone else, the owners are named from the same query.
+    assert queries_for_assess(cast.ada, mine_only=False) == small

@@ -29,13 +29,13 @@ def ago(days: int) -> dt.datetime:
 
 
 def stalled(owner: User, name: str = "Walter Greystone", **profile: Any) -> Partner:
-    """A partner met 200 days ago whose firm is not in growth mode."""
+    """A partner met 400 days ago (past the patience) whose firm is not in growth mode."""
     partner = services.partner_create(
         by=owner,
         name=name,
         profession=Profession.BANKER,
         stage=Stage.FIRST_MEETING,
-        occurred_at=ago(200),
+        occurred_at=ago(400),
         growth_mode=False,
         **profile,
     )
@@ -161,6 +161,25 @@ def test_the_strategy_yield_is_shown(cast: Cast) -> None:
     page = page_of(cast)
     assert "What each strategy produced" in page
     assert "5. Co-hosted client events and joint reviews" in page
+
+
+def test_the_stage_links_keep_the_scope_so_the_list_counts_the_same(cast: Cast) -> None:
+    Partner.objects.filter(pk=cast.alice_shared.pk).update(stage=Stage.ACTIVE)
+    PartnerFactory(owner=cast.bob, stage=Stage.ACTIVE, name="Bob Own")
+    client = client_for(cast.bob)
+    row = '<a href="{}">Active partner</a></th><td class="num" data-label="Partners">{}</td>'
+
+    link = f"/partners/?stage=active&amp;owner={cast.bob.pk}"
+    assert row.format(link, 1) in page_of(cast, "bob", "?scope=mine")
+    listed = client.get(link.replace("&amp;", "&")).content.decode()
+    assert "Bob Own" in listed
+    assert "Sam Shared" not in listed
+
+    link = "/partners/?stage=active"
+    assert row.format(link, 2) in page_of(cast, "bob", "?scope=all")
+    listed = client.get(link).content.decode()
+    assert "Bob Own" in listed
+    assert "Sam Shared" in listed
 
 
 def test_bob_sees_alices_shared_partner_when_he_widens_the_picture(cast: Cast) -> None:

@@ -34,7 +34,7 @@ def test_the_dashboard_draws_its_charts_under_the_csp_and_leads_to_the_action(
         name="Walter Greystone",
         profession=Profession.BANKER,
         stage=Stage.FIRST_MEETING,
-        occurred_at=timezone.now() - dt.timedelta(days=200),
+        occurred_at=timezone.now() - dt.timedelta(days=400),
         growth_mode=False,
     )
     ReferralFactory(

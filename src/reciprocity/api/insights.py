@@ -31,12 +31,14 @@ def list_diagnoses(
     """Stalled alliances among your partners (in the stages from first meeting to champion),
     each with its evidence and the playbook's answer, and ``too_many_partners`` when more than
     seven of your own partners are in the core stages. Your book's diagnosis first, then the
-    most severe, then by partner name."""
+    most severe, then by partner name. Firm admins and compliance officers start from the whole
+    firm, like the dashboard (``all=false`` narrows to their own)."""
     user = current_user(request)
     partner = None
     if filters.partner is not None:
         partner = partner_get_for(advisor=user, pk=filters.partner)
-    found = diagnoses_for(advisor=user, partner=partner, mine_only=not filters.all)
+    wide = user.sees_whole_firm if filters.all is None else filters.all
+    found = diagnoses_for(advisor=user, partner=partner, mine_only=not wide)
     return _only(found, filters.slug)
 
 

@@ -40,10 +40,11 @@ class Diagnosis(Schema):
 class DiagnosisFilters(Schema):
     partner: RecordId | None = Field(None, description="Only this partner's (404 if not yours).")
     slug: DiagnosisSlug | None = Field(None, description="Only this diagnosis.")
-    all: bool = Field(
-        False,
-        description="Every partner you can see (your team's, or the firm's for a firm admin), "
-        "not only your own.",
+    all: bool | None = Field(
+        None,
+        description="true: every partner you can see (your team's, or the firm's for a firm "
+        "admin or compliance officer); false: only your own. Not given: the whole firm for a "
+        "firm admin or compliance officer, as the dashboard starts, your own for an advisor.",
     )
 
 

@@ -158,10 +158,10 @@ STALLED = [
             "propensity_to_refer": "medium",
             "can_describe_value": "unknown",
         },
-        stages=[(200, Stage.FIRST_MEETING), (150, Stage.DUE_DILIGENCE)],
+        stages=[(420, Stage.FIRST_MEETING), (370, Stage.DUE_DILIGENCE)],
         touches=[
-            (200, "meeting", "First meeting with Walter: his bank serves the same old families."),
-            (150, "meeting", "Due diligence: Walter takes on almost no new clients."),
+            (420, "meeting", "First meeting with Walter: his bank serves the same old families."),
+            (370, "meeting", "Due diligence: Walter takes on almost no new clients."),
             (90, "email", "Sent Walter our retirement-income guide."),
         ],
     ),

@@ -11,12 +11,16 @@ has a stable slug (the API and the CLI report it; add new ones, never rename):
   referral, so the partner is "too early to judge" instead.
 - ``one_way``: ONE_WAY_MIN_SENT or more referrals sent in the last 12 months and none received in
   the same window. The answer is to make the ask: write down what each side does (the agreement).
-  When nothing has come back for WALK_AWAY_MONTHS since the first referral sent, walk away.
+  When nothing has come back for WALK_AWAY_MONTHS, counted from the later of the first referral
+  sent and the last referral received, walk away.
 - ``wrong_message``: the partner cannot say whom the advisor helps and what is unique about them
   (the profile's ``can_describe_value`` is ``no``, which a failed message check sets). Answer:
-  change the message.
-- ``wrong_firm``: the partner's firm is not in growth mode and no referral came from it in the
-  last 12 months. Answer: walk away (reason ``wrong_firm``).
+  change the message. The message is the partner owner's: someone else reading the diagnosis
+  (a teammate, a firm admin) sees the owner named and is sent to the partner's playbook, not to
+  their own message.
+- ``wrong_firm``: the partner's firm is not in growth mode, no referral came from it in the
+  last 12 months, and PATIENCE_MONTHS or more have passed since the first meeting. Answer: walk
+  away (reason ``wrong_firm``). Before PATIENCE_MONTHS the partner is "too early to judge".
 - ``wrong_professional``: a low propensity to refer and no referral ever received, PATIENCE_MONTHS
   or more after the first meeting. Answer: walk away (reason ``wrong_professional``).
 - ``too_many_partners`` (about the advisor, not one partner): more than FOCUS_LIMIT of the
@@ -90,7 +94,8 @@ PATIENCE_MONTHS = 12
 WINDOW_MONTHS = 12
 # Referrals sent in the window, with none back, that make an alliance one-way.
 ONE_WAY_MIN_SENT = 3
-# How long nothing may come back, since the first referral sent, before walking away.
+# How long nothing may come back before walking away, counted from the later of the first
+# referral sent and the last one received.
 WALK_AWAY_MONTHS = 24
 # FOCUS_LIMIT (seven; imported from the playbook): more core partners than this is too many.
 
@@ -136,6 +141,8 @@ class Diagnosis:
     severity: Severity
     # The failure reason a walk-away would record; blank for the other actions.
     reason: str = ""
+    # For change_message: the message is the partner owner's, and the reader is not the owner.
+    owners_message: bool = False
 
     @property
     def action_url(self) -> str:
@@ -168,9 +175,11 @@ def action_url(diagnosis: Diagnosis) -> str:
     """Where in the web UI the suggested action is taken."""
     if diagnosis.action == "focus":
         return reverse("pipeline")
-    if diagnosis.action == "change_message":
-        return reverse("playbook_message")
     pk = diagnosis.partner_id
+    if diagnosis.action == "change_message":
+        if diagnosis.owners_message:
+            return reverse("partner_detail", args=[pk]) + "#playbook"
+        return reverse("playbook_message")
     if diagnosis.action == "change_strategy":
         return reverse("partner_detail", args=[pk]) + "#strategy-title"
     if diagnosis.action == "make_the_ask":
@@ -234,7 +243,7 @@ def with_readings(qs: QuerySet[Partner], *, today: dt.date, now: dt.datetime) ->
     )
     written = AdvisorProfile.objects.filter(user_id=OuterRef("owner_id"))
     return (
-        with_strategy(qs)
+        with_strategy(qs.select_related("owner"))
         # A partner with no recorded move into a met stage counts from its last move.
         .annotate(
             met_at=Coalesce(
@@ -294,6 +303,7 @@ def _diagnosis(
     severity: Severity = "medium",
     title: str = "",
     reason: str = "",
+    owners_message: bool = False,
 ) -> Diagnosis:
     label = ACTION_LABELS[action]
     if action == "walk_away" and reason:
@@ -308,11 +318,40 @@ def _diagnosis(
         action_label=label,
         severity=severity,
         reason=reason,
+        owners_message=owners_message,
     )
 
 
-def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooEarly | None]:
-    """The diagnoses of one partner read through ``with_readings``, or why it is too early."""
+def _nothing_back_since(p: Any, *, today: dt.date) -> str:
+    """Why a one-way alliance is over, or "" while it is not: nothing has come back for
+    WALK_AWAY_MONTHS, counted from the later of the first referral sent and the last one
+    received (whatever came back before the first referral sent does not answer it)."""
+    first_sent = as_datetime(p.first_sent_at)
+    last_received = as_datetime(p.last_received_at)
+    if first_sent is None or p.received_24m:
+        return ""
+    since = max(first_sent, last_received) if last_received else first_sent
+    if today < add_months(timezone.localdate(since), WALK_AWAY_MONTHS):
+        return ""
+    months = months_between(timezone.localdate(since), today)
+    if last_received is None:
+        return (
+            f"Nothing back in the {months} months since your first referral to them "
+            f"on {day(first_sent)}"
+        )
+    if last_received >= first_sent:
+        return f"Nothing back in {months} months: the last referral from them came on {day(since)}"
+    return (
+        f"Nothing back in the {months} months since your first referral to them on "
+        f"{day(first_sent)}; the last referral from them came before, on {day(last_received)}"
+    )
+
+
+def _partner_diagnoses(
+    p: Any, *, advisor: User, today: dt.date
+) -> tuple[list[Diagnosis], TooEarly | None]:
+    """The diagnoses of one partner read through ``with_readings``, as ``advisor`` reads them,
+    or why it is too early."""
     met_at = as_datetime(p.met_at)
     assert met_at is not None
     met_on = timezone.localdate(met_at)
@@ -322,7 +361,7 @@ def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooE
     touches = p.touches_since_met
     found: list[Diagnosis] = []
 
-    if p.growth_mode is False and p.received_12m == 0:
+    if p.growth_mode is False and p.received_12m == 0 and patient_enough:
         last = as_datetime(p.last_received_at)
         since = f"; the last came on {day(last)}" if last else ""
         found.append(
@@ -362,14 +401,24 @@ def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooE
             evidence = [f"Could not say your message back on {day(checked)}{heard}"]
         else:
             evidence = ["Their profile says they cannot describe your value"]
+        owners_message = p.owner_id != advisor.pk
         if not p.owner_has_message:
-            evidence.append("The message (whom you help, what is unique) is not written down")
+            evidence.append(
+                f"{p.owner.display_name}'s message (whom they help, what is unique) is not "
+                "written down"
+                if owners_message
+                else "The message (whom you help, what is unique) is not written down"
+            )
         evidence.append(
             f"{_plural(p.received_ever, 'referral')} received from them so far"
             if p.received_ever
             else "No referral received from them yet"
         )
-        found.append(_diagnosis("wrong_message", p, evidence, "change_message"))
+        found.append(
+            _diagnosis(
+                "wrong_message", p, evidence, "change_message", owners_message=owners_message
+            )
+        )
     if not found and p.received_ever == 0 and touches >= MANY_TOUCHES and patient_enough:
         strategy = str(p.current_strategy)
         found.append(
@@ -387,27 +436,18 @@ def _partner_diagnoses(p: Any, *, today: dt.date) -> tuple[list[Diagnosis], TooE
             )
         )
     if p.sent_12m >= ONE_WAY_MIN_SENT and p.received_12m == 0:
-        first_sent = as_datetime(p.first_sent_at)
         evidence = [
             f"{p.sent_12m} referrals sent in the last {WINDOW_MONTHS} months; none received"
         ]
-        persisted = (
-            p.received_24m == 0
-            and first_sent is not None
-            and today >= add_months(timezone.localdate(first_sent), WALK_AWAY_MONTHS)
-        )
-        if persisted:
-            assert first_sent is not None
-            evidence.append(
-                f"Nothing back in {WALK_AWAY_MONTHS} months, since your first referral to them "
-                f"on {day(first_sent)}"
-            )
+        nothing_back = _nothing_back_since(p, today=today)
+        if nothing_back:
+            evidence.append(nothing_back)
         evidence.append(
             "A written agreement is in place"
             if p.has_agreement
             else "Nothing written down: no agreement on what each side will do"
         )
-        if persisted:
+        if nothing_back:
             found.append(
                 _diagnosis(
                     "one_way",
@@ -499,7 +539,7 @@ def assess(
     diagnoses: list[Diagnosis] = []
     too_early: list[TooEarly] = []
     for row in partners.order_by("name", "pk"):
-        found, early = _partner_diagnoses(row, today=today)
+        found, early = _partner_diagnoses(row, advisor=advisor, today=today)
         diagnoses.extend(found)
         if early is not None:
             too_early.append(early)

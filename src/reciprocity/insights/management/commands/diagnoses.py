@@ -36,22 +36,30 @@ class Command(ProductCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_user_argument(parser)
-        parser.add_argument(
+        scope = parser.add_mutually_exclusive_group()
+        scope.add_argument(
             "--all",
             action="store_true",
-            help="every partner the user can see, not only their own",
+            help="every partner the user can see, not only their own (the default for a firm "
+            "admin or compliance officer)",
+        )
+        scope.add_argument(
+            "--mine",
+            action="store_true",
+            help="only the user's own partners (the default for an advisor)",
         )
         parser.add_argument("--json", action="store_true", help="print a JSON list")
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = resolve_user(options["user"])
         today = timezone.localdate()
-        found = assess(advisor=user, today=today, mine_only=not options["all"])
+        wide = options["all"] or (user.sees_whole_firm and not options["mine"])
+        found = assess(advisor=user, today=today, mine_only=not wide)
         if options["json"]:
             entries = [diagnosis_entry(diagnosis) for diagnosis in found.diagnoses]
             self.stdout.write(json.dumps(entries, indent=2))
             return
-        whose = "visible to" if options["all"] else "of"
+        whose = "visible to" if wide else "of"
         self.stdout.write(
             f"Diagnoses of the partners {whose} {user.display_name}, {today:%d %B %Y}"
         )
