@@ -90,7 +90,9 @@ from reciprocity.playbook.selectors import (
     opportunity_get_for,
     strategy_of,
 )
-from reciprocity.referrals.models import Direction, Kind, Referral
+from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStep
+from reciprocity.referrals.selectors import referral_step_get_for
+from reciprocity.referrals.services import referral_step_skip
 
 # User-facing messages; tests reuse them.
 FIRM_ADMIN_ONLY = "Only a firm admin can change the firm's playbook."
@@ -921,6 +923,24 @@ def agenda_complete(*, by: User, key: str, **options: Any) -> Any:
     for snooze in AgendaSnooze.objects.filter(advisor_id=by.pk, key=key):
         attribute(snooze, by).delete()
     return result
+
+
+@transaction.atomic
+def agenda_set_aside(*, by: User, key: str) -> Commitment | ReferralStep:
+    """Take an item off the agenda undone: drop a commitment, or skip a referral's step (it
+    stays on the referral's checklist, marked skipped). Returns the record it changed."""
+    parsed = parse_item_key(key)
+    if parsed is not None and parsed.source == "referral_step":
+        step = referral_step_get_for(advisor=by, pk=parsed.reference)
+        if step.referral.partner_id != parsed.partner_id:
+            raise ValidationError({"key": UNKNOWN_AGENDA_ITEM})
+        return referral_step_skip(step=step, by=by)
+    if parsed is None or parsed.source != "commitment":
+        raise ValidationError({"key": UNKNOWN_AGENDA_ITEM})
+    commitment = commitment_get_for(advisor=by, pk=parsed.reference)
+    if commitment.partner_id != parsed.partner_id:
+        raise Http404("No commitment with that id.")
+    return commitment_update(commitment=commitment, by=by, status=CommitmentStatus.DROPPED)
 
 
 def _complete_commitment(

@@ -23,7 +23,7 @@ from reciprocity.accounts.models import Role
 from reciprocity.partners import selectors as partner_selectors
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.forms import add_service_errors
-from reciprocity.partners.models import CommitmentOwner, CommitmentStatus, TouchKind
+from reciprocity.partners.models import CommitmentOwner, TouchKind
 from reciprocity.partners.views import (
     AuthedRequest,
     _flash_errors,
@@ -33,7 +33,7 @@ from reciprocity.partners.views import (
     vary_on_htmx,
 )
 from reciprocity.playbook import selectors, services
-from reciprocity.playbook.agenda import AgendaItem, parse_item_key
+from reciprocity.playbook.agenda import AgendaItem
 from reciprocity.playbook.forms import (
     AgendaCompleteForm,
     AgendaSnoozeForm,
@@ -84,8 +84,6 @@ from reciprocity.playbook.models import (
     Topic,
 )
 from reciprocity.playbook.selectors import calendar_feed_for_token, meeting_ics
-from reciprocity.referrals import selectors as referral_selectors
-from reciprocity.referrals import services as referral_services
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 # Ids of the page regions htmx swaps (the templates use the same ids).
@@ -236,7 +234,11 @@ def agenda_complete(request: AuthedRequest) -> HttpResponse:
         key, touch_kind = form.cleaned_data["key"], form.cleaned_data["touch_kind"] or None
         try:
             if form.cleaned_data["action"] == "drop":
-                messages.success(request, _set_aside(request, key))
+                aside = services.agenda_set_aside(by=request.user, key=key)
+                messages.success(
+                    request,
+                    f"Dropped: {aside.what}" if hasattr(aside, "what") else f"Skipped: {aside}",
+                )
             else:
                 result = services.agenda_complete(by=request.user, key=key, touch_kind=touch_kind)
                 messages.success(request, _completed(result))
@@ -244,27 +246,6 @@ def agenda_complete(request: AuthedRequest) -> HttpResponse:
             add_service_errors(form, error)
     _flash_errors(request, form)
     return _after_agenda_write(request)
-
-
-def _set_aside(request: AuthedRequest, key: str) -> str:
-    """Take an item off the agenda undone: drop a commitment, or skip a referral's step (it
-    stays on the referral's checklist, marked skipped). Returns the confirmation."""
-    parsed = parse_item_key(key)
-    if parsed is not None and parsed.source == "referral_step":
-        step = referral_selectors.referral_step_get_for(advisor=request.user, pk=parsed.reference)
-        if step.referral.partner_id != parsed.partner_id:
-            raise ValidationError({"key": services.UNKNOWN_AGENDA_ITEM})
-        referral_services.referral_step_skip(step=step, by=request.user)
-        return f"Skipped: {step.label}"
-    if parsed is None or parsed.source != "commitment":
-        raise ValidationError({"key": services.UNKNOWN_AGENDA_ITEM})
-    commitment = partner_selectors.commitment_get_for(advisor=request.user, pk=parsed.reference)
-    if commitment.partner_id != parsed.partner_id:
-        raise Http404("No commitment with that id.")
-    partner_services.commitment_update(
-        commitment=commitment, by=request.user, status=CommitmentStatus.DROPPED
-    )
-    return f"Dropped: {commitment.what}"
 
 
 @login_required
@@ -387,6 +368,14 @@ def _attempt(request: AuthedRequest, form: Any, write: Any) -> bool:
     return True
 
 
+def _created(request: AuthedRequest, form: Any, create: Any) -> Any:
+    """Like ``_attempt`` for a write that creates a record: the record, or None when refused."""
+    created: list[Any] = []
+    if _attempt(request, form, lambda data: created.append(create(data))):
+        return created[0]
+    return None
+
+
 @login_required
 @require_POST
 def strategy_switch(request: AuthedRequest, pk: int) -> HttpResponse:
@@ -491,14 +480,12 @@ def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         partner_services.ensure_can_write(request.user)
-        meeting = None
-
-        def schedule(data: dict[str, Any]) -> None:
-            nonlocal meeting
-            meeting = services.meeting_schedule(partner=partner, by=request.user, **data)
-
-        if _attempt(request, form, schedule):
-            assert meeting is not None
+        meeting = _created(
+            request,
+            form,
+            lambda data: services.meeting_schedule(partner=partner, by=request.user, **data),
+        )
+        if meeting is not None:
             messages.success(request, f"{meeting.get_kind_display()} scheduled.")
             return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
     return render(
@@ -698,14 +685,12 @@ def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
     form = ConcernForm(request.POST or None)
     if request.method == "POST":
         partner_services.ensure_can_write(request.user)
-        concern = None
-
-        def log(data: dict[str, Any]) -> None:
-            nonlocal concern
-            concern = services.concern_log(partner=partner, by=request.user, **data)
-
-        if _attempt(request, form, log):
-            assert concern is not None
+        concern = _created(
+            request,
+            form,
+            lambda data: services.concern_log(partner=partner, by=request.user, **data),
+        )
+        if concern is not None:
             messages.success(request, "Concern logged. Match it with what you solve.")
             return redirect("concern_detail", partner_id=partner.pk, concern_id=concern.pk)
     return render(
@@ -970,14 +955,12 @@ def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
     form = CaseCreateForm(request.POST or None)
     if request.method == "POST":
         partner_services.ensure_can_write(request.user)
-        case = None
-
-        def create(data: dict[str, Any]) -> None:
-            nonlocal case
-            case = services.case_create(partner=partner, by=request.user, **data)
-
-        if _attempt(request, form, create):
-            assert case is not None
+        case = _created(
+            request,
+            form,
+            lambda data: services.case_create(partner=partner, by=request.user, **data),
+        )
+        if case is not None:
             messages.success(request, "Case started: ask the partner these questions.")
             return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
     return render(
