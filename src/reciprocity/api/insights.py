@@ -13,6 +13,7 @@ from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import RecordId
 from reciprocity.insights.diagnoses import Diagnosis, diagnoses_for
+from reciprocity.insights.selectors import mine_only_for
 from reciprocity.partners.selectors import partner_get_for
 
 diagnoses = Router(tags=["Diagnoses"])
@@ -37,8 +38,8 @@ def list_diagnoses(
     partner = None
     if filters.partner is not None:
         partner = partner_get_for(advisor=user, pk=filters.partner)
-    wide = user.sees_whole_firm if filters.all is None else filters.all
-    found = diagnoses_for(advisor=user, partner=partner, mine_only=not wide)
+    mine_only = mine_only_for(advisor=user, wide=filters.all)
+    found = diagnoses_for(advisor=user, partner=partner, mine_only=mine_only)
     return _only(found, filters.slug)
 
 

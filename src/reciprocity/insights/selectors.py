@@ -59,6 +59,12 @@ class BalanceTotals:
     connections_received: int
 
 
+def mine_only_for(*, advisor: User, wide: bool | None) -> bool:
+    """Whether a reader looks at their own partners only: as asked (``wide``), else their own
+    for an advisor and the whole firm for firm admins and compliance, who rarely own any."""
+    return not (advisor.sees_whole_firm if wide is None else wide)
+
+
 def scope_of(*, advisor: User, mine_only: bool = True) -> QuerySet[Partner]:
     partners = partners_visible_to(advisor=advisor)
     if mine_only:

@@ -3,23 +3,20 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from reciprocity.accounts.models import User
 from reciprocity.insights import charts
 from reciprocity.insights.diagnoses import PATIENCE_MONTHS, assess
-from reciprocity.insights.selectors import picture_for
+from reciprocity.insights.selectors import mine_only_for, picture_for
+from reciprocity.partners.views import AuthedRequest
 
 # ?scope=all widens the picture from the advisor's own partners to every partner they may see;
-# ?scope=mine narrows it back. Firm admins and compliance officers rarely own partners, so the
-# whole firm is where their picture starts.
+# ?scope=mine narrows it back; without it, mine_only_for decides.
 SCOPE_ALL = "all"
 SCOPE_MINE = "mine"
-
-
-class AuthedRequest(HttpRequest):
-    user: User
+SCOPES = {SCOPE_ALL: True, SCOPE_MINE: False}
 
 
 def dashboard_context(user: User, *, mine_only: bool) -> dict[str, Any]:
@@ -41,9 +38,7 @@ def dashboard_context(user: User, *, mine_only: bool) -> dict[str, Any]:
 
 @login_required
 def dashboard(request: AuthedRequest) -> HttpResponse:
-    scope = request.GET.get("scope")
-    if scope not in (SCOPE_ALL, SCOPE_MINE):
-        scope = SCOPE_ALL if request.user.sees_whole_firm else SCOPE_MINE
-    mine_only = scope == SCOPE_MINE
+    wide = SCOPES.get(request.GET.get("scope", ""))
+    mine_only = mine_only_for(advisor=request.user, wide=wide)
     context = dashboard_context(request.user, mine_only=mine_only)
     return render(request, "insights/dashboard.html", context)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_user
 from reciprocity.insights.diagnoses import PATIENCE_MONTHS, Diagnosis, assess
+from reciprocity.insights.selectors import mine_only_for
 
 SEVERITY_WORDS = {"high": "decide", "medium": "look into it", "low": "worth a thought"}
 
@@ -53,13 +54,15 @@ class Command(ProductCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         user = resolve_user(options["user"])
         today = timezone.localdate()
-        wide = options["all"] or (user.sees_whole_firm and not options["mine"])
-        found = assess(advisor=user, today=today, mine_only=not wide)
+        # --all and --mine exclude each other; with neither, the reader's role decides.
+        wide = options["all"] if options["all"] or options["mine"] else None
+        mine_only = mine_only_for(advisor=user, wide=wide)
+        found = assess(advisor=user, today=today, mine_only=mine_only)
         if options["json"]:
             entries = [diagnosis_entry(diagnosis) for diagnosis in found.diagnoses]
             self.stdout.write(json.dumps(entries, indent=2))
             return
-        whose = "visible to" if wide else "of"
+        whose = "of" if mine_only else "visible to"
         self.stdout.write(
             f"Diagnoses of the partners {whose} {user.display_name}, {today:%d %B %Y}"
         )
