@@ -16,12 +16,6 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import Firm, Role, User
 from reciprocity.insights.diagnoses import DIAGNOSIS_SLUGS, assess
-from reciprocity.partners.demo import plan_book
-from reciprocity.partners.management.commands.demo import (
-    ALREADY_LOADED,
-    NOT_EMPTY,
-    REFUSED_IN_PRODUCTION,
-)
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     Commitment,
@@ -59,6 +53,12 @@ from reciprocity.referrals.models import (
     ReferralStep,
 )
 from reciprocity.referrals.selectors import with_balance
+from reciprocity.site.demo.book import plan_book
+from reciprocity.site.management.commands.demo import (
+    ALREADY_LOADED,
+    NOT_EMPTY,
+    REFUSED_IN_PRODUCTION,
+)
 from tests.factories import FirmFactory
 
 LOGIN_LINE = "Demo login: http://127.0.0.1:8000/  user: demo  password: demo"

@@ -18,7 +18,6 @@ from django_tasks_db.models import DBTaskResult
 from reciprocity.accounts import services as account_services
 from reciprocity.accounts.models import User
 from reciprocity.partners import services as partner_services
-from reciprocity.partners.demo import load_demo
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import agenda_items
 from reciprocity.playbook import services
@@ -31,6 +30,7 @@ from reciprocity.playbook.tasks import (
     send_weekly_digests,
     weekly_digest_schedule,
 )
+from reciprocity.site.demo.book import load_demo
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db

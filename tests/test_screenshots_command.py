@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from reciprocity.partners.management.commands import screenshots
+from reciprocity.site.management.commands import screenshots
 
 
 @pytest.fixture

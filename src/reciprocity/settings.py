@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "reciprocity.insights",
     "reciprocity.audit",
     "reciprocity.api",
+    "reciprocity.site",
 ]
 
 MIDDLEWARE = [

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from reciprocity import views
 from reciprocity.accounts import views as account_views
 from reciprocity.api.api import api, unknown_endpoint
+from reciprocity.site import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,5 +21,5 @@ urlpatterns = [
     path("", include("reciprocity.playbook.urls")),
     path("", include("reciprocity.insights.urls")),
 ]
-handler400 = "reciprocity.views.bad_request"
-handler500 = "reciprocity.views.server_error"
+handler400 = "reciprocity.site.views.bad_request"
+handler500 = "reciprocity.site.views.server_error"

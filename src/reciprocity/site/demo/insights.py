@@ -39,7 +39,7 @@ OWNER = "demo"
 
 
 class Counts(Protocol):
-    """What the demo's summary counts (partners.demo.DemoSummary)."""
+    """What the demo's summary counts (book.DemoSummary)."""
 
     partners: int
     touches: int

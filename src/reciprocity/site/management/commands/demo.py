@@ -8,7 +8,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from reciprocity.accounts.cli import ProductCommand
 from reciprocity.accounts.models import Firm
-from reciprocity.partners.demo import DEFAULT_SEED, demo_loaded, demo_login_line, load_demo
+from reciprocity.site.demo.book import DEFAULT_SEED, demo_loaded, demo_login_line, load_demo
 
 REFUSED_IN_PRODUCTION = (
     "Demo data is for local mode; this installation runs with RECIPROCITY_MODE=production."

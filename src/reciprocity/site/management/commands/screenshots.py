@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reciprocity.partners.demo import DEMO_PASSWORD, DEMO_USERNAME
+from reciprocity.site.demo.book import DEMO_PASSWORD, DEMO_USERNAME
 
 DEFAULT_OUTPUT = Path("docs/screenshots")
 # The same flags the browser tests use: headless, sandboxed by the container, no network chatter.

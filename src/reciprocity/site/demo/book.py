@@ -20,7 +20,6 @@ from django.utils.text import slugify
 
 from reciprocity.accounts.models import Firm, Role, Team, User
 from reciprocity.accounts.services import advisor_create, firm_create, team_create
-from reciprocity.insights.demo import load_insights_demo
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     Commitment,
@@ -37,7 +36,6 @@ from reciprocity.partners.services import (
     partner_create,
     touch_log,
 )
-from reciprocity.playbook.demo import load_playbook_demo
 from reciprocity.referrals.models import Direction, Kind, ReferralStatus, StepSlug
 from reciprocity.referrals.selectors import steps_of
 from reciprocity.referrals.services import (
@@ -46,6 +44,8 @@ from reciprocity.referrals.services import (
     referral_step_complete,
     referral_step_skip,
 )
+from reciprocity.site.demo.insights import load_insights_demo
+from reciprocity.site.demo.playbook import load_playbook_demo
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105  (published in the README; local mode only)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
 from reciprocity.accounts.cli import ProductCommand
-from reciprocity.partners.demo import demo_login_line, demo_login_works
+from reciprocity.site.demo.book import demo_login_line, demo_login_works
 
 WSGI_APP = "reciprocity.wsgi:application"
 BAD_WORKERS = "--workers must be at least 1."
