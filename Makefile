@@ -33,6 +33,7 @@ run: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/reciprocity makemigrations --check --dry-run
 
 types: install
 	$(BIN)/mypy

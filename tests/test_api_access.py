@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.partners.models import Commitment, Partner, StageChange, Touch
-from reciprocity.partners.services import READ_ONLY_ROLE
 from tests.api_client import token_client
 from tests.conftest import Cast
 from tests.factories import CommitmentFactory, PartnerFactory
@@ -159,11 +159,17 @@ def test_compliance_gets_403_on_every_write_and_nothing_changes(
     assert not Partner.objects.filter(name="Ivy").exists()
 
 
-def test_compliance_gets_404_not_403_for_another_firm(cast: Cast) -> None:
-    response = token_client(cast.cole).call(
-        "PATCH", f"partners/{cast.mallory_partner.pk}", {"niche": "x"}
-    )
-    assert response.status_code == 404
+def test_compliance_learns_nothing_of_another_firms_partner(cast: Cast) -> None:
+    api = token_client(cast.cole)
+    assert api.call("GET", f"partners/{cast.mallory_partner.pk}").status_code == 404
+    # A read-only role is refused every write by its role, before any record is looked up:
+    # another firm's partner answers exactly as an id that does not exist.
+    theirs = api.call("PATCH", f"partners/{cast.mallory_partner.pk}", {"niche": "x"})
+    missing = api.call("PATCH", "partners/999999", {"niche": "x"})
+    assert (theirs.status_code, theirs.json()) == (missing.status_code, missing.json())
+    assert theirs.status_code == 403
+    cast.mallory_partner.refresh_from_db()
+    assert cast.mallory_partner.niche != "x"
 
 
 def test_an_advisor_cannot_log_a_touch_on_a_colleagues_partner_by_id(cast: Cast) -> None:

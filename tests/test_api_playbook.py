@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.api.errors import FIELD_UNKNOWN
 from reciprocity.partners.models import (
     Commitment,
@@ -18,7 +19,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE, READ_ONLY_ROLE
+from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE
 from reciprocity.playbook import services
 from reciprocity.playbook.models import (
     AgendaSnooze,

@@ -12,12 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.api.errors import FIELD_UNKNOWN
 from reciprocity.api.referrals import ONLY_WHEN_COMPLETING
 from reciprocity.api.schemas import NUL_IN_TEXT
 from reciprocity.partners.models import Commitment, Partner, Profession, Stage, Touch
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
-from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE, READ_ONLY_ROLE
+from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE
 from reciprocity.referrals.models import (
     PROTOCOL_REPEATED_STEP,
     ProtocolTemplate,

@@ -18,11 +18,11 @@ from reciprocity.accounts.cli import BAD_WHEN, UNKNOWN_USER, USER_REQUIRED
 from reciprocity.accounts.management.commands.token import NO_TOKEN
 from reciprocity.accounts.models import ApiToken
 from reciprocity.accounts.selectors import token_authenticate
+from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.partners.models import CommitmentOwner, Stage, StageChange, Touch
 from reciprocity.partners.selectors import NOT_FOUND
 from reciprocity.partners.services import (
     IN_THE_FUTURE,
-    READ_ONLY_ROLE,
     RETIRED_NEEDS_REASON,
     STAGE_BEFORE_LAST,
     UNKNOWN_STAGE,

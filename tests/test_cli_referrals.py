@@ -12,9 +12,10 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from reciprocity.accounts.cli import BAD_WHEN
+from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.partners.models import Profession, Touch
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
-from reciprocity.partners.services import IN_THE_FUTURE, READ_ONLY_ROLE
+from reciprocity.partners.services import IN_THE_FUTURE
 from reciprocity.referrals.management.commands.referral import (
     NO_STEPS,
     NO_SUCH_STEP,

@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import escape
 
+from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.audit.services import records_purge
-from reciprocity.partners.services import ARCHIVED_PARTNER, READ_ONLY_ROLE, partner_archive
+from reciprocity.partners.services import ARCHIVED_PARTNER, partner_archive
 from reciprocity.playbook import forms, services
 from reciprocity.playbook.models import Opportunity, OpportunityStatus, Strategy
 from reciprocity.playbook.selectors import referrals_to_link, strategy_yield

@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.partners.models import Commitment, CommitmentStatus, Touch, TouchKind
 from reciprocity.partners.services import (
     ARCHIVED_PARTNER,
     IN_THE_FUTURE,
-    READ_ONLY_ROLE,
     commitment_update,
     partner_archive,
 )

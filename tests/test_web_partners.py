@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.partners import services
 from reciprocity.partners.models import (
     Commitment,
@@ -182,7 +183,7 @@ def test_a_compliance_officer_gets_403_on_every_write(cast: Cast) -> None:
     for method, url, data in writes:
         response = getattr(client, method)(url, data)
         assert response.status_code == 403, (method, url)
-        assert shows(response, services.READ_ONLY_ROLE)
+        assert shows(response, READ_ONLY_ROLE)
     assert Partner.objects.filter(name="New").count() == 0
 
 

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.partners import selectors, services
 from reciprocity.partners.models import FailureReason, Partner, Stage, StageChange
 from tests.conftest import Cast, client_for
@@ -278,7 +279,7 @@ def test_a_compliance_officer_cannot_move_a_partner(cast: Cast) -> None:
     partner = cast.alice_private
     response = client_for(cast.cole).post(stage_url(partner), {"stage": Stage.QUALIFIED})
     assert response.status_code == 403
-    assert shows(response, services.READ_ONLY_ROLE)
+    assert shows(response, READ_ONLY_ROLE)
     partner.refresh_from_db()
     assert partner.stage == Stage.IDENTIFIED
 

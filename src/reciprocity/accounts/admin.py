@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from reciprocity.accounts.models import ApiToken, Firm, Team, User
+from reciprocity.accounts.services import firm_create
 
 # Records are never deleted, not even by an operator: people are deactivated, partners archived,
 # and a firm admin purges what the retention period allows (reciprocity.audit).
@@ -20,6 +21,20 @@ class NoDelete:
 @admin.register(Firm)
 class FirmAdmin(NoDelete, SimpleHistoryAdmin):
     list_display = ["name", "slug", "dormancy_days"]
+
+    def save_model(self, request: HttpRequest, obj: Firm, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new firm goes through the service, which gives it the starter playbook.
+        created = firm_create(
+            name=obj.name,
+            slug=obj.slug,
+            dormancy_days=obj.dormancy_days,
+            retention_days=obj.retention_days,
+            requires_mfa=obj.requires_mfa,
+        )
+        obj.pk, obj.created_at = created.pk, created.created_at
 
 
 @admin.register(User)

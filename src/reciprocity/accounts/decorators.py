@@ -3,13 +3,13 @@ may not see it); these guard the firm-wide pages, where a 403 gives nothing away
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
-from reciprocity.accounts.services import NOT_FIRM_ADMIN
+from reciprocity.accounts.services import NOT_FIRM_ADMIN, ensure_can_write
 
 NOT_AUDIT_READER = "Only a compliance officer or a firm admin can read the audit log."
 
@@ -34,3 +34,32 @@ def audit_reader_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return login_required(wrapped)
+
+
+def write_required[Req: HttpRequest, **P, R](
+    view: Callable[Concatenate[Req, P], R],
+) -> Callable[Concatenate[Req, P], R]:
+    """A read-only role is refused before anything is looked up or parsed: for pages (under
+    login_required) and API handlers alike. The services check again, so no path writes without
+    it."""
+
+    @wraps(view)
+    def wrapped(request: Req, *args: P.args, **kwargs: P.kwargs) -> R:
+        ensure_can_write(request.user)  # type: ignore[arg-type]
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def posting_requires_write[Req: HttpRequest, **P, R](
+    view: Callable[Concatenate[Req, P], R],
+) -> Callable[Concatenate[Req, P], R]:
+    """For pages a read-only role may read: only what is posted to them is refused."""
+
+    @wraps(view)
+    def wrapped(request: Req, *args: P.args, **kwargs: P.kwargs) -> R:
+        if request.method == "POST":
+            ensure_can_write(request.user)  # type: ignore[arg-type]
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -1,5 +1,5 @@
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +13,7 @@ from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import ApiToken, Firm, Role, Team, User
 
 # User-facing messages; tests reuse them.
+READ_ONLY_ROLE = "Your role can read this firm's records but not change them."
 NOT_FIRM_ADMIN = "Only a firm admin can manage the firm's people, teams and settings."
 EMAIL_INVALID = "Enter a valid email address."
 EMAIL_TAKEN = "Someone already has an account with this email address."
@@ -23,17 +24,37 @@ TEAM_MEMBER_NOT_IN_FIRM = "Team members must be active people of your firm."
 FIRM_SETTINGS = ("name", "dormancy_days", "requires_mfa", "retention_days")
 
 
+# What a new firm starts with: an app that gives firms starter records registers a step from its
+# AppConfig.ready (the playbook: meeting plans, cadences, questions and library), so accounts
+# needs to know nothing of the apps above it.
+FIRM_SETUP_STEPS: list[Callable[[Firm], None]] = []
+
+
+def firm_setup_register(step: Callable[[Firm], None]) -> None:
+    if step not in FIRM_SETUP_STEPS:
+        FIRM_SETUP_STEPS.append(step)
+
+
 @transaction.atomic
-def firm_create(*, name: str, slug: str = "", dormancy_days: int | None = None) -> Firm:
-    firm = Firm(name=name, slug=slug or slugify(name)[:80])
+def firm_create(
+    *,
+    name: str,
+    slug: str = "",
+    dormancy_days: int | None = None,
+    retention_days: int | None = None,
+    requires_mfa: bool = False,
+) -> Firm:
+    """A new firm, with every registered app's starter records: the only way a firm is made,
+    from the demo, the admin site and the tests alike."""
+    firm = Firm(name=name, slug=slug or slugify(name)[:80], requires_mfa=requires_mfa)
     if dormancy_days is not None:
         firm.dormancy_days = dormancy_days
+    if retention_days is not None:
+        firm.retention_days = retention_days
     firm.full_clean()
     firm.save()
-    # A new firm starts with the playbook's meeting plans, cadences, questions and library.
-    from reciprocity.playbook.services import firm_defaults_install
-
-    firm_defaults_install(firm=firm)
+    for step in FIRM_SETUP_STEPS:
+        step(firm)
     return firm
 
 
@@ -99,6 +120,12 @@ def token_touch(*, token: ApiToken) -> None:
 
 
 # --- Firm administration ----------------------------------------------------------------------
+
+
+def ensure_can_write(user: User) -> None:
+    """Compliance officers read the whole firm and change nothing; every service asks."""
+    if user.is_read_only:
+        raise PermissionDenied(READ_ONLY_ROLE)
 
 
 def ensure_firm_admin(user: User) -> None:

@@ -17,7 +17,7 @@ from reciprocity.accounts import selectors, services
 from reciprocity.accounts.decorators import firm_admin_required
 from reciprocity.accounts.forms import FirmSettingsForm, InviteForm, RoleForm, TeamForm
 from reciprocity.accounts.models import User
-from reciprocity.partners.forms import add_service_errors
+from reciprocity.web.forms import add_service_errors
 
 
 class AdminRequest(HttpRequest):

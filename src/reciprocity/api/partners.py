@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 from reciprocity.api import schemas
@@ -87,10 +88,10 @@ def list_partners(
     response=responses({201: schemas.Partner}, not_found=False),
     summary="Add a partner",
 )
+@write_required
 def create_partner(request: HttpRequest, payload: schemas.PartnerCreate) -> Status[models.Partner]:
     """Its first stage is recorded like every later one; ``occurred_at`` may be in the past."""
     user = current_user(request)
-    services.ensure_can_write(user)
     fields = payload.model_dump()
     owner_id, team_id = fields.pop("owner"), fields.pop("team")
     partner = services.partner_create(
@@ -108,13 +109,13 @@ def get_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
 
 
 @partners.patch("/{id}", response=responses({200: schemas.Partner}), summary="Update a partner")
+@write_required
 def update_partner(
     request: HttpRequest, id: schemas.RecordId, payload: schemas.PartnerUpdate
 ) -> models.Partner:
     """Change profile fields, tags, owner or team. Stage changes go to ``/stage``."""
     user = current_user(request)
     partner = _partner(user, id)
-    services.ensure_can_write(user)
     changes = payload.model_dump(exclude_unset=True)
     owner_id = changes.pop("owner", None)
     team: Team | str | None = "unchanged"

@@ -17,6 +17,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api import playbook_schemas as schemas
 from reciprocity.api.auth import current_user
@@ -25,7 +26,6 @@ from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import RecordId, WholeNumber
 from reciprocity.partners.models import Commitment, Partner, Touch
 from reciprocity.partners.selectors import partner_get_for
-from reciprocity.partners.services import ensure_can_write
 from reciprocity.playbook import models, selectors, services
 from reciprocity.playbook.agenda import AgendaItem
 from reciprocity.referrals.models import Referral
@@ -776,9 +776,9 @@ def get_my_message(request: HttpRequest) -> dict[str, Any]:
     summary="Set your message",
 )
 @transaction.atomic
+@write_required
 def set_my_message(request: HttpRequest, payload: schemas.AdvisorMessageSet) -> dict[str, Any]:
     user = current_user(request)
-    ensure_can_write(user)
     services.advisor_message_set(
         by=user, whom_i_help=payload.whom_i_help, what_is_unique=payload.what_is_unique
     )
@@ -842,11 +842,11 @@ def get_calendar_feed(request: HttpRequest) -> dict[str, Any]:
     response=responses({201: schemas.CalendarFeedCreated}, not_found=False),
     summary="Create a calendar feed",
 )
+@write_required
 def create_calendar_feed(request: HttpRequest) -> Status[dict[str, Any]]:
     """A private address for your calendar to subscribe to, shown only in this answer; any
     earlier address stops working."""
     user = current_user(request)
-    ensure_can_write(user)
     feed, key = services.calendar_feed_create(by=user)
     url = request.build_absolute_uri(reverse("calendar_feed", args=[key]))
     return Status(201, {"url": url, "hint": feed.hint, "created_at": feed.created_at})
@@ -857,9 +857,9 @@ def create_calendar_feed(request: HttpRequest) -> Status[dict[str, Any]]:
     response=responses({200: schemas.CalendarFeedRevoked}, not_found=False),
     summary="Stop your calendar feed",
 )
+@write_required
 def revoke_calendar_feed(request: HttpRequest) -> dict[str, int]:
     user = current_user(request)
-    ensure_can_write(user)
     return {"revoked": services.calendar_feed_revoke(by=user)}
 
 

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api import schemas
 from reciprocity.api.auth import current_user
@@ -21,7 +22,6 @@ from reciprocity.api.pagination import Pagination
 from reciprocity.partners.models import Partner, Profession
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
 from reciprocity.partners.selectors import partner_get_for
-from reciprocity.partners.services import ensure_can_write
 from reciprocity.referrals import selectors, services
 from reciprocity.referrals.drafts import EmailDraft, referral_email_draft, referral_memo
 from reciprocity.referrals.models import (
@@ -81,13 +81,13 @@ def list_referrals(
     response=responses({201: schemas.Referral}, not_found=False),
     summary="Log a referral",
 )
+@write_required
 def create_referral(request: HttpRequest, payload: schemas.ReferralCreate) -> Status[Referral]:
     """A referral or connection sent to or received from a partner. ``occurred_at`` may be in
     the past. A sent referral gets the steps of the firm's protocol for the partner's profession;
     its client may be named only once their consent is recorded (``consent_at``,
     ``consent_method``)."""
     user = current_user(request)
-    ensure_can_write(user)
     fields: dict[str, Any] = payload.model_dump()
     referral = services.referral_create(
         by=user,

@@ -21,9 +21,9 @@ from reciprocity.accounts.models import User
 from reciprocity.audit import selectors, services
 from reciprocity.audit.forms import AuditFilterForm, PurgeForm
 from reciprocity.audit.registry import model_by_label
-from reciprocity.partners.forms import add_service_errors
 from reciprocity.partners.selectors import partner_get_for
 from reciprocity.spreadsheets import csv_lines
+from reciprocity.web.forms import add_service_errors
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_CHUNK = 500

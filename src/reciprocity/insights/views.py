@@ -10,7 +10,7 @@ from reciprocity.accounts.models import User
 from reciprocity.insights import charts
 from reciprocity.insights.diagnoses import PATIENCE_MONTHS, assess
 from reciprocity.insights.selectors import mine_only_for, picture_for
-from reciprocity.partners.views import AuthedRequest
+from reciprocity.web.http import AuthedRequest
 
 # ?scope=all widens the picture from the advisor's own partners to every partner they may see;
 # ?scope=mine narrows it back; without it, mine_only_for decides.

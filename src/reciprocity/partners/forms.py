@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from reciprocity.accounts.models import Team, User
@@ -25,46 +24,7 @@ from reciprocity.partners.models import (
     TouchKind,
 )
 from reciprocity.partners.selectors import owners_visible_to
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: per field where the form has the field."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
-
-
-class PageForm:
-    """No colon after labels, and ids prefixed per form so several forms can share a page."""
-
-    id_prefix = "id"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-def _now_local() -> str:
-    return timezone.localtime().strftime(DATETIME_LOCAL)
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format=DATETIME_LOCAL)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+from reciprocity.web.forms import DateInput, DateTimeLocalInput, PageForm, now_local
 
 
 class PartnerForm(PageForm, forms.ModelForm):
@@ -210,7 +170,7 @@ class TouchForm(PageForm, forms.Form):
     occurred_at = forms.DateTimeField(
         label="When",
         required=False,
-        initial=_now_local,
+        initial=now_local,
         widget=DateTimeLocalInput(),
         help_text="Defaults to now; set an earlier date to log past contact.",
     )

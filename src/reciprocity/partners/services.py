@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Team, User
+from reciprocity.accounts.services import ensure_can_write
 from reciprocity.partners.models import (
     Commitment,
     CommitmentStatus,
@@ -25,7 +26,6 @@ from reciprocity.partners.models import (
 )
 
 # User-facing messages; tests reuse them.
-READ_ONLY_ROLE = "Your role can read this firm's records but not change them."
 RETIRED_NEEDS_REASON = (
     "Say why you are walking away: wrong professional, wrong message, wrong firm or other."
 )
@@ -61,11 +61,6 @@ PROFILE_FIELDS = (
     "website",
     "notes",
 )
-
-
-def ensure_can_write(user: User) -> None:
-    if user.is_read_only:
-        raise PermissionDenied(READ_ONLY_ROLE)
 
 
 def _not_in_future(when: dt.datetime | None, field: str = "occurred_at") -> dt.datetime:

@@ -15,17 +15,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseForm, model_to_dict
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
+from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.partners import selectors, services
 from reciprocity.partners.forms import (
@@ -37,7 +34,6 @@ from reciprocity.partners.forms import (
     PartnerListForm,
     StageForm,
     TouchForm,
-    add_service_errors,
 )
 from reciprocity.partners.models import (
     CORE_STAGES,
@@ -52,6 +48,15 @@ from reciprocity.referrals.selectors import (
     stage_suggestion,
     with_balance,
 )
+from reciprocity.web.forms import add_service_errors
+from reciprocity.web.http import (
+    AuthedRequest,
+    flash_errors,
+    htmx_target,
+    render_region,
+    safe_next,
+    vary_on_htmx,
+)
 
 # Ids of the page regions htmx swaps (the templates use the same ids).
 BOARD = "board"
@@ -60,39 +65,6 @@ DETAIL = "partner-detail"
 RESULTS = "results"
 # The research default: a handful of core partners get the attention they need.
 CORE_FOCUS_LIMIT = 7
-
-
-# Pages answer htmx with a fragment: caches must keep fragments and full pages apart.
-vary_on_htmx = vary_on_headers("HX-Request", "HX-Target")
-
-
-class AuthedRequest(HttpRequest):
-    user: User
-    htmx: HtmxDetails
-
-
-def _target(request: AuthedRequest) -> str | None:
-    return request.htmx.target if request.htmx else None
-
-
-def _partial(request: AuthedRequest, template_name: str, context: dict[str, Any]) -> HttpResponse:
-    """A region for htmx, plus the flash messages swapped in out of band."""
-    response = render(request, template_name, context)
-    response.write(render_to_string("includes/messages.html", {"oob": True}, request=request))
-    return response
-
-
-def _safe_next(request: AuthedRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    allowed = url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return candidate if allowed else ""
-
-
-def _flash_errors(request: AuthedRequest, form: BaseForm) -> None:
-    for errors in form.errors.values():
-        messages.error(request, " ".join(str(error) for error in errors))
 
 
 def _refetch(request: AuthedRequest, partner: Partner) -> Partner:
@@ -156,8 +128,8 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
 def pipeline(request: AuthedRequest) -> HttpResponse:
     owner = _board_owner(request, request.GET)
     context = _board_context(request, owner)
-    if _target(request) == BOARD:
-        return _partial(request, "partners/pipeline.html#board", context)
+    if htmx_target(request) == BOARD:
+        return render_region(request, "partners/pipeline.html#board", context)
     if request.user.sees_whole_firm:
         context["filter_form"] = BoardFilterForm(request.GET or None, user=request.user)
     return render(request, "partners/pipeline.html", context)
@@ -198,16 +170,16 @@ def partner_list(request: AuthedRequest) -> HttpResponse:
         "show_owner": request.user.sees_whole_firm or request.user.teams.exists(),
         "can_write": not request.user.is_read_only,
     }
-    if _target(request) == RESULTS:
-        return _partial(request, "partners/partner_list.html#results", context)
+    if htmx_target(request) == RESULTS:
+        return render_region(request, "partners/partner_list.html#results", context)
     return render(request, "partners/partner_list.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_htmx
+@write_required
 def partner_create(request: AuthedRequest) -> HttpResponse:
-    services.ensure_can_write(request.user)
     form = PartnerCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -219,7 +191,7 @@ def partner_create(request: AuthedRequest) -> HttpResponse:
             url = reverse("partner_detail", args=[partner.pk])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
-        return _partial(request, "partners/partner_form.html#form", {"form": form})
+        return render_region(request, "partners/partner_form.html#form", {"form": form})
     return render(request, "partners/partner_form.html", {"form": form})
 
 
@@ -239,7 +211,7 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
         # The forms are hidden (an archived partner): say why the write was refused.
         for form in forms.values():
             if isinstance(form, BaseForm) and form.is_bound:
-                _flash_errors(request, form)
+                flash_errors(request, form)
     balance = balance_for(partner)
     return {
         "partner": partner,
@@ -264,19 +236,19 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
 
 def _detail(request: AuthedRequest, partner: Partner, **forms: Any) -> HttpResponse:
     context = _detail_context(request, partner, **forms)
-    if _target(request) == DETAIL:
-        return _partial(request, "partners/partner_detail.html#detail", context)
+    if htmx_target(request) == DETAIL:
+        return render_region(request, "partners/partner_detail.html#detail", context)
     return render(request, "partners/partner_detail.html", context)
 
 
 def _after_write(request: AuthedRequest, partner: Partner) -> HttpResponse:
     """Plain POST: redirect. htmx: the region the request came from, re-rendered."""
-    target = _target(request)
+    target = htmx_target(request)
     if target is None:
-        return redirect(_safe_next(request) or reverse("partner_detail", args=[partner.pk]))
+        return redirect(safe_next(request) or reverse("partner_detail", args=[partner.pk]))
     if target in (BOARD, MOVE_DIALOG):
         context = _board_context(request, _board_owner(request, request.POST))
-        response = _partial(request, "partners/pipeline.html#board", context)
+        response = render_region(request, "partners/pipeline.html#board", context)
         if target == MOVE_DIALOG:
             response = trigger_client_event(
                 reswap(retarget(response, f"#{BOARD}"), "outerHTML"), "move-done", after="settle"
@@ -302,9 +274,9 @@ def _profile_initial(partner: Partner) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_htmx
+@write_required
 def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
-    services.ensure_can_write(request.user)
     if request.method == "POST":
         form = PartnerForm(request.POST, user=request.user, partner=partner)
         if form.is_valid():
@@ -325,9 +297,9 @@ def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_htmx
+@write_required
 def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
-    services.ensure_can_write(request.user)
     if request.method == "POST":
         form = StageForm(request.POST)
         if form.is_valid():
@@ -346,13 +318,13 @@ def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
                 "reason": request.GET.get("reason", ""),
             }
         )
-    target = _target(request)
+    target = htmx_target(request)
     if target == DETAIL:
         return _detail(request, partner, stage_form=form)
     if target == BOARD:
         # A card dropped on the board: no form to show the refusal in, so flash it.
-        _flash_errors(request, form)
-        return _partial(
+        flash_errors(request, form)
+        return render_region(
             request,
             "partners/pipeline.html#board",
             _board_context(request, _board_owner(request, request.POST)),
@@ -360,20 +332,20 @@ def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
     context = {
         "partner": partner,
         "form": form,
-        "next": _safe_next(request),
+        "next": safe_next(request),
         "owner": request.POST.get("owner") or request.GET.get("owner") or "",
         "in_dialog": target == MOVE_DIALOG,
     }
     if target == MOVE_DIALOG:
-        return _partial(request, "partners/partner_stage.html#stage-form", context)
+        return render_region(request, "partners/partner_stage.html#stage-form", context)
     return render(request, "partners/partner_stage.html", context)
 
 
 @login_required
 @require_POST
+@write_required
 def touch_create(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
-    services.ensure_can_write(request.user)
     form = TouchForm(request.POST)
     if form.is_valid():
         try:
@@ -388,9 +360,9 @@ def touch_create(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def commitment_create(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
-    services.ensure_can_write(request.user)
     form = CommitmentForm(request.POST)
     if form.is_valid():
         try:
@@ -405,12 +377,12 @@ def commitment_create(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def commitment_close(request: AuthedRequest, pk: int, commitment_pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     commitment = selectors.commitment_get_for(advisor=request.user, pk=commitment_pk)
     if commitment.partner_id != partner.pk:
         raise Http404("No commitment with that id.")
-    services.ensure_can_write(request.user)
     form = CommitmentCloseForm(request.POST)
     if form.is_valid():
         if commitment.is_open:
@@ -430,14 +402,15 @@ def commitment_close(request: AuthedRequest, pk: int, commitment_pk: int) -> Htt
                 return _after_write(request, partner)
         else:
             form.add_error(None, services.COMMITMENT_NOT_OPEN)
-    _flash_errors(request, form)
+    flash_errors(request, form)
     if request.htmx:
         return _detail(request, partner)
-    return redirect(_safe_next(request) or reverse("partner_detail", args=[partner.pk]))
+    return redirect(safe_next(request) or reverse("partner_detail", args=[partner.pk]))
 
 
 @login_required
 @require_POST
+@write_required
 def partner_archive(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     services.partner_archive(partner=partner, by=request.user)
@@ -447,6 +420,7 @@ def partner_archive(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def partner_restore(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     services.partner_restore(partner=partner, by=request.user)

@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from reciprocity.partners.forms import DateInput, DateTimeLocalInput, PageForm
 from reciprocity.partners.models import CommitmentOwner, ReferralProcess, Stage, TouchKind
 from reciprocity.playbook import services
 from reciprocity.playbook.models import (
@@ -24,6 +23,7 @@ from reciprocity.playbook.models import (
 )
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.selectors import referrals_visible_to
+from reciprocity.web.forms import DateInput, DateTimeLocalInput, PageForm
 
 
 def _in_a_week() -> dt.date:

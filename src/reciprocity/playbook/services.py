@@ -14,6 +14,7 @@ from simple_history.utils import bulk_create_with_history
 
 from reciprocity.accounts.audit import attribute, current_source
 from reciprocity.accounts.models import Firm, Role, User
+from reciprocity.accounts.services import ensure_can_write
 from reciprocity.partners.models import (
     CanDescribeValue,
     Commitment,
@@ -36,7 +37,6 @@ from reciprocity.partners.services import (
     _not_in_future,
     commitment_create,
     commitment_update,
-    ensure_can_write,
     partner_update,
     touch_log,
 )

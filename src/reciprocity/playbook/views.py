@@ -19,19 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from reciprocity.accounts.decorators import posting_requires_write, write_required
 from reciprocity.accounts.models import Role
 from reciprocity.partners import selectors as partner_selectors
-from reciprocity.partners import services as partner_services
-from reciprocity.partners.forms import add_service_errors
 from reciprocity.partners.models import CommitmentOwner, TouchKind
-from reciprocity.partners.views import (
-    AuthedRequest,
-    _flash_errors,
-    _partial,
-    _safe_next,
-    _target,
-    vary_on_htmx,
-)
 from reciprocity.playbook import selectors, services
 from reciprocity.playbook.agenda import AgendaItem
 from reciprocity.playbook.forms import (
@@ -84,6 +75,15 @@ from reciprocity.playbook.models import (
     Topic,
 )
 from reciprocity.playbook.selectors import calendar_feed_for_token, meeting_ics
+from reciprocity.web.forms import add_service_errors
+from reciprocity.web.http import (
+    AuthedRequest,
+    flash_errors,
+    htmx_target,
+    render_region,
+    safe_next,
+    vary_on_htmx,
+)
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 # Ids of the page regions htmx swaps (the templates use the same ids).
@@ -191,15 +191,15 @@ def _agenda_response(
     request: AuthedRequest, snooze_form: AgendaSnoozeForm | None = None
 ) -> HttpResponse:
     context = _agenda_context(request, snooze_form)
-    if _target(request) == AGENDA:
-        return _partial(request, "playbook/agenda.html#agenda", context)
+    if htmx_target(request) == AGENDA:
+        return render_region(request, "playbook/agenda.html#agenda", context)
     return render(request, "playbook/agenda.html", context)
 
 
 def _after_agenda_write(request: AuthedRequest) -> HttpResponse:
     if request.htmx:
         return _agenda_response(request)
-    return redirect(_safe_next(request) or reverse("agenda"))
+    return redirect(safe_next(request) or reverse("agenda"))
 
 
 @login_required
@@ -227,8 +227,8 @@ def _completed(result: Any) -> str:
 
 @login_required
 @require_POST
+@write_required
 def agenda_complete(request: AuthedRequest) -> HttpResponse:
-    partner_services.ensure_can_write(request.user)
     form = AgendaCompleteForm(request.POST)
     if form.is_valid():
         key, touch_kind = form.cleaned_data["key"], form.cleaned_data["touch_kind"] or None
@@ -244,14 +244,14 @@ def agenda_complete(request: AuthedRequest) -> HttpResponse:
                 messages.success(request, _completed(result))
         except ValidationError as error:
             add_service_errors(form, error)
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return _after_agenda_write(request)
 
 
 @login_required
 @require_POST
+@write_required
 def agenda_snooze(request: AuthedRequest) -> HttpResponse:
-    partner_services.ensure_can_write(request.user)
     form = AgendaSnoozeForm(request.POST)
     if form.is_valid():
         try:
@@ -266,8 +266,8 @@ def agenda_snooze(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def agenda_unsnooze(request: AuthedRequest) -> HttpResponse:
-    partner_services.ensure_can_write(request.user)
     form = AgendaUnsnoozeForm(request.POST)
     if form.is_valid():
         services.agenda_unsnooze(by=request.user, key=form.cleaned_data["key"])
@@ -347,13 +347,13 @@ def _partner(request: AuthedRequest, pk: int) -> Any:
 
 def _panel_or_redirect(request: AuthedRequest, partner: Any, fallback: str = "") -> HttpResponse:
     """After a write from the panel: the panel again (htmx), else back to where it came from."""
-    if _target(request) == PLAYBOOK:
+    if htmx_target(request) == PLAYBOOK:
         partner = _partner(request, partner.pk)
-        return _partial(
+        return render_region(
             request, "playbook/includes/partner_panel.html", panel_context(request, partner)
         )
     default = fallback or reverse("partner_detail", args=[partner.pk]) + "#playbook"
-    return redirect(_safe_next(request) or default)
+    return redirect(safe_next(request) or default)
 
 
 def _attempt(request: AuthedRequest, form: Any, write: Any) -> bool:
@@ -378,9 +378,9 @@ def _created(request: AuthedRequest, form: Any, create: Any) -> Any:
 
 @login_required
 @require_POST
+@write_required
 def strategy_switch(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
-    partner_services.ensure_can_write(request.user)
     form = StrategyForm(request.POST)
     if _attempt(
         request,
@@ -389,15 +389,15 @@ def strategy_switch(request: AuthedRequest, pk: int) -> HttpResponse:
     ):
         label = Strategy(form.cleaned_data["strategy"]).label
         messages.success(request, f"Strategy with {partner.name}: {label}.")
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return _panel_or_redirect(request, partner)
 
 
 @login_required
 @require_POST
+@write_required
 def message_check(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
-    partner_services.ensure_can_write(request.user)
     form = MessageCheckForm(request.POST)
     if _attempt(
         request,
@@ -405,7 +405,7 @@ def message_check(request: AuthedRequest, pk: int) -> HttpResponse:
         lambda data: services.message_check_record(partner=partner, by=request.user, **data),
     ):
         messages.success(request, "Recorded whether they could say your message back.")
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return _panel_or_redirect(request, partner)
 
 
@@ -414,18 +414,17 @@ def message_check(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     form = CadenceForm(request.POST or None)
-    if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
-        if _attempt(
-            request,
-            form,
-            lambda data: services.cadence_set(partner=partner, by=request.user, **data),
-        ):
-            messages.success(request, "Cadence saved for this partner.")
-            return redirect("partner_cadences", pk=partner.pk)
+    if request.method == "POST" and _attempt(
+        request,
+        form,
+        lambda data: services.cadence_set(partner=partner, by=request.user, **data),
+    ):
+        messages.success(request, "Cadence saved for this partner.")
+        return redirect("partner_cadences", pk=partner.pk)
     return render(
         request,
         "playbook/partner_cadences.html",
@@ -441,9 +440,9 @@ def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def partner_cadence_reset(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
-    partner_services.ensure_can_write(request.user)
     form = CadenceResetForm(request.POST)
     if _attempt(
         request,
@@ -451,7 +450,7 @@ def partner_cadence_reset(request: AuthedRequest, pk: int) -> HttpResponse:
         lambda data: services.cadence_reset(partner=partner, by=request.user, **data),
     ):
         messages.success(request, "The firm's default applies again.")
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return redirect("partner_cadences", pk=partner.pk)
 
 
@@ -464,6 +463,7 @@ def _can_write(request: AuthedRequest, partner: Any) -> bool:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     plan = selectors.meeting_plan_for(partner=partner)
@@ -479,7 +479,6 @@ def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
         },
     )
     if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
         meeting = _created(
             request,
             form,
@@ -507,27 +506,26 @@ def _meeting(request: AuthedRequest, partner_id: int, meeting_id: int) -> Meetin
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     meeting = _meeting(request, partner.pk, meeting_id)
     points = list(meeting.points.all())
     form = MeetingHoldForm(request.POST or None, points=points)
-    if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
-        if _attempt(
-            request,
-            form,
-            lambda data: services.meeting_hold(
-                meeting=meeting,
-                by=request.user,
-                held_at=data.get("held_at"),
-                answers=form.answers(),
-                covered=form.covered(),
-                summary=data.get("summary") or "",
-            ),
-        ):
-            messages.success(request, f"{meeting.get_kind_display()} held; the profile is updated.")
-            return redirect("partner_detail", pk=partner.pk)
+    if request.method == "POST" and _attempt(
+        request,
+        form,
+        lambda data: services.meeting_hold(
+            meeting=meeting,
+            by=request.user,
+            held_at=data.get("held_at"),
+            answers=form.answers(),
+            covered=form.covered(),
+            summary=data.get("summary") or "",
+        ),
+    ):
+        messages.success(request, f"{meeting.get_kind_display()} held; the profile is updated.")
+        return redirect("partner_detail", pk=partner.pk)
     return render(
         request,
         "playbook/meeting_detail.html",
@@ -551,10 +549,10 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
 
 @login_required
 @require_POST
+@write_required
 def meeting_cancel(request: AuthedRequest, partner_id: int, meeting_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     meeting = _meeting(request, partner.pk, meeting_id)
-    partner_services.ensure_can_write(request.user)
     form = MeetingCancelForm(request.POST)
     if _attempt(
         request,
@@ -563,16 +561,16 @@ def meeting_cancel(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
     ):
         messages.success(request, f"{meeting.get_kind_display()} cancelled.")
         return redirect("partner_meetings", pk=partner.pk)
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
 
 
 @login_required
 @require_POST
+@write_required
 def meeting_reschedule(request: AuthedRequest, partner_id: int, meeting_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     meeting = _meeting(request, partner.pk, meeting_id)
-    partner_services.ensure_can_write(request.user)
     form = MeetingRescheduleForm(request.POST)
     if _attempt(
         request,
@@ -583,7 +581,7 @@ def meeting_reschedule(request: AuthedRequest, partner_id: int, meeting_id: int)
         messages.success(
             request, f"{meeting.get_kind_display()} moved to {when:%A, %b %-d, %Y, %-I:%M %p}."
         )
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
 
 
@@ -596,6 +594,7 @@ def _review_default() -> dt.date:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     form = AgreementForm(
@@ -605,19 +604,17 @@ def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
             "next_review": _review_default(),
         },
     )
-    if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
-        if _attempt(
-            request,
-            form,
-            lambda _data: services.agreement_create(
-                partner=partner, by=request.user, **form.service_kwargs()
-            ),
-        ):
-            messages.success(
-                request, "Agreement recorded; each promise is now a commitment on both sides."
-            )
-            return redirect("partner_agreement", pk=partner.pk)
+    if request.method == "POST" and _attempt(
+        request,
+        form,
+        lambda _data: services.agreement_create(
+            partner=partner, by=request.user, **form.service_kwargs()
+        ),
+    ):
+        messages.success(
+            request, "Agreement recorded; each promise is now a commitment on both sides."
+        )
+        return redirect("partner_agreement", pk=partner.pk)
     agreements = list(selectors.agreements_of(partner=partner))
     active = next((a for a in agreements if a.status == AgreementStatus.ACTIVE), None)
     return render(
@@ -641,9 +638,9 @@ def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def agreement_end(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
-    partner_services.ensure_can_write(request.user)
     active = selectors.agreement_active_for(partner=partner)
     if active is None:
         raise Http404(selectors.AGREEMENT_NOT_FOUND)
@@ -654,7 +651,7 @@ def agreement_end(request: AuthedRequest, pk: int) -> HttpResponse:
         lambda data: services.agreement_end(agreement=active, by=request.user, **data),
     ):
         messages.success(request, "Agreement ended; it stays in the history.")
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return redirect("partner_agreement", pk=partner.pk)
 
 
@@ -680,11 +677,11 @@ def agreement_print(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     form = ConcernForm(request.POST or None)
     if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
         concern = _created(
             request,
             form,
@@ -714,6 +711,7 @@ def _concern(request: AuthedRequest, partner: Any, concern_id: int) -> Any:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     concern = _concern(request, partner, concern_id)
@@ -721,17 +719,15 @@ def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> 
     matches = selectors.solutions_matching(concern=concern)
     initial = {"solution": matches[0].solution.pk} if matches else {}
     form = ConcernMatchForm(request.POST or None, solutions=solutions, initial=initial)
-    if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
-        if _attempt(
-            request,
-            form,
-            lambda data: services.concern_match(concern=concern, by=request.user, **data),
-        ):
-            messages.success(
-                request, "Matched: an opportunity to bring the solution and ask for a meeting."
-            )
-            return redirect("partner_detail", pk=partner.pk)
+    if request.method == "POST" and _attempt(
+        request,
+        form,
+        lambda data: services.concern_match(concern=concern, by=request.user, **data),
+    ):
+        messages.success(
+            request, "Matched: an opportunity to bring the solution and ask for a meeting."
+        )
+        return redirect("partner_detail", pk=partner.pk)
     return render(
         request,
         "playbook/concern_detail.html",
@@ -748,6 +744,7 @@ def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> 
 
 @login_required
 @require_POST
+@write_required
 def concern_dismiss(request: AuthedRequest, partner_id: int, concern_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     concern = _concern(request, partner, concern_id)
@@ -814,25 +811,24 @@ def _opportunities_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     form = OpportunityForm(request.POST or None)
-    if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
-        if _attempt(
-            request,
-            form,
-            lambda data: services.opportunity_create(
-                partner=partner,
-                by=request.user,
-                title=data["title"],
-                strategy=data.get("strategy") or None,
-                proposal=data.get("proposal") or "",
-                ask_by=data.get("ask_by"),
-            ),
-        ):
-            messages.success(request, "Opportunity added; it is on your agenda by its date.")
-            return redirect("partner_opportunities", pk=partner.pk)
+    if request.method == "POST" and _attempt(
+        request,
+        form,
+        lambda data: services.opportunity_create(
+            partner=partner,
+            by=request.user,
+            title=data["title"],
+            strategy=data.get("strategy") or None,
+            proposal=data.get("proposal") or "",
+            ask_by=data.get("ask_by"),
+        ),
+    ):
+        messages.success(request, "Opportunity added; it is on your agenda by its date.")
+        return redirect("partner_opportunities", pk=partner.pk)
     return _opportunities_page(request, partner, form=form)
 
 
@@ -848,8 +844,8 @@ def _opportunity_refused(
 ) -> HttpResponse:
     """The panel (htmx) flashes the refusal; without JavaScript the opportunities page shows
     it on the opportunity's form."""
-    if _target(request) == PLAYBOOK:
-        _flash_errors(request, form)
+    if htmx_target(request) == PLAYBOOK:
+        flash_errors(request, form)
         return _panel_or_redirect(request, partner)
     return _opportunities_page(request, partner, refused=(opportunity.pk, form))
 
@@ -862,12 +858,12 @@ def _linked_message(opportunity: Opportunity) -> str:
 
 @login_required
 @require_POST
+@write_required
 def opportunity_request(
     request: AuthedRequest, partner_id: int, opportunity_id: int
 ) -> HttpResponse:
     partner = _partner(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
-    partner_services.ensure_can_write(request.user)
     form = OpportunityRequestForm(request.POST)
     if _attempt(
         request,
@@ -877,16 +873,16 @@ def opportunity_request(
         ),
     ):
         messages.success(request, f"Meeting requested: {opportunity.title}")
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return _panel_or_redirect(request, partner)
 
 
 @login_required
 @require_POST
+@write_required
 def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
-    partner_services.ensure_can_write(request.user)
     form = OpportunityCloseForm(request.POST, user=request.user)
     if not _attempt(
         request,
@@ -908,11 +904,11 @@ def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: i
 
 @login_required
 @require_POST
+@write_required
 def opportunity_link(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
     """Link the referral received that a referred (or still open) opportunity produced."""
     partner = _partner(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
-    partner_services.ensure_can_write(request.user)
     form = OpportunityLinkForm(request.POST, user=request.user)
     if not _attempt(
         request,
@@ -928,13 +924,13 @@ def opportunity_link(request: AuthedRequest, partner_id: int, opportunity_id: in
 
 @login_required
 @require_POST
+@write_required
 def opportunity_unlink(
     request: AuthedRequest, partner_id: int, opportunity_id: int
 ) -> HttpResponse:
     """Undo a link made by mistake; the opportunity stays referred."""
     partner = _partner(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
-    partner_services.ensure_can_write(request.user)
     try:
         services.opportunity_unlink_referral(opportunity=opportunity, by=request.user)
     except ValidationError as error:
@@ -950,11 +946,11 @@ def opportunity_unlink(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     form = CaseCreateForm(request.POST or None)
     if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
         case = _created(
             request,
             form,
@@ -1014,12 +1010,12 @@ def _case_page(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def case_detail(request: AuthedRequest, partner_id: int, case_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     case = _case(request, partner, case_id)
     if request.method == "GET":
         return _case_page(request, partner, case)
-    partner_services.ensure_can_write(request.user)
     form = CaseForm(request.POST, questions=list(case.questions.all()))
     if _attempt(
         request,
@@ -1040,10 +1036,10 @@ def case_detail(request: AuthedRequest, partner_id: int, case_id: int) -> HttpRe
 
 @login_required
 @require_POST
+@write_required
 def case_ready(request: AuthedRequest, partner_id: int, case_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     case = _case(request, partner, case_id)
-    partner_services.ensure_can_write(request.user)
     try:
         services.case_mark_ready(case=case, by=request.user)
     except ValidationError as error:
@@ -1054,10 +1050,10 @@ def case_ready(request: AuthedRequest, partner_id: int, case_id: int) -> HttpRes
 
 @login_required
 @require_POST
+@write_required
 def case_questions_add(request: AuthedRequest, partner_id: int, case_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     case = _case(request, partner, case_id)
-    partner_services.ensure_can_write(request.user)
     form = CaseQuestionsForm(request.POST, bank=selectors.question_bank(advisor=request.user))
     if _attempt(
         request,
@@ -1073,12 +1069,12 @@ def case_questions_add(request: AuthedRequest, partner_id: int, case_id: int) ->
 
 @login_required
 @require_POST
+@write_required
 def case_question_remove(
     request: AuthedRequest, partner_id: int, case_id: int, question_id: int
 ) -> HttpResponse:
     partner = _partner(request, partner_id)
     case = _case(request, partner, case_id)
-    partner_services.ensure_can_write(request.user)
     try:
         services.case_question_remove(case=case, by=request.user, case_question_id=question_id)
     except ValidationError as error:
@@ -1118,6 +1114,7 @@ def playbook_home(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def playbook_message(request: AuthedRequest) -> HttpResponse:
     profile = selectors.advisor_profile_of(advisor=request.user)
     form = MessageForm(
@@ -1127,15 +1124,13 @@ def playbook_message(request: AuthedRequest) -> HttpResponse:
             "what_is_unique": profile.what_is_unique if profile else "",
         },
     )
-    if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
-        if _attempt(
-            request,
-            form,
-            lambda data: services.advisor_message_set(by=request.user, **data),
-        ):
-            messages.success(request, "Your message is saved; it opens every meeting brief.")
-            return redirect("playbook_message")
+    if request.method == "POST" and _attempt(
+        request,
+        form,
+        lambda data: services.advisor_message_set(by=request.user, **data),
+    ):
+        messages.success(request, "Your message is saved; it opens every meeting brief.")
+        return redirect("playbook_message")
     return render(
         request,
         "playbook/message.html",
@@ -1151,8 +1146,8 @@ def playbook_message(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def playbook_digest(request: AuthedRequest) -> HttpResponse:
-    partner_services.ensure_can_write(request.user)
     form = DigestForm(request.POST)
     if form.is_valid():
         services.advisor_digest_set(by=request.user, **form.cleaned_data)
@@ -1163,11 +1158,11 @@ def playbook_digest(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@posting_requires_write
 def playbook_calendar(request: AuthedRequest) -> HttpResponse:
     """The private calendar feed. Its secret URL is shown once, right after it is made."""
     secret_url = ""
     if request.method == "POST":
-        partner_services.ensure_can_write(request.user)
         _feed, key = services.calendar_feed_create(by=request.user)
         secret_url = request.build_absolute_uri(reverse("calendar_feed", args=[key]))
         messages.success(request, "New calendar feed: copy its address now.")
@@ -1184,8 +1179,8 @@ def playbook_calendar(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def playbook_calendar_revoke(request: AuthedRequest) -> HttpResponse:
-    partner_services.ensure_can_write(request.user)
     stopped = services.calendar_feed_revoke(by=request.user)
     messages.success(
         request, "Calendar feed stopped." if stopped else "There was no calendar feed to stop."
@@ -1283,7 +1278,7 @@ def plan_item_update(request: AuthedRequest, plan_id: int, item_id: int) -> Http
         lambda data: services.meeting_plan_item_update(item=item, by=request.user, **data),
     ):
         messages.success(request, "Point saved.")
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return redirect("meeting_plan", plan_id=item.plan_id)
 
 
@@ -1327,7 +1322,7 @@ def cadence_default_remove(request: AuthedRequest) -> HttpResponse:
         request, form, lambda data: services.cadence_default_remove(by=request.user, **data)
     ):
         messages.success(request, "Cadence default removed.")
-    _flash_errors(request, form)
+    flash_errors(request, form)
     return redirect("cadence_defaults")
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 
 from reciprocity.accounts.models import User
-from reciprocity.partners.forms import DateTimeLocalInput, PageForm
 from reciprocity.partners.models import Partner, TouchKind
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.referrals import services
@@ -24,6 +23,7 @@ from reciprocity.referrals.models import (
     ReferralStatus,
     StepSlug,
 )
+from reciprocity.web.forms import DateTimeLocalInput, PageForm
 
 WHEN_HELP = "Leave empty for now; set an earlier date to record history."
 

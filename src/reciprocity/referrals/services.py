@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Role, User
+from reciprocity.accounts.services import ensure_can_write
 from reciprocity.partners.models import CommitmentOwner, Partner, Profession
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
 from reciprocity.partners.selectors import partners_visible_to
@@ -21,7 +22,6 @@ from reciprocity.partners.services import (
     ARCHIVED_PARTNER,
     IN_THE_FUTURE,
     commitment_create,
-    ensure_can_write,
     touch_archive,
     touch_log,
 )

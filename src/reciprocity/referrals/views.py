@@ -18,19 +18,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import Role
 from reciprocity.partners import services as partner_services
-from reciprocity.partners.forms import CommitmentCloseForm, add_service_errors
+from reciprocity.partners.forms import CommitmentCloseForm
 from reciprocity.partners.models import Profession, TouchKind
 from reciprocity.partners.selectors import commitment_get_for, partner_get_for
-from reciprocity.partners.views import (
-    AuthedRequest,
-    _flash_errors,
-    _partial,
-    _safe_next,
-    _target,
-    vary_on_htmx,
-)
 from reciprocity.referrals import selectors, services
 from reciprocity.referrals.drafts import referral_email_draft, referral_memo
 from reciprocity.referrals.forms import (
@@ -52,6 +45,15 @@ from reciprocity.referrals.models import (
     Referral,
     ReferralStatus,
     default_protocol,
+)
+from reciprocity.web.forms import add_service_errors
+from reciprocity.web.http import (
+    AuthedRequest,
+    flash_errors,
+    htmx_target,
+    render_region,
+    safe_next,
+    vary_on_htmx,
 )
 
 # Ids of the page regions htmx swaps (the templates use the same ids).
@@ -105,8 +107,8 @@ def referral_list(request: AuthedRequest) -> HttpResponse:
         "partner": data.get("partner"),
         "can_write": not request.user.is_read_only,
     }
-    if _target(request) == RESULTS:
-        return _partial(request, "referrals/referral_list.html#results", context)
+    if htmx_target(request) == RESULTS:
+        return render_region(request, "referrals/referral_list.html#results", context)
     return render(request, "referrals/referral_list.html", context)
 
 
@@ -116,9 +118,9 @@ def referral_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_htmx
+@write_required
 def referral_create(request: AuthedRequest) -> HttpResponse:
     """``?partner=<id>&direction=sent|received``; without both, first ask for them."""
-    partner_services.ensure_can_write(request.user)
     partner_pk = request.GET.get("partner")
     direction = request.GET.get("direction", "")
     partner = partner_get_for(advisor=request.user, pk=partner_pk) if partner_pk else None
@@ -163,7 +165,7 @@ def referral_create(request: AuthedRequest) -> HttpResponse:
         else [],
     }
     if request.htmx:
-        return _partial(request, "referrals/referral_form.html#form", context)
+        return render_region(request, "referrals/referral_form.html#form", context)
     return render(request, "referrals/referral_form.html", context)
 
 
@@ -229,7 +231,7 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
     if not can_write:
         for form in forms.values():
             if isinstance(form, BaseForm) and form.is_bound:
-                _flash_errors(request, form)
+                flash_errors(request, form)
     sent = referral.direction == Direction.SENT
     # A sent referral concerns a client: consent, the memo and the email draft. A connection not.
     client_flow = sent and referral.kind == Kind.REFERRAL
@@ -277,8 +279,8 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
 
 def _detail(request: AuthedRequest, referral: Referral, **forms: Any) -> HttpResponse:
     context = _detail_context(request, referral, **forms)
-    if _target(request) == DETAIL:
-        return _partial(request, "referrals/referral_detail.html#detail", context)
+    if htmx_target(request) == DETAIL:
+        return render_region(request, "referrals/referral_detail.html#detail", context)
     return render(request, "referrals/referral_detail.html", context)
 
 
@@ -288,8 +290,8 @@ def _get(request: AuthedRequest, pk: int) -> Referral:
 
 def _after_write(request: AuthedRequest, referral: Referral) -> HttpResponse:
     """Plain POST: redirect. htmx: the detail, read again to show what the services saved."""
-    if _target(request) is None:
-        return redirect(_safe_next(request) or _detail_url(referral))
+    if htmx_target(request) is None:
+        return redirect(safe_next(request) or _detail_url(referral))
     return _detail(request, _get(request, referral.pk))
 
 
@@ -302,9 +304,9 @@ def referral_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_htmx
+@write_required
 def referral_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
-    partner_services.ensure_can_write(request.user)
     if request.method == "POST":
         form = ReferralEditForm(request.POST, referral=referral)
         if form.is_valid():
@@ -325,9 +327,9 @@ def referral_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def referral_status(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
-    partner_services.ensure_can_write(request.user)
     failing = request.POST.get("status") in FAILURE_STATUSES
     form: AdvanceForm | CloseForm = (
         CloseForm(request.POST, referral=referral) if failing else AdvanceForm(request.POST)
@@ -345,9 +347,9 @@ def referral_status(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def referral_consent(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
-    partner_services.ensure_can_write(request.user)
     form = ConsentForm(request.POST)
     if form.is_valid():
         try:
@@ -364,6 +366,7 @@ def referral_consent(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def referral_consent_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
     try:
@@ -382,10 +385,10 @@ STEP_DONE_MESSAGE = "Done: {label}. Logged as a touch on {partner}'s timeline."
 
 @login_required
 @require_POST
+@write_required
 def referral_step(request: AuthedRequest, pk: int, slug: str) -> HttpResponse:
     referral = _get(request, pk)
     step = selectors.referral_step_get(referral=referral, slug=slug)
-    partner_services.ensure_can_write(request.user)
     form = StepForm(request.POST)
     if form.is_valid():
         action = form.cleaned_data["action"]
@@ -404,22 +407,22 @@ def referral_step(request: AuthedRequest, pk: int, slug: str) -> HttpResponse:
         else:
             messages.success(request, message)
     else:
-        _flash_errors(request, form)
+        flash_errors(request, form)
     return _after_write(request, referral)
 
 
 @login_required
 @require_POST
+@write_required
 def referral_follow_up(request: AuthedRequest, pk: int, commitment_pk: int) -> HttpResponse:
     """Complete or drop one of the follow-ups a received referral prompted."""
     referral = _get(request, pk)
     commitment = commitment_get_for(advisor=request.user, pk=commitment_pk)
     if commitment.pk not in (referral.thank_you_commitment_id, referral.report_back_commitment_id):
         raise Http404("This referral has no such follow-up.")
-    partner_services.ensure_can_write(request.user)
     form = CommitmentCloseForm(request.POST)
     if not form.is_valid():
-        _flash_errors(request, form)
+        flash_errors(request, form)
     elif not commitment.is_open:
         messages.error(request, partner_services.COMMITMENT_NOT_OPEN)
     else:
@@ -441,6 +444,7 @@ def referral_follow_up(request: AuthedRequest, pk: int, commitment_pk: int) -> H
 
 @login_required
 @require_POST
+@write_required
 def referral_archive(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
     services.referral_archive(referral=referral, by=request.user)
@@ -450,6 +454,7 @@ def referral_archive(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@write_required
 def referral_restore(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
     services.referral_restore(referral=referral, by=request.user)
@@ -515,9 +520,9 @@ def _protocols(
     request: AuthedRequest, profession: str | None = None, **forms: ProtocolForm
 ) -> HttpResponse:
     items = _protocol_items(request, **forms)
-    if profession and _target(request) == PROTOCOL.format(profession=profession):
+    if profession and htmx_target(request) == PROTOCOL.format(profession=profession):
         item = next(item for item in items if item["template"].profession == profession)
-        return _partial(request, "referrals/protocols.html#protocol", {"item": item})
+        return render_region(request, "referrals/protocols.html#protocol", {"item": item})
     return render(request, "referrals/protocols.html", {"items": items})
 
 
@@ -558,6 +563,6 @@ def referral_protocol_reset(request: AuthedRequest, profession: str) -> HttpResp
 
 
 def _after_protocol_write(request: AuthedRequest, profession: str) -> HttpResponse:
-    if _target(request) is None:
+    if htmx_target(request) is None:
         return redirect(f"{reverse('referral_protocols')}#{PROTOCOL.format(profession=profession)}")
     return _protocols(request, profession)

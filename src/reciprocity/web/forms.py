@@ -1,0 +1,52 @@
+"""What every web form shares: service errors shown in place, page-friendly ids, date widgets.
+
+A service refuses bad input with a ValidationError whose messages are module constants;
+``add_service_errors`` puts those messages on the form's fields so the page shows them in place.
+"""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: per field where the form has the field."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class PageForm:
+    """No colon after labels, and ids prefixed per form so several forms can share a page."""
+
+    id_prefix = "id"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+def now_local() -> str:
+    """Now, as a datetime-local input's initial value."""
+    return timezone.localtime().strftime(DATETIME_LOCAL)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format=DATETIME_LOCAL)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
