@@ -8,13 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
-
-
-def as_date(value: Any) -> dt.date | None:
-    if isinstance(value, str):
-        return parse_date(value)
-    return value
+from django.utils.dateparse import parse_datetime
 
 
 def as_datetime(value: Any) -> dt.datetime | None:

@@ -1,10 +1,9 @@
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 
 from reciprocity.accounts.models import ApiToken, Role, Team, User
-from reciprocity.ids import record_id_or_404
+from reciprocity.ids import get_visible_or_404
 
 
 def token_authenticate(*, key: str) -> ApiToken | None:
@@ -90,12 +89,7 @@ def people_of_firm(*, admin: User) -> QuerySet[User]:
 
 
 def person_get_for(*, admin: User, pk: Any) -> User:
-    person = (
-        people_of_firm(admin=admin).filter(pk=record_id_or_404(pk, not_found=NO_PERSON)).first()
-    )
-    if person is None:
-        raise Http404(NO_PERSON)
-    return person
+    return get_visible_or_404(people_of_firm(admin=admin), pk, not_found=NO_PERSON)
 
 
 def teams_of_firm(*, admin: User) -> QuerySet[Team]:
@@ -107,7 +101,4 @@ def teams_of_firm(*, admin: User) -> QuerySet[Team]:
 
 
 def team_get_for(*, admin: User, pk: Any) -> Team:
-    team = teams_of_firm(admin=admin).filter(pk=record_id_or_404(pk, not_found=NO_TEAM)).first()
-    if team is None:
-        raise Http404(NO_TEAM)
-    return team
+    return get_visible_or_404(teams_of_firm(admin=admin), pk, not_found=NO_TEAM)

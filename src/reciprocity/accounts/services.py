@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import ApiToken, Firm, Role, Team, User
+from reciprocity.records import lock
 
 # User-facing messages; tests reuse them.
 READ_ONLY_ROLE = "Your role can read this firm's records but not change them."
@@ -277,10 +278,9 @@ def firm_update(*, firm: Firm, by: User, **changes: Any) -> Firm:
     unknown = set(changes) - set(FIRM_SETTINGS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This setting cannot be changed."))
-    locked = Firm.objects.select_for_update().get(pk=firm.pk)
+    locked = lock(firm)
     for field, value in changes.items():
         setattr(locked, field, value.strip() if isinstance(value, str) else value)
     locked.full_clean()
     attribute(locked, by).save()
-    firm.__dict__.update(locked.__dict__)
     return locked

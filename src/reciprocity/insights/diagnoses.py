@@ -225,9 +225,8 @@ def with_readings(qs: QuerySet[Partner], *, today: dt.date, now: dt.datetime) ->
     met = StageChange.objects.filter(
         partner_id=OuterRef("pk"), to_stage__in=DIAGNOSED_STAGES, occurred_at__lte=now
     )
-    referrals = Referral.objects.filter(
+    referrals = Referral.objects.live().filter(
         partner_id=OuterRef("pk"),
-        archived_at__isnull=True,
         kind=Kind.REFERRAL,
         occurred_at__lte=now,
     )
@@ -235,9 +234,8 @@ def with_readings(qs: QuerySet[Partner], *, today: dt.date, now: dt.datetime) ->
     sent = referrals.filter(direction=Direction.SENT)
     latest_check = MessageCheck.objects.filter(partner_id=OuterRef("pk"), checked_at__lte=now)
     latest_check = latest_check.order_by("-checked_at", "-pk")
-    touches = Touch.objects.filter(
+    touches = Touch.objects.live().filter(
         partner_id=OuterRef("pk"),
-        archived_at__isnull=True,
         occurred_at__gte=OuterRef("met_at"),
         occurred_at__lte=now,
     )
@@ -519,9 +517,7 @@ def _scope(advisor: User, partner: Partner | None, mine_only: bool) -> QuerySet[
     if partner is not None:
         # One partner the advisor may see: shared ones too, whoever owns them.
         return partners.filter(pk=partner.pk)
-    if mine_only:
-        partners = partners.filter(owner_id=advisor.pk)
-    return partners
+    return partners.owned_by(advisor) if mine_only else partners
 
 
 def assess(

@@ -67,9 +67,7 @@ def mine_only_for(*, advisor: User, wide: bool | None) -> bool:
 
 def scope_of(*, advisor: User, mine_only: bool = True) -> QuerySet[Partner]:
     partners = partners_visible_to(advisor=advisor)
-    if mine_only:
-        partners = partners.filter(owner_id=advisor.pk)
-    return partners
+    return partners.owned_by(advisor) if mine_only else partners
 
 
 def stage_counts(partners: QuerySet[Partner]) -> list[StageCount]:
@@ -95,7 +93,7 @@ def _first_day(value: Any) -> dt.date:
 
 
 def _live_referrals(partners: QuerySet[Partner]) -> QuerySet[Referral]:
-    return Referral.objects.filter(partner__in=partners.values("pk"), archived_at__isnull=True)
+    return Referral.objects.live().filter(partner__in=partners.values("pk"))
 
 
 def referral_months(

@@ -1,11 +1,14 @@
 """Centers of influence as a pipeline: partners, stage history, touches and commitments."""
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from reciprocity.accounts.models import AuditedHistory, Firm, Team
+from reciprocity.accounts.models import AuditedHistory, Firm, Team, User
+from reciprocity.records import ArchivableQuerySet
 
 
 class Stage(models.TextChoices):
@@ -29,7 +32,6 @@ PIPELINE_STAGES = [
     Stage.ACTIVE,
     Stage.CHAMPION,
 ]
-SIDE_STAGES = [Stage.DORMANT, Stage.RETIRED]
 # Partners in these stages are the "core" an advisor should keep to a handful of.
 CORE_STAGES = [Stage.PROPOSED, Stage.ACTIVE, Stage.CHAMPION]
 
@@ -99,6 +101,28 @@ class Tag(models.Model):
         return self.name
 
 
+class PartnerQuerySet(ArchivableQuerySet["Partner"]):
+    """The words reads of partners are written in: ``visible_to(user).owned_by(user).live()``."""
+
+    def visible_to(self, user: User) -> Self:
+        """Access rule (one place): an advisor sees the partners they own and those shared with
+        a team they belong to; a firm admin or compliance officer sees every partner of their
+        firm; nobody sees anything of another firm."""
+        if not user.is_authenticated or user.firm_id is None:
+            return self.none()
+        firm = self.filter(firm_id=user.firm_id)
+        if user.sees_whole_firm:
+            return firm
+        # EXISTS rather than a join: a join on team members would repeat rows.
+        shared = models.Exists(
+            Team.members.through.objects.filter(team_id=models.OuterRef("team_id"), user_id=user.pk)
+        )
+        return firm.filter(models.Q(owner_id=user.pk) | models.Q(shared))
+
+    def owned_by(self, user: User) -> Self:
+        return self.filter(owner_id=user.pk)
+
+
 class Partner(models.Model):
     """A center of influence, as one advisor's relationship."""
 
@@ -159,6 +183,8 @@ class Partner(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PartnerQuerySet.as_manager()
 
     history = HistoricalRecords(
         bases=[AuditedHistory], excluded_fields=["updated_at"], m2m_fields=[tags]
@@ -235,6 +261,8 @@ class Touch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords(bases=[AuditedHistory])
+
+    objects = ArchivableQuerySet["Touch"].as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]

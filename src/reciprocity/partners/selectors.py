@@ -21,22 +21,22 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber
-from django.http import Http404
 from django.utils import timezone
 
-from reciprocity.accounts.models import Team, User
-from reciprocity.ids import record_id_or_404
+from reciprocity.accounts.models import User
+from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import (
-    PIPELINE_STAGES,
     Commitment,
     CommitmentStatus,
     Partner,
+    PartnerQuerySet,
     Stage,
     StageChange,
     Touch,
 )
 
 NOT_FOUND = "No partner with that id."
+COMMITMENT_NOT_FOUND = "No commitment with that id."
 BOARD_COLUMN_LIMIT = 60
 # Stages in which a partner can go quiet; identified and qualified ones were never warm.
 DORMANCY_STAGES = [
@@ -68,25 +68,9 @@ class NextStep:
         return "Partner" if self.owner == "partner" else "Advisor"
 
 
-def visibility_filter(advisor: User) -> Q:
-    """The partners ``advisor`` may see, as a filter on Partner."""
-    if not advisor.is_authenticated or advisor.firm_id is None:
-        return Q(pk__in=[])
-    firm = Q(firm_id=advisor.firm_id)
-    if advisor.sees_whole_firm:
-        return firm
-    # EXISTS rather than a join: a join on team members would repeat rows.
-    shared = Exists(
-        Team.members.through.objects.filter(team_id=OuterRef("team_id"), user_id=advisor.pk)
-    )
-    return firm & (Q(owner_id=advisor.pk) | Q(shared))
-
-
-def partners_visible_to(*, advisor: User, include_archived: bool = False) -> QuerySet[Partner]:
-    qs = Partner.objects.filter(visibility_filter(advisor))
-    if not include_archived:
-        qs = qs.filter(archived_at__isnull=True)
-    return qs
+def partners_visible_to(*, advisor: User, include_archived: bool = False) -> PartnerQuerySet:
+    qs = Partner.objects.visible_to(advisor)
+    return qs if include_archived else qs.live()
 
 
 def with_next_step(qs: QuerySet[Partner]) -> QuerySet[Partner]:
@@ -133,12 +117,10 @@ def dormancy_suggested(partner: Partner, *, now: dt.datetime | None = None) -> b
 
 def partner_get_for(*, advisor: User, pk: Any, include_archived: bool = True) -> Partner:
     """The partner with ``pk`` if ``advisor`` may see it; Http404 otherwise."""
-    pk = record_id_or_404(pk, not_found=NOT_FOUND)
     qs = partners_visible_to(advisor=advisor, include_archived=include_archived)
-    partner = with_next_step(qs.select_related("firm", "owner", "team")).filter(pk=pk).first()
-    if partner is None:
-        raise Http404(NOT_FOUND)
-    return partner
+    return get_visible_or_404(
+        with_next_step(qs.select_related("firm", "owner", "team")), pk, not_found=NOT_FOUND
+    )
 
 
 @dataclass
@@ -189,8 +171,9 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
                 )
             )
         )
-    qs = with_next_step(qs.select_related("owner", "firm"))
-    return qs.order_by(*SORTS.get(f.sort, SORTS["name"]))
+    return with_next_step(qs.select_related("owner", "firm")).order_by(
+        *SORTS.get(f.sort, SORTS["name"])
+    )
 
 
 def board_columns(
@@ -240,10 +223,6 @@ def owners_visible_to(*, advisor: User) -> QuerySet[User]:
     return people.order_by("first_name", "last_name", "username")
 
 
-def pipeline_stages() -> list[Stage]:
-    return list(PIPELINE_STAGES)
-
-
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
@@ -254,7 +233,7 @@ class TimelineEntry:
 def partner_timeline(*, partner: Partner, limit: int = 200) -> list[TimelineEntry]:
     """Touches, stage changes and commitments of one partner, newest first (three queries)."""
     entries: list[TimelineEntry] = []
-    for touch in partner.touches.filter(archived_at__isnull=True).select_related("by")[:limit]:
+    for touch in partner.touches.live().select_related("by")[:limit]:
         entries.append(TimelineEntry(touch.occurred_at, "touch", touch))
     for change in partner.stage_changes.select_related("by")[:limit]:
         entries.append(TimelineEntry(change.occurred_at, "stage", change))
@@ -271,7 +250,7 @@ def open_commitments(*, partner: Partner) -> QuerySet[Commitment]:
 
 
 def touches_of(*, partner: Partner) -> QuerySet[Touch]:
-    return partner.touches.filter(archived_at__isnull=True).select_related("by")
+    return partner.touches.live().select_related("by")
 
 
 def commitments_of(*, partner: Partner) -> QuerySet[Commitment]:
@@ -283,15 +262,10 @@ def stage_changes_of(*, partner: Partner) -> QuerySet[StageChange]:
 
 
 def commitment_get_for(*, advisor: User, pk: Any) -> Commitment:
-    pk = record_id_or_404(pk, not_found="No commitment with that id.")
-    commitment = (
-        Commitment.objects.select_related("partner", "partner__firm")
-        .filter(pk=pk, partner__in=partners_visible_to(advisor=advisor, include_archived=True))
-        .first()
+    visible = Commitment.objects.select_related("partner", "partner__firm").filter(
+        partner__in=partners_visible_to(advisor=advisor, include_archived=True)
     )
-    if commitment is None:
-        raise Http404("No commitment with that id.")
-    return commitment
+    return get_visible_or_404(visible, pk, not_found=COMMITMENT_NOT_FOUND)
 
 
 def agenda_items(
@@ -300,7 +274,7 @@ def agenda_items(
     """Open commitments due up to ``horizon_days`` from today (overdue included), oldest first."""
     visible = partners_visible_to(advisor=advisor)
     if mine_only:
-        visible = visible.filter(owner_id=advisor.pk)
+        visible = visible.owned_by(advisor)
     until = timezone.localdate() + dt.timedelta(days=horizon_days)
     return (
         Commitment.objects.filter(partner__in=visible, status=CommitmentStatus.OPEN, due__lte=until)

@@ -24,6 +24,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
+from reciprocity.records import lock, model_update
 
 # User-facing messages; tests reuse them.
 RETIRED_NEEDS_REASON = (
@@ -248,7 +249,7 @@ def partner_restore(*, partner: Partner, by: User) -> Partner:
 
 def _refresh_touch_stats(partner_id: int) -> None:
     """Recompute the partner's touch count and last touch from the touches themselves."""
-    live = Touch.objects.filter(partner_id=OuterRef("pk"), archived_at__isnull=True)
+    live = Touch.objects.live().filter(partner_id=OuterRef("pk"))
     Partner.objects.filter(pk=partner_id).update(
         touch_count=Coalesce(
             Subquery(live.order_by().values("partner_id").annotate(n=Count("pk")).values("n")), 0
@@ -336,15 +337,10 @@ def commitment_update(
 ) -> Commitment:
     """Edit a commitment, or close it (done or dropped). Completing it can log a touch at once."""
     ensure_can_write(by)
-    locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    locked = lock(commitment)
     if status is not None and status not in CommitmentStatus.values:
         raise ValidationError({"status": UNKNOWN_STATUS})
-    if what is not None:
-        locked.what = what.strip()
-    if owner is not None:
-        locked.owner = owner
-    if due is not None:
-        locked.due = due
+    model_update(locked, what=what, owner=owner, due=due)
     if status is not None and status != locked.status:
         if status == CommitmentStatus.OPEN:
             locked.completed_at = None
@@ -364,5 +360,4 @@ def commitment_update(
             occurred_at=locked.completed_at,
         )
     attribute(locked, by).save()
-    commitment.__dict__.update(locked.__dict__)
     return locked

@@ -33,6 +33,7 @@ from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory, Firm
 from reciprocity.partners.models import Commitment, Partner, Profession, Touch, TouchKind
+from reciprocity.records import ArchivableQuerySet
 
 
 class Direction(models.TextChoices):
@@ -194,6 +195,7 @@ class Referral(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ArchivableQuerySet["Referral"].as_manager()
     history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
 
     class Meta:

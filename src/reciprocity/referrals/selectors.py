@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import Role, User
 from reciprocity.db_values import as_datetime
-from reciprocity.ids import record_id_or_404
+from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import (
     Partner,
     Profession,
@@ -87,23 +87,15 @@ def referrals_visible_to(*, advisor: User, include_archived: bool = False) -> Qu
         return Referral.objects.none()
     partners = partners_visible_to(advisor=advisor, include_archived=True)
     qs = Referral.objects.filter(firm_id=advisor.firm_id, partner__in=partners.values("pk"))
-    if not include_archived:
-        qs = qs.filter(archived_at__isnull=True)
-    return qs
+    return qs if include_archived else qs.live()
 
 
 def referral_get_for(*, advisor: User, pk: Any) -> Referral:
     """The referral with ``pk`` if ``advisor`` may see it (archived too); Http404 otherwise."""
-    pk = record_id_or_404(pk, not_found=REFERRAL_NOT_FOUND)
-    referral = (
-        referrals_visible_to(advisor=advisor, include_archived=True)
-        .select_related("partner", "partner__firm", "by")
-        .filter(pk=pk)
-        .first()
+    visible = referrals_visible_to(advisor=advisor, include_archived=True)
+    return get_visible_or_404(
+        visible.select_related("partner", "partner__firm", "by"), pk, not_found=REFERRAL_NOT_FOUND
     )
-    if referral is None:
-        raise Http404(REFERRAL_NOT_FOUND)
-    return referral
 
 
 def referral_step_get(*, referral: Referral, slug: str) -> ReferralStep:
@@ -116,16 +108,11 @@ def referral_step_get(*, referral: Referral, slug: str) -> ReferralStep:
 
 def referral_step_get_for(*, advisor: User, pk: Any) -> ReferralStep:
     """The step with ``pk`` if ``advisor`` may see its referral (archived too); else Http404."""
-    pk = record_id_or_404(pk, not_found=STEP_NOT_FOUND)
     visible = referrals_visible_to(advisor=advisor, include_archived=True)
-    step = (
-        ReferralStep.objects.filter(pk=pk, referral__in=visible.values("pk"))
-        .select_related("referral", "touch")
-        .first()
+    steps = ReferralStep.objects.filter(referral__in=visible.values("pk"))
+    return get_visible_or_404(
+        steps.select_related("referral", "touch"), pk, not_found=STEP_NOT_FOUND
     )
-    if step is None:
-        raise Http404(STEP_NOT_FOUND)
-    return step
 
 
 @dataclass
@@ -182,9 +169,7 @@ def with_steps_and_balance(qs: QuerySet[Referral]) -> QuerySet[Referral]:
 
 def referrals_of(*, partner: Partner, include_archived: bool = False) -> QuerySet[Referral]:
     """The referrals of a partner already fetched through ``partner_get_for``."""
-    qs = partner.referrals.all()
-    if not include_archived:
-        qs = qs.filter(archived_at__isnull=True)
+    qs = partner.referrals.all() if include_archived else partner.referrals.live()
     return qs.select_related("by").order_by("-occurred_at", "-pk")
 
 
@@ -360,7 +345,7 @@ def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> Qu
     joins, and the list stays one query whatever its length.
     """
     since = _window_start(now)
-    live = Referral.objects.filter(partner_id=OuterRef("pk"), archived_at__isnull=True)
+    live = Referral.objects.live().filter(partner_id=OuterRef("pk"))
 
     def count(condition: Q) -> Coalesce:
         matching = live.filter(condition).order_by().values("partner_id")
@@ -474,9 +459,8 @@ def firm_balance_table(*, advisor: User, now: dt.datetime | None = None) -> list
     # cast: the stubs cannot see the keys that annotate() adds to values() rows.
     per_owner_counts = cast(
         Iterable[dict[str, Any]],
-        Referral.objects.filter(
-            partner__in=partners.values("pk"), archived_at__isnull=True, firm_id=advisor.firm_id
-        )
+        Referral.objects.live()
+        .filter(partner__in=partners.values("pk"), firm_id=advisor.firm_id)
         .order_by()
         .values("partner__owner_id")
         .annotate(**counts),

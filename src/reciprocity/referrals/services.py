@@ -25,6 +25,7 @@ from reciprocity.partners.services import (
     touch_archive,
     touch_log,
 )
+from reciprocity.records import lock, model_update
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
     HISTORY_AFTER_DAYS,
@@ -139,16 +140,10 @@ def _check_identity(referral: Referral) -> None:
 
 
 def _lock(referral: Referral) -> Referral:
-    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    locked = lock(referral)
     if locked.archived_at is not None:
         raise ValidationError(ARCHIVED_REFERRAL)
     return locked
-
-
-def _sync(target: Referral, source: Referral) -> None:
-    """Give the caller's instance the saved values."""
-    for field in Referral._meta.concrete_fields:
-        setattr(target, field.attname, getattr(source, field.attname))
 
 
 def _record_status(
@@ -333,7 +328,6 @@ def referral_update(*, referral: Referral, by: User, **changes: Any) -> Referral
         exclude=["firm", "partner", "by", "thank_you_commitment", "report_back_commitment"]
     )
     attribute(locked, by).save()
-    _sync(referral, locked)
     return locked
 
 
@@ -359,10 +353,7 @@ def referral_record_consent(
     _clean_choice("method", method, ConsentMethod.values, UNKNOWN_CONSENT_METHOD)
     when = _when(consent_at, "consent_at")
     locked.consent_at, locked.consent_method = when, method
-    if client_name is not None:
-        locked.client_name = client_name.strip()
-    if client_contact is not None:
-        locked.client_contact = client_contact.strip()
+    model_update(locked, client_name=client_name, client_contact=client_contact)
     change = None
     if ReferralStatus.CONSENT_GIVEN in locked.lifecycle.allowed_from(locked.status):
         change = _record_status(
@@ -378,7 +369,6 @@ def referral_record_consent(
     attribute(locked, by).save()
     if change is not None:
         attribute(change, by).save()
-    _sync(referral, locked)
     return locked
 
 
@@ -392,7 +382,6 @@ def referral_consent_withdraw(*, referral: Referral, by: User) -> Referral:
     locked.consent_at, locked.consent_method = None, ""
     locked.client_name, locked.client_contact = "", ""
     attribute(locked, by).save()
-    _sync(referral, locked)
     return locked
 
 
@@ -444,7 +433,6 @@ def referral_change_status(
     change = _record_status(locked, by=by, status=status, reason=reason, when=when)
     attribute(change, by).save()
     attribute(locked, by).save()
-    _sync(referral, locked)
     return change
 
 
@@ -456,7 +444,6 @@ def referral_archive(*, referral: Referral, by: User) -> Referral:
     if locked.archived_at is None:
         locked.archived_at = timezone.now()
         attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
-    _sync(referral, locked)
     return locked
 
 
@@ -467,20 +454,14 @@ def referral_restore(*, referral: Referral, by: User) -> Referral:
     if locked.archived_at is not None:
         locked.archived_at = None
         attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
-    _sync(referral, locked)
     return locked
 
 
 def _lock_step(step: ReferralStep) -> ReferralStep:
-    locked = ReferralStep.objects.select_for_update().select_related("referral").get(pk=step.pk)
+    locked = lock(step, ReferralStep.objects.select_related("referral"))
     if locked.referral.archived_at is not None:
         raise ValidationError(ARCHIVED_REFERRAL)
     return locked
-
-
-def _sync_step(target: ReferralStep, source: ReferralStep) -> None:
-    for field in ReferralStep._meta.concrete_fields:
-        setattr(target, field.attname, getattr(source, field.attname))
 
 
 @transaction.atomic
@@ -511,7 +492,6 @@ def referral_step_complete(
         )
         locked.done_at, locked.skipped_at = when, None
         attribute(locked, by).save()
-    _sync_step(step, locked)
     return locked
 
 
@@ -525,7 +505,6 @@ def referral_step_skip(*, step: ReferralStep, by: User) -> ReferralStep:
     if locked.skipped_at is None:
         locked.skipped_at = timezone.now()
         attribute(locked, by).save()
-    _sync_step(step, locked)
     return locked
 
 
@@ -540,7 +519,6 @@ def referral_step_reopen(*, step: ReferralStep, by: User) -> ReferralStep:
         locked.done_at = locked.skipped_at = None
         locked.touch = None
         attribute(locked, by).save()
-    _sync_step(step, locked)
     return locked
 
 

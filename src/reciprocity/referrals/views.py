@@ -58,7 +58,6 @@ from reciprocity.web.http import (
 
 # Ids of the page regions htmx swaps (the templates use the same ids).
 DETAIL = "referral-detail"
-FORM = "referral-form"
 RESULTS = "results"
 PROTOCOL = "protocol-{profession}"
 

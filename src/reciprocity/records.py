@@ -1,0 +1,39 @@
+"""What every app's records share: archived rows kept apart, rows re-read under a lock, and
+updates of optional fields."""
+
+from typing import Any, Self
+
+from django.db import models
+
+
+class ArchivableQuerySet[M: models.Model](models.QuerySet[M]):
+    """Records are archived, never deleted."""
+
+    def live(self) -> Self:
+        """Leave out what was archived."""
+        return self.filter(archived_at__isnull=True)
+
+
+def lock[M: models.Model](instance: M, queryset: models.QuerySet[M] | None = None) -> M:
+    """Re-read ``instance`` in place under a row lock (inside the caller's transaction), so two
+    writers of one row take turns and the caller's object shows what was written. ``queryset``
+    may add the related rows to read with it."""
+    if queryset is None:
+        queryset = type(instance)._default_manager.all()
+    instance.refresh_from_db(from_queryset=queryset.select_for_update())
+    return instance
+
+
+def model_update[M: models.Model](instance: M, **changes: Any) -> list[str]:
+    """Set every field given a value; None means "leave it as it is". Text is stripped. Returns
+    the names of the fields whose value changed."""
+    changed = []
+    for field, value in changes.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(instance, field) != value:
+            setattr(instance, field, value)
+            changed.append(field)
+    return changed
