@@ -49,7 +49,8 @@ from reciprocity.playbook.models import (
     PartnerStrategy,
     Strategy,
 )
-from reciprocity.playbook.selectors import agenda_for, strategy_yield
+from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.selectors.strategies import strategy_yield
 from reciprocity.referrals.models import (
     TOUCH_KIND_FOR_STEP,
     Direction,

@@ -15,12 +15,8 @@ from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentS
 from reciprocity.playbook import agenda as agenda_module
 from reciprocity.playbook import services
 from reciprocity.playbook.agenda import AgendaItem, AgendaQuery, item_key
-from reciprocity.playbook.models import (
-    AgendaSnooze,
-    MeetingStatus,
-    OpportunityStatus,
-)
-from reciprocity.playbook.selectors import agenda_for
+from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
+from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.referrals.models import Direction
 from reciprocity.referrals.services import referral_create
 from tests.conftest import Cast

@@ -12,7 +12,7 @@ from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Commitment, CommitmentStatus, Partner
 from reciprocity.playbook import services
 from reciprocity.playbook.models import Agreement, AgreementStatus, MeetingKind
-from reciprocity.playbook.selectors import (
+from reciprocity.playbook.selectors.agreements import (
     agreement_active_for,
     agreement_document,
     agreement_get_for,

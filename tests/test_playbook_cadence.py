@@ -11,12 +11,8 @@ from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Stage, Touch, TouchKind
 from reciprocity.playbook import services
 from reciprocity.playbook.models import CadenceDefault, CadenceKind
-from reciprocity.playbook.selectors import (
-    add_months,
-    agenda_for,
-    cadences_of,
-    newsletter_list,
-)
+from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.selectors.cadences import add_months, cadences_of, newsletter_list
 from tests.conftest import Cast
 from tests.factories import PartnerFactory, TouchFactory
 

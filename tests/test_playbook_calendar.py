@@ -14,12 +14,8 @@ from django.utils import timezone
 from reciprocity.partners.models import CommitmentStatus, Stage
 from reciprocity.playbook import services
 from reciprocity.playbook.models import CadenceKind, CalendarFeed
-from reciprocity.playbook.selectors import (
-    add_months,
-    cadences_of,
-    calendar_feed_for_token,
-    calendar_feed_of,
-)
+from reciprocity.playbook.selectors.cadences import add_months, cadences_of
+from reciprocity.playbook.selectors.calendar import calendar_feed_for_token, calendar_feed_of
 from tests.conftest import Cast, client_for
 from tests.factories import CommitmentFactory, MeetingFactory, PartnerFactory, TouchFactory
 

@@ -17,7 +17,7 @@ from reciprocity.playbook.models import (
     MeetingPlanItem,
     Solution,
 )
-from reciprocity.playbook.selectors import partner_brief
+from reciprocity.playbook.selectors.brief import partner_brief
 from reciprocity.playbook.services import PromiseInput
 from tests.conftest import Cast
 

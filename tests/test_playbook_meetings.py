@@ -20,9 +20,9 @@ from reciprocity.playbook.models import (
     MessageCheck,
     ProfileField,
 )
-from reciprocity.playbook.selectors import (
-    agenda_for,
-    cadences_of,
+from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.selectors.cadences import cadences_of
+from reciprocity.playbook.selectors.meetings import (
     meeting_get_for,
     meeting_plan_for,
     meeting_plan_get_for,

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from reciprocity.playbook import services
 from reciprocity.playbook.models import AdvisorProfile, MeetingKind, MessageCheck, Strategy
-from reciprocity.playbook.selectors import advisor_profile_of, message_checks_of, partner_brief
+from reciprocity.playbook.selectors.brief import partner_brief
+from reciprocity.playbook.selectors.message import advisor_profile_of, message_checks_of
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from reciprocity.audit.services import records_purge
 from reciprocity.partners.services import ARCHIVED_PARTNER, READ_ONLY_ROLE, partner_archive
 from reciprocity.playbook import forms, services
 from reciprocity.playbook.models import Opportunity, OpportunityStatus, Strategy
-from reciprocity.playbook.selectors import referrals_to_link, strategy_yield
+from reciprocity.playbook.selectors.strategies import referrals_to_link, strategy_yield
 from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast, client_for

@@ -23,15 +23,17 @@ from reciprocity.playbook.models import (
     Strategy,
     Topic,
 )
-from reciprocity.playbook.selectors import (
-    agenda_for,
+from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.selectors.library import (
     case_get_for,
     concern_get_for,
-    opportunities_of,
-    opportunity_get_for,
     question_bank,
     solutions_matching,
     solutions_of,
+)
+from reciprocity.playbook.selectors.strategies import (
+    opportunities_of,
+    opportunity_get_for,
     strategy_history,
     strategy_of,
     strategy_yield,

@@ -22,7 +22,7 @@ from reciprocity.playbook import services
 from reciprocity.playbook.agenda import UNKNOWN_AGENDA_ITEM, AgendaItem, item_key
 from reciprocity.playbook.digest import digest_render
 from reciprocity.playbook.models import AgendaSnooze
-from reciprocity.playbook.selectors import agenda_for
+from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.referrals.models import (
     HISTORY_AFTER_DAYS,
     STEP_DUE_AFTER_DAYS,

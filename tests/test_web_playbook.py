@@ -40,7 +40,7 @@ from reciprocity.playbook.models import (
     Solution,
     Strategy,
 )
-from reciprocity.playbook.selectors import agenda_for
+from reciprocity.playbook.selectors.agenda import agenda_for
 from tests.conftest import Cast, client_for
 from tests.factories import (
     AdvisorProfileFactory,

@@ -26,8 +26,38 @@ from reciprocity.api.schemas import RecordId, WholeNumber
 from reciprocity.partners.models import Commitment, Partner, Touch
 from reciprocity.partners.selectors import partner_get_for
 from reciprocity.partners.services import ensure_can_write
-from reciprocity.playbook import models, selectors, services
+from reciprocity.playbook import models, services
 from reciprocity.playbook.agenda import AgendaItem
+from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.selectors.agreements import agreement_get_for, agreements_for
+from reciprocity.playbook.selectors.cadences import cadence_defaults_of, cadences_of
+from reciprocity.playbook.selectors.calendar import calendar_feed_of
+from reciprocity.playbook.selectors.library import (
+    case_get_for,
+    cases_of,
+    concern_get_for,
+    concerns_of,
+    question_bank,
+    question_get_for,
+    solution_get_for,
+    solutions_of,
+)
+from reciprocity.playbook.selectors.meetings import (
+    PLAN_NOT_FOUND,
+    meeting_get_for,
+    meeting_plan_get_for,
+    meeting_plan_item_get_for,
+    meeting_plans_of,
+    meetings_of,
+)
+from reciprocity.playbook.selectors.message import advisor_profile_of, message_checks_of
+from reciprocity.playbook.selectors.strategies import (
+    opportunities_of,
+    opportunity_get_for,
+    strategy_history,
+    strategy_of,
+    strategy_yield,
+)
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.selectors import referral_get_for
 
@@ -81,7 +111,7 @@ def get_agenda(request: HttpRequest, filters: Query[AgendaFilters]) -> dict[str,
     requests to make and planned meetings. Overdue first, then today, then the rest. Snoozed
     items are left out until their day."""
     today = timezone.localdate()
-    found = selectors.agenda_for(current_user(request), today=today, horizon_days=filters.days)
+    found = agenda_for(current_user(request), today=today, horizon_days=filters.days)
     return {
         "today": today,
         "overdue": [_item(i, today) for i in found.overdue],
@@ -165,7 +195,7 @@ def list_agreements(
     request: HttpRequest, filters: Query[schemas.AgreementFilters]
 ) -> QuerySet[models.Agreement]:
     """Agreements with the partners you can see, newest first, the ended and replaced ones too."""
-    return selectors.agreements_for(
+    return agreements_for(
         advisor=current_user(request), partner_id=filters.partner, status=filters.status
     )
 
@@ -182,9 +212,7 @@ def create_agreement(
     a commitment of its side, and the review becomes your commitment on its date."""
     user = current_user(request)
     partner = _partner(user, payload.partner)
-    meeting = (
-        selectors.meeting_get_for(advisor=user, pk=payload.meeting) if payload.meeting else None
-    )
+    meeting = meeting_get_for(advisor=user, pk=payload.meeting) if payload.meeting else None
     agreement = services.agreement_create(
         partner=partner,
         by=user,
@@ -196,12 +224,12 @@ def create_agreement(
         meeting=meeting,
         notes=payload.notes,
     )
-    return Status(201, selectors.agreement_get_for(advisor=user, pk=agreement.pk))
+    return Status(201, agreement_get_for(advisor=user, pk=agreement.pk))
 
 
 @agreements.get("/{id}", response=responses({200: schemas.Agreement}), summary="Get an agreement")
 def get_agreement(request: HttpRequest, id: RecordId) -> models.Agreement:
-    return selectors.agreement_get_for(advisor=current_user(request), pk=id)
+    return agreement_get_for(advisor=current_user(request), pk=id)
 
 
 @agreements.post(
@@ -214,9 +242,9 @@ def end_agreement(
 ) -> models.Agreement:
     """The record stays, with its history; its open review is dropped."""
     user = current_user(request)
-    agreement = selectors.agreement_get_for(advisor=user, pk=id)
+    agreement = agreement_get_for(advisor=user, pk=id)
     services.agreement_end(agreement=agreement, by=user, reason=payload.reason)
-    return selectors.agreement_get_for(advisor=user, pk=id)
+    return agreement_get_for(advisor=user, pk=id)
 
 
 # --- Cadences -------------------------------------------------------------------------------
@@ -234,7 +262,7 @@ def _cadences(partner: Partner) -> dict[str, Any]:
             "due": c.due,
             "overdue": c.due is not None and c.due < today,
         }
-        for c in selectors.cadences_of(partner=partner)
+        for c in cadences_of(partner=partner)
     ]
     return {"items": items, "count": len(items)}
 
@@ -286,12 +314,12 @@ def set_cadence(request: HttpRequest, id: RecordId, payload: schemas.CadenceSet)
 def get_strategy(request: HttpRequest, id: RecordId) -> dict[str, Any]:
     """The rung of the influencer referral spectrum run with the partner, and its history."""
     partner = _partner(current_user(request), id)
-    strategy = models.Strategy(selectors.strategy_of(partner=partner))
+    strategy = models.Strategy(strategy_of(partner=partner))
     return {
         "strategy": strategy,
         "label": strategy.label,
         "rung": models.STRATEGY_RUNGS[strategy],
-        "history": list(selectors.strategy_history(partner=partner)),
+        "history": list(strategy_history(partner=partner)),
     }
 
 
@@ -327,7 +355,7 @@ def switch_strategy(
 @paginate(Pagination)
 def list_meetings(request: HttpRequest, id: RecordId) -> QuerySet[models.Meeting]:
     """Planned, held and cancelled, latest first, with their points."""
-    return selectors.meetings_of(partner=_partner(current_user(request), id))
+    return meetings_of(partner=_partner(current_user(request), id))
 
 
 @partner_playbook.post(
@@ -349,12 +377,12 @@ def schedule_meeting(
         duration_minutes=payload.duration_minutes,
         location=payload.location,
     )
-    return Status(201, selectors.meeting_get_for(advisor=user, pk=meeting.pk))
+    return Status(201, meeting_get_for(advisor=user, pk=meeting.pk))
 
 
 @meetings.get("/{id}", response=responses({200: schemas.Meeting}), summary="Get a meeting")
 def get_meeting(request: HttpRequest, id: RecordId) -> models.Meeting:
-    return selectors.meeting_get_for(advisor=current_user(request), pk=id)
+    return meeting_get_for(advisor=current_user(request), pk=id)
 
 
 @meetings.post(
@@ -368,7 +396,7 @@ def hold_meeting(
     """What was covered and answered; answers to points that name a profile field fill the
     partner's profile, and the meeting is a touch on the timeline."""
     user = current_user(request)
-    meeting = selectors.meeting_get_for(advisor=user, pk=id)
+    meeting = meeting_get_for(advisor=user, pk=id)
     with fields_renamed({f"point_{p.point}": "points" for p in payload.points}):
         services.meeting_hold(
             meeting=meeting,
@@ -378,7 +406,7 @@ def hold_meeting(
             covered=[p.point for p in payload.points if p.covered],
             summary=payload.summary,
         )
-    return selectors.meeting_get_for(advisor=user, pk=id)
+    return meeting_get_for(advisor=user, pk=id)
 
 
 @meetings.post(
@@ -390,9 +418,9 @@ def cancel_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingCancel
 ) -> models.Meeting:
     user = current_user(request)
-    meeting = selectors.meeting_get_for(advisor=user, pk=id)
+    meeting = meeting_get_for(advisor=user, pk=id)
     services.meeting_cancel(meeting=meeting, by=user, reason=payload.reason)
-    return selectors.meeting_get_for(advisor=user, pk=id)
+    return meeting_get_for(advisor=user, pk=id)
 
 
 @meetings.post(
@@ -405,7 +433,7 @@ def reschedule_meeting(
 ) -> models.Meeting:
     """Only a planned meeting moves; the agenda and the calendar feed follow."""
     user = current_user(request)
-    meeting = selectors.meeting_get_for(advisor=user, pk=id)
+    meeting = meeting_get_for(advisor=user, pk=id)
     services.meeting_update(
         meeting=meeting,
         by=user,
@@ -413,7 +441,7 @@ def reschedule_meeting(
         duration_minutes=payload.duration_minutes,
         location=payload.location,
     )
-    return selectors.meeting_get_for(advisor=user, pk=id)
+    return meeting_get_for(advisor=user, pk=id)
 
 
 # --- Opportunities --------------------------------------------------------------------------
@@ -428,7 +456,7 @@ def reschedule_meeting(
 @paginate(Pagination)
 def list_opportunities(request: HttpRequest, id: RecordId) -> QuerySet[models.Opportunity]:
     """Chances to be introduced to the partner's clients, by the date to ask for the meeting."""
-    return selectors.opportunities_of(partner=_partner(current_user(request), id))
+    return opportunities_of(partner=_partner(current_user(request), id))
 
 
 @partner_playbook.post(
@@ -444,9 +472,7 @@ def create_opportunity(
     at a co-hosted event or joint review (``meeting``)."""
     user = current_user(request)
     partner = _partner(user, id)
-    meeting = (
-        selectors.meeting_get_for(advisor=user, pk=payload.meeting) if payload.meeting else None
-    )
+    meeting = meeting_get_for(advisor=user, pk=payload.meeting) if payload.meeting else None
     opportunity = services.opportunity_create(
         partner=partner,
         by=user,
@@ -456,7 +482,7 @@ def create_opportunity(
         meeting=meeting,
         ask_by=payload.ask_by,
     )
-    return Status(201, selectors.opportunity_get_for(advisor=user, pk=opportunity.pk))
+    return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
 
 
 @opportunities.get(
@@ -484,7 +510,7 @@ def get_strategy_yield(
             "referrals": row.referrals,
             "clients": row.clients,
         }
-        for row in selectors.strategy_yield(advisor=user, partner=partner)
+        for row in strategy_yield(advisor=user, partner=partner)
     ]
 
 
@@ -492,7 +518,7 @@ def get_strategy_yield(
     "/{id}", response=responses({200: schemas.Opportunity}), summary="Get an opportunity"
 )
 def get_opportunity(request: HttpRequest, id: RecordId) -> models.Opportunity:
-    return selectors.opportunity_get_for(advisor=current_user(request), pk=id)
+    return opportunity_get_for(advisor=current_user(request), pk=id)
 
 
 @opportunities.post(
@@ -506,13 +532,13 @@ def request_opportunity_meeting(
     """The ask is a touch with the partner."""
     user = current_user(request)
     services.opportunity_request_meeting(
-        opportunity=selectors.opportunity_get_for(advisor=user, pk=id),
+        opportunity=opportunity_get_for(advisor=user, pk=id),
         by=user,
         touch_kind=payload.touch_kind,
         note=payload.note,
         occurred_at=payload.occurred_at,
     )
-    return selectors.opportunity_get_for(advisor=user, pk=id)
+    return opportunity_get_for(advisor=user, pk=id)
 
 
 @opportunities.post(
@@ -526,7 +552,7 @@ def close_opportunity(
     """``referred`` when the client was introduced, ``declined`` otherwise. Referred may name
     the ``referral`` received from the partner that it produced (see the link operation)."""
     user = current_user(request)
-    opportunity = selectors.opportunity_get_for(advisor=user, pk=id)
+    opportunity = opportunity_get_for(advisor=user, pk=id)
     services.opportunity_close(
         opportunity=opportunity,
         by=user,
@@ -535,7 +561,7 @@ def close_opportunity(
         occurred_at=payload.occurred_at,
         referral=_referral(user, payload.referral) if payload.referral is not None else None,
     )
-    return selectors.opportunity_get_for(advisor=user, pk=id)
+    return opportunity_get_for(advisor=user, pk=id)
 
 
 def _referral(user: User, pk: int) -> Referral:
@@ -556,14 +582,14 @@ def link_opportunity_referral(
     declined one cannot be linked. The strategy's yield then counts the referral, and the
     client if it becomes one."""
     user = current_user(request)
-    opportunity = selectors.opportunity_get_for(advisor=user, pk=id)
+    opportunity = opportunity_get_for(advisor=user, pk=id)
     services.opportunity_link_referral(
         opportunity=opportunity,
         referral=_referral(user, payload.referral),
         by=user,
         note=payload.note,
     )
-    return selectors.opportunity_get_for(advisor=user, pk=id)
+    return opportunity_get_for(advisor=user, pk=id)
 
 
 @opportunities.post(
@@ -575,9 +601,9 @@ def unlink_opportunity_referral(request: HttpRequest, id: RecordId) -> models.Op
     """For a link made by mistake: the opportunity stays referred; the history keeps both."""
     user = current_user(request)
     services.opportunity_unlink_referral(
-        opportunity=selectors.opportunity_get_for(advisor=user, pk=id), by=user
+        opportunity=opportunity_get_for(advisor=user, pk=id), by=user
     )
-    return selectors.opportunity_get_for(advisor=user, pk=id)
+    return opportunity_get_for(advisor=user, pk=id)
 
 
 # --- Concerns -------------------------------------------------------------------------------
@@ -593,7 +619,7 @@ def unlink_opportunity_referral(request: HttpRequest, id: RecordId) -> models.Op
 def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientConcern]:
     """The inventory of what the partner's clients worry about and the problems the partner
     sees, newest first."""
-    return selectors.concerns_of(partner=_partner(current_user(request), id))
+    return concerns_of(partner=_partner(current_user(request), id))
 
 
 @partner_playbook.post(
@@ -614,12 +640,12 @@ def log_concern(
         topic=payload.topic or "",
         heard_on=payload.heard_on,
     )
-    return Status(201, selectors.concern_get_for(advisor=user, pk=concern.pk))
+    return Status(201, concern_get_for(advisor=user, pk=concern.pk))
 
 
 @concerns.get("/{id}", response=responses({200: schemas.Concern}), summary="Get a concern")
 def get_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
-    return selectors.concern_get_for(advisor=current_user(request), pk=id)
+    return concern_get_for(advisor=current_user(request), pk=id)
 
 
 @concerns.post(
@@ -633,8 +659,8 @@ def match_concern(
     """An entry of the firm's library answers the concern: an opportunity to bring the solution
     to the partner and ask for a meeting with the client."""
     user = current_user(request)
-    concern = selectors.concern_get_for(advisor=user, pk=id)
-    solution = selectors.solutions_of(advisor=user).filter(pk=payload.solution).first()
+    concern = concern_get_for(advisor=user, pk=id)
+    solution = solutions_of(advisor=user).filter(pk=payload.solution).first()
     if solution is None:
         raise ValidationError({"solution": services.SOLUTION_NOT_IN_FIRM})
     opportunity = services.concern_match(
@@ -644,7 +670,7 @@ def match_concern(
         proposal=payload.proposal,
         ask_by=payload.ask_by,
     )
-    return Status(201, selectors.opportunity_get_for(advisor=user, pk=opportunity.pk))
+    return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
 
 
 @concerns.post(
@@ -654,8 +680,8 @@ def match_concern(
 )
 def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
     user = current_user(request)
-    services.concern_dismiss(concern=selectors.concern_get_for(advisor=user, pk=id), by=user)
-    return selectors.concern_get_for(advisor=user, pk=id)
+    services.concern_dismiss(concern=concern_get_for(advisor=user, pk=id), by=user)
+    return concern_get_for(advisor=user, pk=id)
 
 
 # --- Client cases ---------------------------------------------------------------------------
@@ -669,7 +695,7 @@ def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
 )
 @paginate(Pagination)
 def list_cases(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientCase]:
-    return selectors.cases_of(partner=_partner(current_user(request), id))
+    return cases_of(partner=_partner(current_user(request), id))
 
 
 @partner_playbook.post(
@@ -692,12 +718,12 @@ def create_case(
         topics=[str(topic) for topic in payload.topics],
         question_count=payload.question_count,
     )
-    return Status(201, selectors.case_get_for(advisor=user, pk=case.pk))
+    return Status(201, case_get_for(advisor=user, pk=case.pk))
 
 
 @cases.get("/{id}", response=responses({200: schemas.Case}), summary="Get a client case")
 def get_case(request: HttpRequest, id: RecordId) -> models.ClientCase:
-    return selectors.case_get_for(advisor=current_user(request), pk=id)
+    return case_get_for(advisor=current_user(request), pk=id)
 
 
 @cases.patch(
@@ -709,12 +735,12 @@ def get_case(request: HttpRequest, id: RecordId) -> models.ClientCase:
 def update_case(request: HttpRequest, id: RecordId, payload: schemas.CaseUpdate) -> Any:
     """Answer its questions, write the solution, add questions from the bank; all or nothing."""
     user = current_user(request)
-    case = selectors.case_get_for(advisor=user, pk=id)
+    case = case_get_for(advisor=user, pk=id)
     changes = payload.model_dump(exclude_unset=True)
     with fields_renamed(CASE_FIELDS):
         if payload.add_questions:
             wanted = set(payload.add_questions)
-            bank = list(selectors.question_bank(advisor=user).filter(pk__in=wanted))
+            bank = list(question_bank(advisor=user).filter(pk__in=wanted))
             if len(bank) != len(wanted):
                 raise ValidationError({"questions": services.QUESTION_NOT_IN_FIRM})
             services.case_questions_add(case=case, by=user, questions=bank)
@@ -726,7 +752,7 @@ def update_case(request: HttpRequest, id: RecordId, payload: schemas.CaseUpdate)
             solution=changes.get("solution"),
             answers={a.question: a.answer for a in payload.answers},
         )
-    return selectors.case_get_for(advisor=user, pk=id)
+    return case_get_for(advisor=user, pk=id)
 
 
 @cases.post(
@@ -741,16 +767,16 @@ def mark_case_ready(
     opportunity awaiting the meeting request."""
     user = current_user(request)
     opportunity = services.case_mark_ready(
-        case=selectors.case_get_for(advisor=user, pk=id), by=user, ask_by=payload.ask_by
+        case=case_get_for(advisor=user, pk=id), by=user, ask_by=payload.ask_by
     )
-    return Status(201, selectors.opportunity_get_for(advisor=user, pk=opportunity.pk))
+    return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
 
 
 # --- The advisor's message and the calendar feed --------------------------------------------
 
 
 def _message(user: User) -> dict[str, Any]:
-    profile = selectors.advisor_profile_of(advisor=user)
+    profile = advisor_profile_of(advisor=user)
     return {
         "whom_i_help": profile.whom_i_help if profile else "",
         "what_is_unique": profile.what_is_unique if profile else "",
@@ -796,7 +822,7 @@ def set_my_message(request: HttpRequest, payload: schemas.AdvisorMessageSet) -> 
 @paginate(Pagination)
 def list_message_checks(request: HttpRequest, id: RecordId) -> QuerySet[models.MessageCheck]:
     """Each time you tested whether the partner can say your message back, newest first."""
-    return selectors.message_checks_of(partner=_partner(current_user(request), id))
+    return message_checks_of(partner=_partner(current_user(request), id))
 
 
 @partner_playbook.post(
@@ -820,7 +846,7 @@ def record_message_check(
             heard=payload.heard,
             occurred_at=payload.checked_at,
         )
-    return Status(201, selectors.message_checks_of(partner=partner).get(pk=check.pk))
+    return Status(201, message_checks_of(partner=partner).get(pk=check.pk))
 
 
 @calendar_feed.get(
@@ -829,7 +855,7 @@ def record_message_check(
     summary="Get your calendar feed",
 )
 def get_calendar_feed(request: HttpRequest) -> dict[str, Any]:
-    feed = selectors.calendar_feed_of(advisor=current_user(request))
+    feed = calendar_feed_of(advisor=current_user(request))
     return {
         "live": feed is not None,
         "hint": feed.hint if feed else "",
@@ -886,7 +912,7 @@ def _changes(payload: Schema, *, clearable: tuple[str, ...]) -> dict[str, Any]:
 @paginate(Pagination)
 def list_solutions(request: HttpRequest) -> QuerySet[models.Solution]:
     """The "what we solve" library that concerns are matched against."""
-    return selectors.solutions_of(advisor=current_user(request))
+    return solutions_of(advisor=current_user(request))
 
 
 @firm_playbook.post(
@@ -916,7 +942,7 @@ def create_solution(
 )
 def get_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Archived entries too."""
-    return selectors.solution_get_for(advisor=current_user(request), pk=id)
+    return solution_get_for(advisor=current_user(request), pk=id)
 
 
 @firm_playbook.patch(
@@ -929,12 +955,12 @@ def update_solution(
 ) -> models.Solution:
     """Firm admins only. Opportunities already matched keep their text."""
     user = current_user(request)
-    solution = selectors.solution_get_for(advisor=user, pk=id)
+    solution = solution_get_for(advisor=user, pk=id)
     changes = _changes(payload, clearable=("topic", "keywords"))
     if "keywords" in changes:
         changes["keywords"] = ", ".join(changes["keywords"])
     services.solution_update(solution=solution, by=user, **changes)
-    return selectors.solution_get_for(advisor=user, pk=id)
+    return solution_get_for(advisor=user, pk=id)
 
 
 @firm_playbook.post(
@@ -945,8 +971,8 @@ def update_solution(
 def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Firm admins only. It no longer matches concerns; the opportunities it produced keep it."""
     user = current_user(request)
-    services.solution_archive(solution=selectors.solution_get_for(advisor=user, pk=id), by=user)
-    return selectors.solution_get_for(advisor=user, pk=id)
+    services.solution_archive(solution=solution_get_for(advisor=user, pk=id), by=user)
+    return solution_get_for(advisor=user, pk=id)
 
 
 @firm_playbook.get(
@@ -956,7 +982,7 @@ def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
 )
 @paginate(Pagination)
 def list_questions(request: HttpRequest) -> QuerySet[models.DiagnosticQuestion]:
-    return selectors.question_bank(advisor=current_user(request))
+    return question_bank(advisor=current_user(request))
 
 
 @firm_playbook.post(
@@ -981,7 +1007,7 @@ def create_question(
 )
 def get_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Archived questions too."""
-    return selectors.question_get_for(advisor=current_user(request), pk=id)
+    return question_get_for(advisor=current_user(request), pk=id)
 
 
 @firm_playbook.patch(
@@ -994,9 +1020,9 @@ def update_question(
 ) -> models.DiagnosticQuestion:
     """Firm admins only. Cases that already asked it keep their wording."""
     user = current_user(request)
-    question = selectors.question_get_for(advisor=user, pk=id)
+    question = question_get_for(advisor=user, pk=id)
     services.question_update(question=question, by=user, **_changes(payload, clearable=()))
-    return selectors.question_get_for(advisor=user, pk=id)
+    return question_get_for(advisor=user, pk=id)
 
 
 @firm_playbook.post(
@@ -1007,8 +1033,8 @@ def update_question(
 def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Firm admins only. It is no longer drawn; the cases that asked it keep it."""
     user = current_user(request)
-    services.question_archive(question=selectors.question_get_for(advisor=user, pk=id), by=user)
-    return selectors.question_get_for(advisor=user, pk=id)
+    services.question_archive(question=question_get_for(advisor=user, pk=id), by=user)
+    return question_get_for(advisor=user, pk=id)
 
 
 @firm_playbook.get(
@@ -1018,7 +1044,7 @@ def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQue
 )
 @paginate(Pagination)
 def list_meeting_plans(request: HttpRequest) -> QuerySet[models.MeetingPlan]:
-    return selectors.meeting_plans_of(advisor=current_user(request))
+    return meeting_plans_of(advisor=current_user(request))
 
 
 @firm_playbook.get(
@@ -1027,7 +1053,7 @@ def list_meeting_plans(request: HttpRequest) -> QuerySet[models.MeetingPlan]:
     summary="Get a meeting plan",
 )
 def get_meeting_plan(request: HttpRequest, id: RecordId) -> models.MeetingPlan:
-    return selectors.meeting_plan_get_for(advisor=current_user(request), pk=id)
+    return meeting_plan_get_for(advisor=current_user(request), pk=id)
 
 
 @firm_playbook.patch(
@@ -1040,15 +1066,15 @@ def update_meeting_plan(
 ) -> models.MeetingPlan:
     """Firm admins only. Meetings already scheduled keep what they copied."""
     user = current_user(request)
-    plan = selectors.meeting_plan_get_for(advisor=user, pk=id)
+    plan = meeting_plan_get_for(advisor=user, pk=id)
     services.meeting_plan_update(plan=plan, by=user, **_changes(payload, clearable=("purpose",)))
-    return selectors.meeting_plan_get_for(advisor=user, pk=id)
+    return meeting_plan_get_for(advisor=user, pk=id)
 
 
 def _plan_item(user: User, plan_id: int, item_id: int) -> models.MeetingPlanItem:
-    item = selectors.meeting_plan_item_get_for(advisor=user, pk=item_id)
+    item = meeting_plan_item_get_for(advisor=user, pk=item_id)
     if item.plan_id != plan_id:
-        raise Http404(selectors.PLAN_NOT_FOUND)
+        raise Http404(PLAN_NOT_FOUND)
     return item
 
 
@@ -1063,7 +1089,7 @@ def add_meeting_plan_item(
     """Firm admins only. Meetings scheduled from now on cover it."""
     user = current_user(request)
     item = services.meeting_plan_item_add(
-        plan=selectors.meeting_plan_get_for(advisor=user, pk=id),
+        plan=meeting_plan_get_for(advisor=user, pk=id),
         by=user,
         prompt=payload.prompt,
         guidance=payload.guidance,
@@ -1100,7 +1126,7 @@ def remove_meeting_plan_item(
     keeps the removal."""
     user = current_user(request)
     services.meeting_plan_item_remove(item=_plan_item(user, id, item_id), by=user)
-    return selectors.meeting_plan_get_for(advisor=user, pk=id)
+    return meeting_plan_get_for(advisor=user, pk=id)
 
 
 @firm_playbook.get(
@@ -1110,7 +1136,7 @@ def remove_meeting_plan_item(
 )
 @paginate(Pagination)
 def list_cadence_defaults(request: HttpRequest) -> QuerySet[models.CadenceDefault]:
-    return selectors.cadence_defaults_of(advisor=current_user(request))
+    return cadence_defaults_of(advisor=current_user(request))
 
 
 @firm_playbook.put(
@@ -1128,5 +1154,5 @@ def set_cadence_default(request: HttpRequest, payload: schemas.CadenceDefaultSet
         )
     else:
         services.cadence_default_remove(by=user, stage=payload.stage, kind=payload.kind)
-    items = list(selectors.cadence_defaults_of(advisor=user))
+    items = list(cadence_defaults_of(advisor=user))
     return {"items": items, "count": len(items)}

@@ -24,7 +24,7 @@ from reciprocity.playbook.models import (
     Strategy,
     Topic,
 )
-from reciprocity.playbook.selectors import solutions_matching
+from reciprocity.playbook.selectors.library import solutions_matching
 from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
 
 MESSAGES = {

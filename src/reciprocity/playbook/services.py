@@ -84,12 +84,9 @@ from reciprocity.playbook.models import (
     Strategy,
     Topic,
 )
-from reciprocity.playbook.selectors import (
-    cadences_of,
-    meeting_get_for,
-    opportunity_get_for,
-    strategy_of,
-)
+from reciprocity.playbook.selectors.cadences import cadences_of
+from reciprocity.playbook.selectors.meetings import meeting_get_for
+from reciprocity.playbook.selectors.strategies import opportunity_get_for, strategy_of
 from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStep
 from reciprocity.referrals.selectors import referral_step_get_for
 from reciprocity.referrals.services import referral_step_skip

@@ -32,7 +32,7 @@ from reciprocity.partners.views import (
     _target,
     vary_on_htmx,
 )
-from reciprocity.playbook import selectors, services
+from reciprocity.playbook import services
 from reciprocity.playbook.agenda import AgendaItem
 from reciprocity.playbook.forms import (
     AgendaCompleteForm,
@@ -83,7 +83,43 @@ from reciprocity.playbook.models import (
     Strategy,
     Topic,
 )
-from reciprocity.playbook.selectors import calendar_feed_for_token, meeting_ics
+from reciprocity.playbook.selectors import library as library_selectors
+from reciprocity.playbook.selectors.agenda import agenda_for, snoozes_of
+from reciprocity.playbook.selectors.agreements import (
+    AGREEMENT_NOT_FOUND,
+    agreement_active_for,
+    agreement_document,
+    agreement_get_for,
+    agreements_of,
+)
+from reciprocity.playbook.selectors.brief import PartnerBrief, partner_brief
+from reciprocity.playbook.selectors.cadences import (
+    EffectiveCadence,
+    cadence_defaults_of,
+    cadences_of,
+)
+from reciprocity.playbook.selectors.calendar import (
+    calendar_feed_for_token,
+    calendar_feed_of,
+    meeting_ics,
+)
+from reciprocity.playbook.selectors.meetings import (
+    PLAN_NOT_FOUND,
+    meeting_get_for,
+    meeting_plan_for,
+    meeting_plan_get_for,
+    meeting_plan_item_get_for,
+    meeting_plans_of,
+    meetings_of,
+)
+from reciprocity.playbook.selectors.message import advisor_profile_of
+from reciprocity.playbook.selectors.strategies import (
+    OPPORTUNITY_NOT_FOUND,
+    opportunities_of,
+    opportunity_get_for,
+    referrals_to_link,
+    strategy_yield,
+)
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 # Ids of the page regions htmx swaps (the templates use the same ids).
@@ -169,7 +205,7 @@ def _agenda_context(
     request: AuthedRequest, snooze_form: AgendaSnoozeForm | None = None
 ) -> dict[str, Any]:
     today = timezone.localdate()
-    agenda = selectors.agenda_for(request.user, today=today)
+    agenda = agenda_for(request.user, today=today)
     lists = {"overdue": agenda.overdue, "today": agenda.due_today, "week": agenda.this_week}
     groups = [
         (key, title, [_agenda_row(item, key, today) for item in lists[key]])
@@ -180,7 +216,7 @@ def _agenda_context(
         "total": len(agenda),
         "today": today,
         "week_end": today + dt.timedelta(days=7),
-        "snoozes": list(selectors.snoozes_of(advisor=request.user, today=today)),
+        "snoozes": list(snoozes_of(advisor=request.user, today=today)),
         "snooze_form": snooze_form,
         "snooze_default": today + dt.timedelta(days=7),
         "can_write": not request.user.is_read_only,
@@ -284,8 +320,8 @@ PLAYBOOK = "playbook"
 class PartnerPlaybook:
     """What the playbook panel of a partner page shows."""
 
-    brief: selectors.PartnerBrief
-    cadences: list[selectors.EffectiveCadence]
+    brief: PartnerBrief
+    cadences: list[EffectiveCadence]
     meetings: list[Meeting]
     opportunities: list[Opportunity]
     referrals: list[Any]  # received referrals an opportunity closed as referred may link
@@ -301,27 +337,27 @@ class PartnerPlaybook:
 
 def partner_playbook(user: Any, partner: Any) -> PartnerPlaybook:
     """The panel's data in a fixed number of queries, whatever the partner's history."""
-    brief = selectors.partner_brief(advisor=user, partner=partner)
+    brief = partner_brief(advisor=user, partner=partner)
     return PartnerPlaybook(
         brief=brief,
-        cadences=selectors.cadences_of(partner=brief.partner),
+        cadences=cadences_of(partner=brief.partner),
         meetings=list(
             brief.partner.meetings.filter(status=MeetingStatus.PLANNED)
             .select_related("plan")
             .order_by("scheduled_for", "pk")[:PANEL_LIMIT]
         ),
         opportunities=list(
-            selectors.opportunities_of(partner=brief.partner).filter(
-                status__in=OPEN_OPPORTUNITY_STATUSES
-            )[:PANEL_LIMIT]
-        ),
-        referrals=list(selectors.referrals_to_link(partner=brief.partner)),
-        concerns=list(
-            selectors.concerns_of(partner=brief.partner).filter(status=ConcernStatus.OPEN)[
+            opportunities_of(partner=brief.partner).filter(status__in=OPEN_OPPORTUNITY_STATUSES)[
                 :PANEL_LIMIT
             ]
         ),
-        cases=list(selectors.cases_of(partner=brief.partner)[:PANEL_LIMIT]),
+        referrals=list(referrals_to_link(partner=brief.partner)),
+        concerns=list(
+            library_selectors.concerns_of(partner=brief.partner).filter(status=ConcernStatus.OPEN)[
+                :PANEL_LIMIT
+            ]
+        ),
+        cases=list(library_selectors.cases_of(partner=brief.partner)[:PANEL_LIMIT]),
         strategies=[(s.value, s.label) for s in Strategy if s.value != brief.strategy],
         rung=STRATEGY_RUNGS[Strategy(brief.strategy)],
     )
@@ -431,7 +467,7 @@ def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
         "playbook/partner_cadences.html",
         {
             "partner": partner,
-            "cadences": selectors.cadences_of(partner=partner),
+            "cadences": cadences_of(partner=partner),
             "overrides": list(partner.cadences.order_by("kind")),
             "form": form,
             "can_write": _can_write(request, partner),
@@ -466,7 +502,7 @@ def _can_write(request: AuthedRequest, partner: Any) -> bool:
 @require_http_methods(["GET", "POST"])
 def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
-    plan = selectors.meeting_plan_for(partner=partner)
+    plan = meeting_plan_for(partner=partner)
     kind = request.GET.get("kind")
     if kind not in MeetingKind.values:
         kind = plan.kind if plan else MeetingKind.FIRST
@@ -493,8 +529,8 @@ def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
         "playbook/partner_meetings.html",
         {
             "partner": partner,
-            "meetings": list(selectors.meetings_of(partner=partner)),
-            "plans": list(selectors.meeting_plans_of(advisor=request.user)),
+            "meetings": list(meetings_of(partner=partner)),
+            "plans": list(meeting_plans_of(advisor=request.user)),
             "form": form,
             "can_write": _can_write(request, partner),
         },
@@ -502,7 +538,7 @@ def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _meeting(request: AuthedRequest, partner_id: int, meeting_id: int) -> Meeting:
-    return selectors.meeting_get_for(advisor=request.user, pk=meeting_id, partner_id=partner_id)
+    return meeting_get_for(advisor=request.user, pk=meeting_id, partner_id=partner_id)
 
 
 @login_required
@@ -534,7 +570,7 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
         {
             "partner": partner,
             "meeting": meeting,
-            "brief": selectors.partner_brief(advisor=request.user, partner=partner),
+            "brief": partner_brief(advisor=request.user, partner=partner),
             "form": form,
             "cancel_form": MeetingCancelForm(),
             "reschedule_form": MeetingRescheduleForm(
@@ -618,7 +654,7 @@ def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
                 request, "Agreement recorded; each promise is now a commitment on both sides."
             )
             return redirect("partner_agreement", pk=partner.pk)
-    agreements = list(selectors.agreements_of(partner=partner))
+    agreements = list(agreements_of(partner=partner))
     active = next((a for a in agreements if a.status == AgreementStatus.ACTIVE), None)
     return render(
         request,
@@ -644,9 +680,9 @@ def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
 def agreement_end(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     partner_services.ensure_can_write(request.user)
-    active = selectors.agreement_active_for(partner=partner)
+    active = agreement_active_for(partner=partner)
     if active is None:
-        raise Http404(selectors.AGREEMENT_NOT_FOUND)
+        raise Http404(AGREEMENT_NOT_FOUND)
     form = AgreementEndForm(request.POST)
     if _attempt(
         request,
@@ -665,13 +701,13 @@ def agreement_print(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     wanted = request.GET.get("agreement")
     agreement = (
-        selectors.agreement_get_for(advisor=request.user, pk=wanted)
+        agreement_get_for(advisor=request.user, pk=wanted)
         if wanted
-        else selectors.agreement_active_for(partner=partner)
+        else agreement_active_for(partner=partner)
     )
     if agreement is None or agreement.partner_id != partner.pk:
-        raise Http404(selectors.AGREEMENT_NOT_FOUND)
-    document = selectors.agreement_document(advisor=request.user, pk=agreement.pk)
+        raise Http404(AGREEMENT_NOT_FOUND)
+    document = agreement_document(advisor=request.user, pk=agreement.pk)
     return render(request, "playbook/agreement_print.html", {"doc": document, "partner": partner})
 
 
@@ -698,7 +734,7 @@ def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
         "playbook/partner_concerns.html",
         {
             "partner": partner,
-            "concerns": list(selectors.concerns_of(partner=partner)),
+            "concerns": list(library_selectors.concerns_of(partner=partner)),
             "form": form,
             "can_write": _can_write(request, partner),
         },
@@ -706,9 +742,9 @@ def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _concern(request: AuthedRequest, partner: Any, concern_id: int) -> Any:
-    concern = selectors.concern_get_for(advisor=request.user, pk=concern_id)
+    concern = library_selectors.concern_get_for(advisor=request.user, pk=concern_id)
     if concern.partner_id != partner.pk:
-        raise Http404(selectors.CONCERN_NOT_FOUND)
+        raise Http404(library_selectors.CONCERN_NOT_FOUND)
     return concern
 
 
@@ -717,8 +753,8 @@ def _concern(request: AuthedRequest, partner: Any, concern_id: int) -> Any:
 def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     concern = _concern(request, partner, concern_id)
-    solutions = selectors.solutions_of(advisor=request.user)
-    matches = selectors.solutions_matching(concern=concern)
+    solutions = library_selectors.solutions_of(advisor=request.user)
+    matches = library_selectors.solutions_matching(concern=concern)
     initial = {"solution": matches[0].solution.pk} if matches else {}
     form = ConcernMatchForm(request.POST or None, solutions=solutions, initial=initial)
     if request.method == "POST":
@@ -801,10 +837,10 @@ def _opportunities_page(
             "partner": partner,
             "rows": [
                 OpportunityRow(o, refused_form if o.pk == refused_pk else None)
-                for o in selectors.opportunities_of(partner=partner)
+                for o in opportunities_of(partner=partner)
             ],
-            "referrals": list(selectors.referrals_to_link(partner=partner)),
-            "yields": selectors.strategy_yield(advisor=request.user, partner=partner),
+            "referrals": list(referrals_to_link(partner=partner)),
+            "yields": strategy_yield(advisor=request.user, partner=partner),
             "form": form or OpportunityForm(),
             "touch_kinds": TouchKind.choices,
             "can_write": _can_write(request, partner),
@@ -837,9 +873,9 @@ def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _opportunity(request: AuthedRequest, partner: Any, opportunity_id: int) -> Opportunity:
-    opportunity = selectors.opportunity_get_for(advisor=request.user, pk=opportunity_id)
+    opportunity = opportunity_get_for(advisor=request.user, pk=opportunity_id)
     if opportunity.partner_id != partner.pk:
-        raise Http404(selectors.OPPORTUNITY_NOT_FOUND)
+        raise Http404(OPPORTUNITY_NOT_FOUND)
     return opportunity
 
 
@@ -968,7 +1004,7 @@ def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
         "playbook/partner_cases.html",
         {
             "partner": partner,
-            "cases": list(selectors.cases_of(partner=partner)),
+            "cases": list(library_selectors.cases_of(partner=partner)),
             "form": form,
             "can_write": _can_write(request, partner),
         },
@@ -976,9 +1012,9 @@ def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _case(request: AuthedRequest, partner: Any, case_id: int) -> Any:
-    case = selectors.case_get_for(advisor=request.user, pk=case_id)
+    case = library_selectors.case_get_for(advisor=request.user, pk=case_id)
     if case.partner_id != partner.pk:
-        raise Http404(selectors.CASE_NOT_FOUND)
+        raise Http404(library_selectors.CASE_NOT_FOUND)
     return case
 
 
@@ -991,7 +1027,7 @@ def _case_page(
         questions=questions,
     )
     present = {q.question_id for q in questions}
-    bank = selectors.question_bank(advisor=request.user).exclude(pk__in=present)
+    bank = library_selectors.question_bank(advisor=request.user).exclude(pk__in=present)
     return render(
         request,
         "playbook/case_detail.html",
@@ -999,7 +1035,7 @@ def _case_page(
             "partner": partner,
             "case": case,
             "form": form,
-            "answered": selectors.answered_count(case),
+            "answered": library_selectors.answered_count(case),
             "minimum": services.CASE_MIN_ANSWERS,
             "maximum": services.CASE_MAX_QUESTIONS,
             "questions_form": extra.get("questions_form") or CaseQuestionsForm(bank=bank),
@@ -1058,7 +1094,9 @@ def case_questions_add(request: AuthedRequest, partner_id: int, case_id: int) ->
     partner = _partner(request, partner_id)
     case = _case(request, partner, case_id)
     partner_services.ensure_can_write(request.user)
-    form = CaseQuestionsForm(request.POST, bank=selectors.question_bank(advisor=request.user))
+    form = CaseQuestionsForm(
+        request.POST, bank=library_selectors.question_bank(advisor=request.user)
+    )
     if _attempt(
         request,
         form,
@@ -1104,13 +1142,13 @@ def playbook_home(request: AuthedRequest) -> HttpResponse:
         request,
         "playbook/home.html",
         {
-            "profile": selectors.advisor_profile_of(advisor=user),
-            "feed": selectors.calendar_feed_of(advisor=user),
-            "plans": list(selectors.meeting_plans_of(advisor=user)),
-            "yields": selectors.strategy_yield(advisor=user),
-            "defaults": list(selectors.cadence_defaults_of(advisor=user)),
-            "questions": selectors.question_bank(advisor=user).count(),
-            "solutions": selectors.solutions_of(advisor=user).count(),
+            "profile": advisor_profile_of(advisor=user),
+            "feed": calendar_feed_of(advisor=user),
+            "plans": list(meeting_plans_of(advisor=user)),
+            "yields": strategy_yield(advisor=user),
+            "defaults": list(cadence_defaults_of(advisor=user)),
+            "questions": library_selectors.question_bank(advisor=user).count(),
+            "solutions": library_selectors.solutions_of(advisor=user).count(),
             "is_admin": _is_admin(request),
         },
     )
@@ -1119,7 +1157,7 @@ def playbook_home(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def playbook_message(request: AuthedRequest) -> HttpResponse:
-    profile = selectors.advisor_profile_of(advisor=request.user)
+    profile = advisor_profile_of(advisor=request.user)
     form = MessageForm(
         request.POST or None,
         initial={
@@ -1175,7 +1213,7 @@ def playbook_calendar(request: AuthedRequest) -> HttpResponse:
         request,
         "playbook/calendar.html",
         {
-            "feed": selectors.calendar_feed_of(advisor=request.user),
+            "feed": calendar_feed_of(advisor=request.user),
             "secret_url": secret_url,
             "can_write": not request.user.is_read_only,
         },
@@ -1203,7 +1241,7 @@ def meeting_plans(request: AuthedRequest) -> HttpResponse:
         request,
         "playbook/meeting_plans.html",
         {
-            "plans": list(selectors.meeting_plans_of(advisor=request.user)),
+            "plans": list(meeting_plans_of(advisor=request.user)),
             "is_admin": _is_admin(request),
         },
     )
@@ -1236,7 +1274,7 @@ def _plan_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_plan(request: AuthedRequest, plan_id: int) -> HttpResponse:
-    plan = selectors.meeting_plan_get_for(advisor=request.user, pk=plan_id)
+    plan = meeting_plan_get_for(advisor=request.user, pk=plan_id)
     if request.method == "GET":
         return _plan_page(request, plan)
     form = MeetingPlanForm(request.POST)
@@ -1253,7 +1291,7 @@ def meeting_plan(request: AuthedRequest, plan_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def plan_item_add(request: AuthedRequest, plan_id: int) -> HttpResponse:
-    plan = selectors.meeting_plan_get_for(advisor=request.user, pk=plan_id)
+    plan = meeting_plan_get_for(advisor=request.user, pk=plan_id)
     form = PlanItemForm(request.POST)
     if _attempt(
         request,
@@ -1266,9 +1304,9 @@ def plan_item_add(request: AuthedRequest, plan_id: int) -> HttpResponse:
 
 
 def _plan_item(request: AuthedRequest, plan_id: int, item_id: int) -> Any:
-    item = selectors.meeting_plan_item_get_for(advisor=request.user, pk=item_id)
+    item = meeting_plan_item_get_for(advisor=request.user, pk=item_id)
     if item.plan_id != plan_id:
-        raise Http404(selectors.PLAN_NOT_FOUND)
+        raise Http404(PLAN_NOT_FOUND)
     return item
 
 
@@ -1312,7 +1350,7 @@ def cadence_defaults(request: AuthedRequest) -> HttpResponse:
         request,
         "playbook/cadence_defaults.html",
         {
-            "defaults": list(selectors.cadence_defaults_of(advisor=request.user)),
+            "defaults": list(cadence_defaults_of(advisor=request.user)),
             "form": form,
             "is_admin": _is_admin(request),
         },
@@ -1343,7 +1381,7 @@ def question_bank(request: AuthedRequest) -> HttpResponse:
     ):
         messages.success(request, "Question added to the bank.")
         return redirect("question_bank")
-    questions = list(selectors.question_bank(advisor=request.user))
+    questions = list(library_selectors.question_bank(advisor=request.user))
     by_topic = [(topic, [q for q in questions if q.topic == topic.value]) for topic in Topic]
     return render(
         request,
@@ -1355,7 +1393,7 @@ def question_bank(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
-    question = selectors.question_get_for(advisor=request.user, pk=question_id)
+    question = library_selectors.question_get_for(advisor=request.user, pk=question_id)
     form = QuestionForm(
         request.POST or None, initial={"topic": question.topic, "text": question.text}
     )
@@ -1376,7 +1414,7 @@ def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def question_archive(request: AuthedRequest, question_id: int) -> HttpResponse:
-    question = selectors.question_get_for(advisor=request.user, pk=question_id)
+    question = library_selectors.question_get_for(advisor=request.user, pk=question_id)
     services.question_archive(question=question, by=request.user)
     messages.success(request, "Question archived; cases that asked it keep it.")
     return redirect("question_bank")
@@ -1398,7 +1436,7 @@ def solution_library(request: AuthedRequest) -> HttpResponse:
         request,
         "playbook/solution_library.html",
         {
-            "solutions": list(selectors.solutions_of(advisor=request.user)),
+            "solutions": list(library_selectors.solutions_of(advisor=request.user)),
             "form": form,
             "is_admin": _is_admin(request),
         },
@@ -1408,7 +1446,7 @@ def solution_library(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
-    solution = selectors.solution_get_for(advisor=request.user, pk=solution_id)
+    solution = library_selectors.solution_get_for(advisor=request.user, pk=solution_id)
     form = SolutionForm(
         request.POST or None,
         initial={field: getattr(solution, field) for field in services.SOLUTION_FIELDS},
@@ -1430,7 +1468,7 @@ def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def solution_archive(request: AuthedRequest, solution_id: int) -> HttpResponse:
-    solution = selectors.solution_get_for(advisor=request.user, pk=solution_id)
+    solution = library_selectors.solution_get_for(advisor=request.user, pk=solution_id)
     services.solution_archive(solution=solution, by=request.user)
     messages.success(request, f"Archived: {solution.title}. It no longer matches concerns.")
     return redirect("solution_library")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_user
 from reciprocity.playbook.agenda import AgendaItem
-from reciprocity.playbook.selectors import agenda_for
+from reciprocity.playbook.selectors.agenda import agenda_for
 
 BAD_DAYS = "--days must be zero or more."
 # Far enough for a yearly review; further than this, nothing is "on the agenda".

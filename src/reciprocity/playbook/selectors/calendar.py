@@ -1,0 +1,135 @@
+"""The calendar feed: an advisor's commitments, cadences and meetings as iCalendar events."""
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone
+
+from reciprocity.accounts.models import User
+from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentStatus
+from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.playbook import ics
+from reciprocity.playbook.models import AdvisorProfile, CalendarFeed, Meeting, MeetingStatus
+from reciprocity.playbook.selectors.cadences import CADENCE_TITLES, cadence_items_of
+from reciprocity.playbook.selectors.meetings import meeting_get_for
+from reciprocity.playbook.selectors.message import advisor_profile_of
+
+FEED_NOT_FOUND = "No calendar feed at this address."
+
+
+# Held meetings stay in the calendar feed for this long, so last week's meetings do not vanish.
+FEED_PAST_MEETING_DAYS = 90
+
+
+def _meeting_event(
+    meeting: Meeting, partner_name: str, message: AdvisorProfile | None
+) -> ics.CalendarEvent:
+    lines = []
+    # The message goes before every meeting: can the partner say it back yet?
+    if message is not None and message.has_message:
+        lines += [
+            f"Whom you help: {message.whom_i_help}",
+            f"What is unique about you: {message.what_is_unique}",
+            "",
+        ]
+    if meeting.plan and meeting.plan.purpose:
+        lines.append(meeting.plan.purpose)
+    lines += [f"- {point.prompt}" for point in meeting.points.all()]
+    return ics.CalendarEvent(
+        uid=f"meeting-{meeting.pk}@reciprocity",
+        summary=f"{meeting.get_kind_display()} with {partner_name}",
+        start=meeting.scheduled_for,
+        end=meeting.scheduled_for + dt.timedelta(minutes=meeting.duration_minutes),
+        description="\n".join(lines),
+        location=meeting.location,
+        category="Meeting",
+    )
+
+
+def calendar_events_for(*, advisor: User, today: dt.date | None = None) -> list[ics.CalendarEvent]:
+    """The advisor's open commitments, dated cadences and planned meetings (their own
+    partners, like the agenda), each at its due date. A fixed number of queries whatever the
+    book's size."""
+    today = today or timezone.localdate()
+    partners = partners_visible_to(advisor=advisor).filter(owner_id=advisor.pk)
+    events = []
+    commitments = Commitment.objects.filter(
+        partner__in=partners, status=CommitmentStatus.OPEN
+    ).select_related("partner")
+    for c in commitments.order_by("due", "pk"):
+        waiting_on = "" if c.owner == CommitmentOwner.ADVISOR else "Waiting on partner: "
+        events.append(
+            ics.CalendarEvent(
+                uid=f"commitment-{c.pk}@reciprocity",
+                summary=f"{waiting_on}{c.what} ({c.partner.name})",
+                start=c.due,
+                category="Commitment",
+            )
+        )
+    for cadence in cadence_items_of(advisor=advisor, partners=partners):
+        assert cadence.due is not None
+        events.append(
+            ics.CalendarEvent(
+                uid=f"cadence-{cadence.partner_id}-{cadence.kind}@reciprocity",
+                summary=CADENCE_TITLES[cadence.kind].format(name=cadence.partner_name),
+                start=cadence.due,
+                description=cadence.description,
+                category="Keep warm",
+            )
+        )
+    since = timezone.make_aware(
+        dt.datetime.combine(today - dt.timedelta(days=FEED_PAST_MEETING_DAYS), dt.time.min)
+    )
+    meetings = (
+        Meeting.objects.filter(partner__in=partners, scheduled_for__gte=since)
+        .exclude(status=MeetingStatus.CANCELLED)
+        .select_related("partner", "plan")
+        .prefetch_related("points")
+    )
+    message = advisor_profile_of(advisor=advisor)
+    events.extend(_meeting_event(m, m.partner.name, message) for m in meetings)
+    return events
+
+
+def calendar_feed_for_token(token: str, *, today: dt.date | None = None) -> bytes:
+    """The ICS body of the feed behind ``token``; Http404 when it is wrong or revoked."""
+    if not token or not token.startswith(CalendarFeed.PREFIX):
+        raise Http404(FEED_NOT_FOUND)
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(
+            key_hash=CalendarFeed.hash_key(token), revoked_at__isnull=True, user__is_active=True
+        )
+        .first()
+    )
+    if feed is None:
+        raise Http404(FEED_NOT_FOUND)
+    return ics.build_calendar(
+        name=f"Reciprocity: {feed.user.display_name}",
+        events=calendar_events_for(advisor=feed.user, today=today),
+        stamp=timezone.now(),
+    )
+
+
+def calendar_feed_of(*, advisor: User) -> CalendarFeed | None:
+    """The advisor's live feed, if any (its secret is never shown again)."""
+    return CalendarFeed.objects.filter(user_id=advisor.pk, revoked_at__isnull=True).first()
+
+
+def meeting_ics(*, advisor: User, partner_id: Any, meeting_id: Any) -> tuple[bytes, str]:
+    """One meeting as an .ics file to download, and its file name."""
+    meeting = meeting_get_for(advisor=advisor, pk=meeting_id, partner_id=partner_id)
+    body = ics.build_calendar(
+        name=str(meeting),
+        events=[
+            _meeting_event(
+                meeting,
+                meeting.partner.name,
+                AdvisorProfile.objects.filter(user_id=meeting.partner.owner_id).first(),
+            )
+        ],
+        stamp=timezone.now(),
+    )
+    day = timezone.localdate(meeting.scheduled_for)
+    return body, f"meeting-{meeting.pk}-{day.isoformat()}.ics"
