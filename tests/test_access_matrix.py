@@ -27,7 +27,6 @@ from django.utils import timezone
 from reciprocity.accounts.models import Role, User
 from reciprocity.api.api import api
 from reciprocity.partners.models import Commitment, Partner, Touch
-from reciprocity.playbook import services as playbook
 from reciprocity.playbook.models import (
     Agreement,
     ClientCase,
@@ -38,7 +37,9 @@ from reciprocity.playbook.models import (
     MessageCheck,
     Solution,
 )
-from reciprocity.playbook.services import firm_defaults_install
+from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
+from reciprocity.playbook.services.firm import firm_defaults_install
+from reciprocity.playbook.services.library import case_create
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.services import referral_create
 from tests.api_client import token_client
@@ -167,7 +168,7 @@ def opportunity(cast: Cast) -> dict[str, Any]:
 def _case(cast: Cast) -> ClientCase:
     _playbook_firm(cast)
     existing = ClientCase.objects.filter(partner=cast.alice_private).first()
-    return existing or playbook.case_create(
+    return existing or case_create(
         partner=cast.alice_private, by=cast.alice, alias="A", description="d", topics=["tax"]
     )
 
@@ -184,10 +185,10 @@ def case_question(cast: Cast) -> dict[str, Any]:
 
 def partner_with_agreement(cast: Cast) -> dict[str, Any]:
     if not Agreement.objects.filter(partner=cast.alice_private).exists():
-        playbook.agreement_create(
+        agreement_create(
             partner=cast.alice_private,
             by=cast.alice,
-            promises=[playbook.PromiseInput("advisor", "a"), playbook.PromiseInput("partner", "b")],
+            promises=[PromiseInput("advisor", "a"), PromiseInput("partner", "b")],
             referral_process="email_thread",
             next_review=timezone.localdate() + dt.timedelta(days=90),
         )

@@ -10,7 +10,6 @@ from django.utils import timezone
 from reciprocity.accounts.models import Role, User
 from reciprocity.api.errors import FIELD_REQUIRED, FIELD_UNKNOWN
 from reciprocity.partners.models import Partner, Stage
-from reciprocity.playbook import services
 from reciprocity.playbook.models import (
     CadenceDefault,
     DiagnosticQuestion,
@@ -20,6 +19,18 @@ from reciprocity.playbook.models import (
     Solution,
     Topic,
 )
+from reciprocity.playbook.services.cadences import INTERVAL_RANGE, INTERVAL_REQUIRED
+from reciprocity.playbook.services.common import FIRM_ADMIN_ONLY
+from reciprocity.playbook.services.library import (
+    QUESTION_REQUIRED,
+    QUESTION_TAKEN,
+    SOLUTION_NEEDS_TEXT,
+    SOLUTION_NOT_IN_FIRM,
+    TITLE_TAKEN,
+    question_create,
+)
+from reciprocity.playbook.services.meetings import PROMPT_REQUIRED, meeting_plan_item_add
+from reciprocity.playbook.services.strategies import TITLE_REQUIRED
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
 from tests.factories import ClientConcernFactory, MeetingFactory, SolutionFactory, UserFactory
@@ -92,7 +103,7 @@ def test_a_firm_admin_edits_a_meeting_plan_and_new_meetings_follow_it(
     alice = token_client(playbook_cast.alice)
     partner = playbook_cast.alice_private
     before = MeetingFactory(partner=partner, kind=MeetingKind.FIRST)
-    services.meeting_plan_item_add(plan=plan, by=playbook_cast.ada, prompt="Kept by the old one")
+    meeting_plan_item_add(plan=plan, by=playbook_cast.ada, prompt="Kept by the old one")
     # The meeting planned before the edits copied the points of then.
     planned = ok(
         alice.call(
@@ -186,7 +197,7 @@ def test_a_refused_plan_edit_saves_nothing(playbook_cast: Cast, admin: ApiClient
     refused(
         admin.call("POST", f"{path}/items", {"prompt": "  ", "guidance": "Saved?"}),
         "prompt",
-        services.PROMPT_REQUIRED,
+        PROMPT_REQUIRED,
     )
     refused(
         admin.call("POST", f"{path}/items", {"guidance": "No prompt"}), "prompt", FIELD_REQUIRED
@@ -202,7 +213,7 @@ def test_a_refused_plan_edit_saves_nothing(playbook_cast: Cast, admin: ApiClient
     refused(
         admin.call("PATCH", f"{path}/items/{item.pk}", {"prompt": "", "guidance": "Saved?"}),
         "prompt",
-        services.PROMPT_REQUIRED,
+        PROMPT_REQUIRED,
     )
     # A point is reached through its own plan only.
     wrong = f"playbook/meeting-plans/{other.pk}/items/{item.pk}"
@@ -273,9 +284,9 @@ def test_the_firm_sets_and_removes_a_cadence_default_by_stage(
         (
             {"stage": "active", "kind": "touch_base", "interval_months": 40},
             "interval_months",
-            services.INTERVAL_RANGE,
+            INTERVAL_RANGE,
         ),
-        ({"stage": "active", "kind": "touch_base"}, "interval_months", services.INTERVAL_REQUIRED),
+        ({"stage": "active", "kind": "touch_base"}, "interval_months", INTERVAL_REQUIRED),
         ({"stage": "nowhere", "kind": "touch_base", "interval_months": 2}, "stage", None),
         ({"stage": "active", "kind": "lunch", "interval_months": 2}, "kind", None),
         (
@@ -342,7 +353,7 @@ def test_a_question_is_added_to_the_bank_and_an_archived_one_is_no_longer_drawn(
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({"topic": "tax", "text": "   "}, "text", services.QUESTION_REQUIRED),
+        ({"topic": "tax", "text": "   "}, "text", QUESTION_REQUIRED),
         ({"topic": "astrology", "text": "Their sign?"}, "topic", None),
         ({"topic": "tax", "text": "x" * 501}, "text", None),
         ({"text": "No topic?"}, "topic", FIELD_REQUIRED),
@@ -362,7 +373,7 @@ def test_a_question_already_in_the_topic_is_refused(playbook_cast: Cast, admin: 
     assert taken is not None
     before = settings_of(playbook_cast.firm.pk)
     body = {"topic": "tax", "text": taken.text.upper()}
-    refused(admin.call("POST", "playbook/questions", body), "text", services.QUESTION_TAKEN)
+    refused(admin.call("POST", "playbook/questions", body), "text", QUESTION_TAKEN)
     assert settings_of(playbook_cast.firm.pk) == before
 
 
@@ -378,9 +389,9 @@ def test_a_question_is_reworded_or_moved_and_refused_without_text_or_twice_in_a_
     assert (moved["text"], moved["topic"]) == ("What did they owe last April?", "retirement")
 
     before = settings_of(playbook_cast.firm.pk)
-    refused(admin.call("PATCH", path, {"text": "  "}), "text", services.QUESTION_REQUIRED)
+    refused(admin.call("PATCH", path, {"text": "  "}), "text", QUESTION_REQUIRED)
     taken = {"topic": "tax", "text": second.text}
-    refused(admin.call("PATCH", path, taken), "text", services.QUESTION_TAKEN)
+    refused(admin.call("PATCH", path, taken), "text", QUESTION_TAKEN)
     assert settings_of(playbook_cast.firm.pk) == before
     record = first.history.first()
     assert (record.history_user, record.history_source) == (playbook_cast.ada, "api")
@@ -425,7 +436,7 @@ def test_the_library_grows_and_an_archived_entry_no_longer_matches(
     assert ok(alice.call("GET", path)) == archived
     later = ClientConcernFactory(partner=playbook_cast.alice_private, description="Heirs again")
     response = alice.call("POST", f"concerns/{later.pk}/match", {"solution": created["id"]})
-    refused(response, "solution", services.SOLUTION_NOT_IN_FIRM)
+    refused(response, "solution", SOLUTION_NOT_IN_FIRM)
     kept = ok(alice.call("GET", f"opportunities/{opportunity['id']}"))
     assert kept["solution_id"] == created["id"]
 
@@ -438,12 +449,12 @@ def test_a_refused_library_edit_saves_nothing(playbook_cast: Cast, admin: ApiCli
     refused(
         admin.call("POST", "playbook/solutions", {**ENTRY, "title": "SLEEPLESS NIGHTS"}),
         "title",
-        services.TITLE_TAKEN,
+        TITLE_TAKEN,
     )
     refused(
         admin.call("POST", "playbook/solutions", {**ENTRY, "problem": " "}),
         "problem",
-        services.SOLUTION_NEEDS_TEXT,
+        SOLUTION_NEEDS_TEXT,
     )
     refused(
         admin.call("POST", "playbook/solutions", {"title": "No approach", "problem": "p"}),
@@ -456,9 +467,9 @@ def test_a_refused_library_edit_saves_nothing(playbook_cast: Cast, admin: ApiCli
     refused(
         admin.call("PATCH", path, {"title": "Renamed", "approach": ""}),
         "problem",
-        services.SOLUTION_NEEDS_TEXT,
+        SOLUTION_NEEDS_TEXT,
     )
-    refused(admin.call("PATCH", path, {"title": " "}), "title", services.TITLE_REQUIRED)
+    refused(admin.call("PATCH", path, {"title": " "}), "title", TITLE_REQUIRED)
     refused(admin.call("PATCH", path, {"title": "t" * 201}), "title")
     assert settings_of(playbook_cast.firm.pk) == before
 
@@ -526,7 +537,7 @@ def test_only_a_firm_admin_changes_the_firms_playbook_and_everyone_in_the_firm_r
     for method, path, body in writes(playbook_cast):
         response = api.call(method, path, body)
         assert response.status_code == 403, (method, path, response.json())
-        assert response.json() == {"detail": services.FIRM_ADMIN_ONLY}
+        assert response.json() == {"detail": FIRM_ADMIN_ONLY}
     assert settings_of(playbook_cast.firm.pk) == before
     for path in reads(playbook_cast):
         assert api.call("GET", path).status_code == 200, path
@@ -613,9 +624,9 @@ def test_the_firms_playbook_lists_cost_constant_queries(
     firm, ada = playbook_cast.firm, playbook_cast.ada
     for plan in MeetingPlan.objects.filter(firm=firm):
         for n in range(5):
-            services.meeting_plan_item_add(plan=plan, by=ada, prompt=f"More {n}")
+            meeting_plan_item_add(plan=plan, by=ada, prompt=f"More {n}")
     for n in range(20):
-        services.question_create(by=ada, topic="tax", text=f"Extra question {n}?")
+        question_create(by=ada, topic="tax", text=f"Extra question {n}?")
         SolutionFactory(firm=firm)
     for path in ("meeting-plans", "cadence-defaults", "questions", "solutions"):
         with django_assert_max_num_queries(5):

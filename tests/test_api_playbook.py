@@ -19,7 +19,7 @@ from reciprocity.partners.models import (
     TouchKind,
 )
 from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE, READ_ONLY_ROLE
-from reciprocity.playbook import services
+from reciprocity.playbook.agenda import UNKNOWN_AGENDA_ITEM
 from reciprocity.playbook.models import (
     AgendaSnooze,
     Agreement,
@@ -32,6 +32,27 @@ from reciprocity.playbook.models import (
     PartnerStrategy,
     Solution,
 )
+from reciprocity.playbook.services.agenda import SNOOZE_NEEDS_REASON, SNOOZE_TOO_LONG
+from reciprocity.playbook.services.agreements import (
+    AGREEMENT_NEEDS_BOTH_SIDES,
+    PromiseInput,
+    agreement_create,
+)
+from reciprocity.playbook.services.cadences import INTERVAL_RANGE
+from reciprocity.playbook.services.library import (
+    CASE_IS_READY,
+    CASE_NEEDS_ANSWERS,
+    CASE_TOO_MANY_QUESTIONS,
+    SOLUTION_NOT_IN_FIRM,
+    case_create,
+)
+from reciprocity.playbook.services.meetings import (
+    MEETING_NOT_PLANNED,
+    meeting_cancel,
+    meeting_schedule,
+)
+from reciprocity.playbook.services.message import MESSAGE_REQUIRED, message_check_record
+from reciprocity.playbook.services.strategies import SAME_STRATEGY
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
 from tests.factories import (
@@ -134,12 +155,12 @@ def test_an_agenda_item_is_snoozed_with_a_reason(playbook_cast: Cast, api: ApiCl
     refused(
         api.call("POST", f"agenda/{key}/snooze", {"until": days(3).isoformat(), "reason": " "}),
         "reason",
-        services.SNOOZE_NEEDS_REASON,
+        SNOOZE_NEEDS_REASON,
     )
     refused(
         api.call("POST", f"agenda/{key}/snooze", {"until": days(400).isoformat(), "reason": "x"}),
         "until",
-        services.SNOOZE_TOO_LONG,
+        SNOOZE_TOO_LONG,
     )
     snooze = ok(
         api.call("POST", f"agenda/{key}/snooze", {"until": days(3).isoformat(), "reason": "Away"})
@@ -157,9 +178,7 @@ def test_an_unknown_or_foreign_agenda_key_is_refused(playbook_cast: Cast) -> Non
     body = {"until": days(3).isoformat(), "reason": "x"}
     assert mallory.call("POST", f"agenda/{key}/snooze", body).status_code == 404
     alice = token_client(playbook_cast.alice)
-    refused(
-        alice.call("POST", "agenda/nosuch:1:2/complete", {}), "key", services.UNKNOWN_AGENDA_ITEM
-    )
+    refused(alice.call("POST", "agenda/nosuch:1:2/complete", {}), "key", UNKNOWN_AGENDA_ITEM)
     assert not AgendaSnooze.objects.exists()
     commitment.refresh_from_db()
     assert commitment.status == CommitmentStatus.OPEN
@@ -229,7 +248,7 @@ def test_an_agreement_needs_both_sides(playbook_cast: Cast, api: ApiClient) -> N
         "partner": playbook_cast.alice_private.pk,
         "next_review": days(90).isoformat(),
     }
-    refused(api.call("POST", "agreements", body), "promises", services.AGREEMENT_NEEDS_BOTH_SIDES)
+    refused(api.call("POST", "agreements", body), "promises", AGREEMENT_NEEDS_BOTH_SIDES)
     assert not Agreement.objects.exists()
     assert not Commitment.objects.exists()
 
@@ -247,7 +266,7 @@ def test_a_cadence_is_overridden_and_reset(playbook_cast: Cast, api: ApiClient) 
     off = ok(api.call("PUT", path, {"kind": "newsletter", "enabled": False}))
     assert "newsletter" not in {c["kind"] for c in off["items"]}
     refused(api.call("PUT", path, {"kind": "annual_review", "interval_months": 40}),
-            "interval_months", services.INTERVAL_RANGE)  # fmt: skip
+            "interval_months", INTERVAL_RANGE)  # fmt: skip
     back = ok(api.call("PUT", path, {"kind": "touch_base", "use_default": True}))
     touch_base = next(c for c in back["items"] if c["kind"] == "touch_base")
     assert (touch_base["interval_months"], touch_base["source"]) == (4, "firm")
@@ -265,9 +284,7 @@ def test_the_strategy_is_switched_and_its_history_kept(playbook_cast: Cast, api:
     current = ok(api.call("GET", path))
     assert (current["strategy"], current["rung"]) == ("talk_clients", 4)
     assert current["label"] == "Talk clients, not concepts"
-    refused(
-        api.call("POST", path, {"strategy": "talk_clients"}), "strategy", services.SAME_STRATEGY
-    )
+    refused(api.call("POST", path, {"strategy": "talk_clients"}), "strategy", SAME_STRATEGY)
     assert PartnerStrategy.objects.count() == 1
 
 
@@ -317,16 +334,14 @@ def test_a_meeting_is_scheduled_with_its_plan_and_held(playbook_cast: Cast, api:
     assert (partner.organization_size, partner.propensity_to_refer) == ("small", "high")
     listed = ok(api.call("GET", f"partners/{partner.pk}/meetings"))
     assert listed["count"] == 1
-    refused(
-        api.call("POST", f"meetings/{meeting['id']}/cancel", {}), None, services.MEETING_NOT_PLANNED
-    )
+    refused(api.call("POST", f"meetings/{meeting['id']}/cancel", {}), None, MEETING_NOT_PLANNED)
 
 
 def test_a_planned_meeting_is_rescheduled_and_the_agenda_follows(
     playbook_cast: Cast, api: ApiClient
 ) -> None:
     partner = playbook_cast.alice_private
-    meeting = services.meeting_schedule(
+    meeting = meeting_schedule(
         partner=partner,
         by=playbook_cast.alice,
         kind="first_meeting",
@@ -388,8 +403,8 @@ def test_a_refused_reschedule_moves_nothing(playbook_cast: Cast, api: ApiClient)
         meeting.duration_minutes,
     )
 
-    services.meeting_cancel(meeting=meeting, by=playbook_cast.alice, reason="Travelling")
-    refused(api.call("POST", path, {"scheduled_for": when}), None, services.MEETING_NOT_PLANNED)
+    meeting_cancel(meeting=meeting, by=playbook_cast.alice, reason="Travelling")
+    refused(api.call("POST", path, {"scheduled_for": when}), None, MEETING_NOT_PLANNED)
     assert Meeting.objects.get(pk=meeting.pk).scheduled_for == meeting.scheduled_for
 
     other = MeetingFactory(partner=playbook_cast.alice_private)
@@ -453,7 +468,7 @@ def test_another_firms_library_entry_does_not_match(playbook_cast: Cast, api: Ap
     refused(
         api.call("POST", f"concerns/{concern.pk}/match", {"solution": theirs.pk}),
         "solution",
-        services.SOLUTION_NOT_IN_FIRM,
+        SOLUTION_NOT_IN_FIRM,
     )
     assert not Opportunity.objects.exists()
 
@@ -477,9 +492,7 @@ def test_a_case_cannot_be_marked_ready_below_eight_answers(
         api.call("PATCH", f"cases/{case['id']}", {"answers": answers, "solution": "A plan"})
     )
     assert updated["answered"] == 7
-    refused(
-        api.call("POST", f"cases/{case['id']}/ready", {}), "answers", services.CASE_NEEDS_ANSWERS
-    )
+    refused(api.call("POST", f"cases/{case['id']}/ready", {}), "answers", CASE_NEEDS_ANSWERS)
     assert ClientCase.objects.get().status == CaseStatus.DRAFT
 
     ok(api.call("PATCH", f"cases/{case['id']}", {"answers": [{"question": ids[7], "answer": "8"}]}))
@@ -489,13 +502,13 @@ def test_a_case_cannot_be_marked_ready_below_eight_answers(
     refused(
         api.call("PATCH", f"cases/{case['id']}", {"solution": "Changed"}),
         None,
-        services.CASE_IS_READY,
+        CASE_IS_READY,
     )
 
 
 def test_a_case_update_is_all_or_nothing(playbook_cast: Cast, api: ApiClient) -> None:
     partner = playbook_cast.alice_private
-    case = services.case_create(
+    case = case_create(
         partner=partner, by=playbook_cast.alice, alias="A", description="d", topics=["tax"],
         question_count=12,
     )  # fmt: skip
@@ -505,7 +518,7 @@ def test_a_case_update_is_all_or_nothing(playbook_cast: Cast, api: ApiClient) ->
     response = api.call(
         "PATCH", f"cases/{case.pk}", {"solution": "Changed", "add_questions": [new]}
     )
-    refused(response, "add_questions", services.CASE_TOO_MANY_QUESTIONS)
+    refused(response, "add_questions", CASE_TOO_MANY_QUESTIONS)
     case.refresh_from_db()
     assert case.solution == ""
 
@@ -523,7 +536,7 @@ def test_the_advisors_message_is_read_and_written(playbook_cast: Cast, api: ApiC
     refused(
         api.call("PUT", "me/message", {"whom_i_help": "Dentists", "what_is_unique": ""}),
         "what_is_unique",
-        services.MESSAGE_REQUIRED,
+        MESSAGE_REQUIRED,
     )
     body = {
         "whom_i_help": "Dentists",
@@ -618,13 +631,11 @@ def object_endpoints(cast: Cast, partner: Partner) -> list[tuple[str, str, Any]]
     meeting = MeetingFactory(partner=partner)
     concern = ClientConcernFactory(partner=partner)
     opportunity = OpportunityFactory(partner=partner)
-    case = services.case_create(
-        partner=partner, by=owner, alias="A", description="d", topics=["tax"]
-    )
-    agreement = services.agreement_create(
+    case = case_create(partner=partner, by=owner, alias="A", description="d", topics=["tax"])
+    agreement = agreement_create(
         partner=partner,
         by=owner,
-        promises=[services.PromiseInput("advisor", "a"), services.PromiseInput("partner", "b")],
+        promises=[PromiseInput("advisor", "a"), PromiseInput("partner", "b")],
         referral_process="email_thread",
         next_review=days(30),
     )
@@ -749,17 +760,17 @@ def test_lists_of_a_partners_records_cost_constant_queries(
         MeetingFactory(partner=partner)
         OpportunityFactory(partner=partner)
         ClientConcernFactory(partner=partner)
-        services.case_create(
+        case_create(
             partner=partner, by=playbook_cast.alice, alias=f"C{n}", description="d", topics=["tax"]
         )
-        services.agreement_create(
+        agreement_create(
             partner=partner,
             by=playbook_cast.alice,
-            promises=[services.PromiseInput("advisor", "a"), services.PromiseInput("partner", "b")],
+            promises=[PromiseInput("advisor", "a"), PromiseInput("partner", "b")],
             referral_process="email_thread",
             next_review=days(30),
         )
-        services.message_check_record(partner=partner, by=playbook_cast.alice, result="yes")
+        message_check_record(partner=partner, by=playbook_cast.alice, result="yes")
     for path in ("meetings", "opportunities", "concerns", "cases", "message-checks"):
         with django_assert_max_num_queries(9):
             assert ok(api.call("GET", f"partners/{partner.pk}/{path}"))["count"] == 8

@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from reciprocity.accounts.models import Role
 from reciprocity.accounts.services import token_create
-from reciprocity.playbook.services import firm_defaults_install
+from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.referrals.models import Direction
 from reciprocity.referrals.services import referral_create
 from reciprocity.wsgi import application

@@ -13,10 +13,17 @@ from django.utils import timezone
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentStatus, Stage, Touch
 from reciprocity.playbook import agenda as agenda_module
-from reciprocity.playbook import services
-from reciprocity.playbook.agenda import AgendaItem, AgendaQuery, item_key
+from reciprocity.playbook.agenda import UNKNOWN_AGENDA_ITEM, AgendaItem, AgendaQuery, item_key
 from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
 from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.services.agenda import (
+    SNOOZE_NEEDS_REASON,
+    SNOOZE_NOT_AFTER_TODAY,
+    SNOOZE_TOO_LONG,
+    agenda_complete,
+    agenda_snooze,
+    agenda_unsnooze,
+)
 from reciprocity.referrals.models import Direction
 from reciprocity.referrals.services import referral_create
 from tests.conftest import Cast
@@ -121,7 +128,7 @@ def test_a_snoozed_item_leaves_the_agenda_until_its_day(playbook_cast: Cast) -> 
     commitment = CommitmentFactory(partner=playbook_cast.alice_private, due=days(-1))
     (item,) = agenda_for(alice).items
 
-    snooze = services.agenda_snooze(by=alice, key=item.key, until=days(3), reason="On holiday")
+    snooze = agenda_snooze(by=alice, key=item.key, until=days(3), reason="On holiday")
 
     assert (snooze.reason, snooze.until, snooze.partner_id) == (
         "On holiday",
@@ -137,21 +144,21 @@ def test_a_snoozed_item_leaves_the_agenda_until_its_day(playbook_cast: Cast) -> 
 def test_snoozing_again_moves_the_date(playbook_cast: Cast) -> None:
     CommitmentFactory(partner=playbook_cast.alice_private, due=days(-1))
     (item,) = agenda_for(playbook_cast.alice).items
-    services.agenda_snooze(by=playbook_cast.alice, key=item.key, until=days(3), reason="Busy")
-    services.agenda_snooze(by=playbook_cast.alice, key=item.key, until=days(9), reason="Away")
+    agenda_snooze(by=playbook_cast.alice, key=item.key, until=days(3), reason="Busy")
+    agenda_snooze(by=playbook_cast.alice, key=item.key, until=days(9), reason="Away")
 
     assert list(AgendaSnooze.objects.values_list("until", "reason")) == [(days(9), "Away")]
-    services.agenda_unsnooze(by=playbook_cast.alice, key=item.key)
+    agenda_unsnooze(by=playbook_cast.alice, key=item.key)
     assert [i.key for i in agenda_for(playbook_cast.alice).items] == [item.key]
 
 
 @pytest.mark.parametrize(
     ("until", "reason", "errors"),
     [
-        (1, "", {"reason": [services.SNOOZE_NEEDS_REASON]}),
-        (0, "Tomorrow", {"until": [services.SNOOZE_NOT_AFTER_TODAY]}),
-        (-2, "Tomorrow", {"until": [services.SNOOZE_NOT_AFTER_TODAY]}),
-        (400, "Next year", {"until": [services.SNOOZE_TOO_LONG]}),
+        (1, "", {"reason": [SNOOZE_NEEDS_REASON]}),
+        (0, "Tomorrow", {"until": [SNOOZE_NOT_AFTER_TODAY]}),
+        (-2, "Tomorrow", {"until": [SNOOZE_NOT_AFTER_TODAY]}),
+        (400, "Next year", {"until": [SNOOZE_TOO_LONG]}),
     ],
 )
 def test_a_bad_snooze_says_what_is_wrong(
@@ -161,9 +168,7 @@ def test_a_bad_snooze_says_what_is_wrong(
     (item,) = agenda_for(playbook_cast.alice).items
 
     with pytest.raises(ValidationError) as excinfo:
-        services.agenda_snooze(
-            by=playbook_cast.alice, key=item.key, until=days(until), reason=reason
-        )
+        agenda_snooze(by=playbook_cast.alice, key=item.key, until=days(until), reason=reason)
 
     assert excinfo.value.message_dict == errors
     assert not AgendaSnooze.objects.exists()
@@ -174,8 +179,8 @@ def test_a_bad_snooze_says_what_is_wrong(
 )
 def test_a_malformed_key_is_refused(playbook_cast: Cast, key: str) -> None:
     with pytest.raises(ValidationError) as excinfo:
-        services.agenda_snooze(by=playbook_cast.alice, key=key, until=days(2), reason="x")
-    assert excinfo.value.message_dict == {"key": [services.UNKNOWN_AGENDA_ITEM]}
+        agenda_snooze(by=playbook_cast.alice, key=key, until=days(2), reason="x")
+    assert excinfo.value.message_dict == {"key": [UNKNOWN_AGENDA_ITEM]}
 
 
 def test_nobody_snoozes_or_completes_items_of_a_partner_they_cannot_see(
@@ -186,11 +191,11 @@ def test_nobody_snoozes_or_completes_items_of_a_partner_they_cannot_see(
 
     for outsider in (playbook_cast.bob, playbook_cast.carol, playbook_cast.mallory):
         with pytest.raises(Http404):
-            services.agenda_snooze(by=outsider, key=key, until=days(2), reason="mine now")
+            agenda_snooze(by=outsider, key=key, until=days(2), reason="mine now")
         with pytest.raises(Http404):
-            services.agenda_complete(by=outsider, key=key)
+            agenda_complete(by=outsider, key=key)
     with pytest.raises(PermissionDenied):
-        services.agenda_complete(by=playbook_cast.cole, key=key)
+        agenda_complete(by=playbook_cast.cole, key=key)
     commitment.refresh_from_db()
     assert commitment.status == CommitmentStatus.OPEN
 
@@ -200,7 +205,7 @@ def test_a_key_naming_another_partners_item_is_refused(playbook_cast: Cast) -> N
     forged = item_key("commitment", playbook_cast.alice_shared.pk, mine.pk)
 
     with pytest.raises(ValidationError):
-        services.agenda_complete(by=playbook_cast.alice, key=forged)
+        agenda_complete(by=playbook_cast.alice, key=forged)
 
 
 # --- Completing in place --------------------------------------------------------------------
@@ -209,9 +214,9 @@ def test_a_key_naming_another_partners_item_is_refused(playbook_cast: Cast) -> N
 def test_a_commitment_completes_in_place_and_can_log_a_touch(playbook_cast: Cast) -> None:
     commitment = CommitmentFactory(partner=playbook_cast.alice_private, due=days(-1))
     (item,) = agenda_for(playbook_cast.alice).items
-    services.agenda_snooze(by=playbook_cast.alice, key=item.key, until=days(2), reason="Later")
+    agenda_snooze(by=playbook_cast.alice, key=item.key, until=days(2), reason="Later")
 
-    services.agenda_complete(
+    agenda_complete(
         by=playbook_cast.alice, key=item.key, touch_kind="email", summary="Article sent"
     )
 
@@ -227,7 +232,7 @@ def test_a_cadence_item_completes_by_logging_its_touch(playbook_cast: Cast) -> N
     make_active(playbook_cast.alice_private, quiet_days=200)
     (item,) = agenda_for(playbook_cast.alice).items
 
-    touch = services.agenda_complete(by=playbook_cast.alice, key=item.key)
+    touch = agenda_complete(by=playbook_cast.alice, key=item.key)
 
     assert isinstance(touch, Touch)
     assert touch.kind == "call"
@@ -238,7 +243,7 @@ def test_an_opportunity_completes_with_the_meeting_request(playbook_cast: Cast) 
     opportunity = OpportunityFactory(partner=playbook_cast.alice_private, ask_by=days(1))
     (item,) = agenda_for(playbook_cast.alice).items
 
-    services.agenda_complete(by=playbook_cast.alice, key=item.key, touch_kind="email")
+    agenda_complete(by=playbook_cast.alice, key=item.key, touch_kind="email")
 
     opportunity.refresh_from_db()
     assert opportunity.status == OpportunityStatus.MEETING_REQUESTED
@@ -251,7 +256,7 @@ def test_a_meeting_completes_by_being_held(playbook_cast: Cast) -> None:
     meeting = MeetingFactory(partner=playbook_cast.alice_private, scheduled_for=at(-1))
     (item,) = agenda_for(playbook_cast.alice).items
 
-    services.agenda_complete(by=playbook_cast.alice, key=item.key, summary="Good first talk")
+    agenda_complete(by=playbook_cast.alice, key=item.key, summary="Good first talk")
 
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.HELD
@@ -289,7 +294,7 @@ def test_another_app_adds_a_source_and_its_completion(
 
     titles = [i.title for i in agenda_for(playbook_cast.alice).due_today]
     assert titles == ["Thank Priya Private", "Thank Sam Shared"]
-    services.agenda_complete(
+    agenda_complete(
         by=playbook_cast.alice, key=item_key("referral_step", playbook_cast.alice_shared.pk, 7)
     )
     assert done == ["7"]
@@ -318,7 +323,7 @@ def test_the_agenda_costs_the_same_queries_for_a_small_and_a_large_book(
         small_count = len(agenda_for(alice))
     fill_book(alice, 12)
     (item, *_) = agenda_for(alice).items
-    services.agenda_snooze(by=alice, key=item.key, until=days(2), reason="Later")
+    agenda_snooze(by=alice, key=item.key, until=days(2), reason="Later")
     with CaptureQueriesContext(connection) as large:
         large_count = len(agenda_for(alice))
 

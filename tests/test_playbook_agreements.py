@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Commitment, CommitmentStatus, Partner
-from reciprocity.playbook import services
 from reciprocity.playbook.models import Agreement, AgreementStatus, MeetingKind
 from reciprocity.playbook.selectors.agreements import (
     agreement_active_for,
@@ -18,7 +17,21 @@ from reciprocity.playbook.selectors.agreements import (
     agreement_get_for,
     agreements_of,
 )
-from reciprocity.playbook.services import PromiseInput
+from reciprocity.playbook.services.agreements import (
+    AGREED_IN_FUTURE,
+    AGREEMENT_NEEDS_BOTH_SIDES,
+    AGREEMENT_NOT_ACTIVE,
+    PROMISE_EMPTY,
+    REASON_REQUIRED,
+    REVIEW_NOT_AFTER_AGREEMENT,
+    UNKNOWN_OWNER,
+    UNKNOWN_PROCESS,
+    PromiseInput,
+    agreement_create,
+    agreement_end,
+)
+from reciprocity.playbook.services.meetings import MEETING_OF_ANOTHER_PARTNER
+from reciprocity.playbook.services.message import advisor_message_set
 from tests.conftest import Cast
 from tests.factories import MeetingFactory
 
@@ -44,7 +57,7 @@ def agree(cast: Cast, partner: Partner | None = None, **kwargs: object) -> Agree
         "referral_process": "conference_call",
         "next_review": in_days(180),
     } | kwargs
-    return services.agreement_create(
+    return agreement_create(
         partner=partner or cast.alice_private,
         by=cast.alice,
         **values,  # type: ignore[arg-type]
@@ -105,19 +118,19 @@ def test_the_database_refuses_two_active_agreements(playbook_cast: Cast) -> None
     [
         (
             {"promises": PROMISES[:2]},
-            {"promises": [services.AGREEMENT_NEEDS_BOTH_SIDES]},
+            {"promises": [AGREEMENT_NEEDS_BOTH_SIDES]},
         ),
         (
             {"promises": [*PROMISES, PromiseInput("partner", "  ")]},
-            {"promises": [services.PROMISE_EMPTY]},
+            {"promises": [PROMISE_EMPTY]},
         ),
         (
             {"promises": [*PROMISES, PromiseInput("client", "Pay")]},
-            {"promises": [services.UNKNOWN_OWNER]},
+            {"promises": [UNKNOWN_OWNER]},
         ),
-        ({"referral_process": "business_card"}, {"referral_process": [services.UNKNOWN_PROCESS]}),
-        ({"next_review": in_days(0)}, {"next_review": [services.REVIEW_NOT_AFTER_AGREEMENT]}),
-        ({"agreed_on": in_days(3)}, {"agreed_on": [services.AGREED_IN_FUTURE]}),
+        ({"referral_process": "business_card"}, {"referral_process": [UNKNOWN_PROCESS]}),
+        ({"next_review": in_days(0)}, {"next_review": [REVIEW_NOT_AFTER_AGREEMENT]}),
+        ({"agreed_on": in_days(3)}, {"agreed_on": [AGREED_IN_FUTURE]}),
     ],
 )
 def test_a_bad_agreement_says_what_is_wrong_and_saves_nothing(
@@ -138,28 +151,26 @@ def test_an_agreement_records_the_partnership_meeting_it_came_from(playbook_cast
     elsewhere = MeetingFactory(partner=playbook_cast.alice_shared, kind=MeetingKind.PARTNERSHIP)
     with pytest.raises(ValidationError) as excinfo:
         agree(playbook_cast, meeting=elsewhere)
-    assert excinfo.value.message_dict == {"meeting": [services.MEETING_OF_ANOTHER_PARTNER]}
+    assert excinfo.value.message_dict == {"meeting": [MEETING_OF_ANOTHER_PARTNER]}
 
 
 def test_ending_an_agreement_needs_a_reason_and_drops_the_review(playbook_cast: Cast) -> None:
     agreement = agree(playbook_cast)
     with pytest.raises(ValidationError) as excinfo:
-        services.agreement_end(agreement=agreement, by=playbook_cast.alice, reason=" ")
-    assert excinfo.value.message_dict == {"reason": [services.REASON_REQUIRED]}
+        agreement_end(agreement=agreement, by=playbook_cast.alice, reason=" ")
+    assert excinfo.value.message_dict == {"reason": [REASON_REQUIRED]}
 
-    ended = services.agreement_end(
-        agreement=agreement, by=playbook_cast.alice, reason="They retired"
-    )
+    ended = agreement_end(agreement=agreement, by=playbook_cast.alice, reason="They retired")
 
     assert (ended.status, ended.end_reason) == (AgreementStatus.ENDED, "They retired")
     assert agreement_active_for(partner=playbook_cast.alice_private) is None
     with pytest.raises(ValidationError) as excinfo:
-        services.agreement_end(agreement=agreement, by=playbook_cast.alice, reason="Again")
-    assert excinfo.value.messages == [services.AGREEMENT_NOT_ACTIVE]
+        agreement_end(agreement=agreement, by=playbook_cast.alice, reason="Again")
+    assert excinfo.value.messages == [AGREEMENT_NOT_ACTIVE]
 
 
 def test_the_agreement_reads_as_a_document(playbook_cast: Cast) -> None:
-    services.advisor_message_set(
+    advisor_message_set(
         by=playbook_cast.alice,
         whom_i_help="Owners of medical practices",
         what_is_unique="We plan the sale and the retirement together",
@@ -187,7 +198,7 @@ def test_agreements_are_404_to_whoever_cannot_see_the_partner(playbook_cast: Cas
             agreement_document(advisor=outsider, pk=agreement.pk)
     assert agreement_get_for(advisor=playbook_cast.cole, pk=agreement.pk) == agreement
     with pytest.raises(PermissionDenied):
-        services.agreement_create(
+        agreement_create(
             partner=playbook_cast.alice_private,
             by=playbook_cast.cole,
             promises=PROMISES,

@@ -9,10 +9,21 @@ from django.utils import timezone
 
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Stage, Touch, TouchKind
-from reciprocity.playbook import services
+from reciprocity.partners.services import UNKNOWN_STAGE
 from reciprocity.playbook.models import CadenceDefault, CadenceKind
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.selectors.cadences import add_months, cadences_of, newsletter_list
+from reciprocity.playbook.services.agenda import agenda_complete
+from reciprocity.playbook.services.cadences import (
+    CADENCE_TOUCH_MISMATCH,
+    INTERVAL_RANGE,
+    INTERVAL_REQUIRED,
+    UNKNOWN_CADENCE_KIND,
+    cadence_complete,
+    cadence_default_set,
+    cadence_reset,
+    cadence_set,
+)
 from tests.conftest import Cast
 from tests.factories import PartnerFactory, TouchFactory
 
@@ -111,8 +122,8 @@ def test_an_advisor_overrides_the_default_for_one_partner(playbook_cast: Cast) -
     for p in (partner, other):
         partner_services.partner_change_stage(partner=p, by=alice, stage="active")
 
-    services.cadence_set(partner=partner, by=alice, kind="touch_base", interval_months=2)
-    services.cadence_set(partner=partner, by=alice, kind="newsletter", enabled=False)
+    cadence_set(partner=partner, by=alice, kind="touch_base", interval_months=2)
+    cadence_set(partner=partner, by=alice, kind="newsletter", enabled=False)
 
     mine = {c.kind: c for c in cadences_of(partner=partner)}
     assert mine[CadenceKind.TOUCH_BASE].interval_months == 2
@@ -123,7 +134,7 @@ def test_an_advisor_overrides_the_default_for_one_partner(playbook_cast: Cast) -
     ] == 4
     assert [p.pk for p in newsletter_list(advisor=alice)] == [other.pk]
 
-    services.cadence_reset(partner=partner, by=alice, kind="touch_base")
+    cadence_reset(partner=partner, by=alice, kind="touch_base")
     mine = {c.kind: c for c in cadences_of(partner=partner)}
     assert (mine[CadenceKind.TOUCH_BASE].interval_months, mine[CadenceKind.TOUCH_BASE].source) == (
         4,
@@ -133,9 +144,7 @@ def test_an_advisor_overrides_the_default_for_one_partner(playbook_cast: Cast) -
 
 def test_an_override_starts_a_cadence_in_a_stage_without_defaults(playbook_cast: Cast) -> None:
     partner = playbook_cast.alice_private
-    services.cadence_set(
-        partner=partner, by=playbook_cast.alice, kind="touch_base", interval_months=1
-    )
+    cadence_set(partner=partner, by=playbook_cast.alice, kind="touch_base", interval_months=1)
 
     assert [(c.kind, c.source) for c in cadences_of(partner=partner)] == [
         (CadenceKind.TOUCH_BASE, "partner")
@@ -144,9 +153,7 @@ def test_an_override_starts_a_cadence_in_a_stage_without_defaults(playbook_cast:
 
 def test_retired_partners_run_no_cadence(playbook_cast: Cast) -> None:
     partner = PartnerFactory(owner=playbook_cast.alice, stage=Stage.RETIRED)
-    services.cadence_set(
-        partner=partner, by=playbook_cast.alice, kind="touch_base", interval_months=1
-    )
+    cadence_set(partner=partner, by=playbook_cast.alice, kind="touch_base", interval_months=1)
 
     assert cadences_of(partner=partner) == []
 
@@ -155,18 +162,16 @@ def test_completing_a_cadence_item_logs_the_touch_it_asks_for(playbook_cast: Cas
     alice, partner = playbook_cast.alice, playbook_cast.alice_private
     partner_services.partner_change_stage(partner=partner, by=alice, stage="active")
 
-    touch = services.cadence_complete(partner=partner, by=alice, kind="annual_review")
+    touch = cadence_complete(partner=partner, by=alice, kind="annual_review")
 
     assert (touch.kind, touch.summary) == (
         TouchKind.MEETING,
         "Annual review of the clients referred",
     )
     with pytest.raises(ValidationError) as excinfo:
-        services.cadence_complete(
-            partner=partner, by=alice, kind="annual_review", touch_kind="email"
-        )
+        cadence_complete(partner=partner, by=alice, kind="annual_review", touch_kind="email")
     assert excinfo.value.message_dict == {
-        "touch_kind": [services.CADENCE_TOUCH_MISMATCH.format(choices="meeting")]
+        "touch_kind": [CADENCE_TOUCH_MISMATCH.format(choices="meeting")]
     }
     assert Touch.objects.filter(partner=partner).count() == 1
 
@@ -174,15 +179,15 @@ def test_completing_a_cadence_item_logs_the_touch_it_asks_for(playbook_cast: Cas
 @pytest.mark.parametrize(
     ("kwargs", "errors"),
     [
-        ({"kind": "weekly"}, {"kind": [services.UNKNOWN_CADENCE_KIND]}),
-        ({"kind": "touch_base"}, {"interval_months": [services.INTERVAL_REQUIRED]}),
+        ({"kind": "weekly"}, {"kind": [UNKNOWN_CADENCE_KIND]}),
+        ({"kind": "touch_base"}, {"interval_months": [INTERVAL_REQUIRED]}),
         (
             {"kind": "touch_base", "interval_months": 0},
-            {"interval_months": [services.INTERVAL_RANGE]},
+            {"interval_months": [INTERVAL_RANGE]},
         ),
         (
             {"kind": "touch_base", "interval_months": 40},
-            {"interval_months": [services.INTERVAL_RANGE]},
+            {"interval_months": [INTERVAL_RANGE]},
         ),
     ],
 )
@@ -190,15 +195,13 @@ def test_a_bad_override_says_what_is_wrong(
     playbook_cast: Cast, kwargs: dict[str, object], errors: dict[str, list[str]]
 ) -> None:
     with pytest.raises(ValidationError) as excinfo:
-        services.cadence_set(partner=playbook_cast.alice_private, by=playbook_cast.alice, **kwargs)  # type: ignore[arg-type]
+        cadence_set(partner=playbook_cast.alice_private, by=playbook_cast.alice, **kwargs)  # type: ignore[arg-type]
     assert excinfo.value.message_dict == errors
 
 
 def test_the_firm_admin_sets_the_defaults_and_advisors_cannot(playbook_cast: Cast) -> None:
-    services.cadence_default_set(
-        by=playbook_cast.ada, stage="active", kind="touch_base", interval_months=3
-    )
-    services.cadence_default_set(
+    cadence_default_set(by=playbook_cast.ada, stage="active", kind="touch_base", interval_months=3)
+    cadence_default_set(
         by=playbook_cast.ada, stage="first_meeting", kind="touch_base", interval_months=1
     )
 
@@ -210,19 +213,19 @@ def test_the_firm_admin_sets_the_defaults_and_advisors_cannot(playbook_cast: Cas
         "proposed": 1,
     }
     with pytest.raises(PermissionDenied):
-        services.cadence_default_set(
+        cadence_default_set(
             by=playbook_cast.alice, stage="active", kind="touch_base", interval_months=6
         )
     with pytest.raises(ValidationError) as excinfo:
-        services.cadence_default_set(
+        cadence_default_set(
             by=playbook_cast.ada, stage="someday", kind="touch_base", interval_months=6
         )
-    assert excinfo.value.message_dict == {"stage": [services.UNKNOWN_STAGE]}
+    assert excinfo.value.message_dict == {"stage": [UNKNOWN_STAGE]}
 
 
 def test_a_compliance_officer_cannot_change_a_cadence(playbook_cast: Cast) -> None:
     with pytest.raises(PermissionDenied):
-        services.cadence_set(
+        cadence_set(
             partner=playbook_cast.alice_private,
             by=playbook_cast.cole,
             kind="touch_base",
@@ -238,4 +241,4 @@ def test_an_advisor_of_another_firm_cannot_reach_a_cadence(playbook_cast: Cast) 
     assert key  # alice has the item; mallory can neither see nor complete it
     assert agenda_for(playbook_cast.mallory, today=add_months(timezone.localdate(), 5)).items == []
     with pytest.raises(Http404):
-        services.agenda_complete(by=playbook_cast.mallory, key=key[0].key)
+        agenda_complete(by=playbook_cast.mallory, key=key[0].key)

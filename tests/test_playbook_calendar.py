@@ -12,10 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reciprocity.partners.models import CommitmentStatus, Stage
-from reciprocity.playbook import services
 from reciprocity.playbook.models import CadenceKind, CalendarFeed
 from reciprocity.playbook.selectors.cadences import add_months, cadences_of
 from reciprocity.playbook.selectors.calendar import calendar_feed_for_token, calendar_feed_of
+from reciprocity.playbook.services.calendar import calendar_feed_create, calendar_feed_revoke
+from reciprocity.playbook.services.meetings import meeting_cancel, meeting_schedule
+from reciprocity.playbook.services.message import advisor_message_set
 from tests.conftest import Cast, client_for
 from tests.factories import CommitmentFactory, MeetingFactory, PartnerFactory, TouchFactory
 
@@ -62,7 +64,7 @@ def test_the_feed_parses_and_holds_every_open_commitment_and_cadence_item_on_its
         location="Their office",
     )
     CommitmentFactory(partner=PartnerFactory(owner=playbook_cast.bob))  # not alice's
-    _, token = services.calendar_feed_create(by=alice)
+    _, token = calendar_feed_create(by=alice)
 
     response = Client().get(feed_url(token))
 
@@ -100,7 +102,7 @@ def test_the_feed_parses_and_holds_every_open_commitment_and_cadence_item_on_its
 
 
 def test_a_wrong_token_is_a_404(playbook_cast: Cast) -> None:
-    services.calendar_feed_create(by=playbook_cast.alice)
+    calendar_feed_create(by=playbook_cast.alice)
 
     for token in ("cal_wrong", "nonsense", "cal_"):
         assert Client().get(feed_url(token)).status_code == 404
@@ -109,18 +111,18 @@ def test_a_wrong_token_is_a_404(playbook_cast: Cast) -> None:
 
 
 def test_a_revoked_token_is_a_404(playbook_cast: Cast) -> None:
-    _, token = services.calendar_feed_create(by=playbook_cast.alice)
+    _, token = calendar_feed_create(by=playbook_cast.alice)
     assert Client().get(feed_url(token)).status_code == 200
 
-    assert services.calendar_feed_revoke(by=playbook_cast.alice) == 1
+    assert calendar_feed_revoke(by=playbook_cast.alice) == 1
 
     assert Client().get(feed_url(token)).status_code == 404
     assert calendar_feed_of(advisor=playbook_cast.alice) is None
 
 
 def test_a_new_feed_replaces_the_old_one(playbook_cast: Cast) -> None:
-    _, old = services.calendar_feed_create(by=playbook_cast.alice)
-    feed, new = services.calendar_feed_create(by=playbook_cast.alice)
+    _, old = calendar_feed_create(by=playbook_cast.alice)
+    feed, new = calendar_feed_create(by=playbook_cast.alice)
 
     assert Client().get(feed_url(old)).status_code == 404
     assert Client().get(feed_url(new)).status_code == 200
@@ -128,7 +130,7 @@ def test_a_new_feed_replaces_the_old_one(playbook_cast: Cast) -> None:
 
 
 def test_only_a_hash_of_the_secret_is_stored(playbook_cast: Cast) -> None:
-    feed, token = services.calendar_feed_create(by=playbook_cast.alice)
+    feed, token = calendar_feed_create(by=playbook_cast.alice)
 
     stored = CalendarFeed.objects.values_list("key_hash", "hint").get(pk=feed.pk)
     assert token not in stored
@@ -137,7 +139,7 @@ def test_only_a_hash_of_the_secret_is_stored(playbook_cast: Cast) -> None:
 
 
 def test_the_feed_of_a_deactivated_user_is_a_404(playbook_cast: Cast) -> None:
-    _, token = services.calendar_feed_create(by=playbook_cast.alice)
+    _, token = calendar_feed_create(by=playbook_cast.alice)
     playbook_cast.alice.is_active = False
     playbook_cast.alice.save()
 
@@ -146,7 +148,7 @@ def test_the_feed_of_a_deactivated_user_is_a_404(playbook_cast: Cast) -> None:
 
 def test_the_feed_costs_the_same_queries_for_any_book(playbook_cast: Cast) -> None:
     alice = playbook_cast.alice
-    _, token = services.calendar_feed_create(by=alice)
+    _, token = calendar_feed_create(by=alice)
 
     def fill(n: int) -> None:
         for _ in range(n):
@@ -175,11 +177,11 @@ def meeting_url(partner_id: int, meeting_id: int) -> str:
 def test_a_meeting_downloads_as_an_ics_file_with_its_plan(playbook_cast: Cast) -> None:
     partner = playbook_cast.alice_shared
     when = timezone.now().replace(microsecond=0) + dt.timedelta(days=3)
-    meeting = services.meeting_schedule(
+    meeting = meeting_schedule(
         partner=partner, by=playbook_cast.alice, kind="due_diligence", scheduled_for=when
     )
 
-    services.advisor_message_set(
+    advisor_message_set(
         by=playbook_cast.alice,
         whom_i_help="Physicians selling their practice",
         what_is_unique="One plan for the sale and the retirement",
@@ -222,14 +224,14 @@ def test_a_meeting_download_needs_a_login(playbook_cast: Cast) -> None:
 
 def test_a_cancelled_meeting_leaves_the_feed(playbook_cast: Cast) -> None:
     meeting = MeetingFactory(partner=playbook_cast.alice_private)
-    _, token = services.calendar_feed_create(by=playbook_cast.alice)
-    services.meeting_cancel(meeting=meeting, by=playbook_cast.alice, reason="They are ill")
+    _, token = calendar_feed_create(by=playbook_cast.alice)
+    meeting_cancel(meeting=meeting, by=playbook_cast.alice, reason="They are ill")
 
     assert f"meeting-{meeting.pk}@reciprocity" not in events_of(calendar_feed_for_token(token))
 
 
 def test_the_feed_asks_subscribers_to_refresh_hourly(playbook_cast: Cast) -> None:
-    _, token = services.calendar_feed_create(by=playbook_cast.alice)
+    _, token = calendar_feed_create(by=playbook_cast.alice)
 
     body = calendar_feed_for_token(token)
 

@@ -21,10 +21,10 @@ from reciprocity.partners import services as partner_services
 from reciprocity.partners.demo import load_demo
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import agenda_items
-from reciprocity.playbook import services
 from reciprocity.playbook.digest import SUBJECT_CLEAR, digest_render, digest_send
 from reciprocity.playbook.management.commands import digest as digest_command
 from reciprocity.playbook.selectors.digest import digest_for, digest_recipients
+from reciprocity.playbook.services import message as services
 from reciprocity.playbook.tasks import (
     next_digest_run,
     send_weekly_digest,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from reciprocity.accounts import services as account_services
 from reciprocity.accounts.audit import audit_source
-from reciprocity.playbook import defaults, services
+from reciprocity.playbook import defaults
 from reciprocity.playbook.models import (
     CadenceDefault,
     DiagnosticQuestion,
@@ -18,7 +18,11 @@ from reciprocity.playbook.models import (
     Solution,
 )
 from reciprocity.playbook.selectors.brief import partner_brief
-from reciprocity.playbook.services import PromiseInput
+from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
+from reciprocity.playbook.services.cadences import cadence_default_remove
+from reciprocity.playbook.services.firm import firm_defaults_install
+from reciprocity.playbook.services.library import case_create
+from reciprocity.playbook.services.meetings import meeting_plan_update
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db
@@ -35,14 +39,14 @@ def test_every_playbook_model_keeps_its_history() -> None:
 
 def test_writes_are_attributed_to_the_user_and_the_channel(playbook_cast: Cast) -> None:
     with audit_source("web"):
-        agreement = services.agreement_create(
+        agreement = agreement_create(
             partner=playbook_cast.alice_private,
             by=playbook_cast.alice,
             promises=[PromiseInput("advisor", "Send notes"), PromiseInput("partner", "Introduce")],
             referral_process="email_thread",
             next_review=timezone.localdate() + dt.timedelta(days=90),
         )
-        case = services.case_create(
+        case = case_create(
             partner=playbook_cast.alice_private,
             by=playbook_cast.alice,
             alias="Client B",
@@ -75,12 +79,12 @@ def test_a_new_firm_gets_the_starter_playbook(db: None) -> None:
 
 
 def test_installing_the_defaults_again_keeps_the_firms_own_edits(playbook_cast: Cast) -> None:
-    services.cadence_default_remove(by=playbook_cast.ada, stage="proposed", kind="touch_base")
+    cadence_default_remove(by=playbook_cast.ada, stage="proposed", kind="touch_base")
     plan = MeetingPlan.objects.get(firm=playbook_cast.firm, kind="first_meeting")
-    services.meeting_plan_update(plan=plan, by=playbook_cast.ada, name="Our first coffee")
+    meeting_plan_update(plan=plan, by=playbook_cast.ada, name="Our first coffee")
     counts = (MeetingPlanItem.objects.count(), DiagnosticQuestion.objects.count())
 
-    services.firm_defaults_install(firm=playbook_cast.firm)
+    firm_defaults_install(firm=playbook_cast.firm)
 
     assert not CadenceDefault.objects.filter(firm=playbook_cast.firm, stage="proposed").exists()
     plan.refresh_from_db()

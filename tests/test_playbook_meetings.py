@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Partner, Stage, Touch
-from reciprocity.playbook import services
+from reciprocity.partners.services import IN_THE_FUTURE
 from reciprocity.playbook.agenda import item_key
 from reciprocity.playbook.models import (
     CadenceKind,
@@ -29,13 +29,30 @@ from reciprocity.playbook.selectors.meetings import (
     meeting_plans_of,
     meetings_of,
 )
+from reciprocity.playbook.services.agenda import agenda_snooze
+from reciprocity.playbook.services.meetings import (
+    INVALID_PROFILE_ANSWER,
+    MEETING_NOT_PLANNED,
+    POINT_NOT_IN_MEETING,
+    PROMPT_REQUIRED,
+    UNKNOWN_MEETING_KIND,
+    UNKNOWN_PROFILE_FIELD,
+    meeting_cancel,
+    meeting_hold,
+    meeting_plan_item_add,
+    meeting_plan_item_remove,
+    meeting_plan_item_update,
+    meeting_plan_update,
+    meeting_schedule,
+    meeting_update,
+)
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db
 
 
 def schedule(cast: Cast, kind: str, partner: Partner | None = None, days: int = 2) -> Meeting:
-    return services.meeting_schedule(
+    return meeting_schedule(
         partner=partner or cast.alice_private,
         by=cast.alice,
         kind=kind,
@@ -92,8 +109,8 @@ def test_a_meeting_copies_its_plan_so_later_edits_change_nothing(playbook_cast: 
 
     first = plan.items.first()
     assert first is not None
-    services.meeting_plan_item_update(item=first, by=playbook_cast.ada, prompt="Rewritten")
-    services.meeting_plan_item_add(plan=plan, by=playbook_cast.ada, prompt="A new point")
+    meeting_plan_item_update(item=first, by=playbook_cast.ada, prompt="Rewritten")
+    meeting_plan_item_add(plan=plan, by=playbook_cast.ada, prompt="A new point")
 
     assert [p.prompt for p in meeting.points.all()] == prompts
 
@@ -106,7 +123,7 @@ def test_holding_the_due_diligence_meeting_fills_the_partners_profile(
     fields = points_by_field(meeting)
     unanswered = next(p.pk for p in meeting.points.all() if not p.profile_field)
 
-    services.meeting_hold(
+    meeting_hold(
         meeting=meeting,
         by=playbook_cast.alice,
         answers={
@@ -153,7 +170,7 @@ def test_an_answer_that_cannot_fill_the_profile_saves_nothing(playbook_cast: Cas
     size = fields[ProfileField.ORGANIZATION_SIZE]
 
     with pytest.raises(ValidationError) as excinfo:
-        services.meeting_hold(
+        meeting_hold(
             meeting=meeting,
             by=playbook_cast.alice,
             answers={fields[ProfileField.NICHE]: "Doctors", size: "about twenty"},
@@ -161,9 +178,7 @@ def test_an_answer_that_cannot_fill_the_profile_saves_nothing(playbook_cast: Cas
 
     assert excinfo.value.message_dict == {
         f"point_{size}": [
-            services.INVALID_PROFILE_ANSWER.format(
-                field="firm size", choices="solo, small, medium, large"
-            )
+            INVALID_PROFILE_ANSWER.format(field="firm size", choices="solo, small, medium, large")
         ]
     }
     partner.refresh_from_db()
@@ -176,19 +191,19 @@ def test_an_answer_that_cannot_fill_the_profile_saves_nothing(playbook_cast: Cas
 def test_a_meeting_is_held_once_and_not_in_the_future(playbook_cast: Cast) -> None:
     meeting = schedule(playbook_cast, MeetingKind.FIRST)
     with pytest.raises(ValidationError) as excinfo:
-        services.meeting_hold(
+        meeting_hold(
             meeting=meeting,
             by=playbook_cast.alice,
             held_at=timezone.now() + dt.timedelta(days=1),
         )
-    assert excinfo.value.message_dict == {"occurred_at": [services.IN_THE_FUTURE]}
+    assert excinfo.value.message_dict == {"occurred_at": [IN_THE_FUTURE]}
 
-    services.meeting_hold(meeting=meeting, by=playbook_cast.alice)
+    meeting_hold(meeting=meeting, by=playbook_cast.alice)
     with pytest.raises(ValidationError) as excinfo:
-        services.meeting_hold(meeting=meeting, by=playbook_cast.alice)
-    assert excinfo.value.messages == [services.MEETING_NOT_PLANNED]
+        meeting_hold(meeting=meeting, by=playbook_cast.alice)
+    assert excinfo.value.messages == [MEETING_NOT_PLANNED]
     with pytest.raises(ValidationError):
-        services.meeting_cancel(meeting=meeting, by=playbook_cast.alice)
+        meeting_cancel(meeting=meeting, by=playbook_cast.alice)
 
 
 def test_a_point_of_another_meeting_is_refused(playbook_cast: Cast) -> None:
@@ -198,21 +213,21 @@ def test_a_point_of_another_meeting_is_refused(playbook_cast: Cast) -> None:
     assert stranger is not None
 
     with pytest.raises(ValidationError) as excinfo:
-        services.meeting_hold(meeting=meeting, by=playbook_cast.alice, covered=[stranger.pk])
-    assert excinfo.value.message_dict == {f"point_{stranger.pk}": [services.POINT_NOT_IN_MEETING]}
+        meeting_hold(meeting=meeting, by=playbook_cast.alice, covered=[stranger.pk])
+    assert excinfo.value.message_dict == {f"point_{stranger.pk}": [POINT_NOT_IN_MEETING]}
 
 
 def test_holding_the_annual_review_resets_the_review_cadence(playbook_cast: Cast) -> None:
     partner = playbook_cast.alice_private
     partner_services.partner_change_stage(partner=partner, by=playbook_cast.alice, stage="active")
-    meeting = services.meeting_schedule(
+    meeting = meeting_schedule(
         partner=partner,
         by=playbook_cast.alice,
         kind=MeetingKind.ANNUAL_REVIEW,
         scheduled_for=timezone.now() - dt.timedelta(hours=2),
     )
 
-    services.meeting_hold(meeting=meeting, by=playbook_cast.alice)
+    meeting_hold(meeting=meeting, by=playbook_cast.alice)
 
     review = {c.kind: c for c in cadences_of(partner=partner)}[CadenceKind.ANNUAL_REVIEW]
     assert review.last_touch_at == meeting.touch.occurred_at  # type: ignore[union-attr]
@@ -221,7 +236,7 @@ def test_holding_the_annual_review_resets_the_review_cadence(playbook_cast: Cast
 def test_a_co_hosted_event_is_logged_as_an_event(playbook_cast: Cast) -> None:
     meeting = schedule(playbook_cast, MeetingKind.CLIENT_EVENT, days=-1)
 
-    services.meeting_hold(meeting=meeting, by=playbook_cast.alice, summary="Seminar, 14 guests")
+    meeting_hold(meeting=meeting, by=playbook_cast.alice, summary="Seminar, 14 guests")
 
     assert Touch.objects.get().kind == "event"
 
@@ -229,7 +244,7 @@ def test_a_co_hosted_event_is_logged_as_an_event(playbook_cast: Cast) -> None:
 def test_a_meeting_of_an_unknown_kind_is_refused(playbook_cast: Cast) -> None:
     with pytest.raises(ValidationError) as excinfo:
         schedule(playbook_cast, "brunch")
-    assert excinfo.value.message_dict == {"kind": [services.UNKNOWN_MEETING_KIND]}
+    assert excinfo.value.message_dict == {"kind": [UNKNOWN_MEETING_KIND]}
     assert not Meeting.objects.exists()
 
 
@@ -237,10 +252,8 @@ def test_a_meeting_can_be_moved_and_cancelled(playbook_cast: Cast) -> None:
     meeting = schedule(playbook_cast, MeetingKind.FIRST)
     later = timezone.now() + dt.timedelta(days=9)
 
-    services.meeting_update(
-        meeting=meeting, by=playbook_cast.alice, scheduled_for=later, location="Cafe"
-    )
-    services.meeting_cancel(meeting=meeting, by=playbook_cast.alice, reason="They are travelling")
+    meeting_update(meeting=meeting, by=playbook_cast.alice, scheduled_for=later, location="Cafe")
+    meeting_cancel(meeting=meeting, by=playbook_cast.alice, reason="They are travelling")
 
     meeting.refresh_from_db()
     assert (meeting.scheduled_for, meeting.location) == (later, "Cafe")
@@ -252,12 +265,12 @@ def test_moving_a_snoozed_meeting_brings_it_back_on_the_agenda(playbook_cast: Ca
     meeting = schedule(playbook_cast, MeetingKind.FIRST)
     key = item_key("meeting", meeting.partner_id, meeting.pk)
     today = timezone.localdate()
-    services.agenda_snooze(
+    agenda_snooze(
         by=playbook_cast.alice, key=key, until=today + dt.timedelta(days=10), reason="Busy week"
     )
     assert key not in [item.key for item in agenda_for(playbook_cast.alice).items]
 
-    services.meeting_update(
+    meeting_update(
         meeting=meeting, by=playbook_cast.alice, scheduled_for=timezone.now() + dt.timedelta(days=1)
     )
 
@@ -269,7 +282,7 @@ def test_a_meeting_with_an_archived_partner_is_not_moved(playbook_cast: Cast) ->
     partner_services.partner_archive(partner=playbook_cast.alice_private, by=playbook_cast.alice)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.meeting_update(
+        meeting_update(
             meeting=meeting,
             by=playbook_cast.alice,
             scheduled_for=timezone.now() + dt.timedelta(days=9),
@@ -282,27 +295,25 @@ def test_a_meeting_with_an_archived_partner_is_not_moved(playbook_cast: Cast) ->
 def test_the_firm_admin_edits_the_plans_and_nobody_else(playbook_cast: Cast) -> None:
     plan = MeetingPlan.objects.get(firm=playbook_cast.firm, kind=MeetingKind.FIRST)
 
-    services.meeting_plan_update(plan=plan, by=playbook_cast.ada, duration_minutes=25)
-    item = services.meeting_plan_item_add(
+    meeting_plan_update(plan=plan, by=playbook_cast.ada, duration_minutes=25)
+    item = meeting_plan_item_add(
         plan=plan, by=playbook_cast.ada, prompt="What are their hobbies?", profile_field="values"
     )
     assert item.position == plan.items.count()
-    services.meeting_plan_item_remove(item=item, by=playbook_cast.ada)
+    meeting_plan_item_remove(item=item, by=playbook_cast.ada)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.meeting_plan_item_add(plan=plan, by=playbook_cast.ada, prompt="  ")
-    assert excinfo.value.message_dict == {"prompt": [services.PROMPT_REQUIRED]}
+        meeting_plan_item_add(plan=plan, by=playbook_cast.ada, prompt="  ")
+    assert excinfo.value.message_dict == {"prompt": [PROMPT_REQUIRED]}
     with pytest.raises(ValidationError) as excinfo:
-        services.meeting_plan_item_add(
-            plan=plan, by=playbook_cast.ada, prompt="x", profile_field="iq"
-        )
-    assert excinfo.value.message_dict == {"profile_field": [services.UNKNOWN_PROFILE_FIELD]}
+        meeting_plan_item_add(plan=plan, by=playbook_cast.ada, prompt="x", profile_field="iq")
+    assert excinfo.value.message_dict == {"profile_field": [UNKNOWN_PROFILE_FIELD]}
     for advisor in (playbook_cast.alice, playbook_cast.cole):
         with pytest.raises(PermissionDenied):
-            services.meeting_plan_update(plan=plan, by=advisor, name="Mine")
+            meeting_plan_update(plan=plan, by=advisor, name="Mine")
     foreign = MeetingPlan.objects.get(firm=playbook_cast.other_firm, kind=MeetingKind.FIRST)
     with pytest.raises(Http404):
-        services.meeting_plan_update(plan=foreign, by=playbook_cast.ada, name="Ours now")
+        meeting_plan_update(plan=foreign, by=playbook_cast.ada, name="Ours now")
     with pytest.raises(Http404):
         meeting_plan_get_for(advisor=playbook_cast.ada, pk=foreign.pk)
     assert meeting_plan_get_for(advisor=playbook_cast.alice, pk=plan.pk).duration_minutes == 25
@@ -316,4 +327,4 @@ def test_meetings_are_404_to_whoever_cannot_see_the_partner(playbook_cast: Cast)
             meeting_get_for(advisor=outsider, pk=meeting.pk)
     assert meeting_get_for(advisor=playbook_cast.cole, pk=meeting.pk) == meeting
     with pytest.raises(PermissionDenied):
-        services.meeting_hold(meeting=meeting, by=playbook_cast.cole)
+        meeting_hold(meeting=meeting, by=playbook_cast.cole)

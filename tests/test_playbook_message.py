@@ -6,10 +6,18 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from reciprocity.playbook import services
 from reciprocity.playbook.models import AdvisorProfile, MeetingKind, MessageCheck, Strategy
 from reciprocity.playbook.selectors.brief import partner_brief
 from reciprocity.playbook.selectors.message import advisor_profile_of, message_checks_of
+from reciprocity.playbook.services.meetings import meeting_schedule
+from reciprocity.playbook.services.message import (
+    MESSAGE_REQUIRED,
+    MESSAGE_TOO_LONG,
+    UNKNOWN_CHECK_RESULT,
+    advisor_digest_set,
+    advisor_message_set,
+    message_check_record,
+)
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +29,7 @@ UNIQUE = "We plan the handover, the taxes and the parents' retirement as one"
 def test_an_advisor_writes_their_message(playbook_cast: Cast) -> None:
     assert advisor_profile_of(advisor=playbook_cast.alice) is None
 
-    services.advisor_message_set(
-        by=playbook_cast.alice, whom_i_help=f" {WHOM} ", what_is_unique=UNIQUE
-    )
+    advisor_message_set(by=playbook_cast.alice, whom_i_help=f" {WHOM} ", what_is_unique=UNIQUE)
 
     profile = advisor_profile_of(advisor=playbook_cast.alice)
     assert profile is not None
@@ -35,32 +41,30 @@ def test_an_advisor_writes_their_message(playbook_cast: Cast) -> None:
 @pytest.mark.parametrize(
     ("whom", "unique", "errors"),
     [
-        ("", UNIQUE, {"whom_i_help": [services.MESSAGE_REQUIRED]}),
-        (WHOM, "  ", {"what_is_unique": [services.MESSAGE_REQUIRED]}),
-        ("x" * 301, UNIQUE, {"whom_i_help": [services.MESSAGE_TOO_LONG]}),
+        ("", UNIQUE, {"whom_i_help": [MESSAGE_REQUIRED]}),
+        (WHOM, "  ", {"what_is_unique": [MESSAGE_REQUIRED]}),
+        ("x" * 301, UNIQUE, {"whom_i_help": [MESSAGE_TOO_LONG]}),
     ],
 )
 def test_a_message_needs_both_halves_short_enough_to_repeat(
     playbook_cast: Cast, whom: str, unique: str, errors: dict[str, list[str]]
 ) -> None:
     with pytest.raises(ValidationError) as excinfo:
-        services.advisor_message_set(
-            by=playbook_cast.alice, whom_i_help=whom, what_is_unique=unique
-        )
+        advisor_message_set(by=playbook_cast.alice, whom_i_help=whom, what_is_unique=unique)
     assert excinfo.value.message_dict == errors
     assert not AdvisorProfile.objects.exists()
 
 
 def test_each_partner_records_whether_they_can_say_it_back(playbook_cast: Cast) -> None:
     partner = playbook_cast.alice_shared
-    services.message_check_record(
+    message_check_record(
         partner=partner,
         by=playbook_cast.bob,
         result="no",
         heard="Something about investments?",
         occurred_at=timezone.now() - dt.timedelta(days=40),
     )
-    services.message_check_record(partner=partner, by=playbook_cast.alice, result="yes")
+    message_check_record(partner=partner, by=playbook_cast.alice, result="yes")
 
     partner.refresh_from_db()
     assert partner.can_describe_value == "yes"
@@ -69,10 +73,10 @@ def test_each_partner_records_whether_they_can_say_it_back(playbook_cast: Cast) 
         ("no", playbook_cast.bob),
     ]
     with pytest.raises(ValidationError) as excinfo:
-        services.message_check_record(partner=partner, by=playbook_cast.alice, result="maybe")
-    assert excinfo.value.message_dict == {"result": [services.UNKNOWN_CHECK_RESULT]}
+        message_check_record(partner=partner, by=playbook_cast.alice, result="maybe")
+    assert excinfo.value.message_dict == {"result": [UNKNOWN_CHECK_RESULT]}
     with pytest.raises(PermissionDenied):
-        services.message_check_record(partner=partner, by=playbook_cast.cole, result="yes")
+        message_check_record(partner=partner, by=playbook_cast.cole, result="yes")
     assert MessageCheck.objects.count() == 2
 
 
@@ -80,9 +84,9 @@ def test_the_partner_page_shows_the_owners_message_before_the_next_meeting(
     playbook_cast: Cast,
 ) -> None:
     partner = playbook_cast.alice_shared
-    services.advisor_message_set(by=playbook_cast.alice, whom_i_help=WHOM, what_is_unique=UNIQUE)
-    services.message_check_record(partner=partner, by=playbook_cast.alice, result="no")
-    meeting = services.meeting_schedule(
+    advisor_message_set(by=playbook_cast.alice, whom_i_help=WHOM, what_is_unique=UNIQUE)
+    message_check_record(partner=partner, by=playbook_cast.alice, result="no")
+    meeting = meeting_schedule(
         partner=partner,
         by=playbook_cast.bob,
         kind=MeetingKind.DUE_DILIGENCE,
@@ -113,7 +117,7 @@ def test_a_brief_without_a_message_says_so(playbook_cast: Cast) -> None:
 
 
 def test_an_advisor_turns_the_digest_off(playbook_cast: Cast) -> None:
-    services.advisor_digest_set(by=playbook_cast.alice, weekly_digest=False)
+    advisor_digest_set(by=playbook_cast.alice, weekly_digest=False)
 
     profile = advisor_profile_of(advisor=playbook_cast.alice)
     assert profile is not None

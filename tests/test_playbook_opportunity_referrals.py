@@ -14,9 +14,10 @@ from django.utils.html import escape
 
 from reciprocity.audit.services import records_purge
 from reciprocity.partners.services import ARCHIVED_PARTNER, READ_ONLY_ROLE, partner_archive
-from reciprocity.playbook import forms, services
+from reciprocity.playbook import forms
 from reciprocity.playbook.models import Opportunity, OpportunityStatus, Strategy
 from reciprocity.playbook.selectors.strategies import referrals_to_link, strategy_yield
+from reciprocity.playbook.services import strategies as services
 from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast, client_for

@@ -9,7 +9,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.partners.models import Touch
-from reciprocity.playbook import defaults, services
+from reciprocity.partners.services import IN_THE_FUTURE
+from reciprocity.playbook import defaults
 from reciprocity.playbook.models import (
     CaseStatus,
     ClientCase,
@@ -39,6 +40,55 @@ from reciprocity.playbook.selectors.strategies import (
     strategy_yield,
     with_strategy,
 )
+from reciprocity.playbook.services.library import (
+    ALIAS_REQUIRED,
+    ALREADY_MATCHED,
+    CASE_DEFAULT_QUESTIONS,
+    CASE_IS_READY,
+    CASE_NEEDS_ANSWERS,
+    CASE_NEEDS_SOLUTION,
+    CASE_NEEDS_TOPIC,
+    CASE_QUESTION_COUNT,
+    CASE_TOO_MANY_QUESTIONS,
+    CONCERN_DISMISSED,
+    DESCRIPTION_REQUIRED,
+    QUESTION_NOT_IN_FIRM,
+    QUESTION_REQUIRED,
+    QUESTION_TAKEN,
+    SOLUTION_NEEDS_TEXT,
+    SOLUTION_NOT_IN_FIRM,
+    TITLE_TAKEN,
+    UNKNOWN_CONCERN_SOURCE,
+    UNKNOWN_TOPIC,
+    case_create,
+    case_mark_ready,
+    case_question_remove,
+    case_questions_add,
+    case_update,
+    concern_dismiss,
+    concern_log,
+    concern_match,
+    question_archive,
+    question_create,
+    question_update,
+    solution_archive,
+    solution_create,
+    solution_update,
+)
+from reciprocity.playbook.services.meetings import MEETING_OF_ANOTHER_PARTNER
+from reciprocity.playbook.services.strategies import (
+    ASK_BY_IN_PAST,
+    OPPORTUNITY_CLOSED,
+    OPPORTUNITY_NOT_OPEN,
+    SAME_STRATEGY,
+    STRATEGY_BEFORE_LAST,
+    UNKNOWN_OUTCOME,
+    UNKNOWN_STRATEGY,
+    opportunity_close,
+    opportunity_create,
+    opportunity_request_meeting,
+    strategy_set,
+)
 from tests.conftest import Cast
 from tests.factories import MeetingFactory, OpportunityFactory, SolutionFactory
 
@@ -54,8 +104,8 @@ def test_every_partner_starts_on_client_requested_referrals(playbook_cast: Cast)
 
 def test_switching_strategy_keeps_the_history(playbook_cast: Cast) -> None:
     partner, alice = playbook_cast.alice_shared, playbook_cast.alice
-    services.strategy_set(partner=partner, by=alice, strategy="client_complaints", note="Try it")
-    services.strategy_set(partner=partner, by=playbook_cast.bob, strategy="talk_clients")
+    strategy_set(partner=partner, by=alice, strategy="client_complaints", note="Try it")
+    strategy_set(partner=partner, by=playbook_cast.bob, strategy="talk_clients")
 
     assert strategy_of(partner=partner) == Strategy.TALK_CLIENTS
     assert [s.strategy for s in strategy_history(partner=partner)] == [
@@ -73,31 +123,29 @@ def test_switching_strategy_keeps_the_history(playbook_cast: Cast) -> None:
 
 @pytest.mark.parametrize(
     ("strategy", "message"),
-    [("cold_calling", services.UNKNOWN_STRATEGY), ("client_requested", services.SAME_STRATEGY)],
+    [("cold_calling", UNKNOWN_STRATEGY), ("client_requested", SAME_STRATEGY)],
 )
 def test_a_bad_strategy_says_what_is_wrong(
     playbook_cast: Cast, strategy: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as excinfo:
-        services.strategy_set(
-            partner=playbook_cast.alice_private, by=playbook_cast.alice, strategy=strategy
-        )
+        strategy_set(partner=playbook_cast.alice_private, by=playbook_cast.alice, strategy=strategy)
     assert excinfo.value.message_dict == {"strategy": [message]}
     assert not PartnerStrategy.objects.exists()
 
 
 def test_a_switch_cannot_be_dated_before_the_last_one(playbook_cast: Cast) -> None:
     partner, alice = playbook_cast.alice_private, playbook_cast.alice
-    services.strategy_set(partner=partner, by=alice, strategy="client_complaints")
+    strategy_set(partner=partner, by=alice, strategy="client_complaints")
 
     with pytest.raises(ValidationError) as excinfo:
-        services.strategy_set(
+        strategy_set(
             partner=partner,
             by=alice,
             strategy="talk_clients",
             occurred_at=timezone.now() - dt.timedelta(days=3),
         )
-    assert excinfo.value.message_dict == {"occurred_at": [services.STRATEGY_BEFORE_LAST]}
+    assert excinfo.value.message_dict == {"occurred_at": [STRATEGY_BEFORE_LAST]}
 
 
 def test_the_fifth_rung_is_labelled_as_co_hosted_client_work(db: None) -> None:
@@ -118,7 +166,7 @@ def test_a_complaint_matched_to_a_library_entry_is_an_opportunity_on_the_partner
     playbook_cast: Cast,
 ) -> None:
     partner, alice = playbook_cast.alice_private, playbook_cast.alice
-    concern = services.concern_log(
+    concern = concern_log(
         partner=partner,
         by=alice,
         source="client_complaint",
@@ -128,7 +176,7 @@ def test_a_complaint_matched_to_a_library_entry_is_an_opportunity_on_the_partner
     assert best.solution.title == "Sleepless over market swings"
     assert set(best.matched) >= {"sleep", "markets"}
 
-    opportunity = services.concern_match(concern=concern, solution=best.solution, by=alice)
+    opportunity = concern_match(concern=concern, solution=best.solution, by=alice)
 
     assert opportunity.strategy == Strategy.CLIENT_COMPLAINTS
     assert opportunity.status == OpportunityStatus.OPEN
@@ -144,7 +192,7 @@ def test_a_complaint_matched_to_a_library_entry_is_an_opportunity_on_the_partner
 def test_a_problem_the_partner_sees_runs_the_identified_problems_strategy(
     playbook_cast: Cast,
 ) -> None:
-    concern = services.concern_log(
+    concern = concern_log(
         partner=playbook_cast.alice_private,
         by=playbook_cast.alice,
         source="identified_problem",
@@ -153,7 +201,7 @@ def test_a_problem_the_partner_sees_runs_the_identified_problems_strategy(
     )
     (best, *_) = solutions_matching(concern=concern)
 
-    opportunity = services.concern_match(
+    opportunity = concern_match(
         concern=concern, solution=best.solution, by=playbook_cast.alice, proposal="Staged sales"
     )
 
@@ -162,7 +210,7 @@ def test_a_problem_the_partner_sees_runs_the_identified_problems_strategy(
 
 
 def test_a_concern_matched_twice_to_the_same_entry_is_refused(playbook_cast: Cast) -> None:
-    concern = services.concern_log(
+    concern = concern_log(
         partner=playbook_cast.alice_private,
         by=playbook_cast.alice,
         source="client_complaint",
@@ -171,19 +219,19 @@ def test_a_concern_matched_twice_to_the_same_entry_is_refused(playbook_cast: Cas
     solution = solutions_of(advisor=playbook_cast.alice).get(
         title="Tax bills that come as a surprise"
     )
-    services.concern_match(concern=concern, solution=solution, by=playbook_cast.alice)
+    concern_match(concern=concern, solution=solution, by=playbook_cast.alice)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.concern_match(concern=concern, solution=solution, by=playbook_cast.alice)
+        concern_match(concern=concern, solution=solution, by=playbook_cast.alice)
 
-    assert excinfo.value.message_dict == {"solution": [services.ALREADY_MATCHED]}
+    assert excinfo.value.message_dict == {"solution": [ALREADY_MATCHED]}
     assert Opportunity.objects.count() == 1
 
 
 def test_a_concern_cannot_be_matched_to_another_firms_entry_or_once_dismissed(
     playbook_cast: Cast,
 ) -> None:
-    concern = services.concern_log(
+    concern = concern_log(
         partner=playbook_cast.alice_private,
         by=playbook_cast.alice,
         source="client_complaint",
@@ -192,26 +240,26 @@ def test_a_concern_cannot_be_matched_to_another_firms_entry_or_once_dismissed(
     foreign = Solution.objects.filter(firm=playbook_cast.other_firm).first()
     assert foreign is not None
     with pytest.raises(ValidationError) as excinfo:
-        services.concern_match(concern=concern, solution=foreign, by=playbook_cast.alice)
-    assert excinfo.value.message_dict == {"solution": [services.SOLUTION_NOT_IN_FIRM]}
+        concern_match(concern=concern, solution=foreign, by=playbook_cast.alice)
+    assert excinfo.value.message_dict == {"solution": [SOLUTION_NOT_IN_FIRM]}
 
-    services.concern_dismiss(concern=concern, by=playbook_cast.alice)
+    concern_dismiss(concern=concern, by=playbook_cast.alice)
     own = solutions_of(advisor=playbook_cast.alice).first()
     assert own is not None
     with pytest.raises(ValidationError) as excinfo:
-        services.concern_match(concern=concern, solution=own, by=playbook_cast.alice)
-    assert excinfo.value.messages == [services.CONCERN_DISMISSED]
+        concern_match(concern=concern, solution=own, by=playbook_cast.alice)
+    assert excinfo.value.messages == [CONCERN_DISMISSED]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "errors"),
     [
-        ({"source": "rumour"}, {"source": [services.UNKNOWN_CONCERN_SOURCE]}),
-        ({"description": "  "}, {"description": [services.DESCRIPTION_REQUIRED]}),
-        ({"topic": "astrology"}, {"topic": [services.UNKNOWN_TOPIC]}),
+        ({"source": "rumour"}, {"source": [UNKNOWN_CONCERN_SOURCE]}),
+        ({"description": "  "}, {"description": [DESCRIPTION_REQUIRED]}),
+        ({"topic": "astrology"}, {"topic": [UNKNOWN_TOPIC]}),
         (
             {"heard_on": timezone.localdate() + dt.timedelta(days=2)},
-            {"heard_on": [services.IN_THE_FUTURE]},
+            {"heard_on": [IN_THE_FUTURE]},
         ),
     ],
 )
@@ -220,7 +268,7 @@ def test_a_bad_concern_says_what_is_wrong(
 ) -> None:
     values: dict[str, object] = {"source": "client_complaint", "description": "Worried"} | kwargs
     with pytest.raises(ValidationError) as excinfo:
-        services.concern_log(
+        concern_log(
             partner=playbook_cast.alice_private,
             by=playbook_cast.alice,
             **values,  # type: ignore[arg-type]
@@ -229,7 +277,7 @@ def test_a_bad_concern_says_what_is_wrong(
 
 
 def test_an_archived_library_entry_stops_matching(playbook_cast: Cast) -> None:
-    concern = services.concern_log(
+    concern = concern_log(
         partner=playbook_cast.alice_private,
         by=playbook_cast.alice,
         source="client_complaint",
@@ -238,13 +286,13 @@ def test_an_archived_library_entry_stops_matching(playbook_cast: Cast) -> None:
     entry = solutions_of(advisor=playbook_cast.ada).get(title="Giving without a plan")
     assert solutions_matching(concern=concern)[0].solution == entry
 
-    services.solution_archive(solution=entry, by=playbook_cast.ada)
+    solution_archive(solution=entry, by=playbook_cast.ada)
 
     assert entry not in [m.solution for m in solutions_matching(concern=concern)]
 
 
 def test_the_firm_admin_edits_the_library(playbook_cast: Cast) -> None:
-    entry = services.solution_create(
+    entry = solution_create(
         by=playbook_cast.ada,
         title="Second home abroad",
         problem="Clients who bought property abroad",
@@ -254,18 +302,16 @@ def test_the_firm_admin_edits_the_library(playbook_cast: Cast) -> None:
     assert entry.keywords == "abroad, overseas"
 
     with pytest.raises(ValidationError) as excinfo:
-        services.solution_create(
-            by=playbook_cast.ada, title="second home ABROAD", problem="x", approach="y"
-        )
-    assert excinfo.value.message_dict == {"title": [services.TITLE_TAKEN]}
+        solution_create(by=playbook_cast.ada, title="second home ABROAD", problem="x", approach="y")
+    assert excinfo.value.message_dict == {"title": [TITLE_TAKEN]}
     with pytest.raises(ValidationError) as excinfo:
-        services.solution_update(solution=entry, by=playbook_cast.ada, approach="")
-    assert excinfo.value.message_dict == {"problem": [services.SOLUTION_NEEDS_TEXT]}
+        solution_update(solution=entry, by=playbook_cast.ada, approach="")
+    assert excinfo.value.message_dict == {"problem": [SOLUTION_NEEDS_TEXT]}
     with pytest.raises(PermissionDenied):
-        services.solution_create(by=playbook_cast.alice, title="Mine", problem="x", approach="y")
+        solution_create(by=playbook_cast.alice, title="Mine", problem="x", approach="y")
     foreign = SolutionFactory(firm=playbook_cast.other_firm)
     with pytest.raises(Http404):
-        services.solution_update(solution=foreign, by=playbook_cast.ada, title="Taken over")
+        solution_update(solution=foreign, by=playbook_cast.ada, title="Taken over")
 
 
 # --- Talk clients, not concepts -------------------------------------------------------------
@@ -277,7 +323,7 @@ def new_case(cast: Cast, **kwargs: object) -> ClientCase:
         "description": "Surgeon, 58, owns her practice, two children at university.",
         "topics": ["retirement", "business_owner"],
     } | kwargs
-    return services.case_create(
+    return case_create(
         partner=cast.alice_private,
         by=cast.alice,
         **values,  # type: ignore[arg-type]
@@ -286,7 +332,7 @@ def new_case(cast: Cast, **kwargs: object) -> ClientCase:
 
 def answer(case: ClientCase, by: object, count: int) -> None:
     questions = list(case.questions.all()[:count])
-    services.case_update(
+    case_update(
         case=case,
         by=by,  # type: ignore[arg-type]
         answers={q.pk: f"Answer {i}" for i, q in enumerate(questions)},
@@ -297,7 +343,7 @@ def test_a_case_draws_its_questions_from_the_bank_by_topic(playbook_cast: Cast) 
     case = new_case(playbook_cast)
 
     drawn = list(case.questions.all())
-    assert len(drawn) == services.CASE_DEFAULT_QUESTIONS
+    assert len(drawn) == CASE_DEFAULT_QUESTIONS
     assert [q.topic for q in drawn[:4]] == [
         "retirement",
         "business_owner",
@@ -310,19 +356,19 @@ def test_a_case_draws_its_questions_from_the_bank_by_topic(playbook_cast: Cast) 
 def test_a_case_cannot_be_ready_without_eight_answered_questions(playbook_cast: Cast) -> None:
     alice = playbook_cast.alice
     case = new_case(playbook_cast)
-    services.case_update(case=case, by=alice, solution="A buy-out funded over ten years")
+    case_update(case=case, by=alice, solution="A buy-out funded over ten years")
     answer(case, alice, 7)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.case_mark_ready(case=case, by=alice)
+        case_mark_ready(case=case, by=alice)
 
-    assert excinfo.value.message_dict == {"answers": [services.CASE_NEEDS_ANSWERS]}
+    assert excinfo.value.message_dict == {"answers": [CASE_NEEDS_ANSWERS]}
     case.refresh_from_db()
     assert case.status == CaseStatus.DRAFT
     assert not Opportunity.objects.exists()
 
     answer(case, alice, 8)
-    opportunity = services.case_mark_ready(case=case, by=alice)
+    opportunity = case_mark_ready(case=case, by=alice)
 
     assert (opportunity.strategy, opportunity.case, opportunity.proposal) == (
         Strategy.TALK_CLIENTS,
@@ -335,17 +381,17 @@ def test_a_case_cannot_be_ready_without_eight_answered_questions(playbook_cast: 
 
 def test_blank_answers_do_not_count(playbook_cast: Cast) -> None:
     case = new_case(playbook_cast)
-    services.case_update(case=case, by=playbook_cast.alice, solution="A plan")
+    case_update(case=case, by=playbook_cast.alice, solution="A plan")
     questions = list(case.questions.all())
-    services.case_update(
+    case_update(
         case=case,
         by=playbook_cast.alice,
         answers={q.pk: ("   " if i < 3 else "yes") for i, q in enumerate(questions)},
     )
 
     with pytest.raises(ValidationError) as excinfo:
-        services.case_mark_ready(case=case, by=playbook_cast.alice)
-    assert excinfo.value.message_dict == {"answers": [services.CASE_NEEDS_ANSWERS]}
+        case_mark_ready(case=case, by=playbook_cast.alice)
+    assert excinfo.value.message_dict == {"answers": [CASE_NEEDS_ANSWERS]}
 
 
 def test_a_case_needs_its_solution_before_it_is_ready_and_then_is_frozen(
@@ -355,14 +401,14 @@ def test_a_case_needs_its_solution_before_it_is_ready_and_then_is_frozen(
     answer(case, playbook_cast.alice, 10)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.case_mark_ready(case=case, by=playbook_cast.alice)
-    assert excinfo.value.message_dict == {"solution": [services.CASE_NEEDS_SOLUTION]}
+        case_mark_ready(case=case, by=playbook_cast.alice)
+    assert excinfo.value.message_dict == {"solution": [CASE_NEEDS_SOLUTION]}
 
-    services.case_update(case=case, by=playbook_cast.alice, solution="A plan")
-    services.case_mark_ready(case=case, by=playbook_cast.alice)
+    case_update(case=case, by=playbook_cast.alice, solution="A plan")
+    case_mark_ready(case=case, by=playbook_cast.alice)
     with pytest.raises(ValidationError) as excinfo:
-        services.case_update(case=case, by=playbook_cast.alice, solution="Another plan")
-    assert excinfo.value.messages == [services.CASE_IS_READY]
+        case_update(case=case, by=playbook_cast.alice, solution="Another plan")
+    assert excinfo.value.messages == [CASE_IS_READY]
 
 
 def test_a_case_holds_twelve_questions_at_most(playbook_cast: Cast) -> None:
@@ -370,30 +416,30 @@ def test_a_case_holds_twelve_questions_at_most(playbook_cast: Cast) -> None:
     extra = list(question_bank(advisor=playbook_cast.alice, topic="estate")[:2])
 
     with pytest.raises(ValidationError) as excinfo:
-        services.case_questions_add(case=case, by=playbook_cast.alice, questions=extra)
-    assert excinfo.value.message_dict == {"questions": [services.CASE_TOO_MANY_QUESTIONS]}
+        case_questions_add(case=case, by=playbook_cast.alice, questions=extra)
+    assert excinfo.value.message_dict == {"questions": [CASE_TOO_MANY_QUESTIONS]}
 
-    services.case_questions_add(case=case, by=playbook_cast.alice, questions=extra[:1])
+    case_questions_add(case=case, by=playbook_cast.alice, questions=extra[:1])
     assert case.questions.count() == 12
     foreign = DiagnosticQuestion.objects.filter(firm=playbook_cast.other_firm).first()
     assert foreign is not None
     first = case.questions.first()
     assert first is not None
-    services.case_question_remove(case=case, by=playbook_cast.alice, case_question_id=first.pk)
+    case_question_remove(case=case, by=playbook_cast.alice, case_question_id=first.pk)
     with pytest.raises(ValidationError) as excinfo:
-        services.case_questions_add(case=case, by=playbook_cast.alice, questions=[foreign])
-    assert excinfo.value.message_dict == {"questions": [services.QUESTION_NOT_IN_FIRM]}
+        case_questions_add(case=case, by=playbook_cast.alice, questions=[foreign])
+    assert excinfo.value.message_dict == {"questions": [QUESTION_NOT_IN_FIRM]}
 
 
 @pytest.mark.parametrize(
     ("kwargs", "errors"),
     [
-        ({"alias": " "}, {"alias": [services.ALIAS_REQUIRED]}),
-        ({"description": ""}, {"description": [services.DESCRIPTION_REQUIRED]}),
-        ({"topics": []}, {"topics": [services.CASE_NEEDS_TOPIC]}),
-        ({"topics": ["crypto"]}, {"topics": [services.UNKNOWN_TOPIC]}),
-        ({"question_count": 7}, {"question_count": [services.CASE_QUESTION_COUNT]}),
-        ({"question_count": 13}, {"question_count": [services.CASE_QUESTION_COUNT]}),
+        ({"alias": " "}, {"alias": [ALIAS_REQUIRED]}),
+        ({"description": ""}, {"description": [DESCRIPTION_REQUIRED]}),
+        ({"topics": []}, {"topics": [CASE_NEEDS_TOPIC]}),
+        ({"topics": ["crypto"]}, {"topics": [UNKNOWN_TOPIC]}),
+        ({"question_count": 7}, {"question_count": [CASE_QUESTION_COUNT]}),
+        ({"question_count": 13}, {"question_count": [CASE_QUESTION_COUNT]}),
     ],
 )
 def test_a_bad_case_says_what_is_wrong(
@@ -415,34 +461,32 @@ def test_the_starter_bank_has_at_least_twelve_questions_per_topic(playbook_cast:
 def test_two_admins_adding_the_same_question_at_once_get_a_message_not_an_error(
     playbook_cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    existing = services.question_create(by=playbook_cast.ada, topic="tax", text="Who files?")
+    existing = question_create(by=playbook_cast.ada, topic="tax", text="Who files?")
     # As if the other admin's question were saved between the check and this save.
     nothing = DiagnosticQuestion.objects.none()
     monkeypatch.setattr(DiagnosticQuestion.objects, "filter", lambda *args, **kwargs: nothing)
 
     with pytest.raises(ValidationError) as excinfo:
-        services.question_create(by=playbook_cast.ada, topic="tax", text=existing.text)
+        question_create(by=playbook_cast.ada, topic="tax", text=existing.text)
 
-    assert excinfo.value.message_dict == {"text": [services.QUESTION_TAKEN]}
+    assert excinfo.value.message_dict == {"text": [QUESTION_TAKEN]}
 
 
 def test_the_firm_admin_edits_the_question_bank(playbook_cast: Cast) -> None:
     ada = playbook_cast.ada
-    question = services.question_create(
-        by=ada, topic="tax", text="Do they file in more than one state?"
-    )
+    question = question_create(by=ada, topic="tax", text="Do they file in more than one state?")
     assert question.position == len(defaults.QUESTION_BANK[Topic.TAX]) + 1
 
     with pytest.raises(ValidationError) as excinfo:
-        services.question_create(by=ada, topic="tax", text="do they file in more than one state?")
-    assert excinfo.value.message_dict == {"text": [services.QUESTION_TAKEN]}
+        question_create(by=ada, topic="tax", text="do they file in more than one state?")
+    assert excinfo.value.message_dict == {"text": [QUESTION_TAKEN]}
     with pytest.raises(ValidationError) as excinfo:
-        services.question_update(question=question, by=ada, text=" ")
-    assert excinfo.value.message_dict == {"text": [services.QUESTION_REQUIRED]}
-    services.question_archive(question=question, by=ada)
+        question_update(question=question, by=ada, text=" ")
+    assert excinfo.value.message_dict == {"text": [QUESTION_REQUIRED]}
+    question_archive(question=question, by=ada)
     assert question not in question_bank(advisor=ada, topic="tax")
     with pytest.raises(PermissionDenied):
-        services.question_create(by=playbook_cast.alice, topic="tax", text="Mine?")
+        question_create(by=playbook_cast.alice, topic="tax", text="Mine?")
 
 
 # --- Opportunities and yield ----------------------------------------------------------------
@@ -453,27 +497,25 @@ def test_an_opportunity_ends_in_a_meeting_request_and_with_luck_a_referral(
 ) -> None:
     opportunity = OpportunityFactory(partner=playbook_cast.alice_private)
 
-    services.opportunity_request_meeting(opportunity=opportunity, by=playbook_cast.alice)
+    opportunity_request_meeting(opportunity=opportunity, by=playbook_cast.alice)
     touch = Touch.objects.get(partner=playbook_cast.alice_private)
     assert touch.summary == f"Asked for a meeting with the client: {opportunity.title}"
     with pytest.raises(ValidationError) as excinfo:
-        services.opportunity_request_meeting(opportunity=opportunity, by=playbook_cast.alice)
-    assert excinfo.value.messages == [services.OPPORTUNITY_NOT_OPEN]
+        opportunity_request_meeting(opportunity=opportunity, by=playbook_cast.alice)
+    assert excinfo.value.messages == [OPPORTUNITY_NOT_OPEN]
 
-    services.opportunity_close(opportunity=opportunity, by=playbook_cast.alice, outcome="referred")
+    opportunity_close(opportunity=opportunity, by=playbook_cast.alice, outcome="referred")
     assert opportunity.status == OpportunityStatus.REFERRED
     with pytest.raises(ValidationError) as excinfo:
-        services.opportunity_close(
-            opportunity=opportunity, by=playbook_cast.alice, outcome="declined"
-        )
-    assert excinfo.value.messages == [services.OPPORTUNITY_CLOSED]
+        opportunity_close(opportunity=opportunity, by=playbook_cast.alice, outcome="declined")
+    assert excinfo.value.messages == [OPPORTUNITY_CLOSED]
     with pytest.raises(ValidationError) as excinfo:
-        services.opportunity_close(
+        opportunity_close(
             opportunity=OpportunityFactory(partner=playbook_cast.alice_private),
             by=playbook_cast.alice,
             outcome="maybe",
         )
-    assert excinfo.value.message_dict == {"outcome": [services.UNKNOWN_OUTCOME]}
+    assert excinfo.value.message_dict == {"outcome": [UNKNOWN_OUTCOME]}
 
 
 def test_a_client_met_at_a_co_hosted_event_counts_for_joint_client_work(
@@ -481,7 +523,7 @@ def test_a_client_met_at_a_co_hosted_event_counts_for_joint_client_work(
 ) -> None:
     event = MeetingFactory(partner=playbook_cast.alice_shared, kind=MeetingKind.CLIENT_EVENT)
 
-    opportunity = services.opportunity_create(
+    opportunity = opportunity_create(
         partner=playbook_cast.alice_shared,
         by=playbook_cast.bob,
         title="Attendee asking about succession",
@@ -490,33 +532,33 @@ def test_a_client_met_at_a_co_hosted_event_counts_for_joint_client_work(
 
     assert opportunity.strategy == Strategy.JOINT_CLIENT_WORK
     with pytest.raises(ValidationError) as excinfo:
-        services.opportunity_create(
+        opportunity_create(
             partner=playbook_cast.alice_private, by=playbook_cast.alice, title="x", meeting=event
         )
-    assert excinfo.value.message_dict == {"meeting": [services.MEETING_OF_ANOTHER_PARTNER]}
+    assert excinfo.value.message_dict == {"meeting": [MEETING_OF_ANOTHER_PARTNER]}
 
 
 def test_a_client_who_asked_counts_for_the_partners_current_strategy(
     playbook_cast: Cast,
 ) -> None:
-    opportunity = services.opportunity_create(
+    opportunity = opportunity_create(
         partner=playbook_cast.alice_private, by=playbook_cast.alice, title="Asked for an advisor"
     )
     assert opportunity.strategy == Strategy.CLIENT_REQUESTED
     with pytest.raises(ValidationError) as excinfo:
-        services.opportunity_create(
+        opportunity_create(
             partner=playbook_cast.alice_private,
             by=playbook_cast.alice,
             title="Later",
             ask_by=timezone.localdate() - dt.timedelta(days=1),
         )
-    assert excinfo.value.message_dict == {"ask_by": [services.ASK_BY_IN_PAST]}
+    assert excinfo.value.message_dict == {"ask_by": [ASK_BY_IN_PAST]}
 
 
 def test_the_yield_of_each_strategy_is_counted(playbook_cast: Cast) -> None:
     alice = playbook_cast.alice
     partner = playbook_cast.alice_private
-    services.strategy_set(partner=partner, by=alice, strategy="client_complaints")
+    strategy_set(partner=partner, by=alice, strategy="client_complaints")
     for status in ("open", "meeting_requested", "referred", "referred"):
         OpportunityFactory(
             partner=partner,
@@ -547,7 +589,7 @@ def test_the_yield_of_each_strategy_is_counted(playbook_cast: Cast) -> None:
 def test_concerns_cases_and_opportunities_are_404_to_whoever_cannot_see_the_partner(
     playbook_cast: Cast,
 ) -> None:
-    concern = services.concern_log(
+    concern = concern_log(
         partner=playbook_cast.alice_private,
         by=playbook_cast.alice,
         source="client_complaint",
@@ -566,6 +608,6 @@ def test_concerns_cases_and_opportunities_are_404_to_whoever_cannot_see_the_part
                 getter(advisor=outsider, pk=pk)
     assert case_get_for(advisor=playbook_cast.cole, pk=case.pk) == case
     with pytest.raises(PermissionDenied):
-        services.case_update(case=case, by=playbook_cast.cole, solution="x")
+        case_update(case=case, by=playbook_cast.cole, solution="x")
     with pytest.raises(Http404):
         opportunity_get_for(advisor=playbook_cast.alice, pk="not-a-number")

@@ -17,7 +17,6 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.playbook import services
 from reciprocity.playbook.models import (
     AdvisorProfile,
     AgendaSnooze,
@@ -41,6 +40,23 @@ from reciprocity.playbook.models import (
     Strategy,
 )
 from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.services.agenda import SNOOZE_NOT_AFTER_TODAY
+from reciprocity.playbook.services.agreements import (
+    REVIEW_NOT_AFTER_AGREEMENT,
+    PromiseInput,
+    agreement_create,
+)
+from reciprocity.playbook.services.cadences import INTERVAL_REQUIRED
+from reciprocity.playbook.services.library import (
+    CASE_NEEDS_ANSWERS,
+    CASE_QUESTION_COUNT,
+    SOLUTION_NOT_IN_FIRM,
+    TITLE_TAKEN,
+    case_create,
+)
+from reciprocity.playbook.services.meetings import MEETING_NOT_PLANNED, meeting_hold
+from reciprocity.playbook.services.message import MESSAGE_REQUIRED
+from reciprocity.playbook.services.strategies import SAME_STRATEGY, strategy_set
 from tests.conftest import Cast, client_for
 from tests.factories import (
     AdvisorProfileFactory,
@@ -164,7 +180,7 @@ def test_the_cadence_can_be_changed_and_reset_for_one_partner(playbook_cast: Cas
     assert "set for this partner" in page
 
     refused = page_of(client.post(url, {"kind": "touch_base", "enabled": "1"}))
-    assert has(refused, services.INTERVAL_REQUIRED)
+    assert has(refused, INTERVAL_REQUIRED)
 
     client.post(f"{url}reset/", {"kind": "touch_base"})
     assert not Cadence.objects.filter(partner=partner).exists()
@@ -205,7 +221,7 @@ def test_snoozing_an_item_needs_a_reason_and_a_later_day(playbook_cast: Cast) ->
         "/agenda/snooze/", {"key": key, "until": days(0).isoformat(), "reason": "Busy"}
     )
     page = page_of(refused)
-    assert has(page, services.SNOOZE_NOT_AFTER_TODAY)
+    assert has(page, SNOOZE_NOT_AFTER_TODAY)
     assert '<details class="snooze" open>' in page
     assert not AgendaSnooze.objects.exists()
 
@@ -326,7 +342,7 @@ def test_the_strategy_is_switched_in_place(playbook_cast: Cast) -> None:
         f"/partners/{partner.pk}/strategy/", {"strategy": Strategy.CLIENT_COMPLAINTS}
     )
     assert again.status_code == 302
-    assert has(page_of(client.get(f"/partners/{partner.pk}/")), services.SAME_STRATEGY)
+    assert has(page_of(client.get(f"/partners/{partner.pk}/")), SAME_STRATEGY)
 
 
 def test_the_partner_page_costs_the_same_queries_with_little_or_much_playbook_data(
@@ -344,19 +360,19 @@ def test_the_partner_page_costs_the_same_queries_with_little_or_much_playbook_da
             MeetingFactory(partner=partner)
             OpportunityFactory(partner=partner)
             ClientConcernFactory(partner=partner)
-            services.case_create(
+            case_create(
                 partner=partner, by=alice, alias=f"Client {n}", description="d", topics=["tax"]
             )
-            services.strategy_set(
+            strategy_set(
                 partner=partner,
                 by=alice,
                 strategy=[Strategy.CLIENT_COMPLAINTS, Strategy.TALK_CLIENTS][n % 2],
             )
-        services.agreement_create(
+        agreement_create(
             partner=partner,
             by=alice,
             promises=[
-                services.PromiseInput(owner, f"Promise {n}")
+                PromiseInput(owner, f"Promise {n}")
                 for n in range(count)
                 for owner in ("advisor", "partner")
             ],
@@ -463,14 +479,14 @@ def test_rescheduling_needs_a_time_and_changes_nothing_without_one(playbook_cast
 def test_a_held_meeting_cannot_be_rescheduled(playbook_cast: Cast) -> None:
     meeting = MeetingFactory(partner=playbook_cast.alice_private)
     before = meeting.duration_minutes
-    services.meeting_hold(meeting=meeting, by=playbook_cast.alice)
+    meeting_hold(meeting=meeting, by=playbook_cast.alice)
     url = f"/partners/{meeting.partner_id}/meetings/{meeting.pk}/reschedule/"
 
     refused = client_for(playbook_cast.alice).post(
         url, {"scheduled_for": local(ago(-3)), "duration_minutes": "45"}, follow=True
     )
 
-    assert has(page_of(refused), services.MEETING_NOT_PLANNED)
+    assert has(page_of(refused), MEETING_NOT_PLANNED)
     meeting.refresh_from_db()
     assert (meeting.status, meeting.duration_minutes) == (MeetingStatus.HELD, before)
 
@@ -534,7 +550,7 @@ def test_an_agreement_needs_both_sides_and_a_later_review(playbook_cast: Cast) -
             {**AGREEMENT, "next_review": days(-1).isoformat()},
         )
     )
-    assert has(page, services.REVIEW_NOT_AFTER_AGREEMENT)
+    assert has(page, REVIEW_NOT_AFTER_AGREEMENT)
     assert not Agreement.objects.exists()
     assert not Commitment.objects.exists()
 
@@ -615,7 +631,7 @@ def test_another_firms_library_entry_cannot_be_matched(playbook_cast: Cast) -> N
     assert theirs is not None
     url = f"/partners/{concern.partner_id}/concerns/{concern.pk}/"
     page = page_of(client_for(playbook_cast.alice).post(url, {"solution": theirs.pk}))
-    assert has(page, services.SOLUTION_NOT_IN_FIRM)
+    assert has(page, SOLUTION_NOT_IN_FIRM)
     assert not Opportunity.objects.exists()
 
 
@@ -664,7 +680,7 @@ def test_a_case_cannot_be_ready_below_eight_answers(playbook_cast: Cast) -> None
     save(7)
     assert "7 of 10 questions answered" in page_of(client.get(url))
     refused = page_of(client.post(f"{url}ready/"))
-    assert has(refused, services.CASE_NEEDS_ANSWERS)
+    assert has(refused, CASE_NEEDS_ANSWERS)
     case.refresh_from_db()
     assert case.status == CaseStatus.DRAFT
 
@@ -690,8 +706,8 @@ def test_a_case_draws_eight_to_twelve_questions_and_takes_more_from_the_bank(
             {"alias": "A", "description": "d", "topics": ["tax"], "question_count": "13"},
         )
     )
-    assert has(refused, services.CASE_QUESTION_COUNT)
-    case = services.case_create(
+    assert has(refused, CASE_QUESTION_COUNT)
+    case = case_create(
         partner=partner, by=alice, alias="B", description="d", topics=["tax"], question_count=8
     )
     extra = DiagnosticQuestion.objects.filter(firm=playbook_cast.firm, topic="estate")[:2]
@@ -712,7 +728,7 @@ def test_the_advisor_writes_their_message(playbook_cast: Cast) -> None:
     refused = page_of(
         client.post("/playbook/message/", {"whom_i_help": "Dentists", "what_is_unique": ""})
     )
-    assert has(refused, services.MESSAGE_REQUIRED)
+    assert has(refused, MESSAGE_REQUIRED)
     response = client.post(
         "/playbook/message/",
         {"whom_i_help": "Dentists", "what_is_unique": "We sell practices"},
@@ -825,7 +841,7 @@ def test_a_refused_admin_edit_shows_the_reason(playbook_cast: Cast) -> None:
             "/playbook/library/", {"title": taken.title, "problem": "p", "approach": "a"}
         )
     )
-    assert has(page, services.TITLE_TAKEN)
+    assert has(page, TITLE_TAKEN)
 
 
 # --- Access ---------------------------------------------------------------------------------
@@ -836,15 +852,13 @@ def partner_urls(partner: Partner, owner: Any) -> list[tuple[str, str, dict[str,
     meeting = MeetingFactory(partner=partner)
     concern = ClientConcernFactory(partner=partner)
     opportunity = OpportunityFactory(partner=partner)
-    case = services.case_create(
-        partner=partner, by=owner, alias="A", description="d", topics=["tax"]
-    )
+    case = case_create(partner=partner, by=owner, alias="A", description="d", topics=["tax"])
     question = case.questions.first()
     assert question is not None
-    services.agreement_create(
+    agreement_create(
         partner=partner,
         by=owner,
-        promises=[services.PromiseInput("advisor", "a"), services.PromiseInput("partner", "b")],
+        promises=[PromiseInput("advisor", "a"), PromiseInput("partner", "b")],
         referral_process="email_thread",
         next_review=days(30),
     )

@@ -31,7 +31,7 @@ def firm_create(*, name: str, slug: str = "", dormancy_days: int | None = None) 
     firm.full_clean()
     firm.save()
     # A new firm starts with the playbook's meeting plans, cadences, questions and library.
-    from reciprocity.playbook.services import firm_defaults_install
+    from reciprocity.playbook.services.firm import firm_defaults_install
 
     firm_defaults_install(firm=firm)
     return firm

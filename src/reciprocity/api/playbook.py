@@ -26,7 +26,7 @@ from reciprocity.api.schemas import RecordId, WholeNumber
 from reciprocity.partners.models import Commitment, Partner, Touch
 from reciprocity.partners.selectors import partner_get_for
 from reciprocity.partners.services import ensure_can_write
-from reciprocity.playbook import models, services
+from reciprocity.playbook import models
 from reciprocity.playbook.agenda import AgendaItem
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.selectors.agreements import agreement_get_for, agreements_for
@@ -57,6 +57,55 @@ from reciprocity.playbook.selectors.strategies import (
     strategy_history,
     strategy_of,
     strategy_yield,
+)
+from reciprocity.playbook.services.agenda import agenda_complete, agenda_snooze
+from reciprocity.playbook.services.agreements import PromiseInput, agreement_create, agreement_end
+from reciprocity.playbook.services.cadences import (
+    cadence_default_remove,
+    cadence_default_set,
+    cadence_reset,
+    cadence_set,
+)
+from reciprocity.playbook.services.calendar import calendar_feed_create, calendar_feed_revoke
+from reciprocity.playbook.services.library import (
+    QUESTION_NOT_IN_FIRM,
+    SOLUTION_NOT_IN_FIRM,
+    case_create,
+    case_mark_ready,
+    case_questions_add,
+    case_update,
+    concern_dismiss,
+    concern_log,
+    concern_match,
+    question_archive,
+    question_create,
+    question_update,
+    solution_archive,
+    solution_create,
+    solution_update,
+)
+from reciprocity.playbook.services.meetings import (
+    meeting_cancel,
+    meeting_hold,
+    meeting_plan_item_add,
+    meeting_plan_item_remove,
+    meeting_plan_item_update,
+    meeting_plan_update,
+    meeting_schedule,
+    meeting_update,
+)
+from reciprocity.playbook.services.message import (
+    advisor_digest_set,
+    advisor_message_set,
+    message_check_record,
+)
+from reciprocity.playbook.services.strategies import (
+    opportunity_close,
+    opportunity_create,
+    opportunity_link_referral,
+    opportunity_request_meeting,
+    opportunity_unlink_referral,
+    strategy_set,
 )
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.selectors import referral_get_for
@@ -157,7 +206,7 @@ def complete_agenda_item(
 ) -> dict[str, Any]:
     """A commitment is done, a cadence gets its touch, a referral step is done with its touch,
     a meeting request is made, a meeting is held: whatever the item asks, recorded in place."""
-    result = services.agenda_complete(
+    result = agenda_complete(
         by=current_user(request),
         key=key,
         touch_kind=payload.touch_kind,
@@ -176,7 +225,7 @@ def snooze_agenda_item(
     request: HttpRequest, key: schemas.AgendaKey, payload: schemas.AgendaSnoozeCreate
 ) -> models.AgendaSnooze:
     """Put it off until a later day (within a year), saying why; it comes back on that day."""
-    snooze = services.agenda_snooze(
+    snooze = agenda_snooze(
         by=current_user(request), key=key, until=payload.until, reason=payload.reason
     )
     return models.AgendaSnooze.objects.select_related("partner").get(pk=snooze.pk)
@@ -213,10 +262,10 @@ def create_agreement(
     user = current_user(request)
     partner = _partner(user, payload.partner)
     meeting = meeting_get_for(advisor=user, pk=payload.meeting) if payload.meeting else None
-    agreement = services.agreement_create(
+    agreement = agreement_create(
         partner=partner,
         by=user,
-        promises=[services.PromiseInput(p.owner, p.what, p.due) for p in payload.promises],
+        promises=[PromiseInput(p.owner, p.what, p.due) for p in payload.promises],
         referral_process=payload.referral_process,
         next_review=payload.next_review,
         keep_in_touch=payload.keep_in_touch,
@@ -243,7 +292,7 @@ def end_agreement(
     """The record stays, with its history; its open review is dropped."""
     user = current_user(request)
     agreement = agreement_get_for(advisor=user, pk=id)
-    services.agreement_end(agreement=agreement, by=user, reason=payload.reason)
+    agreement_end(agreement=agreement, by=user, reason=payload.reason)
     return agreement_get_for(advisor=user, pk=id)
 
 
@@ -290,9 +339,9 @@ def set_cadence(request: HttpRequest, id: RecordId, payload: schemas.CadenceSet)
     user = current_user(request)
     partner = _partner(user, id)
     if payload.use_default:
-        services.cadence_reset(partner=partner, by=user, kind=payload.kind)
+        cadence_reset(partner=partner, by=user, kind=payload.kind)
     else:
-        services.cadence_set(
+        cadence_set(
             partner=partner,
             by=user,
             kind=payload.kind,
@@ -333,7 +382,7 @@ def switch_strategy(
     request: HttpRequest, id: RecordId, payload: schemas.StrategySwitchCreate
 ) -> Status[models.PartnerStrategy]:
     user = current_user(request)
-    switch = services.strategy_set(
+    switch = strategy_set(
         partner=_partner(user, id),
         by=user,
         strategy=payload.strategy,
@@ -369,7 +418,7 @@ def schedule_meeting(
 ) -> Status[models.Meeting]:
     """The firm's plan for the meeting's kind is copied in as the points to cover."""
     user = current_user(request)
-    meeting = services.meeting_schedule(
+    meeting = meeting_schedule(
         partner=_partner(user, id),
         by=user,
         kind=payload.kind,
@@ -398,7 +447,7 @@ def hold_meeting(
     user = current_user(request)
     meeting = meeting_get_for(advisor=user, pk=id)
     with fields_renamed({f"point_{p.point}": "points" for p in payload.points}):
-        services.meeting_hold(
+        meeting_hold(
             meeting=meeting,
             by=user,
             held_at=payload.held_at,
@@ -419,7 +468,7 @@ def cancel_meeting(
 ) -> models.Meeting:
     user = current_user(request)
     meeting = meeting_get_for(advisor=user, pk=id)
-    services.meeting_cancel(meeting=meeting, by=user, reason=payload.reason)
+    meeting_cancel(meeting=meeting, by=user, reason=payload.reason)
     return meeting_get_for(advisor=user, pk=id)
 
 
@@ -434,7 +483,7 @@ def reschedule_meeting(
     """Only a planned meeting moves; the agenda and the calendar feed follow."""
     user = current_user(request)
     meeting = meeting_get_for(advisor=user, pk=id)
-    services.meeting_update(
+    meeting_update(
         meeting=meeting,
         by=user,
         scheduled_for=payload.scheduled_for,
@@ -473,7 +522,7 @@ def create_opportunity(
     user = current_user(request)
     partner = _partner(user, id)
     meeting = meeting_get_for(advisor=user, pk=payload.meeting) if payload.meeting else None
-    opportunity = services.opportunity_create(
+    opportunity = opportunity_create(
         partner=partner,
         by=user,
         title=payload.title,
@@ -531,7 +580,7 @@ def request_opportunity_meeting(
 ) -> models.Opportunity:
     """The ask is a touch with the partner."""
     user = current_user(request)
-    services.opportunity_request_meeting(
+    opportunity_request_meeting(
         opportunity=opportunity_get_for(advisor=user, pk=id),
         by=user,
         touch_kind=payload.touch_kind,
@@ -553,7 +602,7 @@ def close_opportunity(
     the ``referral`` received from the partner that it produced (see the link operation)."""
     user = current_user(request)
     opportunity = opportunity_get_for(advisor=user, pk=id)
-    services.opportunity_close(
+    opportunity_close(
         opportunity=opportunity,
         by=user,
         outcome=payload.outcome,
@@ -583,7 +632,7 @@ def link_opportunity_referral(
     client if it becomes one."""
     user = current_user(request)
     opportunity = opportunity_get_for(advisor=user, pk=id)
-    services.opportunity_link_referral(
+    opportunity_link_referral(
         opportunity=opportunity,
         referral=_referral(user, payload.referral),
         by=user,
@@ -600,9 +649,7 @@ def link_opportunity_referral(
 def unlink_opportunity_referral(request: HttpRequest, id: RecordId) -> models.Opportunity:
     """For a link made by mistake: the opportunity stays referred; the history keeps both."""
     user = current_user(request)
-    services.opportunity_unlink_referral(
-        opportunity=opportunity_get_for(advisor=user, pk=id), by=user
-    )
+    opportunity_unlink_referral(opportunity=opportunity_get_for(advisor=user, pk=id), by=user)
     return opportunity_get_for(advisor=user, pk=id)
 
 
@@ -632,7 +679,7 @@ def log_concern(
     request: HttpRequest, id: RecordId, payload: schemas.ConcernCreate
 ) -> Status[models.ClientConcern]:
     user = current_user(request)
-    concern = services.concern_log(
+    concern = concern_log(
         partner=_partner(user, id),
         by=user,
         source=payload.source,
@@ -662,8 +709,8 @@ def match_concern(
     concern = concern_get_for(advisor=user, pk=id)
     solution = solutions_of(advisor=user).filter(pk=payload.solution).first()
     if solution is None:
-        raise ValidationError({"solution": services.SOLUTION_NOT_IN_FIRM})
-    opportunity = services.concern_match(
+        raise ValidationError({"solution": SOLUTION_NOT_IN_FIRM})
+    opportunity = concern_match(
         concern=concern,
         solution=solution,
         by=user,
@@ -680,7 +727,7 @@ def match_concern(
 )
 def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
     user = current_user(request)
-    services.concern_dismiss(concern=concern_get_for(advisor=user, pk=id), by=user)
+    concern_dismiss(concern=concern_get_for(advisor=user, pk=id), by=user)
     return concern_get_for(advisor=user, pk=id)
 
 
@@ -710,7 +757,7 @@ def create_case(
     """Talk clients, not concepts: one of the partner's top clients, without a name, with 8 to
     12 diagnostic questions drawn from the firm's bank by topic."""
     user = current_user(request)
-    case = services.case_create(
+    case = case_create(
         partner=_partner(user, id),
         by=user,
         alias=payload.alias,
@@ -742,9 +789,9 @@ def update_case(request: HttpRequest, id: RecordId, payload: schemas.CaseUpdate)
             wanted = set(payload.add_questions)
             bank = list(question_bank(advisor=user).filter(pk__in=wanted))
             if len(bank) != len(wanted):
-                raise ValidationError({"questions": services.QUESTION_NOT_IN_FIRM})
-            services.case_questions_add(case=case, by=user, questions=bank)
-        services.case_update(
+                raise ValidationError({"questions": QUESTION_NOT_IN_FIRM})
+            case_questions_add(case=case, by=user, questions=bank)
+        case_update(
             case=case,
             by=user,
             alias=changes.get("alias"),
@@ -766,7 +813,7 @@ def mark_case_ready(
     """Refused below eight answers or without a solution; once ready, the case is an
     opportunity awaiting the meeting request."""
     user = current_user(request)
-    opportunity = services.case_mark_ready(
+    opportunity = case_mark_ready(
         case=case_get_for(advisor=user, pk=id), by=user, ask_by=payload.ask_by
     )
     return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
@@ -805,11 +852,11 @@ def get_my_message(request: HttpRequest) -> dict[str, Any]:
 def set_my_message(request: HttpRequest, payload: schemas.AdvisorMessageSet) -> dict[str, Any]:
     user = current_user(request)
     ensure_can_write(user)
-    services.advisor_message_set(
+    advisor_message_set(
         by=user, whom_i_help=payload.whom_i_help, what_is_unique=payload.what_is_unique
     )
     if payload.weekly_digest is not None:
-        services.advisor_digest_set(by=user, weekly_digest=payload.weekly_digest)
+        advisor_digest_set(by=user, weekly_digest=payload.weekly_digest)
     return _message(user)
 
 
@@ -839,7 +886,7 @@ def record_message_check(
     user = current_user(request)
     partner = _partner(user, id)
     with fields_renamed({"occurred_at": "checked_at"}):
-        check = services.message_check_record(
+        check = message_check_record(
             partner=partner,
             by=user,
             result=payload.result,
@@ -873,7 +920,7 @@ def create_calendar_feed(request: HttpRequest) -> Status[dict[str, Any]]:
     earlier address stops working."""
     user = current_user(request)
     ensure_can_write(user)
-    feed, key = services.calendar_feed_create(by=user)
+    feed, key = calendar_feed_create(by=user)
     url = request.build_absolute_uri(reverse("calendar_feed", args=[key]))
     return Status(201, {"url": url, "hint": feed.hint, "created_at": feed.created_at})
 
@@ -886,7 +933,7 @@ def create_calendar_feed(request: HttpRequest) -> Status[dict[str, Any]]:
 def revoke_calendar_feed(request: HttpRequest) -> dict[str, int]:
     user = current_user(request)
     ensure_can_write(user)
-    return {"revoked": services.calendar_feed_revoke(by=user)}
+    return {"revoked": calendar_feed_revoke(by=user)}
 
 
 # --- The firm's playbook -------------------------------------------------------------------
@@ -924,7 +971,7 @@ def create_solution(
     request: HttpRequest, payload: schemas.SolutionCreate
 ) -> Status[models.Solution]:
     """Firm admins only. Its keywords are what concerns are matched on."""
-    solution = services.solution_create(
+    solution = solution_create(
         by=current_user(request),
         title=payload.title,
         topic=payload.topic or "",
@@ -959,7 +1006,7 @@ def update_solution(
     changes = _changes(payload, clearable=("topic", "keywords"))
     if "keywords" in changes:
         changes["keywords"] = ", ".join(changes["keywords"])
-    services.solution_update(solution=solution, by=user, **changes)
+    solution_update(solution=solution, by=user, **changes)
     return solution_get_for(advisor=user, pk=id)
 
 
@@ -971,7 +1018,7 @@ def update_solution(
 def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Firm admins only. It no longer matches concerns; the opportunities it produced keep it."""
     user = current_user(request)
-    services.solution_archive(solution=solution_get_for(advisor=user, pk=id), by=user)
+    solution_archive(solution=solution_get_for(advisor=user, pk=id), by=user)
     return solution_get_for(advisor=user, pk=id)
 
 
@@ -994,9 +1041,7 @@ def create_question(
     request: HttpRequest, payload: schemas.QuestionCreate
 ) -> Status[models.DiagnosticQuestion]:
     """Firm admins only. It comes last in its topic, and new client cases can draw it."""
-    question = services.question_create(
-        by=current_user(request), topic=payload.topic, text=payload.text
-    )
+    question = question_create(by=current_user(request), topic=payload.topic, text=payload.text)
     return Status(201, question)
 
 
@@ -1021,7 +1066,7 @@ def update_question(
     """Firm admins only. Cases that already asked it keep their wording."""
     user = current_user(request)
     question = question_get_for(advisor=user, pk=id)
-    services.question_update(question=question, by=user, **_changes(payload, clearable=()))
+    question_update(question=question, by=user, **_changes(payload, clearable=()))
     return question_get_for(advisor=user, pk=id)
 
 
@@ -1033,7 +1078,7 @@ def update_question(
 def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Firm admins only. It is no longer drawn; the cases that asked it keep it."""
     user = current_user(request)
-    services.question_archive(question=question_get_for(advisor=user, pk=id), by=user)
+    question_archive(question=question_get_for(advisor=user, pk=id), by=user)
     return question_get_for(advisor=user, pk=id)
 
 
@@ -1067,7 +1112,7 @@ def update_meeting_plan(
     """Firm admins only. Meetings already scheduled keep what they copied."""
     user = current_user(request)
     plan = meeting_plan_get_for(advisor=user, pk=id)
-    services.meeting_plan_update(plan=plan, by=user, **_changes(payload, clearable=("purpose",)))
+    meeting_plan_update(plan=plan, by=user, **_changes(payload, clearable=("purpose",)))
     return meeting_plan_get_for(advisor=user, pk=id)
 
 
@@ -1088,7 +1133,7 @@ def add_meeting_plan_item(
 ) -> Status[models.MeetingPlanItem]:
     """Firm admins only. Meetings scheduled from now on cover it."""
     user = current_user(request)
-    item = services.meeting_plan_item_add(
+    item = meeting_plan_item_add(
         plan=meeting_plan_get_for(advisor=user, pk=id),
         by=user,
         prompt=payload.prompt,
@@ -1111,7 +1156,7 @@ def update_meeting_plan_item(
     user = current_user(request)
     item = _plan_item(user, id, item_id)
     changes = _changes(payload, clearable=("guidance", "profile_field"))
-    return services.meeting_plan_item_update(item=item, by=user, **changes)
+    return meeting_plan_item_update(item=item, by=user, **changes)
 
 
 @firm_playbook.post(
@@ -1125,7 +1170,7 @@ def remove_meeting_plan_item(
     """Firm admins only. Meetings already scheduled keep the point, and the plan's history
     keeps the removal."""
     user = current_user(request)
-    services.meeting_plan_item_remove(item=_plan_item(user, id, item_id), by=user)
+    meeting_plan_item_remove(item=_plan_item(user, id, item_id), by=user)
     return meeting_plan_get_for(advisor=user, pk=id)
 
 
@@ -1149,10 +1194,10 @@ def set_cadence_default(request: HttpRequest, payload: schemas.CadenceDefaultSet
     (``enabled: false``); a partner's own override still wins. Answers all the defaults."""
     user = current_user(request)
     if payload.enabled:
-        services.cadence_default_set(
+        cadence_default_set(
             by=user, stage=payload.stage, kind=payload.kind, interval_months=payload.interval_months
         )
     else:
-        services.cadence_default_remove(by=user, stage=payload.stage, kind=payload.kind)
+        cadence_default_remove(by=user, stage=payload.stage, kind=payload.kind)
     items = list(cadence_defaults_of(advisor=user))
     return {"items": items, "count": len(items)}

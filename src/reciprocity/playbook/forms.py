@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from reciprocity.partners.forms import DateInput, DateTimeLocalInput, PageForm
 from reciprocity.partners.models import CommitmentOwner, ReferralProcess, Stage, TouchKind
-from reciprocity.playbook import services
+from reciprocity.partners.services import UNKNOWN_STAGE
 from reciprocity.playbook.models import (
     CadenceKind,
     ConcernSource,
@@ -22,6 +22,30 @@ from reciprocity.playbook.models import (
     Strategy,
     Topic,
 )
+from reciprocity.playbook.services.agreements import UNKNOWN_PROCESS, PromiseInput
+from reciprocity.playbook.services.cadences import INTERVAL_RANGE, UNKNOWN_CADENCE_KIND
+from reciprocity.playbook.services.library import (
+    CASE_DEFAULT_QUESTIONS,
+    CASE_MAX_QUESTIONS,
+    CASE_MIN_ANSWERS,
+    CASE_NEEDS_TOPIC,
+    CASE_QUESTION_COUNT,
+    QUESTION_NOT_IN_FIRM,
+    SOLUTION_NOT_IN_FIRM,
+    UNKNOWN_CONCERN_SOURCE,
+    UNKNOWN_TOPIC,
+)
+from reciprocity.playbook.services.meetings import (
+    UNKNOWN_MEETING_KIND,
+    UNKNOWN_PROFILE_FIELD,
+    profile_answer_choices,
+)
+from reciprocity.playbook.services.message import (
+    MESSAGE_MAX_CHARS,
+    MESSAGE_REQUIRED,
+    UNKNOWN_CHECK_RESULT,
+)
+from reciprocity.playbook.services.strategies import UNKNOWN_OUTCOME, UNKNOWN_STRATEGY
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.selectors import referrals_visible_to
 
@@ -61,7 +85,7 @@ class StrategyForm(PageForm, forms.Form):
     strategy = forms.ChoiceField(
         label="Switch to",
         choices=Strategy.choices,
-        error_messages={"invalid_choice": services.UNKNOWN_STRATEGY},
+        error_messages={"invalid_choice": UNKNOWN_STRATEGY},
     )
     note = forms.CharField(label="Why", required=False, max_length=1000)
 
@@ -74,7 +98,7 @@ class CadenceForm(PageForm, forms.Form):
     kind = forms.ChoiceField(
         label="Cadence",
         choices=CadenceKind.choices,
-        error_messages={"invalid_choice": services.UNKNOWN_CADENCE_KIND},
+        error_messages={"invalid_choice": UNKNOWN_CADENCE_KIND},
     )
     enabled = forms.TypedChoiceField(
         label="Running",
@@ -90,8 +114,8 @@ class CadenceForm(PageForm, forms.Form):
         max_value=36,
         help_text="Leave empty for the newsletter list (no due date).",
         error_messages={
-            "min_value": services.INTERVAL_RANGE,
-            "max_value": services.INTERVAL_RANGE,
+            "min_value": INTERVAL_RANGE,
+            "max_value": INTERVAL_RANGE,
         },
     )
 
@@ -106,7 +130,7 @@ class MeetingScheduleForm(PageForm, forms.Form):
     kind = forms.ChoiceField(
         label="Meeting",
         choices=MeetingKind.choices,
-        error_messages={"invalid_choice": services.UNKNOWN_MEETING_KIND},
+        error_messages={"invalid_choice": UNKNOWN_MEETING_KIND},
     )
     scheduled_for = forms.DateTimeField(label="When", widget=DateTimeLocalInput())
     duration_minutes = forms.IntegerField(
@@ -148,7 +172,7 @@ class MeetingHoldForm(PageForm, forms.Form):
             help_text = ""
             if point.profile_field:
                 help_text = f"Fills the profile: {ProfileField(point.profile_field).label}."
-                choices = services.profile_answer_choices(point.profile_field)
+                choices = profile_answer_choices(point.profile_field)
                 if choices:
                     help_text += f" Answer with one of: {choices}."
             self.fields[f"point_{point.pk}"] = forms.CharField(
@@ -206,7 +230,7 @@ class AgreementForm(PageForm, forms.Form):
         label="How referrals will be passed",
         choices=ReferralProcess.choices,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": services.UNKNOWN_PROCESS},
+        error_messages={"invalid_choice": UNKNOWN_PROCESS},
     )
     keep_in_touch = forms.CharField(
         label="Keep-in-touch plan",
@@ -226,9 +250,9 @@ class AgreementForm(PageForm, forms.Form):
     def _lines(text: str) -> list[str]:
         return [line.strip(" -*\t") for line in text.splitlines() if line.strip(" -*\t")]
 
-    def promises(self) -> list[services.PromiseInput]:
+    def promises(self) -> list[PromiseInput]:
         return [
-            services.PromiseInput(owner=owner, what=what)
+            PromiseInput(owner=owner, what=what)
             for owner, field in (
                 (CommitmentOwner.ADVISOR, "advisor_promises"),
                 (CommitmentOwner.PARTNER, "partner_promises"),
@@ -260,7 +284,7 @@ class ConcernForm(PageForm, forms.Form):
         choices=ConcernSource.choices,
         widget=forms.RadioSelect,
         initial=ConcernSource.CLIENT_COMPLAINT,
-        error_messages={"invalid_choice": services.UNKNOWN_CONCERN_SOURCE},
+        error_messages={"invalid_choice": UNKNOWN_CONCERN_SOURCE},
     )
     description = forms.CharField(
         label="What was said",
@@ -284,7 +308,7 @@ class ConcernMatchForm(PageForm, forms.Form):
         queryset=Solution.objects.none(),
         empty_label=None,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": services.SOLUTION_NOT_IN_FIRM},
+        error_messages={"invalid_choice": SOLUTION_NOT_IN_FIRM},
     )
     proposal = forms.CharField(
         label="What you will bring to the partner",
@@ -356,7 +380,7 @@ class OpportunityCloseForm(_ReferralChoice):
             (OpportunityStatus.REFERRED, "Referred"),
             (OpportunityStatus.DECLINED, "Declined"),
         ],
-        error_messages={"invalid_choice": services.UNKNOWN_OUTCOME},
+        error_messages={"invalid_choice": UNKNOWN_OUTCOME},
     )
     referral = _referral_field(required=False)
 
@@ -380,16 +404,16 @@ class CaseCreateForm(PageForm, forms.Form):
         label="Questions about",
         choices=Topic.choices,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": services.CASE_NEEDS_TOPIC},
+        error_messages={"required": CASE_NEEDS_TOPIC},
     )
     question_count = forms.IntegerField(
         label="How many questions",
-        initial=services.CASE_DEFAULT_QUESTIONS,
-        min_value=services.CASE_MIN_ANSWERS,
-        max_value=services.CASE_MAX_QUESTIONS,
+        initial=CASE_DEFAULT_QUESTIONS,
+        min_value=CASE_MIN_ANSWERS,
+        max_value=CASE_MAX_QUESTIONS,
         error_messages={
-            "min_value": services.CASE_QUESTION_COUNT,
-            "max_value": services.CASE_QUESTION_COUNT,
+            "min_value": CASE_QUESTION_COUNT,
+            "max_value": CASE_QUESTION_COUNT,
         },
     )
 
@@ -432,7 +456,7 @@ class CaseQuestionsForm(PageForm, forms.Form):
         label="Add questions from the bank",
         queryset=DiagnosticQuestion.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": services.QUESTION_NOT_IN_FIRM},
+        error_messages={"invalid_choice": QUESTION_NOT_IN_FIRM},
     )
 
     id_prefix = "bank"
@@ -449,7 +473,7 @@ class MessageCheckForm(PageForm, forms.Form):
         label="Could they say it back?",
         choices=[("yes", "Yes"), ("no", "Not yet")],
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": services.UNKNOWN_CHECK_RESULT},
+        error_messages={"invalid_choice": UNKNOWN_CHECK_RESULT},
     )
     heard = forms.CharField(label="What they said", required=False, max_length=1000)
 
@@ -462,17 +486,17 @@ class MessageCheckForm(PageForm, forms.Form):
 class MessageForm(PageForm, forms.Form):
     whom_i_help = forms.CharField(
         label="Whom I help",
-        max_length=services.MESSAGE_MAX_CHARS,
+        max_length=MESSAGE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One sentence a partner can repeat: the people you serve best.",
-        error_messages={"required": services.MESSAGE_REQUIRED},
+        error_messages={"required": MESSAGE_REQUIRED},
     )
     what_is_unique = forms.CharField(
         label="What is unique about me",
-        max_length=services.MESSAGE_MAX_CHARS,
+        max_length=MESSAGE_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What sets you apart, in words the partner would use.",
-        error_messages={"required": services.MESSAGE_REQUIRED},
+        error_messages={"required": MESSAGE_REQUIRED},
     )
 
     id_prefix = "message"
@@ -503,7 +527,7 @@ class PlanItemForm(PageForm, forms.Form):
         label="Its answer fills",
         required=False,
         choices=[("", "Nothing"), *ProfileField.choices],
-        error_messages={"invalid_choice": services.UNKNOWN_PROFILE_FIELD},
+        error_messages={"invalid_choice": UNKNOWN_PROFILE_FIELD},
     )
     position = forms.IntegerField(label="Position", required=False, min_value=0, max_value=999)
 
@@ -514,12 +538,12 @@ class CadenceDefaultForm(PageForm, forms.Form):
     stage = forms.ChoiceField(
         label="Stage",
         choices=Stage.choices,
-        error_messages={"invalid_choice": services.UNKNOWN_STAGE},
+        error_messages={"invalid_choice": UNKNOWN_STAGE},
     )
     kind = forms.ChoiceField(
         label="Cadence",
         choices=CadenceKind.choices,
-        error_messages={"invalid_choice": services.UNKNOWN_CADENCE_KIND},
+        error_messages={"invalid_choice": UNKNOWN_CADENCE_KIND},
     )
     interval_months = forms.IntegerField(
         label="Every (months)",
@@ -528,8 +552,8 @@ class CadenceDefaultForm(PageForm, forms.Form):
         max_value=36,
         help_text="Empty for the newsletter list.",
         error_messages={
-            "min_value": services.INTERVAL_RANGE,
-            "max_value": services.INTERVAL_RANGE,
+            "min_value": INTERVAL_RANGE,
+            "max_value": INTERVAL_RANGE,
         },
     )
 
@@ -545,7 +569,7 @@ class QuestionForm(PageForm, forms.Form):
     topic = forms.ChoiceField(
         label="Topic",
         choices=Topic.choices,
-        error_messages={"invalid_choice": services.UNKNOWN_TOPIC},
+        error_messages={"invalid_choice": UNKNOWN_TOPIC},
     )
     text = forms.CharField(label="Question", max_length=500)
 

@@ -32,7 +32,6 @@ from reciprocity.partners.views import (
     _target,
     vary_on_htmx,
 )
-from reciprocity.playbook import services
 from reciprocity.playbook.agenda import AgendaItem
 from reciprocity.playbook.forms import (
     AgendaCompleteForm,
@@ -119,6 +118,18 @@ from reciprocity.playbook.selectors.strategies import (
     opportunity_get_for,
     referrals_to_link,
     strategy_yield,
+)
+from reciprocity.playbook.services import agenda as agenda_services
+from reciprocity.playbook.services import agreements as agreements_services
+from reciprocity.playbook.services import cadences as cadences_services
+from reciprocity.playbook.services import library as library_services
+from reciprocity.playbook.services import meetings as meetings_services
+from reciprocity.playbook.services import strategies as strategies_services
+from reciprocity.playbook.services.calendar import calendar_feed_create, calendar_feed_revoke
+from reciprocity.playbook.services.message import (
+    advisor_digest_set,
+    advisor_message_set,
+    message_check_record,
 )
 
 ICS_TYPE = "text/calendar; charset=utf-8"
@@ -270,13 +281,15 @@ def agenda_complete(request: AuthedRequest) -> HttpResponse:
         key, touch_kind = form.cleaned_data["key"], form.cleaned_data["touch_kind"] or None
         try:
             if form.cleaned_data["action"] == "drop":
-                aside = services.agenda_set_aside(by=request.user, key=key)
+                aside = agenda_services.agenda_set_aside(by=request.user, key=key)
                 messages.success(
                     request,
                     f"Dropped: {aside.what}" if hasattr(aside, "what") else f"Skipped: {aside}",
                 )
             else:
-                result = services.agenda_complete(by=request.user, key=key, touch_kind=touch_kind)
+                result = agenda_services.agenda_complete(
+                    by=request.user, key=key, touch_kind=touch_kind
+                )
                 messages.success(request, _completed(result))
         except ValidationError as error:
             add_service_errors(form, error)
@@ -291,7 +304,7 @@ def agenda_snooze(request: AuthedRequest) -> HttpResponse:
     form = AgendaSnoozeForm(request.POST)
     if form.is_valid():
         try:
-            snooze = services.agenda_snooze(by=request.user, **form.cleaned_data)
+            snooze = agenda_services.agenda_snooze(by=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -306,7 +319,7 @@ def agenda_unsnooze(request: AuthedRequest) -> HttpResponse:
     partner_services.ensure_can_write(request.user)
     form = AgendaUnsnoozeForm(request.POST)
     if form.is_valid():
-        services.agenda_unsnooze(by=request.user, key=form.cleaned_data["key"])
+        agenda_services.agenda_unsnooze(by=request.user, key=form.cleaned_data["key"])
         messages.success(request, "Back on the agenda.")
     return _after_agenda_write(request)
 
@@ -421,7 +434,7 @@ def strategy_switch(request: AuthedRequest, pk: int) -> HttpResponse:
     if _attempt(
         request,
         form,
-        lambda data: services.strategy_set(partner=partner, by=request.user, **data),
+        lambda data: strategies_services.strategy_set(partner=partner, by=request.user, **data),
     ):
         label = Strategy(form.cleaned_data["strategy"]).label
         messages.success(request, f"Strategy with {partner.name}: {label}.")
@@ -438,7 +451,7 @@ def message_check(request: AuthedRequest, pk: int) -> HttpResponse:
     if _attempt(
         request,
         form,
-        lambda data: services.message_check_record(partner=partner, by=request.user, **data),
+        lambda data: message_check_record(partner=partner, by=request.user, **data),
     ):
         messages.success(request, "Recorded whether they could say your message back.")
     _flash_errors(request, form)
@@ -458,7 +471,7 @@ def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
         if _attempt(
             request,
             form,
-            lambda data: services.cadence_set(partner=partner, by=request.user, **data),
+            lambda data: cadences_services.cadence_set(partner=partner, by=request.user, **data),
         ):
             messages.success(request, "Cadence saved for this partner.")
             return redirect("partner_cadences", pk=partner.pk)
@@ -484,7 +497,7 @@ def partner_cadence_reset(request: AuthedRequest, pk: int) -> HttpResponse:
     if _attempt(
         request,
         form,
-        lambda data: services.cadence_reset(partner=partner, by=request.user, **data),
+        lambda data: cadences_services.cadence_reset(partner=partner, by=request.user, **data),
     ):
         messages.success(request, "The firm's default applies again.")
     _flash_errors(request, form)
@@ -519,7 +532,9 @@ def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
         meeting = _created(
             request,
             form,
-            lambda data: services.meeting_schedule(partner=partner, by=request.user, **data),
+            lambda data: meetings_services.meeting_schedule(
+                partner=partner, by=request.user, **data
+            ),
         )
         if meeting is not None:
             messages.success(request, f"{meeting.get_kind_display()} scheduled.")
@@ -553,7 +568,7 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
         if _attempt(
             request,
             form,
-            lambda data: services.meeting_hold(
+            lambda data: meetings_services.meeting_hold(
                 meeting=meeting,
                 by=request.user,
                 held_at=data.get("held_at"),
@@ -595,7 +610,7 @@ def meeting_cancel(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
     if _attempt(
         request,
         form,
-        lambda data: services.meeting_cancel(meeting=meeting, by=request.user, **data),
+        lambda data: meetings_services.meeting_cancel(meeting=meeting, by=request.user, **data),
     ):
         messages.success(request, f"{meeting.get_kind_display()} cancelled.")
         return redirect("partner_meetings", pk=partner.pk)
@@ -613,7 +628,7 @@ def meeting_reschedule(request: AuthedRequest, partner_id: int, meeting_id: int)
     if _attempt(
         request,
         form,
-        lambda data: services.meeting_update(meeting=meeting, by=request.user, **data),
+        lambda data: meetings_services.meeting_update(meeting=meeting, by=request.user, **data),
     ):
         when = timezone.localtime(meeting.scheduled_for)
         messages.success(
@@ -646,7 +661,7 @@ def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
         if _attempt(
             request,
             form,
-            lambda _data: services.agreement_create(
+            lambda _data: agreements_services.agreement_create(
                 partner=partner, by=request.user, **form.service_kwargs()
             ),
         ):
@@ -687,7 +702,7 @@ def agreement_end(request: AuthedRequest, pk: int) -> HttpResponse:
     if _attempt(
         request,
         form,
-        lambda data: services.agreement_end(agreement=active, by=request.user, **data),
+        lambda data: agreements_services.agreement_end(agreement=active, by=request.user, **data),
     ):
         messages.success(request, "Agreement ended; it stays in the history.")
     _flash_errors(request, form)
@@ -724,7 +739,7 @@ def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
         concern = _created(
             request,
             form,
-            lambda data: services.concern_log(partner=partner, by=request.user, **data),
+            lambda data: library_services.concern_log(partner=partner, by=request.user, **data),
         )
         if concern is not None:
             messages.success(request, "Concern logged. Match it with what you solve.")
@@ -762,7 +777,7 @@ def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> 
         if _attempt(
             request,
             form,
-            lambda data: services.concern_match(concern=concern, by=request.user, **data),
+            lambda data: library_services.concern_match(concern=concern, by=request.user, **data),
         ):
             messages.success(
                 request, "Matched: an opportunity to bring the solution and ask for a meeting."
@@ -787,7 +802,7 @@ def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> 
 def concern_dismiss(request: AuthedRequest, partner_id: int, concern_id: int) -> HttpResponse:
     partner = _partner(request, partner_id)
     concern = _concern(request, partner, concern_id)
-    services.concern_dismiss(concern=concern, by=request.user)
+    library_services.concern_dismiss(concern=concern, by=request.user)
     messages.success(request, "Concern dismissed.")
     return _panel_or_redirect(request, partner, reverse("partner_concerns", args=[partner.pk]))
 
@@ -858,7 +873,7 @@ def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
         if _attempt(
             request,
             form,
-            lambda data: services.opportunity_create(
+            lambda data: strategies_services.opportunity_create(
                 partner=partner,
                 by=request.user,
                 title=data["title"],
@@ -908,7 +923,7 @@ def opportunity_request(
     if _attempt(
         request,
         form,
-        lambda data: services.opportunity_request_meeting(
+        lambda data: strategies_services.opportunity_request_meeting(
             opportunity=opportunity, by=request.user, **data
         ),
     ):
@@ -927,7 +942,7 @@ def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: i
     if not _attempt(
         request,
         form,
-        lambda data: services.opportunity_close(
+        lambda data: strategies_services.opportunity_close(
             opportunity=opportunity,
             by=request.user,
             outcome=data["outcome"],
@@ -953,7 +968,7 @@ def opportunity_link(request: AuthedRequest, partner_id: int, opportunity_id: in
     if not _attempt(
         request,
         form,
-        lambda data: services.opportunity_link_referral(
+        lambda data: strategies_services.opportunity_link_referral(
             opportunity=opportunity, referral=data["referral"], by=request.user
         ),
     ):
@@ -972,7 +987,7 @@ def opportunity_unlink(
     opportunity = _opportunity(request, partner, opportunity_id)
     partner_services.ensure_can_write(request.user)
     try:
-        services.opportunity_unlink_referral(opportunity=opportunity, by=request.user)
+        strategies_services.opportunity_unlink_referral(opportunity=opportunity, by=request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -994,7 +1009,7 @@ def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
         case = _created(
             request,
             form,
-            lambda data: services.case_create(partner=partner, by=request.user, **data),
+            lambda data: library_services.case_create(partner=partner, by=request.user, **data),
         )
         if case is not None:
             messages.success(request, "Case started: ask the partner these questions.")
@@ -1036,8 +1051,8 @@ def _case_page(
             "case": case,
             "form": form,
             "answered": library_selectors.answered_count(case),
-            "minimum": services.CASE_MIN_ANSWERS,
-            "maximum": services.CASE_MAX_QUESTIONS,
+            "minimum": library_services.CASE_MIN_ANSWERS,
+            "maximum": library_services.CASE_MAX_QUESTIONS,
             "questions_form": extra.get("questions_form") or CaseQuestionsForm(bank=bank),
             "ready_errors": extra.get("ready_errors", []),
             "can_write": _can_write(request, partner) and case.status == CaseStatus.DRAFT,
@@ -1060,7 +1075,7 @@ def case_detail(request: AuthedRequest, partner_id: int, case_id: int) -> HttpRe
     if _attempt(
         request,
         form,
-        lambda data: services.case_update(
+        lambda data: library_services.case_update(
             case=case,
             by=request.user,
             alias=data["alias"],
@@ -1081,7 +1096,7 @@ def case_ready(request: AuthedRequest, partner_id: int, case_id: int) -> HttpRes
     case = _case(request, partner, case_id)
     partner_services.ensure_can_write(request.user)
     try:
-        services.case_mark_ready(case=case, by=request.user)
+        library_services.case_mark_ready(case=case, by=request.user)
     except ValidationError as error:
         return _case_page(request, partner, case, ready_errors=error.messages)
     messages.success(request, "Case ready: ask the partner for a meeting with the client.")
@@ -1100,7 +1115,7 @@ def case_questions_add(request: AuthedRequest, partner_id: int, case_id: int) ->
     if _attempt(
         request,
         form,
-        lambda data: services.case_questions_add(
+        lambda data: library_services.case_questions_add(
             case=case, by=request.user, questions=list(data["questions"])
         ),
     ):
@@ -1118,7 +1133,9 @@ def case_question_remove(
     case = _case(request, partner, case_id)
     partner_services.ensure_can_write(request.user)
     try:
-        services.case_question_remove(case=case, by=request.user, case_question_id=question_id)
+        library_services.case_question_remove(
+            case=case, by=request.user, case_question_id=question_id
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -1170,7 +1187,7 @@ def playbook_message(request: AuthedRequest) -> HttpResponse:
         if _attempt(
             request,
             form,
-            lambda data: services.advisor_message_set(by=request.user, **data),
+            lambda data: advisor_message_set(by=request.user, **data),
         ):
             messages.success(request, "Your message is saved; it opens every meeting brief.")
             return redirect("playbook_message")
@@ -1193,7 +1210,7 @@ def playbook_digest(request: AuthedRequest) -> HttpResponse:
     partner_services.ensure_can_write(request.user)
     form = DigestForm(request.POST)
     if form.is_valid():
-        services.advisor_digest_set(by=request.user, **form.cleaned_data)
+        advisor_digest_set(by=request.user, **form.cleaned_data)
         on = form.cleaned_data["weekly_digest"]
         messages.success(request, "Weekly digest on." if on else "Weekly digest off.")
     return redirect("playbook_message")
@@ -1206,7 +1223,7 @@ def playbook_calendar(request: AuthedRequest) -> HttpResponse:
     secret_url = ""
     if request.method == "POST":
         partner_services.ensure_can_write(request.user)
-        _feed, key = services.calendar_feed_create(by=request.user)
+        _feed, key = calendar_feed_create(by=request.user)
         secret_url = request.build_absolute_uri(reverse("calendar_feed", args=[key]))
         messages.success(request, "New calendar feed: copy its address now.")
     return render(
@@ -1224,7 +1241,7 @@ def playbook_calendar(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def playbook_calendar_revoke(request: AuthedRequest) -> HttpResponse:
     partner_services.ensure_can_write(request.user)
-    stopped = services.calendar_feed_revoke(by=request.user)
+    stopped = calendar_feed_revoke(by=request.user)
     messages.success(
         request, "Calendar feed stopped." if stopped else "There was no calendar feed to stop."
     )
@@ -1281,7 +1298,7 @@ def meeting_plan(request: AuthedRequest, plan_id: int) -> HttpResponse:
     if _attempt(
         request,
         form,
-        lambda data: services.meeting_plan_update(plan=plan, by=request.user, **data),
+        lambda data: meetings_services.meeting_plan_update(plan=plan, by=request.user, **data),
     ):
         messages.success(request, "Meeting plan saved.")
         return redirect("meeting_plan", plan_id=plan.pk)
@@ -1296,7 +1313,7 @@ def plan_item_add(request: AuthedRequest, plan_id: int) -> HttpResponse:
     if _attempt(
         request,
         form,
-        lambda data: services.meeting_plan_item_add(plan=plan, by=request.user, **data),
+        lambda data: meetings_services.meeting_plan_item_add(plan=plan, by=request.user, **data),
     ):
         messages.success(request, "Point added to the plan.")
         return redirect("meeting_plan", plan_id=plan.pk)
@@ -1318,7 +1335,7 @@ def plan_item_update(request: AuthedRequest, plan_id: int, item_id: int) -> Http
     if _attempt(
         request,
         form,
-        lambda data: services.meeting_plan_item_update(item=item, by=request.user, **data),
+        lambda data: meetings_services.meeting_plan_item_update(item=item, by=request.user, **data),
     ):
         messages.success(request, "Point saved.")
     _flash_errors(request, form)
@@ -1329,7 +1346,7 @@ def plan_item_update(request: AuthedRequest, plan_id: int, item_id: int) -> Http
 @require_POST
 def plan_item_remove(request: AuthedRequest, plan_id: int, item_id: int) -> HttpResponse:
     item = _plan_item(request, plan_id, item_id)
-    services.meeting_plan_item_remove(item=item, by=request.user)
+    meetings_services.meeting_plan_item_remove(item=item, by=request.user)
     messages.success(request, "Point removed; meetings already planned keep it.")
     return redirect("meeting_plan", plan_id=plan_id)
 
@@ -1342,7 +1359,7 @@ def plan_item_remove(request: AuthedRequest, plan_id: int, item_id: int) -> Http
 def cadence_defaults(request: AuthedRequest) -> HttpResponse:
     form = CadenceDefaultForm(request.POST or None)
     if request.method == "POST" and _attempt(
-        request, form, lambda data: services.cadence_default_set(by=request.user, **data)
+        request, form, lambda data: cadences_services.cadence_default_set(by=request.user, **data)
     ):
         messages.success(request, "Cadence default saved for the firm.")
         return redirect("cadence_defaults")
@@ -1362,7 +1379,9 @@ def cadence_defaults(request: AuthedRequest) -> HttpResponse:
 def cadence_default_remove(request: AuthedRequest) -> HttpResponse:
     form = CadenceDefaultRemoveForm(request.POST)
     if _attempt(
-        request, form, lambda data: services.cadence_default_remove(by=request.user, **data)
+        request,
+        form,
+        lambda data: cadences_services.cadence_default_remove(by=request.user, **data),
     ):
         messages.success(request, "Cadence default removed.")
     _flash_errors(request, form)
@@ -1377,7 +1396,7 @@ def cadence_default_remove(request: AuthedRequest) -> HttpResponse:
 def question_bank(request: AuthedRequest) -> HttpResponse:
     form = QuestionForm(request.POST or None)
     if request.method == "POST" and _attempt(
-        request, form, lambda data: services.question_create(by=request.user, **data)
+        request, form, lambda data: library_services.question_create(by=request.user, **data)
     ):
         messages.success(request, "Question added to the bank.")
         return redirect("question_bank")
@@ -1400,7 +1419,7 @@ def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
     if request.method == "POST" and _attempt(
         request,
         form,
-        lambda data: services.question_update(question=question, by=request.user, **data),
+        lambda data: library_services.question_update(question=question, by=request.user, **data),
     ):
         messages.success(request, "Question saved; cases that asked it keep their wording.")
         return redirect("question_bank")
@@ -1415,7 +1434,7 @@ def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
 @require_POST
 def question_archive(request: AuthedRequest, question_id: int) -> HttpResponse:
     question = library_selectors.question_get_for(advisor=request.user, pk=question_id)
-    services.question_archive(question=question, by=request.user)
+    library_services.question_archive(question=question, by=request.user)
     messages.success(request, "Question archived; cases that asked it keep it.")
     return redirect("question_bank")
 
@@ -1428,7 +1447,7 @@ def question_archive(request: AuthedRequest, question_id: int) -> HttpResponse:
 def solution_library(request: AuthedRequest) -> HttpResponse:
     form = SolutionForm(request.POST or None)
     if request.method == "POST" and _attempt(
-        request, form, lambda data: services.solution_create(by=request.user, **data)
+        request, form, lambda data: library_services.solution_create(by=request.user, **data)
     ):
         messages.success(request, "Added to what you solve.")
         return redirect("solution_library")
@@ -1449,12 +1468,12 @@ def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
     solution = library_selectors.solution_get_for(advisor=request.user, pk=solution_id)
     form = SolutionForm(
         request.POST or None,
-        initial={field: getattr(solution, field) for field in services.SOLUTION_FIELDS},
+        initial={field: getattr(solution, field) for field in library_services.SOLUTION_FIELDS},
     )
     if request.method == "POST" and _attempt(
         request,
         form,
-        lambda data: services.solution_update(solution=solution, by=request.user, **data),
+        lambda data: library_services.solution_update(solution=solution, by=request.user, **data),
     ):
         messages.success(request, "Library entry saved.")
         return redirect("solution_library")
@@ -1469,6 +1488,6 @@ def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
 @require_POST
 def solution_archive(request: AuthedRequest, solution_id: int) -> HttpResponse:
     solution = library_selectors.solution_get_for(advisor=request.user, pk=solution_id)
-    services.solution_archive(solution=solution, by=request.user)
+    library_services.solution_archive(solution=solution, by=request.user)
     messages.success(request, f"Archived: {solution.title}. It no longer matches concerns.")
     return redirect("solution_library")
