@@ -14,7 +14,7 @@ from django.utils.html import escape
 
 from reciprocity.audit.services import records_purge
 from reciprocity.partners.services import ARCHIVED_PARTNER, READ_ONLY_ROLE, partner_archive
-from reciprocity.playbook import forms
+from reciprocity.playbook.forms import strategies as forms
 from reciprocity.playbook.models import Opportunity, OpportunityStatus, Strategy
 from reciprocity.playbook.selectors.strategies import referrals_to_link, strategy_yield
 from reciprocity.playbook.services import strategies as services

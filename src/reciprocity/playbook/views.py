@@ -33,36 +33,41 @@ from reciprocity.partners.views import (
     vary_on_htmx,
 )
 from reciprocity.playbook.agenda import AgendaItem
-from reciprocity.playbook.forms import (
+from reciprocity.playbook.forms.agenda import (
     AgendaCompleteForm,
     AgendaSnoozeForm,
     AgendaUnsnoozeForm,
-    AgreementEndForm,
-    AgreementForm,
+)
+from reciprocity.playbook.forms.agreements import AgreementEndForm, AgreementForm
+from reciprocity.playbook.forms.cadences import (
     CadenceDefaultForm,
     CadenceDefaultRemoveForm,
     CadenceForm,
     CadenceResetForm,
+)
+from reciprocity.playbook.forms.library import (
     CaseCreateForm,
     CaseForm,
     CaseQuestionsForm,
     ConcernForm,
     ConcernMatchForm,
-    DigestForm,
+    QuestionForm,
+    SolutionForm,
+)
+from reciprocity.playbook.forms.meetings import (
     MeetingCancelForm,
     MeetingHoldForm,
     MeetingPlanForm,
     MeetingRescheduleForm,
     MeetingScheduleForm,
-    MessageCheckForm,
-    MessageForm,
+    PlanItemForm,
+)
+from reciprocity.playbook.forms.message import DigestForm, MessageCheckForm, MessageForm
+from reciprocity.playbook.forms.strategies import (
     OpportunityCloseForm,
     OpportunityForm,
     OpportunityLinkForm,
     OpportunityRequestForm,
-    PlanItemForm,
-    QuestionForm,
-    SolutionForm,
     StrategyForm,
 )
 from reciprocity.playbook.models import (
