@@ -296,8 +296,12 @@ MATRIX: dict[str, Route] = {
     "meeting_ics": Route(meeting),
     "calendar_feed": no_id("a calendar found by the secret in its URL, not by a record id"),
     # The playbook of one of alice's partners
-    "agenda_complete": no_id("an agenda item named by the key in the form (test_web_playbook)"),
-    "agenda_snooze": no_id("an agenda item named by the key in the form (test_web_playbook)"),
+    "agenda_complete": no_id(
+        "an agenda item named by the key in the form (playbook/test_agenda_web)"
+    ),
+    "agenda_snooze": no_id(
+        "an agenda item named by the key in the form (playbook/test_agenda_web)"
+    ),
     "agenda_unsnooze": no_id("the user's own snooze, by its key"),
     "strategy_switch": Route(partner, ("POST",)),
     "message_check": Route(partner, ("POST",)),
@@ -436,7 +440,7 @@ MATRIX: dict[str, Route] = {
         api_agenda_key, body={"until": "2030-01-01", "reason": "Sneaky snooze"}
     ),
     "api:list_agreements": no_id("agreements with the caller's visible partners"),
-    "api:create_agreement": no_id("names its partner in the body (test_api_playbook)"),
+    "api:create_agreement": no_id("names its partner in the body (playbook/test_agreements_api)"),
     "api:get_agreement": Route(api_agreement),
     "api:end_agreement": Route(api_agreement, body={"reason": "Sneaky"}),
     "api:list_cadences": Route(api_partner),
