@@ -43,8 +43,6 @@ class OpportunityRequestForm(forms.Form):
 
 
 REFERRAL_REQUIRED = "Choose the referral the partner sent you."
-
-
 REFERRAL_UNKNOWN = "Choose one of the partner's received referrals."
 
 

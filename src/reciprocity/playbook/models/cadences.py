@@ -29,7 +29,6 @@ CADENCE_TOUCH_KINDS: dict[str, tuple[str, ...]] = {
     CadenceKind.NEWSLETTER: (TouchKind.NEWSLETTER,),
 }
 
-
 # The touch logged when a cadence item is completed without saying how.
 CADENCE_COMPLETION_TOUCH: dict[str, str] = {
     CadenceKind.TOUCH_BASE: TouchKind.CALL,

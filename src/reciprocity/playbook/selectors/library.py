@@ -14,14 +14,8 @@ from reciprocity.playbook.models import ClientCase, ClientConcern, DiagnosticQue
 from reciprocity.playbook.selectors.common import pk_or_404, visible_partners
 
 CONCERN_NOT_FOUND = "No client concern with that id."
-
-
 CASE_NOT_FOUND = "No client case with that id."
-
-
 SOLUTION_NOT_FOUND = "No library entry with that id."
-
-
 QUESTION_NOT_FOUND = "No diagnostic question with that id."
 
 

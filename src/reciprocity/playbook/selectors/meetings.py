@@ -11,8 +11,6 @@ from reciprocity.playbook.models import MEETING_FOR_STAGE, Meeting, MeetingPlan,
 from reciprocity.playbook.selectors.common import pk_or_404, visible_partners
 
 MEETING_NOT_FOUND = "No meeting with that id."
-
-
 PLAN_NOT_FOUND = "No meeting plan with that id."
 
 

@@ -25,26 +25,12 @@ from reciprocity.playbook.services.meetings import MEETING_OF_ANOTHER_PARTNER
 AGREEMENT_NEEDS_BOTH_SIDES = (
     "Write what each side will do: at least one promise by the advisor and one by the partner."
 )
-
-
 PROMISE_EMPTY = "Every promise needs a description."
-
-
 UNKNOWN_OWNER = "A promise is made by the advisor or by the partner."
-
-
 UNKNOWN_PROCESS = "Choose how referrals will be passed: " + ", ".join(ReferralProcess.values) + "."
-
-
 REVIEW_NOT_AFTER_AGREEMENT = "The next review must come after the day the agreement is made."
-
-
 AGREED_IN_FUTURE = "An agreement is recorded once it is made; that date is in the future."
-
-
 AGREEMENT_NOT_ACTIVE = "Only an active agreement can be ended."
-
-
 REASON_REQUIRED = "Say why."
 
 

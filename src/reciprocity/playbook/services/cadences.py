@@ -24,14 +24,8 @@ from reciprocity.playbook.services.common import (
 )
 
 UNKNOWN_CADENCE_KIND = "Unknown cadence. Use one of: " + ", ".join(CadenceKind.values) + "."
-
-
 INTERVAL_REQUIRED = "Say how many months apart: 1 to 36."
-
-
 INTERVAL_RANGE = "An interval is 1 to 36 months."
-
-
 CADENCE_TOUCH_MISMATCH = "That touch does not count for this cadence. Use one of: {choices}."
 
 

@@ -37,72 +37,29 @@ from reciprocity.playbook.services.common import (
 from reciprocity.playbook.services.strategies import TITLE_REQUIRED, ask_by_or_default
 
 UNKNOWN_TOPIC = "Unknown topic. Use one of: " + ", ".join(Topic.values) + "."
-
-
 UNKNOWN_CONCERN_SOURCE = "Say where it came from: " + ", ".join(ConcernSource.values) + "."
-
-
 DESCRIPTION_REQUIRED = "Describe it in a sentence or two."
-
-
 CONCERN_DISMISSED = "This concern was dismissed; log it again if it comes back."
-
-
 SOLUTION_NOT_IN_FIRM = "Choose an entry of your firm's library."
-
-
 ALREADY_MATCHED = "This concern is already matched to that entry."
-
-
 TITLE_TAKEN = "Your firm's library already has an entry with that title."
-
-
 SOLUTION_NEEDS_TEXT = "Describe the problem and how you solve it."
-
-
 QUESTION_REQUIRED = "Write the question."
-
-
 QUESTION_TAKEN = "That question is already in the bank for this topic."
-
-
 ALIAS_REQUIRED = "Give the client a label (never their name), such as 'Client A'."
-
-
 CASE_NEEDS_TOPIC = "Choose at least one topic to draw questions from."
-
-
 CASE_QUESTION_COUNT = "Draw between 8 and 12 questions."
-
-
 CASE_TOO_MANY_QUESTIONS = "A case takes at most 12 diagnostic questions."
-
-
 CASE_NEEDS_ANSWERS = "Answer at least 8 diagnostic questions before the case is ready."
-
-
 CASE_NEEDS_SOLUTION = "Write the solution you will bring before the case is ready."
-
-
 CASE_IS_READY = "This case is ready and can no longer change."
-
-
 QUESTION_NOT_IN_FIRM = "Choose questions from your firm's bank."
-
-
 QUESTION_NOT_IN_CASE = "That question does not belong to this case."
-
 
 # The number of diagnostic questions a case may hold, and must have answered to be ready.
 CASE_MIN_ANSWERS = 8
-
-
 CASE_MAX_QUESTIONS = 12
-
-
 CASE_DEFAULT_QUESTIONS = 10
-
-
 SOLUTION_FIELDS = ("title", "topic", "problem", "approach", "keywords")
 
 

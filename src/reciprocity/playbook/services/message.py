@@ -13,14 +13,8 @@ from reciprocity.playbook.models import AdvisorProfile, MessageCheck
 from reciprocity.playbook.services.common import checked_choice, ensure_partner_writable
 
 MESSAGE_REQUIRED = "Write both halves of your message: whom you help, and what is unique about you."
-
-
 MESSAGE_TOO_LONG = "Keep each half under 300 characters: a partner has to be able to repeat it."
-
-
 UNKNOWN_CHECK_RESULT = "Say whether they could say it back: yes or no."
-
-
 MESSAGE_MAX_CHARS = 300
 
 

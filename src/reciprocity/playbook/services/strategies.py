@@ -29,61 +29,26 @@ from reciprocity.playbook.services.meetings import MEETING_OF_ANOTHER_PARTNER
 from reciprocity.referrals.models import Direction, Kind, Referral
 
 UNKNOWN_STRATEGY = "Unknown strategy. Use one of: " + ", ".join(Strategy.values) + "."
-
-
 SAME_STRATEGY = "The partner is already on that strategy."
-
-
 STRATEGY_BEFORE_LAST = "A strategy switch cannot be dated before the partner's last switch."
-
-
 TITLE_REQUIRED = "Give it a title."
-
-
 OPPORTUNITY_NOT_OPEN = "The meeting was already requested, or the opportunity is closed."
-
-
 OPPORTUNITY_CLOSED = "This opportunity is already closed."
-
-
 UNKNOWN_OUTCOME = "An opportunity ends referred or declined."
-
-
 ASK_BY_IN_PAST = "Choose a day from today on to ask for the meeting."
-
-
 REFERRAL_NOT_RECEIVED = "Choose a referral received from the partner, not one you sent."
-
-
 REFERRAL_IS_CONNECTION = "Choose a referral of a prospect: a connection is not a client."
-
-
 REFERRAL_OF_ANOTHER_PARTNER = "That referral came from another partner."
-
-
 REFERRAL_ARCHIVED = "That referral is archived; restore it before linking it."
-
-
 REFERRAL_TAKEN = "That referral is already linked to another opportunity."
-
-
 REFERRAL_BEFORE_REQUEST = (
     "That referral came in before you asked for the meeting, so this opportunity did not "
     "produce it."
 )
-
-
 OPPORTUNITY_DECLINED = "This opportunity was declined: it produced no referral to link."
-
-
 OPPORTUNITY_LINKED = "This opportunity is already linked to a referral."
-
-
 OPPORTUNITY_NOT_LINKED = "This opportunity is not linked to a referral."
-
-
 REFERRAL_ONLY_IF_REFERRED = "Only an opportunity closed as referred is linked to a referral."
-
 
 # A new opportunity is due on the agenda this many days later, as the meeting request.
 OPPORTUNITY_ASK_WITHIN_DAYS = 7
