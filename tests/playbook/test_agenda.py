@@ -2,6 +2,7 @@
 reason; everything completes in place."""
 
 import datetime as dt
+from typing import Any, ClassVar
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,10 +11,16 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from reciprocity.partners import agenda as agenda_module
 from reciprocity.partners import services as partner_services
+from reciprocity.partners.agenda import (
+    UNKNOWN_AGENDA_ITEM,
+    AgendaItem,
+    AgendaQuery,
+    AgendaSource,
+    item_key,
+)
 from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentStatus, Stage, Touch
-from reciprocity.playbook import agenda as agenda_module
-from reciprocity.playbook.agenda import UNKNOWN_AGENDA_ITEM, AgendaItem, AgendaQuery, item_key
 from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.services.agenda import (
@@ -26,7 +33,8 @@ from reciprocity.playbook.services.agenda import (
 )
 from reciprocity.referrals.models import Direction
 from reciprocity.referrals.services import referral_create
-from tests.conftest import Cast
+from tests.api_client import ApiClient
+from tests.conftest import Cast, client_for
 from tests.factories import (
     CommitmentFactory,
     MeetingFactory,
@@ -272,25 +280,27 @@ def test_another_app_adds_a_source_and_its_completion(
 ) -> None:
     done: list[str] = []
 
-    def steps(query: AgendaQuery) -> list[AgendaItem]:
-        return [
-            AgendaItem(
-                source="referral_step",
-                key=item_key("referral_step", p.pk, 7),
-                partner_id=p.pk,
-                partner_name=p.name,
-                title=f"Thank {p.name}",
-                due=query.today,
-            )
-            for p in query.partners
-        ]
+    class Steps(AgendaSource[None]):
+        slug = "referral_step"
+        label = "Referral"
 
-    monkeypatch.setitem(agenda_module._sources, "referral_step", steps)
-    monkeypatch.setitem(
-        agenda_module._completers,
-        "referral_step",
-        lambda by, partner, reference, options: done.append(reference),
-    )
+        def items(self, query: AgendaQuery) -> list[AgendaItem]:
+            return [
+                AgendaItem(
+                    source="referral_step",
+                    key=item_key("referral_step", p.pk, 7),
+                    partner_id=p.pk,
+                    partner_name=p.name,
+                    title=f"Thank {p.name}",
+                    due=query.today,
+                )
+                for p in query.partners
+            ]
+
+        def complete(self, *, by: object, partner: object, reference: str, options: object) -> None:
+            done.append(reference)
+
+    monkeypatch.setitem(agenda_module.SOURCES, "referral_step", Steps())
 
     titles = [i.title for i in agenda_for(playbook_cast.alice).due_today]
     assert titles == ["Thank Priya Private", "Thank Sam Shared"]
@@ -298,6 +308,58 @@ def test_another_app_adds_a_source_and_its_completion(
         by=playbook_cast.alice, key=item_key("referral_step", playbook_cast.alice_shared.pk, 7)
     )
     assert done == ["7"]
+
+
+class BirthdayCards(AgendaSource[str]):
+    """A source no other code knows of: a card to send to each partner, today."""
+
+    slug = "birthday"
+    label = "Birthday"
+    sent: ClassVar[list[str]] = []
+
+    def items(self, query: AgendaQuery) -> list[AgendaItem]:
+        return [
+            AgendaItem(
+                source=self.slug,
+                key=item_key(self.slug, p.pk, "card"),
+                partner_id=p.pk,
+                partner_name=p.name,
+                title=f"Send {p.name} a birthday card",
+                due=query.today,
+            )
+            for p in query.partners
+        ]
+
+    def complete(self, *, by: object, partner: Any, reference: str, options: object) -> str:
+        self.sent.append(partner.name)
+        return partner.name
+
+    def describe(self, result: str) -> str:
+        return f"Card sent to {result}"
+
+
+def test_a_registered_source_shows_on_the_agenda_and_completes_through_the_api(
+    playbook_cast: Cast, api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(agenda_module.SOURCES, "birthday", BirthdayCards())
+    monkeypatch.setattr(BirthdayCards, "sent", [])
+    partner = playbook_cast.alice_private
+    key = item_key("birthday", partner.pk, "card")
+
+    page = client_for(playbook_cast.alice).get("/agenda/").content.decode()
+    assert f"Send {partner.name} a birthday card" in page
+    assert '<span class="source source--birthday">Birthday</span>' in page
+    assert f'value="{key}"' in page
+
+    response = api.call("POST", f"agenda/{key}/complete", {})
+    assert response.status_code == 200, response.json()
+    assert response.json() == {
+        "key": key,
+        "source": "birthday",
+        "detail": f"Card sent to {partner.name}",
+        "touch_id": None,
+    }
+    assert BirthdayCards.sent == [partner.name]
 
 
 # --- Cost -----------------------------------------------------------------------------------

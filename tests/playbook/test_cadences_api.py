@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from reciprocity.partners.agenda import UNKNOWN_AGENDA_ITEM
 from reciprocity.partners.models import CommitmentStatus, Partner, Stage, Touch, TouchKind
-from reciprocity.playbook.agenda import UNKNOWN_AGENDA_ITEM
 from reciprocity.playbook.models import AgendaSnooze, PartnerStrategy
 from reciprocity.playbook.services.agenda import SNOOZE_NEEDS_REASON, SNOOZE_TOO_LONG
 from reciprocity.playbook.services.cadences import INTERVAL_RANGE

@@ -8,9 +8,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.partners import services as partner_services
+from reciprocity.partners.agenda import item_key
 from reciprocity.partners.models import Partner, Stage, Touch
 from reciprocity.partners.services import IN_THE_FUTURE
-from reciprocity.playbook.agenda import item_key
 from reciprocity.playbook.models import (
     CadenceKind,
     Meeting,

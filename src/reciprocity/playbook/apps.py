@@ -5,3 +5,14 @@ class PlaybookConfig(AppConfig):
     name = "reciprocity.playbook"
     label = "playbook"
     verbose_name = "Playbook"
+
+    def ready(self) -> None:
+        from reciprocity.partners.agenda import register
+        from reciprocity.playbook.agenda import cadences, commitments, meetings, opportunities
+
+        # Open commitments, keep-warm touches, meeting requests and planned meetings are on
+        # the advisor's agenda; all but the meeting requests are on their calendar feed too.
+        register(commitments.CommitmentSource())
+        register(cadences.CadenceSource())
+        register(opportunities.OpportunitySource())
+        register(meetings.MeetingSource())

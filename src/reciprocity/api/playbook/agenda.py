@@ -10,9 +10,8 @@ from reciprocity.api.auth import current_user
 from reciprocity.api.errors import responses
 from reciprocity.api.playbook.schemas import agenda as schemas
 from reciprocity.api.schemas import WholeNumber
-from reciprocity.partners.models import Commitment, Touch
+from reciprocity.partners.agenda import AgendaItem, source_of
 from reciprocity.playbook import models
-from reciprocity.playbook.agenda import AgendaItem
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.services.agenda import agenda_complete, agenda_snooze
 
@@ -59,27 +58,13 @@ def get_agenda(request: HttpRequest, filters: Query[AgendaFilters]) -> dict[str,
 
 
 def _completion(key: str, result: Any) -> dict[str, Any]:
-    source = key.split(":", 1)[0]
-    if isinstance(result, Touch):
-        return {"key": key, "source": source, "detail": result.summary, "touch_id": result.pk}
-    if isinstance(result, Commitment):
-        return {"key": key, "source": source, "detail": result.what, "touch_id": result.touch_id}
-    if isinstance(result, models.Opportunity):
-        detail = f"Meeting requested: {result.title}"
-        return {"key": key, "source": source, "detail": detail, "touch_id": result.request_touch_id}
-    if isinstance(result, models.Meeting):
-        return {
-            "key": key,
-            "source": source,
-            "detail": f"Held: {result}",
-            "touch_id": result.touch_id,
-        }
-    # Another source's record (a referral step): its name, and its touch when it logged one.
+    source, _ = source_of(key)
+    completion = source.completion(result)
     return {
         "key": key,
-        "source": source,
-        "detail": str(result or "Done."),
-        "touch_id": getattr(result, "touch_id", None),
+        "source": source.slug,
+        "detail": completion.detail,
+        "touch_id": completion.touch_id,
     }
 
 

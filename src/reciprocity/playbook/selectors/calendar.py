@@ -1,28 +1,36 @@
-"""The calendar feed: an advisor's commitments, cadences and meetings as iCalendar events."""
+"""The calendar feed: the advisor's dated work, from every agenda source that puts its items on
+the calendar, as iCalendar events."""
 
+import abc
 import datetime as dt
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentStatus
+from reciprocity.partners.agenda import agenda_sources
+from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook import ics
-from reciprocity.playbook.models import AdvisorProfile, CalendarFeed, Meeting, MeetingStatus
-from reciprocity.playbook.selectors.cadences import CADENCE_TITLES, cadence_items_of
+from reciprocity.playbook.models import AdvisorProfile, CalendarFeed, Meeting
 from reciprocity.playbook.selectors.meetings import meeting_get_for
-from reciprocity.playbook.selectors.message import advisor_profile_of
 
 FEED_NOT_FOUND = "No calendar feed at this address."
 
 
-# Held meetings stay in the calendar feed for this long, so last week's meetings do not vanish.
-FEED_PAST_MEETING_DAYS = 90
+class CalendarSource(abc.ABC):
+    """An agenda source whose work also goes on the advisor's calendar feed."""
+
+    @abc.abstractmethod
+    def calendar_events(
+        self, *, advisor: User, partners: QuerySet[Partner], today: dt.date
+    ) -> list[ics.CalendarEvent]:
+        """The events of the partners in scope, in a fixed number of queries."""
 
 
-def _meeting_event(
+def meeting_event(
     meeting: Meeting, partner_name: str, message: AdvisorProfile | None
 ) -> ics.CalendarEvent:
     lines = []
@@ -48,47 +56,14 @@ def _meeting_event(
 
 
 def calendar_events_for(*, advisor: User, today: dt.date | None = None) -> list[ics.CalendarEvent]:
-    """The advisor's open commitments, dated cadences and planned meetings (their own
-    partners, like the agenda), each at its due date. A fixed number of queries whatever the
-    book's size."""
+    """The advisor's dated work on their own partners (like the agenda), from every source on
+    the calendar. A fixed number of queries whatever the book's size."""
     today = today or timezone.localdate()
     partners = partners_visible_to(advisor=advisor).filter(owner_id=advisor.pk)
     events = []
-    commitments = Commitment.objects.filter(
-        partner__in=partners, status=CommitmentStatus.OPEN
-    ).select_related("partner")
-    for c in commitments.order_by("due", "pk"):
-        waiting_on = "" if c.owner == CommitmentOwner.ADVISOR else "Waiting on partner: "
-        events.append(
-            ics.CalendarEvent(
-                uid=f"commitment-{c.pk}@reciprocity",
-                summary=f"{waiting_on}{c.what} ({c.partner.name})",
-                start=c.due,
-                category="Commitment",
-            )
-        )
-    for cadence in cadence_items_of(advisor=advisor, partners=partners):
-        assert cadence.due is not None
-        events.append(
-            ics.CalendarEvent(
-                uid=f"cadence-{cadence.partner_id}-{cadence.kind}@reciprocity",
-                summary=CADENCE_TITLES[cadence.kind].format(name=cadence.partner_name),
-                start=cadence.due,
-                description=cadence.description,
-                category="Keep warm",
-            )
-        )
-    since = timezone.make_aware(
-        dt.datetime.combine(today - dt.timedelta(days=FEED_PAST_MEETING_DAYS), dt.time.min)
-    )
-    meetings = (
-        Meeting.objects.filter(partner__in=partners, scheduled_for__gte=since)
-        .exclude(status=MeetingStatus.CANCELLED)
-        .select_related("partner", "plan")
-        .prefetch_related("points")
-    )
-    message = advisor_profile_of(advisor=advisor)
-    events.extend(_meeting_event(m, m.partner.name, message) for m in meetings)
+    for source in agenda_sources():
+        if isinstance(source, CalendarSource):
+            events.extend(source.calendar_events(advisor=advisor, partners=partners, today=today))
     return events
 
 
@@ -123,7 +98,7 @@ def meeting_ics(*, advisor: User, partner_id: Any, meeting_id: Any) -> tuple[byt
     body = ics.build_calendar(
         name=str(meeting),
         events=[
-            _meeting_event(
+            meeting_event(
                 meeting,
                 meeting.partner.name,
                 AdvisorProfile.objects.filter(user_id=meeting.partner.owner_id).first(),

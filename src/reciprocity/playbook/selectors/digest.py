@@ -7,16 +7,15 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from reciprocity.accounts.models import Role, User
+from reciprocity.partners.agenda import Agenda
 from reciprocity.partners.models import CORE_STAGES, CanDescribeValue, Stage
 from reciprocity.partners.selectors import dormancy_suggested, partners_visible_to
-from reciprocity.playbook.agenda import Agenda
 from reciprocity.playbook.models import Agreement, AgreementStatus, Strategy
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.selectors.strategies import with_strategy
 
 # Research defaults (PRODUCT.md): a handful of core partners beats dozens.
 FOCUS_LIMIT = 7
-
 
 # A partner that has been active this long on the lowest rung is worth moving up the spectrum.
 CLIENT_REQUESTED_PATIENCE_DAYS = 90

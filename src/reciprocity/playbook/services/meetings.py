@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
+from reciprocity.partners.agenda import item_key
 from reciprocity.partners.models import (
     CanDescribeValue,
     ContactMethod,
@@ -26,7 +27,6 @@ from reciprocity.partners.services import (
     partner_update,
     touch_log,
 )
-from reciprocity.playbook.agenda import item_key
 from reciprocity.playbook.models import (
     AgendaSnooze,
     Meeting,
@@ -46,24 +46,16 @@ from reciprocity.playbook.services.common import (
 from reciprocity.playbook.services.message import message_check_record
 
 UNKNOWN_MEETING_KIND = "Unknown meeting kind. Use one of: " + ", ".join(MeetingKind.values) + "."
-
-
 MEETING_NOT_PLANNED = "Only a planned meeting can be held, moved or cancelled."
-
-
 POINT_NOT_IN_MEETING = "That point does not belong to this meeting."
-
-
 INVALID_PROFILE_ANSWER = "This answer fills the partner's {field}; answer with one of: {choices}."
-
-
 PROMPT_REQUIRED = "Write the point to cover."
-
-
 UNKNOWN_PROFILE_FIELD = "Unknown profile field. Use one of: " + ", ".join(ProfileField.values) + "."
-
-
 MEETING_OF_ANOTHER_PARTNER = "That meeting was with another partner."
+
+# The slug of the agenda source of planned meetings (``playbook.agenda.meetings``), whose keys
+# name a meeting without its date.
+MEETING_AGENDA_SOURCE = "meeting"
 
 
 @transaction.atomic
@@ -235,7 +227,7 @@ def meeting_update(
             else scheduled_for
         )
         # A snooze was for the old date: the moved meeting comes back on the agenda.
-        key = item_key("meeting", locked.partner_id, locked.pk)
+        key = item_key(MEETING_AGENDA_SOURCE, locked.partner_id, locked.pk)
         for snooze in AgendaSnooze.objects.filter(key=key):
             attribute(snooze, by).delete()
     if duration_minutes is not None:
@@ -260,11 +252,7 @@ def meeting_cancel(*, meeting: Meeting, by: User, reason: str = "") -> Meeting:
 
 
 TEXT_PROFILE_FIELDS = (ProfileField.NICHE, ProfileField.SPECIALTIES, ProfileField.VALUES)
-
-
 YES_NO = {"yes": True, "true": True, "no": False, "false": False}
-
-
 CHOICE_PROFILE_FIELDS: dict[str, type[models.TextChoices]] = {
     ProfileField.ORGANIZATION_SIZE: OrganizationSize,
     ProfileField.PROPENSITY_TO_REFER: Propensity,

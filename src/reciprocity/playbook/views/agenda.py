@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from reciprocity.partners import services as partner_services
+from reciprocity.partners.agenda import SOURCES, AgendaItem, Controls, source_of
 from reciprocity.partners.forms import add_service_errors
-from reciprocity.partners.models import TouchKind
 from reciprocity.partners.views import (
     AuthedRequest,
     _flash_errors,
@@ -25,42 +25,28 @@ from reciprocity.partners.views import (
     _target,
     vary_on_htmx,
 )
-from reciprocity.playbook.agenda import AgendaItem
 from reciprocity.playbook.forms.agenda import (
     AgendaCompleteForm,
     AgendaSnoozeForm,
     AgendaUnsnoozeForm,
-)
-from reciprocity.playbook.models import (
-    CADENCE_COMPLETION_TOUCH,
-    CADENCE_TOUCH_KINDS,
-    Meeting,
-    Opportunity,
 )
 from reciprocity.playbook.selectors.agenda import agenda_for, snoozes_of
 from reciprocity.playbook.services import agenda as services
 
 # Ids of the page regions htmx swaps (the templates use the same ids).
 AGENDA = "agenda"
-
-
 GROUPS = (("overdue", "Overdue"), ("today", "Today"), ("week", "This week"))
 
 
 @dataclass(frozen=True)
 class AgendaRow:
-    """An agenda item with how the page lets it be completed."""
+    """An agenda item with how its source presents it and lets it be worked on."""
 
     item: AgendaItem
     group: str
-    # The touch logged on completion: choices, the preselected one, and whether "no touch" is one.
-    touch_choices: list[tuple[str, str]]
-    touch_initial: str
-    set_aside: str  # how it leaves the agenda undone: "Drop" a commitment, "Skip" a step
-    can_complete: bool
-    done_label: str
-    link: str
-    link_label: str
+    badge: str
+    owner_note: str
+    controls: Controls
 
     @property
     def dom_id(self) -> str:
@@ -68,28 +54,14 @@ class AgendaRow:
 
 
 def _agenda_row(item: AgendaItem, group: str, today: dt.date) -> AgendaRow:
-    partner_url = reverse("partner_detail", args=[item.partner_id])
-    all_kinds = list(TouchKind.choices)
-    if item.source == "commitment":
-        return AgendaRow(
-            item, group, [("", "No touch"), *all_kinds], "", "Drop", True, "Done", partner_url, ""
-        )
-    if item.source == "cadence":
-        kind = item.key.split(":")[2]
-        kinds = [(k, TouchKind(k).label) for k in CADENCE_TOUCH_KINDS.get(kind, ())]
-        initial = CADENCE_COMPLETION_TOUCH.get(kind, "")
-        return AgendaRow(item, group, kinds, initial, "", True, "Done", partner_url, "")
-    if item.source == "opportunity":
-        return AgendaRow(item, group, all_kinds, TouchKind.CALL, "", True, "Asked", partner_url, "")
-    if item.source == "meeting":
-        url = reverse("meeting_detail", args=[item.partner_id, item.object_id])
-        label = "Record" if item.due < today else "Prepare"
-        return AgendaRow(item, group, [], "", "", item.due <= today, "Held", url, label)
-    if item.source == "referral_step":
-        # The step logs the touch of its own kind; the referral's page has the whole protocol.
-        url = item.url or partner_url
-        return AgendaRow(item, group, [], "", "Skip", True, "Done", url, "Referral")
-    return AgendaRow(item, group, [], "", "", True, "Done", partner_url, "")
+    source = SOURCES[item.source]
+    return AgendaRow(
+        item=item,
+        group=group,
+        badge=source.badge(item),
+        owner_note=source.owner_note(item),
+        controls=source.controls(item, today),
+    )
 
 
 def _agenda_context(
@@ -135,23 +107,6 @@ def agenda(request: AuthedRequest) -> HttpResponse:
     return _agenda_response(request)
 
 
-def _completed(result: Any) -> str:
-    """What the confirmation says, from the record that completed the item."""
-    if isinstance(result, Opportunity):
-        return f"Meeting requested: {result.title}"
-    if isinstance(result, Meeting):
-        return f"Held: {result}"
-    if hasattr(result, "what"):
-        return f"Done: {result.what}"
-    if hasattr(result, "label") and getattr(result, "touch", None) is not None:
-        # A referral's protocol step, logged as a touch of its kind.
-        touch = result.touch
-        return f"Done: {result.label}. Logged: {touch.get_kind_display()} with {touch.partner.name}"
-    if hasattr(result, "get_kind_display"):
-        return f"Logged: {result.get_kind_display()} with {result.partner.name}"
-    return "Done."
-
-
 @login_required
 @require_POST
 def agenda_complete(request: AuthedRequest) -> HttpResponse:
@@ -162,13 +117,10 @@ def agenda_complete(request: AuthedRequest) -> HttpResponse:
         try:
             if form.cleaned_data["action"] == "drop":
                 aside = services.agenda_set_aside(by=request.user, key=key)
-                messages.success(
-                    request,
-                    f"Dropped: {aside.what}" if hasattr(aside, "what") else f"Skipped: {aside}",
-                )
+                messages.success(request, source_of(key)[0].describe_set_aside(aside))
             else:
                 result = services.agenda_complete(by=request.user, key=key, touch_kind=touch_kind)
-                messages.success(request, _completed(result))
+                messages.success(request, source_of(key)[0].describe(result))
         except ValidationError as error:
             add_service_errors(form, error)
     _flash_errors(request, form)

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_user
-from reciprocity.playbook.agenda import AgendaItem
+from reciprocity.partners.agenda import AgendaItem
 from reciprocity.playbook.selectors.agenda import agenda_for
 
 BAD_DAYS = "--days must be zero or more."
