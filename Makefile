@@ -33,6 +33,7 @@ run: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports
 	$(BIN)/reciprocity makemigrations --check --dry-run
 
 types: install
@@ -54,9 +55,14 @@ browser-deps:
 	    echo "chromium is missing and cannot be installed here: browser tests will be skipped"; \
 	  fi; }
 
-# pytest exits 5 when a selection ran no test; that is not a failure.
+# The suite runs on PYTEST_WORKERS processes (pytest-xdist; one test module per process at a
+# time, so a module's fixtures stay together), then the tests marked serial in one process:
+# schemathesis makes a test of each API operation only there. A selection in PYTEST_ARGS runs
+# in the first step alone. pytest exits 5 when a selection ran no test; that is not a failure.
+PYTEST_WORKERS ?= 2
 pytest: install browser-deps
-	$(BIN)/pytest $(PYTEST_ARGS) || test $$? -eq 5
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS) || test $$? -eq 5
+	@if [ -z '$(PYTEST_ARGS)' ]; then $(BIN)/pytest -m serial || test $$? -eq 5; fi
 
 test: lint types audit pytest
 

@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 
 from reciprocity.accounts.models import Firm, Role, Team, User
 from reciprocity.partners.models import Partner
-from reciprocity.playbook.services import firm_defaults_install
+from reciprocity.playbook.services.firm import firm_defaults_install
 from tests.factories import FirmFactory, PartnerFactory, TeamFactory, UserFactory
 
 PASSWORD = "correct horse battery staple"

@@ -27,7 +27,6 @@ from django.utils import timezone
 from reciprocity.accounts.models import Role, User
 from reciprocity.api.api import api
 from reciprocity.partners.models import Commitment, Partner, Touch
-from reciprocity.playbook import services as playbook
 from reciprocity.playbook.models import (
     Agreement,
     ClientCase,
@@ -38,7 +37,9 @@ from reciprocity.playbook.models import (
     MessageCheck,
     Solution,
 )
-from reciprocity.playbook.services import firm_defaults_install
+from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
+from reciprocity.playbook.services.firm import firm_defaults_install
+from reciprocity.playbook.services.library import case_create
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.services import referral_create
 from tests.api_client import token_client
@@ -167,7 +168,7 @@ def opportunity(cast: Cast) -> dict[str, Any]:
 def _case(cast: Cast) -> ClientCase:
     _playbook_firm(cast)
     existing = ClientCase.objects.filter(partner=cast.alice_private).first()
-    return existing or playbook.case_create(
+    return existing or case_create(
         partner=cast.alice_private, by=cast.alice, alias="A", description="d", topics=["tax"]
     )
 
@@ -184,10 +185,10 @@ def case_question(cast: Cast) -> dict[str, Any]:
 
 def partner_with_agreement(cast: Cast) -> dict[str, Any]:
     if not Agreement.objects.filter(partner=cast.alice_private).exists():
-        playbook.agreement_create(
+        agreement_create(
             partner=cast.alice_private,
             by=cast.alice,
-            promises=[playbook.PromiseInput("advisor", "a"), playbook.PromiseInput("partner", "b")],
+            promises=[PromiseInput("advisor", "a"), PromiseInput("partner", "b")],
             referral_process="email_thread",
             next_review=timezone.localdate() + dt.timedelta(days=90),
         )
@@ -295,8 +296,12 @@ MATRIX: dict[str, Route] = {
     "meeting_ics": Route(meeting),
     "calendar_feed": no_id("a calendar found by the secret in its URL, not by a record id"),
     # The playbook of one of alice's partners
-    "agenda_complete": no_id("an agenda item named by the key in the form (test_web_playbook)"),
-    "agenda_snooze": no_id("an agenda item named by the key in the form (test_web_playbook)"),
+    "agenda_complete": no_id(
+        "an agenda item named by the key in the form (playbook/test_agenda_web)"
+    ),
+    "agenda_snooze": no_id(
+        "an agenda item named by the key in the form (playbook/test_agenda_web)"
+    ),
     "agenda_unsnooze": no_id("the user's own snooze, by its key"),
     "strategy_switch": Route(partner, ("POST",)),
     "message_check": Route(partner, ("POST",)),
@@ -435,7 +440,7 @@ MATRIX: dict[str, Route] = {
         api_agenda_key, body={"until": "2030-01-01", "reason": "Sneaky snooze"}
     ),
     "api:list_agreements": no_id("agreements with the caller's visible partners"),
-    "api:create_agreement": no_id("names its partner in the body (test_api_playbook)"),
+    "api:create_agreement": no_id("names its partner in the body (playbook/test_agreements_api)"),
     "api:get_agreement": Route(api_agreement),
     "api:end_agreement": Route(api_agreement, body={"reason": "Sneaky"}),
     "api:list_cadences": Route(api_partner),

@@ -15,7 +15,7 @@ from reciprocity.insights.diagnoses import ACTION_SLUGS, DIAGNOSIS_SLUGS
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Profession, Stage
 from reciprocity.partners.selectors import NOT_FOUND
-from reciprocity.playbook.selectors import FOCUS_LIMIT
+from reciprocity.playbook.selectors.digest import FOCUS_LIMIT
 from reciprocity.referrals.models import Direction
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast

@@ -13,11 +13,15 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from reciprocity.accounts.models import Role
 from reciprocity.accounts.services import token_create
-from reciprocity.playbook.services import firm_defaults_install
+from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.referrals.models import Direction
 from reciprocity.referrals.services import referral_create
 from reciprocity.wsgi import application
 from tests.factories import CommitmentFactory, PartnerFactory, TouchFactory, UserFactory
+
+# Slow: left out of the quick loop (-m "not slow"); make test runs it. Serial: schemathesis makes
+# a test of each operation only in a single process.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 

@@ -27,7 +27,7 @@ from reciprocity.partners.services import (
     STAGE_BEFORE_LAST,
     UNKNOWN_STAGE,
 )
-from reciprocity.playbook.services import firm_defaults_install
+from reciprocity.playbook.services.firm import firm_defaults_install
 from tests.conftest import Cast
 from tests.factories import (
     CommitmentFactory,

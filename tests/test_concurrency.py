@@ -11,6 +11,9 @@ from django.db import connection
 from reciprocity.partners.models import Partner, StageChange, Touch
 from tests.factories import PartnerFactory, UserFactory
 
+# Slow: left out of the quick loop (-m "not slow"); make test runs it.
+pytestmark = pytest.mark.slow
+
 WRITERS = 8
 OPS = 15
 

@@ -43,7 +43,8 @@ from reciprocity.playbook.models import (
     PartnerStrategy,
     Strategy,
 )
-from reciprocity.playbook.selectors import agenda_for, strategy_yield
+from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.selectors.strategies import strategy_yield
 from reciprocity.referrals.models import (
     TOUCH_KIND_FOR_STEP,
     Direction,
@@ -60,6 +61,9 @@ from reciprocity.site.management.commands.demo import (
     REFUSED_IN_PRODUCTION,
 )
 from tests.factories import FirmFactory
+
+# Slow: left out of the quick loop (-m "not slow"); make test runs it.
+pytestmark = pytest.mark.slow
 
 LOGIN_LINE = "Demo login: http://127.0.0.1:8000/  user: demo  password: demo"
 

@@ -22,8 +22,9 @@ from reciprocity.insights.diagnoses import (
 )
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Profession, Stage
-from reciprocity.playbook.selectors import FOCUS_LIMIT, add_months
-from reciprocity.playbook.services import message_check_record
+from reciprocity.playbook.selectors.cadences import add_months
+from reciprocity.playbook.selectors.digest import FOCUS_LIMIT
+from reciprocity.playbook.services.message import message_check_record
 from reciprocity.referrals.models import Direction, Kind
 from tests.conftest import Cast
 from tests.factories import PartnerFactory, ReferralFactory, TouchFactory

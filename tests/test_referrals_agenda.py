@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from reciprocity.partners import services as partner_services
+from reciprocity.partners.agenda import UNKNOWN_AGENDA_ITEM, AgendaItem, item_key
 from reciprocity.partners.models import Partner, Profession, Touch, TouchKind
-from reciprocity.playbook import services
-from reciprocity.playbook.agenda import UNKNOWN_AGENDA_ITEM, AgendaItem, item_key
 from reciprocity.playbook.digest import digest_render
 from reciprocity.playbook.models import AgendaSnooze
-from reciprocity.playbook.selectors import agenda_for
+from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.services import agenda as services
 from reciprocity.referrals.models import (
     HISTORY_AFTER_DAYS,
     STEP_DUE_AFTER_DAYS,

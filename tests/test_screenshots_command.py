@@ -10,6 +10,9 @@ from django.core.management.base import CommandError
 
 from reciprocity.site.management.commands import screenshots
 
+# Slow: left out of the quick loop (-m "not slow"); make test runs it.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def chromium(monkeypatch: pytest.MonkeyPatch) -> None:

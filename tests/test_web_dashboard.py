@@ -13,7 +13,7 @@ from django.utils import timezone
 from reciprocity.accounts.models import User
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Profession, Stage
-from reciprocity.playbook.selectors import FOCUS_LIMIT
+from reciprocity.playbook.selectors.digest import FOCUS_LIMIT
 from reciprocity.referrals.models import Direction, Kind
 from tests.conftest import Cast, client_for
 from tests.factories import CommitmentFactory, PartnerFactory, ReferralFactory, TouchFactory

@@ -20,9 +20,17 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.playbook import services as playbook
 from reciprocity.playbook.models import AgendaSnooze, Agreement
-from reciprocity.playbook.services import firm_defaults_install
+from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
+from reciprocity.playbook.services.firm import firm_defaults_install
+from reciprocity.playbook.services.library import case_create, concern_log
+from reciprocity.playbook.services.meetings import meeting_schedule
+from reciprocity.playbook.services.message import advisor_message_set
+from reciprocity.playbook.services.strategies import (
+    opportunity_close,
+    opportunity_create,
+    opportunity_link_referral,
+)
 from reciprocity.referrals.models import Direction
 from reciprocity.referrals.services import referral_create
 from tests.browser.conftest import axe_violations, log_in
@@ -153,39 +161,39 @@ def test_an_overdue_keep_warm_touch_is_cleared_on_the_agenda(page: Any, advisor:
 
 def test_the_playbook_pages_pass_axe(page: Any, advisor: User) -> None:
     partner = a_partner(advisor, stage=Stage.ACTIVE, days_in_stage=30)
-    playbook.advisor_message_set(
+    advisor_message_set(
         by=advisor, whom_i_help="Business owners selling", what_is_unique="One plan for all"
     )
-    meeting = playbook.meeting_schedule(
+    meeting = meeting_schedule(
         partner=partner,
         by=advisor,
         kind="due_diligence",
         scheduled_for=timezone.now() + dt.timedelta(days=2),
     )
-    concern = playbook.concern_log(
+    concern = concern_log(
         partner=partner, by=advisor, source="client_complaint", description="Worried about tax"
     )
-    case = playbook.case_create(
+    case = case_create(
         partner=partner, by=advisor, alias="Client A", description="A surgeon", topics=["tax"]
     )
-    playbook.agreement_create(
+    agreement_create(
         partner=partner,
         by=advisor,
-        promises=[playbook.PromiseInput("advisor", "a"), playbook.PromiseInput("partner", "b")],
+        promises=[PromiseInput("advisor", "a"), PromiseInput("partner", "b")],
         referral_process="email_thread",
         next_review=timezone.localdate() + dt.timedelta(days=90),
     )
     # Opportunities in every state the page offers a form for: to close with a referral, to
     # link one, and one linked to its referral.
-    playbook.opportunity_create(partner=partner, by=advisor, title="Asked about her pension")
-    unlinked = playbook.opportunity_create(partner=partner, by=advisor, title="A trust to fund")
-    playbook.opportunity_close(opportunity=unlinked, by=advisor, outcome="referred")
-    linked = playbook.opportunity_create(partner=partner, by=advisor, title="A business sale")
+    opportunity_create(partner=partner, by=advisor, title="Asked about her pension")
+    unlinked = opportunity_create(partner=partner, by=advisor, title="A trust to fund")
+    opportunity_close(opportunity=unlinked, by=advisor, outcome="referred")
+    linked = opportunity_create(partner=partner, by=advisor, title="A business sale")
     referral = referral_create(
         by=advisor, partner=partner, direction=Direction.RECEIVED, need="Selling the firm"
     )
     referral_create(by=advisor, partner=partner, direction=Direction.RECEIVED, need="A widow")
-    playbook.opportunity_link_referral(opportunity=linked, referral=referral, by=advisor)
+    opportunity_link_referral(opportunity=linked, referral=referral, by=advisor)
     log_in(page, advisor)
     p = f"/partners/{partner.pk}"
     for path in (
@@ -215,9 +223,7 @@ def test_the_playbook_pages_pass_axe(page: Any, advisor: User) -> None:
 
 def test_an_opportunity_is_closed_with_the_referral_it_produced(page: Any, advisor: User) -> None:
     partner = a_partner(advisor, stage=Stage.ACTIVE, days_in_stage=30)
-    opportunity = playbook.opportunity_create(
-        partner=partner, by=advisor, title="Asked about her pension"
-    )
+    opportunity = opportunity_create(partner=partner, by=advisor, title="Asked about her pension")
     referral = referral_create(
         by=advisor, partner=partner, direction=Direction.RECEIVED, need="A pension rollover"
     )

@@ -18,14 +18,12 @@ from reciprocity.api.partners import partners, stage, touches
 from reciprocity.api.playbook import (
     agenda,
     agreements,
-    calendar_feed,
-    cases,
-    concerns,
-    firm_playbook,
-    me,
+    cadences,
+    calendar,
+    library,
     meetings,
-    opportunities,
-    partner_playbook,
+    message,
+    strategies,
 )
 from reciprocity.api.referrals import balance, protocols, referrals
 
@@ -73,16 +71,24 @@ api.add_router("/partners", stage)
 api.add_router("/partners", touches)
 api.add_router("/partners", partner_commitments)
 api.add_router("/commitments", commitments)
-api.add_router("/partners", partner_playbook)
-api.add_router("/agenda", agenda)
-api.add_router("/agreements", agreements)
-api.add_router("/meetings", meetings)
-api.add_router("/opportunities", opportunities)
-api.add_router("/concerns", concerns)
-api.add_router("/cases", cases)
-api.add_router("/me", me)
-api.add_router("/calendar-feed", calendar_feed)
-api.add_router("/playbook", firm_playbook)
+api.add_router("/partners", cadences.partner_cadences)
+api.add_router("/partners", strategies.partner_strategy)
+api.add_router("/partners", meetings.partner_meetings)
+api.add_router("/partners", strategies.partner_opportunities)
+api.add_router("/partners", library.partner_concerns)
+api.add_router("/partners", library.partner_cases)
+api.add_router("/partners", message.partner_message_checks)
+api.add_router("/agenda", agenda.agenda)
+api.add_router("/agreements", agreements.agreements)
+api.add_router("/meetings", meetings.meetings)
+api.add_router("/opportunities", strategies.opportunities)
+api.add_router("/concerns", library.concerns)
+api.add_router("/cases", library.cases)
+api.add_router("/me", message.me)
+api.add_router("/calendar-feed", calendar.calendar_feed)
+api.add_router("/playbook", library.firm_library)
+api.add_router("/playbook", meetings.firm_meeting_plans)
+api.add_router("/playbook", cadences.firm_cadence_defaults)
 api.add_router("/referrals", referrals)
 api.add_router("/balance", balance)
 api.add_router("/protocols", protocols)

@@ -67,7 +67,9 @@ from reciprocity.playbook.models import (
     MessageCheck,
     Strategy,
 )
-from reciprocity.playbook.selectors import FOCUS_LIMIT, add_months, with_strategy
+from reciprocity.playbook.selectors.cadences import add_months
+from reciprocity.playbook.selectors.digest import FOCUS_LIMIT
+from reciprocity.playbook.selectors.strategies import with_strategy
 from reciprocity.referrals.models import Direction, Kind, Referral
 
 DiagnosisSlug = Literal[

@@ -15,7 +15,9 @@ from django.utils import timezone
 from reciprocity.accounts.models import User
 from reciprocity.partners.models import CORE_STAGES, PIPELINE_STAGES, Partner, Stage
 from reciprocity.partners.selectors import partners_visible_to
-from reciprocity.playbook.selectors import StrategyYield, add_months, agenda_for, strategy_yield
+from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.selectors.cadences import add_months
+from reciprocity.playbook.selectors.strategies import StrategyYield, strategy_yield
 from reciprocity.referrals.models import Direction, Kind, Referral
 
 # Chart labels that fit under a bar; the table beside the chart gives the full names.

@@ -7,7 +7,18 @@ class PlaybookConfig(AppConfig):
     verbose_name = "Playbook"
 
     def ready(self) -> None:
-        from reciprocity.accounts.services import firm_setup_register
-        from reciprocity.playbook.services import firm_defaults_install
+        from reciprocity.partners.agenda import register
+        from reciprocity.playbook.agenda import cadences, commitments, meetings, opportunities
 
+        # Open commitments, keep-warm touches, meeting requests and planned meetings are on
+        # the advisor's agenda; all but the meeting requests are on their calendar feed too.
+        register(commitments.CommitmentSource())
+        register(cadences.CadenceSource())
+        register(opportunities.OpportunitySource())
+        register(meetings.MeetingSource())
+
+        from reciprocity.accounts.services import firm_setup_register
+        from reciprocity.playbook.services.firm import firm_defaults_install
+
+        # A new firm starts with the playbook's meeting plans, cadences, questions and library.
         firm_setup_register(lambda firm: firm_defaults_install(firm=firm))

@@ -8,7 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from reciprocity.accounts.models import User
-from reciprocity.playbook.selectors import Digest, digest_for
+from reciprocity.playbook.selectors.digest import Digest, digest_for
 
 SUBJECT = "Your week: {overdue} overdue, {due} due this week"
 SUBJECT_CLEAR = "Your week: nothing overdue"

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from reciprocity.accounts.models import User
 from reciprocity.playbook.digest import digest_send
-from reciprocity.playbook.selectors import digest_recipients
+from reciprocity.playbook.selectors.digest import digest_recipients
 
 # Monday, seven in the morning, in the site's time zone.
 DIGEST_WEEKDAY = 0

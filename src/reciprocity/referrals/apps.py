@@ -7,7 +7,8 @@ class ReferralsConfig(AppConfig):
     verbose_name = "Referrals"
 
     def ready(self) -> None:
-        from reciprocity.referrals import agenda
+        from reciprocity.partners.agenda import register
+        from reciprocity.referrals.agenda import ReferralStepSource
 
         # The next protocol step of every referral in flight is on the advisor's agenda.
-        agenda.register()
+        register(ReferralStepSource())

@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 
 from reciprocity.partners.models import Partner
-from reciprocity.playbook.views import panel_context
+from reciprocity.playbook.views.overview import panel_context
 
 register = template.Library()
 

@@ -25,7 +25,7 @@ from reciprocity.partners.services import (
     partner_create,
     touch_log,
 )
-from reciprocity.playbook.services import message_check_record
+from reciprocity.playbook.services.message import message_check_record
 from reciprocity.referrals.models import Direction, ReferralStatus
 from reciprocity.referrals.selectors import steps_of
 from reciprocity.referrals.services import (

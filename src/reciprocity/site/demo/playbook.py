@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.partners.models import CommitmentOwner, Partner, Profession, Stage
-from reciprocity.playbook import services
 from reciprocity.playbook.models import (
     ConcernSource,
     MeetingKind,
@@ -24,7 +23,23 @@ from reciprocity.playbook.models import (
     Strategy,
     Topic,
 )
-from reciprocity.playbook.selectors import solutions_matching
+from reciprocity.playbook.selectors.library import solutions_matching
+from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
+from reciprocity.playbook.services.library import (
+    case_create,
+    case_mark_ready,
+    case_update,
+    concern_log,
+    concern_match,
+)
+from reciprocity.playbook.services.meetings import meeting_schedule
+from reciprocity.playbook.services.message import advisor_message_set
+from reciprocity.playbook.services.strategies import (
+    opportunity_create,
+    opportunity_link_referral,
+    opportunity_request_meeting,
+    strategy_set,
+)
 from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
 
 MESSAGES = {
@@ -125,7 +140,7 @@ def load_playbook_demo(*, advisors: dict[str, User], seed: int) -> PlaybookSumma
     today = timezone.localdate()
     summary = PlaybookSummary()
     for username, (whom, unique) in MESSAGES.items():
-        services.advisor_message_set(by=advisors[username], whom_i_help=whom, what_is_unique=unique)
+        advisor_message_set(by=advisors[username], whom_i_help=whom, what_is_unique=unique)
     for username, advisor in advisors.items():
         partners = list(
             Partner.objects.filter(owner=advisor, archived_at__isnull=True).order_by("name", "pk")
@@ -161,12 +176,12 @@ def _agreements(
         words = {"first": first, "topic": TOPIC_WORDS.get(partner.profession, "financial")}
         ours = rng.sample(ADVISOR_PROMISES, k=2)
         theirs = PARTNER_PROMISES.get(partner.profession, DEFAULT_PARTNER_PROMISES)
-        services.agreement_create(
+        agreement_create(
             partner=partner,
             by=advisor,
             promises=[
-                *(services.PromiseInput(CommitmentOwner.ADVISOR, p.format(**words)) for p in ours),
-                *(services.PromiseInput(CommitmentOwner.PARTNER, p) for p in theirs),
+                *(PromiseInput(CommitmentOwner.ADVISOR, p.format(**words)) for p in ours),
+                *(PromiseInput(CommitmentOwner.PARTNER, p) for p in theirs),
             ],
             referral_process=partner.preferred_referral_process or "email_thread",
             keep_in_touch="",
@@ -189,7 +204,7 @@ def _strategies_and_tools(
     now = timezone.now()
 
     def switch(partner: Partner, strategy: str, days_ago: int, note: str) -> None:
-        services.strategy_set(
+        strategy_set(
             partner=partner,
             by=advisor,
             strategy=strategy,
@@ -210,7 +225,7 @@ def _strategies_and_tools(
     if len(active) > 5:
         switch(active[5], Strategy.IDENTIFIED_PROBLEMS, 35, "They see portfolios every day.")
         description, topic = PROBLEMS[0]
-        services.concern_log(
+        concern_log(
             partner=active[5],
             by=advisor,
             source=ConcernSource.IDENTIFIED_PROBLEM,
@@ -223,7 +238,7 @@ def _strategies_and_tools(
     # Complaints heard from each harvested partner; most are matched with what we solve.
     for index, partner in enumerate(harvesting):
         description, topic = COMPLAINTS[index % len(COMPLAINTS)]
-        concern = services.concern_log(
+        concern = concern_log(
             partner=partner,
             by=advisor,
             source=ConcernSource.CLIENT_COMPLAINT,
@@ -236,10 +251,10 @@ def _strategies_and_tools(
             continue  # left open, to be matched on the page
         matches = solutions_matching(concern=concern)
         solution = matches[0].solution if matches else next(iter(library.values()))
-        opportunity = services.concern_match(concern=concern, solution=solution, by=advisor)
+        opportunity = concern_match(concern=concern, solution=solution, by=advisor)
         summary.opportunities += 1
         if index == 0:
-            services.opportunity_request_meeting(
+            opportunity_request_meeting(
                 opportunity=opportunity,
                 by=advisor,
                 note=f"Asked {partner.name.split()[0]} to set up a meeting with the client.",
@@ -249,7 +264,7 @@ def _strategies_and_tools(
     # Talk clients, not concepts: a case ready with its solution, and one in progress.
     if champions:
         partner = champions[0]
-        case = services.case_create(
+        case = case_create(
             partner=partner,
             by=advisor,
             alias="Client A",
@@ -258,17 +273,17 @@ def _strategies_and_tools(
             question_count=10,
         )
         questions = list(case.questions.all())
-        services.case_update(
+        case_update(
             case=case,
             by=advisor,
             solution=CASE_SOLUTION,
             answers={q.pk: answer for q, answer in zip(questions, CASE_ANSWERS, strict=False)},
         )
-        services.case_mark_ready(case=case, by=advisor, ask_by=today + dt.timedelta(days=2))
+        case_mark_ready(case=case, by=advisor, ask_by=today + dt.timedelta(days=2))
         summary.cases += 1
         summary.opportunities += 1
     if len(champions) > 1:
-        case = services.case_create(
+        case = case_create(
             partner=champions[1],
             by=advisor,
             alias="Client B",
@@ -277,7 +292,7 @@ def _strategies_and_tools(
             question_count=9,
         )
         questions = list(case.questions.all())
-        services.case_update(
+        case_update(
             case=case,
             by=advisor,
             answers={q.pk: a for q, a in zip(questions, CASE_B_ANSWERS, strict=False)},
@@ -286,7 +301,7 @@ def _strategies_and_tools(
     _referred_opportunities(advisor, champions[:3], now, summary)
     # A client who asked a partner for an advisor: the lowest rung still produces now and then.
     if active:
-        services.opportunity_create(
+        opportunity_create(
             partner=active[0],
             by=advisor,
             title="A client of theirs asked for a second opinion on her pension",
@@ -323,20 +338,20 @@ def _referred_opportunities(
         )
         if referral is None:
             continue
-        opportunity = services.opportunity_create(
+        opportunity = opportunity_create(
             partner=partner,
             by=advisor,
             title=referral.need[:200],
             strategy=_strategy_on(partner, referral.occurred_at),
             ask_by=today,
         )
-        services.opportunity_request_meeting(
+        opportunity_request_meeting(
             opportunity=opportunity,
             by=advisor,
             note=f"Asked {partner.name.split()[0]} to introduce us to the client.",
             occurred_at=min(referral.occurred_at - dt.timedelta(days=4), now),
         )
-        services.opportunity_link_referral(opportunity=opportunity, referral=referral, by=advisor)
+        opportunity_link_referral(opportunity=opportunity, referral=referral, by=advisor)
         summary.opportunities += 1
         summary.referrals_linked += 1
 
@@ -355,7 +370,7 @@ def _meetings(
         partner = next((p for p in partners if p.stage == stage), None)
         if partner is None:
             continue
-        services.meeting_schedule(
+        meeting_schedule(
             partner=partner,
             by=advisor,
             kind=kind,

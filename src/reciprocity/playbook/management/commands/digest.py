@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from reciprocity.accounts.cli import UNKNOWN_USER, ProductCommand
 from reciprocity.accounts.selectors import user_by_username
 from reciprocity.playbook.digest import digest_render
-from reciprocity.playbook.selectors import digest_recipients
+from reciprocity.playbook.selectors.digest import digest_recipients
 from reciprocity.playbook.tasks import send_weekly_digest
 
 BAD_DATE = "Give the date as YYYY-MM-DD."

@@ -1,0 +1,103 @@
+"""The agenda through the API: list it, complete an item, snooze one."""
+
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from reciprocity.api.auth import current_user
+from reciprocity.api.errors import responses
+from reciprocity.api.playbook.schemas import agenda as schemas
+from reciprocity.api.schemas import WholeNumber
+from reciprocity.partners.agenda import AgendaItem, source_of
+from reciprocity.playbook import models
+from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.services.agenda import agenda_complete, agenda_snooze
+
+agenda = Router(tags=["Agenda"])
+
+
+class AgendaFilters(Schema):
+    days: Annotated[int, WholeNumber] = Field(
+        7, ge=0, le=366, description="How far ahead to look, in days."
+    )
+
+
+def _item(item: AgendaItem, today: Any) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "source": item.source,
+        "partner": {"id": item.partner_id, "name": item.partner_name},
+        "title": item.title,
+        "due": item.due,
+        "at": item.at,
+        "owner": item.owner,
+        "detail": item.detail,
+        "object_id": item.object_id,
+        "overdue": item.due < today,
+    }
+
+
+@agenda.get("", response=responses({200: schemas.Agenda}, not_found=False), summary="Your agenda")
+def get_agenda(request: HttpRequest, filters: Query[AgendaFilters]) -> dict[str, Any]:
+    """Everything due up to ``days`` ahead on your own partners, from every source: open
+    commitments, keep-warm cadences, the next protocol step of each referral in flight, meeting
+    requests to make and planned meetings. Overdue first, then today, then the rest. Snoozed
+    items are left out until their day."""
+    today = timezone.localdate()
+    found = agenda_for(current_user(request), today=today, horizon_days=filters.days)
+    return {
+        "today": today,
+        "overdue": [_item(i, today) for i in found.overdue],
+        "due_today": [_item(i, today) for i in found.due_today],
+        "this_week": [_item(i, today) for i in found.this_week],
+        "snoozed": found.snoozed,
+        "count": len(found),
+    }
+
+
+def _completion(key: str, result: Any) -> dict[str, Any]:
+    source, _ = source_of(key)
+    completion = source.completion(result)
+    return {
+        "key": key,
+        "source": source.slug,
+        "detail": completion.detail,
+        "touch_id": completion.touch_id,
+    }
+
+
+@agenda.post(
+    "/{key}/complete",
+    response=responses({200: schemas.AgendaCompletion}),
+    summary="Complete an agenda item",
+)
+def complete_agenda_item(
+    request: HttpRequest, key: schemas.AgendaKey, payload: schemas.AgendaComplete
+) -> dict[str, Any]:
+    """A commitment is done, a cadence gets its touch, a referral step is done with its touch,
+    a meeting request is made, a meeting is held: whatever the item asks, recorded in place."""
+    result = agenda_complete(
+        by=current_user(request),
+        key=key,
+        touch_kind=payload.touch_kind,
+        summary=payload.summary,
+        occurred_at=payload.occurred_at,
+    )
+    return _completion(key, result)
+
+
+@agenda.post(
+    "/{key}/snooze",
+    response=responses({200: schemas.AgendaSnooze}),
+    summary="Snooze an agenda item",
+)
+def snooze_agenda_item(
+    request: HttpRequest, key: schemas.AgendaKey, payload: schemas.AgendaSnoozeCreate
+) -> models.AgendaSnooze:
+    """Put it off until a later day (within a year), saying why; it comes back on that day."""
+    snooze = agenda_snooze(
+        by=current_user(request), key=key, until=payload.until, reason=payload.reason
+    )
+    return models.AgendaSnooze.objects.select_related("partner").get(pk=snooze.pk)

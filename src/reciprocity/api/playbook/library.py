@@ -1,0 +1,361 @@
+"""The diagnostic library through the API: a partner's client concerns and client cases, and
+the firm's library and question bank (firm admins)."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Router, Status
+from ninja.pagination import paginate
+
+from reciprocity.api.auth import current_user
+from reciprocity.api.errors import fields_renamed, responses
+from reciprocity.api.pagination import Pagination
+from reciprocity.api.playbook.common import changes_of, partner_or_404
+from reciprocity.api.playbook.schemas.library import (
+    Case,
+    CaseCreate,
+    CaseReady,
+    CaseUpdate,
+    Concern,
+    ConcernCreate,
+    ConcernMatch,
+    Question,
+    QuestionCreate,
+    QuestionUpdate,
+    Solution,
+    SolutionCreate,
+    SolutionUpdate,
+)
+from reciprocity.api.playbook.schemas.strategies import Opportunity
+from reciprocity.api.schemas import RecordId
+from reciprocity.playbook import models
+from reciprocity.playbook.selectors.library import (
+    case_get_for,
+    cases_of,
+    concern_get_for,
+    concerns_of,
+    question_bank,
+    question_get_for,
+    solution_get_for,
+    solutions_of,
+)
+from reciprocity.playbook.selectors.strategies import opportunity_get_for
+from reciprocity.playbook.services.library import (
+    QUESTION_NOT_IN_FIRM,
+    SOLUTION_NOT_IN_FIRM,
+    case_create,
+    case_mark_ready,
+    case_questions_add,
+    case_update,
+    concern_dismiss,
+    concern_log,
+    concern_match,
+    question_archive,
+    question_create,
+    question_update,
+    solution_archive,
+    solution_create,
+    solution_update,
+)
+
+partner_concerns = Router()
+partner_cases = Router()
+
+# The firm's playbook: everyone in the firm reads it; only its firm admins change it (the
+# services refuse anyone else with 403, as the web pages do).
+firm_library = Router(tags=["Firm playbook"])
+
+concerns = Router(tags=["Concerns"])
+cases = Router(tags=["Client cases"])
+# How the case questions' ids are named in the request body.
+CASE_FIELDS = {"answers": "answers", "questions": "add_questions"}
+
+
+@partner_concerns.get(
+    "/{id}/concerns",
+    response=responses({200: list[Concern]}),
+    summary="List a partner's client concerns",
+    tags=["Concerns"],
+)
+@paginate(Pagination)
+def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientConcern]:
+    """The inventory of what the partner's clients worry about and the problems the partner
+    sees, newest first."""
+    return concerns_of(partner=partner_or_404(current_user(request), id))
+
+
+@partner_concerns.post(
+    "/{id}/concerns",
+    response=responses({201: Concern}),
+    summary="Log a client concern",
+    tags=["Concerns"],
+)
+def log_concern(
+    request: HttpRequest, id: RecordId, payload: ConcernCreate
+) -> Status[models.ClientConcern]:
+    user = current_user(request)
+    concern = concern_log(
+        partner=partner_or_404(user, id),
+        by=user,
+        source=payload.source,
+        description=payload.description,
+        topic=payload.topic or "",
+        heard_on=payload.heard_on,
+    )
+    return Status(201, concern_get_for(advisor=user, pk=concern.pk))
+
+
+@concerns.get("/{id}", response=responses({200: Concern}), summary="Get a concern")
+def get_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
+    return concern_get_for(advisor=current_user(request), pk=id)
+
+
+@concerns.post(
+    "/{id}/match",
+    response=responses({201: Opportunity}),
+    summary="Match a concern with what you solve",
+)
+def match_concern(
+    request: HttpRequest, id: RecordId, payload: ConcernMatch
+) -> Status[models.Opportunity]:
+    """An entry of the firm's library answers the concern: an opportunity to bring the solution
+    to the partner and ask for a meeting with the client."""
+    user = current_user(request)
+    concern = concern_get_for(advisor=user, pk=id)
+    solution = solutions_of(advisor=user).filter(pk=payload.solution).first()
+    if solution is None:
+        raise ValidationError({"solution": SOLUTION_NOT_IN_FIRM})
+    opportunity = concern_match(
+        concern=concern,
+        solution=solution,
+        by=user,
+        proposal=payload.proposal,
+        ask_by=payload.ask_by,
+    )
+    return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
+
+
+@concerns.post(
+    "/{id}/dismiss",
+    response=responses({200: Concern}),
+    summary="Dismiss a concern",
+)
+def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
+    user = current_user(request)
+    concern_dismiss(concern=concern_get_for(advisor=user, pk=id), by=user)
+    return concern_get_for(advisor=user, pk=id)
+
+
+@partner_cases.get(
+    "/{id}/cases",
+    response=responses({200: list[Case]}),
+    summary="List a partner's client cases",
+    tags=["Client cases"],
+)
+@paginate(Pagination)
+def list_cases(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientCase]:
+    return cases_of(partner=partner_or_404(current_user(request), id))
+
+
+@partner_cases.post(
+    "/{id}/cases",
+    response=responses({201: Case}),
+    summary="Start a client case",
+    tags=["Client cases"],
+)
+def create_case(
+    request: HttpRequest, id: RecordId, payload: CaseCreate
+) -> Status[models.ClientCase]:
+    """Talk clients, not concepts: one of the partner's top clients, without a name, with 8 to
+    12 diagnostic questions drawn from the firm's bank by topic."""
+    user = current_user(request)
+    case = case_create(
+        partner=partner_or_404(user, id),
+        by=user,
+        alias=payload.alias,
+        description=payload.description,
+        topics=[str(topic) for topic in payload.topics],
+        question_count=payload.question_count,
+    )
+    return Status(201, case_get_for(advisor=user, pk=case.pk))
+
+
+@cases.get("/{id}", response=responses({200: Case}), summary="Get a client case")
+def get_case(request: HttpRequest, id: RecordId) -> models.ClientCase:
+    return case_get_for(advisor=current_user(request), pk=id)
+
+
+@cases.patch(
+    "/{id}",
+    response=responses({200: Case}),
+    summary="Update a client case",
+)
+@transaction.atomic
+def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
+    """Answer its questions, write the solution, add questions from the bank; all or nothing."""
+    user = current_user(request)
+    case = case_get_for(advisor=user, pk=id)
+    changes = payload.model_dump(exclude_unset=True)
+    with fields_renamed(CASE_FIELDS):
+        if payload.add_questions:
+            wanted = set(payload.add_questions)
+            bank = list(question_bank(advisor=user).filter(pk__in=wanted))
+            if len(bank) != len(wanted):
+                raise ValidationError({"questions": QUESTION_NOT_IN_FIRM})
+            case_questions_add(case=case, by=user, questions=bank)
+        case_update(
+            case=case,
+            by=user,
+            alias=changes.get("alias"),
+            description=changes.get("description"),
+            solution=changes.get("solution"),
+            answers={a.question: a.answer for a in payload.answers},
+        )
+    return case_get_for(advisor=user, pk=id)
+
+
+@cases.post(
+    "/{id}/ready",
+    response=responses({201: Opportunity}),
+    summary="Mark a client case ready",
+)
+def mark_case_ready(
+    request: HttpRequest, id: RecordId, payload: CaseReady
+) -> Status[models.Opportunity]:
+    """Refused below eight answers or without a solution; once ready, the case is an
+    opportunity awaiting the meeting request."""
+    user = current_user(request)
+    opportunity = case_mark_ready(
+        case=case_get_for(advisor=user, pk=id), by=user, ask_by=payload.ask_by
+    )
+    return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
+
+
+@firm_library.get(
+    "/solutions",
+    response=responses({200: list[Solution]}, not_found=False),
+    summary="List what the firm solves",
+)
+@paginate(Pagination)
+def list_solutions(request: HttpRequest) -> QuerySet[models.Solution]:
+    """The "what we solve" library that concerns are matched against."""
+    return solutions_of(advisor=current_user(request))
+
+
+@firm_library.post(
+    "/solutions",
+    response=responses({201: Solution}, not_found=False),
+    summary="Add to what the firm solves",
+)
+def create_solution(request: HttpRequest, payload: SolutionCreate) -> Status[models.Solution]:
+    """Firm admins only. Its keywords are what concerns are matched on."""
+    solution = solution_create(
+        by=current_user(request),
+        title=payload.title,
+        topic=payload.topic or "",
+        problem=payload.problem,
+        approach=payload.approach,
+        keywords=", ".join(payload.keywords),
+    )
+    return Status(201, solution)
+
+
+@firm_library.get(
+    "/solutions/{id}",
+    response=responses({200: Solution}),
+    summary="Get a library entry",
+)
+def get_solution(request: HttpRequest, id: RecordId) -> models.Solution:
+    """Archived entries too."""
+    return solution_get_for(advisor=current_user(request), pk=id)
+
+
+@firm_library.patch(
+    "/solutions/{id}",
+    response=responses({200: Solution}),
+    summary="Update a library entry",
+)
+def update_solution(request: HttpRequest, id: RecordId, payload: SolutionUpdate) -> models.Solution:
+    """Firm admins only. Opportunities already matched keep their text."""
+    user = current_user(request)
+    solution = solution_get_for(advisor=user, pk=id)
+    changes = changes_of(payload, clearable=("topic", "keywords"))
+    if "keywords" in changes:
+        changes["keywords"] = ", ".join(changes["keywords"])
+    solution_update(solution=solution, by=user, **changes)
+    return solution_get_for(advisor=user, pk=id)
+
+
+@firm_library.post(
+    "/solutions/{id}/archive",
+    response=responses({200: Solution}),
+    summary="Archive a library entry",
+)
+def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
+    """Firm admins only. It no longer matches concerns; the opportunities it produced keep it."""
+    user = current_user(request)
+    solution_archive(solution=solution_get_for(advisor=user, pk=id), by=user)
+    return solution_get_for(advisor=user, pk=id)
+
+
+@firm_library.get(
+    "/questions",
+    response=responses({200: list[Question]}, not_found=False),
+    summary="List the diagnostic question bank",
+)
+@paginate(Pagination)
+def list_questions(request: HttpRequest) -> QuerySet[models.DiagnosticQuestion]:
+    return question_bank(advisor=current_user(request))
+
+
+@firm_library.post(
+    "/questions",
+    response=responses({201: Question}, not_found=False),
+    summary="Add a diagnostic question",
+)
+def create_question(
+    request: HttpRequest, payload: QuestionCreate
+) -> Status[models.DiagnosticQuestion]:
+    """Firm admins only. It comes last in its topic, and new client cases can draw it."""
+    question = question_create(by=current_user(request), topic=payload.topic, text=payload.text)
+    return Status(201, question)
+
+
+@firm_library.get(
+    "/questions/{id}",
+    response=responses({200: Question}),
+    summary="Get a diagnostic question",
+)
+def get_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
+    """Archived questions too."""
+    return question_get_for(advisor=current_user(request), pk=id)
+
+
+@firm_library.patch(
+    "/questions/{id}",
+    response=responses({200: Question}),
+    summary="Reword or move a diagnostic question",
+)
+def update_question(
+    request: HttpRequest, id: RecordId, payload: QuestionUpdate
+) -> models.DiagnosticQuestion:
+    """Firm admins only. Cases that already asked it keep their wording."""
+    user = current_user(request)
+    question = question_get_for(advisor=user, pk=id)
+    question_update(question=question, by=user, **changes_of(payload, clearable=()))
+    return question_get_for(advisor=user, pk=id)
+
+
+@firm_library.post(
+    "/questions/{id}/archive",
+    response=responses({200: Question}),
+    summary="Archive a diagnostic question",
+)
+def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
+    """Firm admins only. It is no longer drawn; the cases that asked it keep it."""
+    user = current_user(request)
+    question_archive(question=question_get_for(advisor=user, pk=id), by=user)
+    return question_get_for(advisor=user, pk=id)

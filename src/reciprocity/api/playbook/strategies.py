@@ -1,0 +1,235 @@
+"""Strategies and opportunities through the API: a partner's strategy and its switches, the
+opportunities strategies produce, and each strategy's yield."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
+
+from reciprocity.accounts.models import User
+from reciprocity.api.auth import current_user
+from reciprocity.api.errors import responses
+from reciprocity.api.pagination import Pagination
+from reciprocity.api.playbook.common import partner_or_404
+from reciprocity.api.playbook.schemas import strategies as schemas
+from reciprocity.api.schemas import RecordId
+from reciprocity.playbook import models
+from reciprocity.playbook.selectors.meetings import meeting_get_for
+from reciprocity.playbook.selectors.strategies import (
+    opportunities_of,
+    opportunity_get_for,
+    strategy_history,
+    strategy_of,
+    strategy_yield,
+)
+from reciprocity.playbook.services.strategies import (
+    opportunity_close,
+    opportunity_create,
+    opportunity_link_referral,
+    opportunity_request_meeting,
+    opportunity_unlink_referral,
+    strategy_set,
+)
+from reciprocity.referrals.models import Referral
+from reciprocity.referrals.selectors import referral_get_for
+
+partner_strategy = Router()
+partner_opportunities = Router()
+opportunities = Router(tags=["Opportunities"])
+
+
+@partner_strategy.get(
+    "/{id}/strategy",
+    response=responses({200: schemas.PartnerStrategy}),
+    summary="Get a partner's referral strategy",
+    tags=["Strategies"],
+)
+def get_strategy(request: HttpRequest, id: RecordId) -> dict[str, Any]:
+    """The rung of the influencer referral spectrum run with the partner, and its history."""
+    partner = partner_or_404(current_user(request), id)
+    strategy = models.Strategy(strategy_of(partner=partner))
+    return {
+        "strategy": strategy,
+        "label": strategy.label,
+        "rung": models.STRATEGY_RUNGS[strategy],
+        "history": list(strategy_history(partner=partner)),
+    }
+
+
+@partner_strategy.post(
+    "/{id}/strategy",
+    response=responses({201: schemas.StrategySwitch}),
+    summary="Switch a partner's referral strategy",
+    tags=["Strategies"],
+)
+def switch_strategy(
+    request: HttpRequest, id: RecordId, payload: schemas.StrategySwitchCreate
+) -> Status[models.PartnerStrategy]:
+    user = current_user(request)
+    switch = strategy_set(
+        partner=partner_or_404(user, id),
+        by=user,
+        strategy=payload.strategy,
+        note=payload.note,
+        occurred_at=payload.occurred_at,
+    )
+    return Status(201, switch)
+
+
+@partner_opportunities.get(
+    "/{id}/opportunities",
+    response=responses({200: list[schemas.Opportunity]}),
+    summary="List a partner's opportunities",
+    tags=["Opportunities"],
+)
+@paginate(Pagination)
+def list_opportunities(request: HttpRequest, id: RecordId) -> QuerySet[models.Opportunity]:
+    """Chances to be introduced to the partner's clients, by the date to ask for the meeting."""
+    return opportunities_of(partner=partner_or_404(current_user(request), id))
+
+
+@partner_opportunities.post(
+    "/{id}/opportunities",
+    response=responses({201: schemas.Opportunity}),
+    summary="Add an opportunity",
+    tags=["Opportunities"],
+)
+def create_opportunity(
+    request: HttpRequest, id: RecordId, payload: schemas.OpportunityCreate
+) -> Status[models.Opportunity]:
+    """One that needs no working tool: a client who asked the partner for an advisor, or one met
+    at a co-hosted event or joint review (``meeting``)."""
+    user = current_user(request)
+    partner = partner_or_404(user, id)
+    meeting = meeting_get_for(advisor=user, pk=payload.meeting) if payload.meeting else None
+    opportunity = opportunity_create(
+        partner=partner,
+        by=user,
+        title=payload.title,
+        strategy=payload.strategy,
+        proposal=payload.proposal,
+        meeting=meeting,
+        ask_by=payload.ask_by,
+    )
+    return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
+
+
+@opportunities.get(
+    "/yield",
+    response=responses({200: list[schemas.StrategyYield]}),
+    summary="What each strategy produced",
+)
+def get_strategy_yield(
+    request: HttpRequest, filters: Query[schemas.YieldFilters]
+) -> list[dict[str, Any]]:
+    """Per rung of the referral spectrum, over the partners you can see (or one of them): the
+    partners on it, the opportunities it produced, the meetings asked for, those closed as
+    referred, the received referrals linked to them and the clients those became."""
+    user = current_user(request)
+    partner = partner_or_404(user, filters.partner) if filters.partner is not None else None
+    return [
+        {
+            "strategy": row.strategy,
+            "label": row.label,
+            "rung": row.rung,
+            "partners": row.partners,
+            "opportunities": row.opportunities,
+            "meetings_requested": row.meetings_requested,
+            "referred": row.referred,
+            "referrals": row.referrals,
+            "clients": row.clients,
+        }
+        for row in strategy_yield(advisor=user, partner=partner)
+    ]
+
+
+@opportunities.get(
+    "/{id}", response=responses({200: schemas.Opportunity}), summary="Get an opportunity"
+)
+def get_opportunity(request: HttpRequest, id: RecordId) -> models.Opportunity:
+    return opportunity_get_for(advisor=current_user(request), pk=id)
+
+
+@opportunities.post(
+    "/{id}/request",
+    response=responses({200: schemas.Opportunity}),
+    summary="Ask the partner for a meeting with the client",
+)
+def request_opportunity_meeting(
+    request: HttpRequest, id: RecordId, payload: schemas.OpportunityRequest
+) -> models.Opportunity:
+    """The ask is a touch with the partner."""
+    user = current_user(request)
+    opportunity_request_meeting(
+        opportunity=opportunity_get_for(advisor=user, pk=id),
+        by=user,
+        touch_kind=payload.touch_kind,
+        note=payload.note,
+        occurred_at=payload.occurred_at,
+    )
+    return opportunity_get_for(advisor=user, pk=id)
+
+
+@opportunities.post(
+    "/{id}/close",
+    response=responses({200: schemas.Opportunity}),
+    summary="Close an opportunity",
+)
+def close_opportunity(
+    request: HttpRequest, id: RecordId, payload: schemas.OpportunityClose
+) -> models.Opportunity:
+    """``referred`` when the client was introduced, ``declined`` otherwise. Referred may name
+    the ``referral`` received from the partner that it produced (see the link operation)."""
+    user = current_user(request)
+    opportunity = opportunity_get_for(advisor=user, pk=id)
+    opportunity_close(
+        opportunity=opportunity,
+        by=user,
+        outcome=payload.outcome,
+        note=payload.note,
+        occurred_at=payload.occurred_at,
+        referral=_referral(user, payload.referral) if payload.referral is not None else None,
+    )
+    return opportunity_get_for(advisor=user, pk=id)
+
+
+def _referral(user: User, pk: int) -> Referral:
+    return referral_get_for(advisor=user, pk=pk)
+
+
+@opportunities.post(
+    "/{id}/referral",
+    response=responses({200: schemas.Opportunity}),
+    summary="Link the referral an opportunity produced",
+)
+def link_opportunity_referral(
+    request: HttpRequest, id: RecordId, payload: schemas.OpportunityLink
+) -> models.Opportunity:
+    """The referral received from the partner that this opportunity produced: one of kind
+    ``referral``, not archived, not linked to another opportunity. An open opportunity becomes
+    referred, closed when the referral was received; a referred one just gets the link. A
+    declined one cannot be linked. The strategy's yield then counts the referral, and the
+    client if it becomes one."""
+    user = current_user(request)
+    opportunity = opportunity_get_for(advisor=user, pk=id)
+    opportunity_link_referral(
+        opportunity=opportunity,
+        referral=_referral(user, payload.referral),
+        by=user,
+        note=payload.note,
+    )
+    return opportunity_get_for(advisor=user, pk=id)
+
+
+@opportunities.post(
+    "/{id}/referral/unlink",
+    response=responses({200: schemas.Opportunity}),
+    summary="Unlink an opportunity's referral",
+)
+def unlink_opportunity_referral(request: HttpRequest, id: RecordId) -> models.Opportunity:
+    """For a link made by mistake: the opportunity stays referred; the history keeps both."""
+    user = current_user(request)
+    opportunity_unlink_referral(opportunity=opportunity_get_for(advisor=user, pk=id), by=user)
+    return opportunity_get_for(advisor=user, pk=id)

@@ -1,0 +1,106 @@
+"""Keep-warm touches on the agenda: each cadence of a partner, when it comes due."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from reciprocity.accounts.models import User
+from reciprocity.partners.agenda import (
+    UNKNOWN_AGENDA_ITEM,
+    AgendaItem,
+    AgendaQuery,
+    AgendaSource,
+    Completion,
+    Controls,
+    item_key,
+)
+from reciprocity.partners.models import Partner, Touch, TouchKind
+from reciprocity.playbook import ics
+from reciprocity.playbook.models import CADENCE_COMPLETION_TOUCH, CADENCE_TOUCH_KINDS, CadenceKind
+from reciprocity.playbook.selectors.cadences import CADENCE_TITLES, cadence_items_of
+from reciprocity.playbook.selectors.calendar import CalendarSource
+from reciprocity.playbook.services.cadences import cadence_complete
+
+
+class CadenceSource(CalendarSource, AgendaSource[Touch]):
+    """Its key ends with the cadence's kind and due date, so a snooze lasts one round."""
+
+    slug = "cadence"
+    label = "Keep warm"
+
+    def items(self, query: AgendaQuery) -> list[AgendaItem]:
+        items = []
+        for cadence in cadence_items_of(advisor=query.advisor, partners=query.partners):
+            assert cadence.due is not None
+            if cadence.due > query.until:
+                continue
+            last = (
+                f"last on {timezone.localdate(cadence.last_touch_at):%b %-d, %Y}"
+                if cadence.last_touch_at
+                else "no touch logged yet"
+            )
+            items.append(
+                AgendaItem(
+                    source=self.slug,
+                    key=item_key(
+                        self.slug, cadence.partner_id, cadence.kind, cadence.due.isoformat()
+                    ),
+                    partner_id=cadence.partner_id,
+                    partner_name=cadence.partner_name,
+                    title=CADENCE_TITLES[cadence.kind].format(name=cadence.partner_name),
+                    due=cadence.due,
+                    detail=f"{cadence.description}; {last}.",
+                )
+            )
+        return items
+
+    def complete(
+        self, *, by: User, partner: Partner, reference: str, options: dict[str, Any]
+    ) -> Touch:
+        """The touch that keeps the cadence: one that counts for it (``touch_kind``)."""
+        kind = reference.split(":", 1)[0]
+        if kind not in CadenceKind.values:
+            raise ValidationError({"key": UNKNOWN_AGENDA_ITEM})
+        return cadence_complete(
+            partner=partner,
+            by=by,
+            kind=kind,
+            touch_kind=options.get("touch_kind"),
+            summary=options.get("summary", ""),
+            occurred_at=options.get("occurred_at"),
+        )
+
+    def describe(self, result: Touch) -> str:
+        return f"Logged: {result.get_kind_display()} with {result.partner.name}"
+
+    def completion(self, result: Touch) -> Completion:
+        return Completion(detail=result.summary, touch_id=result.pk)
+
+    def controls(self, item: AgendaItem, today: dt.date) -> Controls:
+        kind = item.key.split(":")[2]
+        return Controls(
+            touch_choices=[(k, TouchKind(k).label) for k in CADENCE_TOUCH_KINDS.get(kind, ())],
+            touch_initial=CADENCE_COMPLETION_TOUCH.get(kind, ""),
+            link=self.partner_url(item),
+        )
+
+    def calendar_events(
+        self, *, advisor: User, partners: QuerySet[Partner], today: dt.date
+    ) -> list[ics.CalendarEvent]:
+        """Each dated cadence at its next due date, however far ahead."""
+        events = []
+        for cadence in cadence_items_of(advisor=advisor, partners=partners):
+            assert cadence.due is not None
+            events.append(
+                ics.CalendarEvent(
+                    uid=f"cadence-{cadence.partner_id}-{cadence.kind}@reciprocity",
+                    summary=CADENCE_TITLES[cadence.kind].format(name=cadence.partner_name),
+                    start=cadence.due,
+                    description=cadence.description,
+                    category="Keep warm",
+                )
+            )
+        return events

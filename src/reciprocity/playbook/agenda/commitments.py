@@ -1,0 +1,123 @@
+"""Open commitments on the agenda: the advisor's own promises and those they wait on."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from reciprocity.accounts.models import User
+from reciprocity.partners.agenda import (
+    UNKNOWN_AGENDA_ITEM,
+    AgendaItem,
+    AgendaQuery,
+    AgendaSource,
+    Completion,
+    Controls,
+    item_key,
+)
+from reciprocity.partners.models import (
+    Commitment,
+    CommitmentOwner,
+    CommitmentStatus,
+    Partner,
+    TouchKind,
+)
+from reciprocity.partners.selectors import agenda_items, commitment_get_for
+from reciprocity.partners.services import commitment_update
+from reciprocity.playbook import ics
+from reciprocity.playbook.selectors.calendar import CalendarSource
+
+
+class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
+    slug = "commitment"
+    label = "Promise"
+
+    def items(self, query: AgendaQuery) -> list[AgendaItem]:
+        # agenda_items counts its horizon from the real today; shift it so ``until`` matches.
+        horizon = (query.until - timezone.localdate()).days
+        return [
+            AgendaItem(
+                source=self.slug,
+                key=item_key(self.slug, c.partner_id, c.pk),
+                partner_id=c.partner_id,
+                partner_name=c.partner.name,
+                title=c.what,
+                due=c.due,
+                owner=c.owner,
+                object_id=c.pk,
+            )
+            for c in agenda_items(
+                advisor=query.advisor, horizon_days=horizon, mine_only=query.mine_only
+            )
+        ]
+
+    def _commitment(self, by: User, partner: Partner, reference: str) -> Commitment:
+        commitment = commitment_get_for(advisor=by, pk=reference)
+        if commitment.partner_id != partner.pk:
+            raise ValidationError({"key": UNKNOWN_AGENDA_ITEM})
+        return commitment
+
+    def complete(
+        self, *, by: User, partner: Partner, reference: str, options: dict[str, Any]
+    ) -> Commitment:
+        """Done, with a touch when ``touch_kind`` asks for one."""
+        return commitment_update(
+            commitment=self._commitment(by, partner, reference),
+            by=by,
+            status=CommitmentStatus.DONE,
+            touch_kind=options.get("touch_kind"),
+            touch_summary=options.get("summary", ""),
+            occurred_at=options.get("occurred_at"),
+        )
+
+    def set_aside(self, *, by: User, partner: Partner, reference: str) -> Commitment:
+        """Dropped: it stays on the partner's record, no longer due."""
+        commitment = commitment_get_for(advisor=by, pk=reference)
+        if commitment.partner_id != partner.pk:
+            raise Http404("No commitment with that id.")
+        return commitment_update(commitment=commitment, by=by, status=CommitmentStatus.DROPPED)
+
+    def describe(self, result: Commitment) -> str:
+        return f"Done: {result.what}"
+
+    def describe_set_aside(self, result: Commitment) -> str:
+        return f"Dropped: {result.what}"
+
+    def completion(self, result: Commitment) -> Completion:
+        return Completion(detail=result.what, touch_id=result.touch_id)
+
+    def badge(self, item: AgendaItem) -> str:
+        return "Their promise" if item.owner == CommitmentOwner.PARTNER else "Your promise"
+
+    def owner_note(self, item: AgendaItem) -> str:
+        return "Waiting on partner" if item.owner == CommitmentOwner.PARTNER else "Yours"
+
+    def controls(self, item: AgendaItem, today: dt.date) -> Controls:
+        return Controls(
+            touch_choices=[("", "No touch"), *TouchKind.choices],
+            set_aside_label="Drop",
+            link=self.partner_url(item),
+        )
+
+    def calendar_events(
+        self, *, advisor: User, partners: QuerySet[Partner], today: dt.date
+    ) -> list[ics.CalendarEvent]:
+        """Every open commitment at its due date, whoever owes it."""
+        commitments = Commitment.objects.filter(
+            partner__in=partners, status=CommitmentStatus.OPEN
+        ).select_related("partner")
+        events = []
+        for c in commitments.order_by("due", "pk"):
+            waiting_on = "" if c.owner == CommitmentOwner.ADVISOR else "Waiting on partner: "
+            events.append(
+                ics.CalendarEvent(
+                    uid=f"commitment-{c.pk}@reciprocity",
+                    summary=f"{waiting_on}{c.what} ({c.partner.name})",
+                    start=c.due,
+                    category="Commitment",
+                )
+            )
+        return events

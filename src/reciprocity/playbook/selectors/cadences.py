@@ -1,0 +1,171 @@
+"""The keep-warm cadences in effect: the firm's default for the partner's stage, or the
+advisor's override, and when each is next due."""
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from reciprocity.accounts.models import User
+from reciprocity.db_values import as_datetime
+from reciprocity.partners.models import Partner, Stage, Touch
+from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day when it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+@dataclass(frozen=True)
+class EffectiveCadence:
+    partner_id: int
+    partner_name: str
+    kind: str
+    interval_months: int | None
+    source: str  # "firm" (the stage default) or "partner" (the advisor's override)
+    last_touch_at: dt.datetime | None
+    due: dt.date | None  # None for a membership such as the newsletter list
+
+    @property
+    def label(self) -> str:
+        return CadenceKind(self.kind).label
+
+    @property
+    def description(self) -> str:
+        if self.kind == CadenceKind.NEWSLETTER and self.interval_months is None:
+            return "On the newsletter list"
+        if self.interval_months == 12:
+            every = "every year"
+        elif self.interval_months == 1:
+            every = "every month"
+        else:
+            every = f"every {self.interval_months} months"
+        return f"{self.label} {every}"
+
+
+def cadence_defaults_of(*, advisor: User) -> QuerySet[CadenceDefault]:
+    if advisor.firm_id is None:
+        return CadenceDefault.objects.none()
+    return CadenceDefault.objects.filter(firm_id=advisor.firm_id).order_by("stage", "kind")
+
+
+def _last_touch_annotations() -> dict[str, Subquery]:
+    annotations = {}
+    for kind, touch_kinds in CADENCE_TOUCH_KINDS.items():
+        last = (
+            Touch.objects.filter(
+                partner_id=OuterRef("pk"), archived_at__isnull=True, kind__in=touch_kinds
+            )
+            .order_by()
+            .values("partner_id")
+            .annotate(last=Max("occurred_at"))
+            .values("last")
+        )
+        annotations[f"last_{kind}"] = Subquery(last)
+    return annotations
+
+
+def _cadence_partners(partners: QuerySet[Partner], firm_ids: Iterable[int]) -> list[Partner]:
+    """Partners with a cadence running (a stage default or an override), with their last
+    matching touches and overrides, in three queries whatever their number."""
+    defaults = list(CadenceDefault.objects.filter(firm_id__in=list(firm_ids)))
+    stages = {row.stage for row in defaults}
+    candidates = (
+        partners.exclude(stage=Stage.RETIRED)
+        .filter(archived_at__isnull=True)
+        .filter(Q(stage__in=stages) | Exists(Cadence.objects.filter(partner_id=OuterRef("pk"))))
+        .annotate(**_last_touch_annotations())
+        .prefetch_related(Prefetch("cadences", to_attr="cadence_overrides"))
+        .order_by("name", "pk")
+    )
+    by_stage: dict[tuple[int, str], list[CadenceDefault]] = {}
+    for row in defaults:
+        by_stage.setdefault((row.firm_id, row.stage), []).append(row)
+    result: list[Partner] = list(candidates)
+    for partner in result:
+        partner.stage_cadence_defaults = by_stage.get(  # type: ignore[attr-defined]
+            (partner.firm_id, partner.stage), []
+        )
+    return result
+
+
+def _effective(partner: Partner) -> list[EffectiveCadence]:
+    overrides = {row.kind: row for row in getattr(partner, "cadence_overrides", [])}
+    defaults = {row.kind: row for row in getattr(partner, "stage_cadence_defaults", [])}
+    result = []
+    for kind in CadenceKind.values:
+        override = overrides.get(kind)
+        if override is not None:
+            if not override.enabled:
+                continue
+            interval, source = override.interval_months, "partner"
+        elif kind in defaults:
+            interval, source = defaults[kind].interval_months, "firm"
+        else:
+            continue
+        last = as_datetime(getattr(partner, f"last_{kind}", None))
+        due = None
+        if interval:
+            since = last or partner.stage_changed_at
+            due = add_months(timezone.localdate(since), interval)
+        result.append(
+            EffectiveCadence(
+                partner_id=partner.pk,
+                partner_name=partner.name,
+                kind=kind,
+                interval_months=interval,
+                source=source,
+                last_touch_at=last,
+                due=due,
+            )
+        )
+    return result
+
+
+def cadences_of(*, partner: Partner) -> list[EffectiveCadence]:
+    """The cadences running for one partner: its overrides, else its stage's firm defaults."""
+    found = _cadence_partners(Partner.objects.filter(pk=partner.pk), [partner.firm_id])
+    return _effective(found[0]) if found else []
+
+
+def cadence_items_of(
+    *, advisor: User, mine_only: bool = True, partners: QuerySet[Partner] | None = None
+) -> list[EffectiveCadence]:
+    """Every dated cadence of the advisor's partners, with its next due date."""
+    if partners is None:
+        partners = partners_visible_to(advisor=advisor)
+        if mine_only:
+            partners = partners.filter(owner_id=advisor.pk)
+    result: list[EffectiveCadence] = []
+    for partner in _cadence_partners(partners, [advisor.firm_id] if advisor.firm_id else []):
+        result.extend(c for c in _effective(partner) if c.due is not None)
+    return result
+
+
+def newsletter_list(*, advisor: User, mine_only: bool = False) -> list[Partner]:
+    """Partners who should receive the newsletter, by their cadence."""
+    partners = partners_visible_to(advisor=advisor)
+    if mine_only:
+        partners = partners.filter(owner_id=advisor.pk)
+    found = _cadence_partners(partners, [advisor.firm_id] if advisor.firm_id else [])
+    return [
+        partner
+        for partner in found
+        if any(c.kind == CadenceKind.NEWSLETTER for c in _effective(partner))
+    ]
+
+
+CADENCE_TITLES: dict[str, str] = {
+    CadenceKind.TOUCH_BASE: "Touch base with {name}",
+    CadenceKind.ANNUAL_REVIEW: "Annual review with {name}: how are the referred clients doing?",
+    CadenceKind.NEWSLETTER: "Send the newsletter to {name}",
+}

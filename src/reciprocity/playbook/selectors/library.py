@@ -1,0 +1,125 @@
+"""Reads of the firm's diagnostic library (what we solve, the question bank) and of a
+partner's client concerns and client cases."""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from reciprocity.accounts.models import User
+from reciprocity.partners.models import Partner
+from reciprocity.playbook.models import ClientCase, ClientConcern, DiagnosticQuestion, Solution
+from reciprocity.playbook.selectors.common import pk_or_404, visible_partners
+
+CONCERN_NOT_FOUND = "No client concern with that id."
+CASE_NOT_FOUND = "No client case with that id."
+SOLUTION_NOT_FOUND = "No library entry with that id."
+QUESTION_NOT_FOUND = "No diagnostic question with that id."
+
+
+def solutions_of(*, advisor: User, include_archived: bool = False) -> QuerySet[Solution]:
+    if advisor.firm_id is None:
+        return Solution.objects.none()
+    qs = Solution.objects.filter(firm_id=advisor.firm_id)
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
+    return qs
+
+
+def solution_get_for(*, advisor: User, pk: Any) -> Solution:
+    solution = (
+        solutions_of(advisor=advisor, include_archived=True)
+        .filter(pk=pk_or_404(pk, SOLUTION_NOT_FOUND))
+        .first()
+    )
+    if solution is None:
+        raise Http404(SOLUTION_NOT_FOUND)
+    return solution
+
+
+@dataclass(frozen=True)
+class SolutionMatch:
+    solution: Solution
+    score: int
+    matched: tuple[str, ...]  # the keywords found in the concern
+
+
+def solutions_matching(*, concern: ClientConcern, limit: int = 5) -> list[SolutionMatch]:
+    """Library entries whose keywords appear in the concern, best first; same topic counts too."""
+    # Possessives and plurals should not hide a match: "employer's stock", "markets".
+    text = re.sub(r"['\u2019]s\b", "", concern.description.lower())
+    matches = []
+    for solution in Solution.objects.filter(
+        firm_id=concern.partner.firm_id, archived_at__isnull=True
+    ):
+        found = tuple(
+            word
+            for word in solution.keyword_list
+            if re.search(r"(?<!\w)" + re.escape(word) + r"(?:e?s)?(?!\w)", text)
+        )
+        score = len(found) + (1 if concern.topic and concern.topic == solution.topic else 0)
+        if score:
+            matches.append(SolutionMatch(solution=solution, score=score, matched=found))
+    matches.sort(key=lambda m: (-m.score, m.solution.title))
+    return matches[:limit]
+
+
+def concerns_of(*, partner: Partner) -> QuerySet[ClientConcern]:
+    return partner.concerns.prefetch_related("opportunities__solution")
+
+
+def concern_get_for(*, advisor: User, pk: Any) -> ClientConcern:
+    concern = (
+        ClientConcern.objects.select_related("partner")
+        .filter(pk=pk_or_404(pk, CONCERN_NOT_FOUND), partner__in=visible_partners(advisor))
+        .first()
+    )
+    if concern is None:
+        raise Http404(CONCERN_NOT_FOUND)
+    return concern
+
+
+def question_bank(
+    *, advisor: User, topic: str | None = None, include_archived: bool = False
+) -> QuerySet[DiagnosticQuestion]:
+    if advisor.firm_id is None:
+        return DiagnosticQuestion.objects.none()
+    qs = DiagnosticQuestion.objects.filter(firm_id=advisor.firm_id)
+    if topic:
+        qs = qs.filter(topic=topic)
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
+    return qs
+
+
+def question_get_for(*, advisor: User, pk: Any) -> DiagnosticQuestion:
+    question = (
+        question_bank(advisor=advisor, include_archived=True)
+        .filter(pk=pk_or_404(pk, QUESTION_NOT_FOUND))
+        .first()
+    )
+    if question is None:
+        raise Http404(QUESTION_NOT_FOUND)
+    return question
+
+
+def cases_of(*, partner: Partner) -> QuerySet[ClientCase]:
+    return partner.client_cases.prefetch_related("questions")
+
+
+def case_get_for(*, advisor: User, pk: Any) -> ClientCase:
+    case = (
+        ClientCase.objects.select_related("partner")
+        .prefetch_related("questions")
+        .filter(pk=pk_or_404(pk, CASE_NOT_FOUND), partner__in=visible_partners(advisor))
+        .first()
+    )
+    if case is None:
+        raise Http404(CASE_NOT_FOUND)
+    return case
+
+
+def answered_count(case: ClientCase) -> int:
+    return sum(1 for question in case.questions.all() if question.answer.strip())

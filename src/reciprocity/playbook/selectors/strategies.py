@@ -1,0 +1,140 @@
+"""Reads of the strategy run with each partner, its yield, and the opportunities it produced."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from reciprocity.accounts.models import User
+from reciprocity.partners.models import Partner
+from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.playbook.models import (
+    STRATEGY_RUNGS,
+    Opportunity,
+    OpportunityStatus,
+    PartnerStrategy,
+    Strategy,
+)
+from reciprocity.playbook.selectors.common import pk_or_404, visible_partners
+from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
+
+OPPORTUNITY_NOT_FOUND = "No opportunity with that id."
+
+
+def with_strategy(qs: QuerySet[Partner]) -> QuerySet[Partner]:
+    """Annotate each partner's current strategy (client-requested until one is chosen)."""
+    latest = PartnerStrategy.objects.filter(partner_id=OuterRef("pk")).order_by(
+        "-started_at", "-pk"
+    )
+    return qs.annotate(
+        current_strategy=Coalesce(
+            Subquery(latest.values("strategy")[:1]), Value(Strategy.CLIENT_REQUESTED)
+        )
+    )
+
+
+def strategy_of(*, partner: Partner) -> str:
+    if hasattr(partner, "current_strategy"):
+        return str(partner.current_strategy)
+    latest = partner.strategies.order_by("-started_at", "-pk").first()
+    return latest.strategy if latest else Strategy.CLIENT_REQUESTED
+
+
+def strategy_history(*, partner: Partner) -> QuerySet[PartnerStrategy]:
+    return partner.strategies.select_related("by")
+
+
+@dataclass(frozen=True)
+class StrategyYield:
+    strategy: str
+    partners: int  # partners currently on it
+    opportunities: int
+    meetings_requested: int
+    referred: int  # opportunities closed as referred, linked to a referral or not
+    referrals: int  # received referrals linked back to its opportunities (archived ones not)
+    clients: int  # of those, the referrals that became clients
+
+    @property
+    def label(self) -> str:
+        return Strategy(self.strategy).label
+
+    @property
+    def rung(self) -> int:
+        return STRATEGY_RUNGS[Strategy(self.strategy)]
+
+
+def strategy_yield(
+    *, advisor: User, partner: Partner | None = None, since: dt.datetime | None = None
+) -> list[StrategyYield]:
+    """What each rung of the spectrum produced: opportunities, meeting requests, referrals
+    received through them and the clients those became. Two queries; every strategy is listed,
+    so a rung that yields nothing shows it."""
+    partners = partners_visible_to(advisor=advisor)
+    if partner is not None:
+        partners = partners.filter(pk=partner.pk)
+    running: dict[str, int] = dict(
+        with_strategy(partners)
+        .order_by()
+        .values("current_strategy")  # type: ignore[misc]  # an annotation the stubs cannot see
+        .annotate(n=Count("pk"))
+        .values_list("current_strategy", "n")
+    )
+    opportunities = Opportunity.objects.filter(partner__in=partners)
+    if since is not None:
+        opportunities = opportunities.filter(created_at__gte=since)
+    linked = Q(referral__isnull=False, referral__archived_at__isnull=True)
+    counts: dict[str, dict[str, Any]] = {
+        row["strategy"]: dict(row)
+        for row in opportunities.order_by()
+        .values("strategy")
+        .annotate(
+            total=Count("pk"),
+            requested=Count("pk", filter=Q(meeting_requested_at__isnull=False)),
+            referred=Count("pk", filter=Q(status=OpportunityStatus.REFERRED)),
+            referrals=Count("pk", filter=linked),
+            clients=Count("pk", filter=linked & Q(referral__status=ReferralStatus.BECAME_CLIENT)),
+        )
+    }
+    return [
+        StrategyYield(
+            strategy=strategy,
+            partners=running.get(strategy, 0),
+            opportunities=counts.get(strategy, {}).get("total", 0),
+            meetings_requested=counts.get(strategy, {}).get("requested", 0),
+            referred=counts.get(strategy, {}).get("referred", 0),
+            referrals=counts.get(strategy, {}).get("referrals", 0),
+            clients=counts.get(strategy, {}).get("clients", 0),
+        )
+        for strategy in Strategy.values
+    ]
+
+
+def opportunities_of(*, partner: Partner) -> QuerySet[Opportunity]:
+    return partner.opportunities.select_related(
+        "solution", "concern", "case", "meeting", "referral"
+    )
+
+
+def referrals_to_link(*, partner: Partner) -> QuerySet[Referral]:
+    """The partner's received referrals an opportunity may still claim, most recent first."""
+    return Referral.objects.filter(
+        partner_id=partner.pk,
+        direction=Direction.RECEIVED,
+        kind=Kind.REFERRAL,
+        archived_at__isnull=True,
+        opportunity__isnull=True,
+    ).order_by("-occurred_at", "-pk")
+
+
+def opportunity_get_for(*, advisor: User, pk: Any) -> Opportunity:
+    opportunity = (
+        Opportunity.objects.select_related("partner")
+        .filter(pk=pk_or_404(pk, OPPORTUNITY_NOT_FOUND), partner__in=visible_partners(advisor))
+        .first()
+    )
+    if opportunity is None:
+        raise Http404(OPPORTUNITY_NOT_FOUND)
+    return opportunity

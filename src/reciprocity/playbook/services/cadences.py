@@ -1,0 +1,128 @@
+"""Writes of the keep-warm cadences: the firm's defaults, a partner's overrides, and the
+touch that keeps a cadence."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from reciprocity.accounts.audit import attribute
+from reciprocity.accounts.models import User
+from reciprocity.partners.models import Partner, Stage, Touch
+from reciprocity.partners.services import UNKNOWN_STAGE, touch_log
+from reciprocity.playbook.models import (
+    CADENCE_COMPLETION_TOUCH,
+    CADENCE_TOUCH_KINDS,
+    Cadence,
+    CadenceDefault,
+    CadenceKind,
+)
+from reciprocity.playbook.services.common import (
+    checked_choice,
+    ensure_admin_of_firm,
+    ensure_partner_writable,
+)
+
+UNKNOWN_CADENCE_KIND = "Unknown cadence. Use one of: " + ", ".join(CadenceKind.values) + "."
+INTERVAL_REQUIRED = "Say how many months apart: 1 to 36."
+INTERVAL_RANGE = "An interval is 1 to 36 months."
+CADENCE_TOUCH_MISMATCH = "That touch does not count for this cadence. Use one of: {choices}."
+
+
+def _clean_interval(kind: str, interval_months: int | None) -> int | None:
+    if interval_months is None:
+        if kind != CadenceKind.NEWSLETTER:
+            raise ValidationError({"interval_months": INTERVAL_REQUIRED})
+        return None
+    if not 1 <= int(interval_months) <= 36:
+        raise ValidationError({"interval_months": INTERVAL_RANGE})
+    return int(interval_months)
+
+
+@transaction.atomic
+def cadence_default_set(
+    *, by: User, stage: str, kind: str, interval_months: int | None
+) -> CadenceDefault:
+    """Set the firm's rhythm of one kind for partners in one stage."""
+    firm_id = ensure_admin_of_firm(by, by.firm_id)
+    checked_choice(stage, Stage.values, UNKNOWN_STAGE, "stage")
+    checked_choice(kind, CadenceKind.values, UNKNOWN_CADENCE_KIND, "kind")
+    interval = _clean_interval(kind, interval_months)
+    row = CadenceDefault.objects.select_for_update().filter(
+        firm_id=firm_id, stage=stage, kind=kind
+    ).first() or CadenceDefault(firm_id=firm_id, stage=stage, kind=kind)
+    row.interval_months = interval
+    attribute(row, by).save()
+    return row
+
+
+@transaction.atomic
+def cadence_default_remove(*, by: User, stage: str, kind: str) -> None:
+    firm_id = ensure_admin_of_firm(by, by.firm_id)
+    for row in CadenceDefault.objects.filter(firm_id=firm_id, stage=stage, kind=kind):
+        attribute(row, by).delete()
+
+
+@transaction.atomic
+def cadence_set(
+    *,
+    partner: Partner,
+    by: User,
+    kind: str,
+    enabled: bool = True,
+    interval_months: int | None = None,
+) -> Cadence:
+    """Override the firm's default for this partner: another interval, or off."""
+    ensure_partner_writable(partner, by)
+    checked_choice(kind, CadenceKind.values, UNKNOWN_CADENCE_KIND, "kind")
+    interval = _clean_interval(kind, interval_months) if enabled else None
+    row = Cadence.objects.select_for_update().filter(
+        partner_id=partner.pk, kind=kind
+    ).first() or Cadence(partner_id=partner.pk, kind=kind, by=by)
+    row.enabled, row.interval_months, row.by = bool(enabled), interval, by
+    attribute(row, by).save()
+    return row
+
+
+@transaction.atomic
+def cadence_reset(*, partner: Partner, by: User, kind: str) -> None:
+    """Drop the override: the firm's default for the partner's stage applies again."""
+    ensure_partner_writable(partner, by)
+    for row in Cadence.objects.filter(partner_id=partner.pk, kind=kind):
+        attribute(row, by).delete()
+
+
+@transaction.atomic
+def cadence_complete(
+    *,
+    partner: Partner,
+    by: User,
+    kind: str,
+    touch_kind: str | None = None,
+    summary: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> Touch:
+    """Complete a cadence item by logging the touch it asks for; the next one is due an
+    interval later."""
+    checked_choice(kind, CadenceKind.values, UNKNOWN_CADENCE_KIND, "kind")
+    touch_kind = touch_kind or CADENCE_COMPLETION_TOUCH[kind]
+    if touch_kind not in CADENCE_TOUCH_KINDS[kind]:
+        raise ValidationError(
+            {
+                "touch_kind": CADENCE_TOUCH_MISMATCH.format(
+                    choices=", ".join(CADENCE_TOUCH_KINDS[kind])
+                )
+            }
+        )
+    default_summary = {
+        CadenceKind.TOUCH_BASE: "Touched base",
+        CadenceKind.ANNUAL_REVIEW: "Annual review of the clients referred",
+        CadenceKind.NEWSLETTER: "Newsletter sent",
+    }[CadenceKind(kind)]
+    return touch_log(
+        partner=partner,
+        by=by,
+        kind=touch_kind,
+        summary=(summary or "").strip() or default_summary,
+        occurred_at=occurred_at,
+    )

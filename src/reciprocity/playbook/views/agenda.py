@@ -1,0 +1,154 @@
+"""The agenda page: overdue first, then today and the week; complete, set aside or snooze
+each item in place."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from reciprocity.accounts.decorators import write_required
+from reciprocity.partners.agenda import SOURCES, AgendaItem, Controls, source_of
+from reciprocity.playbook.forms.agenda import (
+    AgendaCompleteForm,
+    AgendaSnoozeForm,
+    AgendaUnsnoozeForm,
+)
+from reciprocity.playbook.selectors.agenda import agenda_for, snoozes_of
+from reciprocity.playbook.services import agenda as services
+from reciprocity.web.forms import add_service_errors
+from reciprocity.web.http import (
+    AuthedRequest,
+    flash_errors,
+    htmx_target,
+    render_region,
+    safe_next,
+    vary_on_htmx,
+)
+
+# Ids of the page regions htmx swaps (the templates use the same ids).
+AGENDA = "agenda"
+GROUPS = (("overdue", "Overdue"), ("today", "Today"), ("week", "This week"))
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    """An agenda item with how its source presents it and lets it be worked on."""
+
+    item: AgendaItem
+    group: str
+    badge: str
+    owner_note: str
+    controls: Controls
+
+    @property
+    def dom_id(self) -> str:
+        return self.item.key.replace(":", "-")
+
+
+def _agenda_row(item: AgendaItem, group: str, today: dt.date) -> AgendaRow:
+    source = SOURCES[item.source]
+    return AgendaRow(
+        item=item,
+        group=group,
+        badge=source.badge(item),
+        owner_note=source.owner_note(item),
+        controls=source.controls(item, today),
+    )
+
+
+def _agenda_context(
+    request: AuthedRequest, snooze_form: AgendaSnoozeForm | None = None
+) -> dict[str, Any]:
+    today = timezone.localdate()
+    agenda = agenda_for(request.user, today=today)
+    lists = {"overdue": agenda.overdue, "today": agenda.due_today, "week": agenda.this_week}
+    groups = [
+        (key, title, [_agenda_row(item, key, today) for item in lists[key]])
+        for key, title in GROUPS
+    ]
+    return {
+        "groups": groups,
+        "total": len(agenda),
+        "today": today,
+        "week_end": today + dt.timedelta(days=7),
+        "snoozes": list(snoozes_of(advisor=request.user, today=today)),
+        "snooze_form": snooze_form,
+        "snooze_default": today + dt.timedelta(days=7),
+        "can_write": not request.user.is_read_only,
+    }
+
+
+def _agenda_response(
+    request: AuthedRequest, snooze_form: AgendaSnoozeForm | None = None
+) -> HttpResponse:
+    context = _agenda_context(request, snooze_form)
+    if htmx_target(request) == AGENDA:
+        return render_region(request, "playbook/agenda.html#agenda", context)
+    return render(request, "playbook/agenda.html", context)
+
+
+def _after_agenda_write(request: AuthedRequest) -> HttpResponse:
+    if request.htmx:
+        return _agenda_response(request)
+    return redirect(safe_next(request) or reverse("agenda"))
+
+
+@login_required
+@vary_on_htmx
+def agenda(request: AuthedRequest) -> HttpResponse:
+    return _agenda_response(request)
+
+
+@login_required
+@require_POST
+@write_required
+def agenda_complete(request: AuthedRequest) -> HttpResponse:
+    form = AgendaCompleteForm(request.POST)
+    if form.is_valid():
+        key, touch_kind = form.cleaned_data["key"], form.cleaned_data["touch_kind"] or None
+        try:
+            if form.cleaned_data["action"] == "drop":
+                aside = services.agenda_set_aside(by=request.user, key=key)
+                messages.success(request, source_of(key)[0].describe_set_aside(aside))
+            else:
+                result = services.agenda_complete(by=request.user, key=key, touch_kind=touch_kind)
+                messages.success(request, source_of(key)[0].describe(result))
+        except ValidationError as error:
+            add_service_errors(form, error)
+    flash_errors(request, form)
+    return _after_agenda_write(request)
+
+
+@login_required
+@require_POST
+@write_required
+def agenda_snooze(request: AuthedRequest) -> HttpResponse:
+    form = AgendaSnoozeForm(request.POST)
+    if form.is_valid():
+        try:
+            snooze = services.agenda_snooze(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Snoozed until {snooze.until:%a, %b %-d}: {snooze.reason}")
+            return _after_agenda_write(request)
+    return _agenda_response(request, snooze_form=form)
+
+
+@login_required
+@require_POST
+@write_required
+def agenda_unsnooze(request: AuthedRequest) -> HttpResponse:
+    form = AgendaUnsnoozeForm(request.POST)
+    if form.is_valid():
+        services.agenda_unsnooze(by=request.user, key=form.cleaned_data["key"])
+        messages.success(request, "Back on the agenda.")
+    return _after_agenda_write(request)

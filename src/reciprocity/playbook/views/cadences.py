@@ -1,0 +1,100 @@
+"""Web pages of the keep-warm cadences: a partner's overrides and the firm's defaults."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from reciprocity.accounts.decorators import posting_requires_write, write_required
+from reciprocity.playbook.forms.cadences import (
+    CadenceDefaultForm,
+    CadenceDefaultRemoveForm,
+    CadenceForm,
+    CadenceResetForm,
+)
+from reciprocity.playbook.selectors.cadences import cadence_defaults_of, cadences_of
+from reciprocity.playbook.services import cadences as services
+from reciprocity.playbook.views.common import (
+    attempt_write,
+    can_write_partner,
+    is_firm_admin,
+    partner_or_404,
+)
+from reciprocity.web.http import AuthedRequest, flash_errors
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@posting_requires_write
+def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = partner_or_404(request, pk)
+    form = CadenceForm(request.POST or None)
+    if request.method == "POST" and attempt_write(
+        request,
+        form,
+        lambda data: services.cadence_set(partner=partner, by=request.user, **data),
+    ):
+        messages.success(request, "Cadence saved for this partner.")
+        return redirect("partner_cadences", pk=partner.pk)
+    return render(
+        request,
+        "playbook/partner_cadences.html",
+        {
+            "partner": partner,
+            "cadences": cadences_of(partner=partner),
+            "overrides": list(partner.cadences.order_by("kind")),
+            "form": form,
+            "can_write": can_write_partner(request, partner),
+        },
+    )
+
+
+@login_required
+@require_POST
+@write_required
+def partner_cadence_reset(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = partner_or_404(request, pk)
+    form = CadenceResetForm(request.POST)
+    if attempt_write(
+        request,
+        form,
+        lambda data: services.cadence_reset(partner=partner, by=request.user, **data),
+    ):
+        messages.success(request, "The firm's default applies again.")
+    flash_errors(request, form)
+    return redirect("partner_cadences", pk=partner.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cadence_defaults(request: AuthedRequest) -> HttpResponse:
+    form = CadenceDefaultForm(request.POST or None)
+    if request.method == "POST" and attempt_write(
+        request, form, lambda data: services.cadence_default_set(by=request.user, **data)
+    ):
+        messages.success(request, "Cadence default saved for the firm.")
+        return redirect("cadence_defaults")
+    return render(
+        request,
+        "playbook/cadence_defaults.html",
+        {
+            "defaults": list(cadence_defaults_of(advisor=request.user)),
+            "form": form,
+            "is_admin": is_firm_admin(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def cadence_default_remove(request: AuthedRequest) -> HttpResponse:
+    form = CadenceDefaultRemoveForm(request.POST)
+    if attempt_write(
+        request,
+        form,
+        lambda data: services.cadence_default_remove(by=request.user, **data),
+    ):
+        messages.success(request, "Cadence default removed.")
+    flash_errors(request, form)
+    return redirect("cadence_defaults")

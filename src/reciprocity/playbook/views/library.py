@@ -1,0 +1,353 @@
+"""Web pages of client concerns, client cases, and the firm's question bank and library."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from reciprocity.accounts.decorators import posting_requires_write, write_required
+from reciprocity.playbook.forms.library import (
+    CaseCreateForm,
+    CaseForm,
+    CaseQuestionsForm,
+    ConcernForm,
+    ConcernMatchForm,
+    QuestionForm,
+    SolutionForm,
+)
+from reciprocity.playbook.models import CaseStatus, ConcernStatus, Topic
+from reciprocity.playbook.selectors import library as selectors
+from reciprocity.playbook.services import library as services
+from reciprocity.playbook.views.common import (
+    attempt_write,
+    can_write_partner,
+    create_from_form,
+    is_firm_admin,
+    partner_or_404,
+)
+from reciprocity.playbook.views.overview import panel_or_redirect
+from reciprocity.web.http import AuthedRequest
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@posting_requires_write
+def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = partner_or_404(request, pk)
+    form = ConcernForm(request.POST or None)
+    if request.method == "POST":
+        concern = create_from_form(
+            request,
+            form,
+            lambda data: services.concern_log(partner=partner, by=request.user, **data),
+        )
+        if concern is not None:
+            messages.success(request, "Concern logged. Match it with what you solve.")
+            return redirect("concern_detail", partner_id=partner.pk, concern_id=concern.pk)
+    return render(
+        request,
+        "playbook/partner_concerns.html",
+        {
+            "partner": partner,
+            "concerns": list(selectors.concerns_of(partner=partner)),
+            "form": form,
+            "can_write": can_write_partner(request, partner),
+        },
+    )
+
+
+def _concern(request: AuthedRequest, partner: Any, concern_id: int) -> Any:
+    concern = selectors.concern_get_for(advisor=request.user, pk=concern_id)
+    if concern.partner_id != partner.pk:
+        raise Http404(selectors.CONCERN_NOT_FOUND)
+    return concern
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@posting_requires_write
+def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> HttpResponse:
+    partner = partner_or_404(request, partner_id)
+    concern = _concern(request, partner, concern_id)
+    solutions = selectors.solutions_of(advisor=request.user)
+    matches = selectors.solutions_matching(concern=concern)
+    initial = {"solution": matches[0].solution.pk} if matches else {}
+    form = ConcernMatchForm(request.POST or None, solutions=solutions, initial=initial)
+    if request.method == "POST" and attempt_write(
+        request,
+        form,
+        lambda data: services.concern_match(concern=concern, by=request.user, **data),
+    ):
+        messages.success(
+            request, "Matched: an opportunity to bring the solution and ask for a meeting."
+        )
+        return redirect("partner_detail", pk=partner.pk)
+    return render(
+        request,
+        "playbook/concern_detail.html",
+        {
+            "partner": partner,
+            "concern": concern,
+            "matches": matches,
+            "form": form,
+            "opportunities": list(concern.opportunities.select_related("solution")),
+            "can_write": can_write_partner(request, partner)
+            and concern.status != ConcernStatus.DISMISSED,
+        },
+    )
+
+
+@login_required
+@require_POST
+@write_required
+def concern_dismiss(request: AuthedRequest, partner_id: int, concern_id: int) -> HttpResponse:
+    partner = partner_or_404(request, partner_id)
+    concern = _concern(request, partner, concern_id)
+    services.concern_dismiss(concern=concern, by=request.user)
+    messages.success(request, "Concern dismissed.")
+    return panel_or_redirect(request, partner, reverse("partner_concerns", args=[partner.pk]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@posting_requires_write
+def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = partner_or_404(request, pk)
+    form = CaseCreateForm(request.POST or None)
+    if request.method == "POST":
+        case = create_from_form(
+            request,
+            form,
+            lambda data: services.case_create(partner=partner, by=request.user, **data),
+        )
+        if case is not None:
+            messages.success(request, "Case started: ask the partner these questions.")
+            return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
+    return render(
+        request,
+        "playbook/partner_cases.html",
+        {
+            "partner": partner,
+            "cases": list(selectors.cases_of(partner=partner)),
+            "form": form,
+            "can_write": can_write_partner(request, partner),
+        },
+    )
+
+
+def _case(request: AuthedRequest, partner: Any, case_id: int) -> Any:
+    case = selectors.case_get_for(advisor=request.user, pk=case_id)
+    if case.partner_id != partner.pk:
+        raise Http404(selectors.CASE_NOT_FOUND)
+    return case
+
+
+def _case_page(
+    request: AuthedRequest, partner: Any, case: Any, form: CaseForm | None = None, **extra: Any
+) -> HttpResponse:
+    questions = list(case.questions.all())
+    form = form or CaseForm(
+        initial={"alias": case.alias, "description": case.description, "solution": case.solution},
+        questions=questions,
+    )
+    present = {q.question_id for q in questions}
+    bank = selectors.question_bank(advisor=request.user).exclude(pk__in=present)
+    return render(
+        request,
+        "playbook/case_detail.html",
+        {
+            "partner": partner,
+            "case": case,
+            "form": form,
+            "answered": selectors.answered_count(case),
+            "minimum": services.CASE_MIN_ANSWERS,
+            "maximum": services.CASE_MAX_QUESTIONS,
+            "questions_form": extra.get("questions_form") or CaseQuestionsForm(bank=bank),
+            "ready_errors": extra.get("ready_errors", []),
+            "can_write": can_write_partner(request, partner) and case.status == CaseStatus.DRAFT,
+            "opportunity": getattr(case, "opportunity", None)
+            if case.status == CaseStatus.READY
+            else None,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@posting_requires_write
+def case_detail(request: AuthedRequest, partner_id: int, case_id: int) -> HttpResponse:
+    partner = partner_or_404(request, partner_id)
+    case = _case(request, partner, case_id)
+    if request.method == "GET":
+        return _case_page(request, partner, case)
+    form = CaseForm(request.POST, questions=list(case.questions.all()))
+    if attempt_write(
+        request,
+        form,
+        lambda data: services.case_update(
+            case=case,
+            by=request.user,
+            alias=data["alias"],
+            description=data["description"],
+            solution=data.get("solution") or "",
+            answers=form.answers(),
+        ),
+    ):
+        messages.success(request, "Case saved.")
+        return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
+    return _case_page(request, partner, case, form)
+
+
+@login_required
+@require_POST
+@write_required
+def case_ready(request: AuthedRequest, partner_id: int, case_id: int) -> HttpResponse:
+    partner = partner_or_404(request, partner_id)
+    case = _case(request, partner, case_id)
+    try:
+        services.case_mark_ready(case=case, by=request.user)
+    except ValidationError as error:
+        return _case_page(request, partner, case, ready_errors=error.messages)
+    messages.success(request, "Case ready: ask the partner for a meeting with the client.")
+    return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
+
+
+@login_required
+@require_POST
+@write_required
+def case_questions_add(request: AuthedRequest, partner_id: int, case_id: int) -> HttpResponse:
+    partner = partner_or_404(request, partner_id)
+    case = _case(request, partner, case_id)
+    form = CaseQuestionsForm(request.POST, bank=selectors.question_bank(advisor=request.user))
+    if attempt_write(
+        request,
+        form,
+        lambda data: services.case_questions_add(
+            case=case, by=request.user, questions=list(data["questions"])
+        ),
+    ):
+        messages.success(request, "Questions added.")
+        return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
+    return _case_page(request, partner, _case(request, partner, case_id), questions_form=form)
+
+
+@login_required
+@require_POST
+@write_required
+def case_question_remove(
+    request: AuthedRequest, partner_id: int, case_id: int, question_id: int
+) -> HttpResponse:
+    partner = partner_or_404(request, partner_id)
+    case = _case(request, partner, case_id)
+    try:
+        services.case_question_remove(case=case, by=request.user, case_question_id=question_id)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, "Question removed.")
+    return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_bank(request: AuthedRequest) -> HttpResponse:
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST" and attempt_write(
+        request, form, lambda data: services.question_create(by=request.user, **data)
+    ):
+        messages.success(request, "Question added to the bank.")
+        return redirect("question_bank")
+    questions = list(selectors.question_bank(advisor=request.user))
+    by_topic = [(topic, [q for q in questions if q.topic == topic.value]) for topic in Topic]
+    return render(
+        request,
+        "playbook/question_bank.html",
+        {"by_topic": by_topic, "form": form, "is_admin": is_firm_admin(request)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
+    question = selectors.question_get_for(advisor=request.user, pk=question_id)
+    form = QuestionForm(
+        request.POST or None, initial={"topic": question.topic, "text": question.text}
+    )
+    if request.method == "POST" and attempt_write(
+        request,
+        form,
+        lambda data: services.question_update(question=question, by=request.user, **data),
+    ):
+        messages.success(request, "Question saved; cases that asked it keep their wording.")
+        return redirect("question_bank")
+    return render(
+        request,
+        "playbook/question_detail.html",
+        {"question": question, "form": form, "is_admin": is_firm_admin(request)},
+    )
+
+
+@login_required
+@require_POST
+def question_archive(request: AuthedRequest, question_id: int) -> HttpResponse:
+    question = selectors.question_get_for(advisor=request.user, pk=question_id)
+    services.question_archive(question=question, by=request.user)
+    messages.success(request, "Question archived; cases that asked it keep it.")
+    return redirect("question_bank")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def solution_library(request: AuthedRequest) -> HttpResponse:
+    form = SolutionForm(request.POST or None)
+    if request.method == "POST" and attempt_write(
+        request, form, lambda data: services.solution_create(by=request.user, **data)
+    ):
+        messages.success(request, "Added to what you solve.")
+        return redirect("solution_library")
+    return render(
+        request,
+        "playbook/solution_library.html",
+        {
+            "solutions": list(selectors.solutions_of(advisor=request.user)),
+            "form": form,
+            "is_admin": is_firm_admin(request),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
+    solution = selectors.solution_get_for(advisor=request.user, pk=solution_id)
+    form = SolutionForm(
+        request.POST or None,
+        initial={field: getattr(solution, field) for field in services.SOLUTION_FIELDS},
+    )
+    if request.method == "POST" and attempt_write(
+        request,
+        form,
+        lambda data: services.solution_update(solution=solution, by=request.user, **data),
+    ):
+        messages.success(request, "Library entry saved.")
+        return redirect("solution_library")
+    return render(
+        request,
+        "playbook/solution_detail.html",
+        {"solution": solution, "form": form, "is_admin": is_firm_admin(request)},
+    )
+
+
+@login_required
+@require_POST
+def solution_archive(request: AuthedRequest, solution_id: int) -> HttpResponse:
+    solution = selectors.solution_get_for(advisor=request.user, pk=solution_id)
+    services.solution_archive(solution=solution, by=request.user)
+    messages.success(request, f"Archived: {solution.title}. It no longer matches concerns.")
+    return redirect("solution_library")

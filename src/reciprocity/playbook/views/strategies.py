@@ -1,0 +1,244 @@
+"""Web pages of the strategy switch and of a partner's opportunities."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from reciprocity.accounts.decorators import posting_requires_write, write_required
+from reciprocity.partners.models import TouchKind
+from reciprocity.playbook.forms.strategies import (
+    OpportunityCloseForm,
+    OpportunityForm,
+    OpportunityLinkForm,
+    OpportunityRequestForm,
+    StrategyForm,
+)
+from reciprocity.playbook.models import (
+    OPEN_OPPORTUNITY_STATUSES,
+    Opportunity,
+    OpportunityStatus,
+    Strategy,
+)
+from reciprocity.playbook.selectors.strategies import (
+    OPPORTUNITY_NOT_FOUND,
+    opportunities_of,
+    opportunity_get_for,
+    referrals_to_link,
+    strategy_yield,
+)
+from reciprocity.playbook.services import strategies as services
+from reciprocity.playbook.views.common import attempt_write, can_write_partner, partner_or_404
+from reciprocity.playbook.views.overview import PLAYBOOK, panel_or_redirect
+from reciprocity.web.http import AuthedRequest, flash_errors, htmx_target
+
+
+@login_required
+@require_POST
+@write_required
+def strategy_switch(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = partner_or_404(request, pk)
+    form = StrategyForm(request.POST)
+    if attempt_write(
+        request,
+        form,
+        lambda data: services.strategy_set(partner=partner, by=request.user, **data),
+    ):
+        label = Strategy(form.cleaned_data["strategy"]).label
+        messages.success(request, f"Strategy with {partner.name}: {label}.")
+    flash_errors(request, form)
+    return panel_or_redirect(request, partner)
+
+
+@dataclass(frozen=True)
+class OpportunityRow:
+    """An opportunity on its page, with the form refused for it (shown with its errors)."""
+
+    opportunity: Opportunity
+    refused: Any = None
+
+    @property
+    def can_close(self) -> bool:
+        return self.opportunity.status in OPEN_OPPORTUNITY_STATUSES
+
+    @property
+    def can_link(self) -> bool:
+        return (
+            self.opportunity.status == OpportunityStatus.REFERRED
+            and self.opportunity.referral_id is None
+        )
+
+    @property
+    def errors(self) -> list[str]:
+        """What the refused form says, about the referral or the opportunity."""
+        if self.refused is None:
+            return []
+        return [str(error) for errors in self.refused.errors.values() for error in errors]
+
+    @property
+    def selected(self) -> str:
+        """The referral chosen in the refused form, chosen again."""
+        return str(self.refused.data.get("referral", "")) if self.refused is not None else ""
+
+
+def _opportunities_page(
+    request: AuthedRequest,
+    partner: Any,
+    form: OpportunityForm | None = None,
+    refused: tuple[int, Any] | None = None,
+) -> HttpResponse:
+    refused_pk, refused_form = refused or (None, None)
+    return render(
+        request,
+        "playbook/partner_opportunities.html",
+        {
+            "partner": partner,
+            "rows": [
+                OpportunityRow(o, refused_form if o.pk == refused_pk else None)
+                for o in opportunities_of(partner=partner)
+            ],
+            "referrals": list(referrals_to_link(partner=partner)),
+            "yields": strategy_yield(advisor=request.user, partner=partner),
+            "form": form or OpportunityForm(),
+            "touch_kinds": TouchKind.choices,
+            "can_write": can_write_partner(request, partner),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@posting_requires_write
+def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = partner_or_404(request, pk)
+    form = OpportunityForm(request.POST or None)
+    if request.method == "POST" and attempt_write(
+        request,
+        form,
+        lambda data: services.opportunity_create(
+            partner=partner,
+            by=request.user,
+            title=data["title"],
+            strategy=data.get("strategy") or None,
+            proposal=data.get("proposal") or "",
+            ask_by=data.get("ask_by"),
+        ),
+    ):
+        messages.success(request, "Opportunity added; it is on your agenda by its date.")
+        return redirect("partner_opportunities", pk=partner.pk)
+    return _opportunities_page(request, partner, form=form)
+
+
+def _opportunity(request: AuthedRequest, partner: Any, opportunity_id: int) -> Opportunity:
+    opportunity = opportunity_get_for(advisor=request.user, pk=opportunity_id)
+    if opportunity.partner_id != partner.pk:
+        raise Http404(OPPORTUNITY_NOT_FOUND)
+    return opportunity
+
+
+def _opportunity_refused(
+    request: AuthedRequest, partner: Any, opportunity: Opportunity, form: Any
+) -> HttpResponse:
+    """The panel (htmx) flashes the refusal; without JavaScript the opportunities page shows
+    it on the opportunity's form."""
+    if htmx_target(request) == PLAYBOOK:
+        flash_errors(request, form)
+        return panel_or_redirect(request, partner)
+    return _opportunities_page(request, partner, refused=(opportunity.pk, form))
+
+
+def _linked_message(opportunity: Opportunity) -> str:
+    referral = opportunity.referral
+    assert referral is not None
+    return f"Referred: {opportunity.title}, linked to the referral “{referral.need}”."
+
+
+@login_required
+@require_POST
+@write_required
+def opportunity_request(
+    request: AuthedRequest, partner_id: int, opportunity_id: int
+) -> HttpResponse:
+    partner = partner_or_404(request, partner_id)
+    opportunity = _opportunity(request, partner, opportunity_id)
+    form = OpportunityRequestForm(request.POST)
+    if attempt_write(
+        request,
+        form,
+        lambda data: services.opportunity_request_meeting(
+            opportunity=opportunity, by=request.user, **data
+        ),
+    ):
+        messages.success(request, f"Meeting requested: {opportunity.title}")
+    flash_errors(request, form)
+    return panel_or_redirect(request, partner)
+
+
+@login_required
+@require_POST
+@write_required
+def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
+    partner = partner_or_404(request, partner_id)
+    opportunity = _opportunity(request, partner, opportunity_id)
+    form = OpportunityCloseForm(request.POST, user=request.user)
+    if not attempt_write(
+        request,
+        form,
+        lambda data: services.opportunity_close(
+            opportunity=opportunity,
+            by=request.user,
+            outcome=data["outcome"],
+            referral=data.get("referral"),
+        ),
+    ):
+        return _opportunity_refused(request, partner, opportunity, form)
+    if opportunity.referral_id is not None:
+        messages.success(request, _linked_message(opportunity))
+    else:
+        messages.success(request, f"{opportunity.get_status_display()}: {opportunity.title}")
+    return panel_or_redirect(request, partner)
+
+
+@login_required
+@require_POST
+@write_required
+def opportunity_link(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
+    """Link the referral received that a referred (or still open) opportunity produced."""
+    partner = partner_or_404(request, partner_id)
+    opportunity = _opportunity(request, partner, opportunity_id)
+    form = OpportunityLinkForm(request.POST, user=request.user)
+    if not attempt_write(
+        request,
+        form,
+        lambda data: services.opportunity_link_referral(
+            opportunity=opportunity, referral=data["referral"], by=request.user
+        ),
+    ):
+        return _opportunity_refused(request, partner, opportunity, form)
+    messages.success(request, _linked_message(opportunity))
+    return panel_or_redirect(request, partner, reverse("partner_opportunities", args=[partner.pk]))
+
+
+@login_required
+@require_POST
+@write_required
+def opportunity_unlink(
+    request: AuthedRequest, partner_id: int, opportunity_id: int
+) -> HttpResponse:
+    """Undo a link made by mistake; the opportunity stays referred."""
+    partner = partner_or_404(request, partner_id)
+    opportunity = _opportunity(request, partner, opportunity_id)
+    try:
+        services.opportunity_unlink_referral(opportunity=opportunity, by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Unlinked the referral from {opportunity.title}.")
+    return panel_or_redirect(request, partner, reverse("partner_opportunities", args=[partner.pk]))

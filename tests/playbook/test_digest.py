@@ -1,0 +1,312 @@
+"""The weekly digest: rendered for an advisor from their real agenda, queued, and sent by the
+worker."""
+
+import datetime as dt
+import signal
+from collections.abc import Iterator
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.html import escape
+from django_tasks_db.models import DBTaskResult
+
+from reciprocity.accounts import services as account_services
+from reciprocity.accounts.models import User
+from reciprocity.partners import services as partner_services
+from reciprocity.partners.models import Partner
+from reciprocity.partners.selectors import agenda_items
+from reciprocity.playbook.digest import SUBJECT_CLEAR, digest_render, digest_send
+from reciprocity.playbook.management.commands import digest as digest_command
+from reciprocity.playbook.selectors.digest import digest_for, digest_recipients
+from reciprocity.playbook.services import message as services
+from reciprocity.playbook.tasks import (
+    next_digest_run,
+    send_weekly_digest,
+    send_weekly_digests,
+    weekly_digest_schedule,
+)
+from reciprocity.site.demo.book import load_demo
+from tests.conftest import Cast
+
+pytestmark = pytest.mark.django_db
+
+
+def ago(days: int) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days)
+
+
+def demo_advisor(username: str = "demo") -> tuple[User, Partner]:
+    """An advisor built the way the demo data is: through the services, with a history."""
+    firm = account_services.firm_create(name=f"{username} Wealth")
+    advisor = account_services.advisor_create(
+        firm=firm,
+        username=username,
+        password=None,
+        email=f"{username}@example.com",
+        first_name="Dana",
+    )
+    cpa = partner_services.partner_create(
+        by=advisor,
+        name="Carla Reyes",
+        profession="cpa",
+        organization="Reyes & Co",
+        occurred_at=ago(300),
+    )
+    partner_services.partner_change_stage(
+        partner=cpa, by=advisor, stage="active", occurred_at=ago(250)
+    )
+    partner_services.touch_log(
+        partner=cpa, by=advisor, kind="call", summary="Lunch", occurred_at=ago(200)
+    )
+    partner_services.commitment_create(
+        partner=cpa,
+        by=advisor,
+        what="Send the estate-planning article",
+        owner="advisor",
+        due=timezone.localdate() - dt.timedelta(days=5),
+    )
+    partner_services.commitment_create(
+        partner=cpa,
+        by=advisor,
+        what="Introduce us to the business owners' association",
+        owner="partner",
+        due=timezone.localdate() + dt.timedelta(days=3),
+    )
+    return advisor, cpa
+
+
+@pytest.fixture
+def restore_signals() -> Iterator[None]:
+    """The worker installs its own signal handlers; give pytest its own back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_the_digest_renders_for_the_demo_advisor_with_their_real_overdue_items(
+    db: None,
+) -> None:
+    load_demo()
+    demo = User.objects.get(username="demo")
+    today = timezone.localdate()
+    overdue = [c for c in agenda_items(advisor=demo) if c.due < today]
+    assert overdue  # the demo book has work left undone on both sides
+
+    rendered = digest_render(advisor=demo)
+
+    listed = [i for i in rendered.digest.agenda.overdue if i.source == "commitment"]
+    assert {i.object_id for i in listed} == {c.pk for c in overdue}
+    dues = [i.due for i in rendered.digest.agenda.overdue]
+    assert dues == sorted(dues)  # oldest first
+    assert rendered.subject.startswith(f"Your week: {len(rendered.digest.agenda.overdue)} overdue")
+    for commitment in overdue:
+        assert commitment.what in rendered.text
+        assert escape(commitment.what) in rendered.html
+    assert rendered.text.index("OVERDUE") < rendered.text.index(listed[0].title)
+
+
+def test_the_digest_lists_overdue_work_first_then_the_week(db: None) -> None:
+    advisor, _ = demo_advisor()
+
+    rendered = digest_render(advisor=advisor)
+
+    assert rendered.subject == "Your week: 2 overdue, 1 due this week"
+    overdue = [item.title for item in rendered.digest.agenda.overdue]
+    assert overdue == ["Touch base with Carla Reyes", "Send the estate-planning article"]
+    text = rendered.text
+    assert text.index("OVERDUE (2)") < text.index("Touch base with Carla Reyes")
+    assert text.index("Send the estate-planning article") < text.index("THIS WEEK (1)")
+    assert "Carla Reyes promised it" in text
+    assert "no written agreement" in text
+    assert "http://127.0.0.1:8000/agenda/" in text
+    assert "Send the estate-planning article" in rendered.html
+    assert (
+        f'href="http://127.0.0.1:8000/partners/{rendered.digest.agenda.overdue[0].partner_id}/"'
+        in (rendered.html)
+    )
+
+
+def test_the_digest_shows_no_one_elses_work(db: None) -> None:
+    advisor, _ = demo_advisor()
+    demo_advisor("other")
+
+    titles = [item.title for item in digest_for(advisor=advisor).agenda.items]
+
+    assert len(titles) == 3
+    assert all("Carla Reyes" in t or "article" in t or "association" in t for t in titles)
+
+
+def test_sending_the_digest_emails_text_and_html(db: None) -> None:
+    advisor, _ = demo_advisor()
+
+    assert digest_send(advisor=advisor) is True
+
+    (message,) = mail.outbox
+    assert message.to == ["demo@example.com"]
+    assert message.subject == "Your week: 2 overdue, 1 due this week"
+    assert "Send the estate-planning article" in message.body
+    assert message.alternatives[0].mimetype == "text/html"
+
+
+def test_an_empty_week_or_a_missing_address_sends_nothing(playbook_cast: Cast) -> None:
+    assert digest_render(advisor=playbook_cast.carol).subject == SUBJECT_CLEAR
+    assert digest_send(advisor=playbook_cast.carol) is False
+    advisor, _ = demo_advisor()
+    advisor.email = ""
+    advisor.save()
+    assert digest_send(advisor=advisor) is False
+    assert mail.outbox == []
+
+
+# The worker closes stale connections between jobs, as in production: it needs real commits.
+def test_the_worker_sends_the_digest_from_the_queue(
+    transactional_db: None, restore_signals: None
+) -> None:
+    advisor, _ = demo_advisor()
+    result = send_weekly_digest.enqueue(advisor.pk)
+    assert mail.outbox == []
+
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    (message,) = mail.outbox
+    assert message.to == [advisor.email]
+    stored = DBTaskResult.objects.get(pk=result.id)
+    assert stored.status == "SUCCESSFUL"
+    assert stored.return_value is True
+
+
+def test_the_weekly_run_queues_every_recipients_digest_and_the_next_run(
+    transactional_db: None, restore_signals: None
+) -> None:
+    demo_advisor("first")
+    quiet, _ = demo_advisor("second")
+    services.advisor_digest_set(by=quiet, weekly_digest=False)
+    send_weekly_digests.enqueue()
+
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    assert [m.to for m in mail.outbox] == [["first@example.com"]]
+    waiting = DBTaskResult.objects.filter(status="READY")
+    assert [r.task_path for r in waiting] == [send_weekly_digests.module_path]
+    assert waiting[0].run_after == next_digest_run()
+
+
+def test_a_long_running_worker_keeps_the_weekly_run_queued(
+    transactional_db: None, restore_signals: None
+) -> None:
+    advisor, _ = demo_advisor()
+    send_weekly_digest.enqueue(advisor.pk)
+
+    call_command("worker", "--max-tasks", "1", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    assert len(mail.outbox) == 1
+    (waiting,) = DBTaskResult.objects.filter(status="READY")
+    assert (waiting.task_path, waiting.run_after) == (
+        send_weekly_digests.module_path,
+        next_digest_run(),
+    )
+
+
+def test_the_weekly_run_is_queued_once(db: None) -> None:
+    assert weekly_digest_schedule() is True
+    assert weekly_digest_schedule() is False
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_the_next_run_is_the_coming_monday_morning() -> None:
+    tz = timezone.get_current_timezone()
+    wednesday = dt.datetime(2026, 3, 4, 12, 0, tzinfo=tz)
+    monday_early = dt.datetime(2026, 3, 9, 6, 0, tzinfo=tz)
+    monday_late = dt.datetime(2026, 3, 9, 8, 0, tzinfo=tz)
+
+    assert next_digest_run(wednesday) == dt.datetime(2026, 3, 9, 7, 0, tzinfo=tz)
+    assert next_digest_run(monday_early) == dt.datetime(2026, 3, 9, 7, 0, tzinfo=tz)
+    assert next_digest_run(monday_late) == dt.datetime(2026, 3, 16, 7, 0, tzinfo=tz)
+
+
+def test_recipients_are_active_advisors_with_an_address_who_did_not_opt_out(
+    playbook_cast: Cast,
+) -> None:
+    services.advisor_digest_set(by=playbook_cast.bob, weekly_digest=False)
+    playbook_cast.carol.email = ""
+    playbook_cast.carol.save()
+
+    assert [u.username for u in digest_recipients()] == ["alice", "ada", "mallory"]
+
+
+def test_the_digest_costs_the_same_queries_for_a_small_and_a_large_book(db: None) -> None:
+    advisor, _ = demo_advisor()
+    with CaptureQueriesContext(connection) as small:
+        digest_render(advisor=advisor)
+    for n in range(6):
+        partner = partner_services.partner_create(
+            by=advisor, name=f"Partner {n}", profession="attorney", occurred_at=ago(300)
+        )
+        partner_services.partner_change_stage(
+            partner=partner, by=advisor, stage="champion", occurred_at=ago(200)
+        )
+    with CaptureQueriesContext(connection) as large:
+        rendered = digest_render(advisor=advisor)
+
+    assert len(rendered.digest.agenda.overdue) > 2
+    assert len(large) == len(small)
+
+
+# --- The command ----------------------------------------------------------------------------
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("digest", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_command_renders_without_sending(db: None) -> None:
+    demo_advisor()
+
+    output = run("--user", "demo")
+
+    assert "Subject: Your week: 2 overdue, 1 due this week" in output
+    assert "Send the estate-planning article" in output
+    assert mail.outbox == []
+    assert not DBTaskResult.objects.exists()
+    assert "<h2>Overdue (2)</h2>" in run("--user", "demo", "--html")
+
+
+def test_the_command_renders_a_given_week(db: None) -> None:
+    demo_advisor()
+
+    output = run("--user", "demo", "--date", (timezone.localdate() - dt.timedelta(30)).isoformat())
+
+    assert "Send the estate-planning article" not in output
+
+
+def test_the_command_queues_the_emails_with_send(db: None) -> None:
+    demo_advisor("first")
+    demo_advisor("second")
+
+    output = run("--send")
+
+    assert output.strip() == "Queued 2 digest(s); `reciprocity worker` sends them."
+    assert DBTaskResult.objects.filter(task_path=send_weekly_digest.module_path).count() == 2
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--user", "nobody"), digest_command.UNKNOWN_USER.format(username="nobody")),
+        (("--date", "next tuesday"), digest_command.BAD_DATE),
+        ((), digest_command.NOBODY),
+    ],
+)
+def test_the_command_says_what_is_wrong(db: None, args: tuple[str, ...], message: str) -> None:
+    with pytest.raises(CommandError) as excinfo:
+        run(*args)
+    assert str(excinfo.value) == message
