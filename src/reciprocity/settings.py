@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     # Listed so the API docs page is rendered from ninja's bundled Swagger UI files, not a CDN.
     "ninja",
+    "reciprocity.ops",
     "reciprocity.accounts",
     "reciprocity.partners",
     "reciprocity.referrals",
@@ -266,6 +267,10 @@ elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reciprocity@localhost")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task running on a worker silent this long is queued again by another worker (ops/worker.py).
+TASK_STALE_AFTER_SECONDS = int(os.environ.get("TASK_STALE_AFTER_SECONDS", "600"))
+if TASK_STALE_AFTER_SECONDS < 1:
+    raise ImproperlyConfigured("TASK_STALE_AFTER_SECONDS must be 1 or more (seconds).")
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {
