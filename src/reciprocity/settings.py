@@ -1,8 +1,8 @@
 """Settings come from the environment; every default is safe for a laptop.
 
 RECIPROCITY_MODE is ``local`` (default: a SQLite file, a generated secret kept in the data folder,
-demo data allowed) or ``production`` (SECRET_KEY and ALLOWED_HOSTS required, secure cookies, no
-demo login).
+demo data allowed) or ``production`` (DATABASE_URL, SECRET_KEY and ALLOWED_HOSTS required, secure
+cookies, no demo login).
 """
 
 import os
@@ -52,6 +52,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# A key generated in one host's data folder signs sessions no other host accepts.
+SECRET_KEY_GENERATED = not os.environ.get("SECRET_KEY")
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -124,6 +126,13 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------
 DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / 'reciprocity.sqlite3'}"
+# A firm's hosts share one database: production never falls back to a file of its own. A firm
+# that truly wants SQLite says so with DATABASE_URL=sqlite:///path.
+if PRODUCTION and not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set in production mode, e.g. "
+        "postgres://user:password@db.internal:5432/reciprocity."
+    )
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", DEFAULT_SQLITE),
