@@ -8,7 +8,6 @@ import os
 import re
 import secrets
 import signal
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
