@@ -142,6 +142,25 @@ def test_a_starting_worker_runs_the_task_its_lost_colleague_left(
     assert log.read_text().splitlines()[-1].startswith("done ")
 
 
+def test_a_worker_restarted_under_the_same_id_runs_the_task_it_was_killed_in(
+    transactional_db: None, restore_signals: None, tmp_path: Path
+) -> None:
+    """A fixed id (host and number, as the systemd units give) comes back at once after a
+    crash: its heartbeat looks alive, yet the new process is not running the old task."""
+    log = tmp_path / "runs.log"
+    now = timezone.now()
+    beat("host-1", now - dt.timedelta(seconds=5))
+    lost = running_on("host-1", started=now - dt.timedelta(seconds=30), path=str(log))
+
+    run_worker("--worker-id", "host-1")
+
+    lost.refresh_from_db()
+    assert lost.status == TaskResultStatus.SUCCESSFUL
+    assert lost.worker_ids == ["host-1", "host-1"]
+    (record,) = LostRun.objects.filter(task=lost)
+    assert record.worker_id == "host-1"
+
+
 def test_a_worker_registers_its_heartbeat_and_removes_it_when_it_stops(
     transactional_db: None, restore_signals: None
 ) -> None:

@@ -42,18 +42,45 @@ def stale_after() -> dt.timedelta:
 # --- Workers --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Recovery:
+    requeued: list[str]
+    failed: list[str]
+
+
+def _host() -> dict[str, object]:
+    return {"hostname": socket.gethostname()[:255], "pid": os.getpid()}
+
+
+def worker_start(*, worker_id: str, now: dt.datetime | None = None) -> Recovery:
+    """Register a starting worker. A task still RUNNING under its id was lost with an earlier
+    process of that id (a worker restarted after a crash, under a fixed id): it is queued
+    again now, since the new process is running nothing yet."""
+    now = now or timezone.now()
+    with exclusive_transaction(DBTaskResult.objects.db):
+        earlier = WorkerHeartbeat.objects.filter(worker_id=worker_id).first()
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=worker_id, defaults={"beat_at": now, "started_at": now, **_host()}
+        )
+        orphans = [
+            result
+            for result in DBTaskResult.objects.running().select_for_update(skip_locked=True)
+            if (result.worker_ids or [""])[-1] == worker_id
+        ]
+        recovery = Recovery(requeued=[], failed=[])
+        for result in orphans:
+            silent_since = earlier.beat_at if earlier else result.started_at or now
+            _lose(result, worker_id=worker_id, silent_since=silent_since, now=now, into=recovery)
+    return recovery
+
+
 def worker_beat(*, worker_id: str, now: dt.datetime | None = None) -> WorkerHeartbeat:
-    """Say that this worker is alive (and register it on its first beat)."""
+    """Say that this worker is alive (and register it again if its row was cleared)."""
     now = now or timezone.now()
     heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
         defaults={"beat_at": now},
-        create_defaults={
-            "beat_at": now,
-            "started_at": now,
-            "hostname": socket.gethostname()[:255],
-            "pid": os.getpid(),
-        },
+        create_defaults={"beat_at": now, "started_at": now, **_host()},
     )
     return heartbeat
 
@@ -63,10 +90,31 @@ def worker_stop(*, worker_id: str) -> None:
     WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
 
 
-@dataclass(frozen=True)
-class Recovery:
-    requeued: list[str]
-    failed: list[str]
+def _lose(
+    result: DBTaskResult,
+    *,
+    worker_id: str,
+    silent_since: dt.datetime,
+    now: dt.datetime,
+    into: Recovery,
+) -> None:
+    """Record that ``result`` lost its worker; queue it again, or give up on it after
+    MAX_LOST_RUNS. The caller holds the row's lock."""
+    LostRun.objects.create(
+        task=result, worker_id=worker_id, silent_since=silent_since, noticed_at=now
+    )
+    lost = LostRun.objects.filter(task=result).count()
+    if lost >= MAX_LOST_RUNS:
+        message = WORKER_LOST.format(
+            count=lost, worker=worker_id, since=silent_since.isoformat(), id=result.pk
+        )
+        result.set_failed(WorkerLost(message))
+        into.failed.append(str(result.pk))
+        return
+    DBTaskResult.objects.filter(pk=result.pk, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.READY, started_at=None
+    )
+    into.requeued.append(str(result.pk))
 
 
 def tasks_recover_lost(*, now: dt.datetime | None = None) -> Recovery:
@@ -75,8 +123,7 @@ def tasks_recover_lost(*, now: dt.datetime | None = None) -> Recovery:
     Any live worker may call this; the row locks make each task recovered by one of them."""
     now = now or timezone.now()
     cutoff = now - stale_after()
-    requeued: list[str] = []
-    failed: list[str] = []
+    recovery = Recovery(requeued=[], failed=[])
     # One transaction; SQLite ignores row locks, so there it is exclusive and sweeps take turns.
     with exclusive_transaction(DBTaskResult.objects.db):
         running = list(
@@ -97,24 +144,10 @@ def tasks_recover_lost(*, now: dt.datetime | None = None) -> Recovery:
             silent_since = beats.get(worker) or result.started_at
             if silent_since is None or silent_since >= cutoff:
                 continue
-            LostRun.objects.create(
-                task=result, worker_id=worker, silent_since=silent_since, noticed_at=now
-            )
-            lost = LostRun.objects.filter(task=result).count()
-            if lost >= MAX_LOST_RUNS:
-                message = WORKER_LOST.format(
-                    count=lost, worker=worker, since=silent_since.isoformat(), id=result.pk
-                )
-                result.set_failed(WorkerLost(message))
-                failed.append(str(result.pk))
-            else:
-                DBTaskResult.objects.filter(pk=result.pk, status=TaskResultStatus.RUNNING).update(
-                    status=TaskResultStatus.READY, started_at=None
-                )
-                requeued.append(str(result.pk))
+            _lose(result, worker_id=worker, silent_since=silent_since, now=now, into=recovery)
         # Heartbeats of workers lost long ago are of no more use.
         WorkerHeartbeat.objects.filter(beat_at__lt=now - dt.timedelta(days=1)).delete()
-    return Recovery(requeued=requeued, failed=failed)
+    return recovery
 
 
 def _task_result(task_id: str) -> DBTaskResult | None:

@@ -19,7 +19,13 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 
-from reciprocity.ops.services import tasks_recover_lost, worker_beat, worker_stop
+from reciprocity.ops.services import (
+    Recovery,
+    tasks_recover_lost,
+    worker_beat,
+    worker_start,
+    worker_stop,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +37,7 @@ def beat_interval() -> float:
     return max(0.5, min(30.0, settings.TASK_STALE_AFTER_SECONDS / 4))
 
 
-def recover_lost_tasks() -> None:
-    recovery = tasks_recover_lost()
+def log_recovery(recovery: Recovery) -> None:
     for task_id in recovery.requeued:
         logger.warning("Task %s was running on a silent worker: queued again.", task_id)
     for task_id in recovery.failed:
@@ -41,10 +46,10 @@ def recover_lost_tasks() -> None:
 
 class HeartbeatWorker(Worker):
     def run(self) -> None:
-        # Registered before the first task is claimed, and lost work of dead workers picked up
-        # at once rather than a beat later.
-        worker_beat(worker_id=self.worker_id)
-        recover_lost_tasks()
+        # Registered before the first task is claimed, and lost work (its own, from before a
+        # restart, and that of dead workers) picked up at once rather than a beat later.
+        log_recovery(worker_start(worker_id=self.worker_id))
+        log_recovery(tasks_recover_lost())
         stop = threading.Event()
         beating = threading.Thread(target=self.beat, args=(stop,), name="heartbeat", daemon=True)
         beating.start()
@@ -60,7 +65,7 @@ class HeartbeatWorker(Worker):
             while not stop.wait(beat_interval()):
                 try:
                     worker_beat(worker_id=self.worker_id)
-                    recover_lost_tasks()
+                    log_recovery(tasks_recover_lost())
                 except DatabaseError:
                     # The database may come back; a worker that stays silent is recovered by
                     # the others, and its task run again.
