@@ -159,7 +159,8 @@ def test_production_mode_refuses_to_start_without_a_database_url(tmp_path: Path)
         "ALLOWED_HOSTS": "coi.example.com",
         "RECIPROCITY_DATA_DIR": str(tmp_path),
     }
-    result = run_reciprocity("serve", **env)
+    # Empty counts as unset (an environment file's `DATABASE_URL=`).
+    result = run_reciprocity("serve", DATABASE_URL="", **env)
     assert result.returncode != 0
     assert "DATABASE_URL must be set in production mode" in result.stderr
     assert not list(tmp_path.iterdir())  # no SQLite file made on the side
