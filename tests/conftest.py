@@ -96,9 +96,13 @@ def _no_throttling_left_over() -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     """On SQLite, test in a file rather than in memory, so other processes (the concurrency
-    test's writers) can open the same database."""
+    test's writers) can open the same database. Each parallel worker has a database of its own
+    (pytest-django's suffix, kept by asking for its fixture)."""
     from django.conf import settings
 
     database = settings.DATABASES["default"]
