@@ -1,39 +1,17 @@
-"""The weekly digest: each advisor's week (overdue, due, suggestions) as an email.
-
-A digest is recorded per advisor and week it covers, in the transaction that sends it: the
-worker, a second worker or ``reciprocity digest --send`` repeated never send one twice.
-"""
+"""The weekly digest: each advisor's week (overdue, due, suggestions) as an email."""
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.ops.services import delivery_send
 from reciprocity.playbook.selectors.digest import Digest, digest_for
 
 SUBJECT = "Your week: {overdue} overdue, {due} due this week"
 SUBJECT_CLEAR = "Your week: nothing overdue"
-# What the delivery record calls a weekly digest.
-DIGEST_KIND = "weekly_digest"
-
-
-class DigestOutcome(StrEnum):
-    SENT = "sent"
-    ALREADY_SENT = "already_sent"
-    NOTHING_DUE = "nothing_due"
-    NO_ADDRESS = "no_address"
-
-
-def digest_week(today: dt.date | None = None) -> dt.date:
-    """The Monday of the week a digest as of ``today`` covers."""
-    day = today or timezone.localdate()
-    return day - dt.timedelta(days=day.weekday())
 
 
 @dataclass(frozen=True)
@@ -68,14 +46,14 @@ def digest_render(*, advisor: User, today: dt.date | None = None) -> RenderedDig
     )
 
 
-def digest_send(*, advisor: User, today: dt.date | None = None) -> DigestOutcome:
-    """Email the digest through the configured mailer, once per advisor and week. An advisor
-    with no address, or with nothing due and nothing suggested, gets no email."""
+def digest_send(*, advisor: User, today: dt.date | None = None) -> bool:
+    """Email the digest through the configured mailer. An advisor with no address, or with
+    nothing due and nothing suggested, gets no email."""
     if not advisor.email:
-        return DigestOutcome.NO_ADDRESS
+        return False
     rendered = digest_render(advisor=advisor, today=today)
     if rendered.digest.is_empty:
-        return DigestOutcome.NOTHING_DUE
+        return False
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -83,10 +61,5 @@ def digest_send(*, advisor: User, today: dt.date | None = None) -> DigestOutcome
         to=[advisor.email],
     )
     message.attach_alternative(rendered.html, "text/html")
-    sent = delivery_send(
-        kind=DIGEST_KIND,
-        recipient_id=advisor.pk,
-        period=digest_week(rendered.digest.today),
-        send=message.send,
-    )
-    return DigestOutcome.SENT if sent else DigestOutcome.ALREADY_SENT
+    message.send()
+    return True
