@@ -7,13 +7,14 @@ UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 BIN := .venv/bin
+PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
 .PHONY: help install run test lint types audit pytest browser-deps clean
 
 help:
-	@echo "make run    install, migrate, load demo data and serve on http://127.0.0.1:8000"
+	@echo "make run    install, migrate, load demo data and serve on http://127.0.0.1:8000 (PORT=8001 for another port)"
 	@echo "make test   install, then lint, types, dependency audit and tests (DATABASE_URL selects the database)"
 
 $(UV):
@@ -28,7 +29,7 @@ run: install
 	$(BIN)/reciprocity migrate --noinput
 	$(BIN)/reciprocity collectstatic --noinput --verbosity 0
 	$(BIN)/reciprocity demo --if-empty
-	$(BIN)/reciprocity serve
+	$(BIN)/reciprocity serve --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -279,6 +279,7 @@ MATRIX: dict[str, Route] = {
     # The app's pages
     "home": no_id("redirects to the pipeline"),
     "health": no_id("database health for monitors"),
+    "ready": no_id("readiness for load balancers: database, migrations, cache table"),
     "pipeline": no_id("the board of the user's visible partners"),
     "agenda": no_id("the user's due and overdue work"),
     "dashboard": no_id("the picture and diagnoses of the user's visible partners"),

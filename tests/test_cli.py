@@ -36,6 +36,7 @@ from tests.factories import (
     PartnerFactory,
     UserFactory,
 )
+from tests.test_ops_ready import write_manifest
 
 
 def run(*args: str) -> str:
@@ -350,8 +351,15 @@ def test_partners_list_filters_by_stage(cast: Cast) -> None:
 # --- serve ----------------------------------------------------------------------------------
 
 
-def test_serve_replaces_itself_with_gunicorn(db: None, settings: Any) -> None:
-    settings.STATIC_ROOT = "/nonexistent"
+@pytest.fixture
+def collected(settings: Any, tmp_path: Any) -> None:
+    """Static files collected for this release (a manifest naming every file)."""
+    settings.STATIC_ROOT = tmp_path
+    settings.DEBUG = False
+    write_manifest(tmp_path)
+
+
+def test_serve_replaces_itself_with_gunicorn(db: None, collected: None) -> None:
     with mock.patch("os.execv") as execv:
         out = run("serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3")  # noqa: S104
     executable, argv = execv.call_args.args
@@ -363,7 +371,7 @@ def test_serve_replaces_itself_with_gunicorn(db: None, settings: Any) -> None:
     assert "Demo login" not in out
 
 
-def test_serve_defaults_to_two_workers_on_localhost(db: None) -> None:
+def test_serve_defaults_to_two_workers_on_localhost(db: None, collected: None) -> None:
     with mock.patch("os.execv") as execv:
         run("serve")
     argv = execv.call_args.args[1]
@@ -371,11 +379,17 @@ def test_serve_defaults_to_two_workers_on_localhost(db: None) -> None:
     assert argv[argv.index("--workers") + 1] == "2"
 
 
-def test_serve_prints_the_demo_login_in_local_mode(db: None, settings: Any) -> None:
+def test_serve_prints_the_demo_login_at_the_address_it_serves(
+    db: None, settings: Any, collected: None
+) -> None:
     UserFactory(username="demo", password="demo")
     with mock.patch("os.execv"):
         assert "Demo login: http://127.0.0.1:8001/  user: demo  password: demo" in run(
             "serve", "--port", "8001"
         )
+        assert "Demo login: http://10.0.0.5:8002/" in run(
+            "serve", "--host", "10.0.0.5", "--port", "8002"
+        )
+        assert "Demo login: http://[::1]:8003/" in run("serve", "--host", "::1", "--port", "8003")
         settings.PRODUCTION = True
         assert "Demo login" not in run("serve", "--port", "8001")

@@ -57,6 +57,7 @@ from reciprocity.referrals.selectors import with_balance
 from reciprocity.site.demo.book import plan_book
 from reciprocity.site.management.commands.demo import (
     ALREADY_LOADED,
+    DEMO_USER,
     NOT_EMPTY,
     REFUSED_IN_PRODUCTION,
 )
@@ -139,8 +140,10 @@ def book(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
 @pytest.mark.django_db
 @pytest.mark.usefixtures("book")
 class TestTheDemoBook:
-    def test_it_prints_the_demo_login(self, book: str) -> None:
-        assert book.strip().endswith(LOGIN_LINE)
+    def test_it_prints_the_demo_user_and_leaves_the_address_to_serve(self, book: str) -> None:
+        assert book.strip().endswith(DEMO_USER)
+        assert DEMO_USER == "Demo user: demo  password: demo"
+        assert "http://" not in book
 
     def test_demo_logs_in_with_password_demo(self) -> None:
         demo_user = User.objects.get(username="demo")

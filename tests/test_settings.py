@@ -37,6 +37,7 @@ def test_production_mode_passes_the_deployment_checks() -> None:
         RECIPROCITY_MODE="production",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="reciprocity.example.com",
+        DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:///:memory:"),
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout

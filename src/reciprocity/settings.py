@@ -1,8 +1,8 @@
 """Settings come from the environment; every default is safe for a laptop.
 
 RECIPROCITY_MODE is ``local`` (default: a SQLite file, a generated secret kept in the data folder,
-demo data allowed) or ``production`` (SECRET_KEY and ALLOWED_HOSTS required, secure cookies, no
-demo login).
+demo data allowed) or ``production`` (DATABASE_URL, SECRET_KEY and ALLOWED_HOSTS required, secure
+cookies, no demo login).
 """
 
 import os
@@ -52,6 +52,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# A key generated in one host's data folder signs sessions no other host accepts.
+SECRET_KEY_GENERATED = not os.environ.get("SECRET_KEY")
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -75,6 +77,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     # Listed so the API docs page is rendered from ninja's bundled Swagger UI files, not a CDN.
     "ninja",
+    "reciprocity.ops",
     "reciprocity.accounts",
     "reciprocity.partners",
     "reciprocity.referrals",
@@ -123,6 +126,13 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------
 DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / 'reciprocity.sqlite3'}"
+# A firm's hosts share one database: production never falls back to a file of its own. A firm
+# that truly wants SQLite says so with DATABASE_URL=sqlite:///path.
+if PRODUCTION and not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set in production mode, e.g. "
+        "postgres://user:password@db.internal:5432/reciprocity."
+    )
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", DEFAULT_SQLITE),
@@ -143,6 +153,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
+# Behind PgBouncer in transaction mode a cursor cannot outlive its transaction.
+if env_bool("DB_DISABLE_SERVER_SIDE_CURSORS"):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Reports and exports may read from a replica (reciprocity/ops/routers.py); writes never do.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            os.environ["DATABASE_REPLICA_URL"],
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        ),
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"].get(
+            "DISABLE_SERVER_SIDE_CURSORS", False
+        ),
+        # Tests read the replica through the primary's connection: one test database.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["reciprocity.ops.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -266,6 +294,10 @@ elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "reciprocity@localhost")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task running on a worker silent this long is queued again by another worker (ops/worker.py).
+TASK_STALE_AFTER_SECONDS = int(os.environ.get("TASK_STALE_AFTER_SECONDS", "600"))
+if TASK_STALE_AFTER_SECONDS < 1:
+    raise ImproperlyConfigured("TASK_STALE_AFTER_SECONDS must be 1 or more (seconds).")
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -8,6 +8,7 @@ from reciprocity.site import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("ready/", views.ready, name="ready"),
     # The firm admin manages each person's address (it is how they sign in and are invited).
     path("accounts/email/", account_views.email_managed_by_firm, name="account_email"),
     path("accounts/", include("allauth.urls")),

@@ -5,11 +5,14 @@ import datetime as dt
 import signal
 from collections.abc import Iterator
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
@@ -17,10 +20,18 @@ from django_tasks_db.models import DBTaskResult
 
 from reciprocity.accounts import services as account_services
 from reciprocity.accounts.models import User
+from reciprocity.ops.models import Delivery, ScheduledRun
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import agenda_items
-from reciprocity.playbook.digest import SUBJECT_CLEAR, digest_render, digest_send
+from reciprocity.playbook.digest import (
+    DIGEST_KIND,
+    SUBJECT_CLEAR,
+    DigestOutcome,
+    digest_render,
+    digest_send,
+    digest_week,
+)
 from reciprocity.playbook.management.commands import digest as digest_command
 from reciprocity.playbook.selectors.digest import digest_for, digest_recipients
 from reciprocity.playbook.services import message as services
@@ -145,7 +156,7 @@ def test_the_digest_shows_no_one_elses_work(db: None) -> None:
 def test_sending_the_digest_emails_text_and_html(db: None) -> None:
     advisor, _ = demo_advisor()
 
-    assert digest_send(advisor=advisor) is True
+    assert digest_send(advisor=advisor) == DigestOutcome.SENT
 
     (message,) = mail.outbox
     assert message.to == ["demo@example.com"]
@@ -156,12 +167,44 @@ def test_sending_the_digest_emails_text_and_html(db: None) -> None:
 
 def test_an_empty_week_or_a_missing_address_sends_nothing(playbook_cast: Cast) -> None:
     assert digest_render(advisor=playbook_cast.carol).subject == SUBJECT_CLEAR
-    assert digest_send(advisor=playbook_cast.carol) is False
+    assert digest_send(advisor=playbook_cast.carol) == DigestOutcome.NOTHING_DUE
     advisor, _ = demo_advisor()
     advisor.email = ""
     advisor.save()
-    assert digest_send(advisor=advisor) is False
+    assert digest_send(advisor=advisor) == DigestOutcome.NO_ADDRESS
     assert mail.outbox == []
+    assert not Delivery.objects.exists()
+
+
+def test_a_digest_is_sent_once_per_advisor_and_week(db: None) -> None:
+    advisor, _ = demo_advisor()
+    monday = digest_week()
+
+    assert digest_send(advisor=advisor) == DigestOutcome.SENT
+    assert digest_send(advisor=advisor) == DigestOutcome.ALREADY_SENT
+    assert digest_send(advisor=advisor, today=monday + dt.timedelta(days=6)) == (
+        DigestOutcome.ALREADY_SENT
+    )
+    assert len(mail.outbox) == 1
+    (delivery,) = Delivery.objects.all()
+    assert (delivery.kind, delivery.recipient, delivery.period) == (DIGEST_KIND, advisor, monday)
+
+    # The next week is a new digest.
+    assert digest_send(advisor=advisor, today=monday + dt.timedelta(days=7)) == DigestOutcome.SENT
+    assert len(mail.outbox) == 2
+
+
+def test_a_digest_that_fails_to_send_is_not_recorded_so_a_retry_sends_it(db: None) -> None:
+    advisor, _ = demo_advisor()
+    with (
+        mock.patch.object(EmailMultiAlternatives, "send", side_effect=OSError("SMTP down")),
+        pytest.raises(OSError, match="SMTP down"),
+    ):
+        digest_send(advisor=advisor)
+
+    assert not Delivery.objects.exists()
+    assert digest_send(advisor=advisor) == DigestOutcome.SENT
+    assert len(mail.outbox) == 1
 
 
 # The worker closes stale connections between jobs, as in production: it needs real commits.
@@ -178,7 +221,22 @@ def test_the_worker_sends_the_digest_from_the_queue(
     assert message.to == [advisor.email]
     stored = DBTaskResult.objects.get(pk=result.id)
     assert stored.status == "SUCCESSFUL"
-    assert stored.return_value is True
+    assert stored.return_value == "sent"
+
+
+def test_the_digest_task_run_twice_sends_once(
+    transactional_db: None, restore_signals: None
+) -> None:
+    """A task may run again after its worker was lost: the second run says so."""
+    advisor, _ = demo_advisor()
+    first = send_weekly_digest.enqueue(advisor.pk)
+    second = send_weekly_digest.enqueue(advisor.pk)
+
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    assert len(mail.outbox) == 1
+    results = {DBTaskResult.objects.get(pk=r.id).return_value for r in (first, second)}
+    assert results == {"sent", "already_sent"}
 
 
 def test_the_weekly_run_queues_every_recipients_digest_and_the_next_run(
@@ -217,6 +275,35 @@ def test_the_weekly_run_is_queued_once(db: None) -> None:
     assert weekly_digest_schedule() is True
     assert weekly_digest_schedule() is False
     assert DBTaskResult.objects.count() == 1
+
+
+def test_the_weekly_run_is_queued_once_even_when_no_run_is_seen_waiting(db: None) -> None:
+    """Two workers starting together both find no waiting run: the marker of the run time
+    lets one of them queue it."""
+    assert weekly_digest_schedule() is True
+    with mock.patch.object(QuerySet, "exists", return_value=False):
+        assert weekly_digest_schedule() is False
+    assert DBTaskResult.objects.count() == 1
+    (marker,) = ScheduledRun.objects.all()
+    assert (marker.task_path, marker.run_after) == (
+        send_weekly_digests.module_path,
+        next_digest_run(),
+    )
+
+
+def test_the_weekly_run_run_twice_sends_each_digest_once(
+    transactional_db: None, restore_signals: None
+) -> None:
+    demo_advisor("first")
+    demo_advisor("second")
+    send_weekly_digests.enqueue()
+    send_weekly_digests.enqueue()
+
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["first@example.com", "second@example.com"]
+    waiting = DBTaskResult.objects.filter(status="READY")
+    assert [r.task_path for r in waiting] == [send_weekly_digests.module_path]
 
 
 def test_the_next_run_is_the_coming_monday_morning() -> None:
@@ -293,9 +380,29 @@ def test_the_command_queues_the_emails_with_send(db: None) -> None:
 
     output = run("--send")
 
-    assert output.strip() == "Queued 2 digest(s); `reciprocity worker` sends them."
+    assert output.strip() == digest_command.QUEUED.format(count=2)
     assert DBTaskResult.objects.filter(task_path=send_weekly_digest.module_path).count() == 2
     assert mail.outbox == []
+
+
+def test_send_run_again_the_same_week_sends_nothing_twice_and_says_so(
+    transactional_db: None, restore_signals: None
+) -> None:
+    demo_advisor("first")
+    demo_advisor("second")
+    run("--send")
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert len(mail.outbox) == 2
+
+    output = run("--send")
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    week = digest_week().isoformat()
+    assert output.strip() == digest_command.ALREADY_SENT.format(count=2, week=week)
+    assert len(mail.outbox) == 2
+    # Another week is another digest.
+    next_week = (digest_week() + dt.timedelta(days=7)).isoformat()
+    assert run("--send", "--date", next_week).strip() == digest_command.QUEUED.format(count=2)
 
 
 @pytest.mark.parametrize(

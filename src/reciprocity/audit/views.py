@@ -21,6 +21,7 @@ from reciprocity.accounts.models import User
 from reciprocity.audit import selectors, services
 from reciprocity.audit.forms import AuditFilterForm, PurgeForm
 from reciprocity.audit.registry import model_by_label
+from reciprocity.ops.routers import replica_stream
 from reciprocity.partners.selectors import partner_get_for
 from reciprocity.spreadsheets import csv_lines
 from reciprocity.web.forms import add_service_errors
@@ -93,7 +94,8 @@ def audit_export(request: ReaderRequest) -> StreamingHttpResponse:
     _form, filters = _filtered(request)
     rows = selectors.audit_log(reader=request.user, filters=filters)
     response = StreamingHttpResponse(
-        csv_lines(CSV_HEADER, _export_rows(rows)), content_type="text/csv; charset=utf-8"
+        csv_lines(CSV_HEADER, replica_stream(_export_rows(rows))),
+        content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'

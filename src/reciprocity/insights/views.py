@@ -10,6 +10,7 @@ from reciprocity.accounts.models import User
 from reciprocity.insights import charts
 from reciprocity.insights.diagnoses import PATIENCE_MONTHS, assess
 from reciprocity.insights.selectors import mine_only_for, picture_for
+from reciprocity.ops.routers import reads_from_replica
 from reciprocity.web.http import AuthedRequest
 
 # ?scope=all widens the picture from the advisor's own partners to every partner they may see;
@@ -37,6 +38,7 @@ def dashboard_context(user: User, *, mine_only: bool) -> dict[str, Any]:
 
 
 @login_required
+@reads_from_replica
 def dashboard(request: AuthedRequest) -> HttpResponse:
     wide = SCOPES.get(request.GET.get("scope", ""))
     mine_only = mine_only_for(advisor=request.user, wide=wide)

@@ -1,17 +1,39 @@
-"""The weekly digest: each advisor's week (overdue, due, suggestions) as an email."""
+"""The weekly digest: each advisor's week (overdue, due, suggestions) as an email.
+
+A digest is recorded per advisor and week it covers, in the transaction that sends it: the
+worker, a second worker or ``reciprocity digest --send`` repeated never send one twice.
+"""
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.ops.services import delivery_send
 from reciprocity.playbook.selectors.digest import Digest, digest_for
 
 SUBJECT = "Your week: {overdue} overdue, {due} due this week"
 SUBJECT_CLEAR = "Your week: nothing overdue"
+# What the delivery record calls a weekly digest.
+DIGEST_KIND = "weekly_digest"
+
+
+class DigestOutcome(StrEnum):
+    SENT = "sent"
+    ALREADY_SENT = "already_sent"
+    NOTHING_DUE = "nothing_due"
+    NO_ADDRESS = "no_address"
+
+
+def digest_week(today: dt.date | None = None) -> dt.date:
+    """The Monday of the week a digest as of ``today`` covers."""
+    day = today or timezone.localdate()
+    return day - dt.timedelta(days=day.weekday())
 
 
 @dataclass(frozen=True)
@@ -46,14 +68,14 @@ def digest_render(*, advisor: User, today: dt.date | None = None) -> RenderedDig
     )
 
 
-def digest_send(*, advisor: User, today: dt.date | None = None) -> bool:
-    """Email the digest through the configured mailer. An advisor with no address, or with
-    nothing due and nothing suggested, gets no email."""
+def digest_send(*, advisor: User, today: dt.date | None = None) -> DigestOutcome:
+    """Email the digest through the configured mailer, once per advisor and week. An advisor
+    with no address, or with nothing due and nothing suggested, gets no email."""
     if not advisor.email:
-        return False
+        return DigestOutcome.NO_ADDRESS
     rendered = digest_render(advisor=advisor, today=today)
     if rendered.digest.is_empty:
-        return False
+        return DigestOutcome.NOTHING_DUE
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -61,5 +83,10 @@ def digest_send(*, advisor: User, today: dt.date | None = None) -> bool:
         to=[advisor.email],
     )
     message.attach_alternative(rendered.html, "text/html")
-    message.send()
-    return True
+    sent = delivery_send(
+        kind=DIGEST_KIND,
+        recipient_id=advisor.pk,
+        period=digest_week(rendered.digest.today),
+        send=message.send,
+    )
+    return DigestOutcome.SENT if sent else DigestOutcome.ALREADY_SENT

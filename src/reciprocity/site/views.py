@@ -11,6 +11,8 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from reciprocity.ops.readiness import database_problem
+
 
 @never_cache
 @require_GET
@@ -23,6 +25,18 @@ def health(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@never_cache
+@require_GET
+def ready(request: HttpRequest) -> JsonResponse:
+    """For a load balancer: 200 only when the database answers, every migration is applied
+    and the cache table exists; 503 with a ``detail`` otherwise. /health/ stays the cheap
+    liveness check."""
+    problem = database_problem()
+    if problem:
+        return JsonResponse({"status": "not ready", "detail": problem}, status=503)
+    return JsonResponse({"status": "ready"})
 
 
 def home(request: HttpRequest) -> HttpResponse:

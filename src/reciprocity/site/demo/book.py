@@ -940,8 +940,9 @@ def plan_book(*, seed: int = DEFAULT_SEED, now: dt.datetime | None = None) -> li
     return sorted(book, key=lambda partner: (partner.stages[0][0], partner.name))
 
 
-def demo_login_line(host: str = "127.0.0.1", port: int = 8000) -> str:
-    return f"Demo login: http://{host}:{port}/  user: {DEMO_USERNAME}  password: {DEMO_PASSWORD}"
+def demo_login_line(host: str, port: int) -> str:
+    address = f"[{host}]" if ":" in host else host
+    return f"Demo login: http://{address}:{port}/  user: {DEMO_USERNAME}  password: {DEMO_PASSWORD}"
 
 
 def demo_login_works() -> bool:

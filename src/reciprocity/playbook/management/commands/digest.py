@@ -5,15 +5,20 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from reciprocity.accounts.cli import UNKNOWN_USER, ProductCommand
+from reciprocity.accounts.models import User
 from reciprocity.accounts.selectors import user_by_username
-from reciprocity.playbook.digest import digest_render
+from reciprocity.ops.selectors import deliveries_made
+from reciprocity.playbook.digest import DIGEST_KIND, digest_render, digest_week
 from reciprocity.playbook.selectors.digest import digest_recipients
 from reciprocity.playbook.tasks import send_weekly_digest
 
 BAD_DATE = "Give the date as YYYY-MM-DD."
 NOBODY = "Nobody receives a digest: no active advisor has an email address."
+QUEUED = "Queued {count} digest(s); `reciprocity worker` sends them."
+ALREADY_SENT = "{count} digest(s) already sent for the week of {week}: not sent again."
 
 
 class Command(ProductCommand):
@@ -47,12 +52,25 @@ class Command(ProductCommand):
             if not advisors:
                 raise CommandError(NOBODY)
         if options["send"]:
-            for advisor in advisors:
-                send_weekly_digest.enqueue(advisor.pk, today.isoformat() if today else None)
-            self.stdout.write(f"Queued {len(advisors)} digest(s); `reciprocity worker` sends them.")
+            self.queue(advisors, today)
             return
         for advisor in advisors:
             rendered = digest_render(advisor=advisor, today=today)
             self.stdout.write(f"To: {advisor.email or '(no email address)'}")
             self.stdout.write(f"Subject: {rendered.subject}\n")
             self.stdout.write(rendered.html if options["html"] else rendered.text)
+
+    def queue(self, advisors: list[User], today: dt.date | None) -> None:
+        """Queue the digests not sent yet this week. The worker checks again as it sends, so
+        two commands run at once still send each digest once."""
+        day = today or timezone.localdate()
+        week = digest_week(day)
+        sent = deliveries_made(kind=DIGEST_KIND, period=week)
+        waiting = [advisor for advisor in advisors if advisor.pk not in sent]
+        for advisor in waiting:
+            send_weekly_digest.enqueue(advisor.pk, day.isoformat())
+        if waiting or not sent:
+            self.stdout.write(QUEUED.format(count=len(waiting)))
+        if len(advisors) > len(waiting):
+            count = len(advisors) - len(waiting)
+            self.stdout.write(ALREADY_SENT.format(count=count, week=week.isoformat()))

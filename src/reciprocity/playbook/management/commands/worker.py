@@ -1,17 +1,17 @@
-"""``reciprocity worker``: django-tasks-db's database worker, keeping the weekly digest queued."""
+"""``reciprocity worker``: the database worker with a heartbeat (tasks of a lost worker are
+queued again), keeping the weekly digest queued."""
 
 from typing import Any
 
-from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
-
 from reciprocity.accounts.audit import set_audit_source
+from reciprocity.ops.worker import HeartbeatWorkerCommand
 from reciprocity.playbook.tasks import weekly_digest_schedule
 
 
-class Command(DatabaseWorkerCommand):
+class Command(HeartbeatWorkerCommand):
     help = (
         "Run the background worker (weekly digests and other queued jobs). "
-        "--batch processes what is queued and exits."
+        "--batch processes what is queued and exits. SIGTERM lets the current job finish."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:

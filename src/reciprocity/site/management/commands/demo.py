@@ -8,13 +8,21 @@ from django.core.management.base import CommandError, CommandParser
 
 from reciprocity.accounts.cli import ProductCommand
 from reciprocity.accounts.models import Firm
-from reciprocity.site.demo.book import DEFAULT_SEED, demo_loaded, demo_login_line, load_demo
+from reciprocity.site.demo.book import (
+    DEFAULT_SEED,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    demo_loaded,
+    load_demo,
+)
 
 REFUSED_IN_PRODUCTION = (
     "Demo data is for local mode; this installation runs with RECIPROCITY_MODE=production."
 )
 ALREADY_LOADED = "The demo data is already loaded (user 'demo' or firm 'harborview' exists)."
 NOT_EMPTY = "The database already holds a firm; not loading demo data."
+# The address is printed by `reciprocity serve`, which knows the port it really serves.
+DEMO_USER = f"Demo user: {DEMO_USERNAME}  password: {DEMO_PASSWORD}"
 
 
 class Command(ProductCommand):
@@ -48,4 +56,4 @@ class Command(ProductCommand):
             f"{summary.stage_changes} stage changes, {summary.commitments} commitments, "
             f"{summary.referrals} referrals in {time.monotonic() - started:.1f}s."
         )
-        self.stdout.write(demo_login_line())
+        self.stdout.write(DEMO_USER)

@@ -4,24 +4,29 @@ The command replaces itself with gunicorn (``python -m gunicorn`` of the same in
 installed environment is used), which logs each request to stdout. WhiteNoise serves the static
 files collected by ``reciprocity collectstatic``. Further gunicorn settings can be passed in the
 GUNICORN_CMD_ARGS environment variable (for example ``--timeout 60``).
+
+It refuses to start, saying why, when the database is not ready or the static files of this
+release are not collected: a host that started anyway would answer every page with an error.
 """
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+from django.db import connection
 
 from reciprocity.accounts.cli import ProductCommand
+from reciprocity.ops.readiness import database_problem, static_problem
 from reciprocity.site.demo.book import demo_login_line, demo_login_works
 
 WSGI_APP = "reciprocity.wsgi:application"
 BAD_WORKERS = "--workers must be at least 1."
-NO_STATIC = (
-    "Static files are not collected yet; run `reciprocity collectstatic --noinput` first "
-    "or pages will fail."
+NOT_SERVING = "Not serving: {problem}"
+GENERATED_KEY_SHARED_DATABASE = (
+    "This host signs sessions with a key generated in its data folder: other hosts serving "
+    "this database will not accept its sign-ins. Set the same SECRET_KEY on every host."
 )
 
 
@@ -58,9 +63,14 @@ class Command(ProductCommand):
         if options["workers"] < 1:
             raise CommandError(BAD_WORKERS)
         host, port = options["host"], options["port"]
-        if not settings.DEBUG and not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-            self.stderr.write(NO_STATIC)
+        problem = database_problem() or static_problem()
+        if problem:
+            raise CommandError(NOT_SERVING.format(problem=problem))
+        if settings.SECRET_KEY_GENERATED and connection.vendor != "sqlite":
+            # A server database is shared by several hosts; a SQLite file is not.
+            self.stderr.write(GENERATED_KEY_SHARED_DATABASE)
         if not settings.PRODUCTION and demo_login_works():
+            # A wildcard address is reached on the loopback of this machine.
             shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
             self.stdout.write(demo_login_line(shown, port))
         argv = gunicorn_argv(host=host, port=port, workers=options["workers"])
