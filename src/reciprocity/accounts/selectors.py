@@ -1,9 +1,10 @@
+import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from reciprocity.accounts.models import ApiToken, Role, Team, User
+from reciprocity.accounts.models import ApiToken, Delivery, Role, Team, User
 from reciprocity.ids import record_id_or_404
 
 
@@ -111,3 +112,10 @@ def team_get_for(*, admin: User, pk: Any) -> Team:
     if team is None:
         raise Http404(NO_TEAM)
     return team
+
+
+def deliveries_made(*, kind: str, period: dt.date) -> set[int]:
+    """Who already received ``kind`` for ``period``."""
+    return set(
+        Delivery.objects.filter(kind=kind, period=period).values_list("recipient_id", flat=True)
+    )
