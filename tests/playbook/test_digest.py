@@ -19,8 +19,8 @@ from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
 from reciprocity.accounts import services as account_services
-from reciprocity.accounts.models import User
-from reciprocity.ops.models import Delivery, ScheduledRun
+from reciprocity.accounts.models import Delivery, User
+from reciprocity.ops.models import ScheduledRun
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import agenda_items
@@ -188,6 +188,9 @@ def test_a_digest_is_sent_once_per_advisor_and_week(db: None) -> None:
     assert len(mail.outbox) == 1
     (delivery,) = Delivery.objects.all()
     assert (delivery.kind, delivery.recipient, delivery.period) == (DIGEST_KIND, advisor, monday)
+    # The firm's audit log keeps what was sent to whom.
+    (record,) = Delivery.history.all()  # type: ignore[attr-defined]
+    assert (record.history_type, record.history_source) == ("+", "system")
 
     # The next week is a new digest.
     assert digest_send(advisor=advisor, today=monday + dt.timedelta(days=7)) == DigestOutcome.SENT

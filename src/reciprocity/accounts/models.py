@@ -145,3 +145,27 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Delivery(models.Model):
+    """Something sent to a person for a period (a weekly digest for the week it covers),
+    recorded in the transaction that sends it, so a second run sends nothing twice."""
+
+    kind = models.CharField(max_length=40)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    period = models.DateField(help_text="The first day of the period the delivery covers.")
+    sent_at = models.DateTimeField()
+    history = HistoricalRecords(bases=[AuditedHistory])
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "recipient", "period"], name="delivery_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind.replace('_', ' ')} of {self.period:%b %-d, %Y}"

@@ -1,8 +1,9 @@
+import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from reciprocity.accounts.models import ApiToken, Role, Team, User
+from reciprocity.accounts.models import ApiToken, Delivery, Role, Team, User
 from reciprocity.ids import get_visible_or_404
 
 
@@ -102,3 +103,10 @@ def teams_of_firm(*, admin: User) -> QuerySet[Team]:
 
 def team_get_for(*, admin: User, pk: Any) -> Team:
     return get_visible_or_404(teams_of_firm(admin=admin), pk, not_found=NO_TEAM)
+
+
+def deliveries_made(*, kind: str, period: dt.date) -> set[int]:
+    """Who already received ``kind`` for ``period``."""
+    return set(
+        Delivery.objects.filter(kind=kind, period=period).values_list("recipient_id", flat=True)
+    )

@@ -1,16 +1,17 @@
+import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 
 from reciprocity.accounts.audit import attribute
-from reciprocity.accounts.models import ApiToken, Firm, Role, Team, User
+from reciprocity.accounts.models import ApiToken, Delivery, Firm, Role, Team, User
 from reciprocity.records import lock
 
 # User-facing messages; tests reuse them.
@@ -284,3 +285,21 @@ def firm_update(*, firm: Firm, by: User, **changes: Any) -> Firm:
     locked.full_clean()
     attribute(locked, by).save()
     return locked
+
+
+@transaction.atomic
+def delivery_send(
+    *, kind: str, recipient: User, period: dt.date, send: Callable[[], object]
+) -> bool:
+    """Call ``send`` unless this delivery was already made; False when it was. The record is
+    written before sending and kept only if sending succeeds, in one transaction: a second
+    sender waits for the first and then finds the record."""
+    try:
+        with transaction.atomic():
+            Delivery.objects.create(
+                kind=kind, recipient=recipient, period=period, sent_at=timezone.now()
+            )
+    except IntegrityError:
+        return False
+    send()
+    return True

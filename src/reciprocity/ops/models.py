@@ -1,6 +1,5 @@
 """What several app servers and workers on one database need to agree on."""
 
-from django.conf import settings
 from django.db import models
 from django_tasks_db.models import DBTaskResult
 
@@ -53,23 +52,3 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_path} at {self.run_after:%Y-%m-%d %H:%M}"
-
-
-class Delivery(models.Model):
-    """Something sent to a person for a period (a weekly digest for the week it covers),
-    recorded in the transaction that sends it, so a second run sends nothing twice."""
-
-    kind = models.CharField(max_length=40)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    period = models.DateField(help_text="first day of the period the delivery covers")
-    sent_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "recipient", "period"], name="one_delivery_per_period"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} for {self.recipient_id}, {self.period}"

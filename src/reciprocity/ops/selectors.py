@@ -9,7 +9,7 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from reciprocity.ops.models import Delivery, LostRun, WorkerHeartbeat
+from reciprocity.ops.models import LostRun, WorkerHeartbeat
 from reciprocity.ops.services import stale_after
 
 # Lists stay readable on a busy queue; the counts are always whole.
@@ -112,11 +112,4 @@ def tasks_overview(*, now: dt.datetime | None = None) -> TasksOverview:
             "running": running.count(),
             "failed": failed.count(),
         },
-    )
-
-
-def deliveries_made(*, kind: str, period: dt.date) -> set[int]:
-    """Who already received ``kind`` for ``period``."""
-    return set(
-        Delivery.objects.filter(kind=kind, period=period).values_list("recipient_id", flat=True)
     )

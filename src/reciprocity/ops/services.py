@@ -4,7 +4,6 @@ import datetime as dt
 import os
 import socket
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
-from reciprocity.ops.models import Delivery, LostRun, ScheduledRun, WorkerHeartbeat
+from reciprocity.ops.models import LostRun, ScheduledRun, WorkerHeartbeat
 
 # A task whose worker was lost this many times is marked failed, not queued again: it may be
 # what kills its workers.
@@ -186,7 +185,7 @@ def task_retry(*, task_id: str) -> DBTaskResult:
     return result
 
 
-# --- Once-only effects ----------------------------------------------------------------------
+# --- Scheduled runs -------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -199,22 +198,4 @@ def scheduled_run_enqueue(*, task: Any, run_after: dt.datetime) -> bool:
     except IntegrityError:
         return False
     task.using(run_after=run_after).enqueue()
-    return True
-
-
-@transaction.atomic
-def delivery_send(
-    *, kind: str, recipient_id: int, period: dt.date, send: Callable[[], object]
-) -> bool:
-    """Call ``send`` unless this delivery was already made; False when it was. The record is
-    written before sending and kept only if sending succeeds, in one transaction: a second
-    sender waits for the first and then finds the record."""
-    try:
-        with transaction.atomic():
-            Delivery.objects.create(
-                kind=kind, recipient_id=recipient_id, period=period, sent_at=timezone.now()
-            )
-    except IntegrityError:
-        return False
-    send()
     return True

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.ops.services import delivery_send
+from reciprocity.accounts.services import delivery_send
 from reciprocity.playbook.selectors.digest import Digest, digest_for
 
 SUBJECT = "Your week: {overdue} overdue, {due} due this week"
@@ -85,7 +85,7 @@ def digest_send(*, advisor: User, today: dt.date | None = None) -> DigestOutcome
     message.attach_alternative(rendered.html, "text/html")
     sent = delivery_send(
         kind=DIGEST_KIND,
-        recipient_id=advisor.pk,
+        recipient=advisor,
         period=digest_week(rendered.digest.today),
         send=message.send,
     )

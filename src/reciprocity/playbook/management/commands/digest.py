@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.cli import UNKNOWN_USER, ProductCommand
 from reciprocity.accounts.models import User
-from reciprocity.accounts.selectors import user_by_username
-from reciprocity.ops.selectors import deliveries_made
+from reciprocity.accounts.selectors import deliveries_made, user_by_username
 from reciprocity.playbook.digest import DIGEST_KIND, digest_render, digest_week
 from reciprocity.playbook.selectors.digest import digest_recipients
 from reciprocity.playbook.tasks import send_weekly_digest
