@@ -268,6 +268,12 @@ def commitment_get_for(*, advisor: User, pk: Any) -> Commitment:
     return get_visible_or_404(visible, pk, not_found=COMMITMENT_NOT_FOUND)
 
 
+def commitment_of(*, partner: Partner, pk: Any) -> Commitment:
+    """A commitment of a partner already fetched through ``partner_get_for``; else Http404."""
+    visible = partner.commitments.select_related("partner", "partner__firm")
+    return get_visible_or_404(visible, pk, not_found=COMMITMENT_NOT_FOUND)
+
+
 def agenda_items(
     *, advisor: User, horizon_days: int = 7, mine_only: bool = True
 ) -> QuerySet[Commitment]:

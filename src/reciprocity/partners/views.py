@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseForm, model_to_dict
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +48,7 @@ from reciprocity.referrals.selectors import (
     stage_suggestion,
     with_balance,
 )
-from reciprocity.web.forms import add_service_errors
+from reciprocity.web.forms import add_service_errors, form_creates, form_saves
 from reciprocity.web.http import (
     AuthedRequest,
     flash_errors,
@@ -181,15 +181,14 @@ def partner_list(request: AuthedRequest) -> HttpResponse:
 @write_required
 def partner_create(request: AuthedRequest) -> HttpResponse:
     form = PartnerCreateForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            partner = services.partner_create(by=request.user, **form.service_kwargs())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{partner.name} added to your pipeline.")
-            url = reverse("partner_detail", args=[partner.pk])
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.method == "POST" and (
+        partner := form_creates(
+            form, lambda _data: services.partner_create(by=request.user, **form.service_kwargs())
+        )
+    ):
+        messages.success(request, f"{partner.name} added to your pipeline.")
+        url = reverse("partner_detail", args=[partner.pk])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
         return render_region(request, "partners/partner_form.html#form", {"form": form})
     return render(request, "partners/partner_form.html", {"form": form})
@@ -279,14 +278,14 @@ def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     if request.method == "POST":
         form = PartnerForm(request.POST, user=request.user, partner=partner)
-        if form.is_valid():
-            try:
-                services.partner_update(partner=partner, by=request.user, **form.service_kwargs())
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, "Profile saved.")
-                return _after_write(request, partner)
+        if form_saves(
+            form,
+            lambda _data: services.partner_update(
+                partner=partner, by=request.user, **form.service_kwargs()
+            ),
+        ):
+            messages.success(request, "Profile saved.")
+            return _after_write(request, partner)
     else:
         form = PartnerForm(initial=_profile_initial(partner), user=request.user, partner=partner)
         # The form opens above the page's other panels: start the user in it.
@@ -302,14 +301,12 @@ def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     if request.method == "POST":
         form = StageForm(request.POST)
-        if form.is_valid():
-            try:
-                services.partner_change_stage(partner=partner, by=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, f"{partner.name} moved to {partner.get_stage_display()}.")
-                return _after_write(request, partner)
+        if form_saves(
+            form,
+            lambda data: services.partner_change_stage(partner=partner, by=request.user, **data),
+        ):
+            messages.success(request, f"{partner.name} moved to {partner.get_stage_display()}.")
+            return _after_write(request, partner)
     else:
         # A diagnosis links here to walk away, with the stage and the reason chosen.
         form = StageForm(
@@ -347,14 +344,9 @@ def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
 def touch_create(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     form = TouchForm(request.POST)
-    if form.is_valid():
-        try:
-            services.touch_log(partner=partner, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Touch logged.")
-            return _after_write(request, partner)
+    if form_saves(form, lambda data: services.touch_log(partner=partner, by=request.user, **data)):
+        messages.success(request, "Touch logged.")
+        return _after_write(request, partner)
     return _detail(request, partner, touch_form=form)
 
 
@@ -364,14 +356,11 @@ def touch_create(request: AuthedRequest, pk: int) -> HttpResponse:
 def commitment_create(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     form = CommitmentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.commitment_create(partner=partner, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Commitment added.")
-            return _after_write(request, partner)
+    if form_saves(
+        form, lambda data: services.commitment_create(partner=partner, by=request.user, **data)
+    ):
+        messages.success(request, "Commitment added.")
+        return _after_write(request, partner)
     return _detail(request, partner, commitment_form=form)
 
 
@@ -380,9 +369,7 @@ def commitment_create(request: AuthedRequest, pk: int) -> HttpResponse:
 @write_required
 def commitment_close(request: AuthedRequest, pk: int, commitment_pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
-    commitment = selectors.commitment_get_for(advisor=request.user, pk=commitment_pk)
-    if commitment.partner_id != partner.pk:
-        raise Http404("No commitment with that id.")
+    commitment = selectors.commitment_of(partner=partner, pk=commitment_pk)
     form = CommitmentCloseForm(request.POST)
     if form.is_valid():
         if commitment.is_open:

@@ -46,7 +46,7 @@ from reciprocity.referrals.models import (
     ReferralStatus,
     default_protocol,
 )
-from reciprocity.web.forms import add_service_errors
+from reciprocity.web.forms import add_service_errors, form_saves
 from reciprocity.web.http import (
     AuthedRequest,
     flash_errors,
@@ -308,16 +308,14 @@ def referral_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
     if request.method == "POST":
         form = ReferralEditForm(request.POST, referral=referral)
-        if form.is_valid():
-            try:
-                services.referral_update(
-                    referral=referral, by=request.user, **form.service_kwargs()
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, "Referral saved.")
-                return _after_write(request, referral)
+        if form_saves(
+            form,
+            lambda _data: services.referral_update(
+                referral=referral, by=request.user, **form.service_kwargs()
+            ),
+        ):
+            messages.success(request, "Referral saved.")
+            return _after_write(request, referral)
     else:
         form = ReferralEditForm(referral=referral)
         form.fields["need"].widget.attrs["autofocus"] = True
@@ -333,14 +331,12 @@ def referral_status(request: AuthedRequest, pk: int) -> HttpResponse:
     form: AdvanceForm | CloseForm = (
         CloseForm(request.POST, referral=referral) if failing else AdvanceForm(request.POST)
     )
-    if form.is_valid():
-        try:
-            services.referral_change_status(referral=referral, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Status: {referral.get_status_display()}.")
-            return _after_write(request, referral)
+    if form_saves(
+        form,
+        lambda data: services.referral_change_status(referral=referral, by=request.user, **data),
+    ):
+        messages.success(request, f"Status: {referral.get_status_display()}.")
+        return _after_write(request, referral)
     return _detail(request, referral, **{"close_form" if failing else "advance_form": form})
 
 
@@ -350,16 +346,12 @@ def referral_status(request: AuthedRequest, pk: int) -> HttpResponse:
 def referral_consent(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
     form = ConsentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.referral_record_consent(
-                referral=referral, by=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Consent recorded. The email draft now names the client.")
-            return _after_write(request, referral)
+    if form_saves(
+        form,
+        lambda data: services.referral_record_consent(referral=referral, by=request.user, **data),
+    ):
+        messages.success(request, "Consent recorded. The email draft now names the client.")
+        return _after_write(request, referral)
     return _detail(request, referral, consent_form=form)
 
 

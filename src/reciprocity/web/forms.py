@@ -4,6 +4,7 @@ A service refuses bad input with a ValidationError whose messages are module con
 ``add_service_errors`` puts those messages on the form's fields so the page shows them in place.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -20,6 +21,26 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+def form_saves(form: forms.BaseForm, write: Callable[[dict[str, Any]], object]) -> bool:
+    """Run a service with a valid form's data; a refusal lands on the form. True when saved."""
+    if not form.is_valid():
+        return False
+    try:
+        write(form.cleaned_data)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return False
+    return True
+
+
+def form_creates[T](form: forms.BaseForm, create: Callable[[dict[str, Any]], T]) -> T | None:
+    """Like ``form_saves`` for a service that creates: the record, or None when refused."""
+    created: list[T] = []
+    if form_saves(form, lambda data: created.append(create(data))):
+        return created[0]
+    return None
 
 
 class PageForm:

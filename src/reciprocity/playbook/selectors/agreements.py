@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from reciprocity.accounts.models import User
+from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import CommitmentOwner, Partner
 from reciprocity.playbook.models import AdvisorProfile, Agreement, AgreementStatus
-from reciprocity.playbook.selectors.common import pk_or_404, visible_partners
+from reciprocity.playbook.selectors.common import visible_partners
 
 AGREEMENT_NOT_FOUND = "No agreement with that id."
 
@@ -29,15 +29,12 @@ def agreements_of(*, partner: Partner) -> QuerySet[Agreement]:
 
 
 def agreement_get_for(*, advisor: User, pk: Any) -> Agreement:
-    agreement = (
+    visible = (
         Agreement.objects.select_related("partner", "partner__owner", "by")
         .prefetch_related("promises__commitment")
-        .filter(pk=pk_or_404(pk, AGREEMENT_NOT_FOUND), partner__in=visible_partners(advisor))
-        .first()
+        .filter(partner__in=visible_partners(advisor))
     )
-    if agreement is None:
-        raise Http404(AGREEMENT_NOT_FOUND)
-    return agreement
+    return get_visible_or_404(visible, pk, not_found=AGREEMENT_NOT_FOUND)
 
 
 @dataclass(frozen=True)

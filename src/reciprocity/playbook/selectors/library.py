@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from reciprocity.accounts.models import User
+from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import Partner
 from reciprocity.playbook.models import ClientCase, ClientConcern, DiagnosticQuestion, Solution
-from reciprocity.playbook.selectors.common import pk_or_404, visible_partners
+from reciprocity.playbook.selectors.common import visible_partners
 
 CONCERN_NOT_FOUND = "No client concern with that id."
 CASE_NOT_FOUND = "No client case with that id."
@@ -29,14 +29,8 @@ def solutions_of(*, advisor: User, include_archived: bool = False) -> QuerySet[S
 
 
 def solution_get_for(*, advisor: User, pk: Any) -> Solution:
-    solution = (
-        solutions_of(advisor=advisor, include_archived=True)
-        .filter(pk=pk_or_404(pk, SOLUTION_NOT_FOUND))
-        .first()
-    )
-    if solution is None:
-        raise Http404(SOLUTION_NOT_FOUND)
-    return solution
+    visible = solutions_of(advisor=advisor, include_archived=True)
+    return get_visible_or_404(visible, pk, not_found=SOLUTION_NOT_FOUND)
 
 
 @dataclass(frozen=True)
@@ -71,14 +65,17 @@ def concerns_of(*, partner: Partner) -> QuerySet[ClientConcern]:
 
 
 def concern_get_for(*, advisor: User, pk: Any) -> ClientConcern:
-    concern = (
-        ClientConcern.objects.select_related("partner")
-        .filter(pk=pk_or_404(pk, CONCERN_NOT_FOUND), partner__in=visible_partners(advisor))
-        .first()
+    visible = ClientConcern.objects.select_related("partner").filter(
+        partner__in=visible_partners(advisor)
     )
-    if concern is None:
-        raise Http404(CONCERN_NOT_FOUND)
-    return concern
+    return get_visible_or_404(visible, pk, not_found=CONCERN_NOT_FOUND)
+
+
+def concern_of(*, partner: Partner, pk: Any) -> ClientConcern:
+    """A concern of a partner already fetched through ``partner_get_for``; else Http404."""
+    return get_visible_or_404(
+        partner.concerns.select_related("partner"), pk, not_found=CONCERN_NOT_FOUND
+    )
 
 
 def question_bank(
@@ -95,14 +92,8 @@ def question_bank(
 
 
 def question_get_for(*, advisor: User, pk: Any) -> DiagnosticQuestion:
-    question = (
-        question_bank(advisor=advisor, include_archived=True)
-        .filter(pk=pk_or_404(pk, QUESTION_NOT_FOUND))
-        .first()
-    )
-    if question is None:
-        raise Http404(QUESTION_NOT_FOUND)
-    return question
+    visible = question_bank(advisor=advisor, include_archived=True)
+    return get_visible_or_404(visible, pk, not_found=QUESTION_NOT_FOUND)
 
 
 def cases_of(*, partner: Partner) -> QuerySet[ClientCase]:
@@ -110,15 +101,18 @@ def cases_of(*, partner: Partner) -> QuerySet[ClientCase]:
 
 
 def case_get_for(*, advisor: User, pk: Any) -> ClientCase:
-    case = (
+    visible = (
         ClientCase.objects.select_related("partner")
         .prefetch_related("questions")
-        .filter(pk=pk_or_404(pk, CASE_NOT_FOUND), partner__in=visible_partners(advisor))
-        .first()
+        .filter(partner__in=visible_partners(advisor))
     )
-    if case is None:
-        raise Http404(CASE_NOT_FOUND)
-    return case
+    return get_visible_or_404(visible, pk, not_found=CASE_NOT_FOUND)
+
+
+def case_of(*, partner: Partner, pk: Any) -> ClientCase:
+    """A case of a partner already fetched through ``partner_get_for``; else Http404."""
+    visible = partner.client_cases.select_related("partner").prefetch_related("questions")
+    return get_visible_or_404(visible, pk, not_found=CASE_NOT_FOUND)
 
 
 def answered_count(case: ClientCase) -> int:

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from reciprocity.accounts.models import User
+from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import Partner
 from reciprocity.playbook.models import MEETING_FOR_STAGE, Meeting, MeetingPlan, MeetingPlanItem
 from reciprocity.playbook.selectors.common import pk_or_404, visible_partners
@@ -28,14 +29,10 @@ def meeting_plan_get_for(*, advisor: User, pk: Any) -> MeetingPlan:
 
 
 def meeting_plan_item_get_for(*, advisor: User, pk: Any) -> MeetingPlanItem:
-    item = (
-        MeetingPlanItem.objects.select_related("plan")
-        .filter(pk=pk_or_404(pk, PLAN_NOT_FOUND), plan__in=meeting_plans_of(advisor=advisor))
-        .first()
+    visible = MeetingPlanItem.objects.select_related("plan").filter(
+        plan__in=meeting_plans_of(advisor=advisor)
     )
-    if item is None:
-        raise Http404(PLAN_NOT_FOUND)
-    return item
+    return get_visible_or_404(visible, pk, not_found=PLAN_NOT_FOUND)
 
 
 def meeting_plan_for(*, partner: Partner, kind: str | None = None) -> MeetingPlan | None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 
 from reciprocity.accounts.models import User
+from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import (
@@ -18,7 +18,7 @@ from reciprocity.playbook.models import (
     PartnerStrategy,
     Strategy,
 )
-from reciprocity.playbook.selectors.common import pk_or_404, visible_partners
+from reciprocity.playbook.selectors.common import visible_partners
 from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
 
 OPPORTUNITY_NOT_FOUND = "No opportunity with that id."
@@ -130,11 +130,13 @@ def referrals_to_link(*, partner: Partner) -> QuerySet[Referral]:
 
 
 def opportunity_get_for(*, advisor: User, pk: Any) -> Opportunity:
-    opportunity = (
-        Opportunity.objects.select_related("partner")
-        .filter(pk=pk_or_404(pk, OPPORTUNITY_NOT_FOUND), partner__in=visible_partners(advisor))
-        .first()
+    visible = Opportunity.objects.select_related("partner").filter(
+        partner__in=visible_partners(advisor)
     )
-    if opportunity is None:
-        raise Http404(OPPORTUNITY_NOT_FOUND)
-    return opportunity
+    return get_visible_or_404(visible, pk, not_found=OPPORTUNITY_NOT_FOUND)
+
+
+def opportunity_of(*, partner: Partner, pk: Any) -> Opportunity:
+    """An opportunity of a partner already fetched through ``partner_get_for``; else Http404."""
+    visible = Opportunity.objects.select_related("partner").filter(partner=partner)
+    return get_visible_or_404(visible, pk, not_found=OPPORTUNITY_NOT_FOUND)

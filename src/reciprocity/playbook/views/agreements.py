@@ -21,7 +21,8 @@ from reciprocity.playbook.selectors.agreements import (
     agreements_of,
 )
 from reciprocity.playbook.services import agreements as services
-from reciprocity.playbook.views.common import attempt_write, can_write_partner, partner_or_404
+from reciprocity.playbook.views.common import can_write_partner, partner_or_404
+from reciprocity.web.forms import form_saves
 from reciprocity.web.http import AuthedRequest, flash_errors
 
 
@@ -41,8 +42,7 @@ def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
             "next_review": _review_default(),
         },
     )
-    if request.method == "POST" and attempt_write(
-        request,
+    if request.method == "POST" and form_saves(
         form,
         lambda _data: services.agreement_create(
             partner=partner, by=request.user, **form.service_kwargs()
@@ -82,8 +82,7 @@ def agreement_end(request: AuthedRequest, pk: int) -> HttpResponse:
     if active is None:
         raise Http404(AGREEMENT_NOT_FOUND)
     form = AgreementEndForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.agreement_end(agreement=active, by=request.user, **data),
     ):

@@ -16,11 +16,11 @@ from reciprocity.playbook.forms.cadences import (
 from reciprocity.playbook.selectors.cadences import cadence_defaults_of, cadences_of
 from reciprocity.playbook.services import cadences as services
 from reciprocity.playbook.views.common import (
-    attempt_write,
     can_write_partner,
     is_firm_admin,
     partner_or_404,
 )
+from reciprocity.web.forms import form_saves
 from reciprocity.web.http import AuthedRequest, flash_errors
 
 
@@ -30,8 +30,7 @@ from reciprocity.web.http import AuthedRequest, flash_errors
 def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = CadenceForm(request.POST or None)
-    if request.method == "POST" and attempt_write(
-        request,
+    if request.method == "POST" and form_saves(
         form,
         lambda data: services.cadence_set(partner=partner, by=request.user, **data),
     ):
@@ -56,8 +55,7 @@ def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
 def partner_cadence_reset(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = CadenceResetForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.cadence_reset(partner=partner, by=request.user, **data),
     ):
@@ -70,8 +68,8 @@ def partner_cadence_reset(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cadence_defaults(request: AuthedRequest) -> HttpResponse:
     form = CadenceDefaultForm(request.POST or None)
-    if request.method == "POST" and attempt_write(
-        request, form, lambda data: services.cadence_default_set(by=request.user, **data)
+    if request.method == "POST" and form_saves(
+        form, lambda data: services.cadence_default_set(by=request.user, **data)
     ):
         messages.success(request, "Cadence default saved for the firm.")
         return redirect("cadence_defaults")
@@ -90,8 +88,7 @@ def cadence_defaults(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def cadence_default_remove(request: AuthedRequest) -> HttpResponse:
     form = CadenceDefaultRemoveForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.cadence_default_remove(by=request.user, **data),
     ):

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,13 +24,12 @@ from reciprocity.playbook.models import CaseStatus, ConcernStatus, Topic
 from reciprocity.playbook.selectors import library as selectors
 from reciprocity.playbook.services import library as services
 from reciprocity.playbook.views.common import (
-    attempt_write,
     can_write_partner,
-    create_from_form,
     is_firm_admin,
     partner_or_404,
 )
 from reciprocity.playbook.views.overview import panel_or_redirect
+from reciprocity.web.forms import form_creates, form_saves
 from reciprocity.web.http import AuthedRequest
 
 
@@ -41,8 +40,7 @@ def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = ConcernForm(request.POST or None)
     if request.method == "POST":
-        concern = create_from_form(
-            request,
+        concern = form_creates(
             form,
             lambda data: services.concern_log(partner=partner, by=request.user, **data),
         )
@@ -61,25 +59,17 @@ def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _concern(request: AuthedRequest, partner: Any, concern_id: int) -> Any:
-    concern = selectors.concern_get_for(advisor=request.user, pk=concern_id)
-    if concern.partner_id != partner.pk:
-        raise Http404(selectors.CONCERN_NOT_FOUND)
-    return concern
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 @posting_requires_write
 def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> HttpResponse:
     partner = partner_or_404(request, partner_id)
-    concern = _concern(request, partner, concern_id)
+    concern = selectors.concern_of(partner=partner, pk=concern_id)
     solutions = selectors.solutions_of(advisor=request.user)
     matches = selectors.solutions_matching(concern=concern)
     initial = {"solution": matches[0].solution.pk} if matches else {}
     form = ConcernMatchForm(request.POST or None, solutions=solutions, initial=initial)
-    if request.method == "POST" and attempt_write(
-        request,
+    if request.method == "POST" and form_saves(
         form,
         lambda data: services.concern_match(concern=concern, by=request.user, **data),
     ):
@@ -107,7 +97,7 @@ def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> 
 @write_required
 def concern_dismiss(request: AuthedRequest, partner_id: int, concern_id: int) -> HttpResponse:
     partner = partner_or_404(request, partner_id)
-    concern = _concern(request, partner, concern_id)
+    concern = selectors.concern_of(partner=partner, pk=concern_id)
     services.concern_dismiss(concern=concern, by=request.user)
     messages.success(request, "Concern dismissed.")
     return panel_or_redirect(request, partner, reverse("partner_concerns", args=[partner.pk]))
@@ -120,8 +110,7 @@ def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = CaseCreateForm(request.POST or None)
     if request.method == "POST":
-        case = create_from_form(
-            request,
+        case = form_creates(
             form,
             lambda data: services.case_create(partner=partner, by=request.user, **data),
         )
@@ -138,13 +127,6 @@ def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
             "can_write": can_write_partner(request, partner),
         },
     )
-
-
-def _case(request: AuthedRequest, partner: Any, case_id: int) -> Any:
-    case = selectors.case_get_for(advisor=request.user, pk=case_id)
-    if case.partner_id != partner.pk:
-        raise Http404(selectors.CASE_NOT_FOUND)
-    return case
 
 
 def _case_page(
@@ -182,12 +164,11 @@ def _case_page(
 @posting_requires_write
 def case_detail(request: AuthedRequest, partner_id: int, case_id: int) -> HttpResponse:
     partner = partner_or_404(request, partner_id)
-    case = _case(request, partner, case_id)
+    case = selectors.case_of(partner=partner, pk=case_id)
     if request.method == "GET":
         return _case_page(request, partner, case)
     form = CaseForm(request.POST, questions=list(case.questions.all()))
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.case_update(
             case=case,
@@ -208,7 +189,7 @@ def case_detail(request: AuthedRequest, partner_id: int, case_id: int) -> HttpRe
 @write_required
 def case_ready(request: AuthedRequest, partner_id: int, case_id: int) -> HttpResponse:
     partner = partner_or_404(request, partner_id)
-    case = _case(request, partner, case_id)
+    case = selectors.case_of(partner=partner, pk=case_id)
     try:
         services.case_mark_ready(case=case, by=request.user)
     except ValidationError as error:
@@ -222,10 +203,9 @@ def case_ready(request: AuthedRequest, partner_id: int, case_id: int) -> HttpRes
 @write_required
 def case_questions_add(request: AuthedRequest, partner_id: int, case_id: int) -> HttpResponse:
     partner = partner_or_404(request, partner_id)
-    case = _case(request, partner, case_id)
+    case = selectors.case_of(partner=partner, pk=case_id)
     form = CaseQuestionsForm(request.POST, bank=selectors.question_bank(advisor=request.user))
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.case_questions_add(
             case=case, by=request.user, questions=list(data["questions"])
@@ -233,7 +213,9 @@ def case_questions_add(request: AuthedRequest, partner_id: int, case_id: int) ->
     ):
         messages.success(request, "Questions added.")
         return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
-    return _case_page(request, partner, _case(request, partner, case_id), questions_form=form)
+    return _case_page(
+        request, partner, selectors.case_of(partner=partner, pk=case_id), questions_form=form
+    )
 
 
 @login_required
@@ -243,7 +225,7 @@ def case_question_remove(
     request: AuthedRequest, partner_id: int, case_id: int, question_id: int
 ) -> HttpResponse:
     partner = partner_or_404(request, partner_id)
-    case = _case(request, partner, case_id)
+    case = selectors.case_of(partner=partner, pk=case_id)
     try:
         services.case_question_remove(case=case, by=request.user, case_question_id=question_id)
     except ValidationError as error:
@@ -258,8 +240,8 @@ def case_question_remove(
 @require_http_methods(["GET", "POST"])
 def question_bank(request: AuthedRequest) -> HttpResponse:
     form = QuestionForm(request.POST or None)
-    if request.method == "POST" and attempt_write(
-        request, form, lambda data: services.question_create(by=request.user, **data)
+    if request.method == "POST" and form_saves(
+        form, lambda data: services.question_create(by=request.user, **data)
     ):
         messages.success(request, "Question added to the bank.")
         return redirect("question_bank")
@@ -279,8 +261,7 @@ def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
     form = QuestionForm(
         request.POST or None, initial={"topic": question.topic, "text": question.text}
     )
-    if request.method == "POST" and attempt_write(
-        request,
+    if request.method == "POST" and form_saves(
         form,
         lambda data: services.question_update(question=question, by=request.user, **data),
     ):
@@ -306,8 +287,8 @@ def question_archive(request: AuthedRequest, question_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def solution_library(request: AuthedRequest) -> HttpResponse:
     form = SolutionForm(request.POST or None)
-    if request.method == "POST" and attempt_write(
-        request, form, lambda data: services.solution_create(by=request.user, **data)
+    if request.method == "POST" and form_saves(
+        form, lambda data: services.solution_create(by=request.user, **data)
     ):
         messages.success(request, "Added to what you solve.")
         return redirect("solution_library")
@@ -330,8 +311,7 @@ def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
         request.POST or None,
         initial={field: getattr(solution, field) for field in services.SOLUTION_FIELDS},
     )
-    if request.method == "POST" and attempt_write(
-        request,
+    if request.method == "POST" and form_saves(
         form,
         lambda data: services.solution_update(solution=solution, by=request.user, **data),
     ):

@@ -33,12 +33,11 @@ from reciprocity.playbook.selectors.meetings import (
 )
 from reciprocity.playbook.services import meetings as services
 from reciprocity.playbook.views.common import (
-    attempt_write,
     can_write_partner,
-    create_from_form,
     is_firm_admin,
     partner_or_404,
 )
+from reciprocity.web.forms import form_creates, form_saves
 from reciprocity.web.http import AuthedRequest, flash_errors
 
 
@@ -60,8 +59,7 @@ def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
         },
     )
     if request.method == "POST":
-        meeting = create_from_form(
-            request,
+        meeting = form_creates(
             form,
             lambda data: services.meeting_schedule(partner=partner, by=request.user, **data),
         )
@@ -93,8 +91,7 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
     meeting = _meeting(request, partner.pk, meeting_id)
     points = list(meeting.points.all())
     form = MeetingHoldForm(request.POST or None, points=points)
-    if request.method == "POST" and attempt_write(
-        request,
+    if request.method == "POST" and form_saves(
         form,
         lambda data: services.meeting_hold(
             meeting=meeting,
@@ -136,8 +133,7 @@ def meeting_cancel(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
     partner = partner_or_404(request, partner_id)
     meeting = _meeting(request, partner.pk, meeting_id)
     form = MeetingCancelForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.meeting_cancel(meeting=meeting, by=request.user, **data),
     ):
@@ -154,8 +150,7 @@ def meeting_reschedule(request: AuthedRequest, partner_id: int, meeting_id: int)
     partner = partner_or_404(request, partner_id)
     meeting = _meeting(request, partner.pk, meeting_id)
     form = MeetingRescheduleForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.meeting_update(meeting=meeting, by=request.user, **data),
     ):
@@ -211,8 +206,7 @@ def meeting_plan(request: AuthedRequest, plan_id: int) -> HttpResponse:
     if request.method == "GET":
         return _plan_page(request, plan)
     form = MeetingPlanForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.meeting_plan_update(plan=plan, by=request.user, **data),
     ):
@@ -226,8 +220,7 @@ def meeting_plan(request: AuthedRequest, plan_id: int) -> HttpResponse:
 def plan_item_add(request: AuthedRequest, plan_id: int) -> HttpResponse:
     plan = meeting_plan_get_for(advisor=request.user, pk=plan_id)
     form = PlanItemForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.meeting_plan_item_add(plan=plan, by=request.user, **data),
     ):
@@ -248,8 +241,7 @@ def _plan_item(request: AuthedRequest, plan_id: int, item_id: int) -> Any:
 def plan_item_update(request: AuthedRequest, plan_id: int, item_id: int) -> HttpResponse:
     item = _plan_item(request, plan_id, item_id)
     form = PlanItemForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.meeting_plan_item_update(item=item, by=request.user, **data),
     ):

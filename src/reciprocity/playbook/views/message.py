@@ -14,8 +14,9 @@ from reciprocity.playbook.services.message import (
     advisor_message_set,
     message_check_record,
 )
-from reciprocity.playbook.views.common import attempt_write, partner_or_404
+from reciprocity.playbook.views.common import partner_or_404
 from reciprocity.playbook.views.overview import panel_or_redirect
+from reciprocity.web.forms import form_saves
 from reciprocity.web.http import AuthedRequest, flash_errors
 
 
@@ -25,8 +26,7 @@ from reciprocity.web.http import AuthedRequest, flash_errors
 def message_check(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = MessageCheckForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: message_check_record(partner=partner, by=request.user, **data),
     ):
@@ -47,8 +47,7 @@ def playbook_message(request: AuthedRequest) -> HttpResponse:
             "what_is_unique": profile.what_is_unique if profile else "",
         },
     )
-    if request.method == "POST" and attempt_write(
-        request,
+    if request.method == "POST" and form_saves(
         form,
         lambda data: advisor_message_set(by=request.user, **data),
     ):

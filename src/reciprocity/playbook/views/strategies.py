@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,15 +27,15 @@ from reciprocity.playbook.models import (
     Strategy,
 )
 from reciprocity.playbook.selectors.strategies import (
-    OPPORTUNITY_NOT_FOUND,
     opportunities_of,
-    opportunity_get_for,
+    opportunity_of,
     referrals_to_link,
     strategy_yield,
 )
 from reciprocity.playbook.services import strategies as services
-from reciprocity.playbook.views.common import attempt_write, can_write_partner, partner_or_404
+from reciprocity.playbook.views.common import can_write_partner, partner_or_404
 from reciprocity.playbook.views.overview import PLAYBOOK, panel_or_redirect
+from reciprocity.web.forms import form_saves
 from reciprocity.web.http import AuthedRequest, flash_errors, htmx_target
 
 
@@ -45,8 +45,7 @@ from reciprocity.web.http import AuthedRequest, flash_errors, htmx_target
 def strategy_switch(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = StrategyForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.strategy_set(partner=partner, by=request.user, **data),
     ):
@@ -118,8 +117,7 @@ def _opportunities_page(
 def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = OpportunityForm(request.POST or None)
-    if request.method == "POST" and attempt_write(
-        request,
+    if request.method == "POST" and form_saves(
         form,
         lambda data: services.opportunity_create(
             partner=partner,
@@ -136,10 +134,7 @@ def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _opportunity(request: AuthedRequest, partner: Any, opportunity_id: int) -> Opportunity:
-    opportunity = opportunity_get_for(advisor=request.user, pk=opportunity_id)
-    if opportunity.partner_id != partner.pk:
-        raise Http404(OPPORTUNITY_NOT_FOUND)
-    return opportunity
+    return opportunity_of(partner=partner, pk=opportunity_id)
 
 
 def _opportunity_refused(
@@ -168,8 +163,7 @@ def opportunity_request(
     partner = partner_or_404(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
     form = OpportunityRequestForm(request.POST)
-    if attempt_write(
-        request,
+    if form_saves(
         form,
         lambda data: services.opportunity_request_meeting(
             opportunity=opportunity, by=request.user, **data
@@ -187,8 +181,7 @@ def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: i
     partner = partner_or_404(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
     form = OpportunityCloseForm(request.POST, user=request.user)
-    if not attempt_write(
-        request,
+    if not form_saves(
         form,
         lambda data: services.opportunity_close(
             opportunity=opportunity,
@@ -213,8 +206,7 @@ def opportunity_link(request: AuthedRequest, partner_id: int, opportunity_id: in
     partner = partner_or_404(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
     form = OpportunityLinkForm(request.POST, user=request.user)
-    if not attempt_write(
-        request,
+    if not form_saves(
         form,
         lambda data: services.opportunity_link_referral(
             opportunity=opportunity, referral=data["referral"], by=request.user
