@@ -73,7 +73,8 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     firm = factory.LazyAttribute(lambda p: p.owner.firm)
     name = factory.Faker("name")
     profession = Profession.CPA
-    organization = factory.Faker("company")
+    # Not a random company name: searches in tests ("harbor", "carl") must not match by chance.
+    organization = factory.Sequence(lambda n: f"Practice {n}")
     stage = Stage.IDENTIFIED
     stage_changed_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
 

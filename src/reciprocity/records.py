@@ -4,6 +4,7 @@ updates of optional fields."""
 from typing import Any, Self
 
 from django.db import models
+from django.utils import timezone
 
 
 class ArchivableQuerySet[M: models.Model](models.QuerySet[M]):
@@ -22,6 +23,15 @@ def lock[M: models.Model](instance: M, queryset: models.QuerySet[M] | None = Non
         queryset = type(instance)._default_manager.all()
     instance.refresh_from_db(from_queryset=queryset.select_for_update())
     return instance
+
+
+def archived_set(instance: Any, *, archived: bool) -> bool:
+    """Archive (or restore) a row locked by the caller; True when that changed it. Records are
+    archived, never deleted."""
+    if (instance.archived_at is not None) == archived:
+        return False
+    instance.archived_at = timezone.now() if archived else None
+    return True
 
 
 def model_update[M: models.Model](instance: M, **changes: Any) -> list[str]:

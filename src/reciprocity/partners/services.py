@@ -24,7 +24,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.records import lock, model_update
+from reciprocity.records import archived_set, lock, model_update
 
 # User-facing messages; tests reuse them.
 RETIRED_NEEDS_REASON = (
@@ -230,9 +230,8 @@ def partner_change_stage(
 def partner_archive(*, partner: Partner, by: User) -> Partner:
     """Archive, never delete: the record stays for the firm's books."""
     ensure_can_write(by)
-    locked = Partner.objects.select_for_update().get(pk=partner.pk)
-    if locked.archived_at is None:
-        locked.archived_at = timezone.now()
+    locked = lock(partner)
+    if archived_set(locked, archived=True):
         attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
     return locked
 
@@ -240,9 +239,8 @@ def partner_archive(*, partner: Partner, by: User) -> Partner:
 @transaction.atomic
 def partner_restore(*, partner: Partner, by: User) -> Partner:
     ensure_can_write(by)
-    locked = Partner.objects.select_for_update().get(pk=partner.pk)
-    if locked.archived_at is not None:
-        locked.archived_at = None
+    locked = lock(partner)
+    if archived_set(locked, archived=False):
         attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
     return locked
 

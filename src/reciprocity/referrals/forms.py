@@ -197,18 +197,7 @@ class ReferralEditForm(PageForm, forms.ModelForm):
 
     class Meta:
         model = Referral
-        fields = (
-            "need",
-            "notes",
-            "client_name",
-            "client_contact",
-            "client_has_professional",
-            "existing_relationship",
-            "consultation_fee",
-            "consultation_fee_note",
-            "estimated_value",
-            "outcome_reason",
-        )
+        fields = services.EDITABLE_FIELDS
         help_texts = {"need": NEED_HELP}
         labels = {
             "need": "Need or topic",

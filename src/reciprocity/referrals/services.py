@@ -25,7 +25,7 @@ from reciprocity.partners.services import (
     touch_archive,
     touch_log,
 )
-from reciprocity.records import lock, model_update
+from reciprocity.records import archived_set, lock, model_update
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
     HISTORY_AFTER_DAYS,
@@ -440,9 +440,8 @@ def referral_change_status(
 def referral_archive(*, referral: Referral, by: User) -> Referral:
     """Archive, never delete: an archived referral leaves the balance but stays on the books."""
     ensure_can_write(by)
-    locked = Referral.objects.select_for_update().get(pk=referral.pk)
-    if locked.archived_at is None:
-        locked.archived_at = timezone.now()
+    locked = lock(referral)
+    if archived_set(locked, archived=True):
         attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
     return locked
 
@@ -450,9 +449,8 @@ def referral_archive(*, referral: Referral, by: User) -> Referral:
 @transaction.atomic
 def referral_restore(*, referral: Referral, by: User) -> Referral:
     ensure_can_write(by)
-    locked = Referral.objects.select_for_update().get(pk=referral.pk)
-    if locked.archived_at is not None:
-        locked.archived_at = None
+    locked = lock(referral)
+    if archived_set(locked, archived=False):
         attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
     return locked
 
