@@ -36,6 +36,7 @@ from reciprocity.playbook.services.common import (
     local_today,
 )
 from reciprocity.playbook.services.strategies import TITLE_REQUIRED, ask_by_or_default
+from reciprocity.records import lock
 
 UNKNOWN_TOPIC = "Unknown topic. Use one of: " + ", ".join(Topic.values) + "."
 UNKNOWN_CONCERN_SOURCE = "Say where it came from: " + ", ".join(ConcernSource.values) + "."
@@ -104,12 +105,11 @@ def solution_update(*, solution: Solution, by: User, **changes: Any) -> Solution
     unknown = set(changes) - set(SOLUTION_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
-    locked = Solution.objects.select_for_update().get(pk=solution.pk)
+    locked = lock(solution)
     for field, value in changes.items():
         setattr(locked, field, value or "")
     _clean_solution(locked)
     attribute(locked, by).save()
-    solution.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -256,7 +256,7 @@ def question_update(
 ) -> DiagnosticQuestion:
     """Reword or move a question; cases that already asked it keep their copy."""
     ensure_admin_of_firm(by, question.firm_id)
-    locked = DiagnosticQuestion.objects.select_for_update().get(pk=question.pk)
+    locked = lock(question)
     if text is not None:
         locked.text = text
     if topic is not None:
@@ -265,7 +265,6 @@ def question_update(
         locked.position = position
     _clean_question(locked)
     _save_question(locked, by)
-    question.__dict__.update(locked.__dict__)
     return locked
 
 

@@ -44,6 +44,7 @@ from reciprocity.playbook.services.common import (
     ensure_partner_writable,
 )
 from reciprocity.playbook.services.message import message_check_record
+from reciprocity.records import lock
 
 UNKNOWN_MEETING_KIND = "Unknown meeting kind. Use one of: " + ", ".join(MeetingKind.values) + "."
 MEETING_NOT_PLANNED = "Only a planned meeting can be held, moved or cancelled."
@@ -69,7 +70,7 @@ def meeting_plan_update(
 ) -> MeetingPlan:
     ensure_admin_of_firm(by, plan.firm_id)
     # Locked and read afresh, so two admins changing different fields keep both changes.
-    locked = MeetingPlan.objects.select_for_update().get(pk=plan.pk)
+    locked = lock(plan)
     if name is not None:
         locked.name = name.strip()
     if purpose is not None:
@@ -78,7 +79,6 @@ def meeting_plan_update(
         locked.duration_minutes = duration_minutes
     locked.full_clean(exclude=["firm"])
     attribute(locked, by).save()
-    plan.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -127,7 +127,7 @@ def meeting_plan_item_update(
     position: int | None = None,
 ) -> MeetingPlanItem:
     ensure_admin_of_firm(by, item.plan.firm_id)
-    locked = MeetingPlanItem.objects.select_for_update().get(pk=item.pk)
+    locked = lock(item)
     if prompt is not None:
         locked.prompt = prompt
     if guidance is not None:
@@ -138,7 +138,6 @@ def meeting_plan_item_update(
         locked.position = position
     _clean_plan_item(locked)
     attribute(locked, by).save()
-    item.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -200,7 +199,7 @@ def meeting_schedule(
 
 
 def _locked_planned(meeting: Meeting) -> Meeting:
-    locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    locked = lock(meeting)
     if locked.status != MeetingStatus.PLANNED:
         raise ValidationError(MEETING_NOT_PLANNED)
     return locked
@@ -236,7 +235,6 @@ def meeting_update(
         locked.location = location.strip()
     locked.full_clean(exclude=["partner", "by", "plan", "touch"])
     attribute(locked, by).save()
-    meeting.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -247,7 +245,6 @@ def meeting_cancel(*, meeting: Meeting, by: User, reason: str = "") -> Meeting:
     locked.status = MeetingStatus.CANCELLED
     locked.summary = (reason or "").strip()
     attribute(locked, by).save()
-    meeting.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -347,5 +344,4 @@ def meeting_hold(
     locked.held_at = when
     locked.summary = (summary or "").strip()
     attribute(locked, by).save()
-    meeting.__dict__.update(locked.__dict__)
     return locked
