@@ -44,7 +44,7 @@ from reciprocity.playbook.services.common import (
     ensure_partner_writable,
 )
 from reciprocity.playbook.services.message import message_check_record
-from reciprocity.records import lock
+from reciprocity.records import lock, model_update
 
 UNKNOWN_MEETING_KIND = "Unknown meeting kind. Use one of: " + ", ".join(MeetingKind.values) + "."
 MEETING_NOT_PLANNED = "Only a planned meeting can be held, moved or cancelled."
@@ -71,12 +71,7 @@ def meeting_plan_update(
     ensure_admin_of_firm(by, plan.firm_id)
     # Locked and read afresh, so two admins changing different fields keep both changes.
     locked = lock(plan)
-    if name is not None:
-        locked.name = name.strip()
-    if purpose is not None:
-        locked.purpose = purpose.strip()
-    if duration_minutes is not None:
-        locked.duration_minutes = duration_minutes
+    model_update(locked, name=name, purpose=purpose, duration_minutes=duration_minutes)
     locked.full_clean(exclude=["firm"])
     attribute(locked, by).save()
     return locked
@@ -128,14 +123,9 @@ def meeting_plan_item_update(
 ) -> MeetingPlanItem:
     ensure_admin_of_firm(by, item.plan.firm_id)
     locked = lock(item)
-    if prompt is not None:
-        locked.prompt = prompt
-    if guidance is not None:
-        locked.guidance = guidance.strip()
-    if profile_field is not None:
+    model_update(locked, prompt=prompt, guidance=guidance, position=position)
+    if profile_field is not None:  # a choice, checked as given
         locked.profile_field = profile_field
-    if position is not None:
-        locked.position = position
     _clean_plan_item(locked)
     attribute(locked, by).save()
     return locked
@@ -229,10 +219,7 @@ def meeting_update(
         key = item_key(MEETING_AGENDA_SOURCE, locked.partner_id, locked.pk)
         for snooze in AgendaSnooze.objects.filter(key=key):
             attribute(snooze, by).delete()
-    if duration_minutes is not None:
-        locked.duration_minutes = duration_minutes
-    if location is not None:
-        locked.location = location.strip()
+    model_update(locked, duration_minutes=duration_minutes, location=location)
     locked.full_clean(exclude=["partner", "by", "plan", "touch"])
     attribute(locked, by).save()
     return locked
