@@ -1,11 +1,11 @@
 """The keep-warm cadences in effect: the firm's default for the partner's stage, or the
 advisor's override, and when each is next due."""
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -18,11 +18,7 @@ from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDef
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later, or the month's last day when it is shorter."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
+    return day + relativedelta(months=months)
 
 
 @dataclass(frozen=True)
