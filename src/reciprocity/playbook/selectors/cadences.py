@@ -6,11 +6,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.db_values import as_datetime
 from reciprocity.partners.models import Partner, Stage, Touch
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
@@ -55,7 +63,7 @@ def cadence_defaults_of(*, advisor: User) -> QuerySet[CadenceDefault]:
 
 
 def _last_touch_annotations() -> dict[str, Subquery]:
-    annotations = {}
+    annotations: dict[str, Subquery] = {}
     for kind, touch_kinds in CADENCE_TOUCH_KINDS.items():
         last = (
             Touch.objects.filter(
@@ -66,7 +74,7 @@ def _last_touch_annotations() -> dict[str, Subquery]:
             .annotate(last=Max("occurred_at"))
             .values("last")
         )
-        annotations[f"last_{kind}"] = Subquery(last)
+        annotations[f"last_{kind}"] = Subquery(last, output_field=DateTimeField())
     return annotations
 
 
@@ -108,7 +116,7 @@ def _effective(partner: Partner) -> list[EffectiveCadence]:
             interval, source = defaults[kind].interval_months, "firm"
         else:
             continue
-        last = as_datetime(getattr(partner, f"last_{kind}", None))
+        last = getattr(partner, f"last_{kind}", None)
         due = None
         if interval:
             since = last or partner.stage_changed_at
