@@ -10,13 +10,12 @@ from django.utils import timezone
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Stage, Touch, TouchKind
 from reciprocity.partners.services import UNKNOWN_STAGE
-from reciprocity.playbook.models import CadenceDefault, CadenceKind
+from reciprocity.playbook.models import INTERVAL_RANGE, CadenceDefault, CadenceKind
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.selectors.cadences import add_months, cadences_of, newsletter_list
 from reciprocity.playbook.services.agenda import agenda_complete
 from reciprocity.playbook.services.cadences import (
     CADENCE_TOUCH_MISMATCH,
-    INTERVAL_RANGE,
     INTERVAL_REQUIRED,
     UNKNOWN_CADENCE_KIND,
     cadence_complete,

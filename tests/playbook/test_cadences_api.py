@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from reciprocity.partners.agenda import UNKNOWN_AGENDA_ITEM
 from reciprocity.partners.models import CommitmentStatus, Partner, Stage, Touch, TouchKind
-from reciprocity.playbook.models import AgendaSnooze, PartnerStrategy
+from reciprocity.playbook.models import INTERVAL_RANGE, AgendaSnooze, PartnerStrategy
 from reciprocity.playbook.services.agenda import SNOOZE_NEEDS_REASON, SNOOZE_TOO_LONG
-from reciprocity.playbook.services.cadences import INTERVAL_RANGE
 from reciprocity.playbook.services.strategies import SAME_STRATEGY
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast

@@ -7,13 +7,14 @@ import pytest
 from reciprocity.api.errors import FIELD_REQUIRED
 from reciprocity.partners.models import Partner, Stage
 from reciprocity.playbook.models import (
+    INTERVAL_RANGE,
     CadenceDefault,
     DiagnosticQuestion,
     MeetingPlan,
     MeetingPlanItem,
     Solution,
 )
-from reciprocity.playbook.services.cadences import INTERVAL_RANGE, INTERVAL_REQUIRED
+from reciprocity.playbook.services.cadences import INTERVAL_REQUIRED
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
 

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import ApiToken, Delivery, Firm, Role, Team, User
-from reciprocity.records import lock
+from reciprocity.records import lock, model_update
 
 # User-facing messages; tests reuse them.
 READ_ONLY_ROLE = "Your role can read this firm's records but not change them."
@@ -49,10 +49,7 @@ def firm_create(
     """A new firm, with every registered app's starter records: the only way a firm is made,
     from the demo, the admin site and the tests alike."""
     firm = Firm(name=name, slug=slug or slugify(name)[:80], requires_mfa=requires_mfa)
-    if dormancy_days is not None:
-        firm.dormancy_days = dormancy_days
-    if retention_days is not None:
-        firm.retention_days = retention_days
+    model_update(firm, dormancy_days=dormancy_days, retention_days=retention_days)
     firm.full_clean()
     firm.save()
     for step in FIRM_SETUP_STEPS:
@@ -257,8 +254,7 @@ def team_update(
     ensure_firm_admin(by)
     if team.firm_id != by.firm_id:
         raise PermissionDenied(NOT_FIRM_ADMIN)
-    if name is not None and name.strip() != team.name:
-        team.name = name.strip()
+    if model_update(team, name=name):
         team.full_clean()
         attribute(team, by).save()
     if members is not None:

@@ -41,13 +41,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, DateTimeField, Exists, F, Max, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.db_values import as_datetime
 from reciprocity.partners.models import (
     CORE_STAGES,
     CanDescribeValue,
@@ -213,7 +212,10 @@ def _count(qs: QuerySet[Any]) -> Coalesce:
 
 
 def _first(qs: QuerySet[Any], fn: type[Min] | type[Max] = Min) -> Subquery:
-    return Subquery(qs.order_by().values("partner_id").annotate(m=fn("occurred_at")).values("m"))
+    return Subquery(
+        qs.order_by().values("partner_id").annotate(m=fn("occurred_at")).values("m"),
+        output_field=DateTimeField(),
+    )
 
 
 def with_readings(qs: QuerySet[Partner], *, today: dt.date, now: dt.datetime) -> QuerySet[Partner]:
@@ -248,7 +250,8 @@ def with_readings(qs: QuerySet[Partner], *, today: dt.date, now: dt.datetime) ->
         .annotate(
             met_at=Coalesce(
                 Subquery(
-                    met.order_by().values("partner_id").annotate(m=Min("occurred_at")).values("m")
+                    met.order_by().values("partner_id").annotate(m=Min("occurred_at")).values("m"),
+                    output_field=DateTimeField(),
                 ),
                 F("stage_changed_at"),
             )
@@ -262,7 +265,7 @@ def with_readings(qs: QuerySet[Partner], *, today: dt.date, now: dt.datetime) ->
             first_sent_at=_first(sent),
             last_received_at=_first(received, Max),
             check_result=Subquery(latest_check.values("result")[:1]),
-            check_at=Subquery(latest_check.values("checked_at")[:1]),
+            check_at=Subquery(latest_check.values("checked_at")[:1], output_field=DateTimeField()),
             check_heard=Subquery(latest_check.values("heard")[:1]),
             owner_has_message=Exists(written.exclude(whom_i_help="").exclude(what_is_unique="")),
             has_agreement=Exists(
@@ -326,8 +329,8 @@ def _nothing_back_since(p: Any, *, today: dt.date) -> str:
     """Why a one-way alliance is over, or "" while it is not: nothing has come back for
     WALK_AWAY_MONTHS, counted from the later of the first referral sent and the last one
     received (whatever came back before the first referral sent does not answer it)."""
-    first_sent = as_datetime(p.first_sent_at)
-    last_received = as_datetime(p.last_received_at)
+    first_sent = p.first_sent_at
+    last_received = p.last_received_at
     if first_sent is None or p.received_24m:
         return ""
     since = max(first_sent, last_received) if last_received else first_sent
@@ -352,9 +355,8 @@ def _partner_diagnoses(
 ) -> tuple[list[Diagnosis], TooEarly | None]:
     """The diagnoses of one partner read through ``with_readings``, as ``advisor`` reads them,
     or why it is too early."""
-    met_at = as_datetime(p.met_at)
-    assert met_at is not None
-    met_on = timezone.localdate(met_at)
+    assert p.met_at is not None
+    met_on = timezone.localdate(p.met_at)
     judge_from = add_months(met_on, PATIENCE_MONTHS)
     patient_enough = today >= judge_from
     months = months_between(met_on, today)
@@ -362,7 +364,7 @@ def _partner_diagnoses(
     found: list[Diagnosis] = []
 
     if p.growth_mode is False and p.received_12m == 0 and patient_enough:
-        last = as_datetime(p.last_received_at)
+        last = p.last_received_at
         since = f"; the last came on {day(last)}" if last else ""
         found.append(
             _diagnosis(
@@ -395,7 +397,7 @@ def _partner_diagnoses(
             )
         )
     if p.can_describe_value == CanDescribeValue.NO:
-        checked = as_datetime(p.check_at)
+        checked = p.check_at
         if p.check_result == CanDescribeValue.NO and checked is not None:
             heard = f": “{p.check_heard}”" if p.check_heard else ""
             evidence = [f"Could not say your message back on {day(checked)}{heard}"]

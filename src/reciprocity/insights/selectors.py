@@ -6,9 +6,8 @@ only unless ``mine_only`` is False; archived partners are left out.
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DateField, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -84,16 +83,6 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _first_day(value: Any) -> dt.date:
-    """TruncMonth's value as the month's first day (SQLite may hand back text)."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return value.date().replace(day=1)
-    return value.replace(day=1)
-
-
 def _live_referrals(partners: QuerySet[Partner]) -> QuerySet[Referral]:
     return Referral.objects.live().filter(partner__in=partners.values("pk"))
 
@@ -107,14 +96,14 @@ def referral_months(
     rows = (
         _live_referrals(partners)
         .filter(kind=Kind.REFERRAL, occurred_at__gte=_start_of(first))
-        .annotate(month=TruncMonth("occurred_at"))
+        .annotate(month=TruncMonth("occurred_at", output_field=DateField()))
         .order_by()
         .values("month", "direction")
         .annotate(n=Count("pk"))
     )
     found: dict[tuple[dt.date, str], int] = {}
     for row in rows:
-        key = (_first_day(row["month"]), row["direction"])
+        key = (row["month"], row["direction"])
         found[key] = found.get(key, 0) + row["n"]
     return [
         MonthFlow(

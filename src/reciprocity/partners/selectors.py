@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    DateField,
     Exists,
     F,
     OuterRef,
@@ -81,7 +82,7 @@ def with_next_step(qs: QuerySet[Partner]) -> QuerySet[Partner]:
     return qs.annotate(
         next_step_id=Subquery(earliest_open.values("pk")[:1]),
         next_step_what=Subquery(earliest_open.values("what")[:1]),
-        next_step_due=Subquery(earliest_open.values("due")[:1]),
+        next_step_due=Subquery(earliest_open.values("due")[:1], output_field=DateField()),
         next_step_owner=Subquery(earliest_open.values("owner")[:1]),
     )
 
@@ -91,13 +92,10 @@ def next_step_of(partner: Partner) -> NextStep | None:
     if hasattr(partner, "next_step_id"):
         if partner.next_step_id is None:
             return None
-        due = partner.next_step_due  # type: ignore[attr-defined]
-        if isinstance(due, str):  # SQLite returns subquery dates as text
-            due = dt.date.fromisoformat(due)
         return NextStep(
             commitment_id=partner.next_step_id,
             what=getattr(partner, "next_step_what", ""),
-            due=due,
+            due=partner.next_step_due,  # type: ignore[attr-defined]
             owner=getattr(partner, "next_step_owner", ""),
         )
     first = partner.commitments.filter(status=CommitmentStatus.OPEN).order_by("due", "pk").first()

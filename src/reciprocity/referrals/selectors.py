@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from django.db.models import (
     Count,
+    DateTimeField,
     Exists,
     F,
     Max,
@@ -29,7 +30,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts.models import Role, User
-from reciprocity.db_values import as_datetime
 from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import (
     Partner,
@@ -201,8 +201,7 @@ class NextStep:
     due: dt.date
 
 
-def _local_day(value: Any) -> dt.date | None:
-    moment = as_datetime(value)
+def _local_day(moment: dt.datetime | None) -> dt.date | None:
     return timezone.localdate(moment) if moment is not None else None
 
 
@@ -257,7 +256,8 @@ def next_steps_in_flight(*, partners: QuerySet[Partner]) -> list[NextStep]:
             finished_at=Subquery(
                 earlier.values("referral_id")
                 .annotate(last=Max(Coalesce("done_at", "skipped_at")))
-                .values("last")
+                .values("last"),
+                output_field=DateTimeField(),
             ),
         )
         .select_related("referral", "referral__partner")
@@ -362,10 +362,12 @@ def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> Qu
         partner_id=OuterRef("pk"), to_stage__in=MET_STAGES
     ).order_by()
     annotations["first_referral_received_at"] = Subquery(
-        first_received.values("partner_id").annotate(m=Min("occurred_at")).values("m")
+        first_received.values("partner_id").annotate(m=Min("occurred_at")).values("m"),
+        output_field=DateTimeField(),
     )
     annotations["first_met_at"] = Subquery(
-        first_met.values("partner_id").annotate(m=Min("occurred_at")).values("m")
+        first_met.values("partner_id").annotate(m=Min("occurred_at")).values("m"),
+        output_field=DateTimeField(),
     )
     return qs.annotate(**annotations)
 
@@ -382,8 +384,8 @@ def balance_for(partner: Partner, *, now: dt.datetime | None = None) -> Balance:
     }
     return Balance(
         **counts,
-        first_referral_received_at=as_datetime(source.first_referral_received_at),
-        first_met_at=as_datetime(source.first_met_at),
+        first_referral_received_at=source.first_referral_received_at,
+        first_met_at=source.first_met_at,
     )
 
 

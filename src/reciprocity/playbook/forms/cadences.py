@@ -4,8 +4,13 @@ from django import forms
 
 from reciprocity.partners.models import Stage
 from reciprocity.partners.services import UNKNOWN_STAGE
-from reciprocity.playbook.models import CadenceKind
-from reciprocity.playbook.services.cadences import INTERVAL_RANGE, UNKNOWN_CADENCE_KIND
+from reciprocity.playbook.models import (
+    INTERVAL_MAX_MONTHS,
+    INTERVAL_MIN_MONTHS,
+    INTERVAL_RANGE,
+    CadenceKind,
+)
+from reciprocity.playbook.services.cadences import UNKNOWN_CADENCE_KIND
 from reciprocity.web.forms import PageForm
 
 
@@ -27,8 +32,8 @@ class CadenceForm(PageForm, forms.Form):
     interval_months = forms.IntegerField(
         label="Every (months)",
         required=False,
-        min_value=1,
-        max_value=36,
+        min_value=INTERVAL_MIN_MONTHS,
+        max_value=INTERVAL_MAX_MONTHS,
         help_text="Leave empty for the newsletter list (no due date).",
         error_messages={
             "min_value": INTERVAL_RANGE,
@@ -57,8 +62,8 @@ class CadenceDefaultForm(PageForm, forms.Form):
     interval_months = forms.IntegerField(
         label="Every (months)",
         required=False,
-        min_value=1,
-        max_value=36,
+        min_value=INTERVAL_MIN_MONTHS,
+        max_value=INTERVAL_MAX_MONTHS,
         help_text="Empty for the newsletter list.",
         error_messages={
             "min_value": INTERVAL_RANGE,

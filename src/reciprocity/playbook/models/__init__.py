@@ -10,9 +10,13 @@ from reciprocity.playbook.models.agreements import Agreement, AgreementPromise, 
 from reciprocity.playbook.models.cadences import (
     CADENCE_COMPLETION_TOUCH,
     CADENCE_TOUCH_KINDS,
+    INTERVAL_MAX_MONTHS,
+    INTERVAL_MIN_MONTHS,
+    INTERVAL_RANGE,
     Cadence,
     CadenceDefault,
     CadenceKind,
+    validate_interval_months,
 )
 from reciprocity.playbook.models.calendar import CalendarFeed
 from reciprocity.playbook.models.library import (
@@ -51,6 +55,9 @@ from reciprocity.playbook.models.strategies import (
 __all__ = [
     "CADENCE_COMPLETION_TOUCH",
     "CADENCE_TOUCH_KINDS",
+    "INTERVAL_MAX_MONTHS",
+    "INTERVAL_MIN_MONTHS",
+    "INTERVAL_RANGE",
     "MEETING_FOR_STAGE",
     "OPEN_OPPORTUNITY_STATUSES",
     "STRATEGY_OF_CONCERN",
@@ -85,4 +92,5 @@ __all__ = [
     "Solution",
     "Strategy",
     "Topic",
+    "validate_interval_months",
 ]

@@ -1,6 +1,7 @@
 """The keep-warm rhythm: the firm's defaults per stage and an advisor's overrides per partner."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -37,12 +38,27 @@ CADENCE_COMPLETION_TOUCH: dict[str, str] = {
 }
 
 
+# A cadence comes round every 1 to 36 months: the one statement of the rule, for the models, the
+# services, the forms and the API.
+INTERVAL_MIN_MONTHS = 1
+INTERVAL_MAX_MONTHS = 36
+INTERVAL_RANGE = f"An interval is {INTERVAL_MIN_MONTHS} to {INTERVAL_MAX_MONTHS} months."
+
+
+def validate_interval_months(months: int) -> None:
+    if not INTERVAL_MIN_MONTHS <= months <= INTERVAL_MAX_MONTHS:
+        raise ValidationError(INTERVAL_RANGE, code="interval_range")
+
+
 def _interval_field() -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         "every (months)",
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(36)],
+        validators=[
+            MinValueValidator(INTERVAL_MIN_MONTHS),
+            MaxValueValidator(INTERVAL_MAX_MONTHS),
+        ],
         help_text="Empty for a membership with no due date (the newsletter list).",
     )
 

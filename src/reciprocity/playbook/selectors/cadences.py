@@ -1,16 +1,24 @@
 """The keep-warm cadences in effect: the firm's default for the partner's stage, or the
 advisor's override, and when each is next due."""
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from dateutil.relativedelta import relativedelta
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.db_values import as_datetime
 from reciprocity.partners.models import Partner, Stage, Touch
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
@@ -18,11 +26,7 @@ from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDef
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later, or the month's last day when it is shorter."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
+    return day + relativedelta(months=months)
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def cadence_defaults_of(*, advisor: User) -> QuerySet[CadenceDefault]:
 
 
 def _last_touch_annotations() -> dict[str, Subquery]:
-    annotations = {}
+    annotations: dict[str, Subquery] = {}
     for kind, touch_kinds in CADENCE_TOUCH_KINDS.items():
         last = (
             Touch.objects.filter(
@@ -70,7 +74,7 @@ def _last_touch_annotations() -> dict[str, Subquery]:
             .annotate(last=Max("occurred_at"))
             .values("last")
         )
-        annotations[f"last_{kind}"] = Subquery(last)
+        annotations[f"last_{kind}"] = Subquery(last, output_field=DateTimeField())
     return annotations
 
 
@@ -112,7 +116,7 @@ def _effective(partner: Partner) -> list[EffectiveCadence]:
             interval, source = defaults[kind].interval_months, "firm"
         else:
             continue
-        last = as_datetime(getattr(partner, f"last_{kind}", None))
+        last = getattr(partner, f"last_{kind}", None)
         due = None
         if interval:
             since = last or partner.stage_changed_at

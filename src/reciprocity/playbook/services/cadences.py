@@ -13,9 +13,12 @@ from reciprocity.partners.services import UNKNOWN_STAGE, touch_log
 from reciprocity.playbook.models import (
     CADENCE_COMPLETION_TOUCH,
     CADENCE_TOUCH_KINDS,
+    INTERVAL_MAX_MONTHS,
+    INTERVAL_MIN_MONTHS,
     Cadence,
     CadenceDefault,
     CadenceKind,
+    validate_interval_months,
 )
 from reciprocity.playbook.services.common import (
     checked_choice,
@@ -24,8 +27,7 @@ from reciprocity.playbook.services.common import (
 )
 
 UNKNOWN_CADENCE_KIND = "Unknown cadence. Use one of: " + ", ".join(CadenceKind.values) + "."
-INTERVAL_REQUIRED = "Say how many months apart: 1 to 36."
-INTERVAL_RANGE = "An interval is 1 to 36 months."
+INTERVAL_REQUIRED = f"Say how many months apart: {INTERVAL_MIN_MONTHS} to {INTERVAL_MAX_MONTHS}."
 CADENCE_TOUCH_MISMATCH = "That touch does not count for this cadence. Use one of: {choices}."
 
 
@@ -34,9 +36,12 @@ def _clean_interval(kind: str, interval_months: int | None) -> int | None:
         if kind != CadenceKind.NEWSLETTER:
             raise ValidationError({"interval_months": INTERVAL_REQUIRED})
         return None
-    if not 1 <= int(interval_months) <= 36:
-        raise ValidationError({"interval_months": INTERVAL_RANGE})
-    return int(interval_months)
+    months = int(interval_months)
+    try:
+        validate_interval_months(months)
+    except ValidationError as error:
+        raise ValidationError({"interval_months": error}) from None
+    return months
 
 
 @transaction.atomic

@@ -36,6 +36,7 @@ from reciprocity.playbook.services.common import (
     local_today,
 )
 from reciprocity.playbook.services.strategies import TITLE_REQUIRED, ask_by_or_default
+from reciprocity.records import lock, model_update
 
 UNKNOWN_TOPIC = "Unknown topic. Use one of: " + ", ".join(Topic.values) + "."
 UNKNOWN_CONCERN_SOURCE = "Say where it came from: " + ", ".join(ConcernSource.values) + "."
@@ -104,12 +105,11 @@ def solution_update(*, solution: Solution, by: User, **changes: Any) -> Solution
     unknown = set(changes) - set(SOLUTION_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
-    locked = Solution.objects.select_for_update().get(pk=solution.pk)
+    locked = lock(solution)
     for field, value in changes.items():
         setattr(locked, field, value or "")
     _clean_solution(locked)
     attribute(locked, by).save()
-    solution.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -256,16 +256,12 @@ def question_update(
 ) -> DiagnosticQuestion:
     """Reword or move a question; cases that already asked it keep their copy."""
     ensure_admin_of_firm(by, question.firm_id)
-    locked = DiagnosticQuestion.objects.select_for_update().get(pk=question.pk)
-    if text is not None:
-        locked.text = text
-    if topic is not None:
+    locked = lock(question)
+    model_update(locked, text=text, position=position)
+    if topic is not None:  # a choice, checked as given
         locked.topic = topic
-    if position is not None:
-        locked.position = position
     _clean_question(locked)
     _save_question(locked, by)
-    question.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -392,16 +388,11 @@ def case_update(
     answers = {int(pk): (text or "").strip() for pk, text in (answers or {}).items()}
     if set(answers) - set(questions):
         raise ValidationError({"answers": QUESTION_NOT_IN_CASE})
-    if alias is not None:
-        if not alias.strip():
-            raise ValidationError({"alias": ALIAS_REQUIRED})
-        locked.alias = alias.strip()
-    if description is not None:
-        if not description.strip():
-            raise ValidationError({"description": DESCRIPTION_REQUIRED})
-        locked.description = description.strip()
-    if solution is not None:
-        locked.solution = solution.strip()
+    if alias is not None and not alias.strip():
+        raise ValidationError({"alias": ALIAS_REQUIRED})
+    if description is not None and not description.strip():
+        raise ValidationError({"description": DESCRIPTION_REQUIRED})
+    model_update(locked, alias=alias, description=description, solution=solution)
     locked.full_clean(exclude=["partner", "by"])
     attribute(locked, by).save()
     for pk, text in answers.items():

@@ -44,6 +44,7 @@ from reciprocity.playbook.services.common import (
     ensure_partner_writable,
 )
 from reciprocity.playbook.services.message import message_check_record
+from reciprocity.records import lock, model_update
 
 UNKNOWN_MEETING_KIND = "Unknown meeting kind. Use one of: " + ", ".join(MeetingKind.values) + "."
 MEETING_NOT_PLANNED = "Only a planned meeting can be held, moved or cancelled."
@@ -69,16 +70,10 @@ def meeting_plan_update(
 ) -> MeetingPlan:
     ensure_admin_of_firm(by, plan.firm_id)
     # Locked and read afresh, so two admins changing different fields keep both changes.
-    locked = MeetingPlan.objects.select_for_update().get(pk=plan.pk)
-    if name is not None:
-        locked.name = name.strip()
-    if purpose is not None:
-        locked.purpose = purpose.strip()
-    if duration_minutes is not None:
-        locked.duration_minutes = duration_minutes
+    locked = lock(plan)
+    model_update(locked, name=name, purpose=purpose, duration_minutes=duration_minutes)
     locked.full_clean(exclude=["firm"])
     attribute(locked, by).save()
-    plan.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -127,18 +122,12 @@ def meeting_plan_item_update(
     position: int | None = None,
 ) -> MeetingPlanItem:
     ensure_admin_of_firm(by, item.plan.firm_id)
-    locked = MeetingPlanItem.objects.select_for_update().get(pk=item.pk)
-    if prompt is not None:
-        locked.prompt = prompt
-    if guidance is not None:
-        locked.guidance = guidance.strip()
-    if profile_field is not None:
+    locked = lock(item)
+    model_update(locked, prompt=prompt, guidance=guidance, position=position)
+    if profile_field is not None:  # a choice, checked as given
         locked.profile_field = profile_field
-    if position is not None:
-        locked.position = position
     _clean_plan_item(locked)
     attribute(locked, by).save()
-    item.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -200,7 +189,7 @@ def meeting_schedule(
 
 
 def _locked_planned(meeting: Meeting) -> Meeting:
-    locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    locked = lock(meeting)
     if locked.status != MeetingStatus.PLANNED:
         raise ValidationError(MEETING_NOT_PLANNED)
     return locked
@@ -230,13 +219,9 @@ def meeting_update(
         key = item_key(MEETING_AGENDA_SOURCE, locked.partner_id, locked.pk)
         for snooze in AgendaSnooze.objects.filter(key=key):
             attribute(snooze, by).delete()
-    if duration_minutes is not None:
-        locked.duration_minutes = duration_minutes
-    if location is not None:
-        locked.location = location.strip()
+    model_update(locked, duration_minutes=duration_minutes, location=location)
     locked.full_clean(exclude=["partner", "by", "plan", "touch"])
     attribute(locked, by).save()
-    meeting.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -247,7 +232,6 @@ def meeting_cancel(*, meeting: Meeting, by: User, reason: str = "") -> Meeting:
     locked.status = MeetingStatus.CANCELLED
     locked.summary = (reason or "").strip()
     attribute(locked, by).save()
-    meeting.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -347,5 +331,4 @@ def meeting_hold(
     locked.held_at = when
     locked.summary = (summary or "").strip()
     attribute(locked, by).save()
-    meeting.__dict__.update(locked.__dict__)
     return locked

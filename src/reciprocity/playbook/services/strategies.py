@@ -27,6 +27,7 @@ from reciprocity.playbook.services.common import (
     local_today,
 )
 from reciprocity.playbook.services.meetings import MEETING_OF_ANOTHER_PARTNER
+from reciprocity.records import lock
 from reciprocity.referrals.models import Direction, Kind, Referral
 
 UNKNOWN_STRATEGY = "Unknown strategy. Use one of: " + ", ".join(Strategy.values) + "."
@@ -147,9 +148,7 @@ def opportunity_request_meeting(
 ) -> Opportunity:
     """Ask the partner to arrange a meeting with their client; the ask is a touch."""
     ensure_can_write(by)
-    locked = (
-        Opportunity.objects.select_for_update().select_related("partner").get(pk=opportunity.pk)
-    )
+    locked = lock(opportunity, Opportunity.objects.select_related("partner"))
     if locked.status != OpportunityStatus.OPEN:
         raise ValidationError(OPPORTUNITY_NOT_OPEN)
     touch = touch_log(
@@ -164,7 +163,6 @@ def opportunity_request_meeting(
     locked.meeting_requested_at = touch.occurred_at
     locked.request_touch = touch
     attribute(locked, by).save()
-    opportunity.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -192,7 +190,7 @@ def opportunity_close(
     )
     if referral is not None and outcome != OpportunityStatus.REFERRED:
         raise ValidationError({"referral": REFERRAL_ONLY_IF_REFERRED})
-    locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    locked = lock(opportunity)
     if locked.status not in OPEN_OPPORTUNITY_STATUSES:
         raise ValidationError(OPPORTUNITY_CLOSED)
     if referral is not None:
@@ -203,7 +201,6 @@ def opportunity_close(
     locked.closed_at = _not_in_future(occurred_at)
     locked.outcome_note = (note or "").strip()
     attribute(locked, by).save()
-    opportunity.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -234,7 +231,7 @@ def opportunity_link_referral(
     archived and not linked elsewhere. An open opportunity (or one whose meeting was asked for)
     becomes referred, closed when the referral came in; a referred one just gets the link."""
     ensure_can_write(by)
-    locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    locked = lock(opportunity)
     if locked.status == OpportunityStatus.DECLINED:
         raise ValidationError(OPPORTUNITY_DECLINED)
     if locked.referral_id is not None:
@@ -251,7 +248,6 @@ def opportunity_link_referral(
     elif note and note.strip():
         locked.outcome_note = note.strip()
     attribute(locked, by).save()
-    opportunity.__dict__.update(locked.__dict__)
     return locked
 
 
@@ -260,11 +256,10 @@ def opportunity_unlink_referral(*, opportunity: Opportunity, by: User) -> Opport
     """Undo a link made by mistake: the opportunity stays referred, and the history keeps who
     linked and unlinked what."""
     ensure_can_write(by)
-    locked = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    locked = lock(opportunity)
     if locked.referral_id is None:
         raise ValidationError(OPPORTUNITY_NOT_LINKED)
     ensure_partner_writable(Partner.objects.get(pk=locked.partner_id), by)
     locked.referral = None
     attribute(locked, by).save()
-    opportunity.__dict__.update(locked.__dict__)
     return locked

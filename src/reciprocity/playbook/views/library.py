@@ -267,6 +267,8 @@ def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
     ):
         messages.success(request, "Question saved; cases that asked it keep their wording.")
         return redirect("question_bank")
+    if request.method == "POST":
+        question.refresh_from_db()  # the page shows the question as saved, not the rejected change
     return render(
         request,
         "playbook/question_detail.html",
@@ -317,6 +319,8 @@ def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
     ):
         messages.success(request, "Library entry saved.")
         return redirect("solution_library")
+    if request.method == "POST":
+        solution.refresh_from_db()  # the page shows the entry as saved, not the rejected change
     return render(
         request,
         "playbook/solution_detail.html",

@@ -212,6 +212,7 @@ def meeting_plan(request: AuthedRequest, plan_id: int) -> HttpResponse:
     ):
         messages.success(request, "Meeting plan saved.")
         return redirect("meeting_plan", plan_id=plan.pk)
+    plan.refresh_from_db()  # the page shows the plan as saved, not the rejected change
     return _plan_page(request, plan, form=form)
 
 

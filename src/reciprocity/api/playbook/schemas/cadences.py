@@ -7,7 +7,9 @@ from pydantic import StrictBool, StrictInt
 
 from reciprocity.api.schemas import Input
 from reciprocity.partners.models import Stage
-from reciprocity.playbook.models import CadenceKind
+from reciprocity.playbook.models import INTERVAL_MAX_MONTHS, INTERVAL_MIN_MONTHS, CadenceKind
+
+INTERVAL_MONTHS = f"{INTERVAL_MIN_MONTHS} to {INTERVAL_MAX_MONTHS}; null for the newsletter."
 
 
 class Cadence(Schema):
@@ -28,7 +30,7 @@ class CadenceList(Schema):
 class CadenceSet(Input):
     kind: CadenceKind
     enabled: StrictBool = Field(True, description="False turns this cadence off for the partner.")
-    interval_months: StrictInt | None = Field(None, description="1 to 36; null for the newsletter.")
+    interval_months: StrictInt | None = Field(None, description=INTERVAL_MONTHS)
     use_default: StrictBool = Field(
         False, description="Drop the override: the firm's default for the stage applies again."
     )
@@ -48,7 +50,7 @@ class CadenceDefaultList(Schema):
 class CadenceDefaultSet(Input):
     stage: Stage
     kind: CadenceKind
-    interval_months: StrictInt | None = Field(None, description="1 to 36; null for the newsletter.")
+    interval_months: StrictInt | None = Field(None, description=INTERVAL_MONTHS)
     enabled: StrictBool = Field(
         True,
         description="False removes the firm's default of this kind for the stage: its partners "
