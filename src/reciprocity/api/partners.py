@@ -16,10 +16,12 @@ from ninja.pagination import paginate
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
-from reciprocity.api import schemas
 from reciprocity.api.auth import current_user
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
+from reciprocity.api.schemas import partners as schemas
+from reciprocity.api.schemas.common import RecordId
+from reciprocity.api.schemas.touches import Touch, TouchCreate
 from reciprocity.partners import models, selectors, services
 from reciprocity.partners.services import OWNER_NOT_IN_FIRM, TEAM_NOT_YOURS
 from reciprocity.referrals.selectors import with_balance
@@ -104,14 +106,14 @@ def create_partner(request: HttpRequest, payload: schemas.PartnerCreate) -> Stat
 
 
 @partners.get("/{id}", response=responses({200: schemas.Partner}), summary="Get a partner")
-def get_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
+def get_partner(request: HttpRequest, id: RecordId) -> models.Partner:
     return _partner(current_user(request), id)
 
 
 @partners.patch("/{id}", response=responses({200: schemas.Partner}), summary="Update a partner")
 @write_required
 def update_partner(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.PartnerUpdate
+    request: HttpRequest, id: RecordId, payload: schemas.PartnerUpdate
 ) -> models.Partner:
     """Change profile fields, tags, owner or team. Stage changes go to ``/stage``."""
     user = current_user(request)
@@ -138,7 +140,7 @@ def update_partner(
     response=responses({200: schemas.Partner}),
     summary="Archive a partner",
 )
-def archive_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
+def archive_partner(request: HttpRequest, id: RecordId) -> models.Partner:
     """Archived, never deleted: the record and its history stay for the firm's books."""
     user = current_user(request)
     services.partner_archive(partner=_partner(user, id), by=user)
@@ -150,7 +152,7 @@ def archive_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partne
     response=responses({200: schemas.Partner}),
     summary="Restore an archived partner",
 )
-def restore_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
+def restore_partner(request: HttpRequest, id: RecordId) -> models.Partner:
     user = current_user(request)
     services.partner_restore(partner=_partner(user, id), by=user)
     return _partner(user, id)
@@ -163,7 +165,7 @@ def restore_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partne
     summary="List a partner's stage changes",
 )
 @paginate(Pagination)
-def list_stage_changes(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.StageChange]:
+def list_stage_changes(request: HttpRequest, id: RecordId) -> QuerySet[models.StageChange]:
     """Every move in the pipeline, newest first, so time in stage can be measured."""
     return selectors.stage_changes_of(partner=_partner(current_user(request), id))
 
@@ -174,7 +176,7 @@ def list_stage_changes(request: HttpRequest, id: schemas.RecordId) -> QuerySet[m
     summary="Move a partner to another stage",
 )
 def change_stage(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.StageChangeCreate
+    request: HttpRequest, id: RecordId, payload: schemas.StageChangeCreate
 ) -> Status[models.StageChange]:
     """Retired needs a reason from the three failure reasons (or other)."""
     user = current_user(request)
@@ -192,23 +194,21 @@ def change_stage(
 # --- Touches ----------------------------------------------------------------------------------
 @touches.get(
     "/{id}/touches",
-    response=responses({200: list[schemas.Touch]}),
+    response=responses({200: list[Touch]}),
     summary="List a partner's touches",
 )
 @paginate(Pagination)
-def list_touches(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.Touch]:
+def list_touches(request: HttpRequest, id: RecordId) -> QuerySet[models.Touch]:
     """Logged contacts, newest first; the partner's ``touch_count`` counts these."""
     return selectors.touches_of(partner=_partner(current_user(request), id))
 
 
 @touches.post(
     "/{id}/touches",
-    response=responses({201: schemas.Touch}),
+    response=responses({201: Touch}),
     summary="Log a touch",
 )
-def log_touch(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.TouchCreate
-) -> Status[models.Touch]:
+def log_touch(request: HttpRequest, id: RecordId, payload: TouchCreate) -> Status[models.Touch]:
     """A call, email, meeting… with the partner; ``occurred_at`` defaults to now."""
     user = current_user(request)
     touch = services.touch_log(

@@ -10,7 +10,7 @@ from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import agreements as schemas
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.agreements import agreement_get_for, agreements_for
 from reciprocity.playbook.selectors.meetings import meeting_get_for

@@ -30,7 +30,7 @@ from reciprocity.api.playbook.schemas.library import (
     SolutionUpdate,
 )
 from reciprocity.api.playbook.schemas.strategies import Opportunity
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.library import (
     case_get_for,

@@ -12,7 +12,7 @@ from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
 from reciprocity.api.playbook.schemas import meetings as schemas
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.meetings import (
     PLAN_NOT_FOUND,

@@ -15,7 +15,7 @@ from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import message as schemas
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.message import advisor_profile_of, message_checks_of
 from reciprocity.playbook.services.message import (
