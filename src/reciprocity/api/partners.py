@@ -7,15 +7,13 @@ into the JSON error shape.
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.accounts.decorators import write_required
-from reciprocity.accounts.models import Team, User
-from reciprocity.accounts.selectors import advisors_of_firm, teams_of
+from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
@@ -23,7 +21,6 @@ from reciprocity.api.schemas import partners as schemas
 from reciprocity.api.schemas.common import RecordId
 from reciprocity.api.schemas.touches import Touch, TouchCreate
 from reciprocity.partners import models, selectors, services
-from reciprocity.partners.services import OWNER_NOT_IN_FIRM, TEAM_NOT_YOURS
 from reciprocity.referrals.selectors import with_balance
 
 partners = Router(tags=["Partners"])
@@ -36,20 +33,6 @@ NULLABLE_FIELDS = {"growth_mode", "propensity_to_refer"}
 
 def _partner(user: User, pk: int) -> models.Partner:
     return selectors.partner_get_for(advisor=user, pk=pk)
-
-
-def _owner(user: User, pk: int) -> User:
-    owner = advisors_of_firm(user=user).filter(pk=pk).first()
-    if owner is None:
-        raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
-    return owner
-
-
-def _team(user: User, pk: int) -> Team:
-    team = teams_of(user=user).filter(pk=pk).first()
-    if team is None:
-        raise ValidationError({"team": TEAM_NOT_YOURS})
-    return team
 
 
 def _profile(fields: dict[str, Any]) -> dict[str, Any]:
@@ -94,14 +77,7 @@ def list_partners(
 def create_partner(request: HttpRequest, payload: schemas.PartnerCreate) -> Status[models.Partner]:
     """Its first stage is recorded like every later one; ``occurred_at`` may be in the past."""
     user = current_user(request)
-    fields = payload.model_dump()
-    owner_id, team_id = fields.pop("owner"), fields.pop("team")
-    partner = services.partner_create(
-        by=user,
-        owner=_owner(user, owner_id) if owner_id is not None else None,
-        team=_team(user, team_id) if team_id is not None else None,
-        **_profile(fields),
-    )
+    partner = services.partner_create(by=user, **_profile(payload.model_dump()))
     return Status(201, _partner(user, partner.pk))
 
 
@@ -119,18 +95,8 @@ def update_partner(
     user = current_user(request)
     partner = _partner(user, id)
     changes = payload.model_dump(exclude_unset=True)
-    owner_id = changes.pop("owner", None)
-    team: Team | str | None = "unchanged"
-    if "team" in changes:
-        team_id = changes.pop("team")
-        team = _team(user, team_id) if team_id is not None else None
     services.partner_update(
-        partner=partner,
-        by=user,
-        owner=_owner(user, owner_id) if owner_id is not None else None,
-        team=team,
-        tags=changes.pop("tags", None),
-        **_profile(changes),
+        partner=partner, by=user, tags=changes.pop("tags", None), **_profile(changes)
     )
     return _partner(user, id)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
@@ -22,9 +22,7 @@ from reciprocity.api.schemas import protocols as protocol_schemas
 from reciprocity.api.schemas import referrals as schemas
 from reciprocity.api.schemas.balance import AdvisorBalance
 from reciprocity.api.schemas.common import RecordId
-from reciprocity.partners.models import Partner, Profession
-from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
-from reciprocity.partners.selectors import partner_get_for
+from reciprocity.partners.models import Profession
 from reciprocity.referrals import selectors, services
 from reciprocity.referrals.drafts import EmailDraft, referral_email_draft, referral_memo
 from reciprocity.referrals.models import (
@@ -45,14 +43,6 @@ ONLY_WHEN_COMPLETING = "Only completing a step takes a date and a summary."
 
 def _referral(user: User, pk: int) -> Referral:
     return selectors.referral_get_for(advisor=user, pk=pk)
-
-
-def _partner(user: User, pk: int) -> Partner:
-    """The partner a new referral is logged with: a field of the body, so 422 when not visible."""
-    try:
-        return partner_get_for(advisor=user, pk=pk)
-    except Http404:
-        raise ValidationError({"partner": PARTNER_NOT_FOUND}) from None
 
 
 # --- Referrals --------------------------------------------------------------------------------
@@ -94,7 +84,6 @@ def create_referral(request: HttpRequest, payload: schemas.ReferralCreate) -> St
     fields: dict[str, Any] = payload.model_dump()
     referral = services.referral_create(
         by=user,
-        partner=_partner(user, fields.pop("partner")),
         status=fields.pop("status") or None,
         consent_method=fields.pop("consent_method") or "",
         **fields,

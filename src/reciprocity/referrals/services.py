@@ -165,11 +165,24 @@ def _record_status(
     return change
 
 
+def _partner_chosen(by: User, partner: Partner | int) -> Partner:
+    """The partner a referral is logged with, as given or by its id (as the API names it): one
+    ``by`` sees, archived or not; else the field is refused (it is input, not a missing page)."""
+    visible = partners_visible_to(advisor=by, include_archived=True)
+    if isinstance(partner, int):
+        found = visible.filter(pk=partner).first()
+    else:
+        found = partner if visible.filter(pk=partner.pk).exists() else None
+    if found is None:
+        raise ValidationError({"partner": PARTNER_NOT_FOUND})
+    return found
+
+
 @transaction.atomic
 def referral_create(
     *,
     by: User,
-    partner: Partner,
+    partner: Partner | int,
     direction: str,
     need: str,
     kind: str = Kind.REFERRAL,
@@ -188,7 +201,7 @@ def referral_create(
     reason: str = "",
     follow_up: bool | None = None,
 ) -> Referral:
-    """Log a referral sent to or received from a partner.
+    """Log a referral sent to or received from a partner (given, or by its id).
 
     ``status`` defaults to the first of its lifecycle; another status records history the advisor
     already has (a failure needs ``reason``). A sent referral gets the steps of the firm's protocol
@@ -199,8 +212,7 @@ def referral_create(
     ensure_can_write(by)
     _clean_choice("direction", direction, Direction.values, UNKNOWN_DIRECTION)
     _clean_choice("kind", kind, Kind.values, UNKNOWN_KIND)
-    if not partners_visible_to(advisor=by, include_archived=True).filter(pk=partner.pk).exists():
-        raise ValidationError({"partner": PARTNER_NOT_FOUND})
+    partner = _partner_chosen(by, partner)
     if partner.archived_at is not None:
         raise ValidationError({"partner": ARCHIVED_PARTNER})
     lifecycle = lifecycle_of(direction, kind)

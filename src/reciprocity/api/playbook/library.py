@@ -3,8 +3,6 @@ the firm's library and question bank (firm admins)."""
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Status
@@ -44,11 +42,8 @@ from reciprocity.playbook.selectors.library import (
 )
 from reciprocity.playbook.selectors.strategies import opportunity_get_for
 from reciprocity.playbook.services.library import (
-    QUESTION_NOT_IN_FIRM,
-    SOLUTION_NOT_IN_FIRM,
     case_create,
     case_mark_ready,
-    case_questions_add,
     case_update,
     concern_dismiss,
     concern_log,
@@ -124,13 +119,9 @@ def match_concern(
     """An entry of the firm's library answers the concern: an opportunity to bring the solution
     to the partner and ask for a meeting with the client."""
     user = current_user(request)
-    concern = concern_get_for(advisor=user, pk=id)
-    solution = solutions_of(advisor=user).filter(pk=payload.solution).first()
-    if solution is None:
-        raise ValidationError({"solution": SOLUTION_NOT_IN_FIRM})
     opportunity = concern_match(
-        concern=concern,
-        solution=solution,
+        concern=concern_get_for(advisor=user, pk=id),
+        solution=payload.solution,
         by=user,
         proposal=payload.proposal,
         ask_by=payload.ask_by,
@@ -193,19 +184,12 @@ def get_case(request: HttpRequest, id: RecordId) -> models.ClientCase:
     response=responses({200: Case}),
     summary="Update a client case",
 )
-@transaction.atomic
 def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
     """Answer its questions, write the solution, add questions from the bank; all or nothing."""
     user = current_user(request)
     case = case_get_for(advisor=user, pk=id)
     changes = payload.model_dump(exclude_unset=True)
     with fields_renamed(CASE_FIELDS):
-        if payload.add_questions:
-            wanted = set(payload.add_questions)
-            bank = list(question_bank(advisor=user).filter(pk__in=wanted))
-            if len(bank) != len(wanted):
-                raise ValidationError({"questions": QUESTION_NOT_IN_FIRM})
-            case_questions_add(case=case, by=user, questions=bank)
         case_update(
             case=case,
             by=user,
@@ -213,6 +197,7 @@ def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
             description=changes.get("description"),
             solution=changes.get("solution"),
             answers={a.question: a.answer for a in payload.answers},
+            add_questions=payload.add_questions,
         )
     return case_get_for(advisor=user, pk=id)
 

@@ -2,7 +2,7 @@
 with it: client concerns and anonymous client cases."""
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -28,6 +28,7 @@ from reciprocity.playbook.models import (
     Strategy,
     Topic,
 )
+from reciprocity.playbook.selectors.library import question_bank, solutions_of
 from reciprocity.playbook.services.common import (
     bulk_create_attributed,
     checked_choice,
@@ -170,13 +171,18 @@ def concern_dismiss(*, concern: ClientConcern, by: User) -> ClientConcern:
 def concern_match(
     *,
     concern: ClientConcern,
-    solution: Solution,
+    solution: Solution | int,
     by: User,
     proposal: str = "",
     ask_by: dt.date | None = None,
 ) -> Opportunity:
-    """Match a concern with a library entry: an opportunity to bring the solution to the
-    partner and ask for a meeting with the client."""
+    """Match a concern with a library entry (given, or by its id): an opportunity to bring the
+    solution to the partner and ask for a meeting with the client."""
+    if isinstance(solution, int):
+        found = solutions_of(advisor=by).filter(pk=solution).first()
+        if found is None:
+            raise ValidationError({"solution": SOLUTION_NOT_IN_FIRM})
+        solution = found
     partner = Partner.objects.get(pk=concern.partner_id)
     ensure_partner_writable(partner, by)
     locked = ClientConcern.objects.select_for_update().get(pk=concern.pk)
@@ -383,9 +389,17 @@ def case_update(
     description: str | None = None,
     solution: str | None = None,
     answers: Mapping[int, str] | None = None,
+    add_questions: Collection[int] = (),
 ) -> ClientCase:
     """Edit a draft case: its label, description, prepared solution, and answers keyed by
-    case question id."""
+    case question id; ``add_questions`` first draws these questions of the firm's bank by id.
+    All or nothing."""
+    if add_questions:
+        wanted = set(add_questions)
+        bank = list(question_bank(advisor=by).filter(pk__in=wanted))
+        if len(bank) != len(wanted):
+            raise ValidationError({"questions": QUESTION_NOT_IN_FIRM})
+        case_questions_add(case=case, by=by, questions=bank)
     ensure_can_write(by)
     locked = _locked_draft(case)
     questions = {q.pk: q for q in locked.questions.all()}
