@@ -7,6 +7,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import commitments as schemas
@@ -45,15 +46,13 @@ def create_commitment(
     request: HttpRequest, id: RecordId, payload: schemas.CommitmentCreate
 ) -> Status[models.Commitment]:
     """A promise by the advisor or the partner, with a due date."""
-    user = current_user(request)
-    commitment = services.commitment_create(
-        partner=selectors.partner_get_for(advisor=user, pk=id),
-        by=user,
-        what=payload.what,
-        owner=payload.owner,
-        due=payload.due,
+    return created_for_partner(
+        request,
+        id,
+        services.commitment_create,
+        answer=selectors.commitment_get_for,
+        **payload.model_dump(),
     )
-    return Status(201, selectors.commitment_get_for(advisor=user, pk=commitment.pk))
 
 
 @commitments.get("/{id}", response=responses({200: schemas.Commitment}), summary="Get a commitment")

@@ -5,6 +5,7 @@ write (403 for a read-only role, ValidationError for bad input), the API's handl
 into the JSON error shape.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,6 +16,7 @@ from ninja.pagination import paginate
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import changed, created_for_partner
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import partners as schemas
@@ -33,6 +35,14 @@ NULLABLE_FIELDS = {"growth_mode", "propensity_to_refer"}
 
 def _partner(user: User, pk: int) -> models.Partner:
     return selectors.partner_get_for(advisor=user, pk=pk)
+
+
+def _changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> models.Partner:
+    return changed(
+        request, pk, get=selectors.partner_get_for, change=change, record="partner", **fields
+    )
 
 
 def _profile(fields: dict[str, Any]) -> dict[str, Any]:
@@ -108,9 +118,7 @@ def update_partner(
 )
 def archive_partner(request: HttpRequest, id: RecordId) -> models.Partner:
     """Archived, never deleted: the record and its history stay for the firm's books."""
-    user = current_user(request)
-    services.partner_archive(partner=_partner(user, id), by=user)
-    return _partner(user, id)
+    return _changed(request, id, services.partner_archive)
 
 
 @partners.post(
@@ -119,9 +127,7 @@ def archive_partner(request: HttpRequest, id: RecordId) -> models.Partner:
     summary="Restore an archived partner",
 )
 def restore_partner(request: HttpRequest, id: RecordId) -> models.Partner:
-    user = current_user(request)
-    services.partner_restore(partner=_partner(user, id), by=user)
-    return _partner(user, id)
+    return _changed(request, id, services.partner_restore)
 
 
 # --- Stage ------------------------------------------------------------------------------------
@@ -145,16 +151,15 @@ def change_stage(
     request: HttpRequest, id: RecordId, payload: schemas.StageChangeCreate
 ) -> Status[models.StageChange]:
     """Retired needs a reason from the three failure reasons (or other)."""
-    user = current_user(request)
-    change = services.partner_change_stage(
-        partner=_partner(user, id),
-        by=user,
+    return created_for_partner(
+        request,
+        id,
+        services.partner_change_stage,
         stage=payload.stage,
         reason=payload.reason or "",
         note=payload.note,
         occurred_at=payload.occurred_at,
     )
-    return Status(201, change)
 
 
 # --- Touches ----------------------------------------------------------------------------------
@@ -176,12 +181,9 @@ def list_touches(request: HttpRequest, id: RecordId) -> QuerySet[models.Touch]:
 )
 def log_touch(request: HttpRequest, id: RecordId, payload: TouchCreate) -> Status[models.Touch]:
     """A call, email, meeting… with the partner; ``occurred_at`` defaults to now."""
-    user = current_user(request)
-    touch = services.touch_log(
-        partner=_partner(user, id),
-        by=user,
-        kind=payload.kind,
-        summary=payload.summary,
-        occurred_at=payload.occurred_at,
+    return created_for_partner(
+        request,
+        id,
+        services.touch_log,
+        **payload.model_dump(),
     )
-    return Status(201, touch)

@@ -5,6 +5,7 @@ Views stay thin: selectors read (scoped to the caller, 404 for what they may not
 write (403 for a read-only role, ValidationError for bad input).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from ninja.pagination import paginate
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import changed
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import protocols as protocol_schemas
@@ -43,6 +45,14 @@ ONLY_WHEN_COMPLETING = "Only completing a step takes a date and a summary."
 
 def _referral(user: User, pk: int) -> Referral:
     return selectors.referral_get_for(advisor=user, pk=pk)
+
+
+def _changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> Referral:
+    return changed(
+        request, pk, get=selectors.referral_get_for, change=change, record="referral", **fields
+    )
 
 
 # --- Referrals --------------------------------------------------------------------------------
@@ -102,11 +112,7 @@ def update_referral(
 ) -> Referral:
     """Change the description, the pre-send answers, the estimate or, with the client's consent,
     their name and contact details."""
-    user = current_user(request)
-    services.referral_update(
-        referral=_referral(user, id), by=user, **payload.model_dump(exclude_unset=True)
-    )
-    return _referral(user, id)
+    return _changed(request, id, services.referral_update, **payload.model_dump(exclude_unset=True))
 
 
 @referrals.post(
@@ -116,9 +122,7 @@ def update_referral(
 )
 def archive_referral(request: HttpRequest, id: RecordId) -> Referral:
     """Archived, never deleted: it leaves the balance but stays on the firm's books."""
-    user = current_user(request)
-    services.referral_archive(referral=_referral(user, id), by=user)
-    return _referral(user, id)
+    return _changed(request, id, services.referral_archive)
 
 
 @referrals.post(
@@ -127,9 +131,7 @@ def archive_referral(request: HttpRequest, id: RecordId) -> Referral:
     summary="Restore an archived referral",
 )
 def restore_referral(request: HttpRequest, id: RecordId) -> Referral:
-    user = current_user(request)
-    services.referral_restore(referral=_referral(user, id), by=user)
-    return _referral(user, id)
+    return _changed(request, id, services.referral_restore)
 
 
 # --- Status -----------------------------------------------------------------------------------
@@ -176,16 +178,12 @@ def change_referral_status(
 def record_consent(request: HttpRequest, id: RecordId, payload: schemas.ConsentCreate) -> Referral:
     """The client agreed to their name and details being shared (a sent referral); the client's
     name and contact details may come with it. A proposed referral moves to consent_given."""
-    user = current_user(request)
-    services.referral_record_consent(
-        referral=_referral(user, id),
-        by=user,
-        method=payload.method,
-        consent_at=payload.consent_at,
-        client_name=payload.client_name,
-        client_contact=payload.client_contact,
+    return _changed(
+        request,
+        id,
+        services.referral_record_consent,
+        **payload.model_dump(),
     )
-    return _referral(user, id)
 
 
 @referrals.post(
@@ -195,9 +193,7 @@ def record_consent(request: HttpRequest, id: RecordId, payload: schemas.ConsentC
 )
 def withdraw_consent(request: HttpRequest, id: RecordId) -> Referral:
     """Forgets the consent and the client's name and contact details it allowed."""
-    user = current_user(request)
-    services.referral_consent_withdraw(referral=_referral(user, id), by=user)
-    return _referral(user, id)
+    return _changed(request, id, services.referral_consent_withdraw)
 
 
 # --- Steps ------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The diagnostic library through the API: a partner's client concerns and client cases, and
 the firm's library and question bank (firm admins)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -9,6 +10,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import changed, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
@@ -69,6 +71,18 @@ cases = Router(tags=["Client cases"])
 CASE_FIELDS = {"answers": "answers", "questions": "add_questions"}
 
 
+def _solution_changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> models.Solution:
+    return changed(request, pk, get=solution_get_for, change=change, record="solution", **fields)
+
+
+def _question_changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> models.DiagnosticQuestion:
+    return changed(request, pk, get=question_get_for, change=change, record="question", **fields)
+
+
 @partner_concerns.get(
     "/{id}/concerns",
     response=responses({200: list[Concern]}),
@@ -91,16 +105,16 @@ def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientC
 def log_concern(
     request: HttpRequest, id: RecordId, payload: ConcernCreate
 ) -> Status[models.ClientConcern]:
-    user = current_user(request)
-    concern = concern_log(
-        partner=partner_or_404(user, id),
-        by=user,
+    return created_for_partner(
+        request,
+        id,
+        concern_log,
+        answer=concern_get_for,
         source=payload.source,
         description=payload.description,
         topic=payload.topic or "",
         heard_on=payload.heard_on,
     )
-    return Status(201, concern_get_for(advisor=user, pk=concern.pk))
 
 
 @concerns.get("/{id}", response=responses({200: Concern}), summary="Get a concern")
@@ -135,9 +149,7 @@ def match_concern(
     summary="Dismiss a concern",
 )
 def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
-    user = current_user(request)
-    concern_dismiss(concern=concern_get_for(advisor=user, pk=id), by=user)
-    return concern_get_for(advisor=user, pk=id)
+    return changed(request, id, get=concern_get_for, change=concern_dismiss, record="concern")
 
 
 @partner_cases.get(
@@ -162,16 +174,16 @@ def create_case(
 ) -> Status[models.ClientCase]:
     """Talk clients, not concepts: one of the partner's top clients, without a name, with 8 to
     12 diagnostic questions drawn from the firm's bank by topic."""
-    user = current_user(request)
-    case = case_create(
-        partner=partner_or_404(user, id),
-        by=user,
+    return created_for_partner(
+        request,
+        id,
+        case_create,
+        answer=case_get_for,
         alias=payload.alias,
         description=payload.description,
         topics=[str(topic) for topic in payload.topics],
         question_count=payload.question_count,
     )
-    return Status(201, case_get_for(advisor=user, pk=case.pk))
 
 
 @cases.get("/{id}", response=responses({200: Case}), summary="Get a client case")
@@ -265,13 +277,10 @@ def get_solution(request: HttpRequest, id: RecordId) -> models.Solution:
 )
 def update_solution(request: HttpRequest, id: RecordId, payload: SolutionUpdate) -> models.Solution:
     """Firm admins only. Opportunities already matched keep their text."""
-    user = current_user(request)
-    solution = solution_get_for(advisor=user, pk=id)
     changes = changes_of(payload, clearable=("topic", "keywords"))
     if "keywords" in changes:
         changes["keywords"] = ", ".join(changes["keywords"])
-    solution_update(solution=solution, by=user, **changes)
-    return solution_get_for(advisor=user, pk=id)
+    return _solution_changed(request, id, solution_update, **changes)
 
 
 @firm_library.post(
@@ -281,9 +290,7 @@ def update_solution(request: HttpRequest, id: RecordId, payload: SolutionUpdate)
 )
 def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Firm admins only. It no longer matches concerns; the opportunities it produced keep it."""
-    user = current_user(request)
-    solution_archive(solution=solution_get_for(advisor=user, pk=id), by=user)
-    return solution_get_for(advisor=user, pk=id)
+    return _solution_changed(request, id, solution_archive)
 
 
 @firm_library.get(
@@ -328,10 +335,7 @@ def update_question(
     request: HttpRequest, id: RecordId, payload: QuestionUpdate
 ) -> models.DiagnosticQuestion:
     """Firm admins only. Cases that already asked it keep their wording."""
-    user = current_user(request)
-    question = question_get_for(advisor=user, pk=id)
-    question_update(question=question, by=user, **changes_of(payload, clearable=()))
-    return question_get_for(advisor=user, pk=id)
+    return _question_changed(request, id, question_update, **changes_of(payload, clearable=()))
 
 
 @firm_library.post(
@@ -341,6 +345,4 @@ def update_question(
 )
 def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Firm admins only. It is no longer drawn; the cases that asked it keep it."""
-    user = current_user(request)
-    question_archive(question=question_get_for(advisor=user, pk=id), by=user)
-    return question_get_for(advisor=user, pk=id)
+    return _question_changed(request, id, question_archive)

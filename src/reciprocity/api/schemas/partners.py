@@ -1,7 +1,7 @@
 """Partners and their stage changes."""
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -51,6 +51,15 @@ def _balance(obj: models.Partner) -> Balance:
         cached = balance_for(obj)
         obj._api_balance = cached  # type: ignore[attr-defined]
     return cached
+
+
+def _from_balance(field: str) -> "staticmethod[[models.Partner], Any]":
+    """The resolver of a response field read from the partner's balance."""
+
+    def resolve(obj: models.Partner) -> Any:
+        return getattr(_balance(obj), field)
+
+    return staticmethod(resolve)
 
 
 def stage_suggestion_of(partner: models.Partner) -> StageSuggestion | None:
@@ -154,41 +163,15 @@ class Partner(Schema):
     def resolve_dormancy_suggested(obj: models.Partner) -> bool:
         return dormancy_suggested(obj)
 
-    @staticmethod
-    def resolve_referrals_sent(obj: models.Partner) -> int:
-        return _balance(obj).referrals_sent
-
-    @staticmethod
-    def resolve_referrals_received(obj: models.Partner) -> int:
-        return _balance(obj).referrals_received
-
-    @staticmethod
-    def resolve_connections_sent(obj: models.Partner) -> int:
-        return _balance(obj).connections_sent
-
-    @staticmethod
-    def resolve_connections_received(obj: models.Partner) -> int:
-        return _balance(obj).connections_received
-
-    @staticmethod
-    def resolve_referrals_sent_12m(obj: models.Partner) -> int:
-        return _balance(obj).referrals_sent_12m
-
-    @staticmethod
-    def resolve_referrals_received_12m(obj: models.Partner) -> int:
-        return _balance(obj).referrals_received_12m
-
-    @staticmethod
-    def resolve_connections_sent_12m(obj: models.Partner) -> int:
-        return _balance(obj).connections_sent_12m
-
-    @staticmethod
-    def resolve_connections_received_12m(obj: models.Partner) -> int:
-        return _balance(obj).connections_received_12m
-
-    @staticmethod
-    def resolve_first_referral_received_at(obj: models.Partner) -> dt.datetime | None:
-        return _balance(obj).first_referral_received_at
+    resolve_referrals_sent = _from_balance("referrals_sent")
+    resolve_referrals_received = _from_balance("referrals_received")
+    resolve_connections_sent = _from_balance("connections_sent")
+    resolve_connections_received = _from_balance("connections_received")
+    resolve_referrals_sent_12m = _from_balance("referrals_sent_12m")
+    resolve_referrals_received_12m = _from_balance("referrals_received_12m")
+    resolve_connections_sent_12m = _from_balance("connections_sent_12m")
+    resolve_connections_received_12m = _from_balance("connections_received_12m")
+    resolve_first_referral_received_at = _from_balance("first_referral_received_at")
 
     @staticmethod
     def resolve_stage_suggestion(obj: models.Partner) -> StageSuggestion | None:
