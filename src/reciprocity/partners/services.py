@@ -14,6 +14,7 @@ from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 from reciprocity.accounts.services import ensure_can_write
+from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.models import (
     Commitment,
     CommitmentStatus,
@@ -31,15 +32,16 @@ from reciprocity.records import lock, model_update
 RETIRED_NEEDS_REASON = (
     "Say why you are walking away: wrong professional, wrong message, wrong firm or other."
 )
-UNKNOWN_STAGE = "Unknown stage. Use one of: " + ", ".join(Stage.values) + "."
-UNKNOWN_REASON = "Unknown reason. Use one of: " + ", ".join(FailureReason.values) + "."
+UNKNOWN_STAGE = unknown_choice_message("stage", Stage)
+UNKNOWN_REASON = unknown_choice_message("reason", FailureReason)
 SAME_STAGE = "The partner is already in that stage."
 STAGE_BEFORE_LAST = "A stage change cannot be dated before the partner's last stage change."
 IN_THE_FUTURE = "That date is in the future; record things that have happened."
 OWNER_NOT_IN_FIRM = "The owner must be an advisor of your firm."
 TEAM_NOT_YOURS = "Share only with a team the owner belongs to."
 COMMITMENT_NOT_OPEN = "Only an open commitment can be completed or dropped."
-UNKNOWN_STATUS = "Unknown status. Use one of: open, done, dropped."
+UNKNOWN_STATUS = unknown_choice_message("status", CommitmentStatus)
+UNKNOWN_TOUCH_KIND = unknown_choice_message("kind", TouchKind)
 NO_FIRM = "Your account belongs to no firm; ask an administrator to add you to one."
 ARCHIVED_PARTNER = "This partner is archived; restore it before changing it."
 
@@ -303,9 +305,7 @@ def touch_log(
     if locked.archived_at is not None:
         raise ValidationError(ARCHIVED_PARTNER)
     if kind not in TouchKind.values:
-        raise ValidationError(
-            {"kind": "Unknown kind. Use one of: " + ", ".join(TouchKind.values) + "."}
-        )
+        raise ValidationError({"kind": UNKNOWN_TOUCH_KIND})
     touch = Touch(
         partner_id=partner.pk,
         kind=kind,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
+from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.models import Partner
 from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE
 from reciprocity.playbook.models import (
@@ -38,7 +39,7 @@ from reciprocity.playbook.services.common import (
 )
 from reciprocity.playbook.services.strategies import TITLE_REQUIRED, ask_by_or_default
 
-UNKNOWN_TOPIC = "Unknown topic. Use one of: " + ", ".join(Topic.values) + "."
+UNKNOWN_TOPIC = unknown_choice_message("topic", Topic)
 UNKNOWN_CONCERN_SOURCE = "Say where it came from: " + ", ".join(ConcernSource.values) + "."
 DESCRIPTION_REQUIRED = "Describe it in a sentence or two."
 CONCERN_DISMISSED = "This concern was dismissed; log it again if it comes back."
