@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reciprocity.api.errors import FIELD_REQUIRED, FIELD_UNKNOWN
-from reciprocity.api.schemas import NUL_IN_TEXT, PartnerSort
+from reciprocity.api.schemas.common import NUL_IN_TEXT
+from reciprocity.api.schemas.partners import PartnerSort
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange
 from reciprocity.partners.selectors import SORTS
 from reciprocity.partners.services import OWNER_NOT_IN_FIRM, RETIRED_NEEDS_REASON, TEAM_NOT_YOURS

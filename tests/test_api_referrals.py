@@ -15,7 +15,7 @@ from reciprocity.accounts.models import User
 from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.api.errors import FIELD_UNKNOWN
 from reciprocity.api.referrals import ONLY_WHEN_COMPLETING
-from reciprocity.api.schemas import NUL_IN_TEXT
+from reciprocity.api.schemas.common import NUL_IN_TEXT
 from reciprocity.partners.models import Commitment, Partner, Profession, Stage, Touch
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
 from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE

@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import ApiToken, Delivery, Firm, Role, Team, User
+from reciprocity.choices import unknown_choice_message
 from reciprocity.records import lock, model_update
 
 # User-facing messages; tests reuse them.
@@ -19,7 +20,7 @@ READ_ONLY_ROLE = "Your role can read this firm's records but not change them."
 NOT_FIRM_ADMIN = "Only a firm admin can manage the firm's people, teams and settings."
 EMAIL_INVALID = "Enter a valid email address."
 EMAIL_TAKEN = "Someone already has an account with this email address."
-UNKNOWN_ROLE = "Unknown role. Use one of: " + ", ".join(Role.values) + "."
+UNKNOWN_ROLE = unknown_choice_message("role", Role)
 NOT_YOURSELF = "You cannot change your own role or deactivate yourself; ask another firm admin."
 NOT_INVITED = "This person has already set their password; they can reset it themselves."
 TEAM_MEMBER_NOT_IN_FIRM = "Team members must be active people of your firm."

@@ -6,10 +6,12 @@ from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from reciprocity.api import schemas
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
+from reciprocity.api.schemas import commitments as schemas
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.partners import models, selectors, services
 
 partner_commitments = Router(tags=["Commitments"])
@@ -29,7 +31,7 @@ LOG_TOUCH_FIELDS = {
     summary="List a partner's commitments",
 )
 @paginate(Pagination)
-def list_commitments(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.Commitment]:
+def list_commitments(request: HttpRequest, id: RecordId) -> QuerySet[models.Commitment]:
     """Open and closed, earliest due first; the earliest open one is the partner's next step."""
     partner = selectors.partner_get_for(advisor=current_user(request), pk=id)
     return selectors.commitments_of(partner=partner)
@@ -41,22 +43,20 @@ def list_commitments(request: HttpRequest, id: schemas.RecordId) -> QuerySet[mod
     summary="Add a commitment",
 )
 def create_commitment(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.CommitmentCreate
+    request: HttpRequest, id: RecordId, payload: schemas.CommitmentCreate
 ) -> Status[models.Commitment]:
     """A promise by the advisor or the partner, with a due date."""
-    user = current_user(request)
-    commitment = services.commitment_create(
-        partner=selectors.partner_get_for(advisor=user, pk=id),
-        by=user,
-        what=payload.what,
-        owner=payload.owner,
-        due=payload.due,
+    return created_for_partner(
+        request,
+        id,
+        services.commitment_create,
+        answer=selectors.commitment_get_for,
+        **payload.model_dump(),
     )
-    return Status(201, selectors.commitment_get_for(advisor=user, pk=commitment.pk))
 
 
 @commitments.get("/{id}", response=responses({200: schemas.Commitment}), summary="Get a commitment")
-def get_commitment(request: HttpRequest, id: schemas.RecordId) -> models.Commitment:
+def get_commitment(request: HttpRequest, id: RecordId) -> models.Commitment:
     return selectors.commitment_get_for(advisor=current_user(request), pk=id)
 
 
@@ -66,7 +66,7 @@ def get_commitment(request: HttpRequest, id: schemas.RecordId) -> models.Commitm
     summary="Update, complete or drop a commitment",
 )
 def update_commitment(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.CommitmentUpdate
+    request: HttpRequest, id: RecordId, payload: schemas.CommitmentUpdate
 ) -> models.Commitment:
     """Only the fields sent change. Completing it (``status: done``) can log a touch at once
     with ``log_touch``."""

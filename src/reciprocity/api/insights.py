@@ -7,11 +7,11 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.pagination import paginate
 
-from reciprocity.api import insights_schemas as schemas
 from reciprocity.api.auth import current_user
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas import insights as schemas
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.insights.diagnoses import Diagnosis, diagnoses_for
 from reciprocity.insights.selectors import mine_only_for
 from reciprocity.partners.selectors import partner_get_for

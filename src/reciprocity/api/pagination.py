@@ -3,7 +3,7 @@ from typing import Annotated
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 
-from reciprocity.api.schemas import WholeNumber
+from reciprocity.api.schemas.common import WholeNumber
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

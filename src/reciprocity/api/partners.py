@@ -5,23 +5,24 @@ write (403 for a read-only role, ValidationError for bad input), the API's handl
 into the JSON error shape.
 """
 
+from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.accounts.decorators import write_required
-from reciprocity.accounts.models import Team, User
-from reciprocity.accounts.selectors import advisors_of_firm, teams_of
-from reciprocity.api import schemas
+from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import changed, created_for_partner
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
+from reciprocity.api.schemas import partners as schemas
+from reciprocity.api.schemas.common import RecordId
+from reciprocity.api.schemas.touches import Touch, TouchCreate
 from reciprocity.partners import models, selectors, services
-from reciprocity.partners.services import OWNER_NOT_IN_FIRM, TEAM_NOT_YOURS
 from reciprocity.referrals.selectors import with_balance
 
 partners = Router(tags=["Partners"])
@@ -36,18 +37,12 @@ def _partner(user: User, pk: int) -> models.Partner:
     return selectors.partner_get_for(advisor=user, pk=pk)
 
 
-def _owner(user: User, pk: int) -> User:
-    owner = advisors_of_firm(user=user).filter(pk=pk).first()
-    if owner is None:
-        raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
-    return owner
-
-
-def _team(user: User, pk: int) -> Team:
-    team = teams_of(user=user).filter(pk=pk).first()
-    if team is None:
-        raise ValidationError({"team": TEAM_NOT_YOURS})
-    return team
+def _changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> models.Partner:
+    return changed(
+        request, pk, get=selectors.partner_get_for, change=change, record="partner", **fields
+    )
 
 
 def _profile(fields: dict[str, Any]) -> dict[str, Any]:
@@ -92,43 +87,26 @@ def list_partners(
 def create_partner(request: HttpRequest, payload: schemas.PartnerCreate) -> Status[models.Partner]:
     """Its first stage is recorded like every later one; ``occurred_at`` may be in the past."""
     user = current_user(request)
-    fields = payload.model_dump()
-    owner_id, team_id = fields.pop("owner"), fields.pop("team")
-    partner = services.partner_create(
-        by=user,
-        owner=_owner(user, owner_id) if owner_id is not None else None,
-        team=_team(user, team_id) if team_id is not None else None,
-        **_profile(fields),
-    )
+    partner = services.partner_create(by=user, **_profile(payload.model_dump()))
     return Status(201, _partner(user, partner.pk))
 
 
 @partners.get("/{id}", response=responses({200: schemas.Partner}), summary="Get a partner")
-def get_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
+def get_partner(request: HttpRequest, id: RecordId) -> models.Partner:
     return _partner(current_user(request), id)
 
 
 @partners.patch("/{id}", response=responses({200: schemas.Partner}), summary="Update a partner")
 @write_required
 def update_partner(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.PartnerUpdate
+    request: HttpRequest, id: RecordId, payload: schemas.PartnerUpdate
 ) -> models.Partner:
     """Change profile fields, tags, owner or team. Stage changes go to ``/stage``."""
     user = current_user(request)
     partner = _partner(user, id)
     changes = payload.model_dump(exclude_unset=True)
-    owner_id = changes.pop("owner", None)
-    team: Team | str | None = "unchanged"
-    if "team" in changes:
-        team_id = changes.pop("team")
-        team = _team(user, team_id) if team_id is not None else None
     services.partner_update(
-        partner=partner,
-        by=user,
-        owner=_owner(user, owner_id) if owner_id is not None else None,
-        team=team,
-        tags=changes.pop("tags", None),
-        **_profile(changes),
+        partner=partner, by=user, tags=changes.pop("tags", None), **_profile(changes)
     )
     return _partner(user, id)
 
@@ -138,11 +116,9 @@ def update_partner(
     response=responses({200: schemas.Partner}),
     summary="Archive a partner",
 )
-def archive_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
+def archive_partner(request: HttpRequest, id: RecordId) -> models.Partner:
     """Archived, never deleted: the record and its history stay for the firm's books."""
-    user = current_user(request)
-    services.partner_archive(partner=_partner(user, id), by=user)
-    return _partner(user, id)
+    return _changed(request, id, services.partner_archive)
 
 
 @partners.post(
@@ -150,10 +126,8 @@ def archive_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partne
     response=responses({200: schemas.Partner}),
     summary="Restore an archived partner",
 )
-def restore_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partner:
-    user = current_user(request)
-    services.partner_restore(partner=_partner(user, id), by=user)
-    return _partner(user, id)
+def restore_partner(request: HttpRequest, id: RecordId) -> models.Partner:
+    return _changed(request, id, services.partner_restore)
 
 
 # --- Stage ------------------------------------------------------------------------------------
@@ -163,7 +137,7 @@ def restore_partner(request: HttpRequest, id: schemas.RecordId) -> models.Partne
     summary="List a partner's stage changes",
 )
 @paginate(Pagination)
-def list_stage_changes(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.StageChange]:
+def list_stage_changes(request: HttpRequest, id: RecordId) -> QuerySet[models.StageChange]:
     """Every move in the pipeline, newest first, so time in stage can be measured."""
     return selectors.stage_changes_of(partner=_partner(current_user(request), id))
 
@@ -174,48 +148,42 @@ def list_stage_changes(request: HttpRequest, id: schemas.RecordId) -> QuerySet[m
     summary="Move a partner to another stage",
 )
 def change_stage(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.StageChangeCreate
+    request: HttpRequest, id: RecordId, payload: schemas.StageChangeCreate
 ) -> Status[models.StageChange]:
     """Retired needs a reason from the three failure reasons (or other)."""
-    user = current_user(request)
-    change = services.partner_change_stage(
-        partner=_partner(user, id),
-        by=user,
+    return created_for_partner(
+        request,
+        id,
+        services.partner_change_stage,
         stage=payload.stage,
         reason=payload.reason or "",
         note=payload.note,
         occurred_at=payload.occurred_at,
     )
-    return Status(201, change)
 
 
 # --- Touches ----------------------------------------------------------------------------------
 @touches.get(
     "/{id}/touches",
-    response=responses({200: list[schemas.Touch]}),
+    response=responses({200: list[Touch]}),
     summary="List a partner's touches",
 )
 @paginate(Pagination)
-def list_touches(request: HttpRequest, id: schemas.RecordId) -> QuerySet[models.Touch]:
+def list_touches(request: HttpRequest, id: RecordId) -> QuerySet[models.Touch]:
     """Logged contacts, newest first; the partner's ``touch_count`` counts these."""
     return selectors.touches_of(partner=_partner(current_user(request), id))
 
 
 @touches.post(
     "/{id}/touches",
-    response=responses({201: schemas.Touch}),
+    response=responses({201: Touch}),
     summary="Log a touch",
 )
-def log_touch(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.TouchCreate
-) -> Status[models.Touch]:
+def log_touch(request: HttpRequest, id: RecordId, payload: TouchCreate) -> Status[models.Touch]:
     """A call, email, meeting… with the partner; ``occurred_at`` defaults to now."""
-    user = current_user(request)
-    touch = services.touch_log(
-        partner=_partner(user, id),
-        by=user,
-        kind=payload.kind,
-        summary=payload.summary,
-        occurred_at=payload.occurred_at,
+    return created_for_partner(
+        request,
+        id,
+        services.touch_log,
+        **payload.model_dump(),
     )
-    return Status(201, touch)

@@ -5,23 +5,26 @@ Views stay thin: selectors read (scoped to the caller, 404 for what they may not
 write (403 for a read-only role, ValidationError for bad input).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
-from reciprocity.api import schemas
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import changed
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
-from reciprocity.partners.models import Partner, Profession
-from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
-from reciprocity.partners.selectors import partner_get_for
+from reciprocity.api.schemas import protocols as protocol_schemas
+from reciprocity.api.schemas import referrals as schemas
+from reciprocity.api.schemas.balance import AdvisorBalance
+from reciprocity.api.schemas.common import RecordId
+from reciprocity.partners.models import Profession
 from reciprocity.referrals import selectors, services
 from reciprocity.referrals.drafts import EmailDraft, referral_email_draft, referral_memo
 from reciprocity.referrals.models import (
@@ -44,12 +47,12 @@ def _referral(user: User, pk: int) -> Referral:
     return selectors.referral_get_for(advisor=user, pk=pk)
 
 
-def _partner(user: User, pk: int) -> Partner:
-    """The partner a new referral is logged with: a field of the body, so 422 when not visible."""
-    try:
-        return partner_get_for(advisor=user, pk=pk)
-    except Http404:
-        raise ValidationError({"partner": PARTNER_NOT_FOUND}) from None
+def _changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> Referral:
+    return changed(
+        request, pk, get=selectors.referral_get_for, change=change, record="referral", **fields
+    )
 
 
 # --- Referrals --------------------------------------------------------------------------------
@@ -91,7 +94,6 @@ def create_referral(request: HttpRequest, payload: schemas.ReferralCreate) -> St
     fields: dict[str, Any] = payload.model_dump()
     referral = services.referral_create(
         by=user,
-        partner=_partner(user, fields.pop("partner")),
         status=fields.pop("status") or None,
         consent_method=fields.pop("consent_method") or "",
         **fields,
@@ -100,21 +102,17 @@ def create_referral(request: HttpRequest, payload: schemas.ReferralCreate) -> St
 
 
 @referrals.get("/{id}", response=responses({200: schemas.Referral}), summary="Get a referral")
-def get_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
+def get_referral(request: HttpRequest, id: RecordId) -> Referral:
     return _referral(current_user(request), id)
 
 
 @referrals.patch("/{id}", response=responses({200: schemas.Referral}), summary="Update a referral")
 def update_referral(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.ReferralUpdate
+    request: HttpRequest, id: RecordId, payload: schemas.ReferralUpdate
 ) -> Referral:
     """Change the description, the pre-send answers, the estimate or, with the client's consent,
     their name and contact details."""
-    user = current_user(request)
-    services.referral_update(
-        referral=_referral(user, id), by=user, **payload.model_dump(exclude_unset=True)
-    )
-    return _referral(user, id)
+    return _changed(request, id, services.referral_update, **payload.model_dump(exclude_unset=True))
 
 
 @referrals.post(
@@ -122,11 +120,9 @@ def update_referral(
     response=responses({200: schemas.Referral}),
     summary="Archive a referral",
 )
-def archive_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
+def archive_referral(request: HttpRequest, id: RecordId) -> Referral:
     """Archived, never deleted: it leaves the balance but stays on the firm's books."""
-    user = current_user(request)
-    services.referral_archive(referral=_referral(user, id), by=user)
-    return _referral(user, id)
+    return _changed(request, id, services.referral_archive)
 
 
 @referrals.post(
@@ -134,10 +130,8 @@ def archive_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
     response=responses({200: schemas.Referral}),
     summary="Restore an archived referral",
 )
-def restore_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
-    user = current_user(request)
-    services.referral_restore(referral=_referral(user, id), by=user)
-    return _referral(user, id)
+def restore_referral(request: HttpRequest, id: RecordId) -> Referral:
+    return _changed(request, id, services.referral_restore)
 
 
 # --- Status -----------------------------------------------------------------------------------
@@ -148,7 +142,7 @@ def restore_referral(request: HttpRequest, id: schemas.RecordId) -> Referral:
 )
 @paginate(Pagination)
 def list_referral_status_changes(
-    request: HttpRequest, id: schemas.RecordId
+    request: HttpRequest, id: RecordId
 ) -> QuerySet[ReferralStatusChange]:
     """Every dated move of its status, oldest first, so outcomes are measured."""
     return selectors.status_changes_of(referral=_referral(current_user(request), id))
@@ -160,7 +154,7 @@ def list_referral_status_changes(
     summary="Move a referral to another status",
 )
 def change_referral_status(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.ReferralStatusChangeCreate
+    request: HttpRequest, id: RecordId, payload: schemas.ReferralStatusChangeCreate
 ) -> Status[ReferralStatusChange]:
     """Forward along its lifecycle (``next_statuses`` on the referral), or to a failure with a
     reason."""
@@ -181,21 +175,15 @@ def change_referral_status(
     response=responses({200: schemas.Referral}),
     summary="Record the client's consent",
 )
-def record_consent(
-    request: HttpRequest, id: schemas.RecordId, payload: schemas.ConsentCreate
-) -> Referral:
+def record_consent(request: HttpRequest, id: RecordId, payload: schemas.ConsentCreate) -> Referral:
     """The client agreed to their name and details being shared (a sent referral); the client's
     name and contact details may come with it. A proposed referral moves to consent_given."""
-    user = current_user(request)
-    services.referral_record_consent(
-        referral=_referral(user, id),
-        by=user,
-        method=payload.method,
-        consent_at=payload.consent_at,
-        client_name=payload.client_name,
-        client_contact=payload.client_contact,
+    return _changed(
+        request,
+        id,
+        services.referral_record_consent,
+        **payload.model_dump(),
     )
-    return _referral(user, id)
 
 
 @referrals.post(
@@ -203,11 +191,9 @@ def record_consent(
     response=responses({200: schemas.Referral}),
     summary="Withdraw the client's consent",
 )
-def withdraw_consent(request: HttpRequest, id: schemas.RecordId) -> Referral:
+def withdraw_consent(request: HttpRequest, id: RecordId) -> Referral:
     """Forgets the consent and the client's name and contact details it allowed."""
-    user = current_user(request)
-    services.referral_consent_withdraw(referral=_referral(user, id), by=user)
-    return _referral(user, id)
+    return _changed(request, id, services.referral_consent_withdraw)
 
 
 # --- Steps ------------------------------------------------------------------------------------
@@ -217,7 +203,7 @@ def withdraw_consent(request: HttpRequest, id: schemas.RecordId) -> Referral:
     summary="List a referral's protocol steps",
 )
 @paginate(Pagination)
-def list_referral_steps(request: HttpRequest, id: schemas.RecordId) -> QuerySet[ReferralStep]:
+def list_referral_steps(request: HttpRequest, id: RecordId) -> QuerySet[ReferralStep]:
     """The checklist for sending it, in order; a received referral has none."""
     return selectors.steps_of(referral=_referral(current_user(request), id))
 
@@ -228,7 +214,7 @@ def list_referral_steps(request: HttpRequest, id: schemas.RecordId) -> QuerySet[
     summary="Complete, skip or reopen a protocol step",
 )
 def change_referral_step(
-    request: HttpRequest, id: schemas.RecordId, slug: StepSlug, payload: schemas.StepChange
+    request: HttpRequest, id: RecordId, slug: StepSlug, payload: schemas.StepChange
 ) -> ReferralStep:
     """Completing a step logs it as a touch on the partner's timeline; reopening archives that
     touch. Steps may be done in any order."""
@@ -250,7 +236,7 @@ def change_referral_step(
 @referrals.get(
     "/{id}/memo", response=responses({200: schemas.Memo}), summary="Draft a hypothetical memo"
 )
-def get_referral_memo(request: HttpRequest, id: schemas.RecordId) -> dict[str, str]:
+def get_referral_memo(request: HttpRequest, id: RecordId) -> dict[str, str]:
     """The situation described without identifying the client, to share before consent."""
     return {"text": referral_memo(_referral(current_user(request), id))}
 
@@ -260,7 +246,7 @@ def get_referral_memo(request: HttpRequest, id: schemas.RecordId) -> dict[str, s
     response=responses({200: schemas.EmailDraft}),
     summary="Draft the email to the partner",
 )
-def get_referral_email_draft(request: HttpRequest, id: schemas.RecordId) -> EmailDraft:
+def get_referral_email_draft(request: HttpRequest, id: RecordId) -> EmailDraft:
     """The protocol's email: notes and next steps. It names the client only with their consent;
     otherwise its body is the hypothetical memo. Nothing is sent."""
     user = current_user(request)
@@ -270,7 +256,7 @@ def get_referral_email_draft(request: HttpRequest, id: schemas.RecordId) -> Emai
 # --- Balance ----------------------------------------------------------------------------------
 @balance.get(
     "",
-    response=responses({200: list[schemas.AdvisorBalance]}, not_found=False),
+    response=responses({200: list[AdvisorBalance]}, not_found=False),
     summary="The reciprocity balance per advisor",
 )
 @paginate(Pagination)
@@ -284,7 +270,7 @@ def list_reciprocity_balance(request: HttpRequest) -> list[selectors.AdvisorBala
 # --- Protocols --------------------------------------------------------------------------------
 @protocols.get(
     "",
-    response=responses({200: list[schemas.Protocol]}, not_found=False),
+    response=responses({200: list[protocol_schemas.Protocol]}, not_found=False),
     summary="List the firm's referral protocols",
 )
 @paginate(Pagination)
@@ -295,11 +281,11 @@ def list_protocols(request: HttpRequest) -> list[ProtocolTemplate]:
 
 @protocols.put(
     "/{profession}",
-    response=responses({200: schemas.Protocol}, not_found=False),
+    response=responses({200: protocol_schemas.Protocol}, not_found=False),
     summary="Replace a referral protocol",
 )
 def update_protocol(
-    request: HttpRequest, profession: Profession, payload: schemas.ProtocolUpdate
+    request: HttpRequest, profession: Profession, payload: protocol_schemas.ProtocolUpdate
 ) -> ProtocolTemplate:
     """Firm admins only. Referrals already logged keep the steps they were created with."""
     return services.protocol_template_update(
@@ -311,7 +297,7 @@ def update_protocol(
 
 @protocols.post(
     "/{profession}/reset",
-    response=responses({200: schemas.Protocol}, not_found=False),
+    response=responses({200: protocol_schemas.Protocol}, not_found=False),
     summary="Reset a referral protocol to the defaults",
 )
 def reset_protocol(request: HttpRequest, profession: Profession) -> ProtocolTemplate:

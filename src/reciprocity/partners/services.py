@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Team, User
+from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 from reciprocity.accounts.services import ensure_can_write
+from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.models import (
     Commitment,
     CommitmentStatus,
@@ -30,15 +32,16 @@ from reciprocity.records import archived_set, lock, model_update
 RETIRED_NEEDS_REASON = (
     "Say why you are walking away: wrong professional, wrong message, wrong firm or other."
 )
-UNKNOWN_STAGE = "Unknown stage. Use one of: " + ", ".join(Stage.values) + "."
-UNKNOWN_REASON = "Unknown reason. Use one of: " + ", ".join(FailureReason.values) + "."
+UNKNOWN_STAGE = unknown_choice_message("stage", Stage)
+UNKNOWN_REASON = unknown_choice_message("reason", FailureReason)
 SAME_STAGE = "The partner is already in that stage."
 STAGE_BEFORE_LAST = "A stage change cannot be dated before the partner's last stage change."
 IN_THE_FUTURE = "That date is in the future; record things that have happened."
 OWNER_NOT_IN_FIRM = "The owner must be an advisor of your firm."
 TEAM_NOT_YOURS = "Share only with a team the owner belongs to."
 COMMITMENT_NOT_OPEN = "Only an open commitment can be completed or dropped."
-UNKNOWN_STATUS = "Unknown status. Use one of: open, done, dropped."
+UNKNOWN_STATUS = unknown_choice_message("status", CommitmentStatus)
+UNKNOWN_TOUCH_KIND = unknown_choice_message("kind", TouchKind)
 NO_FIRM = "Your account belongs to no firm; ask an administrator to add you to one."
 ARCHIVED_PARTNER = "This partner is archived; restore it before changing it."
 
@@ -76,6 +79,26 @@ def _not_in_future(when: dt.datetime | None, field: str = "occurred_at") -> dt.d
     return when
 
 
+def _owner_chosen(by: User, owner: User | int | None) -> User | None:
+    """The owner as given, or by its id (as the API names it): one of the firm's advisors."""
+    if not isinstance(owner, int):
+        return owner
+    found = advisors_of_firm(user=by).filter(pk=owner).first()
+    if found is None:
+        raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
+    return found
+
+
+def _team_chosen[T](by: User, team: Team | int | T) -> Team | T:
+    """The team as given, or by its id (as the API names it): one of the teams ``by`` sees."""
+    if not isinstance(team, int):
+        return team
+    found = teams_of(user=by).filter(pk=team).first()
+    if found is None:
+        raise ValidationError({"team": TEAM_NOT_YOURS})
+    return found
+
+
 def _clean_owner_and_team(
     *, by: User, owner: User | None, team: Team | None
 ) -> tuple[User, Team | None]:
@@ -107,15 +130,18 @@ def partner_create(
     by: User,
     name: str,
     profession: str,
-    owner: User | None = None,
-    team: Team | None = None,
+    owner: User | int | None = None,
+    team: Team | int | None = None,
     stage: str = Stage.IDENTIFIED,
     occurred_at: dt.datetime | None = None,
     tags: Iterable[str] = (),
     **profile: Any,
 ) -> Partner:
-    """Add a partner; its first stage is recorded like every later one."""
+    """Add a partner; its first stage is recorded like every later one. The owner (by default
+    ``by``) and the team may be given by their ids."""
     ensure_can_write(by)
+    chosen_owner = _owner_chosen(by, owner)
+    chosen_team = _team_chosen(by, team)
     unknown = set(profile) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
@@ -123,7 +149,7 @@ def partner_create(
         raise ValidationError({"stage": UNKNOWN_STAGE})
     if stage == Stage.RETIRED:
         raise ValidationError({"stage": RETIRED_NEEDS_REASON})
-    owner, team = _clean_owner_and_team(by=by, owner=owner, team=team)
+    owner, team = _clean_owner_and_team(by=by, owner=chosen_owner, team=chosen_team)
     when = _not_in_future(occurred_at)
     if by.firm is None:
         raise PermissionDenied(NO_FIRM)
@@ -151,13 +177,16 @@ def partner_update(
     *,
     partner: Partner,
     by: User,
-    owner: User | None = None,
-    team: Team | str | None = "unchanged",
+    owner: User | int | None = None,
+    team: Team | int | str | None = "unchanged",
     tags: Iterable[str] | None = None,
     **changes: Any,
 ) -> Partner:
-    """Change profile fields. Pass ``team=None`` to stop sharing."""
+    """Change profile fields. Pass ``team=None`` to stop sharing. The owner and the team may be
+    given by their ids."""
     ensure_can_write(by)
+    team = _team_chosen(by, team)
+    owner = _owner_chosen(by, owner)
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
@@ -274,9 +303,7 @@ def touch_log(
     if locked.archived_at is not None:
         raise ValidationError(ARCHIVED_PARTNER)
     if kind not in TouchKind.values:
-        raise ValidationError(
-            {"kind": "Unknown kind. Use one of: " + ", ".join(TouchKind.values) + "."}
-        )
+        raise ValidationError({"kind": UNKNOWN_TOUCH_KIND})
     touch = Touch(
         partner_id=partner.pk,
         kind=kind,

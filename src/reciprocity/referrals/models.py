@@ -32,6 +32,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory, Firm
+from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.models import Commitment, Partner, Profession, Touch, TouchKind
 from reciprocity.records import ArchivableQuerySet
 
@@ -361,7 +362,7 @@ def default_protocol(profession: str) -> list[dict[str, str]]:
 
 PROTOCOL_NOT_A_LIST = "Give the steps as a list of {slug, label} items."
 PROTOCOL_EMPTY = "A protocol needs at least one step."
-PROTOCOL_UNKNOWN_STEP = "Unknown step. Use one of: " + ", ".join(StepSlug.values) + "."
+PROTOCOL_UNKNOWN_STEP = unknown_choice_message("step", StepSlug)
 PROTOCOL_REPEATED_STEP = "Each step may appear only once."
 PROTOCOL_LABEL_REQUIRED = "Every step needs a label of at most 200 characters."
 

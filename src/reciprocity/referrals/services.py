@@ -15,6 +15,7 @@ from django.utils import timezone
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Role, User
 from reciprocity.accounts.services import ensure_can_write
+from reciprocity.choices import unknown_choice_message, use_one_of
 from reciprocity.partners.models import CommitmentOwner, Partner, Profession
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
 from reciprocity.partners.selectors import partners_visible_to
@@ -44,8 +45,8 @@ from reciprocity.referrals.models import (
 
 # User-facing messages; tests reuse them. Those with {placeholders} are filled in with .format().
 NEED_REQUIRED = "Describe the need or topic of the referral."
-UNKNOWN_DIRECTION = "Unknown direction. Use one of: " + ", ".join(Direction.values) + "."
-UNKNOWN_KIND = "Unknown kind. Use one of: " + ", ".join(Kind.values) + "."
+UNKNOWN_DIRECTION = unknown_choice_message("direction", Direction)
+UNKNOWN_KIND = unknown_choice_message("kind", Kind)
 STATUS_NOT_IN_LIFECYCLE = "A {direction} {kind} has no status '{status}'. Use one of: {allowed}."
 TRANSITION_NOT_ALLOWED = "A referral cannot move from {current} to {status}. Allowed: {allowed}."
 SAME_STATUS = "The referral already has that status."
@@ -59,9 +60,7 @@ CONSENT_BEFORE_STATUS = "Record the client's consent (when and how) before marki
 CONSENT_ONLY_SENT = (
     "Consent is recorded for sent referrals; a received one comes with the prospect's details."
 )
-UNKNOWN_CONSENT_METHOD = (
-    "Say how the client consented. Use one of: " + ", ".join(ConsentMethod.values) + "."
-)
+UNKNOWN_CONSENT_METHOD = "Say how the client consented. " + use_one_of(ConsentMethod)
 UNKNOWN_ANSWER = "Answer with one of: " + ", ".join(Answer.values) + "."
 NEGATIVE_VALUE = "The estimated value cannot be negative."
 NOT_A_NUMBER = "Give the estimated value as a number, or leave it empty."
@@ -69,7 +68,7 @@ ARCHIVED_REFERRAL = "This referral is archived; restore it before changing it."
 FIELD_NOT_EDITABLE = "This field cannot be changed here."
 STEP_DONE = "This step is done; reopen it before skipping it."
 NOT_FIRM_ADMIN = "Only a firm admin can change the firm's referral protocols."
-UNKNOWN_PROFESSION = "Unknown profession. Use one of: " + ", ".join(Profession.values) + "."
+UNKNOWN_PROFESSION = unknown_choice_message("profession", Profession)
 
 # Follow-ups prompted by a received referral, and how recent it must be to prompt them.
 THANK_YOU_PROMPT = "Send {partner} a thank-you note for the referral: {need}"
@@ -165,11 +164,24 @@ def _record_status(
     return change
 
 
+def _partner_chosen(by: User, partner: Partner | int) -> Partner:
+    """The partner a referral is logged with, as given or by its id (as the API names it): one
+    ``by`` sees, archived or not; else the field is refused (it is input, not a missing page)."""
+    visible = partners_visible_to(advisor=by, include_archived=True)
+    if isinstance(partner, int):
+        found = visible.filter(pk=partner).first()
+    else:
+        found = partner if visible.filter(pk=partner.pk).exists() else None
+    if found is None:
+        raise ValidationError({"partner": PARTNER_NOT_FOUND})
+    return found
+
+
 @transaction.atomic
 def referral_create(
     *,
     by: User,
-    partner: Partner,
+    partner: Partner | int,
     direction: str,
     need: str,
     kind: str = Kind.REFERRAL,
@@ -188,7 +200,7 @@ def referral_create(
     reason: str = "",
     follow_up: bool | None = None,
 ) -> Referral:
-    """Log a referral sent to or received from a partner.
+    """Log a referral sent to or received from a partner (given, or by its id).
 
     ``status`` defaults to the first of its lifecycle; another status records history the advisor
     already has (a failure needs ``reason``). A sent referral gets the steps of the firm's protocol
@@ -199,8 +211,7 @@ def referral_create(
     ensure_can_write(by)
     _clean_choice("direction", direction, Direction.values, UNKNOWN_DIRECTION)
     _clean_choice("kind", kind, Kind.values, UNKNOWN_KIND)
-    if not partners_visible_to(advisor=by, include_archived=True).filter(pk=partner.pk).exists():
-        raise ValidationError({"partner": PARTNER_NOT_FOUND})
+    partner = _partner_chosen(by, partner)
     if partner.archived_at is not None:
         raise ValidationError({"partner": ARCHIVED_PARTNER})
     lifecycle = lifecycle_of(direction, kind)

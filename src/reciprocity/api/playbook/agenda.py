@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema
 from reciprocity.api.auth import current_user
 from reciprocity.api.errors import responses
 from reciprocity.api.playbook.schemas import agenda as schemas
-from reciprocity.api.schemas import WholeNumber
+from reciprocity.api.schemas.common import WholeNumber
 from reciprocity.partners.agenda import AgendaItem, source_of
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.agenda import agenda_for

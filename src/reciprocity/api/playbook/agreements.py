@@ -6,11 +6,12 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import changed
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import agreements as schemas
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.agreements import agreement_get_for, agreements_for
 from reciprocity.playbook.selectors.meetings import meeting_get_for
@@ -75,7 +76,11 @@ def end_agreement(
     request: HttpRequest, id: RecordId, payload: schemas.ReasonBody
 ) -> models.Agreement:
     """The record stays, with its history; its open review is dropped."""
-    user = current_user(request)
-    agreement = agreement_get_for(advisor=user, pk=id)
-    agreement_end(agreement=agreement, by=user, reason=payload.reason)
-    return agreement_get_for(advisor=user, pk=id)
+    return changed(
+        request,
+        id,
+        get=agreement_get_for,
+        change=agreement_end,
+        record="agreement",
+        reason=payload.reason,
+    )

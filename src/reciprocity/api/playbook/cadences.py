@@ -13,7 +13,7 @@ from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import cadences as schemas
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.partners.models import Partner
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.cadences import cadence_defaults_of, cadences_of

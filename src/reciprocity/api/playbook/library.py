@@ -1,16 +1,16 @@
 """The diagnostic library through the API: a partner's client concerns and client cases, and
 the firm's library and question bank (firm admins)."""
 
+from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import changed, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
@@ -30,7 +30,7 @@ from reciprocity.api.playbook.schemas.library import (
     SolutionUpdate,
 )
 from reciprocity.api.playbook.schemas.strategies import Opportunity
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.library import (
     case_get_for,
@@ -44,11 +44,8 @@ from reciprocity.playbook.selectors.library import (
 )
 from reciprocity.playbook.selectors.strategies import opportunity_get_for
 from reciprocity.playbook.services.library import (
-    QUESTION_NOT_IN_FIRM,
-    SOLUTION_NOT_IN_FIRM,
     case_create,
     case_mark_ready,
-    case_questions_add,
     case_update,
     concern_dismiss,
     concern_log,
@@ -74,6 +71,18 @@ cases = Router(tags=["Client cases"])
 CASE_FIELDS = {"answers": "answers", "questions": "add_questions"}
 
 
+def _solution_changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> models.Solution:
+    return changed(request, pk, get=solution_get_for, change=change, record="solution", **fields)
+
+
+def _question_changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> models.DiagnosticQuestion:
+    return changed(request, pk, get=question_get_for, change=change, record="question", **fields)
+
+
 @partner_concerns.get(
     "/{id}/concerns",
     response=responses({200: list[Concern]}),
@@ -96,16 +105,16 @@ def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientC
 def log_concern(
     request: HttpRequest, id: RecordId, payload: ConcernCreate
 ) -> Status[models.ClientConcern]:
-    user = current_user(request)
-    concern = concern_log(
-        partner=partner_or_404(user, id),
-        by=user,
+    return created_for_partner(
+        request,
+        id,
+        concern_log,
+        answer=concern_get_for,
         source=payload.source,
         description=payload.description,
         topic=payload.topic or "",
         heard_on=payload.heard_on,
     )
-    return Status(201, concern_get_for(advisor=user, pk=concern.pk))
 
 
 @concerns.get("/{id}", response=responses({200: Concern}), summary="Get a concern")
@@ -124,13 +133,9 @@ def match_concern(
     """An entry of the firm's library answers the concern: an opportunity to bring the solution
     to the partner and ask for a meeting with the client."""
     user = current_user(request)
-    concern = concern_get_for(advisor=user, pk=id)
-    solution = solutions_of(advisor=user).filter(pk=payload.solution).first()
-    if solution is None:
-        raise ValidationError({"solution": SOLUTION_NOT_IN_FIRM})
     opportunity = concern_match(
-        concern=concern,
-        solution=solution,
+        concern=concern_get_for(advisor=user, pk=id),
+        solution=payload.solution,
         by=user,
         proposal=payload.proposal,
         ask_by=payload.ask_by,
@@ -144,9 +149,7 @@ def match_concern(
     summary="Dismiss a concern",
 )
 def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
-    user = current_user(request)
-    concern_dismiss(concern=concern_get_for(advisor=user, pk=id), by=user)
-    return concern_get_for(advisor=user, pk=id)
+    return changed(request, id, get=concern_get_for, change=concern_dismiss, record="concern")
 
 
 @partner_cases.get(
@@ -171,16 +174,16 @@ def create_case(
 ) -> Status[models.ClientCase]:
     """Talk clients, not concepts: one of the partner's top clients, without a name, with 8 to
     12 diagnostic questions drawn from the firm's bank by topic."""
-    user = current_user(request)
-    case = case_create(
-        partner=partner_or_404(user, id),
-        by=user,
+    return created_for_partner(
+        request,
+        id,
+        case_create,
+        answer=case_get_for,
         alias=payload.alias,
         description=payload.description,
         topics=[str(topic) for topic in payload.topics],
         question_count=payload.question_count,
     )
-    return Status(201, case_get_for(advisor=user, pk=case.pk))
 
 
 @cases.get("/{id}", response=responses({200: Case}), summary="Get a client case")
@@ -193,19 +196,12 @@ def get_case(request: HttpRequest, id: RecordId) -> models.ClientCase:
     response=responses({200: Case}),
     summary="Update a client case",
 )
-@transaction.atomic
 def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
     """Answer its questions, write the solution, add questions from the bank; all or nothing."""
     user = current_user(request)
     case = case_get_for(advisor=user, pk=id)
     changes = payload.model_dump(exclude_unset=True)
     with fields_renamed(CASE_FIELDS):
-        if payload.add_questions:
-            wanted = set(payload.add_questions)
-            bank = list(question_bank(advisor=user).filter(pk__in=wanted))
-            if len(bank) != len(wanted):
-                raise ValidationError({"questions": QUESTION_NOT_IN_FIRM})
-            case_questions_add(case=case, by=user, questions=bank)
         case_update(
             case=case,
             by=user,
@@ -213,6 +209,7 @@ def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
             description=changes.get("description"),
             solution=changes.get("solution"),
             answers={a.question: a.answer for a in payload.answers},
+            add_questions=payload.add_questions,
         )
     return case_get_for(advisor=user, pk=id)
 
@@ -280,13 +277,10 @@ def get_solution(request: HttpRequest, id: RecordId) -> models.Solution:
 )
 def update_solution(request: HttpRequest, id: RecordId, payload: SolutionUpdate) -> models.Solution:
     """Firm admins only. Opportunities already matched keep their text."""
-    user = current_user(request)
-    solution = solution_get_for(advisor=user, pk=id)
     changes = changes_of(payload, clearable=("topic", "keywords"))
     if "keywords" in changes:
         changes["keywords"] = ", ".join(changes["keywords"])
-    solution_update(solution=solution, by=user, **changes)
-    return solution_get_for(advisor=user, pk=id)
+    return _solution_changed(request, id, solution_update, **changes)
 
 
 @firm_library.post(
@@ -296,9 +290,7 @@ def update_solution(request: HttpRequest, id: RecordId, payload: SolutionUpdate)
 )
 def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Firm admins only. It no longer matches concerns; the opportunities it produced keep it."""
-    user = current_user(request)
-    solution_archive(solution=solution_get_for(advisor=user, pk=id), by=user)
-    return solution_get_for(advisor=user, pk=id)
+    return _solution_changed(request, id, solution_archive)
 
 
 @firm_library.get(
@@ -343,10 +335,7 @@ def update_question(
     request: HttpRequest, id: RecordId, payload: QuestionUpdate
 ) -> models.DiagnosticQuestion:
     """Firm admins only. Cases that already asked it keep their wording."""
-    user = current_user(request)
-    question = question_get_for(advisor=user, pk=id)
-    question_update(question=question, by=user, **changes_of(payload, clearable=()))
-    return question_get_for(advisor=user, pk=id)
+    return _question_changed(request, id, question_update, **changes_of(payload, clearable=()))
 
 
 @firm_library.post(
@@ -356,6 +345,4 @@ def update_question(
 )
 def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Firm admins only. It is no longer drawn; the cases that asked it keep it."""
-    user = current_user(request)
-    question_archive(question=question_get_for(advisor=user, pk=id), by=user)
-    return question_get_for(advisor=user, pk=id)
+    return _question_changed(request, id, question_archive)

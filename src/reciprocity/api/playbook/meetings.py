@@ -1,6 +1,9 @@
 """Meetings through the API: a partner's meetings, hold, cancel, move; and the firm's meeting
 plans (firm admins)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Router, Status
@@ -8,11 +11,12 @@ from ninja.pagination import paginate
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import changed, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
 from reciprocity.api.playbook.schemas import meetings as schemas
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.meetings import (
     PLAN_NOT_FOUND,
@@ -44,6 +48,12 @@ firm_meeting_plans = Router(tags=["Firm playbook"])
 meetings = Router(tags=["Meetings"])
 
 
+def _changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> models.Meeting:
+    return changed(request, pk, get=meeting_get_for, change=change, record="meeting", **fields)
+
+
 @partner_meetings.get(
     "/{id}/meetings",
     response=responses({200: list[schemas.Meeting]}),
@@ -66,16 +76,13 @@ def schedule_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingCreate
 ) -> Status[models.Meeting]:
     """The firm's plan for the meeting's kind is copied in as the points to cover."""
-    user = current_user(request)
-    meeting = meeting_schedule(
-        partner=partner_or_404(user, id),
-        by=user,
-        kind=payload.kind,
-        scheduled_for=payload.scheduled_for,
-        duration_minutes=payload.duration_minutes,
-        location=payload.location,
+    return created_for_partner(
+        request,
+        id,
+        meeting_schedule,
+        answer=meeting_get_for,
+        **payload.model_dump(),
     )
-    return Status(201, meeting_get_for(advisor=user, pk=meeting.pk))
 
 
 @meetings.get("/{id}", response=responses({200: schemas.Meeting}), summary="Get a meeting")
@@ -93,18 +100,16 @@ def hold_meeting(
 ) -> models.Meeting:
     """What was covered and answered; answers to points that name a profile field fill the
     partner's profile, and the meeting is a touch on the timeline."""
-    user = current_user(request)
-    meeting = meeting_get_for(advisor=user, pk=id)
     with fields_renamed({f"point_{p.point}": "points" for p in payload.points}):
-        meeting_hold(
-            meeting=meeting,
-            by=user,
+        return _changed(
+            request,
+            id,
+            meeting_hold,
             held_at=payload.held_at,
             answers={p.point: p.answer for p in payload.points if p.answer},
             covered=[p.point for p in payload.points if p.covered],
             summary=payload.summary,
         )
-    return meeting_get_for(advisor=user, pk=id)
 
 
 @meetings.post(
@@ -115,10 +120,7 @@ def hold_meeting(
 def cancel_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingCancel
 ) -> models.Meeting:
-    user = current_user(request)
-    meeting = meeting_get_for(advisor=user, pk=id)
-    meeting_cancel(meeting=meeting, by=user, reason=payload.reason)
-    return meeting_get_for(advisor=user, pk=id)
+    return _changed(request, id, meeting_cancel, reason=payload.reason)
 
 
 @meetings.post(
@@ -130,16 +132,12 @@ def reschedule_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingReschedule
 ) -> models.Meeting:
     """Only a planned meeting moves; the agenda and the calendar feed follow."""
-    user = current_user(request)
-    meeting = meeting_get_for(advisor=user, pk=id)
-    meeting_update(
-        meeting=meeting,
-        by=user,
-        scheduled_for=payload.scheduled_for,
-        duration_minutes=payload.duration_minutes,
-        location=payload.location,
+    return _changed(
+        request,
+        id,
+        meeting_update,
+        **payload.model_dump(),
     )
-    return meeting_get_for(advisor=user, pk=id)
 
 
 @firm_meeting_plans.get(

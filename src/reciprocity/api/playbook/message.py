@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Status
@@ -15,14 +14,10 @@ from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import message as schemas
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.message import advisor_profile_of, message_checks_of
-from reciprocity.playbook.services.message import (
-    advisor_digest_set,
-    advisor_message_set,
-    message_check_record,
-)
+from reciprocity.playbook.services.message import advisor_message_set, message_check_record
 
 partner_message_checks = Router()
 me = Router(tags=["Your message"])
@@ -54,15 +49,15 @@ def get_my_message(request: HttpRequest) -> dict[str, Any]:
     response=responses({200: schemas.AdvisorMessage}, not_found=False),
     summary="Set your message",
 )
-@transaction.atomic
 @write_required
 def set_my_message(request: HttpRequest, payload: schemas.AdvisorMessageSet) -> dict[str, Any]:
     user = current_user(request)
     advisor_message_set(
-        by=user, whom_i_help=payload.whom_i_help, what_is_unique=payload.what_is_unique
+        by=user,
+        whom_i_help=payload.whom_i_help,
+        what_is_unique=payload.what_is_unique,
+        weekly_digest=payload.weekly_digest,
     )
-    if payload.weekly_digest is not None:
-        advisor_digest_set(by=user, weekly_digest=payload.weekly_digest)
     return _message(user)
 
 

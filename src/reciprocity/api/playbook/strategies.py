@@ -1,6 +1,7 @@
 """Strategies and opportunities through the API: a partner's strategy and its switches, the
 opportunities strategies produce, and each strategy's yield."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -10,11 +11,12 @@ from ninja.pagination import paginate
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import changed, created_for_partner
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import strategies as schemas
-from reciprocity.api.schemas import RecordId
+from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.meetings import meeting_get_for
 from reciprocity.playbook.selectors.strategies import (
@@ -38,6 +40,14 @@ from reciprocity.referrals.selectors import referral_get_for
 partner_strategy = Router()
 partner_opportunities = Router()
 opportunities = Router(tags=["Opportunities"])
+
+
+def _changed(
+    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
+) -> models.Opportunity:
+    return changed(
+        request, pk, get=opportunity_get_for, change=change, record="opportunity", **fields
+    )
 
 
 @partner_strategy.get(
@@ -67,15 +77,12 @@ def get_strategy(request: HttpRequest, id: RecordId) -> dict[str, Any]:
 def switch_strategy(
     request: HttpRequest, id: RecordId, payload: schemas.StrategySwitchCreate
 ) -> Status[models.PartnerStrategy]:
-    user = current_user(request)
-    switch = strategy_set(
-        partner=partner_or_404(user, id),
-        by=user,
-        strategy=payload.strategy,
-        note=payload.note,
-        occurred_at=payload.occurred_at,
+    return created_for_partner(
+        request,
+        id,
+        strategy_set,
+        **payload.model_dump(),
     )
-    return Status(201, switch)
 
 
 @partner_opportunities.get(
@@ -161,15 +168,12 @@ def request_opportunity_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.OpportunityRequest
 ) -> models.Opportunity:
     """The ask is a touch with the partner."""
-    user = current_user(request)
-    opportunity_request_meeting(
-        opportunity=opportunity_get_for(advisor=user, pk=id),
-        by=user,
-        touch_kind=payload.touch_kind,
-        note=payload.note,
-        occurred_at=payload.occurred_at,
+    return _changed(
+        request,
+        id,
+        opportunity_request_meeting,
+        **payload.model_dump(),
     )
-    return opportunity_get_for(advisor=user, pk=id)
 
 
 @opportunities.post(
@@ -230,6 +234,4 @@ def link_opportunity_referral(
 )
 def unlink_opportunity_referral(request: HttpRequest, id: RecordId) -> models.Opportunity:
     """For a link made by mistake: the opportunity stays referred; the history keeps both."""
-    user = current_user(request)
-    opportunity_unlink_referral(opportunity=opportunity_get_for(advisor=user, pk=id), by=user)
-    return opportunity_get_for(advisor=user, pk=id)
+    return _changed(request, id, opportunity_unlink_referral)

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
+from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.models import Partner, Stage, Touch
 from reciprocity.partners.services import UNKNOWN_STAGE, touch_log
 from reciprocity.playbook.models import (
@@ -26,7 +27,7 @@ from reciprocity.playbook.services.common import (
     ensure_partner_writable,
 )
 
-UNKNOWN_CADENCE_KIND = "Unknown cadence. Use one of: " + ", ".join(CadenceKind.values) + "."
+UNKNOWN_CADENCE_KIND = unknown_choice_message("cadence", CadenceKind)
 INTERVAL_REQUIRED = f"Say how many months apart: {INTERVAL_MIN_MONTHS} to {INTERVAL_MAX_MONTHS}."
 CADENCE_TOUCH_MISMATCH = "That touch does not count for this cadence. Use one of: {choices}."
 

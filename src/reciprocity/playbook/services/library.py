@@ -2,7 +2,7 @@
 with it: client concerns and anonymous client cases."""
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,6 +12,7 @@ from django.utils import timezone
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
+from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.models import Partner
 from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE
 from reciprocity.playbook.models import (
@@ -28,6 +29,7 @@ from reciprocity.playbook.models import (
     Strategy,
     Topic,
 )
+from reciprocity.playbook.selectors.library import question_bank, solutions_of
 from reciprocity.playbook.services.common import (
     bulk_create_attributed,
     checked_choice,
@@ -38,7 +40,7 @@ from reciprocity.playbook.services.common import (
 from reciprocity.playbook.services.strategies import TITLE_REQUIRED, ask_by_or_default
 from reciprocity.records import lock, model_update
 
-UNKNOWN_TOPIC = "Unknown topic. Use one of: " + ", ".join(Topic.values) + "."
+UNKNOWN_TOPIC = unknown_choice_message("topic", Topic)
 UNKNOWN_CONCERN_SOURCE = "Say where it came from: " + ", ".join(ConcernSource.values) + "."
 DESCRIPTION_REQUIRED = "Describe it in a sentence or two."
 CONCERN_DISMISSED = "This concern was dismissed; log it again if it comes back."
@@ -170,13 +172,18 @@ def concern_dismiss(*, concern: ClientConcern, by: User) -> ClientConcern:
 def concern_match(
     *,
     concern: ClientConcern,
-    solution: Solution,
+    solution: Solution | int,
     by: User,
     proposal: str = "",
     ask_by: dt.date | None = None,
 ) -> Opportunity:
-    """Match a concern with a library entry: an opportunity to bring the solution to the
-    partner and ask for a meeting with the client."""
+    """Match a concern with a library entry (given, or by its id): an opportunity to bring the
+    solution to the partner and ask for a meeting with the client."""
+    if isinstance(solution, int):
+        found = solutions_of(advisor=by).filter(pk=solution).first()
+        if found is None:
+            raise ValidationError({"solution": SOLUTION_NOT_IN_FIRM})
+        solution = found
     partner = Partner.objects.get(pk=concern.partner_id)
     ensure_partner_writable(partner, by)
     locked = ClientConcern.objects.select_for_update().get(pk=concern.pk)
@@ -379,9 +386,17 @@ def case_update(
     description: str | None = None,
     solution: str | None = None,
     answers: Mapping[int, str] | None = None,
+    add_questions: Collection[int] = (),
 ) -> ClientCase:
     """Edit a draft case: its label, description, prepared solution, and answers keyed by
-    case question id."""
+    case question id; ``add_questions`` first draws these questions of the firm's bank by id.
+    All or nothing."""
+    if add_questions:
+        wanted = set(add_questions)
+        bank = list(question_bank(advisor=by).filter(pk__in=wanted))
+        if len(bank) != len(wanted):
+            raise ValidationError({"questions": QUESTION_NOT_IN_FIRM})
+        case_questions_add(case=case, by=by, questions=bank)
     ensure_can_write(by)
     locked = _locked_draft(case)
     questions = {q.pk: q for q in locked.questions.all()}

@@ -11,6 +11,7 @@ from django.utils import timezone
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
+from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.agenda import item_key
 from reciprocity.partners.models import (
     CanDescribeValue,
@@ -46,12 +47,12 @@ from reciprocity.playbook.services.common import (
 from reciprocity.playbook.services.message import message_check_record
 from reciprocity.records import lock, model_update
 
-UNKNOWN_MEETING_KIND = "Unknown meeting kind. Use one of: " + ", ".join(MeetingKind.values) + "."
+UNKNOWN_MEETING_KIND = unknown_choice_message("meeting kind", MeetingKind)
 MEETING_NOT_PLANNED = "Only a planned meeting can be held, moved or cancelled."
 POINT_NOT_IN_MEETING = "That point does not belong to this meeting."
 INVALID_PROFILE_ANSWER = "This answer fills the partner's {field}; answer with one of: {choices}."
 PROMPT_REQUIRED = "Write the point to cover."
-UNKNOWN_PROFILE_FIELD = "Unknown profile field. Use one of: " + ", ".join(ProfileField.values) + "."
+UNKNOWN_PROFILE_FIELD = unknown_choice_message("profile field", ProfileField)
 MEETING_OF_ANOTHER_PARTNER = "That meeting was with another partner."
 
 # The slug of the agenda source of planned meetings (``playbook.agenda.meetings``), whose keys

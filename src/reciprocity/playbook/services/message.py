@@ -24,8 +24,11 @@ def _profile_for_update(user: User) -> AdvisorProfile:
 
 
 @transaction.atomic
-def advisor_message_set(*, by: User, whom_i_help: str, what_is_unique: str) -> AdvisorProfile:
-    """Write the message every partner should be able to say back."""
+def advisor_message_set(
+    *, by: User, whom_i_help: str, what_is_unique: str, weekly_digest: bool | None = None
+) -> AdvisorProfile:
+    """Write the message every partner should be able to say back; with ``weekly_digest``, the
+    digest preference too, in the same transaction."""
     whom, unique = (whom_i_help or "").strip(), (what_is_unique or "").strip()
     errors = {}
     for field, value in (("whom_i_help", whom), ("what_is_unique", unique)):
@@ -38,6 +41,8 @@ def advisor_message_set(*, by: User, whom_i_help: str, what_is_unique: str) -> A
     profile = _profile_for_update(by)
     profile.whom_i_help, profile.what_is_unique = whom, unique
     attribute(profile, by).save()
+    if weekly_digest is not None:
+        profile = advisor_digest_set(by=by, weekly_digest=weekly_digest)
     return profile
 
 

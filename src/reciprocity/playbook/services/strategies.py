@@ -9,6 +9,7 @@ from django.utils import timezone
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
+from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.models import Partner, TouchKind
 from reciprocity.partners.services import _not_in_future, touch_log
 from reciprocity.playbook.models import (
@@ -30,7 +31,7 @@ from reciprocity.playbook.services.meetings import MEETING_OF_ANOTHER_PARTNER
 from reciprocity.records import lock
 from reciprocity.referrals.models import Direction, Kind, Referral
 
-UNKNOWN_STRATEGY = "Unknown strategy. Use one of: " + ", ".join(Strategy.values) + "."
+UNKNOWN_STRATEGY = unknown_choice_message("strategy", Strategy)
 SAME_STRATEGY = "The partner is already on that strategy."
 STRATEGY_BEFORE_LAST = "A strategy switch cannot be dated before the partner's last switch."
 TITLE_REQUIRED = "Give it a title."

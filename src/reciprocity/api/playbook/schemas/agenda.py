@@ -5,7 +5,7 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
-from reciprocity.api.schemas import Day, Input, PartnerRef, When
+from reciprocity.api.schemas.common import Day, Input, PartnerRef, When
 from reciprocity.partners.models import CommitmentOwner, TouchKind
 
 # An agenda item's key: ``<source>:<partner id>:<reference>``, as the agenda lists it.

@@ -5,7 +5,7 @@ import datetime as dt
 from ninja import Field, Schema
 from pydantic import StrictBool, StrictInt
 
-from reciprocity.api.schemas import Input
+from reciprocity.api.schemas.common import Input
 from reciprocity.partners.models import Stage
 from reciprocity.playbook.models import INTERVAL_MAX_MONTHS, INTERVAL_MIN_MONTHS, CadenceKind
 

@@ -6,7 +6,7 @@ from ninja import Field, Schema
 from pydantic import StrictInt
 
 from reciprocity.api.playbook.schemas.common import Id
-from reciprocity.api.schemas import Day, Input, PartnerRef
+from reciprocity.api.schemas.common import Day, Input, PartnerRef
 from reciprocity.playbook import models
 from reciprocity.playbook.models import CaseStatus, ConcernSource, ConcernStatus, Topic
 

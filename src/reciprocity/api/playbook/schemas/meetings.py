@@ -7,7 +7,7 @@ from ninja import Field, Schema
 from pydantic import StrictBool, StrictInt
 
 from reciprocity.api.playbook.schemas.common import Id
-from reciprocity.api.schemas import Input, PartnerRef, When
+from reciprocity.api.schemas.common import Input, PartnerRef, When
 from reciprocity.playbook import models
 from reciprocity.playbook.models import MeetingKind, MeetingStatus, ProfileField
 

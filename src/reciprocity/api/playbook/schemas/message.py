@@ -6,7 +6,7 @@ from typing import Literal
 from ninja import Field, Schema
 from pydantic import StrictBool
 
-from reciprocity.api.schemas import Input, PartnerRef, UserRef, When
+from reciprocity.api.schemas.common import Input, PartnerRef, UserRef, When
 
 
 class AdvisorMessage(Schema):

@@ -5,7 +5,7 @@ import datetime as dt
 from ninja import Field, Schema
 
 from reciprocity.api.playbook.schemas.common import Id
-from reciprocity.api.schemas import Day, Input, PartnerRef, RecordId, UserRef, When
+from reciprocity.api.schemas.common import Day, Input, PartnerRef, RecordId, UserRef, When
 from reciprocity.partners.models import TouchKind
 from reciprocity.playbook import models
 from reciprocity.playbook.models import OpportunityStatus, Strategy

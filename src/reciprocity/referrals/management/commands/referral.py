@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.cli import ProductCommand, add_user_argument, parse_when, resolve_user
 from reciprocity.accounts.models import User
+from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.selectors import partner_get_for
 from reciprocity.referrals.models import (
     Direction,
@@ -36,7 +37,7 @@ from reciprocity.referrals.services import (
     referral_step_skip,
 )
 
-UNKNOWN_STATE = "Unknown state. Use one of: open, closed."
+UNKNOWN_STATE = unknown_choice_message("state", ["open", "closed"])
 NO_SUCH_STEP = STEP_NOT_FOUND + " Its steps: {steps}."
 NO_STEPS = STEP_NOT_FOUND + " Only a sent referral has protocol steps."
 ONLY_WHEN_COMPLETING = "--at and --summary are for completing a step, not with --skip or --reopen."

@@ -2,7 +2,7 @@
 
 from ninja import Field, Schema
 
-from reciprocity.api.schemas import PartnerRef, RecordId
+from reciprocity.api.schemas.common import PartnerRef, RecordId
 from reciprocity.insights import diagnoses as insights
 from reciprocity.insights.diagnoses import ActionSlug, DiagnosisSlug, Severity
 from reciprocity.partners.models import FailureReason

@@ -1,0 +1,51 @@
+"""What the API's operations share: writing to one record the caller sees, or adding one to a
+partner, and answering with the record as it then stands."""
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from django.db.models import Model
+from django.http import HttpRequest
+from ninja import Status
+
+from reciprocity.accounts.models import User
+from reciprocity.api.auth import current_user
+from reciprocity.partners.selectors import partner_get_for
+
+
+class Getter[R](Protocol):
+    """A selector that reads one record the advisor may see, or raises Http404."""
+
+    def __call__(self, *, advisor: User, pk: Any) -> R: ...
+
+
+def changed[R](
+    request: HttpRequest,
+    pk: int,
+    *,
+    get: Getter[R],
+    change: Callable[..., object],
+    record: str,
+    **fields: Any,
+) -> R:
+    """Run the service ``change`` on the record ``pk`` read through ``get`` (passed to the
+    service as its ``record`` keyword, with ``by`` and ``fields``), then answer that record read
+    again, as it now stands."""
+    user = current_user(request)
+    change(**{record: get(advisor=user, pk=pk)}, by=user, **fields)
+    return get(advisor=user, pk=pk)
+
+
+def created_for_partner[M: Model](
+    request: HttpRequest,
+    pk: int,
+    create: Callable[..., M],
+    *,
+    answer: Getter[M] | None = None,
+    **fields: Any,
+) -> Status[M]:
+    """Run the service ``create`` for the partner ``pk`` the caller sees (with ``by`` and
+    ``fields``); answer 201 with the new record, read again through ``answer`` when given."""
+    user = current_user(request)
+    new = create(partner=partner_get_for(advisor=user, pk=pk), by=user, **fields)
+    return Status(201, answer(advisor=user, pk=new.pk) if answer is not None else new)
