@@ -31,22 +31,14 @@ from tests.factories import (
     OpportunityFactory,
     PartnerFactory,
 )
+from tests.playbook.helpers import days, ok
 from tests.playbook.test_agreements_api import AGREEMENT
 
 pytestmark = pytest.mark.django_db
 
 
-def days(n: int) -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=n)
-
-
 def ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=n)
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.json()
-    return response.json()
 
 
 def object_endpoints(cast: Cast, partner: Partner) -> list[tuple[str, str, Any]]:

@@ -23,26 +23,14 @@ from reciprocity.playbook.services.agreements import PromiseInput, agreement_cre
 from reciprocity.playbook.services.library import case_create
 from tests.conftest import Cast, client_for
 from tests.factories import ClientConcernFactory, MeetingFactory, OpportunityFactory, PartnerFactory
+from tests.playbook.helpers import days, local, page_of
 from tests.playbook.test_agreements_web import AGREEMENT
 
 pytestmark = pytest.mark.django_db
 
 
-def days(n: int) -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=n)
-
-
 def ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=n)
-
-
-def local(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
-
-
-def page_of(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def partner_urls(partner: Partner, owner: Any) -> list[tuple[str, str, dict[str, Any]]]:

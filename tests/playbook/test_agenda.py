@@ -42,12 +42,9 @@ from tests.factories import (
     PartnerFactory,
     TouchFactory,
 )
+from tests.playbook.helpers import days
 
 pytestmark = pytest.mark.django_db
-
-
-def days(n: int) -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=n)
 
 
 def at(n: int, hour: int = 10) -> dt.datetime:

@@ -1,11 +1,9 @@
 """The agenda page: every source, completed, set aside or snoozed in place."""
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.utils import timezone
-from django.utils.html import escape
 
 from reciprocity.partners.models import CommitmentStatus, Stage, TouchKind
 from reciprocity.playbook.models import AgendaSnooze, OpportunityStatus
@@ -18,27 +16,14 @@ from tests.factories import (
     PartnerFactory,
     TouchFactory,
 )
+from tests.playbook.helpers import days, has, page_of
 from tests.web import htmx, is_partial, queries_for
 
 pytestmark = pytest.mark.django_db
 
 
-def days(n: int) -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=n)
-
-
 def ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=n)
-
-
-def has(page: str, message: str) -> bool:
-    """The page shows ``message`` (as the template escapes it)."""
-    return escape(message) in page
-
-
-def page_of(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def test_the_agenda_holds_every_source_in_its_group(playbook_cast: Cast) -> None:

@@ -1,27 +1,17 @@
 """Agreements through the API."""
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentStatus
 from reciprocity.playbook.models import Agreement
 from reciprocity.playbook.services.agreements import AGREEMENT_NEEDS_BOTH_SIDES
 from tests.api_client import ApiClient
 from tests.conftest import Cast
+from tests.playbook.helpers import days, ok
 
 pytestmark = pytest.mark.django_db
-
-
-def days(n: int) -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=n)
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.json()
-    return response.json()
 
 
 def refused(response: Any, field: str | None, message: str | None) -> None:

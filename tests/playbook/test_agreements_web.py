@@ -1,32 +1,14 @@
 """Agreements on the web: write one, end it, print it."""
 
-import datetime as dt
-from typing import Any
-
 import pytest
-from django.utils import timezone
-from django.utils.html import escape
 
 from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentStatus
 from reciprocity.playbook.models import Agreement, AgreementStatus
 from reciprocity.playbook.services.agreements import REVIEW_NOT_AFTER_AGREEMENT
 from tests.conftest import Cast, client_for
+from tests.playbook.helpers import days, has, page_of
 
 pytestmark = pytest.mark.django_db
-
-
-def days(n: int) -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=n)
-
-
-def has(page: str, message: str) -> bool:
-    """The page shows ``message`` (as the template escapes it)."""
-    return escape(message) in page
-
-
-def page_of(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 AGREEMENT = {

@@ -20,21 +20,13 @@ from tests.factories import (
     PartnerFactory,
     TouchFactory,
 )
+from tests.playbook.helpers import days, ok
 
 pytestmark = pytest.mark.django_db
 
 
-def days(n: int) -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=n)
-
-
 def ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=n)
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.json()
-    return response.json()
 
 
 def refused(response: Any, field: str | None, message: str | None) -> None:

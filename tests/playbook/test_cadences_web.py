@@ -1,11 +1,9 @@
 """The keep-warm cadence on the web: an overdue touch on the agenda, logged in place."""
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.utils import timezone
-from django.utils.html import escape
 
 from reciprocity.partners.models import Partner, Stage, Touch, TouchKind
 from reciprocity.playbook.models import Cadence
@@ -13,6 +11,7 @@ from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.services.cadences import INTERVAL_REQUIRED
 from tests.conftest import Cast, client_for
 from tests.factories import TouchFactory
+from tests.playbook.helpers import has, local, page_of
 from tests.web import htmx, is_partial
 
 pytestmark = pytest.mark.django_db
@@ -20,20 +19,6 @@ pytestmark = pytest.mark.django_db
 
 def ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=n)
-
-
-def local(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
-
-
-def has(page: str, message: str) -> bool:
-    """The page shows ``message`` (as the template escapes it)."""
-    return escape(message) in page
-
-
-def page_of(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def test_an_active_partner_with_no_cadence_gets_the_firm_default_and_goes_overdue_after_four_months(

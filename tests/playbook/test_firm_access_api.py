@@ -9,7 +9,6 @@ from reciprocity.accounts.models import Role, User
 from reciprocity.playbook.models import (
     CadenceDefault,
     DiagnosticQuestion,
-    MeetingKind,
     MeetingPlan,
     MeetingPlanItem,
     Solution,
@@ -20,49 +19,10 @@ from reciprocity.playbook.services.meetings import meeting_plan_item_add
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
 from tests.factories import SolutionFactory, UserFactory
+from tests.playbook.helpers import first_meeting_plan, ok, settings_of
 from tests.playbook.test_firm_library_api import ENTRY
 
 pytestmark = pytest.mark.django_db
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.json()
-    return response.json()
-
-
-def first_meeting_plan(cast: Cast) -> MeetingPlan:
-    return MeetingPlan.objects.get(firm=cast.firm, kind=MeetingKind.FIRST)
-
-
-def settings_of(firm_id: int) -> tuple[Any, ...]:
-    """Everything an edit of a firm's playbook could change."""
-    return (
-        list(
-            MeetingPlan.objects.filter(firm_id=firm_id).values_list(
-                "pk", "name", "purpose", "duration_minutes"
-            )
-        ),
-        list(
-            MeetingPlanItem.objects.filter(plan__firm_id=firm_id).values_list(
-                "pk", "prompt", "guidance", "profile_field", "position"
-            )
-        ),
-        list(
-            CadenceDefault.objects.filter(firm_id=firm_id).values_list(
-                "stage", "kind", "interval_months"
-            )
-        ),
-        list(
-            DiagnosticQuestion.objects.filter(firm_id=firm_id).values_list(
-                "pk", "topic", "text", "archived_at"
-            )
-        ),
-        list(
-            Solution.objects.filter(firm_id=firm_id).values_list(
-                "pk", "title", "topic", "problem", "approach", "keywords", "archived_at"
-            )
-        ),
-    )
 
 
 def writes(cast: Cast) -> list[tuple[str, str, Any]]:

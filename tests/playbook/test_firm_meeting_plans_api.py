@@ -7,24 +7,16 @@ from django.utils import timezone
 
 from reciprocity.api.errors import FIELD_REQUIRED, FIELD_UNKNOWN
 from reciprocity.playbook.models import (
-    CadenceDefault,
-    DiagnosticQuestion,
     MeetingKind,
     MeetingPlan,
-    MeetingPlanItem,
-    Solution,
 )
 from reciprocity.playbook.services.meetings import PROMPT_REQUIRED, meeting_plan_item_add
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
 from tests.factories import MeetingFactory
+from tests.playbook.helpers import first_meeting_plan, ok, settings_of
 
 pytestmark = pytest.mark.django_db
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.json()
-    return response.json()
 
 
 def refused(response: Any, field: str | None, message: str | None = None) -> None:
@@ -35,41 +27,6 @@ def refused(response: Any, field: str | None, message: str | None = None) -> Non
     if message is not None:
         assert {"field": field, "message": message} in errors
     assert response.json()["detail"]
-
-
-def first_meeting_plan(cast: Cast) -> MeetingPlan:
-    return MeetingPlan.objects.get(firm=cast.firm, kind=MeetingKind.FIRST)
-
-
-def settings_of(firm_id: int) -> tuple[Any, ...]:
-    """Everything an edit of a firm's playbook could change."""
-    return (
-        list(
-            MeetingPlan.objects.filter(firm_id=firm_id).values_list(
-                "pk", "name", "purpose", "duration_minutes"
-            )
-        ),
-        list(
-            MeetingPlanItem.objects.filter(plan__firm_id=firm_id).values_list(
-                "pk", "prompt", "guidance", "profile_field", "position"
-            )
-        ),
-        list(
-            CadenceDefault.objects.filter(firm_id=firm_id).values_list(
-                "stage", "kind", "interval_months"
-            )
-        ),
-        list(
-            DiagnosticQuestion.objects.filter(firm_id=firm_id).values_list(
-                "pk", "topic", "text", "archived_at"
-            )
-        ),
-        list(
-            Solution.objects.filter(firm_id=firm_id).values_list(
-                "pk", "title", "topic", "problem", "approach", "keywords", "archived_at"
-            )
-        ),
-    )
 
 
 def test_a_firm_admin_edits_a_meeting_plan_and_new_meetings_follow_it(

@@ -15,13 +15,9 @@ from reciprocity.playbook.services.library import (
 from tests.api_client import ApiClient
 from tests.conftest import Cast
 from tests.factories import ClientConcernFactory
+from tests.playbook.helpers import ok
 
 pytestmark = pytest.mark.django_db
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.json()
-    return response.json()
 
 
 def refused(response: Any, field: str | None, message: str | None) -> None:

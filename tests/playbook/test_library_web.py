@@ -1,9 +1,6 @@
 """Client concerns, opportunities and client cases on the web."""
 
-from typing import Any
-
 import pytest
-from django.utils.html import escape
 
 from reciprocity.playbook.models import (
     CaseStatus,
@@ -24,19 +21,10 @@ from reciprocity.playbook.services.library import (
 )
 from tests.conftest import Cast, client_for
 from tests.factories import ClientConcernFactory, OpportunityFactory
+from tests.playbook.helpers import has, page_of
 from tests.web import htmx
 
 pytestmark = pytest.mark.django_db
-
-
-def has(page: str, message: str) -> bool:
-    """The page shows ``message`` (as the template escapes it)."""
-    return escape(message) in page
-
-
-def page_of(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def test_a_complaint_matched_to_what_we_solve_is_an_opportunity_on_the_partner_and_the_agenda(

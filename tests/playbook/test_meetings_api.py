@@ -17,17 +17,13 @@ from reciprocity.playbook.services.meetings import (
 from tests.api_client import ApiClient
 from tests.conftest import Cast
 from tests.factories import MeetingFactory
+from tests.playbook.helpers import ok
 
 pytestmark = pytest.mark.django_db
 
 
 def ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=n)
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.json()
-    return response.json()
 
 
 def refused(response: Any, field: str | None, message: str | None) -> None:

@@ -1,37 +1,22 @@
 """Meetings on the web: schedule, prepare, hold, move and cancel."""
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.utils import timezone
-from django.utils.html import escape
 
 from reciprocity.partners.models import Touch, TouchKind
 from reciprocity.playbook.models import Meeting, MeetingPlan, MeetingStatus
 from reciprocity.playbook.services.meetings import MEETING_NOT_PLANNED, meeting_hold
 from tests.conftest import Cast, client_for
 from tests.factories import MeetingFactory
+from tests.playbook.helpers import has, local, page_of
 
 pytestmark = pytest.mark.django_db
 
 
 def ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=n)
-
-
-def local(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
-
-
-def has(page: str, message: str) -> bool:
-    """The page shows ``message`` (as the template escapes it)."""
-    return escape(message) in page
-
-
-def page_of(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def test_a_meeting_is_scheduled_against_its_plan_and_held_answers_fill_the_profile(

@@ -13,13 +13,9 @@ from reciprocity.playbook.models import MessageCheck
 from reciprocity.playbook.services.message import MESSAGE_REQUIRED
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
+from tests.playbook.helpers import ok
 
 pytestmark = pytest.mark.django_db
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.json()
-    return response.json()
 
 
 def refused(response: Any, field: str | None, message: str | None) -> None:

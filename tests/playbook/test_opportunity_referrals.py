@@ -19,22 +19,13 @@ from reciprocity.playbook.services import strategies as services
 from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
 from tests.conftest import Cast
 from tests.factories import OpportunityFactory, PartnerFactory, ReferralFactory
+from tests.playbook.helpers import received, state
 
 pytestmark = pytest.mark.django_db
 
 
 def ago(days: float) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
-
-
-def received(partner: Any, **kwargs: Any) -> Referral:
-    """A referral of a prospect the partner sent the advisor."""
-    return ReferralFactory(partner=partner, direction=Direction.RECEIVED, **kwargs)
-
-
-def state(opportunity: Opportunity) -> tuple[str, int | None, dt.datetime | None]:
-    opportunity.refresh_from_db()
-    return opportunity.status, opportunity.referral_id, opportunity.closed_at
 
 
 # --- Linking --------------------------------------------------------------------------------------

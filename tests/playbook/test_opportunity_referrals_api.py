@@ -7,12 +7,13 @@ import pytest
 from django.utils import timezone
 
 from reciprocity.accounts.services import READ_ONLY_ROLE
-from reciprocity.playbook.models import Opportunity, Strategy
+from reciprocity.playbook.models import Strategy
 from reciprocity.playbook.services import strategies as services
-from reciprocity.referrals.models import Direction, Referral, ReferralStatus
+from reciprocity.referrals.models import ReferralStatus
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
-from tests.factories import OpportunityFactory, PartnerFactory, ReferralFactory
+from tests.factories import OpportunityFactory, PartnerFactory
+from tests.playbook.helpers import ok, received, state
 from tests.playbook.test_opportunity_referrals import (
     _archived,
     _connection,
@@ -29,24 +30,9 @@ def ago(days: float) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
 
 
-def received(partner: Any, **kwargs: Any) -> Referral:
-    """A referral of a prospect the partner sent the advisor."""
-    return ReferralFactory(partner=partner, direction=Direction.RECEIVED, **kwargs)
-
-
-def state(opportunity: Opportunity) -> tuple[str, int | None, dt.datetime | None]:
-    opportunity.refresh_from_db()
-    return opportunity.status, opportunity.referral_id, opportunity.closed_at
-
-
 @pytest.fixture
 def api(cast: Cast) -> ApiClient:
     return token_client(cast.alice)
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.json()
-    return response.json()
 
 
 def test_the_api_links_a_referral_and_shows_it_on_the_opportunity(

@@ -11,9 +11,10 @@ from django.utils.html import escape
 from reciprocity.playbook.forms import strategies as forms
 from reciprocity.playbook.models import Opportunity, Strategy
 from reciprocity.playbook.services import strategies as services
-from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
+from reciprocity.referrals.models import Direction, Kind, ReferralStatus
 from tests.conftest import Cast, client_for
 from tests.factories import OpportunityFactory, ReferralFactory
+from tests.playbook.helpers import page_of, received, state
 from tests.playbook.test_opportunity_referrals import linked
 from tests.web import htmx, queries_for
 
@@ -22,21 +23,6 @@ pytestmark = pytest.mark.django_db
 
 def ago(days: float) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
-
-
-def received(partner: Any, **kwargs: Any) -> Referral:
-    """A referral of a prospect the partner sent the advisor."""
-    return ReferralFactory(partner=partner, direction=Direction.RECEIVED, **kwargs)
-
-
-def state(opportunity: Opportunity) -> tuple[str, int | None, dt.datetime | None]:
-    opportunity.refresh_from_db()
-    return opportunity.status, opportunity.referral_id, opportunity.closed_at
-
-
-def page_of(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def opportunities_url(partner: Any) -> str:

@@ -1,11 +1,6 @@
 """The playbook panel of a partner's page."""
 
-import datetime as dt
-from typing import Any
-
 import pytest
-from django.utils import timezone
-from django.utils.html import escape
 
 from reciprocity.partners.models import Partner, Stage
 from reciprocity.playbook.models import PartnerStrategy, Strategy
@@ -20,23 +15,10 @@ from tests.factories import (
     OpportunityFactory,
     TouchFactory,
 )
+from tests.playbook.helpers import days, has, page_of
 from tests.web import htmx, is_partial, queries_for
 
 pytestmark = pytest.mark.django_db
-
-
-def days(n: int) -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=n)
-
-
-def has(page: str, message: str) -> bool:
-    """The page shows ``message`` (as the template escapes it)."""
-    return escape(message) in page
-
-
-def page_of(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def test_the_partner_page_shows_the_message_before_every_meeting(playbook_cast: Cast) -> None:

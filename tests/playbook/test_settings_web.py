@@ -1,9 +1,6 @@
 """The playbook's settings pages: the message, the calendar feed, and the firm's playbook."""
 
-from typing import Any
-
 import pytest
-from django.utils.html import escape
 
 from reciprocity.playbook.models import (
     AdvisorProfile,
@@ -16,18 +13,9 @@ from reciprocity.playbook.models import (
 from reciprocity.playbook.services.library import TITLE_TAKEN
 from reciprocity.playbook.services.message import MESSAGE_REQUIRED
 from tests.conftest import Cast, client_for
+from tests.playbook.helpers import has, page_of
 
 pytestmark = pytest.mark.django_db
-
-
-def has(page: str, message: str) -> bool:
-    """The page shows ``message`` (as the template escapes it)."""
-    return escape(message) in page
-
-
-def page_of(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def test_the_advisor_writes_their_message(playbook_cast: Cast) -> None:
