@@ -30,12 +30,12 @@ FIRM_SETTINGS = ("name", "dormancy_days", "requires_mfa", "retention_days")
 # What a new firm starts with: an app that gives firms starter records registers a step from its
 # AppConfig.ready (the playbook: meeting plans, cadences, questions and library), so accounts
 # needs to know nothing of the apps above it.
-FIRM_SETUP_STEPS: list[Callable[[Firm], None]] = []
+FIRM_SETUP_STEPS: dict[str, Callable[[Firm], None]] = {}
 
 
-def firm_setup_register(step: Callable[[Firm], None]) -> None:
-    if step not in FIRM_SETUP_STEPS:
-        FIRM_SETUP_STEPS.append(step)
+def firm_setup_register(app_label: str, step: Callable[[Firm], None]) -> None:
+    """One step per app: registering again replaces it."""
+    FIRM_SETUP_STEPS[app_label] = step
 
 
 @transaction.atomic
@@ -53,7 +53,7 @@ def firm_create(
     model_update(firm, dormancy_days=dormancy_days, retention_days=retention_days)
     firm.full_clean()
     firm.save()
-    for step in FIRM_SETUP_STEPS:
+    for step in FIRM_SETUP_STEPS.values():
         step(firm)
     return firm
 

@@ -21,4 +21,4 @@ class PlaybookConfig(AppConfig):
         from reciprocity.playbook.services.firm import firm_defaults_install
 
         # A new firm starts with the playbook's meeting plans, cadences, questions and library.
-        firm_setup_register(lambda firm: firm_defaults_install(firm=firm))
+        firm_setup_register(self.label, lambda firm: firm_defaults_install(firm=firm))

@@ -37,10 +37,13 @@ def form_saves(form: forms.BaseForm, write: Callable[[dict[str, Any]], object]) 
 
 def form_creates[T](form: forms.BaseForm, create: Callable[[dict[str, Any]], T]) -> T | None:
     """Like ``form_saves`` for a service that creates: the record, or None when refused."""
-    created: list[T] = []
-    if form_saves(form, lambda data: created.append(create(data))):
-        return created[0]
-    return None
+    if not form.is_valid():
+        return None
+    try:
+        return create(form.cleaned_data)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
 
 
 class PageForm:
