@@ -24,39 +24,32 @@ from reciprocity.playbook.models import CaseStatus, ConcernStatus, Topic
 from reciprocity.playbook.selectors import library as selectors
 from reciprocity.playbook.services import library as services
 from reciprocity.playbook.views.common import (
-    can_write_partner,
+    PartnerRecords,
     is_firm_admin,
     partner_or_404,
+    partner_page,
+    partner_records_page,
 )
 from reciprocity.playbook.views.overview import panel_or_redirect
-from reciprocity.web.forms import form_creates, form_saves
+from reciprocity.web.forms import form_saves
 from reciprocity.web.http import AuthedRequest
+
+CONCERNS = PartnerRecords(
+    template="playbook/partner_concerns.html",
+    form=ConcernForm,
+    create=services.concern_log,
+    created="Concern logged. Match it with what you solve.",
+    detail="concern_detail",
+    listing="concerns",
+    records=selectors.concerns_of,
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @posting_requires_write
 def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
-    partner = partner_or_404(request, pk)
-    form = ConcernForm(request.POST or None)
-    if request.method == "POST":
-        concern = form_creates(
-            form,
-            lambda data: services.concern_log(partner=partner, by=request.user, **data),
-        )
-        if concern is not None:
-            messages.success(request, "Concern logged. Match it with what you solve.")
-            return redirect("concern_detail", partner_id=partner.pk, concern_id=concern.pk)
-    return render(
-        request,
-        "playbook/partner_concerns.html",
-        {
-            "partner": partner,
-            "concerns": list(selectors.concerns_of(partner=partner)),
-            "form": form,
-            "can_write": can_write_partner(request, partner),
-        },
-    )
+    return partner_records_page(request, pk, CONCERNS)
 
 
 @login_required
@@ -77,18 +70,17 @@ def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> 
             request, "Matched: an opportunity to bring the solution and ask for a meeting."
         )
         return redirect("partner_detail", pk=partner.pk)
-    return render(
+    return partner_page(
         request,
+        partner,
         "playbook/concern_detail.html",
         {
-            "partner": partner,
             "concern": concern,
             "matches": matches,
             "form": form,
             "opportunities": list(concern.opportunities.select_related("solution")),
-            "can_write": can_write_partner(request, partner)
-            and concern.status != ConcernStatus.DISMISSED,
         },
+        writable=concern.status != ConcernStatus.DISMISSED,
     )
 
 
@@ -103,30 +95,22 @@ def concern_dismiss(request: AuthedRequest, partner_id: int, concern_id: int) ->
     return panel_or_redirect(request, partner, reverse("partner_concerns", args=[partner.pk]))
 
 
+CASES = PartnerRecords(
+    template="playbook/partner_cases.html",
+    form=CaseCreateForm,
+    create=services.case_create,
+    created="Case started: ask the partner these questions.",
+    detail="case_detail",
+    listing="cases",
+    records=selectors.cases_of,
+)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @posting_requires_write
 def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
-    partner = partner_or_404(request, pk)
-    form = CaseCreateForm(request.POST or None)
-    if request.method == "POST":
-        case = form_creates(
-            form,
-            lambda data: services.case_create(partner=partner, by=request.user, **data),
-        )
-        if case is not None:
-            messages.success(request, "Case started: ask the partner these questions.")
-            return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
-    return render(
-        request,
-        "playbook/partner_cases.html",
-        {
-            "partner": partner,
-            "cases": list(selectors.cases_of(partner=partner)),
-            "form": form,
-            "can_write": can_write_partner(request, partner),
-        },
-    )
+    return partner_records_page(request, pk, CASES)
 
 
 def _case_page(
@@ -139,11 +123,11 @@ def _case_page(
     )
     present = {q.question_id for q in questions}
     bank = selectors.question_bank(advisor=request.user).exclude(pk__in=present)
-    return render(
+    return partner_page(
         request,
+        partner,
         "playbook/case_detail.html",
         {
-            "partner": partner,
             "case": case,
             "form": form,
             "answered": selectors.answered_count(case),
@@ -151,11 +135,11 @@ def _case_page(
             "maximum": services.CASE_MAX_QUESTIONS,
             "questions_form": extra.get("questions_form") or CaseQuestionsForm(bank=bank),
             "ready_errors": extra.get("ready_errors", []),
-            "can_write": can_write_partner(request, partner) and case.status == CaseStatus.DRAFT,
             "opportunity": getattr(case, "opportunity", None)
             if case.status == CaseStatus.READY
             else None,
         },
+        writable=case.status == CaseStatus.DRAFT,
     )
 
 
