@@ -1,7 +1,9 @@
 """Web pages of client concerns, client cases, and the firm's question bank and library."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -238,6 +240,29 @@ def question_bank(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _entry_page(
+    request: AuthedRequest,
+    entry: Any,
+    form: forms.Form,
+    update: Callable[[dict[str, Any]], object],
+    *,
+    saved: str,
+    back: str,
+) -> HttpResponse:
+    """One entry of the firm's question bank or library: firm admins change it, others read."""
+    if request.method == "POST" and form_saves(form, update):
+        messages.success(request, saved)
+        return redirect(back)
+    if request.method == "POST":
+        entry.refresh_from_db()  # the page shows the entry as saved, not the rejected change
+    name = entry._meta.model_name
+    return render(
+        request,
+        f"playbook/{name}_detail.html",
+        {name: entry, "form": form, "is_admin": is_firm_admin(request)},
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
@@ -245,18 +270,13 @@ def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
     form = QuestionForm(
         request.POST or None, initial={"topic": question.topic, "text": question.text}
     )
-    if request.method == "POST" and form_saves(
+    return _entry_page(
+        request,
+        question,
         form,
         lambda data: services.question_update(question=question, by=request.user, **data),
-    ):
-        messages.success(request, "Question saved; cases that asked it keep their wording.")
-        return redirect("question_bank")
-    if request.method == "POST":
-        question.refresh_from_db()  # the page shows the question as saved, not the rejected change
-    return render(
-        request,
-        "playbook/question_detail.html",
-        {"question": question, "form": form, "is_admin": is_firm_admin(request)},
+        saved="Question saved; cases that asked it keep their wording.",
+        back="question_bank",
     )
 
 
@@ -297,18 +317,13 @@ def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
         request.POST or None,
         initial={field: getattr(solution, field) for field in services.SOLUTION_FIELDS},
     )
-    if request.method == "POST" and form_saves(
+    return _entry_page(
+        request,
+        solution,
         form,
         lambda data: services.solution_update(solution=solution, by=request.user, **data),
-    ):
-        messages.success(request, "Library entry saved.")
-        return redirect("solution_library")
-    if request.method == "POST":
-        solution.refresh_from_db()  # the page shows the entry as saved, not the rejected change
-    return render(
-        request,
-        "playbook/solution_detail.html",
-        {"solution": solution, "form": form, "is_admin": is_firm_admin(request)},
+        saved="Library entry saved.",
+        back="solution_library",
     )
 
 
