@@ -294,6 +294,8 @@ MATRIX: dict[str, Route] = {
     "partner_archive": Route(partner, ("POST",)),
     "partner_restore": Route(partner, ("POST",)),
     "partner_history": Route(partner),
+    "partner_brief": Route(partner),
+    "partner_review": Route(partner),
     "meeting_ics": Route(meeting),
     "calendar_feed": no_id("a calendar found by the secret in its URL, not by a record id"),
     # The playbook of one of alice's partners

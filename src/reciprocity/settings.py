@@ -306,6 +306,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint narrates every step of every PDF at INFO; its warnings still show.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
 
 # --- Product defaults -------------------------------------------------------------------------
