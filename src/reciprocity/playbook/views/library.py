@@ -246,16 +246,17 @@ def _entry_page(
     form: forms.Form,
     update: Callable[[dict[str, Any]], object],
     *,
+    name: str,
     saved: str,
     back: str,
 ) -> HttpResponse:
-    """One entry of the firm's question bank or library: firm admins change it, others read."""
+    """One entry of the firm's question bank or library (``name``: question or solution): firm
+    admins change it, others read."""
     if request.method == "POST" and form_saves(form, update):
         messages.success(request, saved)
         return redirect(back)
     if request.method == "POST":
         entry.refresh_from_db()  # the page shows the entry as saved, not the rejected change
-    name = entry._meta.model_name
     return render(
         request,
         f"playbook/{name}_detail.html",
@@ -275,6 +276,7 @@ def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
         question,
         form,
         lambda data: services.question_update(question=question, by=request.user, **data),
+        name="question",
         saved="Question saved; cases that asked it keep their wording.",
         back="question_bank",
     )
@@ -322,6 +324,7 @@ def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
         solution,
         form,
         lambda data: services.solution_update(solution=solution, by=request.user, **data),
+        name="solution",
         saved="Library entry saved.",
         back="solution_library",
     )
