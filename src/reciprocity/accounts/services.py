@@ -24,7 +24,13 @@ UNKNOWN_ROLE = unknown_choice_message("role", Role)
 NOT_YOURSELF = "You cannot change your own role or deactivate yourself; ask another firm admin."
 NOT_INVITED = "This person has already set their password; they can reset it themselves."
 TEAM_MEMBER_NOT_IN_FIRM = "Team members must be active people of your firm."
-FIRM_SETTINGS = ("name", "dormancy_days", "requires_mfa", "retention_days")
+FIRM_SETTINGS = (
+    "name",
+    "dormancy_days",
+    "requires_mfa",
+    "retention_days",
+    "keeps_email_bodies",
+)
 
 
 # What a new firm starts with: an app that gives firms starter records registers a step from its
@@ -280,7 +286,8 @@ def team_update(
 
 @transaction.atomic
 def firm_update(*, firm: Firm, by: User, **changes: Any) -> Firm:
-    """Change the firm's settings: name, dormancy days, two-factor rule, retention period."""
+    """Change the firm's settings: name, dormancy days, two-factor rule, retention period,
+    whether logged emails keep their text."""
     ensure_firm_admin(by)
     if firm.pk != by.firm_id:
         raise PermissionDenied(NOT_FIRM_ADMIN)
