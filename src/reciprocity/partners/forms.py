@@ -127,8 +127,34 @@ class PartnerCreateForm(PartnerForm):
         error_messages={"invalid_choice": services.UNKNOWN_STAGE},
     )
 
+    # Set by the "Add anyway" button of the warning about likely duplicates.
+    create_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def clean_stage(self) -> str:
         return self.cleaned_data["stage"] or Stage.IDENTIFIED
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = super().service_kwargs()
+        data.pop("create_anyway", None)
+        return data
+
+
+class PartnerMergeForm(PageForm, forms.Form):
+    """Which partner to merge into the one whose page this is."""
+
+    other = forms.ModelChoiceField(
+        label="Partner to merge into this one",
+        queryset=Partner.objects.none(),
+        error_messages={"invalid_choice": "Choose one of the partners listed."},
+    )
+
+    id_prefix = "merge"
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        other = self.fields["other"]
+        assert isinstance(other, forms.ModelChoiceField)
+        other.queryset = candidates
 
 
 class StageForm(PageForm, forms.Form):
