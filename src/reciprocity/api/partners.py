@@ -62,6 +62,19 @@ def _profile(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def chosen(filters: schemas.PartnerFilters) -> selectors.PartnerFilters:
+    """The list's filters as the query string gave them (the list and its exports alike)."""
+    return selectors.PartnerFilters(
+        search=filters.q.strip(),
+        stage=filters.stage or "",
+        profession=filters.profession or "",
+        owner=filters.owner,
+        overdue=filters.overdue,
+        archived=filters.archived,
+        sort=filters.sort,
+    )
+
+
 # --- Partners ---------------------------------------------------------------------------------
 @partners.get(
     "", response=responses({200: list[schemas.Partner]}, not_found=False), summary="List partners"
@@ -72,16 +85,7 @@ def list_partners(
 ) -> QuerySet[models.Partner]:
     """Partners you can see, with their next step and reciprocity balance; filter, sort and page
     through them."""
-    chosen = selectors.PartnerFilters(
-        search=filters.q.strip(),
-        stage=filters.stage or "",
-        profession=filters.profession or "",
-        owner=filters.owner,
-        overdue=filters.overdue,
-        archived=filters.archived,
-        sort=filters.sort,
-    )
-    found = selectors.partner_list(advisor=current_user(request), filters=chosen)
+    found = selectors.partner_list(advisor=current_user(request), filters=chosen(filters))
     return with_balance(found.select_related("team").prefetch_related("tags"))
 
 

@@ -23,7 +23,7 @@ from reciprocity.partners.models import (
     Stage,
     TouchKind,
 )
-from reciprocity.partners.selectors import owners_visible_to
+from reciprocity.partners.selectors import SORTS, PartnerFilters, owners_visible_to
 from reciprocity.web.forms import DateInput, DateTimeLocalInput, PageForm, now_local
 
 
@@ -278,3 +278,19 @@ class PartnerListForm(PageForm, forms.Form):
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
         owner.queryset = owners_visible_to(advisor=user)
+
+    def filters(self) -> PartnerFilters:
+        """What the list shows (the page and its exports alike): whatever parsed is applied; a
+        bad value is shown as an error and ignored."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        sort = data.get("sort") or "name"
+        return PartnerFilters(
+            search=(data.get("q") or "").strip(),
+            stage=data.get("stage") or "",
+            profession=data.get("profession") or "",
+            owner=data["owner"].pk if data.get("owner") else None,
+            overdue=bool(data.get("overdue")),
+            archived=bool(data.get("archived")),
+            sort=sort if sort in SORTS else "name",
+        )

@@ -150,19 +150,7 @@ def pipeline(request: AuthedRequest) -> HttpResponse:
 @vary_on_htmx
 def partner_list(request: AuthedRequest) -> HttpResponse:
     form = PartnerListForm(request.GET or None, user=request.user)
-    form.is_valid()
-    # Whatever parsed is applied; a bad value is shown as an error and ignored.
-    data = getattr(form, "cleaned_data", {})
-    sort = data.get("sort") or "name"
-    filters = selectors.PartnerFilters(
-        search=(data.get("q") or "").strip(),
-        stage=data.get("stage") or "",
-        profession=data.get("profession") or "",
-        owner=data["owner"].pk if data.get("owner") else None,
-        overdue=bool(data.get("overdue")),
-        archived=bool(data.get("archived")),
-        sort=sort if sort in selectors.SORTS else "name",
-    )
+    filters = form.filters()
     partners = selectors.partner_list(advisor=request.user, filters=filters).prefetch_related(
         "tags"
     )
