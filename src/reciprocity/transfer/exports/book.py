@@ -112,11 +112,11 @@ def _row(obj: models.Model, library: dict[tuple[str, Any], list[Any] | None]) ->
             row[field.name] = _json_value(getattr(obj, field.attname))
         elif related in LEFT_OUT or related is User:
             continue
-        elif related._meta.label in BOOK_LABELS:  # type: ignore[union-attr]
+        elif related._meta.label in BOOK_LABELS:
             row[field.name] = getattr(obj, field.attname)
         else:
             pk = getattr(obj, field.attname)
-            row[field.name] = library.get((related._meta.label, pk)) if pk else None  # type: ignore[union-attr]
+            row[field.name] = library.get((related._meta.label, pk)) if pk else None
     if isinstance(obj, Partner):
         row["tags"] = sorted(tag.name for tag in obj.tags.all())
     return row
@@ -197,7 +197,7 @@ class _Loader:
         related = field.related_model
         if related is None or value is None:
             return value
-        label = related._meta.label  # type: ignore[union-attr]
+        label = related._meta.label
         if label in BOOK_LABELS:
             if value not in self.new_ids[label]:
                 raise ValueError(f"{field.name} points at a record the book does not have.")
