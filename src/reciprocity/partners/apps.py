@@ -7,13 +7,8 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners"
 
     def ready(self) -> None:
-        from reciprocity.partners.merge import (
-            CommitmentMove,
-            StageChangeMove,
-            TouchMove,
-            register,
-        )
+        from reciprocity.partners.merge import own_moves, register
 
         # A merge moves the partner's touches, commitments and stage history to the one kept.
-        for move in (TouchMove(), CommitmentMove(), StageChangeMove()):
+        for move in own_moves():
             register(move)

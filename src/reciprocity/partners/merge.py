@@ -10,7 +10,7 @@ low in the stack, knows none of them.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -32,11 +32,13 @@ REASON_LENGTH = 100
 
 class MergeMove:
     """One kind of record a partner owns. ``move`` re-points the rows of ``other`` at ``keep``,
-    each saved with the acting user so its history says who moved it; it returns how many."""
+    each saved with the acting user so its history says who moved it; it returns how many.
+    Subclasses say what must stay behind (``rows``) or what else a move takes (``move``)."""
 
-    model: ClassVar[type[models.Model]]
-    label: ClassVar[str]  # plural, for the summary: "touches"
-    partner_field: ClassVar[str] = "partner"
+    def __init__(self, model: type[models.Model], label: str, partner_field: str = "partner"):
+        self.model = model
+        self.label = label  # plural, for the summary: "touches"
+        self.partner_field = partner_field
 
     def rows(self, *, keep: Partner, other: Partner) -> models.QuerySet[Any]:
         return self.model._default_manager.filter(**{self.partner_field: other}).order_by("pk")
@@ -62,19 +64,13 @@ def merge_moves() -> list[MergeMove]:
     return list(_MOVES.values())
 
 
-class TouchMove(MergeMove):
-    model = Touch
-    label = "touches"
-
-
-class CommitmentMove(MergeMove):
-    model = Commitment
-    label = "commitments"
-
-
-class StageChangeMove(MergeMove):
-    model = StageChange
-    label = "stage changes"
+def own_moves() -> list[MergeMove]:
+    """The partners app's own records: touches, commitments and the stage history."""
+    return [
+        MergeMove(Touch, "touches"),
+        MergeMove(Commitment, "commitments"),
+        MergeMove(StageChange, "stage changes"),
+    ]
 
 
 @dataclass(frozen=True)

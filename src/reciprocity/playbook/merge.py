@@ -26,17 +26,12 @@ from reciprocity.playbook.services.agreements import agreement_end
 SUPERSEDED_BY_MERGE = "Merged into {name}, whose agreement stands."
 
 
-class MeetingMove(MergeMove):
-    model = Meeting
-    label = "meetings"
-
-
 class AgreementMove(MergeMove):
     """One active agreement per partner: when both have one, the kept partner's stands and the
     other's is ended (it moves, ended, with its history)."""
 
-    model = Agreement
-    label = "agreements"
+    def __init__(self) -> None:
+        super().__init__(Agreement, "agreements")
 
     def move(self, *, keep: Partner, other: Partner, by: User) -> int:
         if Agreement.objects.filter(partner=keep, status=AgreementStatus.ACTIVE).exists():
@@ -47,37 +42,12 @@ class AgreementMove(MergeMove):
         return super().move(keep=keep, other=other, by=by)
 
 
-class ConcernMove(MergeMove):
-    model = ClientConcern
-    label = "client concerns"
-
-
-class CaseMove(MergeMove):
-    model = ClientCase
-    label = "client cases"
-
-
-class OpportunityMove(MergeMove):
-    model = Opportunity
-    label = "opportunities"
-
-
-class MessageCheckMove(MergeMove):
-    model = MessageCheck
-    label = "message checks"
-
-
-class StrategyMove(MergeMove):
-    model = PartnerStrategy
-    label = "strategy switches"
-
-
 class CadenceMove(MergeMove):
     """A cadence override per kind: the kept partner's own settings win; the other's overrides
     of kinds the kept one has none of move."""
 
-    model = Cadence
-    label = "cadences"
+    def __init__(self) -> None:
+        super().__init__(Cadence, "cadences")
 
     def rows(self, *, keep: Partner, other: Partner) -> models.QuerySet[Any]:
         kept_kinds = Cadence.objects.filter(partner=keep).values("kind")
@@ -85,12 +55,12 @@ class CadenceMove(MergeMove):
 
 
 MOVES = (
-    MeetingMove(),
+    MergeMove(Meeting, "meetings"),
     AgreementMove(),
-    ConcernMove(),
-    CaseMove(),
-    OpportunityMove(),
-    MessageCheckMove(),
-    StrategyMove(),
+    MergeMove(ClientConcern, "client concerns"),
+    MergeMove(ClientCase, "client cases"),
+    MergeMove(Opportunity, "opportunities"),
+    MergeMove(MessageCheck, "message checks"),
+    MergeMove(PartnerStrategy, "strategy switches"),
     CadenceMove(),
 )

@@ -14,7 +14,7 @@ class ReferralsConfig(AppConfig):
         register(ReferralStepSource())
 
         from reciprocity.partners.merge import register as merge_register
-        from reciprocity.referrals.merge import ReferralMove
+        from reciprocity.referrals.merge import REFERRAL_MOVE
 
         # A merge of two partners moves the referrals of the one merged away.
-        merge_register(ReferralMove())
+        merge_register(REFERRAL_MOVE)

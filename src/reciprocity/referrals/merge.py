@@ -3,10 +3,6 @@
 from reciprocity.partners.merge import MergeMove
 from reciprocity.referrals.models import Referral
 
-
-class ReferralMove(MergeMove):
-    """Referrals both ways, with their protocol steps and status history (they hang off the
-    referral, not the partner)."""
-
-    model = Referral
-    label = "referrals"
+# Referrals both ways, with their protocol steps and status history (they hang off the
+# referral, not the partner).
+REFERRAL_MOVE = MergeMove(Referral, "referrals")
