@@ -29,6 +29,7 @@ from reciprocity.transfer.exports.book import (
 )
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
+from tests.web import queries_for
 from tests.factories import (
     CommitmentFactory,
     FirmFactory,
@@ -77,6 +78,27 @@ def test_the_csv_export_is_the_list_as_filtered_with_formulas_neutralised(
     everything = csv_rows(body(client.get("/partners/export/?format=csv")))
     names = {row["Name"] for row in everything}
     assert names == {"'" + FORMULA, "Quinn Quill", "Priya Private", "Sam Shared"}
+
+
+def test_an_export_reads_the_same_number_of_queries_whatever_the_size_of_the_list(
+    cast: Cast,
+) -> None:
+    client = client_for(cast.alice)
+
+    def queries(fmt: str) -> int:
+        def export() -> Any:
+            response = client.get(f"/partners/export/?format={fmt}")
+            body(response)
+            return response
+
+        return queries_for(export)
+
+    few = {fmt: queries(fmt) for fmt in ("csv", "xlsx", "vcf")}
+    for _ in range(6):
+        partner = PartnerFactory(owner=cast.alice)
+        partner_update(partner=partner, by=cast.alice, tags=["estate"])
+        CommitmentFactory(partner=partner)
+    assert {fmt: queries(fmt) for fmt in ("csv", "xlsx", "vcf")} == few
 
 
 def test_the_list_page_links_its_exports_with_its_filters(book_of_alice: Cast) -> None:
