@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import ApiToken, Delivery, Firm, Role, Team, User
 from reciprocity.choices import unknown_choice_message
-from reciprocity.records import lock, model_update
+from reciprocity.records import archived_set, lock, model_update
 
 # User-facing messages; tests reuse them.
 READ_ONLY_ROLE = "Your role can read this firm's records but not change them."
@@ -126,6 +126,17 @@ def ensure_can_write(user: User) -> None:
     """Compliance officers read the whole firm and change nothing; every service asks."""
     if user.is_read_only:
         raise PermissionDenied(READ_ONLY_ROLE)
+
+
+@transaction.atomic
+def record_archive_set[M: models.Model](*, record: M, by: User, archived: bool) -> M:
+    """Archive (or restore) any archivable record under its row lock, attributed to who did it;
+    records are archived, never deleted."""
+    ensure_can_write(by)
+    locked = lock(record)
+    if archived_set(locked, archived=archived):
+        attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
+    return locked
 
 
 def ensure_firm_admin(user: User) -> None:
