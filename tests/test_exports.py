@@ -29,7 +29,6 @@ from reciprocity.transfer.exports.book import (
 )
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
-from tests.web import queries_for
 from tests.factories import (
     CommitmentFactory,
     FirmFactory,
@@ -38,6 +37,7 @@ from tests.factories import (
     TouchFactory,
     UserFactory,
 )
+from tests.web import queries_for
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
