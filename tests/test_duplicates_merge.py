@@ -1,5 +1,7 @@
 """Likely duplicates when a partner is added, and merging two partners who are one person."""
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -10,8 +12,10 @@ from reciprocity.partners.duplicates import (
     SAME_EMAIL,
     SAME_NAME,
     SAME_PHONE,
+    Described,
     normalised_name,
     normalised_phone,
+    partner_duplicates_among,
     partner_duplicates_for,
 )
 from reciprocity.partners.merge import MERGE_NOT_ALLOWED, MERGE_SELF, partner_merge
@@ -52,6 +56,25 @@ def test_the_same_email_phone_or_a_close_name_in_the_organization_is_a_likely_du
     assert reasons(name="Katharine Moss", organization="moss & hale cpas") == [[CLOSE_NAME]]
     assert reasons(name="Katherine Moss") == [[SAME_NAME]]
     assert reasons(name="Katharine Moss", organization="Elsewhere LLP") == []
+
+
+def test_an_import_asks_about_a_batch_of_rows_in_one_query(
+    cast: Cast, django_assert_num_queries: Any
+) -> None:
+    dana = PartnerFactory(owner=cast.alice, name="Dana Whitfield", email="dana@example.com")
+    quinn = PartnerFactory(owner=cast.alice, name="Quinn Quill", phone="617 555 0101")
+    rows = [
+        Described(name="D. Whitfield", email="DANA@example.com"),
+        Described(name="Somebody New"),
+        Described(name="Dr. Quinn Quill", phone="+1-617-555-0101"),
+    ]
+    with django_assert_num_queries(1):
+        found = partner_duplicates_among(advisor=cast.alice, described=rows)
+    assert [[(d.partner, d.reasons) for d in row] for row in found] == [
+        [(dana, [SAME_EMAIL])],
+        [],
+        [(quinn, [SAME_PHONE, SAME_NAME])],
+    ]
 
 
 def test_duplicates_are_looked_for_only_among_partners_the_advisor_sees(cast: Cast) -> None:

@@ -9,10 +9,11 @@ decide (or merge the two later, see merge.py).
 import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Lower, Replace
+from django.db.models.functions import Lower, Replace, Right, Trim
 
 from reciprocity.accounts.models import User
 from reciprocity.partners.models import Partner, PartnerQuerySet
@@ -24,6 +25,8 @@ NAME_SIMILARITY = 0.85
 PHONE_DIGITS = 10
 # At most this many candidates are shown: a warning, not a report.
 MAX_DUPLICATES = 10
+# Candidates read per partner described, at most (a very common name in a very large book).
+MAX_CANDIDATES = 200
 # Characters people put in phone numbers besides digits.
 _PHONE_PUNCTUATION = (" ", "-", "(", ")", ".", "+", "/")
 _HONORIFICS = {"mr", "mrs", "ms", "dr", "jr", "sr", "cpa", "esq", "cfp", "ii", "iii"}
@@ -48,7 +51,7 @@ def normalised_phone(phone: str) -> str:
 
 
 def _phone_digits_expression() -> Replace:
-    expression: Replace | Lower = Lower("phone")
+    expression: Replace | Lower = Lower(Trim("phone"))
     for character in _PHONE_PUNCTUATION:
         expression = Replace(expression, Value(character), Value(""))
     assert isinstance(expression, Replace)
@@ -61,6 +64,88 @@ class Duplicate:
     reasons: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Described:
+    """What is known of a partner about to be added, normalised for comparing."""
+
+    name: str
+    organization: str = ""
+    email: str = ""
+    phone: str = ""
+
+    @property
+    def keys(self) -> tuple[str, str, str, str]:
+        """Normalised name, organization, email and phone."""
+        return (
+            normalised_name(self.name),
+            (self.organization or "").strip().lower(),
+            (self.email or "").strip().lower(),
+            normalised_phone(self.phone),
+        )
+
+    def reasons(self, partner: Partner) -> list[str]:
+        """Why ``partner`` is likely the one described (nothing when it is not)."""
+        name, organization, email, phone = self.keys
+        reasons = []
+        if email and partner.email.strip().lower() == email:
+            reasons.append(SAME_EMAIL)
+        if phone and normalised_phone(partner.phone) == phone:
+            reasons.append(SAME_PHONE)
+        other_name = normalised_name(partner.name)
+        if name and other_name == name:
+            reasons.append(SAME_NAME)
+        elif (
+            name
+            and organization
+            and partner.organization.strip().lower() == organization
+            and difflib.SequenceMatcher(None, name, other_name).ratio() >= NAME_SIMILARITY
+        ):
+            reasons.append(CLOSE_NAME)
+        return reasons
+
+
+def partner_duplicates_among(
+    *,
+    advisor: User,
+    described: Sequence[Described],
+    among: PartnerQuerySet | None = None,
+) -> list[list[Duplicate]]:
+    """For each partner described, the partners ``advisor`` can see (archived ones left out)
+    that are likely the same person, each with why, the strongest matches first. One query for
+    the whole sequence (an import asks a batch of rows at a time); ``among`` narrows the
+    partners searched."""
+    keys = [one.keys for one in described]
+    # Names are looked for as typed and normalised ("Dr. Dana Whitfield", "dana whitfield").
+    names = {key[0] for key in keys} | {one.name.strip().lower() for one in described}
+    organizations, emails, phones = ({key[i] for key in keys} for i in (1, 2, 3))
+    candidates = (
+        (among if among is not None else partners_visible_to(advisor=advisor))
+        .annotate(
+            email_key=Lower(Trim("email")),
+            organization_key=Lower(Trim("organization")),
+            name_key=Lower(Trim("name")),
+            phone_key=Right(_phone_digits_expression(), PHONE_DIGITS),
+        )
+        .filter(
+            Q(email_key__in=emails - {""})
+            | Q(phone_key__in=phones - {""})
+            | Q(organization_key__in=organizations - {""})
+            | Q(name_key__in=names - {""})
+        )
+        .select_related("owner")
+        .order_by("name", "pk")
+    )
+    pool = list(candidates[: MAX_CANDIDATES * max(len(described), 1)])
+    found = []
+    for one in described:
+        matches = [
+            Duplicate(partner, reasons) for partner in pool if (reasons := one.reasons(partner))
+        ]
+        matches.sort(key=lambda duplicate: -len(duplicate.reasons))
+        found.append(matches[:MAX_DUPLICATES])
+    return found
+
+
 def partner_duplicates_for(
     *,
     advisor: User,
@@ -71,53 +156,14 @@ def partner_duplicates_for(
     exclude: int | None = None,
     among: PartnerQuerySet | None = None,
 ) -> list[Duplicate]:
-    """Partners ``advisor`` can see (archived ones left out) that are likely the same person,
-    each with why; the strongest matches first. ``exclude`` leaves out a partner by id (the one
-    being compared); ``among`` narrows the partners searched."""
-    email = (email or "").strip()
-    phone_key = normalised_phone(phone)
-    name_key = normalised_name(name)
-    organization = (organization or "").strip()
-    # One query: candidates by email, phone or organization, or a name sharing its first word.
-    wanted = Q(pk__in=[])
-    if email:
-        wanted |= Q(email__iexact=email)
-    if phone_key:
-        wanted |= Q(phone_digits__endswith=phone_key)
-    if organization:
-        wanted |= Q(organization__iexact=organization)
-    if name_key:
-        wanted |= Q(name__icontains=name_key.split()[0])
-    candidates = (
-        (among if among is not None else partners_visible_to(advisor=advisor))
-        .annotate(phone_digits=_phone_digits_expression())
-        .filter(wanted)
-        .select_related("owner")
-        .order_by("name", "pk")
-    )
+    """``partner_duplicates_among`` for one partner described; ``exclude`` leaves out a partner
+    by id (the one being compared)."""
     if exclude is not None:
-        candidates = candidates.exclude(pk=exclude)
-    found = []
-    for partner in candidates[:500]:
-        reasons = []
-        if email and partner.email.lower() == email.lower():
-            reasons.append(SAME_EMAIL)
-        if phone_key and normalised_phone(partner.phone).endswith(phone_key):
-            reasons.append(SAME_PHONE)
-        other_name = normalised_name(partner.name)
-        if name_key and other_name == name_key:
-            reasons.append(SAME_NAME)
-        elif (
-            name_key
-            and organization
-            and partner.organization.strip().lower() == organization.lower()
-            and difflib.SequenceMatcher(None, name_key, other_name).ratio() >= NAME_SIMILARITY
-        ):
-            reasons.append(CLOSE_NAME)
-        if reasons:
-            found.append(Duplicate(partner, reasons))
-    found.sort(key=lambda duplicate: -len(duplicate.reasons))
-    return found[:MAX_DUPLICATES]
+        among = (among if among is not None else partners_visible_to(advisor=advisor)).exclude(
+            pk=exclude
+        )
+    described = Described(name=name, organization=organization, email=email, phone=phone)
+    return partner_duplicates_among(advisor=advisor, described=[described], among=among)[0]
 
 
 def merge_candidates_for(*, advisor: User, partner: Partner) -> PartnerQuerySet:
