@@ -34,6 +34,7 @@ from reciprocity.integrations.services import (
 from reciprocity.integrations.views import INBOUND_UNAUTHORIZED
 from reciprocity.partners.models import Partner, Touch, TouchKind
 from tests.conftest import Cast, client_for
+from tests.factories import PartnerFactory
 from tests.firm_processes import free_port
 
 pytestmark = pytest.mark.django_db
@@ -318,3 +319,18 @@ def test_a_date_in_the_future_is_logged_as_received_now(cast: Cast, logged: str)
     mail_receive(raw=raw)
     [touch] = email_touches(cast.alice_private)
     assert abs(touch.occurred_at - timezone.now()) < dt.timedelta(minutes=1)
+
+
+def test_a_merge_moves_the_addresses_a_partner_wrote_from(cast: Cast, logged: str) -> None:
+    from reciprocity.partners.merge import partner_merge
+
+    mail_receive(raw=an_email(to="p.private@home.example", bcc_to=logged))
+    mail_file(
+        message=MailInMessage.objects.get(),
+        partner=cast.alice_private,
+        by=cast.alice,
+        address="p.private@home.example",
+    )
+    keep = PartnerFactory(owner=cast.alice, name="Priya P.")
+    partner_merge(user=cast.alice, keep=keep, other=cast.alice_private)
+    assert PartnerAddress.objects.get().partner == keep

@@ -99,6 +99,8 @@ def test_a_refused_login_passes_axe(page: Any, advisor: User) -> None:
         "/partners/{pk}/edit/",
         "/partners/{pk}/stage/",
         "/partners/{pk}/stage/?stage=retired",
+        "/partners/{pk}/merge/",
+        "/partners/{pk}/merge/?q=Quiet",
         "/agenda/",
         "/dashboard/",
         "/dashboard/?scope=all",

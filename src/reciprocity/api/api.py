@@ -26,6 +26,7 @@ from reciprocity.api.playbook import (
     strategies,
 )
 from reciprocity.api.referrals import balance, protocols, referrals
+from reciprocity.api.transfer import partner_transfer
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
@@ -66,6 +67,8 @@ api = ReciprocityAPI(
     docs=Swagger(settings={"validatorUrl": None}),
 )
 errors.install(api)
+# Before the partners router: its "/{id}" would otherwise be asked about "/export" first.
+api.add_router("/partners", partner_transfer)
 api.add_router("/partners", partners)
 api.add_router("/partners", stage)
 api.add_router("/partners", touches)

@@ -20,15 +20,22 @@ from reciprocity.api.common import changed, created_for_partner
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import partners as schemas
+from reciprocity.api.schemas import transfer as transfer_schemas
 from reciprocity.api.schemas.common import RecordId
 from reciprocity.api.schemas.touches import Touch, TouchCreate
 from reciprocity.partners import models, selectors, services
+from reciprocity.partners.duplicates import partner_duplicates_for
 from reciprocity.referrals.selectors import with_balance
 
 partners = Router(tags=["Partners"])
 stage = Router(tags=["Stage changes"])
 touches = Router(tags=["Touches"])
 
+# User-facing message; tests reuse it.
+DUPLICATES_FOUND = (
+    "This partner is likely already in the book; nothing was created. Check the duplicates, "
+    "or send the request again without check_duplicates to create it anyway."
+)
 # Profile fields stored as null when unknown; the others are text or choices, blank when empty.
 NULLABLE_FIELDS = {"growth_mode", "propensity_to_refer"}
 
@@ -55,6 +62,19 @@ def _profile(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def chosen(filters: schemas.PartnerFilters) -> selectors.PartnerFilters:
+    """The list's filters as the query string gave them (the list and its exports alike)."""
+    return selectors.PartnerFilters(
+        search=filters.q.strip(),
+        stage=filters.stage or "",
+        profession=filters.profession or "",
+        owner=filters.owner,
+        overdue=filters.overdue,
+        archived=filters.archived,
+        sort=filters.sort,
+    )
+
+
 # --- Partners ---------------------------------------------------------------------------------
 @partners.get(
     "", response=responses({200: list[schemas.Partner]}, not_found=False), summary="List partners"
@@ -65,28 +85,42 @@ def list_partners(
 ) -> QuerySet[models.Partner]:
     """Partners you can see, with their next step and reciprocity balance; filter, sort and page
     through them."""
-    chosen = selectors.PartnerFilters(
-        search=filters.q.strip(),
-        stage=filters.stage or "",
-        profession=filters.profession or "",
-        owner=filters.owner,
-        overdue=filters.overdue,
-        archived=filters.archived,
-        sort=filters.sort,
-    )
-    found = selectors.partner_list(advisor=current_user(request), filters=chosen)
+    found = selectors.partner_list(advisor=current_user(request), filters=chosen(filters))
     return with_balance(found.select_related("team").prefetch_related("tags"))
 
 
 @partners.post(
     "",
-    response=responses({201: schemas.Partner}, not_found=False),
+    response=responses(
+        {201: schemas.Partner, 409: transfer_schemas.DuplicatesFound}, not_found=False
+    ),
     summary="Add a partner",
 )
 @write_required
-def create_partner(request: HttpRequest, payload: schemas.PartnerCreate) -> Status[models.Partner]:
-    """Its first stage is recorded like every later one; ``occurred_at`` may be in the past."""
+def create_partner(
+    request: HttpRequest,
+    payload: schemas.PartnerCreate,
+    options: Query[transfer_schemas.CreateOptions],
+) -> Status[models.Partner] | Status[transfer_schemas.DuplicatesFound]:
+    """Its first stage is recorded like every later one; ``occurred_at`` may be in the past.
+    With ``?check_duplicates=true`` a partner with likely duplicates is not created: the answer
+    is 409 with them (``GET /partners/duplicates`` asks the same without creating)."""
     user = current_user(request)
+    if options.check_duplicates and (
+        found := partner_duplicates_for(
+            advisor=user,
+            name=payload.name,
+            organization=payload.organization,
+            email=payload.email,
+            phone=payload.phone,
+        )
+    ):
+        return Status(
+            409,
+            transfer_schemas.DuplicatesFound.model_validate(
+                {"detail": DUPLICATES_FOUND, "duplicates": found}
+            ),
+        )
     partner = services.partner_create(by=user, **_profile(payload.model_dump()))
     return Status(201, _partner(user, partner.pk))
 

@@ -64,6 +64,7 @@ class Entry:
     source: str
     changes: list[Change] = field(default_factory=list)
     partner_id: int | None = None
+    reason: str = ""  # why, when the change said (a merge does)
 
     @property
     def source_label(self) -> str:
@@ -228,6 +229,7 @@ def _build(model: type[models.Model], raw: Iterable[Any], names: Names) -> list[
                 source=getattr(record, "history_source", "system"),
                 changes=shown,
                 partner_id=partner_id,
+                reason=record.history_change_reason or "",
             )
         )
     return entries

@@ -23,7 +23,7 @@ from reciprocity.partners.models import (
     Stage,
     TouchKind,
 )
-from reciprocity.partners.selectors import owners_visible_to
+from reciprocity.partners.selectors import SORTS, PartnerFilters, owners_visible_to
 from reciprocity.web.forms import DateInput, DateTimeLocalInput, PageForm, now_local
 
 
@@ -127,8 +127,34 @@ class PartnerCreateForm(PartnerForm):
         error_messages={"invalid_choice": services.UNKNOWN_STAGE},
     )
 
+    # Set by the "Add anyway" button of the warning about likely duplicates.
+    create_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def clean_stage(self) -> str:
         return self.cleaned_data["stage"] or Stage.IDENTIFIED
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = super().service_kwargs()
+        data.pop("create_anyway", None)
+        return data
+
+
+class PartnerMergeForm(PageForm, forms.Form):
+    """Which partner to merge into the one whose page this is."""
+
+    other = forms.ModelChoiceField(
+        label="Partner to merge into this one",
+        queryset=Partner.objects.none(),
+        error_messages={"invalid_choice": "Choose one of the partners listed."},
+    )
+
+    id_prefix = "merge"
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        other = self.fields["other"]
+        assert isinstance(other, forms.ModelChoiceField)
+        other.queryset = candidates
 
 
 class StageForm(PageForm, forms.Form):
@@ -252,3 +278,19 @@ class PartnerListForm(PageForm, forms.Form):
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
         owner.queryset = owners_visible_to(advisor=user)
+
+    def filters(self) -> PartnerFilters:
+        """What the list shows (the page and its exports alike): whatever parsed is applied; a
+        bad value is shown as an error and ignored."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        sort = data.get("sort") or "name"
+        return PartnerFilters(
+            search=(data.get("q") or "").strip(),
+            stage=data.get("stage") or "",
+            profession=data.get("profession") or "",
+            owner=data["owner"].pk if data.get("owner") else None,
+            overdue=bool(data.get("overdue")),
+            archived=bool(data.get("archived")),
+            sort=sort if sort in SORTS else "name",
+        )

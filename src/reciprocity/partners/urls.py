@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("partners/<int:pk>/archive/", views.partner_archive, name="partner_archive"),
     path("partners/<int:pk>/restore/", views.partner_restore, name="partner_restore"),
+    path("partners/<int:pk>/merge/", views.partner_merge_view, name="partner_merge"),
 ]

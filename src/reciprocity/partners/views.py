@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseForm, model_to_dict
 from django.http import HttpResponse
@@ -25,6 +25,12 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.partners import selectors, services
+from reciprocity.partners.duplicates import (
+    Duplicate,
+    merge_candidates_for,
+    merge_candidates_shown,
+    partner_duplicates_for,
+)
 from reciprocity.partners.forms import (
     BoardFilterForm,
     CommitmentCloseForm,
@@ -32,9 +38,11 @@ from reciprocity.partners.forms import (
     PartnerCreateForm,
     PartnerForm,
     PartnerListForm,
+    PartnerMergeForm,
     StageForm,
     TouchForm,
 )
+from reciprocity.partners.merge import MERGE_NOT_ALLOWED, partner_merge
 from reciprocity.partners.models import (
     CORE_STAGES,
     PIPELINE_STAGES,
@@ -142,19 +150,7 @@ def pipeline(request: AuthedRequest) -> HttpResponse:
 @vary_on_htmx
 def partner_list(request: AuthedRequest) -> HttpResponse:
     form = PartnerListForm(request.GET or None, user=request.user)
-    form.is_valid()
-    # Whatever parsed is applied; a bad value is shown as an error and ignored.
-    data = getattr(form, "cleaned_data", {})
-    sort = data.get("sort") or "name"
-    filters = selectors.PartnerFilters(
-        search=(data.get("q") or "").strip(),
-        stage=data.get("stage") or "",
-        profession=data.get("profession") or "",
-        owner=data["owner"].pk if data.get("owner") else None,
-        overdue=bool(data.get("overdue")),
-        archived=bool(data.get("archived")),
-        sort=sort if sort in selectors.SORTS else "name",
-    )
+    filters = form.filters()
     partners = selectors.partner_list(advisor=request.user, filters=filters).prefetch_related(
         "tags"
     )
@@ -181,17 +177,34 @@ def partner_list(request: AuthedRequest) -> HttpResponse:
 @write_required
 def partner_create(request: AuthedRequest) -> HttpResponse:
     form = PartnerCreateForm(request.POST or None, user=request.user)
-    if request.method == "POST" and (
-        partner := form_creates(
-            form, lambda _data: services.partner_create(by=request.user, **form.service_kwargs())
+    duplicates: list[Duplicate] = []
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data["create_anyway"]:
+        # Likely duplicates are shown first; "Add anyway" posts the same form again.
+        data = form.cleaned_data
+        duplicates = partner_duplicates_for(
+            advisor=request.user,
+            name=data["name"],
+            organization=data["organization"],
+            email=data["email"],
+            phone=data["phone"],
+        )
+    if (
+        request.method == "POST"
+        and not duplicates
+        and (
+            partner := form_creates(
+                form,
+                lambda _data: services.partner_create(by=request.user, **form.service_kwargs()),
+            )
         )
     ):
         messages.success(request, f"{partner.name} added to your pipeline.")
         url = reverse("partner_detail", args=[partner.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    context = {"form": form, "duplicates": duplicates}
     if request.htmx:
-        return render_region(request, "partners/partner_form.html#form", {"form": form})
-    return render(request, "partners/partner_form.html", {"form": form})
+        return render_region(request, "partners/partner_form.html#form", context)
+    return render(request, "partners/partner_form.html", context)
 
 
 # --- Partner detail and its inline forms ------------------------------------------------------
@@ -223,6 +236,7 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
         "timeline": selectors.partner_timeline(partner=partner),
         "can_write": can_write,
         "can_archive": not request.user.is_read_only,
+        "can_merge": request.user.manages_firm or partner.owner_id == request.user.pk,
         "touch_form": forms.get("touch_form") or TouchForm(),
         "commitment_form": forms.get("commitment_form") or CommitmentForm(),
         "stage_form": forms.get("stage_form")
@@ -413,3 +427,34 @@ def partner_restore(request: AuthedRequest, pk: int) -> HttpResponse:
     services.partner_restore(partner=partner, by=request.user)
     messages.success(request, f"{partner.name} restored.")
     return _after_write(request, partner)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@write_required
+def partner_merge_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Merge another partner into this one: its records move here, it is archived."""
+    partner = selectors.partner_get_for(advisor=request.user, pk=pk, include_archived=False)
+    if not (request.user.manages_firm or partner.owner_id == request.user.pk):
+        raise PermissionDenied(MERGE_NOT_ALLOWED)
+    candidates = merge_candidates_for(advisor=request.user, partner=partner)
+    form = PartnerMergeForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        other = form.cleaned_data["other"]
+        try:
+            result = partner_merge(user=request.user, keep=partner, other=other)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{other.name} merged into {partner.name}: {result.summary} moved."
+            )
+            return redirect(reverse("partner_detail", args=[partner.pk]))
+    search = (request.GET.get("q") or "").strip()[:200]
+    context = {
+        "partner": partner,
+        "form": form,
+        "search": search,
+        "shown": merge_candidates_shown(advisor=request.user, partner=partner, search=search),
+    }
+    return render(request, "partners/partner_merge.html", context)

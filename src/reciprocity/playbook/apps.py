@@ -22,3 +22,10 @@ class PlaybookConfig(AppConfig):
 
         # A new firm starts with the playbook's meeting plans, cadences, questions and library.
         firm_setup_register(self.label, lambda firm: firm_defaults_install(firm=firm))
+
+        from reciprocity.partners.merge import register as merge_register
+        from reciprocity.playbook.merge import MOVES
+
+        # A merge of two partners moves the playbook's records of the one merged away.
+        for move in MOVES:
+            merge_register(move)
