@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "reciprocity.playbook",
     "reciprocity.insights",
     "reciprocity.audit",
+    "reciprocity.search",
     "reciprocity.api",
     "reciprocity.site",
 ]

@@ -26,6 +26,7 @@ from reciprocity.api.playbook import (
     strategies,
 )
 from reciprocity.api.referrals import balance, protocols, referrals
+from reciprocity.api.search import search
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
@@ -94,6 +95,7 @@ api.add_router("/balance", balance)
 api.add_router("/protocols", protocols)
 api.add_router("/diagnoses", diagnoses)
 api.add_router("/partners", partner_diagnoses)
+api.add_router("/search", search)
 
 
 @csrf_exempt  # it changes nothing, whatever the method

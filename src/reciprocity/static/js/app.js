@@ -58,6 +58,21 @@
     }
   });
 
+  // On a narrow screen the header's menu folds behind the Menu button (see app.css).
+  function setUpMenu() {
+    var button = document.querySelector(".menu-button");
+    var menu = document.getElementById("site-menu");
+    if (!button || !menu) { return; }
+    button.hidden = false;
+    document.documentElement.classList.add("has-menu-button");
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("is-open", open);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", setUpMenu);
   document.addEventListener("DOMContentLoaded", function () { scheduleFade(document); });
   document.addEventListener("htmx:afterSettle", function () { scheduleFade(document); });
 
