@@ -3,6 +3,7 @@ scrolls sideways (only the board's own stage scroller does) and the main actions
 The screenshots land in the test-results folder for a person to look at."""
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -108,10 +109,6 @@ def test_the_board_on_a_phone_scrolls_only_its_stages(
     # The stages scroll inside the board, sideways.
     assert board.evaluate("board => board.scrollWidth > board.clientWidth")
     assert_within_screen(page.get_by_role("link", name="Add partner"))
-    nav = page.get_by_role("navigation", name="Main")
-    for name in ("Pipeline", "Partners", "Agenda"):
-        assert_within_screen(nav.get_by_role("link", name=name))
-    assert_within_screen(page.get_by_role("button", name="Log out"))
     card = page.locator(".card", has_text="Bartholomew Kingsley-Vanderbilt")
     assert_within_screen(card.get_by_role("link", name="Move Bartholomew Kingsley-Vanderbilt"))
     screenshot(page, "board")
@@ -122,6 +119,32 @@ def test_the_board_on_a_phone_scrolls_only_its_stages(
     assert_within_screen(dialog.get_by_role("button", name="Move", exact=True))
     assert page_overflow(page) == 0
     screenshot(page, "move-dialog")
+
+
+def test_the_menu_button_opens_every_link_on_a_phone(
+    page: Any, advisor: User, partner: Partner
+) -> None:
+    log_in(page, advisor)
+    nav = page.get_by_role("navigation", name="Main")
+    menu = page.get_by_role("button", name="Menu")
+    assert_within_screen(menu)
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(nav).to_be_hidden()
+    box = menu.bounding_box()
+    assert box is not None and box["height"] >= 44  # a finger's width
+
+    menu.tap()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    for name in ("Pipeline", "Partners", "Referrals", "Agenda", "Dashboard", "Playbook"):
+        assert_within_screen(nav.get_by_role("link", name=name))
+    assert_within_screen(page.get_by_role("link", name="Maximiliana Featherstonehaugh"))
+    assert_within_screen(page.get_by_role("button", name="Log out"))
+    assert_within_screen(page.get_by_role("searchbox", name="Search partners"))
+    assert page_overflow(page) == 0
+    page.screenshot(path=SCREENSHOTS / "phone-menu.png")
+
+    nav.get_by_role("link", name="Dashboard").tap()
+    expect(page).to_have_url(re.compile("/dashboard/"))
 
 
 def test_the_partner_page_on_a_phone(page: Any, advisor: User, partner: Partner) -> None:

@@ -72,7 +72,43 @@
     });
   }
 
+  // A long list of partners gets a filter box: each word typed must start a word of the option.
+  function makeSearchable(select) {
+    if (select.hasAttribute("data-search-ready")) { return; }
+    if (select.options.length < Number(select.getAttribute("data-searchable"))) { return; }
+    select.setAttribute("data-search-ready", "");
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "select-search";
+    box.placeholder = "Type to narrow the list";
+    var label = select.labels && select.labels[0] ? select.labels[0].textContent.trim() : "list";
+    box.setAttribute("aria-label", "Narrow the " + label + " list");
+    box.setAttribute("aria-controls", select.id);
+    select.before(box);
+    box.addEventListener("input", function () {
+      var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var firstShown = null;
+      Array.prototype.forEach.call(select.options, function (option) {
+        var text = " " + option.textContent.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ");
+        var shown = !option.value || words.every(function (word) { return text.indexOf(" " + word) !== -1; });
+        option.hidden = !shown;
+        if (shown && option.value && firstShown === null) { firstShown = option; }
+      });
+      var chosen = select.options[select.selectedIndex];
+      if ((!chosen || chosen.hidden || !chosen.value) && firstShown) {
+        firstShown.selected = true;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+  }
+
+  function setUpSearchableSelects(root) {
+    root.querySelectorAll("select[data-searchable]").forEach(makeSearchable);
+  }
+
   document.addEventListener("DOMContentLoaded", setUpMenu);
+  document.addEventListener("DOMContentLoaded", function () { setUpSearchableSelects(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { setUpSearchableSelects(event.target); });
   document.addEventListener("DOMContentLoaded", function () { scheduleFade(document); });
   document.addEventListener("htmx:afterSettle", function () { scheduleFade(document); });
 
