@@ -110,7 +110,13 @@ def test_the_board_on_a_phone_scrolls_only_its_stages(
     assert board.evaluate("board => board.scrollWidth > board.clientWidth")
     assert_within_screen(page.get_by_role("link", name="Add partner"))
     card = page.locator(".card", has_text="Bartholomew Kingsley-Vanderbilt")
-    assert_within_screen(card.get_by_role("link", name="Move Bartholomew Kingsley-Vanderbilt"))
+    move = card.get_by_role("link", name="Move Bartholomew Kingsley-Vanderbilt")
+    assert_within_screen(move)
+    # A finger cannot drag: on a touch screen Move is a button a finger can hit.
+    box = move.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    expect(page.get_by_text("Tap a card's Move button to move it.")).to_be_visible()
     screenshot(page, "board")
 
     card.get_by_role("link", name="Move Bartholomew Kingsley-Vanderbilt").tap()
@@ -161,6 +167,8 @@ def test_the_partner_page_on_a_phone(page: Any, advisor: User, partner: Partner)
     assert_within_screen(commitment.get_by_role("button", name="Done"))
     assert_within_screen(page.get_by_role("link", name="Edit profile"))
     screenshot(page, "partner")
+    # The timeline comes a page at a time, so the page stays short.
+    assert page.evaluate("document.documentElement.scrollHeight") < 7600
 
     touch = page.locator("section.panel--touch")
     touch.get_by_label("What happened").fill("Called from the car: she has a client for us")

@@ -68,6 +68,9 @@ BOARD = "board"
 MOVE_DIALOG = "move-dialog-body"
 DETAIL = "partner-detail"
 RESULTS = "results"
+# A partner's page shows this many timeline entries at first, and this many more on request.
+TIMELINE_PAGE = 20
+TIMELINE_MAX = 1000
 # The research default: a handful of core partners get the attention they need.
 CORE_FOCUS_LIMIT = 7
 
@@ -250,7 +253,17 @@ def _following_stage(partner: Partner) -> str | None:
     return None
 
 
+def _timeline_shown(request: AuthedRequest) -> int:
+    """How many timeline entries the page shows: a page more with each "Show more"."""
+    asked = request.GET.get("timeline", "")
+    shown = int(asked) if asked.isdigit() else TIMELINE_PAGE
+    return min(max(shown, TIMELINE_PAGE), TIMELINE_MAX)
+
+
 def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> dict[str, Any]:
+    shown = _timeline_shown(request)
+    # One more than shown tells whether there is more to show.
+    timeline = selectors.partner_timeline(partner=partner, limit=shown + 1)
     can_write = not request.user.is_read_only and partner.archived_at is None
     if not can_write:
         # The forms are hidden (an archived partner): say why the write was refused.
@@ -266,7 +279,9 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
         "next_step": selectors.next_step_of(partner),
         "tags": list(partner.tags.all()),
         "commitments": list(selectors.open_commitments(partner=partner)),
-        "timeline": selectors.partner_timeline(partner=partner),
+        "timeline": timeline[:shown],
+        "timeline_shown": shown,
+        "timeline_more": shown + TIMELINE_PAGE if len(timeline) > shown else None,
         "can_write": can_write,
         "can_archive": not request.user.is_read_only,
         "touch_form": forms.get("touch_form") or TouchForm(),
