@@ -91,6 +91,23 @@ class PartnerSource(Source):
         )
 
 
+def _hit_about_partner(
+    record: Touch | Referral, *, kind: str, label: str, title: str, url: str
+) -> Hit:
+    """A hit on a record of one partner, which it names."""
+    return Hit(
+        kind=kind,
+        label=label,
+        title=title,
+        detail=record.partner.name,
+        url=url,
+        partner_id=record.partner_id,
+        partner_name=record.partner.name,
+        at=record.occurred_at,
+        rank=record.rank,  # type: ignore[union-attr]
+    )
+
+
 class TouchSource(Source):
     slug = "touch"
 
@@ -101,16 +118,12 @@ class TouchSource(Source):
 
     def hit(self, record: Touch) -> Hit:
         is_note = record.kind == TouchKind.NOTE
-        return Hit(
+        return _hit_about_partner(
+            record,
             kind="note" if is_note else "touch",
             label="Note" if is_note else record.get_kind_display(),
             title=record.summary,
-            detail=record.partner.name,
             url=reverse("partner_detail", args=[record.partner_id]),
-            partner_id=record.partner_id,
-            partner_name=record.partner.name,
-            at=record.occurred_at,
-            rank=record.rank,  # type: ignore[attr-defined]
         )
 
 
@@ -121,16 +134,12 @@ class ReferralSource(Source):
         return referrals_visible_to(advisor=advisor)
 
     def hit(self, record: Referral) -> Hit:
-        return Hit(
+        return _hit_about_partner(
+            record,
             kind="referral",
             label=f"{record.get_kind_display()} {record.get_direction_display().lower()}",
             title=record.need,
-            detail=record.partner.name,
             url=reverse("referral_detail", args=[record.pk]),
-            partner_id=record.partner_id,
-            partner_name=record.partner.name,
-            at=record.occurred_at,
-            rank=record.rank,  # type: ignore[attr-defined]
         )
 
 
