@@ -193,3 +193,9 @@ def test_the_agenda_on_a_phone(page: Any, advisor: User, partner: Partner) -> No
     item.get_by_role("button", name="Done").tap()
     expect(page.locator(".agenda__group--overdue")).to_have_count(0)
     assert page_overflow(page) == 0
+
+    # Grouped by partner: each partner's work under its name.
+    page.get_by_label("Group by").select_option("partner")
+    page.get_by_role("button", name="Show").tap()
+    expect(page.get_by_role("heading", name=re.compile(partner.name))).to_be_visible()
+    assert page_overflow(page) == 0

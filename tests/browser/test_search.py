@@ -56,3 +56,20 @@ def test_a_long_partner_picker_narrows_as_one_types(page: Any) -> None:
     picker = page.get_by_label("Partner", exact=True)
     expect(picker.locator("option:checked")).to_have_text("Zelda Quintero")
     assert picker.evaluate("s => [...s.options].filter(o => !o.hidden && o.value).length") == 1
+
+
+def test_ticked_partners_are_tagged_in_one_go(page: Any) -> None:
+    advisor = UserFactory(username="bulk")
+    for name in ("Ada Brook", "Ben Cole", "Cy Dunn"):
+        services.partner_create(by=advisor, name=name, profession=Profession.CPA)
+    log_in(page, advisor)
+    page.goto("/partners/")
+    page.get_by_label("Choose Ada Brook").check()
+    page.get_by_label("Choose Cy Dunn").check()
+    page.get_by_label("With the chosen partners").select_option("tag")
+    page.locator("#bulk-form").get_by_label("Tag", exact=True).fill("tax season")
+    page.get_by_role("button", name="Apply to the chosen").click()
+    expect(page.get_by_text("2 partners tagged.")).to_be_visible()
+    page.get_by_label("Tag", exact=True).first.select_option("tax season")
+    expect(page.locator(".results__count")).to_contain_text("2 partners match")
+    assert axe_violations(page) == []

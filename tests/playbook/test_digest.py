@@ -353,6 +353,16 @@ def test_the_next_run_is_the_coming_monday_morning() -> None:
     assert next_digest_run(monday_late) == dt.datetime(2026, 3, 16, 7, 0, tzinfo=tz)
 
 
+def test_the_next_run_is_monday_morning_in_the_firms_time_zone(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TIME_ZONE = "America/New_York"
+    with timezone.override("America/New_York"):
+        # Sunday 23:30 in New York is already Monday in UTC: the run is still the coming Monday
+        # at seven, New York time (12:00 UTC in March, before daylight saving time).
+        sunday_night = dt.datetime(2026, 3, 2, 4, 30, tzinfo=dt.UTC)
+        run = next_digest_run(sunday_night)
+    assert run == dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+
+
 def test_recipients_are_active_advisors_with_an_address_who_did_not_opt_out(
     playbook_cast: Cast,
 ) -> None:
