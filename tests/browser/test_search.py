@@ -66,7 +66,10 @@ def test_ticked_partners_are_tagged_in_one_go(page: Any) -> None:
     page.goto("/partners/")
     page.get_by_label("Choose Ada Brook").check()
     page.get_by_label("Choose Cy Dunn").check()
+    # Only the chosen action's fields show.
+    expect(page.locator("#bulk-form").get_by_label("Team")).to_be_hidden()
     page.get_by_label("With the chosen partners").select_option("tag")
+    expect(page.locator("#bulk-form").get_by_label("Stage")).to_be_hidden()
     page.locator("#bulk-form").get_by_label("Tag", exact=True).fill("tax season")
     page.get_by_role("button", name="Apply to the chosen").click()
     expect(page.get_by_text("2 partners tagged.")).to_be_visible()

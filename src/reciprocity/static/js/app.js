@@ -106,7 +106,24 @@
     root.querySelectorAll("select[data-searchable]").forEach(makeSearchable);
   }
 
+  // The partner list's bulk form shows only the fields of the action chosen.
+  function showBulkFields(form) {
+    var action = form.querySelector("select[name=action]");
+    if (!action) { return; }
+    form.querySelectorAll(".bulk-field").forEach(function (field) {
+      field.hidden = field.getAttribute("data-actions").split(" ").indexOf(action.value) === -1;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest ? event.target.closest("form[data-bulk]") : null;
+    if (form && event.target.name === "action") { showBulkFields(form); }
+  });
+  function setUpBulkForms(root) { root.querySelectorAll("form[data-bulk]").forEach(showBulkFields); }
+
   document.addEventListener("DOMContentLoaded", setUpMenu);
+  document.addEventListener("DOMContentLoaded", function () { setUpBulkForms(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { setUpBulkForms(event.target); });
   document.addEventListener("DOMContentLoaded", function () { setUpSearchableSelects(document); });
   document.addEventListener("htmx:afterSettle", function (event) { setUpSearchableSelects(event.target); });
   document.addEventListener("DOMContentLoaded", function () { scheduleFade(document); });
