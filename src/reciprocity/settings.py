@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "reciprocity.audit",
     "reciprocity.integrations",
     "reciprocity.transfer",
+    "reciprocity.search",
     "reciprocity.api",
     "reciprocity.site",
 ]

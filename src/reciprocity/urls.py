@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("reciprocity.playbook.urls")),
     path("", include("reciprocity.insights.urls")),
     path("", include("reciprocity.integrations.urls")),
+    path("", include("reciprocity.search.urls")),
 ]
 handler400 = "reciprocity.site.views.bad_request"
 handler500 = "reciprocity.site.views.server_error"

@@ -3,6 +3,7 @@ scrolls sideways (only the board's own stage scroller does) and the main actions
 The screenshots land in the test-results folder for a person to look at."""
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -108,12 +109,14 @@ def test_the_board_on_a_phone_scrolls_only_its_stages(
     # The stages scroll inside the board, sideways.
     assert board.evaluate("board => board.scrollWidth > board.clientWidth")
     assert_within_screen(page.get_by_role("link", name="Add partner"))
-    nav = page.get_by_role("navigation", name="Main")
-    for name in ("Pipeline", "Partners", "Agenda"):
-        assert_within_screen(nav.get_by_role("link", name=name))
-    assert_within_screen(page.get_by_role("button", name="Log out"))
     card = page.locator(".card", has_text="Bartholomew Kingsley-Vanderbilt")
-    assert_within_screen(card.get_by_role("link", name="Move Bartholomew Kingsley-Vanderbilt"))
+    move = card.get_by_role("link", name="Move Bartholomew Kingsley-Vanderbilt")
+    assert_within_screen(move)
+    # A finger cannot drag: on a touch screen Move is a button a finger can hit.
+    box = move.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    expect(page.get_by_text("Tap a card's Move button to move it.")).to_be_visible()
     screenshot(page, "board")
 
     card.get_by_role("link", name="Move Bartholomew Kingsley-Vanderbilt").tap()
@@ -122,6 +125,33 @@ def test_the_board_on_a_phone_scrolls_only_its_stages(
     assert_within_screen(dialog.get_by_role("button", name="Move", exact=True))
     assert page_overflow(page) == 0
     screenshot(page, "move-dialog")
+
+
+def test_the_menu_button_opens_every_link_on_a_phone(
+    page: Any, advisor: User, partner: Partner
+) -> None:
+    log_in(page, advisor)
+    nav = page.get_by_role("navigation", name="Main")
+    menu = page.get_by_role("button", name="Menu")
+    assert_within_screen(menu)
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(nav).to_be_hidden()
+    box = menu.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44  # a finger's width
+
+    menu.tap()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    for name in ("Pipeline", "Partners", "Referrals", "Agenda", "Dashboard", "Playbook"):
+        assert_within_screen(nav.get_by_role("link", name=name))
+    assert_within_screen(page.get_by_role("link", name="Maximiliana Featherstonehaugh"))
+    assert_within_screen(page.get_by_role("button", name="Log out"))
+    assert_within_screen(page.get_by_role("searchbox", name="Search partners"))
+    assert page_overflow(page) == 0
+    page.screenshot(path=SCREENSHOTS / "phone-menu.png")
+
+    nav.get_by_role("link", name="Dashboard").tap()
+    expect(page).to_have_url(re.compile("/dashboard/"))
 
 
 def test_the_partner_page_on_a_phone(page: Any, advisor: User, partner: Partner) -> None:
@@ -137,6 +167,8 @@ def test_the_partner_page_on_a_phone(page: Any, advisor: User, partner: Partner)
     assert_within_screen(commitment.get_by_role("button", name="Done"))
     assert_within_screen(page.get_by_role("link", name="Edit profile"))
     screenshot(page, "partner")
+    # The timeline comes a page at a time, so the page stays short.
+    assert page.evaluate("document.documentElement.scrollHeight") < 7600
 
     touch = page.locator("section.panel--touch")
     touch.get_by_label("What happened").fill("Called from the car: she has a client for us")
@@ -160,4 +192,10 @@ def test_the_agenda_on_a_phone(page: Any, advisor: User, partner: Partner) -> No
 
     item.get_by_role("button", name="Done").tap()
     expect(page.locator(".agenda__group--overdue")).to_have_count(0)
+    assert page_overflow(page) == 0
+
+    # Grouped by partner: each partner's work under its name.
+    page.get_by_label("Group by").select_option("partner")
+    page.get_by_role("button", name="Show").tap()
+    expect(page.get_by_role("heading", name=re.compile(partner.name))).to_be_visible()
     assert page_overflow(page) == 0

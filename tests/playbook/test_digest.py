@@ -4,6 +4,7 @@ worker."""
 import datetime as dt
 import signal
 from collections.abc import Iterator
+from html import unescape
 from io import StringIO
 from unittest import mock
 
@@ -15,7 +16,6 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
 from reciprocity.accounts import services as account_services
@@ -27,6 +27,7 @@ from reciprocity.partners.selectors import agenda_items
 from reciprocity.playbook.digest import (
     DIGEST_KIND,
     SUBJECT_CLEAR,
+    TOP_ITEMS,
     DigestOutcome,
     digest_render,
     digest_send,
@@ -112,11 +113,16 @@ def test_the_digest_renders_for_the_demo_advisor_with_their_real_overdue_items(
     assert {i.object_id for i in listed} == {c.pk for c in overdue}
     dues = [i.due for i in rendered.digest.agenda.overdue]
     assert dues == sorted(dues)  # oldest first
-    assert rendered.subject.startswith(f"Your week: {len(rendered.digest.agenda.overdue)} overdue")
-    for commitment in overdue:
-        assert commitment.what in rendered.text
-        assert escape(commitment.what) in rendered.html
-    assert rendered.text.index("OVERDUE") < rendered.text.index(listed[0].title)
+    overdue_count = len(rendered.digest.agenda.overdue)
+    assert rendered.subject.startswith(f"Your week: {overdue_count} overdue")
+    # Short: the count, the five that come first (each naming its partner), the agenda's link.
+    assert f"{overdue_count} overdue" in rendered.text
+    first = rendered.digest.agenda.items[:TOP_ITEMS]
+    for item in first:
+        assert f"- {item.title}\n  {item.partner_name}" in rendered.text
+        assert item.title in unescape(rendered.html)
+    assert rendered.text.count("\n- ") == TOP_ITEMS
+    assert f"And {len(rendered.digest.agenda) - TOP_ITEMS} more on your agenda." in rendered.text
 
 
 def test_the_digest_lists_overdue_work_first_then_the_week(db: None) -> None:
@@ -128,16 +134,43 @@ def test_the_digest_lists_overdue_work_first_then_the_week(db: None) -> None:
     overdue = [item.title for item in rendered.digest.agenda.overdue]
     assert overdue == ["Touch base with Carla Reyes", "Send the estate-planning article"]
     text = rendered.text
-    assert text.index("OVERDUE (2)") < text.index("Touch base with Carla Reyes")
-    assert text.index("Send the estate-planning article") < text.index("THIS WEEK (1)")
+    assert "2 overdue, 1 due this week." in text
+    assert text.index("Touch base with Carla Reyes") < text.index("Send the estate-planning")
+    assert text.index("Send the estate-planning article") < text.index("Introduce us")
     assert "Carla Reyes promised it" in text
-    assert "no written agreement" in text
+    assert rendered.digest.suggestions[0].text in text
     assert "http://127.0.0.1:8000/agenda/" in text
     assert "Send the estate-planning article" in rendered.html
     assert (
         f'href="http://127.0.0.1:8000/partners/{rendered.digest.agenda.overdue[0].partner_id}/"'
         in (rendered.html)
     )
+
+
+def test_the_html_part_has_its_styles_inline_and_the_text_part_says_the_same(db: None) -> None:
+    advisor, _ = demo_advisor()
+
+    rendered = digest_render(advisor=advisor)
+
+    assert "<style" not in rendered.html
+    assert 'style="' in rendered.html
+    assert "font-family" in rendered.html  # not the mail client's default Times
+    for item in rendered.digest.agenda.items:
+        assert item.title in unescape(rendered.html)
+        assert item.title in rendered.text
+    for part in (rendered.text, rendered.html):
+        assert "http://127.0.0.1:8000/agenda/" in part
+        assert "http://127.0.0.1:8000/playbook/message/#digest" in part
+
+
+def test_the_links_use_the_site_url(db: None, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.RECIPROCITY_SITE_URL = "https://coi.example.com"
+    advisor, _ = demo_advisor()
+
+    rendered = digest_render(advisor=advisor)
+
+    assert ":8000" not in rendered.html + rendered.text
+    assert 'href="https://coi.example.com/agenda/"' in rendered.html
 
 
 def test_the_digest_shows_no_one_elses_work(db: None) -> None:
@@ -317,6 +350,16 @@ def test_the_next_run_is_the_coming_monday_morning() -> None:
     assert next_digest_run(monday_late) == dt.datetime(2026, 3, 16, 7, 0, tzinfo=tz)
 
 
+def test_the_next_run_is_monday_morning_in_the_firms_time_zone(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TIME_ZONE = "America/New_York"
+    with timezone.override("America/New_York"):
+        # Sunday 23:30 in New York is already Monday in UTC: the run is still the coming Monday
+        # at seven, New York time (12:00 UTC in March, before daylight saving time).
+        sunday_night = dt.datetime(2026, 3, 2, 4, 30, tzinfo=dt.UTC)
+        run = next_digest_run(sunday_night)
+    assert run == dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+
+
 def test_recipients_are_active_advisors_with_an_address_who_did_not_opt_out(
     playbook_cast: Cast,
 ) -> None:
@@ -363,7 +406,7 @@ def test_the_command_renders_without_sending(db: None) -> None:
     assert "Send the estate-planning article" in output
     assert mail.outbox == []
     assert not DBTaskResult.objects.exists()
-    assert "<h2>Overdue (2)</h2>" in run("--user", "demo", "--html")
+    assert "2</strong>overdue" in run("--user", "demo", "--html")
 
 
 def test_the_command_renders_a_given_week(db: None) -> None:

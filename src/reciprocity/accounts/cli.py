@@ -37,6 +37,10 @@ def validation_text(error: ValidationError) -> str:
 class ProductCommand(BaseCommand):
     """Base of the product's commands: audit source, and errors as clean exits."""
 
+    # The system checks load every URL and the whole API (seconds) before a daily command can
+    # answer; ``reciprocity check``, ``migrate`` and ``serve`` run them.
+    requires_system_checks: list[str] = []
+
     def execute(self, *args: Any, **options: Any) -> str | None:
         with audit_source("cli"):
             try:

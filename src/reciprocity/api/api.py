@@ -26,6 +26,7 @@ from reciprocity.api.playbook import (
     strategies,
 )
 from reciprocity.api.referrals import balance, protocols, referrals
+from reciprocity.api.search import search
 from reciprocity.api.transfer import partner_transfer
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ api.add_router("/balance", balance)
 api.add_router("/protocols", protocols)
 api.add_router("/diagnoses", diagnoses)
 api.add_router("/partners", partner_diagnoses)
+api.add_router("/search", search)
 
 
 @csrf_exempt  # it changes nothing, whatever the method

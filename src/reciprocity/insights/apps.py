@@ -5,3 +5,11 @@ class InsightsConfig(AppConfig):
     name = "reciprocity.insights"
     label = "insights"
     verbose_name = "Insights"
+
+    def ready(self) -> None:
+        from reciprocity.insights.diagnoses import TITLES, diagnosed_partner_ids
+        from reciprocity.partners.diagnosed import DiagnosisFilter, register
+
+        # The partner list filters by the diagnoses of single partners (not the book's).
+        choices = [(slug, title) for slug, title in TITLES.items() if slug != "too_many_partners"]
+        register(DiagnosisFilter(choices=choices, partner_ids=diagnosed_partner_ids))

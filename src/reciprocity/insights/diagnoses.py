@@ -561,3 +561,12 @@ def diagnoses_for(
     """The named diagnoses (see the module's documentation), the book's first, then the most
     severe, then by partner name."""
     return assess(advisor=advisor, partner=partner, today=today, mine_only=mine_only).diagnoses
+
+
+def diagnosed_partner_ids(advisor: User, slug: str) -> set[int]:
+    """The partners ``advisor`` may see that carry the diagnosis ``slug`` (for the list)."""
+    return {
+        diagnosis.partner_id
+        for diagnosis in diagnoses_for(advisor=advisor, mine_only=False)
+        if diagnosis.slug == slug and diagnosis.partner_id is not None
+    }

@@ -8,11 +8,14 @@ import datetime as dt
 from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
-from reciprocity.partners import services
+from reciprocity.partners import bulk, services
+from reciprocity.partners.diagnosed import diagnosis_choices
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     CommitmentOwner,
@@ -23,7 +26,13 @@ from reciprocity.partners.models import (
     Stage,
     TouchKind,
 )
-from reciprocity.partners.selectors import SORTS, PartnerFilters, owners_visible_to
+from reciprocity.partners.selectors import (
+    SORTS,
+    PartnerFilters,
+    owners_visible_to,
+    partner_list,
+    tags_visible_to,
+)
 from reciprocity.web.forms import DateInput, DateTimeLocalInput, PageForm, now_local
 
 
@@ -267,6 +276,15 @@ class PartnerListForm(PageForm, forms.Form):
     owner = forms.ModelChoiceField(
         label="Owner", queryset=User.objects.none(), required=False, empty_label="Anyone"
     )
+    tag = forms.ChoiceField(label="Tag", required=False)
+    quiet_days = forms.IntegerField(
+        label="No touch for (days)",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        widget=forms.NumberInput(attrs={"placeholder": "e.g. 90"}),
+    )
+    diagnosis = forms.ChoiceField(label="Diagnosis", required=False)
     overdue = forms.BooleanField(label="Overdue next step", required=False)
     archived = forms.BooleanField(label="Archived", required=False)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -278,10 +296,19 @@ class PartnerListForm(PageForm, forms.Form):
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
         owner.queryset = owners_visible_to(advisor=user)
+        tags = tags_visible_to(advisor=user).values_list("name", flat=True)
+        cast(forms.ChoiceField, self.fields["tag"]).choices = [
+            ("", "Any tag"),
+            *((name, name) for name in tags),
+        ]
+        cast(forms.ChoiceField, self.fields["diagnosis"]).choices = [
+            ("", "Any or none"),
+            *diagnosis_choices(),
+        ]
 
     def filters(self) -> PartnerFilters:
-        """What the list shows (the page and its exports alike): whatever parsed is applied; a
-        bad value is shown as an error and ignored."""
+        """What the list shows (the page, its bulk actions and its exports alike): whatever
+        parsed is applied; a bad value is shown as an error and ignored."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         sort = data.get("sort") or "name"
@@ -293,4 +320,71 @@ class PartnerListForm(PageForm, forms.Form):
             overdue=bool(data.get("overdue")),
             archived=bool(data.get("archived")),
             sort=sort if sort in SORTS else "name",
+            tag=data.get("tag") or "",
+            quiet_days=data.get("quiet_days"),
+            diagnosis=data.get("diagnosis") or "",
         )
+
+
+def partners_listed(
+    *, advisor: User, params: Any
+) -> tuple[PartnerListForm, PartnerFilters, QuerySet[Partner]]:
+    """The partner list as its query string asks: the one place its filters are read, for the
+    page, its bulk actions and its export alike."""
+    form = PartnerListForm(params or None, user=advisor)
+    filters = form.filters()
+    return form, filters, partner_list(advisor=advisor, filters=filters)
+
+
+BULK_EXPORT = "export"
+
+
+def _bulk_choices() -> list[tuple[str, str]]:
+    return [
+        *((slug, action.label) for slug, action in bulk.ACTIONS.items()),
+        (BULK_EXPORT, "Export as CSV"),
+    ]
+
+
+class PartnerBulkForm(PageForm, forms.Form):
+    """An action on the partners ticked in the list (their ids arrive as ``partner``)."""
+
+    action = forms.ChoiceField(label="With the chosen partners", choices=_bulk_choices)
+    stage = forms.ChoiceField(label="Stage", required=False, choices=Stage.choices)
+    reason = forms.ChoiceField(
+        label="Reason (retired)", required=False, choices=[("", "—"), *FailureReason.choices]
+    )
+    owner = forms.ModelChoiceField(label="Owner", queryset=User.objects.none(), required=False)
+    team = forms.ModelChoiceField(
+        label="Team", queryset=Team.objects.none(), required=False, empty_label="No team"
+    )
+    tag = forms.CharField(label="Tag", required=False, max_length=50)
+
+    id_prefix = "bulk"
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = advisors_of_firm(user=user)
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams_of(user=user)
+        if not user.sees_whole_firm:
+            # Only a firm admin gives partners to someone else (the service says so too).
+            cast(forms.ChoiceField, self.fields["action"]).choices = [
+                (slug, label) for slug, label in _bulk_choices() if slug != bulk.Reassign.slug
+            ]
+            del self.fields["owner"]
+
+    def partner_ids(self) -> list[int]:
+        """The ticked rows; an id the user may not see is the service's to refuse."""
+        values = cast(QueryDict, self.data).getlist("partner")
+        return [int(value) for value in values if value.isdigit()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = bulk.ACTIONS.get(data.get("action", ""))
+        for field, message in action.needs.items() if action else ():
+            if not data.get(field):
+                self.add_error(field, message)
+        return data
+
+    def bulk_action(self) -> bulk.BulkAction:
+        return bulk.ACTIONS[self.cleaned_data["action"]].of(self.cleaned_data)

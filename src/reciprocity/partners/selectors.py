@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.ids import get_visible_or_404
+from reciprocity.partners.diagnosed import diagnosed_partner_ids
 from reciprocity.partners.models import (
     Commitment,
     CommitmentStatus,
@@ -33,6 +34,7 @@ from reciprocity.partners.models import (
     PartnerQuerySet,
     Stage,
     StageChange,
+    Tag,
     Touch,
 )
 
@@ -130,6 +132,26 @@ class PartnerFilters:
     overdue: bool = False
     archived: bool = False
     sort: str = "name"
+    tag: str = ""
+    # Partners with no touch for at least this many days (never touched ones included).
+    quiet_days: int | None = None
+    diagnosis: str = ""
+
+    @property
+    def narrowing(self) -> bool:
+        """Whether any filter narrows the list (the sort and the archive switch do not)."""
+        return any(
+            (
+                self.search,
+                self.stage,
+                self.profession,
+                self.owner,
+                self.overdue,
+                self.tag,
+                self.quiet_days is not None,
+                self.diagnosis,
+            )
+        )
 
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -159,6 +181,13 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
         qs = qs.filter(profession=f.profession)
     if f.owner:
         qs = qs.filter(owner_id=f.owner)
+    if f.tag:
+        qs = qs.filter(Exists(Tag.objects.filter(partners=OuterRef("pk"), name__iexact=f.tag)))
+    if f.quiet_days is not None:
+        since = timezone.now() - dt.timedelta(days=f.quiet_days)
+        qs = qs.filter(Q(last_touch_at__lt=since) | Q(last_touch_at__isnull=True))
+    if f.diagnosis:
+        qs = qs.filter(pk__in=diagnosed_partner_ids(advisor, f.diagnosis))
     if f.overdue:
         qs = qs.filter(
             Exists(
@@ -172,6 +201,13 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
     return with_next_step(qs.select_related("owner", "firm")).order_by(
         *SORTS.get(f.sort, SORTS["name"])
     )
+
+
+def tags_visible_to(*, advisor: User) -> QuerySet[Tag]:
+    """The tags of the advisor's firm, for filtering and tagging."""
+    if advisor.firm_id is None:
+        return Tag.objects.none()
+    return Tag.objects.filter(firm_id=advisor.firm_id).order_by("name")
 
 
 def board_columns(
@@ -285,3 +321,9 @@ def agenda_items(
         .select_related("partner")
         .order_by("due", "pk")
     )
+
+
+def partners_chosen(*, advisor: User, ids: list[int]) -> QuerySet[Partner]:
+    """The partners ticked in the list that ``advisor`` may see, as the list shows them."""
+    qs = partners_visible_to(advisor=advisor, include_archived=True).filter(pk__in=ids)
+    return with_next_step(qs.select_related("owner")).prefetch_related("tags").order_by("name")

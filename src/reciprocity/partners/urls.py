@@ -5,6 +5,7 @@ from reciprocity.partners import views
 urlpatterns = [
     path("pipeline/", views.pipeline, name="pipeline"),
     path("partners/", views.partner_list, name="partner_list"),
+    path("partners/bulk/", views.partner_bulk, name="partner_bulk"),
     path("partners/new/", views.partner_create, name="partner_create"),
     path("partners/<int:pk>/", views.partner_detail, name="partner_detail"),
     path("partners/<int:pk>/edit/", views.partner_edit, name="partner_edit"),

@@ -15,8 +15,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseForm, model_to_dict
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,7 +25,8 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
-from reciprocity.partners import selectors, services
+from reciprocity.accounts.services import ensure_can_write
+from reciprocity.partners import bulk, selectors, services
 from reciprocity.partners.duplicates import (
     Duplicate,
     merge_candidates_for,
@@ -32,15 +34,17 @@ from reciprocity.partners.duplicates import (
     partner_duplicates_for,
 )
 from reciprocity.partners.forms import (
+    BULK_EXPORT,
     BoardFilterForm,
     CommitmentCloseForm,
     CommitmentForm,
+    PartnerBulkForm,
     PartnerCreateForm,
     PartnerForm,
-    PartnerListForm,
     PartnerMergeForm,
     StageForm,
     TouchForm,
+    partners_listed,
 )
 from reciprocity.partners.merge import MERGE_NOT_ALLOWED, partner_merge
 from reciprocity.partners.models import (
@@ -56,6 +60,7 @@ from reciprocity.referrals.selectors import (
     stage_suggestion,
     with_balance,
 )
+from reciprocity.spreadsheets import csv_lines
 from reciprocity.web.forms import add_service_errors, form_creates, form_saves
 from reciprocity.web.http import (
     AuthedRequest,
@@ -71,6 +76,9 @@ BOARD = "board"
 MOVE_DIALOG = "move-dialog-body"
 DETAIL = "partner-detail"
 RESULTS = "results"
+# A partner's page shows this many timeline entries at first, and this many more on request.
+TIMELINE_PAGE = 20
+TIMELINE_MAX = 1000
 # The research default: a handful of core partners get the attention they need.
 CORE_FOCUS_LIMIT = 7
 
@@ -149,26 +157,79 @@ def pipeline(request: AuthedRequest) -> HttpResponse:
 @login_required
 @vary_on_htmx
 def partner_list(request: AuthedRequest) -> HttpResponse:
-    form = PartnerListForm(request.GET or None, user=request.user)
-    filters = form.filters()
-    partners = selectors.partner_list(advisor=request.user, filters=filters).prefetch_related(
-        "tags"
+    form, filters, partners = partners_listed(advisor=request.user, params=request.GET)
+    page = Paginator(partners.prefetch_related("tags"), settings.RECIPROCITY_PAGE_SIZE).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(partners, settings.RECIPROCITY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,
         "sort": filters.sort,
-        "filtered": any(
-            (filters.search, filters.stage, filters.profession, filters.owner, filters.overdue)
-        ),
+        "filtered": filters.narrowing,
         "archived": filters.archived,
         "show_owner": request.user.sees_whole_firm or request.user.teams.exists(),
         "can_write": not request.user.is_read_only,
+        "bulk_form": PartnerBulkForm(user=request.user),
     }
     if htmx_target(request) == RESULTS:
         return render_region(request, "partners/partner_list.html#results", context)
     return render(request, "partners/partner_list.html", context)
+
+
+EXPORT_HEADER = (
+    "id", "name", "organization", "profession", "stage", "owner", "email", "phone", "tags",
+    "touches", "last_touch_at", "next_step", "next_step_due",
+)  # fmt: skip
+
+
+def _export_row(partner: Partner) -> list[Any]:
+    step = selectors.next_step_of(partner)
+    return [
+        partner.pk,
+        partner.name,
+        partner.organization,
+        partner.profession_label,
+        partner.get_stage_display(),
+        partner.owner.display_name,
+        partner.email,
+        partner.phone,
+        ", ".join(tag.name for tag in partner.tags.all()),
+        partner.touch_count,
+        partner.last_touch_at.isoformat() if partner.last_touch_at else "",
+        step.what if step else "",
+        step.due.isoformat() if step else "",
+    ]
+
+
+@login_required
+@require_POST
+def partner_bulk(request: AuthedRequest) -> HttpResponseBase:
+    """The list's bulk actions on the ticked rows; plain POST, back to the list as it was."""
+    form = PartnerBulkForm(request.POST, user=request.user)
+    back = safe_next(request) or reverse("partner_list")
+    if not form.is_valid():
+        flash_errors(request, form)
+        return redirect(back)
+    ids = form.partner_ids()
+    if form.cleaned_data["action"] == BULK_EXPORT:
+        if not ids:
+            messages.error(request, bulk.NONE_SELECTED)
+            return redirect(back)
+        rows = selectors.partners_chosen(advisor=request.user, ids=ids)
+        response = StreamingHttpResponse(
+            csv_lines(EXPORT_HEADER, (_export_row(p) for p in rows)), content_type="text/csv"
+        )
+        response["Content-Disposition"] = 'attachment; filename="partners.csv"'
+        return response
+    ensure_can_write(request.user)
+    action = form.bulk_action()
+    try:
+        changed = bulk.partner_bulk_apply(partner_ids=ids, by=request.user, action=action)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{changed} partner{pluralize(changed)} {action.verb}.")
+    return redirect(back)
 
 
 @login_required
@@ -217,7 +278,17 @@ def _following_stage(partner: Partner) -> str | None:
     return None
 
 
+def _timeline_shown(request: AuthedRequest) -> int:
+    """How many timeline entries the page shows: a page more with each "Show more"."""
+    asked = request.GET.get("timeline", "")
+    shown = int(asked) if asked.isdigit() else TIMELINE_PAGE
+    return min(max(shown, TIMELINE_PAGE), TIMELINE_MAX)
+
+
 def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> dict[str, Any]:
+    shown = _timeline_shown(request)
+    # One more than shown tells whether there is more to show.
+    timeline = selectors.partner_timeline(partner=partner, limit=shown + 1)
     can_write = not request.user.is_read_only and partner.archived_at is None
     if not can_write:
         # The forms are hidden (an archived partner): say why the write was refused.
@@ -233,7 +304,9 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
         "next_step": selectors.next_step_of(partner),
         "tags": list(partner.tags.all()),
         "commitments": list(selectors.open_commitments(partner=partner)),
-        "timeline": selectors.partner_timeline(partner=partner),
+        "timeline": timeline[:shown],
+        "timeline_shown": shown,
+        "timeline_more": shown + TIMELINE_PAGE if len(timeline) > shown else None,
         "can_write": can_write,
         "can_archive": not request.user.is_read_only,
         "can_merge": request.user.manages_firm or partner.owner_id == request.user.pk,

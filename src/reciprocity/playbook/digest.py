@@ -8,15 +8,19 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import delivery_send
 from reciprocity.playbook.selectors.digest import Digest, digest_for
 
+# An email worth opening is short: the count, these few items, and the agenda for the rest.
+TOP_ITEMS = 5
 SUBJECT = "Your week: {overdue} overdue, {due} due this week"
 SUBJECT_CLEAR = "Your week: nothing overdue"
 # What the delivery record calls a weekly digest.
@@ -54,17 +58,26 @@ def digest_render(*, advisor: User, today: dt.date | None = None) -> RenderedDig
         if agenda.overdue or due
         else SUBJECT_CLEAR
     )
+    site_url = settings.RECIPROCITY_SITE_URL
     context = {
         "digest": digest,
         "advisor": advisor,
         "agenda": agenda,
-        "site_url": settings.RECIPROCITY_SITE_URL,
+        "due_count": due,
+        # Overdue first (oldest first), then today, then the week: the agenda's own order.
+        "top": agenda.items[:TOP_ITEMS],
+        "more": max(len(agenda) - TOP_ITEMS, 0),
+        "suggestion": digest.suggestions[0] if digest.suggestions else None,
+        "site_url": site_url,
+        "settings_url": f"{site_url}{reverse('playbook_message')}#digest",
     }
+    html = render_to_string("playbook/email/weekly_digest.html", context)
     return RenderedDigest(
         digest=digest,
         subject=subject,
         text=render_to_string("playbook/email/weekly_digest.txt", context),
-        html=render_to_string("playbook/email/weekly_digest.html", context),
+        # Mail clients ignore <style> blocks: every rule goes into the style attributes.
+        html=css_inline.inline(html),
     )
 
 

@@ -3,8 +3,10 @@
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import icalendar
+if TYPE_CHECKING:
+    import icalendar
 
 PRODID = "-//Reciprocity//Referral alliances//EN"
 # Subscribers poll at their own pace; this asks them to look at least hourly.
@@ -23,6 +25,10 @@ class CalendarEvent:
 
 
 def build_calendar(*, name: str, events: Iterable[CalendarEvent], stamp: dt.datetime) -> bytes:
+    # Imported here, not at start-up: the agenda's sources import this module, and every CLI
+    # command would otherwise pay for the iCalendar library.
+    import icalendar
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -37,7 +43,9 @@ def build_calendar(*, name: str, events: Iterable[CalendarEvent], stamp: dt.date
     return calendar.to_ical()
 
 
-def _event(item: CalendarEvent, stamp: dt.datetime) -> icalendar.Event:
+def _event(item: CalendarEvent, stamp: dt.datetime) -> "icalendar.Event":
+    import icalendar
+
     event = icalendar.Event()
     event.add("uid", item.uid)
     event.add("dtstamp", stamp)

@@ -23,7 +23,7 @@ from reciprocity.referrals.models import (
     ReferralStatus,
     StepSlug,
 )
-from reciprocity.web.forms import DateTimeLocalInput, PageForm
+from reciprocity.web.forms import DateTimeLocalInput, PageForm, SearchableSelect
 
 WHEN_HELP = "Leave empty for now; set an earlier date to record history."
 
@@ -60,7 +60,9 @@ NEED_HELP = (
 class ReferralStartForm(PageForm, forms.Form):
     """Which partner and which way: the first question of a new referral (a GET form)."""
 
-    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), empty_label="Choose one")
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.none(), empty_label="Choose one", widget=SearchableSelect
+    )
     direction = forms.ChoiceField(
         label="Direction",
         choices=[
@@ -373,7 +375,11 @@ class ReferralListForm(PageForm, forms.Form):
         choices=[("", "Either"), ("open", "Open"), ("closed", "Closed")],
     )
     partner = forms.ModelChoiceField(
-        label="Partner", queryset=Partner.objects.none(), required=False, empty_label="Any partner"
+        label="Partner",
+        queryset=Partner.objects.none(),
+        required=False,
+        empty_label="Any partner",
+        widget=SearchableSelect,
     )
     archived = forms.BooleanField(label="Archived", required=False)
 

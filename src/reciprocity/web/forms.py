@@ -93,3 +93,15 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+# From this many options a list is searched rather than scrolled (app.js adds the search box).
+SEARCHABLE_FROM = 50
+
+
+class SearchableSelect(forms.Select):
+    """A select that app.js gives a filter box once it has SEARCHABLE_FROM options or more;
+    without JavaScript it stays a plain select."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(attrs={"data-searchable": str(SEARCHABLE_FROM), **(attrs or {})}, **kwargs)

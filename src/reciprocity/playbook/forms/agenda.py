@@ -1,10 +1,12 @@
 """Forms of the agenda: complete or set aside an item, snooze it, bring it back."""
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
+from reciprocity.partners.agenda import SOURCES
 from reciprocity.partners.models import TouchKind
 from reciprocity.web.forms import DateInput, PageForm
 
@@ -32,3 +34,25 @@ class AgendaSnoozeForm(PageForm, forms.Form):
 
 class AgendaUnsnoozeForm(forms.Form):
     key = forms.CharField(max_length=120)
+
+
+GROUP_BY = [("when", "When it is due"), ("partner", "Partner"), ("kind", "Kind")]
+
+
+class AgendaViewForm(PageForm, forms.Form):
+    """How the agenda page groups its items, and which kind it shows (from the query string)."""
+
+    group = forms.ChoiceField(label="Group by", choices=GROUP_BY, required=False)
+    kind = forms.ChoiceField(label="Show", required=False)
+
+    id_prefix = "agenda-view"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kinds = [(slug, source.label) for slug, source in SOURCES.items()]
+        self.fields["kind"].choices = [("", "Every kind"), *kinds]  # type: ignore[attr-defined]
+
+    def choice(self) -> tuple[str, str]:
+        """The grouping and the kind asked for; what does not parse is the default."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("group") or "when", data.get("kind") or ""

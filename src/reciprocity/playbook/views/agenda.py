@@ -4,11 +4,12 @@ each item in place."""
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +21,7 @@ from reciprocity.playbook.forms.agenda import (
     AgendaCompleteForm,
     AgendaSnoozeForm,
     AgendaUnsnoozeForm,
+    AgendaViewForm,
 )
 from reciprocity.playbook.selectors.agenda import agenda_for, snoozes_of
 from reciprocity.playbook.services import agenda as services
@@ -64,19 +66,46 @@ def _agenda_row(item: AgendaItem, group: str, today: dt.date) -> AgendaRow:
     )
 
 
+def _grouped(rows: list[AgendaRow], group_by: str) -> list[tuple[str, str, list[AgendaRow]]]:
+    """The rows (in the agenda's order: overdue, today, the week) under their headings: when
+    they are due, or by partner (most pressing partner first), or by kind."""
+    if group_by == "when":
+        return [(key, title, [r for r in rows if r.group == key]) for key, title in GROUPS]
+    groups: dict[str, tuple[str, str, list[AgendaRow]]] = {}
+    for row in rows:
+        if group_by == "partner":
+            key, title = f"partner-{row.item.partner_id}", row.item.partner_name
+        else:
+            key, title = f"kind-{row.item.source}", SOURCES[row.item.source].label
+        groups.setdefault(key, (key, title, []))[2].append(row)
+    return list(groups.values())
+
+
 def _agenda_context(
     request: AuthedRequest, snooze_form: AgendaSnoozeForm | None = None
 ) -> dict[str, Any]:
     today = timezone.localdate()
     agenda = agenda_for(request.user, today=today)
+    # A write answers with the agenda as it was shown: its address is the form's ``next``.
+    params = request.GET
+    if request.method == "POST":
+        params = QueryDict(urlsplit(safe_next(request)).query)
+    view_form = AgendaViewForm(params or None)
+    group_by, kind = view_form.choice()
     lists = {"overdue": agenda.overdue, "today": agenda.due_today, "week": agenda.this_week}
-    groups = [
-        (key, title, [_agenda_row(item, key, today) for item in lists[key]])
-        for key, title in GROUPS
+    rows = [
+        _agenda_row(item, key, today)
+        for key, _title in GROUPS
+        for item in lists[key]
+        if not kind or item.source == kind
     ]
     return {
-        "groups": groups,
+        "groups": _grouped(rows, group_by),
         "total": len(agenda),
+        "shown": len(rows),
+        "view_form": view_form,
+        "agenda_url": reverse("agenda") + (f"?{params.urlencode()}" if params else ""),
+        "narrowed": bool(kind),
         "today": today,
         "week_end": today + dt.timedelta(days=7),
         "snoozes": list(snoozes_of(advisor=request.user, today=today)),

@@ -58,6 +58,74 @@
     }
   });
 
+  // On a narrow screen the header's menu folds behind the Menu button (see app.css).
+  function setUpMenu() {
+    var button = document.querySelector(".menu-button");
+    var menu = document.getElementById("site-menu");
+    if (!button || !menu) { return; }
+    button.hidden = false;
+    document.documentElement.classList.add("has-menu-button");
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("is-open", open);
+    });
+  }
+
+  // A long list of partners gets a filter box: each word typed must start a word of the option.
+  function makeSearchable(select) {
+    if (select.hasAttribute("data-search-ready")) { return; }
+    if (select.options.length < Number(select.getAttribute("data-searchable"))) { return; }
+    select.setAttribute("data-search-ready", "");
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "select-search";
+    box.placeholder = "Type to narrow the list";
+    var label = select.labels && select.labels[0] ? select.labels[0].textContent.trim() : "list";
+    box.setAttribute("aria-label", "Narrow the " + label + " list");
+    box.setAttribute("aria-controls", select.id);
+    select.before(box);
+    box.addEventListener("input", function () {
+      var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var firstShown = null;
+      Array.prototype.forEach.call(select.options, function (option) {
+        var text = " " + option.textContent.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ");
+        var shown = !option.value || words.every(function (word) { return text.indexOf(" " + word) !== -1; });
+        option.hidden = !shown;
+        if (shown && option.value && firstShown === null) { firstShown = option; }
+      });
+      var chosen = select.options[select.selectedIndex];
+      if ((!chosen || chosen.hidden || !chosen.value) && firstShown) {
+        firstShown.selected = true;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+  }
+
+  function setUpSearchableSelects(root) {
+    root.querySelectorAll("select[data-searchable]").forEach(makeSearchable);
+  }
+
+  // The partner list's bulk form shows only the fields of the action chosen.
+  function showBulkFields(form) {
+    var action = form.querySelector("select[name=action]");
+    if (!action) { return; }
+    form.querySelectorAll(".bulk-field").forEach(function (field) {
+      field.hidden = field.getAttribute("data-actions").split(" ").indexOf(action.value) === -1;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest ? event.target.closest("form[data-bulk]") : null;
+    if (form && event.target.name === "action") { showBulkFields(form); }
+  });
+  function setUpBulkForms(root) { root.querySelectorAll("form[data-bulk]").forEach(showBulkFields); }
+
+  document.addEventListener("DOMContentLoaded", setUpMenu);
+  document.addEventListener("DOMContentLoaded", function () { setUpBulkForms(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { setUpBulkForms(event.target); });
+  document.addEventListener("DOMContentLoaded", function () { setUpSearchableSelects(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { setUpSearchableSelects(event.target); });
   document.addEventListener("DOMContentLoaded", function () { scheduleFade(document); });
   document.addEventListener("htmx:afterSettle", function () { scheduleFade(document); });
 

@@ -53,6 +53,8 @@ def worker_line(row: WorkerRow) -> str:
 
 
 class Command(BaseCommand):
+    # Asked of a host in trouble: answer at once (``reciprocity check`` runs the checks).
+    requires_system_checks: list[str] = []
     help = (
         "List queued, running (on which worker, since when) and failed background tasks; "
         "`tasks retry ID` queues a failed task again."

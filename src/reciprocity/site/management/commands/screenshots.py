@@ -112,6 +112,21 @@ def _an_agreement(page: Any) -> bool:
     return True
 
 
+def _phone_menu(page: Any) -> bool:
+    """The board on a phone with the header's menu opened."""
+    page.goto("/pipeline/")
+    button = page.locator(".menu-button")
+    if button.count() == 0:
+        return False
+    button.click()
+    return True
+
+
+def _search(page: Any) -> bool:
+    response = page.goto("/search/?q=estate")
+    return response is not None and response.ok
+
+
 SHOTS = [
     Shot("board.png", _goto("/pipeline/"), DESKTOP),
     Shot("partner.png", _a_champion, DESKTOP),
@@ -120,7 +135,12 @@ SHOTS = [
     Shot("phone-board.png", _goto("/pipeline/"), PHONE),
     Shot("referral-protocol.png", _a_sent_referral, DESKTOP, optional=True),
     Shot("agreement.png", _an_agreement, DESKTOP, optional=True),
+    Shot("phone-menu.png", _phone_menu, PHONE, optional=True),
+    Shot("search.png", _search, DESKTOP, optional=True),
 ]
+# The weekly email is no page: rendered by `reciprocity digest --html` from the throwaway demo.
+EMAIL_SHOT = "weekly-email.png"
+EMAIL_VIEWPORT = {"width": 700, "height": 900}
 
 
 def _free_port() -> int:
@@ -158,9 +178,9 @@ def throwaway_environment(data: Path) -> dict[str, str]:
 
 class Command(BaseCommand):
     help = (
-        "Save the README's screenshots (board, partner, agenda, phone board; a referral's "
-        "protocol and an agreement where those pages exist) from the demo data, in a throwaway "
-        "database, with Debian's Chromium."
+        "Save the README's screenshots (board, partner, agenda, phone board and menu, search, "
+        "the weekly email; a referral's protocol and an agreement where those pages exist) "
+        "from the demo data, in a throwaway database, with Debian's Chromium."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -199,17 +219,32 @@ class Command(BaseCommand):
         for shot in SHOTS:
             where = ", if this version has the page" if shot.optional else ""
             self.stdout.write(f"  {output / shot.filename} ({shot.viewport['width']} wide{where})")
+        if not base_url:
+            self.stdout.write(f"  {output / EMAIL_SHOT} (the demo advisor's weekly email)")
         if options["dry_run"]:
             return
 
         output.mkdir(parents=True, exist_ok=True)
-        with self._server(base_url) as url, sync_playwright() as playwright:
+        with self._server(base_url) as (url, email), sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
             try:
                 for shot in SHOTS:
                     self._take(browser, url, shot, output)
+                if email:
+                    self._take_email(browser, email, output)
             finally:
                 browser.close()
+
+    def _take_email(self, browser: Any, html: str, output: Path) -> None:
+        context = browser.new_context(viewport=EMAIL_VIEWPORT)
+        try:
+            page = context.new_page()
+            page.set_content(html)
+            path = output / EMAIL_SHOT
+            page.screenshot(path=path, full_page=True, animations="disabled")
+            self.stdout.write(f"  saved {path} ({path.stat().st_size // 1024} KiB)")
+        finally:
+            context.close()
 
     def _take(self, browser: Any, url: str, shot: Shot, output: Path) -> None:
         context = browser.new_context(base_url=url, viewport=shot.viewport)
@@ -232,10 +267,11 @@ class Command(BaseCommand):
             context.close()
 
     @contextmanager
-    def _server(self, base_url: str) -> Iterator[str]:
-        """The address to photograph: the given one, or a demo server started for the purpose."""
+    def _server(self, base_url: str) -> Iterator[tuple[str, str]]:
+        """The address to photograph: the given one, or a demo server started for the purpose;
+        and, for the demo server, the demo advisor's weekly email (HTML)."""
         if base_url:
-            yield base_url
+            yield base_url, ""
             return
         with tempfile.TemporaryDirectory(prefix="reciprocity-screenshots-") as folder:
             data = Path(folder)
@@ -257,6 +293,15 @@ class Command(BaseCommand):
                     )
                 if done.returncode != 0:
                     raise CommandError(STEP_FAILED.format(step=step[0], log=_tail(log)))
+            email = subprocess.run(  # noqa: S603  (our own interpreter, fixed arguments)
+                [sys.executable, "-m", "reciprocity", "digest", "--user", DEMO_USERNAME, "--html"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            # The command prints the To and Subject lines before the message.
+            email = email[email.find("<") :] if "<" in email else ""
 
             port = _free_port()
             url = f"http://127.0.0.1:{port}"
@@ -287,7 +332,7 @@ class Command(BaseCommand):
                         )
                     time.sleep(0.5)
                 self.stdout.write(f"Serving the demo on {url}")
-                yield url
+                yield url, email
             finally:
                 server.terminate()
                 try:
