@@ -197,16 +197,26 @@ def _created_message(referral: Referral) -> str:
 
 
 def _path(referral: Referral, changes: list[Any]) -> list[tuple[str, str, str]]:
-    """The lifecycle as (status, label, state) with state done, current, todo or failed."""
+    """The lifecycle as (status, label, state) with state done, skipped, current, todo or failed.
+
+    Only what happened is done: a status the referral passed over without it being recorded (and
+    consent unless it is on record) shows as skipped."""
     lifecycle = referral.lifecycle
     failed = referral.status in FAILURE_STATUSES
     reached_status = referral.status
     if failed:
         reached_status = changes[-1].from_status if changes else lifecycle.initial
     reached = lifecycle.path.index(reached_status) if reached_status in lifecycle.path else 0
+    recorded = {change.to_status for change in changes}
+    if referral.has_consent:
+        recorded.add(ReferralStatus.CONSENT_GIVEN)
+    elif referral.direction == Direction.SENT:
+        recorded.discard(ReferralStatus.CONSENT_GIVEN)
     path = []
     for index, status in enumerate(lifecycle.path):
-        if index < reached or (failed and index == reached):
+        if index < reached:
+            state = "done" if status in recorded else "skipped"
+        elif failed and index == reached:
             state = "done"
         elif index == reached:
             state = "done" if status == lifecycle.success else "current"
@@ -238,12 +248,13 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
     allowed = lifecycle.allowed_from(referral.status)
     changes = list(selectors.status_changes_of(referral=referral))
     steps = list(selectors.steps_of(referral=referral))
+    # Consent comes in through the consent form, which records how it was given; until then
+    # nothing that introduces the client is offered (the page says why).
     forward = [
         (status, ReferralStatus(status).label)
         for status in allowed
         if status not in lifecycle.failures
-        # Consent comes in through the consent form, which records how it was given.
-        and (status != ReferralStatus.CONSENT_GIVEN or referral.has_consent)
+        and (status not in lifecycle.needs_consent or referral.has_consent)
     ]
     return {
         "referral": referral,
@@ -253,6 +264,8 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
         "path": _path(referral, changes),
         "changes": changes,
         "forward": forward,
+        "consent_first": not referral.has_consent
+        and any(status in lifecycle.needs_consent for status in allowed),
         "can_close": any(status in lifecycle.failures for status in allowed),
         "steps": steps,
         "steps_done": sum(1 for step in steps if step.is_done),
