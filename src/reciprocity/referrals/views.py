@@ -196,40 +196,6 @@ def _created_message(referral: Referral) -> str:
 # --- Detail and its inline forms --------------------------------------------------------------
 
 
-def _path(referral: Referral, changes: list[Any]) -> list[tuple[str, str, str]]:
-    """The lifecycle as (status, label, state) with state done, skipped, current, todo or failed.
-
-    Only what happened is done: a status the referral passed over without it being recorded (and
-    consent unless it is on record) shows as skipped."""
-    lifecycle = referral.lifecycle
-    failed = referral.status in FAILURE_STATUSES
-    reached_status = referral.status
-    if failed:
-        reached_status = changes[-1].from_status if changes else lifecycle.initial
-    reached = lifecycle.path.index(reached_status) if reached_status in lifecycle.path else 0
-    recorded = {change.to_status for change in changes}
-    if referral.has_consent:
-        recorded.add(ReferralStatus.CONSENT_GIVEN)
-    elif referral.direction == Direction.SENT:
-        recorded.discard(ReferralStatus.CONSENT_GIVEN)
-    path = []
-    for index, status in enumerate(lifecycle.path):
-        if index < reached:
-            state = "done" if status in recorded else "skipped"
-        elif failed and index == reached:
-            state = "done"
-        elif index == reached:
-            state = "done" if status == lifecycle.success else "current"
-        else:
-            state = "todo"
-        if failed and index > reached:
-            continue
-        path.append((status, ReferralStatus(status).label, state))
-    if failed:
-        path.append((referral.status, referral.get_status_display(), "failed"))
-    return path
-
-
 def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) -> dict[str, Any]:
     partner = referral.partner
     can_write = (
@@ -261,7 +227,7 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
         "partner": partner,
         "sent": sent,
         "client_flow": client_flow,
-        "path": _path(referral, changes),
+        "path": selectors.status_path(referral, changes),
         "changes": changes,
         "forward": forward,
         "consent_first": not referral.has_consent
