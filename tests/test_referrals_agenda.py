@@ -61,6 +61,8 @@ def ago(n: float) -> dt.datetime:
 
 
 def send(by: Any, partner: Partner, *, days_ago: float = 0, **kwargs: Any) -> Referral:
+    # With consent: every step may be walked, the introduction included.
+    kwargs.setdefault("consent_method", "verbal")
     return referral_create(
         by=by,
         partner=partner,

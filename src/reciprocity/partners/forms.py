@@ -131,11 +131,29 @@ class PartnerCreateForm(PartnerForm):
         return self.cleaned_data["stage"] or Stage.IDENTIFIED
 
 
+CHOOSE_STAGE = "Choose the stage to move to."
+MOVE_BACK_UNCONFIRMED = (
+    "This moves {partner} back from {current} to {stage}, undoing progress. Tick the box to "
+    "confirm the move back."
+)
+
+
+def moves_back(current: str, stage: str) -> bool:
+    """A move to an earlier stage of the pipeline (the side states are not on it)."""
+    pipeline = [step.value for step in PIPELINE_STAGES]
+    if current not in pipeline or stage not in pipeline:
+        return False
+    return pipeline.index(stage) < pipeline.index(current)
+
+
 class StageForm(PageForm, forms.Form):
+    """Preselects the next stage (the view passes it as ``initial``); a move back needs
+    ``confirm_back``, so one click never demotes a partner."""
+
     stage = forms.ChoiceField(
         label="Move to",
-        choices=Stage.choices,
-        error_messages={"invalid_choice": services.UNKNOWN_STAGE},
+        choices=[("", "Choose a stage"), *Stage.choices],
+        error_messages={"invalid_choice": services.UNKNOWN_STAGE, "required": CHOOSE_STAGE},
     )
     reason = forms.ChoiceField(
         label="Why are you walking away?",
@@ -156,8 +174,36 @@ class StageForm(PageForm, forms.Form):
         widget=DateTimeLocalInput(),
         help_text="Leave empty for now; set an earlier date to record history.",
     )
+    confirm_back = forms.BooleanField(
+        label="Yes, move back to an earlier stage", required=False
+    )
 
     id_prefix = "stage"
+
+    def __init__(self, *args: Any, partner: Partner, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.partner = partner
+
+    @property
+    def moves_back(self) -> bool:
+        """Whether the stage chosen (or preselected) is behind the partner's: ask to confirm."""
+        chosen = self.data.get("stage") if self.is_bound else self.initial.get("stage")
+        return moves_back(self.partner.stage, chosen or "")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        stage = data.get("stage") or ""
+        if moves_back(self.partner.stage, stage) and not data.get("confirm_back"):
+            self.add_error(
+                "confirm_back",
+                MOVE_BACK_UNCONFIRMED.format(
+                    partner=self.partner.name,
+                    current=self.partner.get_stage_display(),
+                    stage=Stage(stage).label,
+                ),
+            )
+        data.pop("confirm_back", None)
+        return data
 
 
 class TouchForm(PageForm, forms.Form):
