@@ -127,8 +127,37 @@ class PartnerCreateForm(PartnerForm):
         error_messages={"invalid_choice": services.UNKNOWN_STAGE},
     )
 
+    # The partner's past, so time in stage and the patience rules count from when it happened.
+    first_met_on = forms.DateField(
+        label="First met on",
+        required=False,
+        widget=DateInput(),
+        help_text="If you have met: recorded as the move to First meeting on that day.",
+    )
+    stage_since = forms.DateField(
+        label="In this stage since",
+        required=False,
+        widget=DateInput(),
+        help_text="Leave empty for today.",
+    )
+
+    service_field_names = {"first_met_at": "first_met_on", "occurred_at": "stage_since"}
+
     def clean_stage(self) -> str:
         return self.cleaned_data["stage"] or Stage.IDENTIFIED
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = super().service_kwargs()
+        data["first_met_at"] = _start_of(data.pop("first_met_on", None))
+        data["occurred_at"] = _start_of(data.pop("stage_since", None))
+        return data
+
+
+def _start_of(day: dt.date | None) -> dt.datetime | None:
+    """The start of a day in the firm's time zone: a date entered as history."""
+    if day is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
 CHOOSE_STAGE = "Choose the stage to move to."
@@ -174,9 +203,7 @@ class StageForm(PageForm, forms.Form):
         widget=DateTimeLocalInput(),
         help_text="Leave empty for now; set an earlier date to record history.",
     )
-    confirm_back = forms.BooleanField(
-        label="Yes, move back to an earlier stage", required=False
-    )
+    confirm_back = forms.BooleanField(label="Yes, move back to an earlier stage", required=False)
 
     id_prefix = "stage"
 
