@@ -2,6 +2,7 @@
 (service, database, API, web), protocol steps move the status where they imply it, and the status
 path shows only what happened. Property tests walk every path of every lifecycle."""
 
+import itertools
 import re
 from typing import Any
 
@@ -25,7 +26,7 @@ from reciprocity.referrals.models import (
     StepSlug,
     lifecycle_of,
 )
-from reciprocity.referrals.selectors import status_path, status_changes_of, steps_of
+from reciprocity.referrals.selectors import status_changes_of, status_path, steps_of
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
 from tests.factories import PartnerFactory, UserFactory
@@ -329,7 +330,7 @@ def _check_invariants(referral: Referral) -> None:
 
     changes = moves_of(referral)
     assert changes[0].from_status == ""
-    for before, after in zip(changes, changes[1:], strict=False):
+    for before, after in itertools.pairwise(changes):
         assert after.from_status == before.to_status
         assert after.occurred_at >= before.occurred_at
         forward = after.to_status in lifecycle.allowed_from(after.from_status)
