@@ -574,7 +574,7 @@ def test_the_ledger_is_paginated_and_answers_htmx_with_the_results(
     assert 'id="results"' in response.content.decode()
 
 
-def test_the_firm_balance_shows_every_advisor_to_an_admin_and_one_row_to_an_advisor(
+def test_the_firm_balance_shows_every_advisor_to_an_admin_and_the_owners_one_sees_to_an_advisor(
     cast: Cast,
 ) -> None:
     send(cast, cast.alice_private)
@@ -585,9 +585,11 @@ def test_the_firm_balance_shows_every_advisor_to_an_admin_and_one_row_to_an_advi
         for advisor in (cast.alice, cast.bob, cast.carol):
             assert advisor.display_name in page, (user, advisor)
         assert "Firm total" in page
+    # An advisor: themselves and the teammates whose shared partners they see, as in the API.
     mine = client_for(cast.alice).get("/referrals/balance/").content.decode()
     assert cast.alice.display_name in mine
-    assert cast.bob.display_name not in mine
+    assert cast.bob.display_name in mine
+    assert cast.carol.display_name not in mine
     assert cast.mallory.display_name not in mine
 
 

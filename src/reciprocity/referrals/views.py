@@ -437,13 +437,9 @@ def referral_restore(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 def referral_balance(request: AuthedRequest) -> HttpResponse:
-    """Per advisor, both ways: the whole firm for admins and compliance, one's own row else."""
+    """Per advisor, both ways: the rows of firm_balance_table, as the API lists them."""
     rows = selectors.firm_balance_table(advisor=request.user)
     whole_firm = request.user.sees_whole_firm
-    if not whole_firm:
-        rows = [row for row in rows if row.advisor.pk == request.user.pk] or [
-            selectors.AdvisorBalance(advisor=request.user, partners=0)
-        ]
     names = [
         name + suffix
         for name, _, _ in selectors.BALANCE_COUNTS
