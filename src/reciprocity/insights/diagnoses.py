@@ -466,7 +466,7 @@ def _partner_diagnoses(
                 )
             )
         else:
-            ask = "review_agreement" if p.has_agreement else "make_the_ask"
+            ask: ActionSlug = "review_agreement" if p.has_agreement else "make_the_ask"
             found.append(_diagnosis("one_way", p, evidence, ask))
 
     too_early = None

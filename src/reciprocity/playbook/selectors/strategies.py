@@ -118,7 +118,7 @@ def strategy_yield(
         partner_id=OuterRef("partner_id"), started_at__lte=OuterRef("occurred_at")
     ).order_by("-started_at", "-pk")
     produced: dict[str, dict[str, Any]] = {
-        row["strategy_then"]: row
+        row["strategy_then"]: dict(row)
         for row in received.annotate(
             strategy_then=Coalesce(
                 Subquery(in_force.values("strategy")[:1]), Value(Strategy.CLIENT_REQUESTED)
