@@ -287,6 +287,26 @@ def came(
         OpportunityFactory(partner=partner, strategy=strategy, status="referred", referral=referral)
 
 
+def linked(partner: Any, strategy: str, status: str = ReferralStatus.RECEIVED, **kw: Any) -> None:
+    """A received referral linked to an opportunity of ``strategy``, the strategy in force with
+    the partner when the referral came (switched to just before, unless it already was)."""
+    kw.setdefault("occurred_at", ago(5))
+    in_force = (
+        PartnerStrategy.objects.filter(partner=partner, started_at__lte=kw["occurred_at"])
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    if (in_force.strategy if in_force else Strategy.CLIENT_REQUESTED) != strategy:
+        PartnerStrategy.objects.create(
+            partner=partner,
+            strategy=strategy,
+            started_at=kw["occurred_at"] - dt.timedelta(minutes=1),
+            by=partner.owner,
+        )
+    referral = received(partner, status=status, **kw)
+    OpportunityFactory(partner=partner, strategy=strategy, status="referred", referral=referral)
+
+
 def test_the_yield_counts_every_received_referral_under_the_strategy_in_force_when_it_came(
     cast: Cast,
 ) -> None:
