@@ -30,3 +30,13 @@ def session_client(user: User, *, enforce_csrf_checks: bool = False) -> ApiClien
     client = ApiClient(enforce_csrf_checks=enforce_csrf_checks)
     client.force_login(user)
     return client
+
+
+def refused(response: Any, field: str | None, message: str | None = None) -> None:
+    """A 422 whose errors name ``field`` (with ``message``, when given), with a ``detail``."""
+    assert response.status_code == 422, response.json()
+    errors = response.json()["errors"]
+    assert field in [e["field"] for e in errors], errors
+    if message is not None:
+        assert {"field": field, "message": message} in errors
+    assert response.json()["detail"]

@@ -180,3 +180,7 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=5))
     status_changed_at = factory.LazyAttribute(lambda r: r.occurred_at)
     by = factory.LazyAttribute(lambda r: r.partner.owner)
+
+
+def ago(days: float) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days)

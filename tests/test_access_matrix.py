@@ -26,6 +26,8 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import Role, User
 from reciprocity.api.api import api
+from reciprocity.integrations.models import MailInMessage
+from reciprocity.integrations.services import mail_address_renew, mail_receive
 from reciprocity.partners.models import Commitment, Partner, Touch
 from reciprocity.playbook.models import (
     Agreement,
@@ -267,6 +269,17 @@ def api_solution(cast: Cast) -> dict[str, Any]:
     return {"id": solution(cast)["solution_id"]}
 
 
+def mail_message(cast: Cast) -> dict[str, Any]:
+    """A message from an unknown address waiting in alice's logging inbox."""
+    address = mail_address_renew(by=cast.alice).address
+    raw = (
+        f"From: someone@else.example\r\nTo: someone@else.example\r\nDelivered-To: {address}"
+        "\r\nSubject: Hello\r\nMessage-ID: <matrix@x>\r\n\r\nHi\r\n"
+    ).encode()
+    mail_receive(raw=raw)
+    return {"pk": MailInMessage.objects.get(advisor=cast.alice).pk}
+
+
 def person(cast: Cast) -> dict[str, Any]:
     return {"pk": cast.alice.pk}
 
@@ -294,6 +307,8 @@ MATRIX: dict[str, Route] = {
     "partner_archive": Route(partner, ("POST",)),
     "partner_restore": Route(partner, ("POST",)),
     "partner_history": Route(partner),
+    "partner_brief": Route(partner),
+    "partner_review": Route(partner),
     "meeting_ics": Route(meeting),
     "calendar_feed": no_id("a calendar found by the secret in its URL, not by a record id"),
     # The playbook of one of alice's partners
@@ -347,6 +362,12 @@ MATRIX: dict[str, Route] = {
     "solution_library": no_id("the user's own firm's library"),
     "solution_detail": Route(solution, ("GET", "POST"), firm_wide=True),
     "solution_archive": Route(solution, ("POST",), owner="ada", firm_wide=True),
+    "mail_in": no_id("the user's own logging address and waiting messages"),
+    "mail_in_renew": no_id("the user's own logging address"),
+    "mail_in_file": Route(mail_message, ("POST",)),
+    "mail_in_new_partner": Route(mail_message, ("POST",)),
+    "mail_in_dismiss": Route(mail_message, ("POST",)),
+    "mail_in_inbound": no_id("a mail provider's webhook, by the shared secret (off without one)"),
     "referral_list": no_id("the user's visible referrals"),
     "referral_create": no_id("a new referral with one of the user's partners"),
     "referral_balance": no_id("the balance of the user's visible partners"),

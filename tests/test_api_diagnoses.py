@@ -1,14 +1,12 @@
 """The diagnoses through the REST API: the list and its filters, one partner's, who may see
 which, the documented slugs, and what they cost."""
 
-import datetime as dt
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.insights.diagnoses import ACTION_SLUGS, DIAGNOSIS_SLUGS
@@ -19,13 +17,9 @@ from reciprocity.playbook.selectors.digest import FOCUS_LIMIT
 from reciprocity.referrals.models import Direction
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
-from tests.factories import PartnerFactory, ReferralFactory
+from tests.factories import PartnerFactory, ReferralFactory, ago
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(days: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=days)
 
 
 def ok(response: Any) -> Any:

@@ -27,13 +27,9 @@ from reciprocity.playbook.selectors.digest import FOCUS_LIMIT
 from reciprocity.playbook.services.message import message_check_record
 from reciprocity.referrals.models import Direction, Kind
 from tests.conftest import Cast
-from tests.factories import PartnerFactory, ReferralFactory, TouchFactory
+from tests.factories import PartnerFactory, ReferralFactory, TouchFactory, ago
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(days: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=days)
 
 
 def met(

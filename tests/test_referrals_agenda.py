@@ -44,7 +44,7 @@ from reciprocity.referrals.services import (
 )
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
-from tests.factories import PartnerFactory
+from tests.factories import PartnerFactory, ago
 from tests.web import htmx, shows
 
 pytestmark = pytest.mark.django_db
@@ -54,10 +54,6 @@ NEED = "Estate plan for a widowed client"
 
 def days(n: int) -> dt.date:
     return timezone.localdate() + dt.timedelta(days=n)
-
-
-def ago(n: float) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=n)
 
 
 def send(by: Any, partner: Partner, *, days_ago: float = 0, **kwargs: Any) -> Referral:

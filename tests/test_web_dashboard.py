@@ -16,16 +16,12 @@ from reciprocity.partners.models import Partner, Profession, Stage
 from reciprocity.playbook.selectors.digest import FOCUS_LIMIT
 from reciprocity.referrals.models import Direction, Kind
 from tests.conftest import Cast, client_for
-from tests.factories import CommitmentFactory, PartnerFactory, ReferralFactory, TouchFactory
+from tests.factories import CommitmentFactory, PartnerFactory, ReferralFactory, TouchFactory, ago
 from tests.web import queries_for
 
 pytestmark = pytest.mark.django_db
 
 CHART = re.compile(r'<img src="data:image/svg\+xml;base64,([^"]+)"[^>]*alt="([^"]+)"')
-
-
-def ago(days: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=days)
 
 
 def stalled(owner: User, name: str = "Walter Greystone", **profile: Any) -> Partner:

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "reciprocity.playbook",
     "reciprocity.insights",
     "reciprocity.audit",
+    "reciprocity.integrations",
+    "reciprocity.transfer",
     "reciprocity.api",
     "reciprocity.site",
 ]
@@ -306,7 +308,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint narrates every step of every PDF at INFO; its warnings still show.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
+
+# --- Emails logged by themselves ---------------------------------------------------------------
+# An advisor BCCs or forwards to log+<secret>@MAIL_IN_DOMAIN; the MTA of that domain relays to
+# `reciprocity mail-in serve`, pipes to `reciprocity mail-in read`, or a mail provider posts the
+# raw message to /mail-in/inbound/ with MAIL_IN_SECRET (that endpoint is off while it is empty).
+MAIL_IN_DOMAIN = os.environ.get("MAIL_IN_DOMAIN", "localhost")
+MAIL_IN_SECRET = os.environ.get("MAIL_IN_SECRET", "")
+MAIL_IN_MAX_BYTES = int(os.environ.get("MAIL_IN_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # --- Product defaults -------------------------------------------------------------------------
 RECIPROCITY_PAGE_SIZE = 25

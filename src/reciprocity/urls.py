@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("reciprocity.partners.urls")),
     path("", include("reciprocity.playbook.urls")),
     path("", include("reciprocity.insights.urls")),
+    path("", include("reciprocity.integrations.urls")),
 ]
 handler400 = "reciprocity.site.views.bad_request"
 handler500 = "reciprocity.site.views.server_error"

@@ -1,10 +1,8 @@
 """Who may read and change the playbook through the API."""
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.partners.models import Commitment, Partner, Touch
@@ -30,15 +28,12 @@ from tests.factories import (
     MeetingFactory,
     OpportunityFactory,
     PartnerFactory,
+    ago,
 )
 from tests.playbook.helpers import days, ok
 from tests.playbook.test_agreements_api import AGREEMENT
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(n: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=n)
 
 
 def object_endpoints(cast: Cast, partner: Partner) -> list[tuple[str, str, Any]]:

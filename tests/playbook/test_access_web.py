@@ -1,6 +1,5 @@
 """Who may see and change the playbook's web pages."""
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -22,15 +21,17 @@ from reciprocity.playbook.models import (
 from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.playbook.services.library import case_create
 from tests.conftest import Cast, client_for
-from tests.factories import ClientConcernFactory, MeetingFactory, OpportunityFactory, PartnerFactory
+from tests.factories import (
+    ClientConcernFactory,
+    MeetingFactory,
+    OpportunityFactory,
+    PartnerFactory,
+    ago,
+)
 from tests.playbook.helpers import days, local, page_of
 from tests.playbook.test_agreements_web import AGREEMENT
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(n: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=n)
 
 
 def partner_urls(partner: Partner, owner: Any) -> list[tuple[str, str, dict[str, Any]]]:

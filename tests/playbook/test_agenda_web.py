@@ -15,15 +15,12 @@ from tests.factories import (
     OpportunityFactory,
     PartnerFactory,
     TouchFactory,
+    ago,
 )
 from tests.playbook.helpers import days, has, page_of
 from tests.web import htmx, is_partial, queries_for
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(n: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=n)
 
 
 def test_the_agenda_holds_every_source_in_its_group(playbook_cast: Cast) -> None:

@@ -1,27 +1,15 @@
 """Agreements through the API."""
 
-from typing import Any
-
 import pytest
 
 from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentStatus
 from reciprocity.playbook.models import Agreement
 from reciprocity.playbook.services.agreements import AGREEMENT_NEEDS_BOTH_SIDES
-from tests.api_client import ApiClient
+from tests.api_client import ApiClient, refused
 from tests.conftest import Cast
 from tests.playbook.helpers import days, ok
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(response: Any, field: str | None, message: str | None) -> None:
-    """A 422 with an error about ``field``: saying ``message``, or whatever the schema says."""
-    assert response.status_code == 422, response.json()
-    errors = response.json()["errors"]
-    if message is None:
-        assert field in [e["field"] for e in errors], errors
-    else:
-        assert {"field": field, "message": message} in errors
 
 
 AGREEMENT = {

@@ -1,17 +1,15 @@
 """Cadences and strategies through the API, with the keep-warm cadence end to end."""
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from reciprocity.partners.agenda import UNKNOWN_AGENDA_ITEM
 from reciprocity.partners.models import CommitmentStatus, Partner, Stage, Touch, TouchKind
 from reciprocity.playbook.models import INTERVAL_RANGE, AgendaSnooze, PartnerStrategy
 from reciprocity.playbook.services.agenda import SNOOZE_NEEDS_REASON, SNOOZE_TOO_LONG
 from reciprocity.playbook.services.strategies import SAME_STRATEGY
-from tests.api_client import ApiClient, token_client
+from tests.api_client import ApiClient, refused, token_client
 from tests.conftest import Cast
 from tests.factories import (
     CommitmentFactory,
@@ -19,24 +17,11 @@ from tests.factories import (
     OpportunityFactory,
     PartnerFactory,
     TouchFactory,
+    ago,
 )
 from tests.playbook.helpers import days, ok
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(n: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=n)
-
-
-def refused(response: Any, field: str | None, message: str | None) -> None:
-    """A 422 with an error about ``field``: saying ``message``, or whatever the schema says."""
-    assert response.status_code == 422, response.json()
-    errors = response.json()["errors"]
-    if message is None:
-        assert field in [e["field"] for e in errors], errors
-    else:
-        assert {"field": field, "message": message} in errors
 
 
 # --- Acceptance: the keep-warm cadence ------------------------------------------------------------

@@ -1,24 +1,17 @@
 """The keep-warm cadence on the web: an overdue touch on the agenda, logged in place."""
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
 from reciprocity.partners.models import Partner, Stage, Touch, TouchKind
 from reciprocity.playbook.models import Cadence
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.services.cadences import INTERVAL_REQUIRED
 from tests.conftest import Cast, client_for
-from tests.factories import TouchFactory
+from tests.factories import TouchFactory, ago
 from tests.playbook.helpers import has, local, page_of
 from tests.web import htmx, is_partial
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(n: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=n)
 
 
 def test_an_active_partner_with_no_cadence_gets_the_firm_default_and_goes_overdue_after_four_months(

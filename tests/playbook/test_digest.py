@@ -43,12 +43,9 @@ from reciprocity.playbook.tasks import (
 )
 from reciprocity.site.demo.book import load_demo
 from tests.conftest import Cast
+from tests.factories import ago
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(days: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=days)
 
 
 def demo_advisor(username: str = "demo") -> tuple[User, Partner]:

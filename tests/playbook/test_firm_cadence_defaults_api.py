@@ -11,21 +11,11 @@ from reciprocity.playbook.models import (
     CadenceDefault,
 )
 from reciprocity.playbook.services.cadences import INTERVAL_REQUIRED
-from tests.api_client import ApiClient, token_client
+from tests.api_client import ApiClient, refused, token_client
 from tests.conftest import Cast
 from tests.playbook.helpers import ok, settings_of
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(response: Any, field: str | None, message: str | None = None) -> None:
-    """A 422 whose errors name ``field`` (with ``message``, when given)."""
-    assert response.status_code == 422, response.json()
-    errors = response.json()["errors"]
-    assert field in [e["field"] for e in errors], errors
-    if message is not None:
-        assert {"field": field, "message": message} in errors
-    assert response.json()["detail"]
 
 
 def test_the_firm_sets_and_removes_a_cadence_default_by_stage(

@@ -1,7 +1,5 @@
 """The firm's meeting plans through the API (firm admins edit them)."""
 
-from typing import Any
-
 import pytest
 from django.utils import timezone
 
@@ -11,22 +9,12 @@ from reciprocity.playbook.models import (
     MeetingPlan,
 )
 from reciprocity.playbook.services.meetings import PROMPT_REQUIRED, meeting_plan_item_add
-from tests.api_client import ApiClient, token_client
+from tests.api_client import ApiClient, refused, token_client
 from tests.conftest import Cast
 from tests.factories import MeetingFactory
 from tests.playbook.helpers import first_meeting_plan, ok, settings_of
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(response: Any, field: str | None, message: str | None = None) -> None:
-    """A 422 whose errors name ``field`` (with ``message``, when given)."""
-    assert response.status_code == 422, response.json()
-    errors = response.json()["errors"]
-    assert field in [e["field"] for e in errors], errors
-    if message is not None:
-        assert {"field": field, "message": message} in errors
-    assert response.json()["detail"]
 
 
 def test_a_firm_admin_edits_a_meeting_plan_and_new_meetings_follow_it(

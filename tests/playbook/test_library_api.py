@@ -1,7 +1,5 @@
 """Client concerns become opportunities, and client cases need eight answers, through the API."""
 
-from typing import Any
-
 import pytest
 
 from reciprocity.playbook.models import CaseStatus, ClientCase, Opportunity, Solution
@@ -12,22 +10,12 @@ from reciprocity.playbook.services.library import (
     SOLUTION_NOT_IN_FIRM,
     case_create,
 )
-from tests.api_client import ApiClient
+from tests.api_client import ApiClient, refused
 from tests.conftest import Cast
 from tests.factories import ClientConcernFactory
 from tests.playbook.helpers import ok
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(response: Any, field: str | None, message: str | None) -> None:
-    """A 422 with an error about ``field``: saying ``message``, or whatever the schema says."""
-    assert response.status_code == 422, response.json()
-    errors = response.json()["errors"]
-    if message is None:
-        assert field in [e["field"] for e in errors], errors
-    else:
-        assert {"field": field, "message": message} in errors
 
 
 def test_a_complaint_matched_to_what_we_solve_creates_an_opportunity_on_the_agenda(

@@ -1,7 +1,6 @@
 """Meetings through the API."""
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -14,26 +13,12 @@ from reciprocity.playbook.services.meetings import (
     meeting_cancel,
     meeting_schedule,
 )
-from tests.api_client import ApiClient
+from tests.api_client import ApiClient, refused
 from tests.conftest import Cast
-from tests.factories import MeetingFactory
+from tests.factories import MeetingFactory, ago
 from tests.playbook.helpers import ok
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(n: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=n)
-
-
-def refused(response: Any, field: str | None, message: str | None) -> None:
-    """A 422 with an error about ``field``: saying ``message``, or whatever the schema says."""
-    assert response.status_code == 422, response.json()
-    errors = response.json()["errors"]
-    if message is None:
-        assert field in [e["field"] for e in errors], errors
-    else:
-        assert {"field": field, "message": message} in errors
 
 
 def test_a_meeting_is_scheduled_with_its_plan_and_held(playbook_cast: Cast, api: ApiClient) -> None:

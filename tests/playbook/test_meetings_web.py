@@ -9,14 +9,10 @@ from reciprocity.partners.models import Touch, TouchKind
 from reciprocity.playbook.models import Meeting, MeetingPlan, MeetingStatus
 from reciprocity.playbook.services.meetings import MEETING_NOT_PLANNED, meeting_hold
 from tests.conftest import Cast, client_for
-from tests.factories import MeetingFactory
+from tests.factories import MeetingFactory, ago
 from tests.playbook.helpers import has, local, page_of
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(n: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=n)
 
 
 def test_a_meeting_is_scheduled_against_its_plan_and_held_answers_fill_the_profile(

@@ -1,7 +1,6 @@
 """The advisor's message, the message checks and the calendar feed through the API."""
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -11,21 +10,11 @@ from reciprocity.partners.models import Partner
 from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE
 from reciprocity.playbook.models import MessageCheck
 from reciprocity.playbook.services.message import MESSAGE_REQUIRED
-from tests.api_client import ApiClient, token_client
+from tests.api_client import ApiClient, refused, token_client
 from tests.conftest import Cast
 from tests.playbook.helpers import ok
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(response: Any, field: str | None, message: str | None) -> None:
-    """A 422 with an error about ``field``: saying ``message``, or whatever the schema says."""
-    assert response.status_code == 422, response.json()
-    errors = response.json()["errors"]
-    if message is None:
-        assert field in [e["field"] for e in errors], errors
-    else:
-        assert {"field": field, "message": message} in errors
 
 
 def test_the_advisors_message_is_read_and_written(playbook_cast: Cast, api: ApiClient) -> None:

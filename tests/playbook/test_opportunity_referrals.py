@@ -23,14 +23,10 @@ from reciprocity.playbook.selectors.strategies import referrals_to_link, strateg
 from reciprocity.playbook.services import strategies as services
 from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
 from tests.conftest import Cast
-from tests.factories import OpportunityFactory, PartnerFactory, ReferralFactory
+from tests.factories import OpportunityFactory, PartnerFactory, ReferralFactory, ago
 from tests.playbook.helpers import received, state
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(days: float) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=days)
 
 
 # --- Linking --------------------------------------------------------------------------------------

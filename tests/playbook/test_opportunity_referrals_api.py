@@ -1,10 +1,8 @@
 """Linking an opportunity to the referral it produced, through the API."""
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.playbook.models import Strategy
@@ -12,7 +10,7 @@ from reciprocity.playbook.services import strategies as services
 from reciprocity.referrals.models import ReferralStatus
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
-from tests.factories import OpportunityFactory, PartnerFactory
+from tests.factories import OpportunityFactory, PartnerFactory, ago
 from tests.playbook.helpers import ok, received, state
 from tests.playbook.test_opportunity_referrals import (
     _archived,
@@ -24,10 +22,6 @@ from tests.playbook.test_opportunity_referrals import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(days: float) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=days)
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """Linking an opportunity to the referral it produced, on the partner's opportunity page."""
 
-import datetime as dt
 import re
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from django.utils.html import escape
 
 from reciprocity.playbook.forms import strategies as forms
@@ -13,16 +11,12 @@ from reciprocity.playbook.models import Opportunity, Strategy
 from reciprocity.playbook.services import strategies as services
 from reciprocity.referrals.models import Direction, Kind, ReferralStatus
 from tests.conftest import Cast, client_for
-from tests.factories import OpportunityFactory, ReferralFactory
+from tests.factories import OpportunityFactory, ReferralFactory, ago
 from tests.playbook.helpers import page_of, received, state
 from tests.playbook.test_opportunity_referrals import linked
 from tests.web import htmx, queries_for
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(days: float) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=days)
 
 
 def opportunities_url(partner: Any) -> str:

@@ -41,6 +41,12 @@ class Firm(models.Model):
         validators=[MinValueValidator(365)],
         help_text="Archived records older than this may be purged by a firm admin.",
     )
+    keeps_email_bodies = models.BooleanField(
+        "keep the text of logged emails",
+        default=False,
+        help_text="Emails sent to an advisor's logging address are logged as touches with their "
+        "date and subject; with this on, their text is kept too.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(bases=[AuditedHistory])
 

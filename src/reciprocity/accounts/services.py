@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import ApiToken, Delivery, Firm, Role, Team, User
 from reciprocity.choices import unknown_choice_message
-from reciprocity.records import lock, model_update
+from reciprocity.records import archived_set, lock, model_update
 
 # User-facing messages; tests reuse them.
 READ_ONLY_ROLE = "Your role can read this firm's records but not change them."
@@ -24,7 +24,13 @@ UNKNOWN_ROLE = unknown_choice_message("role", Role)
 NOT_YOURSELF = "You cannot change your own role or deactivate yourself; ask another firm admin."
 NOT_INVITED = "This person has already set their password; they can reset it themselves."
 TEAM_MEMBER_NOT_IN_FIRM = "Team members must be active people of your firm."
-FIRM_SETTINGS = ("name", "dormancy_days", "requires_mfa", "retention_days")
+FIRM_SETTINGS = (
+    "name",
+    "dormancy_days",
+    "requires_mfa",
+    "retention_days",
+    "keeps_email_bodies",
+)
 
 
 # What a new firm starts with: an app that gives firms starter records registers a step from its
@@ -126,6 +132,17 @@ def ensure_can_write(user: User) -> None:
     """Compliance officers read the whole firm and change nothing; every service asks."""
     if user.is_read_only:
         raise PermissionDenied(READ_ONLY_ROLE)
+
+
+@transaction.atomic
+def record_archive_set[M: models.Model](*, record: M, by: User, archived: bool) -> M:
+    """Archive (or restore) any archivable record under its row lock, attributed to who did it;
+    records are archived, never deleted."""
+    ensure_can_write(by)
+    locked = lock(record)
+    if archived_set(locked, archived=archived):
+        attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
+    return locked
 
 
 def ensure_firm_admin(user: User) -> None:
@@ -269,7 +286,8 @@ def team_update(
 
 @transaction.atomic
 def firm_update(*, firm: Firm, by: User, **changes: Any) -> Firm:
-    """Change the firm's settings: name, dormancy days, two-factor rule, retention period."""
+    """Change the firm's settings: name, dormancy days, two-factor rule, retention period,
+    whether logged emails keep their text."""
     ensure_firm_admin(by)
     if firm.pk != by.firm_id:
         raise PermissionDenied(NOT_FIRM_ADMIN)

@@ -30,6 +30,7 @@ SOURCE_LABELS = {
     "api": "API",
     "cli": "CLI",
     "import": "Import",
+    "email": "Email",
     "system": "System",
 }
 # Fields never shown: bookkeeping, and hashes of secrets.

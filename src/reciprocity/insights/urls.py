@@ -4,4 +4,6 @@ from reciprocity.insights import views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("partners/<int:pk>/brief/", views.partner_brief, name="partner_brief"),
+    path("partners/<int:pk>/review/", views.partner_review, name="partner_review"),
 ]

@@ -1,23 +1,34 @@
-"""The dashboard: the advisor's picture of their book, and what has stalled in it."""
+"""The dashboard, and the papers of a partner: the meeting brief and the annual review."""
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
 
 from reciprocity.accounts.models import User
 from reciprocity.insights import charts
 from reciprocity.insights.diagnoses import PATIENCE_MONTHS, assess
+from reciprocity.insights.paper import annual_review_for, meeting_brief_for, review_years_of
 from reciprocity.insights.selectors import mine_only_for, picture_for
 from reciprocity.ops.routers import reads_from_replica
+from reciprocity.partners.models import Partner
+from reciprocity.partners.selectors import partner_get_for
 from reciprocity.web.http import AuthedRequest
+from reciprocity.web.pdf import pdf_response
 
 # ?scope=all widens the picture from the advisor's own partners to every partner they may see;
 # ?scope=mine narrows it back; without it, mine_only_for decides.
 SCOPE_ALL = "all"
 SCOPE_MINE = "mine"
 SCOPES = {SCOPE_ALL: True, SCOPE_MINE: False}
+
+# ?format=pdf answers a document as a PDF made on the server.
+FORMAT_PDF = "pdf"
+UNKNOWN_REVIEW_YEAR = "There is no review for {year}: choose a year from {first} to {last}."
 
 
 def dashboard_context(user: User, *, mine_only: bool) -> dict[str, Any]:
@@ -44,3 +55,48 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     mine_only = mine_only_for(advisor=request.user, wide=wide)
     context = dashboard_context(request.user, mine_only=mine_only)
     return render(request, "insights/dashboard.html", context)
+
+
+def _paper(
+    request: AuthedRequest, partner: Partner, document: str, title: str, **context: Any
+) -> HttpResponse:
+    """A document about a partner: a page that prints cleanly, or (?format=pdf) its PDF."""
+    context |= {"partner": partner, "document": document, "title": f"{title}: {partner.name}"}
+    if request.GET.get("format") == FORMAT_PDF:
+        context["printed_for"] = request.user.display_name
+        filename = f"{slugify(title)}-{slugify(partner.name) or partner.pk}.pdf"
+        return pdf_response(request, "insights/paper/pdf.html", context, filename=filename)
+    return render(request, "insights/paper/page.html", context)
+
+
+@login_required
+@require_GET
+def partner_brief(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = partner_get_for(advisor=request.user, pk=pk)
+    paper = meeting_brief_for(advisor=request.user, partner=partner)
+    return _paper(
+        request, partner, "insights/paper/brief_document.html", "Meeting brief", paper=paper
+    )
+
+
+@login_required
+@require_GET
+def partner_review(request: AuthedRequest, pk: int) -> HttpResponse:
+    partner = partner_get_for(advisor=request.user, pk=pk)
+    years = review_years_of(partner)
+    asked = request.GET.get("year", "")
+    year = int(asked) if asked.isdigit() and int(asked) in years else years[0]
+    if asked and str(year) != asked:
+        messages.error(
+            request, UNKNOWN_REVIEW_YEAR.format(year=asked[:12], first=years[-1], last=years[0])
+        )
+    paper = annual_review_for(advisor=request.user, partner=partner, year=year)
+    return _paper(
+        request,
+        partner,
+        "insights/paper/review_document.html",
+        "Annual review",
+        paper=paper,
+        year=year,
+        years=years,
+    )

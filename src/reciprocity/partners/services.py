@@ -13,7 +13,7 @@ from django.utils import timezone
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
-from reciprocity.accounts.services import ensure_can_write
+from reciprocity.accounts.services import ensure_can_write, record_archive_set
 from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
@@ -27,7 +27,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.records import archived_set, lock, model_update
+from reciprocity.records import lock, model_update
 
 # User-facing messages; tests reuse them.
 RETIRED_NEEDS_REASON = (
@@ -295,23 +295,13 @@ def partner_change_stage(
     return change
 
 
-@transaction.atomic
 def partner_archive(*, partner: Partner, by: User) -> Partner:
     """Archive, never delete: the record stays for the firm's books."""
-    ensure_can_write(by)
-    locked = lock(partner)
-    if archived_set(locked, archived=True):
-        attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
-    return locked
+    return record_archive_set(record=partner, by=by, archived=True)
 
 
-@transaction.atomic
 def partner_restore(*, partner: Partner, by: User) -> Partner:
-    ensure_can_write(by)
-    locked = lock(partner)
-    if archived_set(locked, archived=False):
-        attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
-    return locked
+    return record_archive_set(record=partner, by=by, archived=False)
 
 
 def _refresh_touch_stats(partner_id: int) -> None:

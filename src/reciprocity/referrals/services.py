@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Role, User
-from reciprocity.accounts.services import ensure_can_write
+from reciprocity.accounts.services import ensure_can_write, record_archive_set
 from reciprocity.choices import unknown_choice_message, use_one_of
 from reciprocity.partners.models import CommitmentOwner, Partner, Profession
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
@@ -26,7 +26,7 @@ from reciprocity.partners.services import (
     touch_archive,
     touch_log,
 )
-from reciprocity.records import archived_set, lock, model_update
+from reciprocity.records import lock, model_update
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
     HISTORY_AFTER_DAYS,
@@ -490,23 +490,13 @@ def referral_change_status(
     return change
 
 
-@transaction.atomic
 def referral_archive(*, referral: Referral, by: User) -> Referral:
     """Archive, never delete: an archived referral leaves the balance but stays on the books."""
-    ensure_can_write(by)
-    locked = lock(referral)
-    if archived_set(locked, archived=True):
-        attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
-    return locked
+    return record_archive_set(record=referral, by=by, archived=True)
 
 
-@transaction.atomic
 def referral_restore(*, referral: Referral, by: User) -> Referral:
-    ensure_can_write(by)
-    locked = lock(referral)
-    if archived_set(locked, archived=False):
-        attribute(locked, by).save(update_fields=["archived_at", "updated_at"])
-    return locked
+    return record_archive_set(record=referral, by=by, archived=False)
 
 
 def _lock_step(step: ReferralStep) -> ReferralStep:

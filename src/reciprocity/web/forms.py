@@ -8,8 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+from reciprocity.web.http import AuthedRequest, flash_errors
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -36,6 +39,22 @@ def form_saves(form: forms.BaseForm, write: Callable[[dict[str, Any]], object]) 
         add_service_errors(form, error)
         return False
     return True
+
+
+def form_posted(
+    request: AuthedRequest,
+    form: forms.BaseForm,
+    write: Callable[[dict[str, Any]], object],
+    *,
+    done: str | Callable[[], str],
+) -> bool:
+    """Run a service with a form posted from a page that does not show the form: say it was
+    done (``done`` is called after the write, so it can read what changed) or flash why not."""
+    if form_saves(form, write):
+        messages.success(request, done if isinstance(done, str) else done())
+        return True
+    flash_errors(request, form)
+    return False
 
 
 def form_creates[T](form: forms.BaseForm, create: Callable[[dict[str, Any]], T]) -> T | None:

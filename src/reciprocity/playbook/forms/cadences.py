@@ -14,6 +14,18 @@ from reciprocity.playbook.services.cadences import UNKNOWN_CADENCE_KIND
 from reciprocity.web.forms import PageForm
 
 
+def _interval_field(help_text: str) -> forms.IntegerField:
+    """Months between touches, in the one range a cadence allows; empty for the newsletter."""
+    return forms.IntegerField(
+        label="Every (months)",
+        required=False,
+        min_value=INTERVAL_MIN_MONTHS,
+        max_value=INTERVAL_MAX_MONTHS,
+        help_text=help_text,
+        error_messages={"min_value": INTERVAL_RANGE, "max_value": INTERVAL_RANGE},
+    )
+
+
 class CadenceForm(PageForm, forms.Form):
     """Override one cadence for one partner: another interval, or off."""
 
@@ -29,17 +41,7 @@ class CadenceForm(PageForm, forms.Form):
         initial="1",
         widget=forms.RadioSelect,
     )
-    interval_months = forms.IntegerField(
-        label="Every (months)",
-        required=False,
-        min_value=INTERVAL_MIN_MONTHS,
-        max_value=INTERVAL_MAX_MONTHS,
-        help_text="Leave empty for the newsletter list (no due date).",
-        error_messages={
-            "min_value": INTERVAL_RANGE,
-            "max_value": INTERVAL_RANGE,
-        },
-    )
+    interval_months = _interval_field("Leave empty for the newsletter list (no due date).")
 
     id_prefix = "cadence"
 
@@ -59,17 +61,7 @@ class CadenceDefaultForm(PageForm, forms.Form):
         choices=CadenceKind.choices,
         error_messages={"invalid_choice": UNKNOWN_CADENCE_KIND},
     )
-    interval_months = forms.IntegerField(
-        label="Every (months)",
-        required=False,
-        min_value=INTERVAL_MIN_MONTHS,
-        max_value=INTERVAL_MAX_MONTHS,
-        help_text="Empty for the newsletter list.",
-        error_messages={
-            "min_value": INTERVAL_RANGE,
-            "max_value": INTERVAL_RANGE,
-        },
-    )
+    interval_months = _interval_field("Empty for the newsletter list.")
 
     id_prefix = "default"
 

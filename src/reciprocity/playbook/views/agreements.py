@@ -21,9 +21,9 @@ from reciprocity.playbook.selectors.agreements import (
     agreements_of,
 )
 from reciprocity.playbook.services import agreements as services
-from reciprocity.playbook.views.common import can_write_partner, partner_or_404
-from reciprocity.web.forms import form_saves
-from reciprocity.web.http import AuthedRequest, flash_errors
+from reciprocity.playbook.views.common import partner_or_404, partner_page
+from reciprocity.web.forms import form_posted, form_saves
+from reciprocity.web.http import AuthedRequest
 
 
 def _review_default() -> dt.date:
@@ -54,11 +54,11 @@ def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
         return redirect("partner_agreement", pk=partner.pk)
     agreements = list(agreements_of(partner=partner))
     active = next((a for a in agreements if a.status == AgreementStatus.ACTIVE), None)
-    return render(
+    return partner_page(
         request,
+        partner,
         "playbook/partner_agreement.html",
         {
-            "partner": partner,
             "active": active,
             "history": [a for a in agreements if a is not active],
             "sides": [
@@ -67,7 +67,6 @@ def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
             ],
             "form": form,
             "end_form": AgreementEndForm(),
-            "can_write": can_write_partner(request, partner),
             "show_form": request.method == "POST" or active is None or "new" in request.GET,
         },
     )
@@ -82,12 +81,12 @@ def agreement_end(request: AuthedRequest, pk: int) -> HttpResponse:
     if active is None:
         raise Http404(AGREEMENT_NOT_FOUND)
     form = AgreementEndForm(request.POST)
-    if form_saves(
+    form_posted(
+        request,
         form,
         lambda data: services.agreement_end(agreement=active, by=request.user, **data),
-    ):
-        messages.success(request, "Agreement ended; it stays in the history.")
-    flash_errors(request, form)
+        done="Agreement ended; it stays in the history.",
+    )
     return redirect("partner_agreement", pk=partner.pk)
 
 

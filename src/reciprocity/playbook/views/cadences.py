@@ -16,12 +16,12 @@ from reciprocity.playbook.forms.cadences import (
 from reciprocity.playbook.selectors.cadences import cadence_defaults_of, cadences_of
 from reciprocity.playbook.services import cadences as services
 from reciprocity.playbook.views.common import (
-    can_write_partner,
     is_firm_admin,
     partner_or_404,
+    partner_page,
 )
-from reciprocity.web.forms import form_saves
-from reciprocity.web.http import AuthedRequest, flash_errors
+from reciprocity.web.forms import form_posted, form_saves
+from reciprocity.web.http import AuthedRequest
 
 
 @login_required
@@ -36,15 +36,14 @@ def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
     ):
         messages.success(request, "Cadence saved for this partner.")
         return redirect("partner_cadences", pk=partner.pk)
-    return render(
+    return partner_page(
         request,
+        partner,
         "playbook/partner_cadences.html",
         {
-            "partner": partner,
             "cadences": cadences_of(partner=partner),
             "overrides": list(partner.cadences.order_by("kind")),
             "form": form,
-            "can_write": can_write_partner(request, partner),
         },
     )
 
@@ -55,12 +54,12 @@ def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
 def partner_cadence_reset(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = CadenceResetForm(request.POST)
-    if form_saves(
+    form_posted(
+        request,
         form,
         lambda data: services.cadence_reset(partner=partner, by=request.user, **data),
-    ):
-        messages.success(request, "The firm's default applies again.")
-    flash_errors(request, form)
+        done="The firm's default applies again.",
+    )
     return redirect("partner_cadences", pk=partner.pk)
 
 
@@ -88,10 +87,10 @@ def cadence_defaults(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def cadence_default_remove(request: AuthedRequest) -> HttpResponse:
     form = CadenceDefaultRemoveForm(request.POST)
-    if form_saves(
+    form_posted(
+        request,
         form,
         lambda data: services.cadence_default_remove(by=request.user, **data),
-    ):
-        messages.success(request, "Cadence default removed.")
-    flash_errors(request, form)
+        done="Cadence default removed.",
+    )
     return redirect("cadence_defaults")

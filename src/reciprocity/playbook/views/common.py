@@ -1,9 +1,17 @@
 """Small helpers the playbook's web pages share."""
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 
 from reciprocity.accounts.models import Role
 from reciprocity.partners import selectors as partner_selectors
+from reciprocity.web.forms import form_creates
 from reciprocity.web.http import AuthedRequest
 
 
@@ -17,3 +25,43 @@ def can_write_partner(request: AuthedRequest, partner: Any) -> bool:
 
 def is_firm_admin(request: AuthedRequest) -> bool:
     return request.user.role == Role.FIRM_ADMIN
+
+
+def partner_page(
+    request: AuthedRequest,
+    partner: Any,
+    template: str,
+    context: dict[str, Any],
+    *,
+    writable: bool = True,
+) -> HttpResponse:
+    """A page about one partner: the partner, whether this user may write there, the rest."""
+    can_write = writable and can_write_partner(request, partner)
+    return render(request, template, {"partner": partner, "can_write": can_write, **context})
+
+
+@dataclass(frozen=True)
+class PartnerRecords:
+    """A partner's page of one kind of record: the list, and a form that starts one."""
+
+    template: str
+    form: type[forms.Form]
+    create: Callable[..., Any]  # the service: (partner=, by=, **the form's data) -> the record
+    created: str  # said once the record is made
+    detail: str  # the record's page: a URL name taking the partner's id and the record's
+    listing: str  # the list's name in the template
+    records: Callable[..., Iterable[Any]]  # the selector: (partner=) -> the records
+
+
+def partner_records_page(request: AuthedRequest, pk: int, page: PartnerRecords) -> HttpResponse:
+    partner = partner_or_404(request, pk)
+    form = page.form(request.POST or None)
+    if request.method == "POST":
+        record = form_creates(
+            form, lambda data: page.create(partner=partner, by=request.user, **data)
+        )
+        if record is not None:
+            messages.success(request, page.created)
+            return redirect(page.detail, partner.pk, record.pk)
+    context = {page.listing: list(page.records(partner=partner)), "form": form}
+    return partner_page(request, partner, page.template, context)

@@ -1,7 +1,9 @@
 """Web pages of client concerns, client cases, and the firm's question bank and library."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,39 +26,32 @@ from reciprocity.playbook.models import CaseStatus, ConcernStatus, Topic
 from reciprocity.playbook.selectors import library as selectors
 from reciprocity.playbook.services import library as services
 from reciprocity.playbook.views.common import (
-    can_write_partner,
+    PartnerRecords,
     is_firm_admin,
     partner_or_404,
+    partner_page,
+    partner_records_page,
 )
 from reciprocity.playbook.views.overview import panel_or_redirect
-from reciprocity.web.forms import form_creates, form_saves
+from reciprocity.web.forms import form_saves
 from reciprocity.web.http import AuthedRequest
+
+CONCERNS = PartnerRecords(
+    template="playbook/partner_concerns.html",
+    form=ConcernForm,
+    create=services.concern_log,
+    created="Concern logged. Match it with what you solve.",
+    detail="concern_detail",
+    listing="concerns",
+    records=selectors.concerns_of,
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @posting_requires_write
 def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
-    partner = partner_or_404(request, pk)
-    form = ConcernForm(request.POST or None)
-    if request.method == "POST":
-        concern = form_creates(
-            form,
-            lambda data: services.concern_log(partner=partner, by=request.user, **data),
-        )
-        if concern is not None:
-            messages.success(request, "Concern logged. Match it with what you solve.")
-            return redirect("concern_detail", partner_id=partner.pk, concern_id=concern.pk)
-    return render(
-        request,
-        "playbook/partner_concerns.html",
-        {
-            "partner": partner,
-            "concerns": list(selectors.concerns_of(partner=partner)),
-            "form": form,
-            "can_write": can_write_partner(request, partner),
-        },
-    )
+    return partner_records_page(request, pk, CONCERNS)
 
 
 @login_required
@@ -77,18 +72,17 @@ def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> 
             request, "Matched: an opportunity to bring the solution and ask for a meeting."
         )
         return redirect("partner_detail", pk=partner.pk)
-    return render(
+    return partner_page(
         request,
+        partner,
         "playbook/concern_detail.html",
         {
-            "partner": partner,
             "concern": concern,
             "matches": matches,
             "form": form,
             "opportunities": list(concern.opportunities.select_related("solution")),
-            "can_write": can_write_partner(request, partner)
-            and concern.status != ConcernStatus.DISMISSED,
         },
+        writable=concern.status != ConcernStatus.DISMISSED,
     )
 
 
@@ -103,30 +97,22 @@ def concern_dismiss(request: AuthedRequest, partner_id: int, concern_id: int) ->
     return panel_or_redirect(request, partner, reverse("partner_concerns", args=[partner.pk]))
 
 
+CASES = PartnerRecords(
+    template="playbook/partner_cases.html",
+    form=CaseCreateForm,
+    create=services.case_create,
+    created="Case started: ask the partner these questions.",
+    detail="case_detail",
+    listing="cases",
+    records=selectors.cases_of,
+)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @posting_requires_write
 def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
-    partner = partner_or_404(request, pk)
-    form = CaseCreateForm(request.POST or None)
-    if request.method == "POST":
-        case = form_creates(
-            form,
-            lambda data: services.case_create(partner=partner, by=request.user, **data),
-        )
-        if case is not None:
-            messages.success(request, "Case started: ask the partner these questions.")
-            return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
-    return render(
-        request,
-        "playbook/partner_cases.html",
-        {
-            "partner": partner,
-            "cases": list(selectors.cases_of(partner=partner)),
-            "form": form,
-            "can_write": can_write_partner(request, partner),
-        },
-    )
+    return partner_records_page(request, pk, CASES)
 
 
 def _case_page(
@@ -139,11 +125,11 @@ def _case_page(
     )
     present = {q.question_id for q in questions}
     bank = selectors.question_bank(advisor=request.user).exclude(pk__in=present)
-    return render(
+    return partner_page(
         request,
+        partner,
         "playbook/case_detail.html",
         {
-            "partner": partner,
             "case": case,
             "form": form,
             "answered": selectors.answered_count(case),
@@ -151,11 +137,11 @@ def _case_page(
             "maximum": services.CASE_MAX_QUESTIONS,
             "questions_form": extra.get("questions_form") or CaseQuestionsForm(bank=bank),
             "ready_errors": extra.get("ready_errors", []),
-            "can_write": can_write_partner(request, partner) and case.status == CaseStatus.DRAFT,
             "opportunity": getattr(case, "opportunity", None)
             if case.status == CaseStatus.READY
             else None,
         },
+        writable=case.status == CaseStatus.DRAFT,
     )
 
 
@@ -254,6 +240,30 @@ def question_bank(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _entry_page(
+    request: AuthedRequest,
+    entry: Any,
+    form: forms.Form,
+    update: Callable[[dict[str, Any]], object],
+    *,
+    name: str,
+    saved: str,
+    back: str,
+) -> HttpResponse:
+    """One entry of the firm's question bank or library (``name``: question or solution): firm
+    admins change it, others read."""
+    if request.method == "POST" and form_saves(form, update):
+        messages.success(request, saved)
+        return redirect(back)
+    if request.method == "POST":
+        entry.refresh_from_db()  # the page shows the entry as saved, not the rejected change
+    return render(
+        request,
+        f"playbook/{name}_detail.html",
+        {name: entry, "form": form, "is_admin": is_firm_admin(request)},
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
@@ -261,18 +271,14 @@ def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
     form = QuestionForm(
         request.POST or None, initial={"topic": question.topic, "text": question.text}
     )
-    if request.method == "POST" and form_saves(
+    return _entry_page(
+        request,
+        question,
         form,
         lambda data: services.question_update(question=question, by=request.user, **data),
-    ):
-        messages.success(request, "Question saved; cases that asked it keep their wording.")
-        return redirect("question_bank")
-    if request.method == "POST":
-        question.refresh_from_db()  # the page shows the question as saved, not the rejected change
-    return render(
-        request,
-        "playbook/question_detail.html",
-        {"question": question, "form": form, "is_admin": is_firm_admin(request)},
+        name="question",
+        saved="Question saved; cases that asked it keep their wording.",
+        back="question_bank",
     )
 
 
@@ -313,18 +319,14 @@ def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
         request.POST or None,
         initial={field: getattr(solution, field) for field in services.SOLUTION_FIELDS},
     )
-    if request.method == "POST" and form_saves(
+    return _entry_page(
+        request,
+        solution,
         form,
         lambda data: services.solution_update(solution=solution, by=request.user, **data),
-    ):
-        messages.success(request, "Library entry saved.")
-        return redirect("solution_library")
-    if request.method == "POST":
-        solution.refresh_from_db()  # the page shows the entry as saved, not the rejected change
-    return render(
-        request,
-        "playbook/solution_detail.html",
-        {"solution": solution, "form": form, "is_admin": is_firm_admin(request)},
+        name="solution",
+        saved="Library entry saved.",
+        back="solution_library",
     )
 
 

@@ -33,12 +33,12 @@ from reciprocity.playbook.selectors.meetings import (
 )
 from reciprocity.playbook.services import meetings as services
 from reciprocity.playbook.views.common import (
-    can_write_partner,
     is_firm_admin,
     partner_or_404,
+    partner_page,
 )
-from reciprocity.web.forms import form_creates, form_saves
-from reciprocity.web.http import AuthedRequest, flash_errors
+from reciprocity.web.forms import form_creates, form_posted, form_saves
+from reciprocity.web.http import AuthedRequest
 
 
 @login_required
@@ -66,15 +66,14 @@ def partner_meetings(request: AuthedRequest, pk: int) -> HttpResponse:
         if meeting is not None:
             messages.success(request, f"{meeting.get_kind_display()} scheduled.")
             return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
-    return render(
+    return partner_page(
         request,
+        partner,
         "playbook/partner_meetings.html",
         {
-            "partner": partner,
             "meetings": list(meetings_of(partner=partner)),
             "plans": list(meeting_plans_of(advisor=request.user)),
             "form": form,
-            "can_write": can_write_partner(request, partner),
         },
     )
 
@@ -104,11 +103,11 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
     ):
         messages.success(request, f"{meeting.get_kind_display()} held; the profile is updated.")
         return redirect("partner_detail", pk=partner.pk)
-    return render(
+    return partner_page(
         request,
+        partner,
         "playbook/meeting_detail.html",
         {
-            "partner": partner,
             "meeting": meeting,
             "brief": partner_brief(advisor=request.user, partner=partner),
             "form": form,
@@ -120,9 +119,8 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
                     "location": meeting.location,
                 }
             ),
-            "can_write": can_write_partner(request, partner)
-            and meeting.status == MeetingStatus.PLANNED,
         },
+        writable=meeting.status == MeetingStatus.PLANNED,
     )
 
 
@@ -133,13 +131,13 @@ def meeting_cancel(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
     partner = partner_or_404(request, partner_id)
     meeting = _meeting(request, partner.pk, meeting_id)
     form = MeetingCancelForm(request.POST)
-    if form_saves(
+    if form_posted(
+        request,
         form,
         lambda data: services.meeting_cancel(meeting=meeting, by=request.user, **data),
+        done=f"{meeting.get_kind_display()} cancelled.",
     ):
-        messages.success(request, f"{meeting.get_kind_display()} cancelled.")
         return redirect("partner_meetings", pk=partner.pk)
-    flash_errors(request, form)
     return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
 
 
@@ -150,15 +148,15 @@ def meeting_reschedule(request: AuthedRequest, partner_id: int, meeting_id: int)
     partner = partner_or_404(request, partner_id)
     meeting = _meeting(request, partner.pk, meeting_id)
     form = MeetingRescheduleForm(request.POST)
-    if form_saves(
+    form_posted(
+        request,
         form,
         lambda data: services.meeting_update(meeting=meeting, by=request.user, **data),
-    ):
-        when = timezone.localtime(meeting.scheduled_for)
-        messages.success(
-            request, f"{meeting.get_kind_display()} moved to {when:%A, %b %-d, %Y, %-I:%M %p}."
-        )
-    flash_errors(request, form)
+        done=lambda: (
+            f"{meeting.get_kind_display()} moved to "
+            f"{timezone.localtime(meeting.scheduled_for):%A, %b %-d, %Y, %-I:%M %p}."
+        ),
+    )
     return redirect("meeting_detail", partner_id=partner.pk, meeting_id=meeting.pk)
 
 
@@ -242,12 +240,12 @@ def _plan_item(request: AuthedRequest, plan_id: int, item_id: int) -> Any:
 def plan_item_update(request: AuthedRequest, plan_id: int, item_id: int) -> HttpResponse:
     item = _plan_item(request, plan_id, item_id)
     form = PlanItemForm(request.POST)
-    if form_saves(
+    form_posted(
+        request,
         form,
         lambda data: services.meeting_plan_item_update(item=item, by=request.user, **data),
-    ):
-        messages.success(request, "Point saved.")
-    flash_errors(request, form)
+        done="Point saved.",
+    )
     return redirect("meeting_plan", plan_id=item.plan_id)
 
 

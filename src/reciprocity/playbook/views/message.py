@@ -16,8 +16,8 @@ from reciprocity.playbook.services.message import (
 )
 from reciprocity.playbook.views.common import partner_or_404
 from reciprocity.playbook.views.overview import panel_or_redirect
-from reciprocity.web.forms import form_saves
-from reciprocity.web.http import AuthedRequest, flash_errors
+from reciprocity.web.forms import form_posted, form_saves
+from reciprocity.web.http import AuthedRequest
 
 
 @login_required
@@ -26,12 +26,12 @@ from reciprocity.web.http import AuthedRequest, flash_errors
 def message_check(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = MessageCheckForm(request.POST)
-    if form_saves(
+    form_posted(
+        request,
         form,
         lambda data: message_check_record(partner=partner, by=request.user, **data),
-    ):
-        messages.success(request, "Recorded whether they could say your message back.")
-    flash_errors(request, form)
+        done="Recorded whether they could say your message back.",
+    )
     return panel_or_redirect(request, partner)
 
 

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -33,9 +33,9 @@ from reciprocity.playbook.selectors.strategies import (
     strategy_yield,
 )
 from reciprocity.playbook.services import strategies as services
-from reciprocity.playbook.views.common import can_write_partner, partner_or_404
+from reciprocity.playbook.views.common import partner_or_404, partner_page
 from reciprocity.playbook.views.overview import PLAYBOOK, panel_or_redirect
-from reciprocity.web.forms import form_saves
+from reciprocity.web.forms import form_posted, form_saves
 from reciprocity.web.http import AuthedRequest, flash_errors, htmx_target
 
 
@@ -45,13 +45,14 @@ from reciprocity.web.http import AuthedRequest, flash_errors, htmx_target
 def strategy_switch(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = StrategyForm(request.POST)
-    if form_saves(
+    form_posted(
+        request,
         form,
         lambda data: services.strategy_set(partner=partner, by=request.user, **data),
-    ):
-        label = Strategy(form.cleaned_data["strategy"]).label
-        messages.success(request, f"Strategy with {partner.name}: {label}.")
-    flash_errors(request, form)
+        done=lambda: (
+            f"Strategy with {partner.name}: {Strategy(form.cleaned_data['strategy']).label}."
+        ),
+    )
     return panel_or_redirect(request, partner)
 
 
@@ -93,11 +94,11 @@ def _opportunities_page(
     refused: tuple[int, Any] | None = None,
 ) -> HttpResponse:
     refused_pk, refused_form = refused or (None, None)
-    return render(
+    return partner_page(
         request,
+        partner,
         "playbook/partner_opportunities.html",
         {
-            "partner": partner,
             "rows": [
                 OpportunityRow(o, refused_form if o.pk == refused_pk else None)
                 for o in opportunities_of(partner=partner)
@@ -106,7 +107,6 @@ def _opportunities_page(
             "yields": strategy_yield(advisor=request.user, partner=partner),
             "form": form or OpportunityForm(),
             "touch_kinds": TouchKind.choices,
-            "can_write": can_write_partner(request, partner),
         },
     )
 
@@ -163,14 +163,14 @@ def opportunity_request(
     partner = partner_or_404(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
     form = OpportunityRequestForm(request.POST)
-    if form_saves(
+    form_posted(
+        request,
         form,
         lambda data: services.opportunity_request_meeting(
             opportunity=opportunity, by=request.user, **data
         ),
-    ):
-        messages.success(request, f"Meeting requested: {opportunity.title}")
-    flash_errors(request, form)
+        done=f"Meeting requested: {opportunity.title}",
+    )
     return panel_or_redirect(request, partner)
 
 

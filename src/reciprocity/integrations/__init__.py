@@ -1,0 +1,1 @@
+"""Reciprocity in the firm's other systems: emails logged by themselves."""

@@ -1,0 +1,1 @@
+"""An advisor's book in and out: imports, exports, backup and restore."""
