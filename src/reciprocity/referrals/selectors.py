@@ -478,8 +478,8 @@ def firm_balance_table(*, advisor: User, now: dt.datetime | None = None) -> list
     """The balance per advisor over the (non-archived) partners ``advisor`` may see.
 
     A firm admin or compliance officer sees every advisor of the firm, those without partners too;
-    an advisor sees themselves and the owners of the other partners visible to them (teammates
-    who share). The web page and the API both list exactly these rows. Three queries.
+    an advisor sees the owners of the partners visible to them: themselves and the teammates
+    who share with them. The web page and the API both list exactly these rows. Three queries.
     """
     if advisor.firm_id is None:
         return []
@@ -506,7 +506,7 @@ def firm_balance_table(*, advisor: User, now: dt.datetime | None = None) -> list
     rows: dict[int, dict[str, int]] = defaultdict(dict)
     for row in per_owner_counts:
         rows[row.pop("partner__owner_id")] = row
-    people = User.objects.filter(Q(pk__in=list(per_owner)) | Q(pk=advisor.pk))
+    people = User.objects.filter(pk__in=list(per_owner))
     if advisor.sees_whole_firm:
         people = User.objects.filter(
             Q(pk__in=list(per_owner))
