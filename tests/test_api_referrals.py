@@ -440,7 +440,7 @@ def test_a_referral_is_archived_and_restored(cast: Cast, api: ApiClient) -> None
 def test_the_five_step_cpa_protocol_puts_five_touches_on_the_partners_timeline(
     cast: Cast, api: ApiClient
 ) -> None:
-    referral = log(api, cast.alice_private)
+    referral = log(api, cast.alice_private, consent_method="verbal")
     path = f"referrals/{referral['id']}"
 
     steps = ok(api.call("GET", f"{path}/steps"))
@@ -573,7 +573,9 @@ def balance_of(api: ApiClient, partner: Partner) -> dict[str, Any]:
 def test_the_balance_on_partners_follows_the_ledger(cast: Cast, api: ApiClient) -> None:
     partner = cast.alice_private
     Partner.objects.filter(pk=partner.pk).update(stage=Stage.FIRST_MEETING)
-    sent = [log(api, partner, occurred_at=ago(days)) for days in (10, 20, 500)]
+    sent = [
+        log(api, partner, occurred_at=ago(days), consent_method="verbal") for days in (10, 20, 500)
+    ]
     received = [
         log(api, partner, "received", occurred_at=ago(days), follow_up=False) for days in (5, 400)
     ]
@@ -649,8 +651,8 @@ def object_endpoints(referral_id: int) -> list[tuple[str, str, Any]]:
         ("POST", f"{r}/archive", None),
         ("POST", f"{r}/restore", None),
         ("GET", f"{r}/status", None),
-        ("POST", f"{r}/status", {"status": "introduced"}),
         ("POST", f"{r}/consent", {"method": "verbal", "client_name": NAME}),
+        ("POST", f"{r}/status", {"status": "introduced"}),
         ("POST", f"{r}/consent/withdraw", None),
         ("GET", f"{r}/steps", None),
         ("POST", f"{r}/steps/call", {"action": "complete"}),
@@ -709,7 +711,7 @@ def test_a_missing_referral_and_a_hidden_one_answer_alike(cast: Cast, api: ApiCl
 def test_a_teammate_sees_and_works_the_referrals_of_a_shared_partner(
     cast: Cast, api: ApiClient
 ) -> None:
-    shared = log(api, cast.alice_shared, need="Shared need")
+    shared = log(api, cast.alice_shared, need="Shared need", consent_method="verbal")
     log(api, cast.alice_private, need="Private need")
     bob = token_client(cast.bob)
 

@@ -256,7 +256,7 @@ def test_step_completes_skips_and_reopens_a_protocol_step(cast: Cast) -> None:
 
 
 def test_all_five_cpa_steps_from_the_cli_put_five_touches_on_the_timeline(cast: Cast) -> None:
-    referral = send(cast)
+    referral = send(cast, consent_method="verbal")
     for slug in ("call", "email", "escort", "thank_you", "check_in"):
         out = run("referral", "step", str(referral.pk), slug, "--user", "alice")
     assert "5 of 5 steps done." in out
@@ -321,7 +321,7 @@ def test_status_failure_needs_a_reason(cast: Cast, capsys: pytest.CaptureFixture
 
 
 def test_status_refuses_a_move_backwards_and_an_unknown_status(cast: Cast) -> None:
-    referral = send(cast, status="introduced")
+    referral = send(cast, status="introduced", consent_method="verbal")
     with pytest.raises(CommandError, match="cannot move from introduced to proposed"):
         run("referral", "status", str(referral.pk), "proposed", "--user", "alice")
     with pytest.raises(CommandError, match="has no status 'won'"):

@@ -58,6 +58,8 @@ def days(n: int) -> dt.date:
 
 
 def send(by: Any, partner: Partner, *, days_ago: float = 0, **kwargs: Any) -> Referral:
+    # With consent: every step may be walked, the introduction included.
+    kwargs.setdefault("consent_method", "verbal")
     return referral_create(
         by=by,
         partner=partner,

@@ -116,7 +116,11 @@ def test_an_open_referral_has_no_outcome_yet(cast: Cast) -> None:
 
 def test_a_status_may_skip_forward_but_never_go_back_or_leave_a_closed_one(cast: Cast) -> None:
     referral = referral_create(
-        by=cast.alice, partner=cast.alice_private, direction=Direction.SENT, need="Estate plan"
+        by=cast.alice,
+        partner=cast.alice_private,
+        direction=Direction.SENT,
+        need="Estate plan",
+        consent_method="verbal",
     )
     referral_change_status(referral=referral, by=cast.alice, status="meeting_held")
     with pytest.raises(ValidationError) as error:

@@ -59,7 +59,7 @@ def test_a_sent_referral_to_a_cpa_walked_through_all_five_steps_puts_five_touche
     cast: Cast,
 ) -> None:
     cpa = PartnerFactory(owner=cast.alice, profession=Profession.CPA)
-    referral = send(cast, cpa)
+    referral = send(cast, cpa, consent_method="verbal")
 
     steps = list(steps_of(referral=referral))
     assert [step.slug for step in steps] == [
@@ -84,7 +84,7 @@ def test_a_sent_referral_to_a_cpa_walked_through_all_five_steps_puts_five_touche
 
 def test_the_attorney_protocol_has_no_escort_step_and_offers_a_conference_call(cast: Cast) -> None:
     attorney = PartnerFactory(owner=cast.alice, profession=Profession.ATTORNEY)
-    referral = send(cast, attorney)
+    referral = send(cast, attorney, consent_method="verbal")
 
     slugs = [step.slug for step in steps_of(referral=referral)]
     assert StepSlug.ESCORT not in slugs

@@ -43,10 +43,26 @@ def test_an_advisor_sends_a_referral_to_a_cpa_and_walks_its_five_steps(page: Any
 
     steps = page.locator(".checklist__item")
     expect(steps).to_have_count(5)
-    for done in range(1, 6):
+    # Without consent the call and the email go ahead; the escort would introduce the client.
+    expect(page.locator(".consent-first")).to_contain_text("only after their consent")
+    for done in range(1, 3):
+        page.locator("button[name=action][value=complete]").first.click()
+        expect(page.locator(".checklist__item--done")).to_have_count(done)
+    page.locator("button[name=action][value=complete]").first.click()
+    expect(page.locator("#messages")).to_contain_text("Record the client's consent first")
+    expect(page.locator(".checklist__item--done")).to_have_count(2)
+    expect(page.locator(".status-badge").first).to_have_text("Proposed")
+
+    page.get_by_label("How did the client consent?").select_option("verbal")
+    page.get_by_role("button", name="Record consent").click()
+    expect(page.locator(".consent--given")).to_be_visible()
+    for done in range(3, 6):
         page.locator("button[name=action][value=complete]").first.click()
         expect(page.locator(".checklist__item--done")).to_have_count(done)
     expect(page.get_by_label("5 of 5 steps done")).to_be_visible()
+    # The steps moved the status: all five done is an engaged referral, each move recorded.
+    expect(page.locator(".status-badge").first).to_have_text("Engaged")
+    expect(page.locator(".lifecycle__step--skipped")).to_have_count(0)
 
     page.get_by_role("link", name="Carla Counts").first.click()
     timeline = page.locator(".timeline")

@@ -73,8 +73,9 @@ def test_the_promises_of_an_agreement_become_commitments(playbook_cast: Cast) ->
     promises = list(agreement.promises.select_related("commitment"))
     assert [(p.owner, p.what, p.commitment.owner, p.commitment.due) for p in promises] == [  # type: ignore[union-attr]
         ("advisor", PROMISES[0].what, "advisor", in_days(30)),
-        ("advisor", PROMISES[1].what, "advisor", in_days(180)),
-        ("partner", PROMISES[2].what, "partner", in_days(180)),
+        # Undated: halfway to the review (the only undated promise of its side).
+        ("advisor", PROMISES[1].what, "advisor", in_days(90)),
+        ("partner", PROMISES[2].what, "partner", in_days(90)),
     ]
     review = agreement.review_commitment
     assert review is not None

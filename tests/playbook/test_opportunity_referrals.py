@@ -13,7 +13,12 @@ from django.utils import timezone
 from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.audit.services import records_purge
 from reciprocity.partners.services import ARCHIVED_PARTNER, partner_archive
-from reciprocity.playbook.models import Opportunity, OpportunityStatus, Strategy
+from reciprocity.playbook.models import (
+    Opportunity,
+    OpportunityStatus,
+    PartnerStrategy,
+    Strategy,
+)
 from reciprocity.playbook.selectors.strategies import referrals_to_link, strategy_yield
 from reciprocity.playbook.services import strategies as services
 from reciprocity.referrals.models import Direction, Kind, Referral, ReferralStatus
@@ -257,29 +262,78 @@ def test_the_referrals_to_link_are_the_partners_unlinked_received_ones_newest_fi
 # --- Yield ----------------------------------------------------------------------------------------
 
 
+def switch(partner: Any, strategy: str, days_ago: float) -> None:
+    PartnerStrategy.objects.create(
+        partner=partner, strategy=strategy, started_at=ago(days_ago), by=partner.owner
+    )
+
+
+def came(
+    partner: Any,
+    days_ago: float,
+    status: str = ReferralStatus.RECEIVED,
+    strategy: str | None = None,
+    **kw: Any,
+) -> None:
+    """A received referral; with ``strategy``, linked to an opportunity of that strategy."""
+    referral = received(
+        partner, occurred_at=ago(days_ago), status=status, status_changed_at=ago(days_ago), **kw
+    )
+    if strategy:
+        OpportunityFactory(partner=partner, strategy=strategy, status="referred", referral=referral)
+
+
 def linked(partner: Any, strategy: str, status: str = ReferralStatus.RECEIVED, **kw: Any) -> None:
+    """A received referral linked to an opportunity of ``strategy``, the strategy in force with
+    the partner when the referral came (switched to just before, unless it already was)."""
+    kw.setdefault("occurred_at", ago(5))
+    in_force = (
+        PartnerStrategy.objects.filter(partner=partner, started_at__lte=kw["occurred_at"])
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    if (in_force.strategy if in_force else Strategy.CLIENT_REQUESTED) != strategy:
+        PartnerStrategy.objects.create(
+            partner=partner,
+            strategy=strategy,
+            started_at=kw["occurred_at"] - dt.timedelta(minutes=1),
+            by=partner.owner,
+        )
     referral = received(partner, status=status, **kw)
     OpportunityFactory(partner=partner, strategy=strategy, status="referred", referral=referral)
 
 
-def test_the_yield_counts_linked_referrals_and_the_clients_they_became(cast: Cast) -> None:
+def test_the_yield_counts_every_received_referral_under_the_strategy_in_force_when_it_came(
+    cast: Cast,
+) -> None:
     partner = cast.alice_private
-    linked(partner, Strategy.CLIENT_COMPLAINTS)
-    linked(partner, Strategy.CLIENT_COMPLAINTS, ReferralStatus.BECAME_CLIENT)
-    linked(partner, Strategy.TALK_CLIENTS, ReferralStatus.BECAME_CLIENT)
-    linked(partner, Strategy.TALK_CLIENTS, ReferralStatus.NOT_A_FIT, outcome_reason="Too small")
+    came(partner, 120, ReferralStatus.BECAME_CLIENT)  # before any switch: client-requested
+    switch(partner, Strategy.CLIENT_COMPLAINTS, 100)
+    came(partner, 90, strategy=Strategy.CLIENT_COMPLAINTS)
+    came(partner, 80, ReferralStatus.BECAME_CLIENT, strategy=Strategy.CLIENT_COMPLAINTS)
+    switch(partner, Strategy.TALK_CLIENTS, 60)
+    came(partner, 50, ReferralStatus.BECAME_CLIENT, strategy=Strategy.TALK_CLIENTS)
+    came(partner, 40, ReferralStatus.NOT_A_FIT, Strategy.TALK_CLIENTS, outcome_reason="Small")
     # Archived: it left the books' counts, and the yield's.
-    linked(partner, Strategy.TALK_CLIENTS, ReferralStatus.BECAME_CLIENT, archived_at=ago(1))
+    came(partner, 30, ReferralStatus.BECAME_CLIENT, Strategy.TALK_CLIENTS, archived_at=ago(1))
+    # Not linked to any opportunity: it still came under the strategy (the ledger counts it).
+    came(partner, 20, ReferralStatus.BECAME_CLIENT)
     OpportunityFactory(partner=partner, strategy=Strategy.TALK_CLIENTS, status="referred")
-    linked(cast.alice_shared, Strategy.CLIENT_COMPLAINTS, ReferralStatus.BECAME_CLIENT)
-    linked(cast.mallory_partner, Strategy.CLIENT_COMPLAINTS, ReferralStatus.BECAME_CLIENT)
+    switch(cast.alice_shared, Strategy.CLIENT_COMPLAINTS, 100)
+    came(cast.alice_shared, 10, ReferralStatus.BECAME_CLIENT, strategy=Strategy.CLIENT_COMPLAINTS)
+    came(cast.mallory_partner, 10, ReferralStatus.BECAME_CLIENT)
 
     rows = {row.strategy: row for row in strategy_yield(advisor=cast.alice)}
-    assert (rows["client_complaints"].referred, rows["client_complaints"].referrals) == (3, 3)
-    assert rows["client_complaints"].clients == 2
-    assert (rows["talk_clients"].referred, rows["talk_clients"].referrals) == (4, 2)
-    assert rows["talk_clients"].clients == 1
-    assert rows["client_requested"].referrals == rows["joint_client_work"].clients == 0
+    complaints, talk = rows["client_complaints"], rows["talk_clients"]
+    assert (complaints.referred, complaints.referrals, complaints.clients) == (3, 3, 2)
+    assert (talk.referred, talk.referrals, talk.clients, talk.linked) == (4, 3, 2, 2)
+    assert (rows["client_requested"].referrals, rows["client_requested"].clients) == (1, 1)
+    assert rows["joint_client_work"].referrals == 0
+    # Every live received referral of the partners seen is counted once, as in the ledger.
+    ledger = Referral.objects.filter(
+        partner__owner=cast.alice, direction="received", kind="referral", archived_at=None
+    )
+    assert sum(row.referrals for row in rows.values()) == ledger.count() == 7
 
     teammate = {row.strategy: row for row in strategy_yield(advisor=cast.bob)}
     assert (teammate["client_complaints"].referrals, teammate["client_complaints"].clients) == (
@@ -288,18 +342,19 @@ def test_the_yield_counts_linked_referrals_and_the_clients_they_became(cast: Cas
     )
     assert sum(row.referrals for row in teammate.values()) == 1
     one = {row.strategy: row for row in strategy_yield(advisor=cast.alice, partner=partner)}
-    assert one["client_complaints"].clients == 1
+    assert (one["client_complaints"].clients, one["talk_clients"].clients) == (1, 2)
 
 
-def test_the_yield_costs_two_queries_for_any_book(
+def test_the_yield_costs_three_queries_for_any_book(
     cast: Cast, django_assert_num_queries: Any
 ) -> None:
     partner = cast.alice_private
     for n in range(12):
-        linked(partner, Strategy.values[n % 5], ReferralStatus.BECAME_CLIENT)
+        came(partner, 30 - n, ReferralStatus.BECAME_CLIENT, strategy=Strategy.values[n % 5])
+        switch(partner, Strategy.values[n % 5], 40 - n)
         OpportunityFactory(partner=PartnerFactory(owner=cast.alice), status="open")
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         rows = strategy_yield(advisor=cast.alice)
     assert sum(row.clients for row in rows) == 12
 

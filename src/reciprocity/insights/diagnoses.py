@@ -10,7 +10,8 @@ has a stable slug (the API and the CLI report it; add new ones, never rename):
   PATIENCE_MONTHS it is no diagnosis: many alliances take a year or more to produce their first
   referral, so the partner is "too early to judge" instead.
 - ``one_way``: ONE_WAY_MIN_SENT or more referrals sent in the last 12 months and none received in
-  the same window. The answer is to make the ask: write down what each side does (the agreement).
+  the same window. The answer is to make the ask: write down what each side does (the agreement),
+  or, when an agreement is already in place, to review it together and ask for what it promised.
   When nothing has come back for WALK_AWAY_MONTHS, counted from the later of the first referral
   sent and the last referral received, walk away.
 - ``wrong_message``: the partner cannot say whom the advisor helps and what is unique about them
@@ -79,7 +80,9 @@ DiagnosisSlug = Literal[
     "wrong_professional",
     "too_many_partners",
 ]
-ActionSlug = Literal["change_strategy", "make_the_ask", "walk_away", "change_message", "focus"]
+ActionSlug = Literal[
+    "change_strategy", "make_the_ask", "review_agreement", "walk_away", "change_message", "focus"
+]
 Severity = Literal["high", "medium", "low"]
 
 DIAGNOSIS_SLUGS: tuple[str, ...] = get_args(DiagnosisSlug)
@@ -120,6 +123,8 @@ TITLES: dict[str, str] = {
 ACTION_LABELS: dict[str, str] = {
     "change_strategy": "Move up the referral spectrum",
     "make_the_ask": "Make the ask: write the agreement",
+    # The agreement is written and nothing comes back: go over it together, not write another.
+    "review_agreement": "Review the agreement together: ask for what it promised",
     "walk_away": "Walk away",
     "change_message": "Sharpen your message",
     "focus": "Choose your five to seven",
@@ -183,7 +188,7 @@ def action_url(diagnosis: Diagnosis) -> str:
         return reverse("playbook_message")
     if diagnosis.action == "change_strategy":
         return reverse("partner_detail", args=[pk]) + "#strategy-title"
-    if diagnosis.action == "make_the_ask":
+    if diagnosis.action in ("make_the_ask", "review_agreement"):
         return reverse("partner_agreement", args=[pk])
     query = urlencode({"stage": Stage.RETIRED.value, "reason": diagnosis.reason})
     return reverse("partner_stage", args=[pk]) + "?" + query
@@ -461,7 +466,8 @@ def _partner_diagnoses(
                 )
             )
         else:
-            found.append(_diagnosis("one_way", p, evidence, "make_the_ask"))
+            ask: ActionSlug = "review_agreement" if p.has_agreement else "make_the_ask"
+            found.append(_diagnosis("one_way", p, evidence, ask))
 
     too_early = None
     if not found and p.received_ever == 0 and not patient_enough:

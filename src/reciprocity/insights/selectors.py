@@ -173,9 +173,9 @@ class Picture:
 
 
 def picture_for(*, advisor: User, mine_only: bool = True, today: dt.date | None = None) -> Picture:
-    """Partners per stage, referrals per month, the balance, what is overdue on the advisor's
-    own agenda, and what each referral strategy produced (the playbook's reading, over every
-    partner the advisor may see)."""
+    """Partners per stage, referrals per month, the balance and what each referral strategy
+    produced, all over the same partners (the advisor's own, or every one they may see), and what
+    is overdue on the advisor's own agenda."""
     today = today or timezone.localdate()
     partners = scope_of(advisor=advisor, mine_only=mine_only)
     return Picture(
@@ -185,5 +185,5 @@ def picture_for(*, advisor: User, mine_only: bool = True, today: dt.date | None 
         months=referral_months(partners, today=today),
         balance=balance_totals(partners, today=today),
         overdue=len(agenda_for(advisor, today=today).overdue),
-        yields=strategy_yield(advisor=advisor),
+        yields=strategy_yield(advisor=advisor, among=partners),
     )

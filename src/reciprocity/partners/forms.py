@@ -139,12 +139,30 @@ class PartnerCreateForm(PartnerForm):
     # Set by the "Add anyway" button of the warning about likely duplicates.
     create_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
+    # The partner's past, so time in stage and the patience rules count from when it happened.
+    first_met_on = forms.DateField(
+        label="First met on",
+        required=False,
+        widget=DateInput(),
+        help_text="If you have met: recorded as the move to First meeting on that day.",
+    )
+    stage_since = forms.DateField(
+        label="In this stage since",
+        required=False,
+        widget=DateInput(),
+        help_text="Leave empty for today.",
+    )
+
+    service_field_names = {"first_met_at": "first_met_on", "occurred_at": "stage_since"}
+
     def clean_stage(self) -> str:
         return self.cleaned_data["stage"] or Stage.IDENTIFIED
 
     def service_kwargs(self) -> dict[str, Any]:
         data = super().service_kwargs()
         data.pop("create_anyway", None)
+        data["first_met_at"] = _start_of(data.pop("first_met_on", None))
+        data["occurred_at"] = _start_of(data.pop("stage_since", None))
         return data
 
 
@@ -166,11 +184,36 @@ class PartnerMergeForm(PageForm, forms.Form):
         other.queryset = candidates
 
 
+def _start_of(day: dt.date | None) -> dt.datetime | None:
+    """The start of a day in the firm's time zone: a date entered as history."""
+    if day is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+CHOOSE_STAGE = "Choose the stage to move to."
+MOVE_BACK_UNCONFIRMED = (
+    "This moves {partner} back from {current} to {stage}, undoing progress. Tick the box to "
+    "confirm the move back."
+)
+
+
+def moves_back(current: str, stage: str) -> bool:
+    """A move to an earlier stage of the pipeline (the side states are not on it)."""
+    pipeline = [step.value for step in PIPELINE_STAGES]
+    if current not in pipeline or stage not in pipeline:
+        return False
+    return pipeline.index(stage) < pipeline.index(current)
+
+
 class StageForm(PageForm, forms.Form):
+    """Preselects the next stage (the view passes it as ``initial``); a move back needs
+    ``confirm_back``, so one click never demotes a partner."""
+
     stage = forms.ChoiceField(
         label="Move to",
-        choices=Stage.choices,
-        error_messages={"invalid_choice": services.UNKNOWN_STAGE},
+        choices=[("", "Choose a stage"), *Stage.choices],
+        error_messages={"invalid_choice": services.UNKNOWN_STAGE, "required": CHOOSE_STAGE},
     )
     reason = forms.ChoiceField(
         label="Why are you walking away?",
@@ -191,8 +234,34 @@ class StageForm(PageForm, forms.Form):
         widget=DateTimeLocalInput(),
         help_text="Leave empty for now; set an earlier date to record history.",
     )
+    confirm_back = forms.BooleanField(label="Yes, move back to an earlier stage", required=False)
 
     id_prefix = "stage"
+
+    def __init__(self, *args: Any, partner: Partner, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.partner = partner
+
+    @property
+    def moves_back(self) -> bool:
+        """Whether the stage chosen (or preselected) is behind the partner's: ask to confirm."""
+        chosen = self.data.get("stage") if self.is_bound else self.initial.get("stage")
+        return moves_back(self.partner.stage, chosen or "")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        stage = data.get("stage") or ""
+        if moves_back(self.partner.stage, stage) and not data.get("confirm_back"):
+            self.add_error(
+                "confirm_back",
+                MOVE_BACK_UNCONFIRMED.format(
+                    partner=self.partner.name,
+                    current=self.partner.get_stage_display(),
+                    stage=Stage(stage).label,
+                ),
+            )
+        data.pop("confirm_back", None)
+        return data
 
 
 class TouchForm(PageForm, forms.Form):

@@ -28,6 +28,7 @@ from reciprocity.accounts.models import User
 from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.diagnosed import diagnosed_partner_ids
 from reciprocity.partners.models import (
+    PIPELINE_STAGES,
     Commitment,
     CommitmentStatus,
     Partner,
@@ -293,6 +294,24 @@ def commitments_of(*, partner: Partner) -> QuerySet[Commitment]:
 
 def stage_changes_of(*, partner: Partner) -> QuerySet[StageChange]:
     return partner.stage_changes.select_related("by")
+
+
+def move_into_current_stage(partner: Partner) -> StageChange | None:
+    """The move that put the partner where it is: a walk-away's reason, the stage left."""
+    return stage_changes_of(partner=partner).filter(to_stage=partner.stage).first()
+
+
+def following_stage(partner: Partner) -> str | None:
+    """The stage a partner most likely moves to next, preselected in the stage forms: the next
+    one of the pipeline, or for a dormant partner the stage it went quiet in. None for a champion
+    or a retired partner: nothing is preselected, so no click moves them by accident."""
+    if partner.stage in PIPELINE_STAGES[:-1]:
+        return PIPELINE_STAGES[PIPELINE_STAGES.index(Stage(partner.stage)) + 1].value
+    if partner.stage == Stage.DORMANT:
+        move = move_into_current_stage(partner)
+        if move is not None and move.from_stage in PIPELINE_STAGES:
+            return move.from_stage
+    return None
 
 
 def commitment_get_for(*, advisor: User, pk: Any) -> Commitment:

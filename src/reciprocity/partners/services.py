@@ -16,6 +16,7 @@ from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 from reciprocity.accounts.services import ensure_can_write, record_archive_set
 from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.models import (
+    PIPELINE_STAGES,
     Commitment,
     CommitmentStatus,
     FailureReason,
@@ -36,6 +37,14 @@ UNKNOWN_STAGE = unknown_choice_message("stage", Stage)
 UNKNOWN_REASON = unknown_choice_message("reason", FailureReason)
 SAME_STAGE = "The partner is already in that stage."
 STAGE_BEFORE_LAST = "A stage change cannot be dated before the partner's last stage change."
+MET_BUT_NOT_MET = (
+    "A partner you have met is at First meeting or later: choose that stage, or leave the date "
+    "of the first meeting empty."
+)
+STAGE_BEFORE_MEETING = "The stage cannot start before the first meeting that led to it."
+FIRST_MEETING_SINCE = (
+    "A partner at First meeting has been there since you first met: give that one date."
+)
 IN_THE_FUTURE = "That date is in the future; record things that have happened."
 OWNER_NOT_IN_FIRM = "The owner must be an advisor of your firm."
 TEAM_NOT_YOURS = "Share only with a team the owner belongs to."
@@ -134,11 +143,17 @@ def partner_create(
     team: Team | int | None = None,
     stage: str = Stage.IDENTIFIED,
     occurred_at: dt.datetime | None = None,
+    first_met_at: dt.datetime | None = None,
     tags: Iterable[str] = (),
     **profile: Any,
 ) -> Partner:
     """Add a partner; its first stage is recorded like every later one. The owner (by default
-    ``by``) and the team may be given by their ids."""
+    ``by``) and the team may be given by their ids.
+
+    The partner's past may come with it, so time in stage and the patience rules count from
+    when things happened: ``occurred_at`` is when the partner reached ``stage``, and
+    ``first_met_at`` when the advisor first met them, recorded as the move to First meeting
+    (for a partner at that stage, the day it started when ``occurred_at`` is not given)."""
     ensure_can_write(by)
     chosen_owner = _owner_chosen(by, owner)
     chosen_team = _team_chosen(by, team)
@@ -150,7 +165,8 @@ def partner_create(
     if stage == Stage.RETIRED:
         raise ValidationError({"stage": RETIRED_NEEDS_REASON})
     owner, team = _clean_owner_and_team(by=by, owner=chosen_owner, team=chosen_team)
-    when = _not_in_future(occurred_at)
+    history = _history_on_creation(stage, occurred_at=occurred_at, first_met_at=first_met_at)
+    when = history[-1][1]
     if by.firm is None:
         raise PermissionDenied(NO_FIRM)
     partner = Partner(
@@ -166,10 +182,34 @@ def partner_create(
     partner.full_clean(exclude=["firm", "owner", "team"])
     attribute(partner, by).save()
     _set_tags(partner, tags)
-    attribute(
-        StageChange(partner=partner, from_stage="", to_stage=stage, occurred_at=when, by=by), by
-    ).save()
+    previous = ""
+    for to_stage, moment in history:
+        change = StageChange(
+            partner=partner, from_stage=previous, to_stage=to_stage, occurred_at=moment, by=by
+        )
+        attribute(change, by).save()
+        previous = to_stage
     return partner
+
+
+def _history_on_creation(
+    stage: str, *, occurred_at: dt.datetime | None, first_met_at: dt.datetime | None
+) -> list[tuple[str, dt.datetime]]:
+    """The stage moves a new partner starts with: (stage, when), oldest first."""
+    if first_met_at is None:
+        return [(stage, _not_in_future(occurred_at))]
+    met = _not_in_future(first_met_at, field="first_met_at")
+    pipeline = list(PIPELINE_STAGES)
+    if stage not in pipeline or pipeline.index(Stage(stage)) < pipeline.index(Stage.FIRST_MEETING):
+        raise ValidationError({"first_met_at": MET_BUT_NOT_MET})
+    since = met if occurred_at is None else _not_in_future(occurred_at)
+    if since < met:
+        raise ValidationError({"occurred_at": STAGE_BEFORE_MEETING})
+    if stage == Stage.FIRST_MEETING:
+        if since != met:
+            raise ValidationError({"occurred_at": FIRST_MEETING_SINCE})
+        return [(stage, met)]
+    return [(Stage.FIRST_MEETING, met), (stage, since)]
 
 
 @transaction.atomic

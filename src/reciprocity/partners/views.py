@@ -271,13 +271,6 @@ def partner_create(request: AuthedRequest) -> HttpResponse:
 # --- Partner detail and its inline forms ------------------------------------------------------
 
 
-def _following_stage(partner: Partner) -> str | None:
-    """The stage a partner most likely moves to next, preselected in the stage form."""
-    if partner.stage in PIPELINE_STAGES[:-1]:
-        return PIPELINE_STAGES[PIPELINE_STAGES.index(Stage(partner.stage)) + 1].value
-    return None
-
-
 def _timeline_shown(request: AuthedRequest) -> int:
     """How many timeline entries the page shows: a page more with each "Show more"."""
     asked = request.GET.get("timeline", "")
@@ -313,7 +306,10 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
         "touch_form": forms.get("touch_form") or TouchForm(),
         "commitment_form": forms.get("commitment_form") or CommitmentForm(),
         "stage_form": forms.get("stage_form")
-        or StageForm(initial={"stage": _following_stage(partner)}),
+        or StageForm(initial={"stage": selectors.following_stage(partner)}, partner=partner),
+        "walked_away": selectors.move_into_current_stage(partner)
+        if partner.stage == Stage.RETIRED
+        else None,
         "edit_form": forms.get("edit_form"),
         "touch_kinds": TouchKind.choices,
         "days_in_stage": (timezone.now() - partner.stage_changed_at).days,
@@ -387,7 +383,7 @@ def partner_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = selectors.partner_get_for(advisor=request.user, pk=pk)
     if request.method == "POST":
-        form = StageForm(request.POST)
+        form = StageForm(request.POST, partner=partner)
         if form_saves(
             form,
             lambda data: services.partner_change_stage(partner=partner, by=request.user, **data),
@@ -398,9 +394,10 @@ def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
         # A diagnosis links here to walk away, with the stage and the reason chosen.
         form = StageForm(
             initial={
-                "stage": request.GET.get("stage") or _following_stage(partner),
+                "stage": request.GET.get("stage") or selectors.following_stage(partner),
                 "reason": request.GET.get("reason", ""),
-            }
+            },
+            partner=partner,
         )
     target = htmx_target(request)
     if target == DETAIL:

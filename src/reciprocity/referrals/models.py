@@ -14,8 +14,11 @@ A status may move forward along its path, skipping steps (the advisor may record
 happened), or end in failure from any open status: ``declined`` or ``lost`` for sent ones,
 ``not_a_fit`` or ``lost`` for received ones; a failure needs a reason. The last status of the path
 and the failures are closed: nothing moves out of them. Connections have the shorter path because
-there is no client to engage: the meeting they lead to is the success. ``consent_given`` can only
-be reached once the client's consent is recorded. Every change is a dated ``ReferralStatusChange``.
+there is no client to engage: the meeting they lead to is the success. A sent referral reaches
+``consent_given`` and everything after it (the introduction puts the client in front of the
+partner) only with the client's consent recorded; the database refuses anything else. Completing
+a protocol step moves the status where the step implies it (``STATUS_AFTER_STEP``). Every change
+is a dated ``ReferralStatusChange``.
 
 Privacy: a sent referral carries the client's identity (``client_name``, ``client_contact``) only
 once the client's consent is recorded (``consent_at``, ``consent_method``); the database refuses
@@ -71,6 +74,8 @@ class Lifecycle:
 
     path: tuple[str, ...]
     failures: tuple[str, ...]
+    # Statuses that put the client's identity in the partner's hands: reached only with consent.
+    needs_consent: tuple[str, ...] = ()
 
     @property
     def initial(self) -> str:
@@ -93,6 +98,12 @@ class Lifecycle:
             return ()
         return self.path[self.path.index(status) + 1 :] + self.failures
 
+    def way_to(self, status: str, target: str) -> tuple[str, ...]:
+        """The path from just after ``status`` up to ``target``; empty unless it lies ahead."""
+        if target in self.failures or target not in self.allowed_from(status):
+            return ()
+        return self.path[self.path.index(status) + 1 : self.path.index(target) + 1]
+
 
 LIFECYCLES: dict[tuple[str, str], Lifecycle] = {
     (Direction.SENT, Kind.REFERRAL): Lifecycle(
@@ -104,6 +115,12 @@ LIFECYCLES: dict[tuple[str, str], Lifecycle] = {
             ReferralStatus.ENGAGED,
         ),
         failures=(ReferralStatus.DECLINED, ReferralStatus.LOST),
+        needs_consent=(
+            ReferralStatus.CONSENT_GIVEN,
+            ReferralStatus.INTRODUCED,
+            ReferralStatus.MEETING_HELD,
+            ReferralStatus.ENGAGED,
+        ),
     ),
     (Direction.RECEIVED, Kind.REFERRAL): Lifecycle(
         path=(
@@ -221,6 +238,18 @@ class Referral(models.Model):
                 name="referral_consent_has_method",
             ),
             models.CheckConstraint(
+                condition=Q(consent_at__isnull=False)
+                | ~Q(
+                    *[
+                        Q(direction=direction, kind=kind, status__in=lifecycle.needs_consent)
+                        for (direction, kind), lifecycle in LIFECYCLES.items()
+                        if lifecycle.needs_consent
+                    ],
+                    _connector=Q.OR,
+                ),
+                name="referral_introduction_needs_consent",
+            ),
+            models.CheckConstraint(
                 condition=Q(
                     *[
                         Q(direction=direction, kind=kind, status__in=lifecycle.statuses)
@@ -306,6 +335,17 @@ TOUCH_KIND_FOR_STEP: dict[str, str] = {
     StepSlug.CONFERENCE_CALL: TouchKind.CALL,
     StepSlug.THANK_YOU: TouchKind.THANK_YOU,
     StepSlug.CHECK_IN: TouchKind.CALL,
+}
+
+# How far a sent referral has come once a step is done: the escort is the introduction and the
+# first meeting, the conference call (for attorneys) the introduction, a thank-you follows one,
+# and the check-in comes when the partner's work for the client is complete. Reaching a status
+# passes through those before it on the path; doing a step never moves a referral backwards.
+STATUS_AFTER_STEP: dict[str, str] = {
+    StepSlug.ESCORT: ReferralStatus.MEETING_HELD,
+    StepSlug.CONFERENCE_CALL: ReferralStatus.INTRODUCED,
+    StepSlug.THANK_YOU: ReferralStatus.INTRODUCED,
+    StepSlug.CHECK_IN: ReferralStatus.ENGAGED,
 }
 
 # A referral recorded more than this many days after it happened is history being entered: it
@@ -460,3 +500,13 @@ class ReferralStep(models.Model):
     @property
     def touch_kind(self) -> str:
         return TOUCH_KIND_FOR_STEP[self.slug]
+
+    @property
+    def status_after(self) -> str | None:
+        return STATUS_AFTER_STEP.get(self.slug)
+
+    @property
+    def needs_consent(self) -> bool:
+        """Doing it introduces the client to the partner (see Lifecycle.needs_consent)."""
+        status = self.status_after
+        return status is not None and status in self.referral.lifecycle.needs_consent

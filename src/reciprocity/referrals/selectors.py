@@ -45,6 +45,7 @@ from reciprocity.referrals.models import (
     Kind,
     ProtocolTemplate,
     Referral,
+    ReferralStatus,
     ReferralStatusChange,
     ReferralStep,
     default_protocol,
@@ -189,6 +190,40 @@ def open_referrals_of(*, partner: Partner, limit: int = 10) -> list[Referral]:
 
 def steps_of(*, referral: Referral) -> QuerySet[ReferralStep]:
     return referral.steps.select_related("touch").order_by("position")
+
+
+def status_path(
+    referral: Referral, changes: Sequence[ReferralStatusChange]
+) -> list[tuple[str, str, str]]:
+    """The lifecycle as (status, label, state) with state done, skipped, current, todo or failed.
+
+    Only what happened is done: a status the referral passed over without it being recorded (and
+    consent unless it is on record) shows as skipped."""
+    lifecycle = referral.lifecycle
+    failed = referral.status in FAILURE_STATUSES
+    reached_status = referral.status
+    if failed:
+        reached_status = changes[-1].from_status if changes else lifecycle.initial
+    reached = lifecycle.path.index(reached_status) if reached_status in lifecycle.path else 0
+    recorded = {change.to_status for change in changes}
+    if referral.has_consent:
+        recorded.add(ReferralStatus.CONSENT_GIVEN)
+    elif referral.direction == Direction.SENT:
+        recorded.discard(ReferralStatus.CONSENT_GIVEN)
+    path = []
+    for index, status in enumerate(lifecycle.path):
+        if index < reached or (failed and index == reached):
+            state = "done" if status in recorded else "skipped"
+        elif index == reached:
+            state = "done" if status == lifecycle.success else "current"
+        else:
+            state = "todo"
+        if failed and index > reached:
+            continue
+        path.append((status, ReferralStatus(status).label, state))
+    if failed:
+        path.append((referral.status, referral.get_status_display(), "failed"))
+    return path
 
 
 @dataclass(frozen=True)
@@ -443,7 +478,8 @@ def firm_balance_table(*, advisor: User, now: dt.datetime | None = None) -> list
     """The balance per advisor over the (non-archived) partners ``advisor`` may see.
 
     A firm admin or compliance officer sees every advisor of the firm, those without partners too;
-    an advisor sees the owners of the partners visible to them. Three queries.
+    an advisor sees the owners of the partners visible to them: themselves and the teammates
+    who share with them. The web page and the API both list exactly these rows. Three queries.
     """
     if advisor.firm_id is None:
         return []

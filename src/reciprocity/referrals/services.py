@@ -57,6 +57,19 @@ CONSENT_REQUIRED = (
     "Until then, describe the situation without identifying the client."
 )
 CONSENT_BEFORE_STATUS = "Record the client's consent (when and how) before marking it given."
+CONSENT_BEFORE_INTRODUCTION = (
+    "A client's identity reaches a partner only after their consent: record the client's consent "
+    "(when and how) before moving the referral to {status}."
+)
+STEP_NEEDS_CONSENT = (
+    "Record the client's consent first: this step introduces the client to the partner, and a "
+    "client's identity reaches a partner only after their consent."
+)
+CONSENT_WITHDRAWN = "The client withdrew consent."
+CONSENT_KEPT_AFTER_SUCCESS = (
+    "The client was introduced and engaged with their consent on record, and that record stays. "
+    "To remove their name or contact details, edit the referral."
+)
 CONSENT_ONLY_SENT = (
     "Consent is recorded for sent referrals; a received one comes with the prospect's details."
 )
@@ -136,6 +149,12 @@ def _check_identity(referral: Referral) -> None:
     }
     if errors:
         raise ValidationError(errors)
+
+
+def _consent_needed(status: str) -> str:
+    if status == ReferralStatus.CONSENT_GIVEN:
+        return CONSENT_BEFORE_STATUS
+    return CONSENT_BEFORE_INTRODUCTION.format(status=ReferralStatus(status).label)
 
 
 def _lock(referral: Referral) -> Referral:
@@ -240,8 +259,8 @@ def referral_create(
             "consent_method", consent_method, ConsentMethod.values, UNKNOWN_CONSENT_METHOD
         )
         consent_at = _when(consent_at, "consent_at")
-    if status == ReferralStatus.CONSENT_GIVEN and consent_at is None:
-        raise ValidationError({"status": CONSENT_BEFORE_STATUS})
+    if status in lifecycle.needs_consent and consent_at is None:
+        raise ValidationError({"status": _consent_needed(status)})
     for field, answer in (
         ("client_has_professional", client_has_professional),
         ("consultation_fee", consultation_fee),
@@ -385,14 +404,38 @@ def referral_record_consent(
 
 @transaction.atomic
 def referral_consent_withdraw(*, referral: Referral, by: User) -> Referral:
-    """The client withdrew consent: forget the consent and the identity it allowed."""
+    """The client withdrew consent: forget the consent and the identity it allowed.
+
+    A referral whose status rests on the consent moves with it: back to the first status when
+    only the consent was given, lost once the client was introduced. An engaged one keeps its
+    consent on record: the introduction it allowed is done.
+    """
     ensure_can_write(by)
     locked = _lock(referral)
     if locked.direction != Direction.SENT:
         raise ValidationError({"method": CONSENT_ONLY_SENT})
+    lifecycle = locked.lifecycle
+    change = None
+    if locked.status in lifecycle.needs_consent:
+        if locked.status == lifecycle.success:
+            raise ValidationError({"consent": CONSENT_KEPT_AFTER_SUCCESS})
+        back = (
+            lifecycle.initial
+            if locked.status == lifecycle.needs_consent[0]
+            else ReferralStatus.LOST
+        )
+        change = _record_status(
+            locked,
+            by=by,
+            status=back,
+            reason=CONSENT_WITHDRAWN,
+            when=max(timezone.now(), locked.status_changed_at),
+        )
     locked.consent_at, locked.consent_method = None, ""
     locked.client_name, locked.client_contact = "", ""
     attribute(locked, by).save()
+    if change is not None:
+        attribute(change, by).save()
     return locked
 
 
@@ -436,8 +479,8 @@ def referral_change_status(
     reason = (reason or "").strip()
     if status in FAILURE_STATUSES and not reason:
         raise ValidationError({"reason": REASON_REQUIRED})
-    if status == ReferralStatus.CONSENT_GIVEN and not locked.has_consent:
-        raise ValidationError({"status": CONSENT_BEFORE_STATUS})
+    if status in lifecycle.needs_consent and not locked.has_consent:
+        raise ValidationError({"status": _consent_needed(status)})
     when = _when(occurred_at)
     if when < locked.status_changed_at:
         raise ValidationError({"occurred_at": STATUS_BEFORE_LAST})
@@ -471,15 +514,19 @@ def referral_step_complete(
     occurred_at: dt.datetime | None = None,
     summary: str = "",
 ) -> ReferralStep:
-    """Mark a protocol step done and log it as a touch on the partner's timeline.
+    """Mark a protocol step done, log it as a touch on the partner's timeline and move the
+    referral's status where the step implies it (STATUS_AFTER_STEP), never backwards.
 
     Completing a step that is already done changes nothing (no second touch). Steps may be done in
-    any order: real referrals do not always follow the checklist.
+    any order: real referrals do not always follow the checklist. A step that introduces the
+    client needs the client's consent recorded first.
     """
     ensure_can_write(by)
     locked = _lock_step(step)
     if locked.done_at is None:
-        referral = locked.referral
+        referral = _lock(locked.referral)
+        if locked.needs_consent and not referral.has_consent:
+            raise ValidationError({"step": STEP_NEEDS_CONSENT})
         partner = Partner.objects.get(pk=referral.partner_id)
         when = _when(occurred_at)
         locked.touch = touch_log(
@@ -491,7 +538,23 @@ def referral_step_complete(
         )
         locked.done_at, locked.skipped_at = when, None
         attribute(locked, by).save()
+        _advance_after_step(referral, step=locked, by=by, when=when)
     return locked
+
+
+def _advance_after_step(
+    referral: Referral, *, step: ReferralStep, by: User, when: dt.datetime
+) -> None:
+    """Record each status the done step implies the referral has passed (see STATUS_AFTER_STEP)."""
+    target = step.status_after
+    if target is None:
+        return
+    way = referral.lifecycle.way_to(referral.status, target)
+    moment = max(when, referral.status_changed_at)
+    for status in way:
+        attribute(_record_status(referral, by=by, status=status, reason="", when=moment), by).save()
+    if way:
+        attribute(referral, by).save()
 
 
 @transaction.atomic

@@ -196,30 +196,6 @@ def _created_message(referral: Referral) -> str:
 # --- Detail and its inline forms --------------------------------------------------------------
 
 
-def _path(referral: Referral, changes: list[Any]) -> list[tuple[str, str, str]]:
-    """The lifecycle as (status, label, state) with state done, current, todo or failed."""
-    lifecycle = referral.lifecycle
-    failed = referral.status in FAILURE_STATUSES
-    reached_status = referral.status
-    if failed:
-        reached_status = changes[-1].from_status if changes else lifecycle.initial
-    reached = lifecycle.path.index(reached_status) if reached_status in lifecycle.path else 0
-    path = []
-    for index, status in enumerate(lifecycle.path):
-        if index < reached or (failed and index == reached):
-            state = "done"
-        elif index == reached:
-            state = "done" if status == lifecycle.success else "current"
-        else:
-            state = "todo"
-        if failed and index > reached:
-            continue
-        path.append((status, ReferralStatus(status).label, state))
-    if failed:
-        path.append((referral.status, referral.get_status_display(), "failed"))
-    return path
-
-
 def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) -> dict[str, Any]:
     partner = referral.partner
     can_write = (
@@ -238,21 +214,24 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
     allowed = lifecycle.allowed_from(referral.status)
     changes = list(selectors.status_changes_of(referral=referral))
     steps = list(selectors.steps_of(referral=referral))
+    # Consent comes in through the consent form, which records how it was given; until then
+    # nothing that introduces the client is offered (the page says why).
     forward = [
         (status, ReferralStatus(status).label)
         for status in allowed
         if status not in lifecycle.failures
-        # Consent comes in through the consent form, which records how it was given.
-        and (status != ReferralStatus.CONSENT_GIVEN or referral.has_consent)
+        and (status not in lifecycle.needs_consent or referral.has_consent)
     ]
     return {
         "referral": referral,
         "partner": partner,
         "sent": sent,
         "client_flow": client_flow,
-        "path": _path(referral, changes),
+        "path": selectors.status_path(referral, changes),
         "changes": changes,
         "forward": forward,
+        "consent_first": not referral.has_consent
+        and any(status in lifecycle.needs_consent for status in allowed),
         "can_close": any(status in lifecycle.failures for status in allowed),
         "steps": steps,
         "steps_done": sum(1 for step in steps if step.is_done),
@@ -458,13 +437,9 @@ def referral_restore(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 def referral_balance(request: AuthedRequest) -> HttpResponse:
-    """Per advisor, both ways: the whole firm for admins and compliance, one's own row else."""
+    """Per advisor, both ways: the rows of firm_balance_table, as the API lists them."""
     rows = selectors.firm_balance_table(advisor=request.user)
     whole_firm = request.user.sees_whole_firm
-    if not whole_firm:
-        rows = [row for row in rows if row.advisor.pk == request.user.pk] or [
-            selectors.AdvisorBalance(advisor=request.user, partners=0)
-        ]
     names = [
         name + suffix
         for name, _, _ in selectors.BALANCE_COUNTS

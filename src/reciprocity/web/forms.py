@@ -18,9 +18,12 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: per field where the form has the field."""
+    """Show a service's ValidationError on the form: per field where the form has the field
+    (under its own name where the form spells it differently: ``service_field_names``)."""
+    names: dict[str, str] = getattr(form, "service_field_names", {})
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
+            field = names.get(field, field)
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)

@@ -133,7 +133,8 @@ def get_strategy_yield(
 ) -> list[dict[str, Any]]:
     """Per rung of the referral spectrum, over the partners you can see (or one of them): the
     partners on it, the opportunities it produced, the meetings asked for, those closed as
-    referred, the received referrals linked to them and the clients those became."""
+    referred, every referral received while the strategy was in force (and how many of them are
+    linked to an opportunity) and the clients those became."""
     user = current_user(request)
     partner = partner_or_404(user, filters.partner) if filters.partner is not None else None
     return [
@@ -147,6 +148,7 @@ def get_strategy_yield(
             "referred": row.referred,
             "referrals": row.referrals,
             "clients": row.clients,
+            "linked": row.linked,
         }
         for row in strategy_yield(advisor=user, partner=partner)
     ]

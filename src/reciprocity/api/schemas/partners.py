@@ -216,6 +216,11 @@ class PartnerCreate(PartnerProfile):
     occurred_at: When | None = Field(
         None, description="When the partner entered that stage; defaults to now."
     )
+    first_met_at: When | None = Field(
+        None,
+        description="When you first met the partner, recorded as the move to first_meeting (the "
+        "stage must be first_meeting or later): the patience rules count from it.",
+    )
     owner: RecordId | None = Field(
         None, description="The owning advisor's id; defaults to you (firm admins may choose)."
     )

@@ -1,5 +1,7 @@
 """Forms of a partnership agreement: write it, end it."""
 
+import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -7,6 +9,10 @@ from django import forms
 from reciprocity.partners.models import CommitmentOwner, ReferralProcess
 from reciprocity.playbook.services.agreements import UNKNOWN_PROCESS, PromiseInput
 from reciprocity.web.forms import DateInput, PageForm
+
+# A promise dated by its author: "Send the article by 2027-03-31".
+PROMISE_DUE = re.compile(r"\s+by\s+(\d{4}-\d{2}-\d{2})\s*$", re.IGNORECASE)
+PROMISE_DATE_INVALID = "“{line}”: write the date as YYYY-MM-DD, for example 2027-03-31."
 
 
 class AgreementForm(PageForm, forms.Form):
@@ -16,12 +22,15 @@ class AgreementForm(PageForm, forms.Form):
     advisor_promises = forms.CharField(
         label="What you will do",
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One promise a line; each becomes your commitment, due at the review.",
+        help_text=(
+            "One promise a line; each becomes your commitment. End a line with “by 2027-03-31” "
+            "to set its date; the others are spread over the time until the review."
+        ),
     )
     partner_promises = forms.CharField(
         label="What the partner will do",
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One promise a line; each becomes the partner's commitment.",
+        help_text="One promise a line, dated the same way; each becomes the partner's commitment.",
     )
     referral_process = forms.ChoiceField(
         label="How referrals will be passed",
@@ -47,15 +56,31 @@ class AgreementForm(PageForm, forms.Form):
     def _lines(text: str) -> list[str]:
         return [line.strip(" -*\t") for line in text.splitlines() if line.strip(" -*\t")]
 
+    def _promises_of(self, field: str, owner: str) -> list[PromiseInput]:
+        promises = []
+        for line in self._lines(self.cleaned_data.get(field) or ""):
+            found = PROMISE_DUE.search(line)
+            if found is None:
+                promises.append(PromiseInput(owner=owner, what=line))
+                continue
+            try:
+                due = dt.date.fromisoformat(found.group(1))
+            except ValueError:
+                self.add_error(field, PROMISE_DATE_INVALID.format(line=line))
+                continue
+            promises.append(PromiseInput(owner=owner, what=line[: found.start()], due=due))
+        return promises
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Parsed here so a badly written date is refused on its field.
+        self.parsed_promises = self._promises_of(
+            "advisor_promises", CommitmentOwner.ADVISOR
+        ) + self._promises_of("partner_promises", CommitmentOwner.PARTNER)
+        return data
+
     def promises(self) -> list[PromiseInput]:
-        return [
-            PromiseInput(owner=owner, what=what)
-            for owner, field in (
-                (CommitmentOwner.ADVISOR, "advisor_promises"),
-                (CommitmentOwner.PARTNER, "partner_promises"),
-            )
-            for what in self._lines(self.cleaned_data.get(field) or "")
-        ]
+        return self.parsed_promises
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -54,8 +54,11 @@ class StrategyYield:
     opportunities: int
     meetings_requested: int
     referred: int  # opportunities closed as referred, linked to a referral or not
-    referrals: int  # received referrals linked back to its opportunities (archived ones not)
+    # Every live received referral that came while the strategy was in force with its partner,
+    # linked to an opportunity or not: the yield agrees with the ledger.
+    referrals: int
     clients: int  # of those, the referrals that became clients
+    linked: int  # of those, the ones linked to an opportunity of the strategy's playbook
 
     @property
     def label(self) -> str:
@@ -67,12 +70,23 @@ class StrategyYield:
 
 
 def strategy_yield(
-    *, advisor: User, partner: Partner | None = None, since: dt.datetime | None = None
+    *,
+    advisor: User,
+    partner: Partner | None = None,
+    since: dt.datetime | None = None,
+    among: QuerySet[Partner] | None = None,
 ) -> list[StrategyYield]:
-    """What each rung of the spectrum produced: opportunities, meeting requests, referrals
-    received through them and the clients those became. Two queries; every strategy is listed,
-    so a rung that yields nothing shows it."""
+    """What each rung of the spectrum produced: opportunities, meeting requests, the referrals
+    received while it was in force and the clients those became. Three queries; every strategy
+    is listed, so a rung that yields nothing shows it.
+
+    A received referral counts under the strategy in force with its partner when it came (the
+    latest switch on or before that moment; client-requested before any), whether or not it is
+    linked to an opportunity. ``among`` narrows the partners ``advisor`` sees (the dashboard's
+    scope)."""
     partners = partners_visible_to(advisor=advisor)
+    if among is not None:
+        partners = partners.filter(pk__in=among.values("pk"))
     if partner is not None:
         partners = partners.filter(pk=partner.pk)
     running: dict[str, int] = dict(
@@ -85,7 +99,6 @@ def strategy_yield(
     opportunities = Opportunity.objects.filter(partner__in=partners)
     if since is not None:
         opportunities = opportunities.filter(created_at__gte=since)
-    linked = Q(referral__isnull=False, referral__archived_at__isnull=True)
     counts: dict[str, dict[str, Any]] = {
         row["strategy"]: dict(row)
         for row in opportunities.order_by()
@@ -94,8 +107,29 @@ def strategy_yield(
             total=Count("pk"),
             requested=Count("pk", filter=Q(meeting_requested_at__isnull=False)),
             referred=Count("pk", filter=Q(status=OpportunityStatus.REFERRED)),
-            referrals=Count("pk", filter=linked),
-            clients=Count("pk", filter=linked & Q(referral__status=ReferralStatus.BECAME_CLIENT)),
+        )
+    }
+    received = Referral.objects.live().filter(
+        partner__in=partners, direction=Direction.RECEIVED, kind=Kind.REFERRAL
+    )
+    if since is not None:
+        received = received.filter(occurred_at__gte=since)
+    in_force = PartnerStrategy.objects.filter(
+        partner_id=OuterRef("partner_id"), started_at__lte=OuterRef("occurred_at")
+    ).order_by("-started_at", "-pk")
+    produced: dict[str, dict[str, Any]] = {
+        row["strategy_then"]: dict(row)
+        for row in received.annotate(
+            strategy_then=Coalesce(
+                Subquery(in_force.values("strategy")[:1]), Value(Strategy.CLIENT_REQUESTED)
+            )
+        )
+        .order_by()
+        .values("strategy_then")
+        .annotate(
+            referrals=Count("pk"),
+            clients=Count("pk", filter=Q(status=ReferralStatus.BECAME_CLIENT)),
+            linked=Count("pk", filter=Q(opportunity__isnull=False)),
         )
     }
     return [
@@ -105,8 +139,9 @@ def strategy_yield(
             opportunities=counts.get(strategy, {}).get("total", 0),
             meetings_requested=counts.get(strategy, {}).get("requested", 0),
             referred=counts.get(strategy, {}).get("referred", 0),
-            referrals=counts.get(strategy, {}).get("referrals", 0),
-            clients=counts.get(strategy, {}).get("clients", 0),
+            referrals=produced.get(strategy, {}).get("referrals", 0),
+            clients=produced.get(strategy, {}).get("clients", 0),
+            linked=produced.get(strategy, {}).get("linked", 0),
         )
         for strategy in Strategy.values
     ]

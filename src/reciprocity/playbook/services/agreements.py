@@ -34,7 +34,27 @@ REASON_REQUIRED = "Say why."
 class PromiseInput:
     owner: str  # "advisor" or "partner"
     what: str
-    due: dt.date | None = None  # defaults to the next review
+    due: dt.date | None = None  # defaults to a day spread over the agreement (promise_dues)
+
+
+def promise_dues(
+    promises: Sequence[PromiseInput], *, agreed_on: dt.date, next_review: dt.date
+) -> list[dt.date]:
+    """The due date of each promise: its own, or spread over the agreement until the review.
+
+    Each side's promises without a date fall evenly between the day it was agreed and the
+    review (the k-th of n at k/(n+1) of the way), so the first comes soon and shows as a next
+    step, instead of every promise falling due with the review."""
+    span = (next_review - agreed_on).days
+    undated: dict[str, list[int]] = {}
+    for index, promise in enumerate(promises):
+        if promise.due is None:
+            undated.setdefault(promise.owner, []).append(index)
+    dues = [promise.due or next_review for promise in promises]
+    for indexes in undated.values():
+        for rank, index in enumerate(indexes, start=1):
+            dues[index] = agreed_on + dt.timedelta(days=span * rank // (len(indexes) + 1))
+    return dues
 
 
 def _keep_in_touch_from_cadences(partner: Partner) -> str:
@@ -56,7 +76,8 @@ def agreement_create(
     notes: str = "",
 ) -> Agreement:
     """Write down the partnership: it replaces any active agreement, each promise becomes a
-    commitment, and the review becomes the advisor's commitment on the review date."""
+    commitment (due on its own date, or spread over the agreement: promise_dues), and the review
+    becomes the advisor's commitment on the review date."""
     ensure_partner_writable(partner, by)
     agreed_on = agreed_on or local_today()
     errors: dict[str, str] = {}
@@ -102,13 +123,10 @@ def agreement_create(
     )
     agreement.full_clean(exclude=["partner", "by", "meeting", "review_commitment"])
     attribute(agreement, by).save()
-    for position, promise in enumerate(cleaned, start=1):
+    dues = promise_dues(cleaned, agreed_on=agreed_on, next_review=next_review)
+    for position, (promise, due) in enumerate(zip(cleaned, dues, strict=True), start=1):
         commitment = commitment_create(
-            partner=partner,
-            by=by,
-            what=promise.what,
-            owner=promise.owner,
-            due=promise.due or next_review,
+            partner=partner, by=by, what=promise.what, owner=promise.owner, due=due
         )
         attribute(
             AgreementPromise(

@@ -68,10 +68,15 @@
     var stage = column.dataset.stage;
     clearHighlight(null);
     if (stage === card.dataset.stage) { return; }
-    if (stage === "retired") {
-      // Walking away needs a reason: ask for it before anything moves.
+    var pipeline = Array.prototype.map.call(
+      document.querySelectorAll(".column[data-stage]:not(.column--side)"),
+      function (each) { return each.dataset.stage; }
+    );
+    var back = pipeline.indexOf(stage) !== -1 && pipeline.indexOf(stage) < pipeline.indexOf(card.dataset.stage);
+    if (stage === "retired" || back) {
+      // Walking away needs a reason, and a move back a confirmation: ask before anything moves.
       openMoveDialog(
-        card.dataset.moveUrl + "?stage=retired&owner=" + encodeURIComponent(ownerFilter()),
+        card.dataset.moveUrl + "?stage=" + stage + "&owner=" + encodeURIComponent(ownerFilter()),
         card.dataset.moveUrl
       );
       return;

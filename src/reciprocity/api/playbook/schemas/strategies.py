@@ -101,5 +101,9 @@ class StrategyYield(Schema):
     opportunities: int
     meetings_requested: int
     referred: int = Field(description="Opportunities closed as referred.")
-    referrals: int = Field(description="Received referrals linked to its opportunities.")
+    referrals: int = Field(
+        description="Every received referral that came while the strategy was in force with its "
+        "partner, linked to an opportunity or not (archived ones not)."
+    )
     clients: int = Field(description="Of those referrals, the ones that became clients.")
+    linked: int = Field(description="Of those referrals, the ones linked to an opportunity.")
