@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
 from reciprocity.api.auth import NOT_AUTHENTICATED
+from reciprocity.records import Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +141,11 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(DjangoValidationError)
     def refused(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         return invalid(request, _field_errors(exc))
+
+    @api.exception_handler(Conflict)
+    def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        errors = _field_errors(exc)
+        return answer(request, 409, ValidationFailed(detail=_detail(errors), errors=errors))
 
     @api.exception_handler(RequestValidationError)
     def malformed(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:

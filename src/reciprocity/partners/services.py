@@ -26,7 +26,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.records import archived_set, lock, model_update
+from reciprocity.records import Conflict, archived_set, lock, model_update
 
 # User-facing messages; tests reuse them.
 RETIRED_NEEDS_REASON = (
@@ -366,6 +366,7 @@ def commitment_update(
     if status is not None and status not in CommitmentStatus.values:
         raise ValidationError({"status": UNKNOWN_STATUS})
     model_update(locked, what=what, owner=owner, due=due)
+    was = locked.status
     if status is not None and status != locked.status:
         if status == CommitmentStatus.OPEN:
             locked.completed_at = None
@@ -376,6 +377,9 @@ def commitment_update(
     if touch_kind:
         if locked.status != CommitmentStatus.DONE:
             raise ValidationError({"touch_kind": "Only a completed commitment logs a touch."})
+        # The touch goes with the completion, once: closing it again logs nothing more.
+        if was != CommitmentStatus.OPEN:
+            raise Conflict({"status": COMMITMENT_NOT_OPEN})
         partner = Partner.objects.get(pk=locked.partner_id)
         locked.touch = touch_log(
             partner=partner,
@@ -386,3 +390,27 @@ def commitment_update(
         )
     attribute(locked, by).save()
     return locked
+
+
+@transaction.atomic
+def commitment_complete(
+    *,
+    commitment: Commitment,
+    by: User,
+    touch_kind: str | None = None,
+    touch_summary: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> Commitment:
+    """Complete an open commitment, once: one already done or dropped is refused, so however
+    many times it is asked (two clicks, parallel requests) at most one touch is logged."""
+    ensure_can_write(by)
+    if lock(commitment).status != CommitmentStatus.OPEN:
+        raise Conflict({"status": COMMITMENT_NOT_OPEN})
+    return commitment_update(
+        commitment=commitment,
+        by=by,
+        status=CommitmentStatus.DONE,
+        touch_kind=touch_kind,
+        touch_summary=touch_summary,
+        occurred_at=occurred_at,
+    )

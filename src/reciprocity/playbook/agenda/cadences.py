@@ -3,8 +3,8 @@
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
@@ -60,14 +60,20 @@ class CadenceSource(CalendarSource, AgendaSource[Touch]):
     def complete(
         self, *, by: User, partner: Partner, reference: str, options: dict[str, Any]
     ) -> Touch:
-        """The touch that keeps the cadence: one that counts for it (``touch_kind``)."""
-        kind = reference.split(":", 1)[0]
-        if kind not in CadenceKind.values:
-            raise ValidationError({"key": UNKNOWN_AGENDA_ITEM})
+        """The touch that keeps the cadence's round of the key: one that counts for it
+        (``touch_kind``)."""
+        kind, _, day = reference.partition(":")
+        try:
+            due = dt.date.fromisoformat(day)
+        except ValueError:
+            due = None
+        if kind not in CadenceKind.values or due is None:
+            raise Http404(UNKNOWN_AGENDA_ITEM)
         return cadence_complete(
             partner=partner,
             by=by,
             kind=kind,
+            due=due,
             touch_kind=options.get("touch_kind"),
             summary=options.get("summary", ""),
             occurred_at=options.get("occurred_at"),
