@@ -160,3 +160,17 @@ def test_parallel_completions_of_one_item_log_exactly_one_touch(
     if source == "commitment":
         commitment.refresh_from_db()
         assert commitment.status == CommitmentStatus.DONE
+
+
+@pytest.mark.django_db
+def test_a_done_commitment_patched_done_again_logs_no_second_touch(playbook_cast: Cast) -> None:
+    commitment = CommitmentFactory(partner=playbook_cast.alice_private, due=days(-1))
+    api = token_client(playbook_cast.alice)
+    body = {"status": "done", "log_touch": {"kind": "call"}}
+
+    ok(api.call("PATCH", f"commitments/{commitment.pk}", body))
+    again = api.call("PATCH", f"commitments/{commitment.pk}", body)
+
+    assert again.status_code == 409
+    assert again.json()["errors"] == [{"field": "status", "message": COMMITMENT_NOT_OPEN}]
+    assert touches(playbook_cast.alice_private) == 1

@@ -42,7 +42,9 @@ class ValidationFailed(Schema):
     errors: list[FieldError]
 
 
-def responses(ok: Mapping[int, Any], *, not_found: bool = True) -> dict[int, Any]:
+def responses(
+    ok: Mapping[int, Any], *, not_found: bool = True, conflict: bool = False
+) -> dict[int, Any]:
     """The success schema(s) with the errors an operation can answer, for the OpenAPI document.
 
     Every operation can answer 400 (a malformed request), 401, 403 (the firm requires
@@ -52,6 +54,8 @@ def responses(ok: Mapping[int, Any], *, not_found: bool = True) -> dict[int, Any
     documented: dict[int, Any] = {**ok, 400: Error, 401: Error, 403: Error, 422: ValidationFailed}
     if not_found:
         documented[404] = Error
+    if conflict:  # the record's state no longer allows it (done already)
+        documented[409] = ValidationFailed
     return documented
 
 
@@ -102,7 +106,8 @@ def fields_renamed(names: Mapping[str, str]) -> Iterator[None]:
     except DjangoValidationError as exc:
         if not hasattr(exc, "error_dict"):
             raise
-        raise DjangoValidationError(
+        # The same kind of refusal (a conflict stays a 409), with the fields renamed.
+        raise type(exc)(
             {names.get(field, field): messages for field, messages in exc.message_dict.items()}
         ) from exc
 
