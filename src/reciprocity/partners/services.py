@@ -39,6 +39,10 @@ STAGE_BEFORE_LAST = "A stage change cannot be dated before the partner's last st
 IN_THE_FUTURE = "That date is in the future; record things that have happened."
 OWNER_NOT_IN_FIRM = "The owner must be an advisor of your firm."
 TEAM_NOT_YOURS = "Share only with a team the owner belongs to."
+# Who may see a partner is decided by its owner (handing it to a colleague, sharing it or
+# not) or a firm admin, never by a teammate it is shared with.
+OWNER_CHANGE_NOT_YOURS = "Only the partner's owner or a firm admin can hand it to another advisor."
+SHARING_NOT_YOURS = "Only the partner's owner or a firm admin can change whom it is shared with."
 COMMITMENT_NOT_OPEN = "Only an open commitment can be completed or dropped."
 UNKNOWN_STATUS = unknown_choice_message("status", CommitmentStatus)
 UNKNOWN_TOUCH_KIND = unknown_choice_message("kind", TouchKind)
@@ -99,13 +103,9 @@ def _team_chosen[T](by: User, team: Team | int | T) -> Team | T:
     return found
 
 
-def _clean_owner_and_team(
-    *, by: User, owner: User | None, team: Team | None
-) -> tuple[User, Team | None]:
-    owner = owner or by
+def _clean_owner_and_team(*, by: User, owner: User, team: Team | None) -> tuple[User, Team | None]:
+    """An active advisor of the firm, and a team of the firm they belong to (or none)."""
     if owner.firm_id != by.firm_id or not owner.is_active:
-        raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
-    if owner != by and not by.sees_whole_firm:
         raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
     if team is not None and (
         team.firm_id != by.firm_id or not team.members.filter(pk=owner.pk).exists()
@@ -149,7 +149,10 @@ def partner_create(
         raise ValidationError({"stage": UNKNOWN_STAGE})
     if stage == Stage.RETIRED:
         raise ValidationError({"stage": RETIRED_NEEDS_REASON})
-    owner, team = _clean_owner_and_team(by=by, owner=chosen_owner, team=chosen_team)
+    # An advisor adds partners of their own; a firm admin may add one for any advisor.
+    if chosen_owner is not None and chosen_owner != by and not by.manages_firm:
+        raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
+    owner, team = _clean_owner_and_team(by=by, owner=chosen_owner or by, team=chosen_team)
     when = _not_in_future(occurred_at)
     if by.firm is None:
         raise PermissionDenied(NO_FIRM)
@@ -183,7 +186,8 @@ def partner_update(
     **changes: Any,
 ) -> Partner:
     """Change profile fields. Pass ``team=None`` to stop sharing. The owner and the team may be
-    given by their ids."""
+    given by their ids; changing either is for the owner (handing the partner to a colleague
+    of the firm) or a firm admin, never for a teammate it is shared with."""
     ensure_can_write(by)
     team = _team_chosen(by, team)
     owner = _owner_chosen(by, owner)
@@ -194,11 +198,15 @@ def partner_update(
     if partner.archived_at is not None:
         raise ValidationError(ARCHIVED_PARTNER)
     if owner is not None or team != "unchanged":
+        new_owner = owner or partner.owner
         new_team = partner.team if team == "unchanged" else team
         assert not isinstance(new_team, str)
-        partner.owner, partner.team = _clean_owner_and_team(
-            by=by, owner=owner or partner.owner, team=new_team
-        )
+        decides = partner.owner_id == by.pk or (by.manages_firm and by.firm_id == partner.firm_id)
+        if new_owner.pk != partner.owner_id and not decides:
+            raise ValidationError({"owner": OWNER_CHANGE_NOT_YOURS})
+        if (new_team.pk if new_team else None) != partner.team_id and not decides:
+            raise ValidationError({"team": SHARING_NOT_YOURS})
+        partner.owner, partner.team = _clean_owner_and_team(by=by, owner=new_owner, team=new_team)
     for field, value in changes.items():
         if field == "name" and isinstance(value, str):
             value = value.strip()
