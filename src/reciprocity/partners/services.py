@@ -15,6 +15,7 @@ from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 from reciprocity.accounts.services import ensure_can_write
 from reciprocity.choices import unknown_choice_message
+from reciprocity.dates import happened_at, planned_on
 from reciprocity.partners.models import (
     Commitment,
     CommitmentStatus,
@@ -36,7 +37,6 @@ UNKNOWN_STAGE = unknown_choice_message("stage", Stage)
 UNKNOWN_REASON = unknown_choice_message("reason", FailureReason)
 SAME_STAGE = "The partner is already in that stage."
 STAGE_BEFORE_LAST = "A stage change cannot be dated before the partner's last stage change."
-IN_THE_FUTURE = "That date is in the future; record things that have happened."
 OWNER_NOT_IN_FIRM = "The owner must be an advisor of your firm."
 TEAM_NOT_YOURS = "Share only with a team the owner belongs to."
 # Who may see a partner is decided by its owner (handing it to a colleague, sharing it or
@@ -69,18 +69,6 @@ PROFILE_FIELDS = (
     "website",
     "notes",
 )
-
-
-def _not_in_future(when: dt.datetime | None, field: str = "occurred_at") -> dt.datetime:
-    now = timezone.now()
-    if when is None:
-        return now
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when)
-    # A minute of slack for clocks of API clients.
-    if when > now + dt.timedelta(minutes=1):
-        raise ValidationError({field: IN_THE_FUTURE})
-    return when
 
 
 def _owner_chosen(by: User, owner: User | int | None) -> User | None:
@@ -153,7 +141,7 @@ def partner_create(
     if chosen_owner is not None and chosen_owner != by and not by.manages_firm:
         raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
     owner, team = _clean_owner_and_team(by=by, owner=chosen_owner or by, team=chosen_team)
-    when = _not_in_future(occurred_at)
+    when = happened_at(occurred_at)
     if by.firm is None:
         raise PermissionDenied(NO_FIRM)
     partner = Partner(
@@ -242,7 +230,7 @@ def partner_change_stage(
         raise ValidationError(ARCHIVED_PARTNER)
     if locked.stage == stage:
         raise ValidationError({"stage": SAME_STAGE})
-    when = _not_in_future(occurred_at)
+    when = happened_at(occurred_at)
     if when < locked.stage_changed_at:
         raise ValidationError({"occurred_at": STAGE_BEFORE_LAST})
     change = StageChange(
@@ -316,7 +304,7 @@ def touch_log(
         partner_id=partner.pk,
         kind=kind,
         summary=(summary or "").strip(),
-        occurred_at=_not_in_future(occurred_at),
+        occurred_at=happened_at(occurred_at),
         by=by,
     )
     touch.full_clean(exclude=["partner", "by"])
@@ -347,7 +335,7 @@ def commitment_create(
         partner_id=partner.pk,
         what=(what or "").strip(),
         owner=owner,
-        due=due,
+        due=planned_on(due, "due"),
         by=by,
     )
     commitment.full_clean(exclude=["partner", "by", "touch"])
@@ -373,13 +361,13 @@ def commitment_update(
     locked = lock(commitment)
     if status is not None and status not in CommitmentStatus.values:
         raise ValidationError({"status": UNKNOWN_STATUS})
-    model_update(locked, what=what, owner=owner, due=due)
+    model_update(locked, what=what, owner=owner, due=due and planned_on(due, "due"))
     was = locked.status
     if status is not None and status != locked.status:
         if status == CommitmentStatus.OPEN:
             locked.completed_at = None
         else:
-            locked.completed_at = _not_in_future(occurred_at)
+            locked.completed_at = happened_at(occurred_at)
         locked.status = status
     locked.full_clean(exclude=["partner", "by", "touch"])
     if touch_kind:

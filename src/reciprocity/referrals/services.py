@@ -16,12 +16,12 @@ from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Role, User
 from reciprocity.accounts.services import ensure_can_write
 from reciprocity.choices import unknown_choice_message, use_one_of
+from reciprocity.dates import happened_at
 from reciprocity.partners.models import CommitmentOwner, Partner, Profession
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.partners.services import (
     ARCHIVED_PARTNER,
-    IN_THE_FUTURE,
     commitment_create,
     touch_archive,
     touch_log,
@@ -90,19 +90,6 @@ EDITABLE_FIELDS = (
     "estimated_value",
     "outcome_reason",
 )
-
-
-def _when(value: dt.datetime | None, field: str = "occurred_at") -> dt.datetime:
-    """A moment that has happened: now when not given, aware, and not in the future."""
-    now = timezone.now()
-    if value is None:
-        return now
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    # A minute of slack for clocks of API clients.
-    if value > now + dt.timedelta(minutes=1):
-        raise ValidationError({field: IN_THE_FUTURE})
-    return value
 
 
 def _clean_choice(field: str, value: str, choices: list[str], message: str) -> str:
@@ -232,14 +219,14 @@ def referral_create(
         raise ValidationError({"reason": REASON_REQUIRED})
     if not (need or "").strip():
         raise ValidationError({"need": NEED_REQUIRED})
-    when = _when(occurred_at)
+    when = happened_at(occurred_at)
     if consent_at is not None or consent_method:
         if direction != Direction.SENT:
             raise ValidationError({"consent_method": CONSENT_ONLY_SENT})
         _clean_choice(
             "consent_method", consent_method, ConsentMethod.values, UNKNOWN_CONSENT_METHOD
         )
-        consent_at = _when(consent_at, "consent_at")
+        consent_at = happened_at(consent_at, "consent_at")
     if status == ReferralStatus.CONSENT_GIVEN and consent_at is None:
         raise ValidationError({"status": CONSENT_BEFORE_STATUS})
     for field, answer in (
@@ -362,7 +349,7 @@ def referral_record_consent(
     if locked.direction != Direction.SENT:
         raise ValidationError({"method": CONSENT_ONLY_SENT})
     _clean_choice("method", method, ConsentMethod.values, UNKNOWN_CONSENT_METHOD)
-    when = _when(consent_at, "consent_at")
+    when = happened_at(consent_at, "consent_at")
     locked.consent_at, locked.consent_method = when, method
     model_update(locked, client_name=client_name, client_contact=client_contact)
     change = None
@@ -438,7 +425,7 @@ def referral_change_status(
         raise ValidationError({"reason": REASON_REQUIRED})
     if status == ReferralStatus.CONSENT_GIVEN and not locked.has_consent:
         raise ValidationError({"status": CONSENT_BEFORE_STATUS})
-    when = _when(occurred_at)
+    when = happened_at(occurred_at)
     if when < locked.status_changed_at:
         raise ValidationError({"occurred_at": STATUS_BEFORE_LAST})
     change = _record_status(locked, by=by, status=status, reason=reason, when=when)
@@ -491,7 +478,7 @@ def referral_step_complete(
     if locked.done_at is None:
         referral = locked.referral
         partner = Partner.objects.get(pk=referral.partner_id)
-        when = _when(occurred_at)
+        when = happened_at(occurred_at)
         locked.touch = touch_log(
             partner=partner,
             by=by,

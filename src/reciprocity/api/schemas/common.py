@@ -8,6 +8,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, field_validator
 
 from reciprocity.accounts.models import User as UserModel
+from reciprocity.dates import BEFORE_1900, EARLIEST, TOO_FAR_AHEAD
 
 
 def _text_only(value: Any) -> Any:
@@ -19,7 +20,14 @@ def _text_only(value: Any) -> Any:
 
 def _as_utc(value: dt.datetime) -> dt.datetime:
     # The same instant in UTC: PostgreSQL refuses offsets beyond 15:59 that ISO text may carry.
-    return value.astimezone(dt.UTC) if value.tzinfo is not None else value
+    # Before 1900 no date is plausible (reciprocity.dates), and 0001-01-01T00:00:00+14:00 has
+    # no UTC instant at all: both are refused here, naming the field, instead of overflowing.
+    if value.year < EARLIEST.year:
+        raise ValueError(BEFORE_1900)
+    try:
+        return value.astimezone(dt.UTC) if value.tzinfo is not None else value
+    except OverflowError:
+        raise ValueError(TOO_FAR_AHEAD) from None
 
 
 When = Annotated[dt.datetime, BeforeValidator(_text_only), AfterValidator(_as_utc)]

@@ -5,9 +5,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.dates import local_day
 from reciprocity.partners.agenda import (
     UNKNOWN_AGENDA_ITEM,
     AgendaItem,
@@ -38,7 +38,7 @@ class CadenceSource(CalendarSource, AgendaSource[Touch]):
             if cadence.due > query.until:
                 continue
             last = (
-                f"last on {timezone.localdate(cadence.last_touch_at):%b %-d, %Y}"
+                f"last on {local_day(cadence.last_touch_at):%b %-d, %Y}"
                 if cadence.last_touch_at
                 else "no touch logged yet"
             )

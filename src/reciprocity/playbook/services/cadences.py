@@ -11,6 +11,7 @@ from django.utils import timezone
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.choices import unknown_choice_message
+from reciprocity.dates import local_day
 from reciprocity.partners.agenda import AGENDA_ITEM_DONE, UNKNOWN_AGENDA_ITEM
 from reciprocity.partners.models import Partner, Stage, Touch
 from reciprocity.partners.services import UNKNOWN_STAGE, touch_log
@@ -133,8 +134,8 @@ def cadence_complete(
     current = next((c for c in cadences_of(partner=partner) if c.kind == kind), None)
     if current is None or current.due is None:
         raise Http404(UNKNOWN_AGENDA_ITEM)
-    day = timezone.localdate(occurred_at or timezone.now())
-    kept_already = current.last_touch_at and timezone.localdate(current.last_touch_at) >= day
+    day = local_day(occurred_at or timezone.now())
+    kept_already = current.last_touch_at and local_day(current.last_touch_at) >= day
     if (due is not None and due != current.due) or kept_already:
         raise Conflict({"key": AGENDA_ITEM_DONE})
     default_summary = {
