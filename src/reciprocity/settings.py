@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "reciprocity.accounts.middleware.MfaRequiredMiddleware",
     "reciprocity.accounts.middleware.AuditSourceMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "reciprocity.web.middleware.OutOfRangeInputMiddleware",
 ]
 
 ROOT_URLCONF = "reciprocity.urls"
@@ -309,5 +310,7 @@ LOGGING = {
 
 # --- Product defaults -------------------------------------------------------------------------
 RECIPROCITY_PAGE_SIZE = 25
+# The largest request body read (a form or a JSON body; files apart): the API answers 413 over it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
 # Where the app is reached, for links in emails sent outside a request (the weekly digest).
 RECIPROCITY_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -7,7 +7,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -16,6 +22,7 @@ from ninja.errors import ValidationError as RequestValidationError
 
 from reciprocity.api.auth import NOT_AUTHENTICATED
 from reciprocity.records import Conflict
+from reciprocity.web.middleware import OUT_OF_RANGE, OUT_OF_RANGE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +33,7 @@ SERVER_ERROR = "Something went wrong on our side; the error has been logged."
 FIELD_REQUIRED = "This field is required."
 FIELD_UNKNOWN = "This field is not accepted here."
 NOT_UNDERSTOOD = "The request was not understood."
+BODY_TOO_BIG = "The request body is over the limit of {limit:,} bytes."
 
 
 class Error(Schema):
@@ -156,7 +164,18 @@ def install(api: NinjaAPI) -> None:
     def malformed(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
         return invalid(request, _request_errors(exc))
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return answer(request, 413, Error(detail=BODY_TOO_BIG.format(limit=limit)))
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        return answer(request, 400, Error(detail=NOT_UNDERSTOOD))
+
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if isinstance(exc, OUT_OF_RANGE_ERRORS):
+            return invalid(request, [FieldError(field=None, message=OUT_OF_RANGE)])
         logger.exception("Unhandled error in %s %s", request.method, request.path)
         return answer(request, 500, Error(detail=SERVER_ERROR))
