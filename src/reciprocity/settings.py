@@ -304,7 +304,11 @@ if TASK_STALE_AFTER_SECONDS < 1:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No secret that travels in a path (a calendar feed's key) is written to the log.
+    "filters": {"redact_secrets": {"()": "reciprocity.site.access_log.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
