@@ -2,13 +2,14 @@
 end, a password reset by email with the password rules, and no open sign-up."""
 
 import re
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
 
-from reciprocity.accounts.adapter import LOCKED_OUT
+from reciprocity.accounts.adapter import ADDRESS_THROTTLED, LOCKED_OUT
 from reciprocity.accounts.models import User
 from tests.conftest import PASSWORD, Cast
 from tests.web import shows
@@ -148,3 +149,34 @@ def test_signing_in_adds_nothing_to_the_persons_history(cast: Cast) -> None:
     cast.alice.refresh_from_db()
     assert cast.alice.last_login is not None
     assert User.history.filter(id=cast.alice.pk).count() == before  # type: ignore[attr-defined]
+
+
+def test_the_per_address_limit_says_the_attempts_came_from_this_address(
+    cast: Cast, settings: Any
+) -> None:
+    # Below the sign-in page's own limit, so the form's refusal is the one that shows.
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "login_failed": "5/m/ip,10/15m/key",
+    }
+    client = Client()
+    for attempt in range(5):
+        sign_in(client, f"nobody{attempt}", "guess")
+
+    response = sign_in(client, "bob")
+
+    assert shows(response, ADDRESS_THROTTLED)  # type: ignore[arg-type]
+    assert not shows(response, LOCKED_OUT)  # type: ignore[arg-type]
+    assert client.get("/pipeline/").status_code == 302
+
+
+def test_the_sign_in_page_over_its_limit_blames_the_address_not_the_account(cast: Cast) -> None:
+    client = Client()
+    for attempt in range(30):
+        sign_in(client, f"nobody{attempt}", "guess")
+
+    response = sign_in(client, "bob")
+
+    assert response.status_code == 429  # type: ignore[attr-defined]
+    assert "came from your network address" in response.content.decode()  # type: ignore[attr-defined]
+    assert "locked" not in response.content.decode()  # type: ignore[attr-defined]

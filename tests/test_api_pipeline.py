@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners.models import Commitment, CommitmentStatus, Stage, StageChange, Touch
 from reciprocity.partners.services import (
-    IN_THE_FUTURE,
     RETIRED_NEEDS_REASON,
     SAME_STAGE,
     partner_change_stage,

@@ -16,9 +16,10 @@ from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.api.errors import FIELD_UNKNOWN
 from reciprocity.api.referrals import ONLY_WHEN_COMPLETING
 from reciprocity.api.schemas.common import NUL_IN_TEXT
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners.models import Commitment, Partner, Profession, Stage, Touch
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
-from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE
+from reciprocity.partners.services import ARCHIVED_PARTNER
 from reciprocity.referrals.models import (
     PROTOCOL_REPEATED_STEP,
     ProtocolTemplate,

@@ -19,10 +19,10 @@ from reciprocity.accounts.management.commands.token import NO_TOKEN
 from reciprocity.accounts.models import ApiToken
 from reciprocity.accounts.selectors import token_authenticate
 from reciprocity.accounts.services import READ_ONLY_ROLE
+from reciprocity.dates import BEFORE_1900, IN_THE_FUTURE
 from reciprocity.partners.models import CommitmentOwner, Stage, StageChange, Touch
 from reciprocity.partners.selectors import NOT_FOUND
 from reciprocity.partners.services import (
-    IN_THE_FUTURE,
     RETIRED_NEEDS_REASON,
     STAGE_BEFORE_LAST,
     UNKNOWN_STAGE,
@@ -233,6 +233,8 @@ def test_touch_log_records_a_touch_with_cli_history(cast: Cast) -> None:
     [
         (["--kind", "telegram", "--summary", "x"], "Unknown kind"),
         (["--kind", "call", "--summary", "x", "--at", "2999-01-01"], IN_THE_FUTURE),
+        (["--kind", "call", "--summary", "x", "--at", "0001-01-01"], BEFORE_1900),
+        (["--kind", "call", "--summary", "x", "--at", "0001-01-01T00:00+14:00"], BEFORE_1900),
         (["--kind", "call", "--summary", "x", "--at", "last tuesday"], BAD_WHEN),
         (["--kind", "call", "--summary", "   "], "summary: This field cannot be blank."),
     ],

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from reciprocity.accounts.cli import BAD_WHEN
 from reciprocity.accounts.services import READ_ONLY_ROLE
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners.models import Profession, Touch
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
-from reciprocity.partners.services import IN_THE_FUTURE
 from reciprocity.referrals.management.commands.referral import (
     NO_STEPS,
     NO_SUCH_STEP,

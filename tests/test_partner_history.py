@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.insights.diagnoses import assess
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Stage, StageChange, Touch
@@ -79,7 +80,7 @@ def test_a_past_that_does_not_hold_together_is_refused_on_its_field(cast: Cast) 
         ({"stage": "active", "first_met_on": days_ago(9), "stage_since": days_ago(30)},
          "stage_since", services.STAGE_BEFORE_MEETING),
         ({"stage": "active", "first_met_on": days_ago(-3)}, "first_met_on",
-         services.IN_THE_FUTURE),
+         IN_THE_FUTURE),
         ({"stage": "first_meeting", "first_met_on": days_ago(9), "stage_since": days_ago(3)},
          "stage_since", services.FIRST_MEETING_SINCE),
     ]  # fmt: skip

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners import services
 from reciprocity.partners.models import (
     CommitmentOwner,
@@ -95,7 +96,7 @@ def test_nothing_is_recorded_in_the_future(cast: Cast) -> None:
             summary="call",
             occurred_at=timezone.now() + dt.timedelta(days=1),
         )
-    assert excinfo.value.message_dict == {"occurred_at": [services.IN_THE_FUTURE]}
+    assert excinfo.value.message_dict == {"occurred_at": [IN_THE_FUTURE]}
 
 
 def test_a_partner_needs_a_name_and_nothing_is_saved_without_one(cast: Cast) -> None:

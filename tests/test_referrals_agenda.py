@@ -18,12 +18,13 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from reciprocity.partners import services as partner_services
-from reciprocity.partners.agenda import UNKNOWN_AGENDA_ITEM, AgendaItem, item_key
+from reciprocity.partners.agenda import AGENDA_ITEM_DONE, UNKNOWN_AGENDA_ITEM, AgendaItem, item_key
 from reciprocity.partners.models import Partner, Profession, Touch, TouchKind
 from reciprocity.playbook.digest import digest_render
 from reciprocity.playbook.models import AgendaSnooze
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.services import agenda as services
+from reciprocity.records import Conflict
 from reciprocity.referrals.models import (
     HISTORY_AFTER_DAYS,
     STEP_DUE_AFTER_DAYS,
@@ -369,13 +370,15 @@ def test_a_snoozed_step_leaves_the_agenda_until_its_day_and_completing_clears_th
     assert not AgendaSnooze.objects.exists()
 
 
-def test_completing_a_step_already_done_logs_no_second_touch(cast: Cast) -> None:
+def test_completing_a_step_already_done_is_refused_and_logs_no_second_touch(cast: Cast) -> None:
     send(cast.alice, cast.alice_private, days_ago=1)
     (item,) = steps_on_agenda(cast.alice)
 
     services.agenda_complete(by=cast.alice, key=item.key)
-    services.agenda_complete(by=cast.alice, key=item.key)  # an agenda page left open
+    with pytest.raises(Conflict) as excinfo:
+        services.agenda_complete(by=cast.alice, key=item.key)  # an agenda page left open
 
+    assert excinfo.value.message_dict == {"key": [AGENDA_ITEM_DONE]}
     assert Touch.objects.count() == 1
 
 

@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reciprocity.accounts.services import READ_ONLY_ROLE
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners.models import Commitment, CommitmentStatus, Touch, TouchKind
 from reciprocity.partners.services import (
     ARCHIVED_PARTNER,
-    IN_THE_FUTURE,
     commitment_update,
     partner_archive,
 )

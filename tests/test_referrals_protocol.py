@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners.models import Partner, Profession, Touch, TouchKind
-from reciprocity.partners.services import IN_THE_FUTURE
 from reciprocity.referrals.models import (
     PROTOCOL_EMPTY,
     PROTOCOL_LABEL_REQUIRED,

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from reciprocity.accounts.services import READ_ONLY_ROLE
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners import services
 from reciprocity.partners.models import (
     Commitment,
@@ -366,7 +367,7 @@ def test_a_touch_in_the_future_is_refused_with_the_services_message(cast: Cast) 
             "occurred_at": local(timezone.now() + dt.timedelta(days=2)),
         },
     )
-    assert shows(response, services.IN_THE_FUTURE)
+    assert shows(response, IN_THE_FUTURE)
     assert not Touch.objects.filter(partner=partner).exists()
 
 

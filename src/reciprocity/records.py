@@ -1,8 +1,9 @@
-"""What every app's records share: archived rows kept apart, rows re-read under a lock, and
-updates of optional fields."""
+"""What every app's records share: archived rows kept apart, rows re-read under a lock,
+updates of optional fields, and the refusal of a write the record's state no longer allows."""
 
 from typing import Any, Self
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -13,6 +14,11 @@ class ArchivableQuerySet[M: models.Model](models.QuerySet[M]):
     def live(self) -> Self:
         """Leave out what was archived."""
         return self.filter(archived_at__isnull=True)
+
+
+class Conflict(ValidationError):
+    """The record is not in a state that allows this write any more (done already, moved on):
+    the API answers 409, a page shows the message like any refusal."""
 
 
 def lock[M: models.Model](instance: M, queryset: models.QuerySet[M] | None = None) -> M:

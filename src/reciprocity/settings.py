@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "reciprocity.accounts.middleware.MfaRequiredMiddleware",
     "reciprocity.accounts.middleware.AuditSourceMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "reciprocity.web.middleware.OutOfRangeInputMiddleware",
 ]
 
 ROOT_URLCONF = "reciprocity.urls"
@@ -307,7 +308,11 @@ if TASK_STALE_AFTER_SECONDS < 1:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No secret that travels in a path (a calendar feed's key) is written to the log.
+    "filters": {"redact_secrets": {"()": "reciprocity.site.access_log.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint narrates every step of every PDF at INFO; its warnings still show.
     "loggers": {"weasyprint": {"level": "WARNING"}},
@@ -323,5 +328,7 @@ MAIL_IN_MAX_BYTES = int(os.environ.get("MAIL_IN_MAX_BYTES", str(10 * 1024 * 1024
 
 # --- Product defaults -------------------------------------------------------------------------
 RECIPROCITY_PAGE_SIZE = 25
+# The largest request body read (a form or a JSON body; files apart): the API answers 413 over it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
 # Where the app is reached, for links in emails sent outside a request (the weekly digest).
 RECIPROCITY_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from reciprocity.partners.services import IN_THE_FUTURE
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.playbook import defaults
 from reciprocity.playbook.models import (
     CaseStatus,

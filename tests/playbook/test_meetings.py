@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.agenda import item_key
 from reciprocity.partners.models import Partner, Stage, Touch
-from reciprocity.partners.services import IN_THE_FUTURE
 from reciprocity.playbook.models import (
     CadenceKind,
     Meeting,

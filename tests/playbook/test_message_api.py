@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from reciprocity.api.errors import FIELD_UNKNOWN
+from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners.models import Partner
-from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE
+from reciprocity.partners.services import ARCHIVED_PARTNER
 from reciprocity.playbook.models import MessageCheck
 from reciprocity.playbook.services.message import MESSAGE_REQUIRED
 from tests.api_client import ApiClient, refused, token_client

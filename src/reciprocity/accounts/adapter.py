@@ -3,9 +3,12 @@ two-factor authentication that stays on where the firm requires it."""
 
 from typing import Any
 
+from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal import ratelimit
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
 
@@ -16,13 +19,42 @@ LOCKED_OUT = (
     "Too many wrong passwords: this account is locked for 15 minutes. Try again later, "
     "or reset your password by email."
 )
+ADDRESS_THROTTLED = (
+    "Too many sign-in attempts came from your network address: wait a minute, then try again."
+)
+
+
+def _account_rates() -> dict[str, str]:
+    """The per-account part of the failed sign-in limits (ACCOUNT_RATE_LIMITS)."""
+    rates = app_settings.RATE_LIMITS.get("login_failed") or ""
+    per_key = [rate.strip() for rate in rates.split(",") if rate.strip().endswith("/key")]
+    return {"login_failed": ",".join(per_key)}
 
 
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
         "too_many_login_attempts": LOCKED_OUT,
+        "too_many_attempts_from_address": ADDRESS_THROTTLED,
     }
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Allauth's limits, each refusal saying which limit it is: the account's lockout, or
+        the address's (which says nothing true about the account typed)."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            account_still_open = ratelimit.consume(
+                request,
+                app="allauth.account",
+                action="login_failed",
+                config=_account_rates(),
+                key=self._get_login_attempts_cache_key(request, **credentials),
+                dry_run=True,
+            )
+            if account_still_open:
+                raise self.validation_error("too_many_attempts_from_address") from None
+            raise
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False

@@ -62,7 +62,7 @@ def get_commitment(request: HttpRequest, id: RecordId) -> models.Commitment:
 
 @commitments.patch(
     "/{id}",
-    response=responses({200: schemas.Commitment}),
+    response=responses({200: schemas.Commitment}, conflict=True),
     summary="Update, complete or drop a commitment",
 )
 def update_commitment(

@@ -7,7 +7,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -15,6 +21,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
 from reciprocity.api.auth import NOT_AUTHENTICATED
+from reciprocity.records import Conflict
+from reciprocity.web.middleware import OUT_OF_RANGE, OUT_OF_RANGE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +33,7 @@ SERVER_ERROR = "Something went wrong on our side; the error has been logged."
 FIELD_REQUIRED = "This field is required."
 FIELD_UNKNOWN = "This field is not accepted here."
 NOT_UNDERSTOOD = "The request was not understood."
+BODY_TOO_BIG = "The request body is over the limit of {limit:,} bytes."
 
 
 class Error(Schema):
@@ -41,7 +50,9 @@ class ValidationFailed(Schema):
     errors: list[FieldError]
 
 
-def responses(ok: Mapping[int, Any], *, not_found: bool = True) -> dict[int, Any]:
+def responses(
+    ok: Mapping[int, Any], *, not_found: bool = True, conflict: bool = False
+) -> dict[int, Any]:
     """The success schema(s) with the errors an operation can answer, for the OpenAPI document.
 
     Every operation can answer 400 (a malformed request), 401, 403 (the firm requires
@@ -51,6 +62,8 @@ def responses(ok: Mapping[int, Any], *, not_found: bool = True) -> dict[int, Any
     documented: dict[int, Any] = {**ok, 400: Error, 401: Error, 403: Error, 422: ValidationFailed}
     if not_found:
         documented[404] = Error
+    if conflict:  # the record's state no longer allows it (done already)
+        documented[409] = ValidationFailed
     return documented
 
 
@@ -101,7 +114,8 @@ def fields_renamed(names: Mapping[str, str]) -> Iterator[None]:
     except DjangoValidationError as exc:
         if not hasattr(exc, "error_dict"):
             raise
-        raise DjangoValidationError(
+        # The same kind of refusal (a conflict stays a 409), with the fields renamed.
+        raise type(exc)(
             {names.get(field, field): messages for field, messages in exc.message_dict.items()}
         ) from exc
 
@@ -141,11 +155,27 @@ def install(api: NinjaAPI) -> None:
     def refused(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         return invalid(request, _field_errors(exc))
 
+    @api.exception_handler(Conflict)
+    def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        errors = _field_errors(exc)
+        return answer(request, 409, ValidationFailed(detail=_detail(errors), errors=errors))
+
     @api.exception_handler(RequestValidationError)
     def malformed(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
         return invalid(request, _request_errors(exc))
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return answer(request, 413, Error(detail=BODY_TOO_BIG.format(limit=limit)))
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        return answer(request, 400, Error(detail=NOT_UNDERSTOOD))
+
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if isinstance(exc, OUT_OF_RANGE_ERRORS):
+            return invalid(request, [FieldError(field=None, message=OUT_OF_RANGE)])
         logger.exception("Unhandled error in %s %s", request.method, request.path)
         return answer(request, 500, Error(detail=SERVER_ERROR))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
@@ -139,10 +139,14 @@ def update_partner(
     user = current_user(request)
     partner = _partner(user, id)
     changes = payload.model_dump(exclude_unset=True)
-    services.partner_update(
+    updated = services.partner_update(
         partner=partner, by=user, tags=changes.pop("tags", None), **_profile(changes)
     )
-    return _partner(user, id)
+    try:
+        return _partner(user, id)
+    except Http404:
+        # Handed to a colleague and no longer shared with the caller: answered as it now is.
+        return _partner(updated.owner, id)
 
 
 @partners.post(

@@ -48,6 +48,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.dates import local_day
 from reciprocity.partners.models import (
     CORE_STAGES,
     CanDescribeValue,
@@ -201,7 +202,7 @@ def _moment(today: dt.date | None) -> tuple[dt.date, dt.datetime]:
     """Today and the moment up to which records count (now, or the end of a given day)."""
     if today is None:
         now = timezone.now()
-        return timezone.localdate(now), now
+        return local_day(now), now
     end = dt.datetime.combine(today, dt.time.max)
     return today, timezone.make_aware(end)
 
@@ -286,7 +287,7 @@ def with_readings(qs: QuerySet[Partner], *, today: dt.date, now: dt.datetime) ->
 def day(value: dt.date | dt.datetime) -> str:
     """A date as the evidence says it: Mar 3, 2025."""
     if isinstance(value, dt.datetime):
-        value = timezone.localdate(value)
+        value = local_day(value)
     return f"{value:%b} {value.day}, {value.year}"
 
 
@@ -339,9 +340,9 @@ def _nothing_back_since(p: Any, *, today: dt.date) -> str:
     if first_sent is None or p.received_24m:
         return ""
     since = max(first_sent, last_received) if last_received else first_sent
-    if today < add_months(timezone.localdate(since), WALK_AWAY_MONTHS):
+    if today < add_months(local_day(since), WALK_AWAY_MONTHS):
         return ""
-    months = months_between(timezone.localdate(since), today)
+    months = months_between(local_day(since), today)
     if last_received is None:
         return (
             f"Nothing back in the {months} months since your first referral to them "
@@ -361,7 +362,7 @@ def _partner_diagnoses(
     """The diagnoses of one partner read through ``with_readings``, as ``advisor`` reads them,
     or why it is too early."""
     assert p.met_at is not None
-    met_on = timezone.localdate(p.met_at)
+    met_on = local_day(p.met_at)
     judge_from = add_months(met_on, PATIENCE_MONTHS)
     patient_enough = today >= judge_from
     months = months_between(met_on, today)

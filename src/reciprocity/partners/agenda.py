@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 # A source that finds its key naming nothing it can act on says so with this message.
 UNKNOWN_AGENDA_ITEM = "No agenda item with that key."
+# A key that addressed a real item which is no longer due (done already, its date moved on).
+AGENDA_ITEM_DONE = "This item is no longer on the agenda: it is done, or its date has moved."
 CANNOT_SET_ASIDE = "This item cannot be set aside: complete it, or snooze it until later."
 
 
@@ -120,8 +122,11 @@ class AgendaSource[R]:
     def complete(
         self, *, by: "User", partner: Partner, reference: str, options: dict[str, Any]
     ) -> R:
-        """Complete the item in place. Options: ``touch_kind``, ``summary``, ``occurred_at``
-        (each source uses what applies)."""
+        """Complete the item in place, once. Options: ``touch_kind``, ``summary``,
+        ``occurred_at`` (each source uses what applies). A reference to no item is a 404 or a
+        ``ValidationError`` on ``key``; an item no longer due (done, its date moved) is a
+        ``records.Conflict`` (``AGENDA_ITEM_DONE``), checked under a lock so that parallel
+        completions log one touch."""
         raise NotImplementedError
 
     def set_aside(self, *, by: "User", partner: Partner, reference: str) -> R:

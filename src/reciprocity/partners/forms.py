@@ -101,7 +101,8 @@ class PartnerForm(PageForm, forms.ModelForm):
         if partner is not None and partner.owner_id != user.pk and not user.sees_whole_firm:
             # Sharing is the owner's decision (the services refuse it from a teammate).
             del self.fields["team"]
-        if user.sees_whole_firm:
+        # Handing a partner to a colleague is the owner's decision, or a firm admin's.
+        if user.sees_whole_firm or (partner is not None and partner.owner_id == user.pk):
             self.fields["owner"] = forms.ModelChoiceField(
                 queryset=advisors_of_firm(user=user),
                 required=not self.owner_optional,

@@ -15,6 +15,7 @@ from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 from reciprocity.accounts.services import ensure_can_write, record_archive_set
 from reciprocity.choices import unknown_choice_message
+from reciprocity.dates import happened_at, planned_on
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     Commitment,
@@ -27,7 +28,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.records import lock, model_update
+from reciprocity.records import Conflict, lock, model_update
 
 # User-facing messages; tests reuse them.
 RETIRED_NEEDS_REASON = (
@@ -45,9 +46,12 @@ STAGE_BEFORE_MEETING = "The stage cannot start before the first meeting that led
 FIRST_MEETING_SINCE = (
     "A partner at First meeting has been there since you first met: give that one date."
 )
-IN_THE_FUTURE = "That date is in the future; record things that have happened."
 OWNER_NOT_IN_FIRM = "The owner must be an advisor of your firm."
 TEAM_NOT_YOURS = "Share only with a team the owner belongs to."
+# Who may see a partner is decided by its owner (handing it to a colleague, sharing it or
+# not) or a firm admin, never by a teammate it is shared with.
+OWNER_CHANGE_NOT_YOURS = "Only the partner's owner or a firm admin can hand it to another advisor."
+SHARING_NOT_YOURS = "Only the partner's owner or a firm admin can change whom it is shared with."
 COMMITMENT_NOT_OPEN = "Only an open commitment can be completed or dropped."
 UNKNOWN_STATUS = unknown_choice_message("status", CommitmentStatus)
 UNKNOWN_TOUCH_KIND = unknown_choice_message("kind", TouchKind)
@@ -76,18 +80,6 @@ PROFILE_FIELDS = (
 )
 
 
-def _not_in_future(when: dt.datetime | None, field: str = "occurred_at") -> dt.datetime:
-    now = timezone.now()
-    if when is None:
-        return now
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when)
-    # A minute of slack for clocks of API clients.
-    if when > now + dt.timedelta(minutes=1):
-        raise ValidationError({field: IN_THE_FUTURE})
-    return when
-
-
 def _owner_chosen(by: User, owner: User | int | None) -> User | None:
     """The owner as given, or by its id (as the API names it): one of the firm's advisors."""
     if not isinstance(owner, int):
@@ -108,13 +100,9 @@ def _team_chosen[T](by: User, team: Team | int | T) -> Team | T:
     return found
 
 
-def _clean_owner_and_team(
-    *, by: User, owner: User | None, team: Team | None
-) -> tuple[User, Team | None]:
-    owner = owner or by
+def _clean_owner_and_team(*, by: User, owner: User, team: Team | None) -> tuple[User, Team | None]:
+    """An active advisor of the firm, and a team of the firm they belong to (or none)."""
     if owner.firm_id != by.firm_id or not owner.is_active:
-        raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
-    if owner != by and not by.sees_whole_firm:
         raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
     if team is not None and (
         team.firm_id != by.firm_id or not team.members.filter(pk=owner.pk).exists()
@@ -164,7 +152,10 @@ def partner_create(
         raise ValidationError({"stage": UNKNOWN_STAGE})
     if stage == Stage.RETIRED:
         raise ValidationError({"stage": RETIRED_NEEDS_REASON})
-    owner, team = _clean_owner_and_team(by=by, owner=chosen_owner, team=chosen_team)
+    # An advisor adds partners of their own; a firm admin may add one for any advisor.
+    if chosen_owner is not None and chosen_owner != by and not by.manages_firm:
+        raise ValidationError({"owner": OWNER_NOT_IN_FIRM})
+    owner, team = _clean_owner_and_team(by=by, owner=chosen_owner or by, team=chosen_team)
     history = _history_on_creation(stage, occurred_at=occurred_at, first_met_at=first_met_at)
     when = history[-1][1]
     if by.firm is None:
@@ -197,12 +188,12 @@ def _history_on_creation(
 ) -> list[tuple[str, dt.datetime]]:
     """The stage moves a new partner starts with: (stage, when), oldest first."""
     if first_met_at is None:
-        return [(stage, _not_in_future(occurred_at))]
-    met = _not_in_future(first_met_at, field="first_met_at")
+        return [(stage, happened_at(occurred_at))]
+    met = happened_at(first_met_at, "first_met_at")
     pipeline = list(PIPELINE_STAGES)
     if stage not in pipeline or pipeline.index(Stage(stage)) < pipeline.index(Stage.FIRST_MEETING):
         raise ValidationError({"first_met_at": MET_BUT_NOT_MET})
-    since = met if occurred_at is None else _not_in_future(occurred_at)
+    since = met if occurred_at is None else happened_at(occurred_at)
     if since < met:
         raise ValidationError({"occurred_at": STAGE_BEFORE_MEETING})
     if stage == Stage.FIRST_MEETING:
@@ -223,7 +214,8 @@ def partner_update(
     **changes: Any,
 ) -> Partner:
     """Change profile fields. Pass ``team=None`` to stop sharing. The owner and the team may be
-    given by their ids."""
+    given by their ids; changing either is for the owner (handing the partner to a colleague
+    of the firm) or a firm admin, never for a teammate it is shared with."""
     ensure_can_write(by)
     team = _team_chosen(by, team)
     owner = _owner_chosen(by, owner)
@@ -234,11 +226,15 @@ def partner_update(
     if partner.archived_at is not None:
         raise ValidationError(ARCHIVED_PARTNER)
     if owner is not None or team != "unchanged":
+        new_owner = owner or partner.owner
         new_team = partner.team if team == "unchanged" else team
         assert not isinstance(new_team, str)
-        partner.owner, partner.team = _clean_owner_and_team(
-            by=by, owner=owner or partner.owner, team=new_team
-        )
+        decides = partner.owner_id == by.pk or (by.manages_firm and by.firm_id == partner.firm_id)
+        if new_owner.pk != partner.owner_id and not decides:
+            raise ValidationError({"owner": OWNER_CHANGE_NOT_YOURS})
+        if (new_team.pk if new_team else None) != partner.team_id and not decides:
+            raise ValidationError({"team": SHARING_NOT_YOURS})
+        partner.owner, partner.team = _clean_owner_and_team(by=by, owner=new_owner, team=new_team)
     for field, value in changes.items():
         if field == "name" and isinstance(value, str):
             value = value.strip()
@@ -274,7 +270,7 @@ def partner_change_stage(
         raise ValidationError(ARCHIVED_PARTNER)
     if locked.stage == stage:
         raise ValidationError({"stage": SAME_STAGE})
-    when = _not_in_future(occurred_at)
+    when = happened_at(occurred_at)
     if when < locked.stage_changed_at:
         raise ValidationError({"occurred_at": STAGE_BEFORE_LAST})
     change = StageChange(
@@ -338,7 +334,7 @@ def touch_log(
         partner_id=partner.pk,
         kind=kind,
         summary=(summary or "").strip(),
-        occurred_at=_not_in_future(occurred_at),
+        occurred_at=happened_at(occurred_at),
         by=by,
     )
     touch.full_clean(exclude=["partner", "by"])
@@ -369,7 +365,7 @@ def commitment_create(
         partner_id=partner.pk,
         what=(what or "").strip(),
         owner=owner,
-        due=due,
+        due=planned_on(due, "due"),
         by=by,
     )
     commitment.full_clean(exclude=["partner", "by", "touch"])
@@ -395,17 +391,21 @@ def commitment_update(
     locked = lock(commitment)
     if status is not None and status not in CommitmentStatus.values:
         raise ValidationError({"status": UNKNOWN_STATUS})
-    model_update(locked, what=what, owner=owner, due=due)
+    model_update(locked, what=what, owner=owner, due=due and planned_on(due, "due"))
+    was = locked.status
     if status is not None and status != locked.status:
         if status == CommitmentStatus.OPEN:
             locked.completed_at = None
         else:
-            locked.completed_at = _not_in_future(occurred_at)
+            locked.completed_at = happened_at(occurred_at)
         locked.status = status
     locked.full_clean(exclude=["partner", "by", "touch"])
     if touch_kind:
         if locked.status != CommitmentStatus.DONE:
             raise ValidationError({"touch_kind": "Only a completed commitment logs a touch."})
+        # The touch goes with the completion, once: closing it again logs nothing more.
+        if was != CommitmentStatus.OPEN:
+            raise Conflict({"status": COMMITMENT_NOT_OPEN})
         partner = Partner.objects.get(pk=locked.partner_id)
         locked.touch = touch_log(
             partner=partner,
@@ -416,3 +416,27 @@ def commitment_update(
         )
     attribute(locked, by).save()
     return locked
+
+
+@transaction.atomic
+def commitment_complete(
+    *,
+    commitment: Commitment,
+    by: User,
+    touch_kind: str | None = None,
+    touch_summary: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> Commitment:
+    """Complete an open commitment, once: one already done or dropped is refused, so however
+    many times it is asked (two clicks, parallel requests) at most one touch is logged."""
+    ensure_can_write(by)
+    if lock(commitment).status != CommitmentStatus.OPEN:
+        raise Conflict({"status": COMMITMENT_NOT_OPEN})
+    return commitment_update(
+        commitment=commitment,
+        by=by,
+        status=CommitmentStatus.DONE,
+        touch_kind=touch_kind,
+        touch_summary=touch_summary,
+        occurred_at=occurred_at,
+    )

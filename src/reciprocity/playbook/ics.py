@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import icalendar
 
+from reciprocity.dates import shifted
+
 PRODID = "-//Reciprocity//Referral alliances//EN"
 # Subscribers poll at their own pace; this asks them to look at least hourly.
 REFRESH = dt.timedelta(hours=1)
@@ -58,7 +60,7 @@ def _event(item: CalendarEvent, stamp: dt.datetime) -> "icalendar.Event":
         # All-day events end on the next day (the end date is exclusive).
         event.add("dtstart", item.start)
         end_day = item.end if isinstance(item.end, dt.date) else item.start
-        event.add("dtend", end_day + dt.timedelta(days=1))
+        event.add("dtend", shifted(end_day, dt.timedelta(days=1)))
         event.add("transp", "TRANSPARENT")
     if item.description:
         event.add("description", item.description)

@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from reciprocity.accounts.models import User
 from reciprocity.partners.agenda import (
+    AGENDA_ITEM_DONE,
     UNKNOWN_AGENDA_ITEM,
     AgendaItem,
     AgendaQuery,
@@ -28,6 +29,7 @@ from reciprocity.partners.agenda import (
     item_key,
 )
 from reciprocity.partners.models import CommitmentOwner, Partner
+from reciprocity.records import Conflict, lock
 from reciprocity.referrals.models import ReferralStep
 from reciprocity.referrals.selectors import next_steps_in_flight, referral_step_get_for
 from reciprocity.referrals.services import referral_step_complete, referral_step_skip
@@ -72,9 +74,13 @@ class ReferralStepSource(AgendaSource[ReferralStep]):
     def complete(
         self, *, by: User, partner: Partner, reference: str, options: dict[str, Any]
     ) -> ReferralStep:
-        """Done, with its touch (``occurred_at``, ``summary``)."""
+        """Done, with its touch (``occurred_at``, ``summary``); refused once done or skipped,
+        which the step's own page allows (its completion there changes nothing)."""
+        step = lock(self._step(by, partner, reference))
+        if step.done_at is not None or step.skipped_at is not None:
+            raise Conflict({"key": AGENDA_ITEM_DONE})
         return referral_step_complete(
-            step=self._step(by, partner, reference),
+            step=step,
             by=by,
             occurred_at=options.get("occurred_at"),
             summary=options.get("summary", ""),

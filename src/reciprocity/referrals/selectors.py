@@ -30,6 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts.models import Role, User
+from reciprocity.dates import local_day
 from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import (
     Partner,
@@ -237,7 +238,7 @@ class NextStep:
 
 
 def _local_day(moment: dt.datetime | None) -> dt.date | None:
-    return timezone.localdate(moment) if moment is not None else None
+    return local_day(moment) if moment is not None else None
 
 
 def next_step_of(referral: Referral, steps: Sequence[ReferralStep]) -> NextStep | None:
@@ -251,7 +252,7 @@ def next_step_of(referral: Referral, steps: Sequence[ReferralStep]) -> NextStep 
             finished = [_local_day(s.done_at or s.skipped_at) for s in ordered[: number - 1]]
             due = step_due(
                 step.slug,
-                referral_day=timezone.localdate(referral.occurred_at),
+                referral_day=local_day(referral.occurred_at),
                 finished_day=max((day for day in finished if day), default=None),
             )
             return NextStep(step=step, number=number, total=len(ordered), due=due)
@@ -304,7 +305,7 @@ def next_steps_in_flight(*, partners: QuerySet[Partner]) -> list[NextStep]:
             total=step.steps_total,
             due=step_due(
                 step.slug,
-                referral_day=timezone.localdate(step.referral.occurred_at),
+                referral_day=local_day(step.referral.occurred_at),
                 finished_day=_local_day(step.finished_at),
             ),
         )
@@ -452,8 +453,7 @@ def stage_suggestion(partner: Partner, balance: Balance | None = None) -> StageS
     if partner.stage in BEFORE_ACTIVE and balance.first_referral_received_at is not None:
         return StageSuggestion(
             Stage.ACTIVE,
-            "First referral received on "
-            f"{timezone.localdate(balance.first_referral_received_at):%Y-%m-%d}.",
+            f"First referral received on {local_day(balance.first_referral_received_at):%Y-%m-%d}.",
         )
     return None
 

@@ -16,12 +16,12 @@ from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Role, User
 from reciprocity.accounts.services import ensure_can_write, record_archive_set
 from reciprocity.choices import unknown_choice_message, use_one_of
+from reciprocity.dates import happened_at
 from reciprocity.partners.models import CommitmentOwner, Partner, Profession
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.partners.services import (
     ARCHIVED_PARTNER,
-    IN_THE_FUTURE,
     commitment_create,
     touch_archive,
     touch_log,
@@ -103,19 +103,6 @@ EDITABLE_FIELDS = (
     "estimated_value",
     "outcome_reason",
 )
-
-
-def _when(value: dt.datetime | None, field: str = "occurred_at") -> dt.datetime:
-    """A moment that has happened: now when not given, aware, and not in the future."""
-    now = timezone.now()
-    if value is None:
-        return now
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    # A minute of slack for clocks of API clients.
-    if value > now + dt.timedelta(minutes=1):
-        raise ValidationError({field: IN_THE_FUTURE})
-    return value
 
 
 def _clean_choice(field: str, value: str, choices: list[str], message: str) -> str:
@@ -251,14 +238,14 @@ def referral_create(
         raise ValidationError({"reason": REASON_REQUIRED})
     if not (need or "").strip():
         raise ValidationError({"need": NEED_REQUIRED})
-    when = _when(occurred_at)
+    when = happened_at(occurred_at)
     if consent_at is not None or consent_method:
         if direction != Direction.SENT:
             raise ValidationError({"consent_method": CONSENT_ONLY_SENT})
         _clean_choice(
             "consent_method", consent_method, ConsentMethod.values, UNKNOWN_CONSENT_METHOD
         )
-        consent_at = _when(consent_at, "consent_at")
+        consent_at = happened_at(consent_at, "consent_at")
     if status in lifecycle.needs_consent and consent_at is None:
         raise ValidationError({"status": _consent_needed(status)})
     for field, answer in (
@@ -381,7 +368,7 @@ def referral_record_consent(
     if locked.direction != Direction.SENT:
         raise ValidationError({"method": CONSENT_ONLY_SENT})
     _clean_choice("method", method, ConsentMethod.values, UNKNOWN_CONSENT_METHOD)
-    when = _when(consent_at, "consent_at")
+    when = happened_at(consent_at, "consent_at")
     locked.consent_at, locked.consent_method = when, method
     model_update(locked, client_name=client_name, client_contact=client_contact)
     change = None
@@ -481,7 +468,7 @@ def referral_change_status(
         raise ValidationError({"reason": REASON_REQUIRED})
     if status in lifecycle.needs_consent and not locked.has_consent:
         raise ValidationError({"status": _consent_needed(status)})
-    when = _when(occurred_at)
+    when = happened_at(occurred_at)
     if when < locked.status_changed_at:
         raise ValidationError({"occurred_at": STATUS_BEFORE_LAST})
     change = _record_status(locked, by=by, status=status, reason=reason, when=when)
@@ -528,7 +515,7 @@ def referral_step_complete(
         if locked.needs_consent and not referral.has_consent:
             raise ValidationError({"step": STEP_NEEDS_CONSENT})
         partner = Partner.objects.get(pk=referral.partner_id)
-        when = _when(occurred_at)
+        when = happened_at(occurred_at)
         locked.touch = touch_log(
             partner=partner,
             by=by,

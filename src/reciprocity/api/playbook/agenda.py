@@ -70,7 +70,7 @@ def _completion(key: str, result: Any) -> dict[str, Any]:
 
 @agenda.post(
     "/{key}/complete",
-    response=responses({200: schemas.AgendaCompletion}),
+    response=responses({200: schemas.AgendaCompletion}, conflict=True),
     summary="Complete an agenda item",
 )
 def complete_agenda_item(

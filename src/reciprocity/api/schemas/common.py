@@ -8,6 +8,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, field_validator
 
 from reciprocity.accounts.models import User as UserModel
+from reciprocity.dates import BEFORE_1900, EARLIEST, TOO_FAR_AHEAD
 
 
 def _text_only(value: Any) -> Any:
@@ -19,7 +20,14 @@ def _text_only(value: Any) -> Any:
 
 def _as_utc(value: dt.datetime) -> dt.datetime:
     # The same instant in UTC: PostgreSQL refuses offsets beyond 15:59 that ISO text may carry.
-    return value.astimezone(dt.UTC) if value.tzinfo is not None else value
+    # Before 1900 no date is plausible (reciprocity.dates), and 0001-01-01T00:00:00+14:00 has
+    # no UTC instant at all: both are refused here, naming the field, instead of overflowing.
+    if value.year < EARLIEST.year:
+        raise ValueError(BEFORE_1900)
+    try:
+        return value.astimezone(dt.UTC) if value.tzinfo is not None else value
+    except OverflowError:
+        raise ValueError(TOO_FAR_AHEAD) from None
 
 
 When = Annotated[dt.datetime, BeforeValidator(_text_only), AfterValidator(_as_utc)]
@@ -39,20 +47,36 @@ WholeNumber = BeforeValidator(_digits_only)
 RecordId = Annotated[int, WholeNumber, Field(ge=1, le=2**63 - 1)]
 
 
-# User-facing message; tests reuse it.
+# User-facing messages; tests reuse them.
 NUL_IN_TEXT = "Text cannot contain NUL (\\u0000) characters."
+NOT_UNICODE = "Text cannot contain lone surrogates (\\ud800 to \\udfff): send valid Unicode."
+
+
+def _storable(text: str) -> str | None:
+    """Why text cannot be stored, or None: PostgreSQL can neither store nor compare a NUL, and
+    a lone surrogate (which JSON may carry, escaped) has no UTF-8 form for any database."""
+    if "\x00" in text:
+        return NUL_IN_TEXT
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return NOT_UNICODE
+    return None
 
 
 class Text(Schema):
-    """Request text is refused when it holds a NUL character: PostgreSQL can neither store nor
-    compare it, and would answer a server error instead of saying what is wrong."""
+    """Request text that cannot be stored is refused, naming the field, instead of failing
+    when it is written."""
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
+    def _storable(cls, value: Any) -> Any:
         texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            raise ValueError(NUL_IN_TEXT)
+        for text in texts:
+            problem = _storable(text) if isinstance(text, str) else None
+            if problem:
+                raise ValueError(problem)
         return value
 
 

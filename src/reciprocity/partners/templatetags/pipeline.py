@@ -5,6 +5,7 @@ import datetime as dt
 from django import template
 from django.utils import timezone
 
+from reciprocity.dates import local_day
 from reciprocity.partners import selectors
 from reciprocity.partners.models import Partner
 
@@ -25,7 +26,7 @@ def suggests_dormant(partner: Partner) -> bool:
 def days_since(moment: dt.datetime | None) -> int | None:
     if moment is None:
         return None
-    return max((timezone.localdate() - timezone.localtime(moment).date()).days, 0)
+    return max((timezone.localdate() - local_day(moment)).days, 0)
 
 
 @register.filter

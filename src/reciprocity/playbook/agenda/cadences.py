@@ -3,11 +3,11 @@
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.http import Http404
 
 from reciprocity.accounts.models import User
+from reciprocity.dates import local_day
 from reciprocity.partners.agenda import (
     UNKNOWN_AGENDA_ITEM,
     AgendaItem,
@@ -38,7 +38,7 @@ class CadenceSource(CalendarSource, AgendaSource[Touch]):
             if cadence.due > query.until:
                 continue
             last = (
-                f"last on {timezone.localdate(cadence.last_touch_at):%b %-d, %Y}"
+                f"last on {local_day(cadence.last_touch_at):%b %-d, %Y}"
                 if cadence.last_touch_at
                 else "no touch logged yet"
             )
@@ -60,14 +60,20 @@ class CadenceSource(CalendarSource, AgendaSource[Touch]):
     def complete(
         self, *, by: User, partner: Partner, reference: str, options: dict[str, Any]
     ) -> Touch:
-        """The touch that keeps the cadence: one that counts for it (``touch_kind``)."""
-        kind = reference.split(":", 1)[0]
-        if kind not in CadenceKind.values:
-            raise ValidationError({"key": UNKNOWN_AGENDA_ITEM})
+        """The touch that keeps the cadence's round of the key: one that counts for it
+        (``touch_kind``)."""
+        kind, _, day = reference.partition(":")
+        try:
+            due = dt.date.fromisoformat(day)
+        except ValueError:
+            due = None
+        if kind not in CadenceKind.values or due is None:
+            raise Http404(UNKNOWN_AGENDA_ITEM)
         return cadence_complete(
             partner=partner,
             by=by,
             kind=kind,
+            due=due,
             touch_kind=options.get("touch_kind"),
             summary=options.get("summary", ""),
             occurred_at=options.get("occurred_at"),

@@ -26,7 +26,7 @@ from reciprocity.partners.models import (
     TouchKind,
 )
 from reciprocity.partners.selectors import agenda_items, commitment_get_for
-from reciprocity.partners.services import commitment_update
+from reciprocity.partners.services import commitment_complete, commitment_update
 from reciprocity.playbook import ics
 from reciprocity.playbook.selectors.calendar import CalendarSource
 
@@ -63,11 +63,10 @@ class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
     def complete(
         self, *, by: User, partner: Partner, reference: str, options: dict[str, Any]
     ) -> Commitment:
-        """Done, with a touch when ``touch_kind`` asks for one."""
-        return commitment_update(
+        """Done, with a touch when ``touch_kind`` asks for one; refused once it is closed."""
+        return commitment_complete(
             commitment=self._commitment(by, partner, reference),
             by=by,
-            status=CommitmentStatus.DONE,
             touch_kind=options.get("touch_kind"),
             touch_summary=options.get("summary", ""),
             occurred_at=options.get("occurred_at"),

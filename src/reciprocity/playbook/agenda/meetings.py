@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.dates import local_day
 from reciprocity.partners.agenda import (
     AgendaItem,
     AgendaQuery,
@@ -44,7 +45,7 @@ class MeetingSource(CalendarSource, AgendaSource[Meeting]):
         ).select_related("partner", "plan")
         items = []
         for m in meetings:
-            day = timezone.localdate(m.scheduled_for)
+            day = local_day(m.scheduled_for)
             verb = "Record what was covered in" if day < query.today else "Prepare"
             items.append(
                 AgendaItem(

@@ -16,17 +16,18 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.dates import local_day, shifted
 from reciprocity.partners.models import Partner, Stage, Touch
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later, or the month's last day when it is shorter."""
-    return day + relativedelta(months=months)
+    """The same day ``months`` later, or the month's last day when it is shorter; the
+    calendar's last day rather than an overflow for a stored date near its end."""
+    return shifted(day, relativedelta(months=months))
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _effective(partner: Partner) -> list[EffectiveCadence]:
         due = None
         if interval:
             since = last or partner.stage_changed_at
-            due = add_months(timezone.localdate(since), interval)
+            due = add_months(local_day(since), interval)
         result.append(
             EffectiveCadence(
                 partner_id=partner.pk,

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.dates import local_day, shifted
 from reciprocity.partners.agenda import agenda_sources
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import partners_visible_to
@@ -48,7 +49,7 @@ def meeting_event(
         uid=f"meeting-{meeting.pk}@reciprocity",
         summary=f"{meeting.get_kind_display()} with {partner_name}",
         start=meeting.scheduled_for,
-        end=meeting.scheduled_for + dt.timedelta(minutes=meeting.duration_minutes),
+        end=shifted(meeting.scheduled_for, dt.timedelta(minutes=meeting.duration_minutes)),
         description="\n".join(lines),
         location=meeting.location,
         category="Meeting",
@@ -106,5 +107,5 @@ def meeting_ics(*, advisor: User, partner_id: Any, meeting_id: Any) -> tuple[byt
         ],
         stamp=timezone.now(),
     )
-    day = timezone.localdate(meeting.scheduled_for)
+    day = local_day(meeting.scheduled_for)
     return body, f"meeting-{meeting.pk}-{day.isoformat()}.ics"

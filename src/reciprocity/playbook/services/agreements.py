@@ -11,6 +11,7 @@ from django.utils import timezone
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
+from reciprocity.dates import happened_on, planned_on
 from reciprocity.partners.models import CommitmentOwner, CommitmentStatus, Partner, ReferralProcess
 from reciprocity.partners.services import commitment_create, commitment_update, partner_update
 from reciprocity.playbook.models import Agreement, AgreementPromise, AgreementStatus, Meeting
@@ -98,6 +99,11 @@ def agreement_create(
         errors["meeting"] = MEETING_OF_ANOTHER_PARTNER
     if errors:
         raise ValidationError(errors)
+    happened_on(agreed_on, "agreed_on")
+    planned_on(next_review, "next_review")
+    for promise in cleaned:
+        if promise.due is not None:
+            planned_on(promise.due, "promises")
     Partner.objects.select_for_update().only("pk").get(pk=partner.pk)
     for previous in Agreement.objects.select_for_update().filter(
         partner_id=partner.pk, status=AgreementStatus.ACTIVE

@@ -5,10 +5,14 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.choices import unknown_choice_message
+from reciprocity.dates import local_day
+from reciprocity.partners.agenda import AGENDA_ITEM_DONE, UNKNOWN_AGENDA_ITEM
 from reciprocity.partners.models import Partner, Stage, Touch
 from reciprocity.partners.services import UNKNOWN_STAGE, touch_log
 from reciprocity.playbook.models import (
@@ -21,11 +25,13 @@ from reciprocity.playbook.models import (
     CadenceKind,
     validate_interval_months,
 )
+from reciprocity.playbook.selectors.cadences import cadences_of
 from reciprocity.playbook.services.common import (
     checked_choice,
     ensure_admin_of_firm,
     ensure_partner_writable,
 )
+from reciprocity.records import Conflict, lock
 
 UNKNOWN_CADENCE_KIND = unknown_choice_message("cadence", CadenceKind)
 INTERVAL_REQUIRED = f"Say how many months apart: {INTERVAL_MIN_MONTHS} to {INTERVAL_MAX_MONTHS}."
@@ -107,9 +113,12 @@ def cadence_complete(
     touch_kind: str | None = None,
     summary: str = "",
     occurred_at: dt.datetime | None = None,
+    due: dt.date | None = None,
 ) -> Touch:
     """Complete a cadence item by logging the touch it asks for; the next one is due an
-    interval later."""
+    interval later. ``due`` is the round the caller saw (the agenda key's date; None for the
+    current one): a round that is no longer the current one, or a cadence kept already on the
+    day of the touch, is refused, so a round is kept once however many times it is asked."""
     checked_choice(kind, CadenceKind.values, UNKNOWN_CADENCE_KIND, "kind")
     touch_kind = touch_kind or CADENCE_COMPLETION_TOUCH[kind]
     if touch_kind not in CADENCE_TOUCH_KINDS[kind]:
@@ -120,6 +129,15 @@ def cadence_complete(
                 )
             }
         )
+    # One completion of the partner's cadences at a time: the next reads what this one logged.
+    lock(partner)
+    current = next((c for c in cadences_of(partner=partner) if c.kind == kind), None)
+    if current is None or current.due is None:
+        raise Http404(UNKNOWN_AGENDA_ITEM)
+    day = local_day(occurred_at or timezone.now())
+    kept_already = current.last_touch_at and local_day(current.last_touch_at) >= day
+    if (due is not None and due != current.due) or kept_already:
+        raise Conflict({"key": AGENDA_ITEM_DONE})
     default_summary = {
         CadenceKind.TOUCH_BASE: "Touched base",
         CadenceKind.ANNUAL_REVIEW: "Annual review of the clients referred",

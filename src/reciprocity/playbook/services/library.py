@@ -13,8 +13,9 @@ from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
 from reciprocity.choices import unknown_choice_message
+from reciprocity.dates import happened_on
 from reciprocity.partners.models import Partner
-from reciprocity.partners.services import ARCHIVED_PARTNER, IN_THE_FUTURE
+from reciprocity.partners.services import ARCHIVED_PARTNER
 from reciprocity.playbook.models import (
     STRATEGY_OF_CONCERN,
     CaseQuestion,
@@ -144,9 +145,7 @@ def concern_log(
     description = (description or "").strip()
     if not description:
         raise ValidationError({"description": DESCRIPTION_REQUIRED})
-    heard_on = heard_on or local_today()
-    if heard_on > local_today():
-        raise ValidationError({"heard_on": IN_THE_FUTURE})
+    heard_on = happened_on(heard_on or local_today(), "heard_on")
     concern = ClientConcern(
         partner_id=partner.pk,
         source=source,

@@ -6,12 +6,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
 from reciprocity.choices import unknown_choice_message
+from reciprocity.dates import happened_at, planned_at
 from reciprocity.partners.agenda import item_key
 from reciprocity.partners.models import (
     CanDescribeValue,
@@ -24,7 +24,6 @@ from reciprocity.partners.models import (
 )
 from reciprocity.partners.services import (
     ARCHIVED_PARTNER,
-    _not_in_future,
     partner_update,
     touch_log,
 )
@@ -153,8 +152,7 @@ def meeting_schedule(
     A date in the past is allowed, to log a meeting that already happened."""
     ensure_partner_writable(partner, by)
     checked_choice(kind, MeetingKind.values, UNKNOWN_MEETING_KIND, "kind")
-    if timezone.is_naive(scheduled_for):
-        scheduled_for = timezone.make_aware(scheduled_for)
+    scheduled_for = planned_at(scheduled_for, "scheduled_for")
     plan = (
         MeetingPlan.objects.filter(firm_id=partner.firm_id, kind=kind)
         .prefetch_related("items")
@@ -211,11 +209,7 @@ def meeting_update(
     if Partner.objects.filter(pk=locked.partner_id, archived_at__isnull=False).exists():
         raise ValidationError(ARCHIVED_PARTNER)
     if scheduled_for is not None:
-        locked.scheduled_for = (
-            timezone.make_aware(scheduled_for)
-            if timezone.is_naive(scheduled_for)
-            else scheduled_for
-        )
+        locked.scheduled_for = planned_at(scheduled_for, "scheduled_for")
         # A snooze was for the old date: the moved meeting comes back on the agenda.
         key = item_key(MEETING_AGENDA_SOURCE, locked.partner_id, locked.pk)
         for snooze in AgendaSnooze.objects.filter(key=key):
@@ -307,7 +301,7 @@ def meeting_hold(
                 profile[point.profile_field] = value
     if errors:
         raise ValidationError(errors)
-    when = _not_in_future(held_at)
+    when = happened_at(held_at)
     for pk, point in points.items():
         answer = answers.get(pk, point.answer)
         is_covered = bool(answer) or pk in covered_ids or point.covered

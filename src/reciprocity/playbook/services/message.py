@@ -7,8 +7,9 @@ from django.db import transaction
 
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
+from reciprocity.dates import happened_at
 from reciprocity.partners.models import CanDescribeValue, Partner
-from reciprocity.partners.services import _not_in_future, partner_update
+from reciprocity.partners.services import partner_update
 from reciprocity.playbook.models import AdvisorProfile, MessageCheck
 from reciprocity.playbook.services.common import checked_choice, ensure_partner_writable
 
@@ -72,7 +73,7 @@ def message_check_record(
         partner_id=partner.pk,
         result=result,
         heard=(heard or "").strip(),
-        checked_at=_not_in_future(occurred_at),
+        checked_at=happened_at(occurred_at),
         by=by,
     )
     attribute(check, by).save()

@@ -10,8 +10,9 @@ from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
 from reciprocity.choices import unknown_choice_message
+from reciprocity.dates import happened_at, planned_on
 from reciprocity.partners.models import Partner, TouchKind
-from reciprocity.partners.services import _not_in_future, touch_log
+from reciprocity.partners.services import touch_log
 from reciprocity.playbook.models import (
     OPEN_OPPORTUNITY_STATUSES,
     Meeting,
@@ -75,7 +76,7 @@ def strategy_set(
     latest = current.first()
     if (latest.strategy if latest else Strategy.CLIENT_REQUESTED) == strategy:
         raise ValidationError({"strategy": SAME_STRATEGY})
-    when = _not_in_future(occurred_at)
+    when = happened_at(occurred_at)
     if latest is not None and when < latest.started_at:
         raise ValidationError({"occurred_at": STRATEGY_BEFORE_LAST})
     change = PartnerStrategy(
@@ -94,7 +95,7 @@ def ask_by_or_default(ask_by: dt.date | None) -> dt.date:
         return local_today() + dt.timedelta(days=OPPORTUNITY_ASK_WITHIN_DAYS)
     if ask_by < local_today():
         raise ValidationError({"ask_by": ASK_BY_IN_PAST})
-    return ask_by
+    return planned_on(ask_by, "ask_by")
 
 
 @transaction.atomic
@@ -199,7 +200,7 @@ def opportunity_close(
             opportunity=opportunity, referral=referral, by=by, note=note
         )
     locked.status = outcome
-    locked.closed_at = _not_in_future(occurred_at)
+    locked.closed_at = happened_at(occurred_at)
     locked.outcome_note = (note or "").strip()
     attribute(locked, by).save()
     return locked

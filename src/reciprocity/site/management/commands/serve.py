@@ -43,6 +43,9 @@ def gunicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
         str(workers),
         "--access-logfile",
         "-",
+        # The access log leaves out the secrets that travel in a path (a calendar feed's key).
+        "--logger-class",
+        "reciprocity.site.access_log.RedactingLogger",
         "--name",
         "reciprocity",
         # The control socket lives at one path per user account: several servers on one host
