@@ -48,7 +48,7 @@ def test_the_dashboard_draws_its_charts_under_the_csp_and_leads_to_the_action(
     page.add_init_script(WATCH_CSP)
 
     log_in(page, advisor)
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
 
     charts = page.locator(".chart img")
