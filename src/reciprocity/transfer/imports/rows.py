@@ -183,9 +183,7 @@ class RowChecker:
     def _field(self, row: PartnerRow, field_name: str, text: str) -> None:  # noqa: C901
         handlers: dict[str, Callable[[str], None]] = {
             "external_id": lambda t: setattr(row, "external_id", _text(t, 100)),
-            "tags": lambda t: setattr(
-                row, "tags", [tag.strip()[:50] for tag in re.split(r"[,;]", t) if tag.strip()]
-            ),
+            "tags": lambda t: setattr(row, "tags", split_tags(t)),
             "stage": lambda t: setattr(row, "stage", self._stage(t)),
             "stage_since": lambda t: setattr(row, "stage_since", plausible_date(t)),
             "owner": lambda t: setattr(row, "owner", t.strip()),
@@ -232,6 +230,13 @@ class RowChecker:
         if slug == Stage.RETIRED:
             raise ValidationError(RETIRED_BY_IMPORT)
         return slug
+
+
+def split_tags(text: str) -> list[str]:
+    """Tags separated by commas, semicolons or Google's " ::: "; Google's own system labels
+    ("* myContacts") are not the advisor's."""
+    parts = (part.strip() for part in re.split(r",|;|:::", text))
+    return sorted({part[:50] for part in parts if part and not part.startswith("*")})
 
 
 def _text(text: str, limit: int | None) -> str:
