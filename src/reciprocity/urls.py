@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", unknown_endpoint, name="api_unknown"),
     path("admin/", admin.site.urls),
     path("referrals/", include("reciprocity.referrals.urls")),
+    path("", include("reciprocity.transfer.imports.urls")),
     path("", include("reciprocity.partners.urls")),
     path("", include("reciprocity.playbook.urls")),
     path("", include("reciprocity.insights.urls")),

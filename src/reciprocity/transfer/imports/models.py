@@ -10,6 +10,7 @@ from reciprocity.partners.models import Partner
 
 
 class ImportStatus(models.TextChoices):
+    DRAFT = "draft", "Mapping to confirm"
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Imported"
@@ -45,7 +46,7 @@ class ImportRun(models.Model):
     data = models.BinaryField(default=b"", editable=False)
     touches_data = models.BinaryField(default=b"", editable=False)
     status = models.CharField(
-        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.DRAFT
     )
     total = models.PositiveIntegerField(default=0, help_text="Rows in the file, once counted.")
     progress = models.PositiveIntegerField(default=0, help_text="Rows read so far.")
@@ -72,6 +73,10 @@ class ImportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ImportStatus.DRAFT
 
     @property
     def percent(self) -> int:

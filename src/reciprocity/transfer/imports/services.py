@@ -27,6 +27,7 @@ JSON_NOT_YET = (
     "have yet; import a CSV, XLSX or vCard file."
 )
 ALREADY_RAN = "This import has already run."
+NOT_A_DRAFT = "This import has started already; its mapping cannot change."
 ROWS_REFUSED = "{count} row(s) refused: nothing was imported. Correct them and import again."
 
 # The largest file an import takes (the web page states it).
@@ -116,6 +117,46 @@ def import_run_create(*, by: User, files: ImportFiles) -> ImportRun:
     return run
 
 
+def import_files_of(run: ImportRun) -> ImportFiles:
+    """The files of a run as the advisor brought them, with the mapping chosen since."""
+    return ImportFiles(
+        data=bytes(run.data),
+        file_name=run.file_name,
+        preset=run.preset,
+        columns=run.mapping,
+        values=run.values,
+        touches=bytes(run.touches_data),
+        touches_name=run.touches_file_name,
+    )
+
+
+@transaction.atomic
+def import_run_map(*, run: ImportRun, by: User, columns: dict[str, str]) -> ImportRun:
+    """Correct the mapping of an import not started yet."""
+    _importer(by)
+    locked = ImportRun.objects.select_for_update().get(pk=run.pk, by=by)
+    if not locked.is_draft:
+        raise ValidationError(NOT_A_DRAFT)
+    files = import_files_of(locked)
+    files.columns = columns
+    _table, mapping, _touches = import_open(files)
+    locked.mapping = mapping.columns
+    attribute(locked, by).save(update_fields=["mapping"])
+    return locked
+
+
+@transaction.atomic
+def import_run_queue(*, run: ImportRun, by: User) -> ImportRun:
+    """Confirm an import: it waits for the worker from now on."""
+    _importer(by)
+    locked = ImportRun.objects.select_for_update().get(pk=run.pk, by=by)
+    if not locked.is_draft:
+        raise ValidationError(NOT_A_DRAFT)
+    locked.status = ImportStatus.QUEUED
+    attribute(locked, by).save(update_fields=["status"])
+    return locked
+
+
 def _row_estimate(data: bytes, kind: str) -> int:
     """Rows in the file, counted cheaply for the progress bar (an estimate: a quoted cell may
     hold a line break)."""
@@ -159,15 +200,7 @@ def import_run_execute(
         return run
     by = User.objects.select_related("firm").get(pk=run.by_id)
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING, progress=0)
-    files = ImportFiles(
-        data=bytes(run.data),
-        file_name=run.file_name,
-        preset=run.preset,
-        columns=run.mapping,
-        values=run.values,
-        touches=bytes(run.touches_data),
-        touches_name=run.touches_file_name,
-    )
+    files = import_files_of(run)
     writer = _ProgressWriter(run)
 
     def report(rows: int) -> None:

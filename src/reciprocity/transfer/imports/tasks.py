@@ -4,7 +4,8 @@ from django.db import transaction
 from django.tasks import task
 
 from reciprocity.transfer.imports.models import ImportRun
-from reciprocity.transfer.imports.services import import_run_execute
+from reciprocity.accounts.models import User
+from reciprocity.transfer.imports.services import import_run_execute, import_run_queue
 
 
 @task
@@ -16,6 +17,9 @@ def run_import(run_id: int) -> str:
     return import_run_execute(run=run).status
 
 
-def import_run_enqueue(run: ImportRun) -> None:
-    """Queue the run once its record is committed, so the worker finds it."""
+@transaction.atomic
+def import_run_start(*, run: ImportRun, by: User) -> ImportRun:
+    """Confirm an import and hand it to the worker once that is committed."""
+    run = import_run_queue(run=run, by=by)
     transaction.on_commit(lambda: run_import.enqueue(run.pk))
+    return run

@@ -1,0 +1,112 @@
+"""``reciprocity import FILE``: bring partners (and their touches) in from a CSV, XLSX or
+vCard file; ``--dry-run`` says what it would do and writes nothing.
+
+Exit status: 0 when it imported (or the dry run refused nothing), 1 when rows were refused, 2
+when the file itself was refused.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError, CommandParser
+
+from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_user, validation_text
+from reciprocity.transfer.imports.mapping import PRESETS, mapping_from_file
+from reciprocity.transfer.imports.models import ImportStatus
+from reciprocity.transfer.imports.services import (
+    ImportFiles,
+    import_check,
+    import_run_create,
+    import_run_execute,
+)
+
+ROWS_REFUSED = 1
+FILE_REFUSED = 2
+NO_FILE = "Cannot read {path}: {reason}."
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise CommandError(NO_FILE.format(path=path, reason=error.strerror), returncode=FILE_REFUSED) from None
+
+
+class Command(ProductCommand):
+    help = "Import partners from a CSV, XLSX or vCard file (and touches from a second file)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", metavar="FILE")
+        parser.add_argument("--preset", default="", choices=sorted(PRESETS), help="the file's source")
+        parser.add_argument("--mapping", metavar="FILE", help="JSON: columns and value maps")
+        parser.add_argument("--touches", metavar="FILE", help="touches: partner, date, kind, summary")
+        parser.add_argument("--dry-run", action="store_true", help="say what would happen; write nothing")
+        add_user_argument(parser)
+        parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = resolve_user(options["user"])
+        columns, values = None, None
+        if options["mapping"]:
+            try:
+                columns, values = mapping_from_file(_read(options["mapping"]).decode("utf-8", "replace"))
+            except ValidationError as error:
+                raise CommandError(validation_text(error), returncode=FILE_REFUSED) from None
+        files = ImportFiles(
+            data=_read(options["file"]),
+            file_name=Path(options["file"]).name,
+            preset=options["preset"],
+            columns=columns,
+            values=values,
+            touches=_read(options["touches"]) if options["touches"] else b"",
+            touches_name=Path(options["touches"]).name if options["touches"] else "",
+        )
+        try:
+            if options["dry_run"]:
+                outcome = import_check(by=user, files=files)
+                self._report(outcome.as_dict(), outcome.refused_count, options["json"], dry=True)
+                return
+            run = import_run_create(by=user, files=files)
+        except ValidationError as error:
+            raise CommandError(validation_text(error), returncode=FILE_REFUSED) from None
+        run = import_run_execute(run=run, progress=self._progress)
+        if run.status == ImportStatus.FAILED:
+            raise CommandError(run.error, returncode=FILE_REFUSED)
+        if run.status == ImportStatus.REFUSED and not run.refused:
+            raise CommandError(run.error, returncode=FILE_REFUSED)
+        result = {
+            "created": run.created,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "touches": run.touches_created,
+            "refused": run.refused,
+        }
+        self._report(result, len(run.refused), options["json"], dry=False)
+
+    def _progress(self, rows: int) -> None:
+        if sys.stderr.isatty():
+            self.stderr.write(f"{rows} rows read", ending="\r")
+
+    def _report(self, result: dict[str, Any], refused: int, as_json: bool, *, dry: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(result, indent=2))
+        else:
+            verb = "Would create" if dry else "Created"
+            self.stdout.write(
+                f"{verb} {result['created']}, updated {result['updated']}, left "
+                f"{result['unchanged']} unchanged, {result['touches']} touches; "
+                f"{refused} refused."
+            )
+            for line in result.get("duplicates", []):
+                self.stdout.write(f"Possible duplicate: {line}")
+            for row in result["refused"]:
+                column = f" ({row['column']})" if row["column"] else ""
+                self.stdout.write(f"Line {row['line']}{column}: {row['reason']}")
+        if refused:
+            message = "Rows were refused" + ("." if dry else ": nothing was imported.")
+            raise CommandError(message, returncode=ROWS_REFUSED)
+
+
