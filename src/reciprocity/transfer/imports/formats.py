@@ -234,6 +234,18 @@ def _vcard_row(card: object) -> list[str]:
     ]
 
 
+def _broken_line(text: str, reason: str) -> int | None:
+    """The number of the line vobject could not parse: its own count drifts on folded and
+    empty lines, so the line it quotes is looked up instead."""
+    quoted = reason.rsplit("line: ", 1)[-1].strip()
+    if not quoted:
+        return None
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip() == quoted:
+            return number
+    return None
+
+
 def read_vcard(data: bytes) -> Table:
     import vobject
 
@@ -256,8 +268,8 @@ def read_vcard(data: bytes) -> Table:
             if card.name.upper() == "VCARD"
         ]
     except vobject.base.ParseError as error:
-        line = getattr(error, "lineNumber", None) or "?"
         reason = str(error).split(": ", 1)[-1] if ": " in str(error) else str(error)
+        line = _broken_line(text, reason) or getattr(error, "lineNumber", None) or "?"
         raise FileRefused(BROKEN_VCARD.format(line=line, reason=reason)) from None
     except Exception as error:  # vobject raises plain errors for some malformed values
         raise FileRefused(BROKEN_VCARD.format(line="?", reason=error)) from None
