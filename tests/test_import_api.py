@@ -18,7 +18,12 @@ def test_a_dry_run_answers_the_counts_and_writes_nothing(cast):
     response = post(token_client(cast.alice), dry_run="true")
     assert response.status_code == 200
     assert response.json() == {
-        "created": 2, "updated": 0, "unchanged": 0, "touches": 0, "refused": [], "duplicates": []
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "touches": 0,
+        "refused": [],
+        "duplicates": [],
     }
     assert not Partner.objects.filter(name="Jane Doe").exists()
 
@@ -38,7 +43,9 @@ def test_an_import_is_queued_and_followed_to_its_result(cast, django_capture_on_
 
 
 def test_a_bad_file_answers_422_with_the_reason(cast):
-    response = post(token_client(cast.alice), b"BEGIN:VCARD\nVERSION:3.0\nFN Jane\nEND:VCARD\n", "a.vcf")
+    response = post(
+        token_client(cast.alice), b"BEGIN:VCARD\nVERSION:3.0\nFN Jane\nEND:VCARD\n", "a.vcf"
+    )
     assert response.status_code == 422
     assert "Line 3" in response.json()["detail"]
 

@@ -32,28 +32,38 @@ def test_every_refused_row_names_its_line_column_and_reason(db):
         advisor,
         HEADER + "Jane Doe,Doe CPA,Dentist,jane@example.com,\n"
         ",Nobody Inc,cpa,,\n"
-        "Raj Patel,=HYPERLINK(\"x\"),cpa,raj@example,\n",
+        'Raj Patel,=HYPERLINK("x"),cpa,raj@example,\n',
     )
     found = {(r.line, r.column) for r in outcome.refused}
     # A formula refuses its row at once: nothing else of it is read.
     assert found == {(2, "Profession"), (3, "Name"), (4, "Organization")}
     reasons = {r.line: r.reason for r in outcome.refused}
     assert reasons[3] == rows.NAME_MISSING
-    assert "Unknown profession 'Dentist'" in [r for r in outcome.refused if r.line == 2][0].reason
+    assert reasons[2].startswith("Unknown profession 'Dentist'")
 
 
 def test_a_row_matching_a_partner_of_the_book_updates_or_leaves_it(db):
     advisor = UserFactory()
-    PartnerFactory(owner=advisor, name="Jane Doe", organization="DOE  CPA", profession="cpa", email="")
-    outcome = check(advisor, HEADER + "Jane Doe,DOE  CPA,cpa,,\nJane Doe,Doe CPA,cpa,j@example.com,\n")
+    PartnerFactory(
+        owner=advisor, name="Jane Doe", organization="DOE  CPA", profession="cpa", email=""
+    )
+    outcome = check(
+        advisor, HEADER + "Jane Doe,DOE  CPA,cpa,,\nJane Doe,Doe CPA,cpa,j@example.com,\n"
+    )
     assert outcome.unchanged == 1
     assert outcome.refused[0].reason == engine.SAME_AS_LINE.format(line=2)
 
 
 @pytest.mark.parametrize(
     ("value", "accepted"),
-    [("2025-03-14", True), ("03/14/2025", True), ("Mar 14, 2025", True), ("14.03.2025", False),
-     ("2999-01-01", False), ("1850-01-01", False)],
+    [
+        ("2025-03-14", True),
+        ("03/14/2025", True),
+        ("Mar 14, 2025", True),
+        ("14.03.2025", False),
+        ("2999-01-01", False),
+        ("1850-01-01", False),
+    ],
 )
 def test_dates_follow_one_rule(value, accepted):
     if accepted:

@@ -68,9 +68,7 @@ def test_refused_rows_import_nothing(db):
     advisor = UserFactory()
     run = run_import(advisor, BOOK + "r3,Bad Row,Nowhere,astronaut,,\n")
     assert run.status == ImportStatus.REFUSED
-    assert run.refused == [
-        {"line": 4, "column": "Profession", "reason": run.refused[0]["reason"]}
-    ]
+    assert run.refused == [{"line": 4, "column": "Profession", "reason": run.refused[0]["reason"]}]
     assert not Partner.objects.exists()
 
 

@@ -12,9 +12,7 @@ BOOK = b"Full Name,Company,Kind of pro,E-mail\nJane Doe,Doe CPA,cpa,jane@example
 
 
 def upload(client, data: bytes = BOOK, name: str = "book.csv", **extra):
-    return client.post(
-        reverse("import_start"), {"file": SimpleUploadedFile(name, data), **extra}
-    )
+    return client.post(reverse("import_start"), {"file": SimpleUploadedFile(name, data), **extra})
 
 
 def test_the_page_states_the_size_limit_and_offers_the_template(cast):
@@ -35,12 +33,18 @@ def test_upload_map_check_and_import(cast, django_capture_on_commit_callbacks):
     # Guessed from the header, except the column nobody could guess.
     assert 'value="name" selected' in page
     assert "Kind of pro" in page
-    mapping = {"column_0": "name", "column_1": "organization", "column_2": "profession",
-               "column_3": "email", "action": "check"}
+    mapping = {
+        "column_0": "name",
+        "column_1": "organization",
+        "column_2": "profession",
+        "column_3": "email",
+        "action": "check",
+    }
     checked = client.post(response.url, mapping).content.decode()
     assert 'data-count="created">1<' in checked
-    assert not Partner.objects.exclude(pk__in=[cast.alice_private.pk, cast.alice_shared.pk,
-                                               cast.mallory_partner.pk]).exists()
+    assert not Partner.objects.exclude(
+        pk__in=[cast.alice_private.pk, cast.alice_shared.pk, cast.mallory_partner.pk]
+    ).exists()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(response.url, {**mapping, "action": "import"})
     run.refresh_from_db()
@@ -49,7 +53,9 @@ def test_upload_map_check_and_import(cast, django_capture_on_commit_callbacks):
     page = client.get(response.url).content.decode()
     assert 'data-count="created">1<' in page
     assert Partner.objects.get(email="jane@example.com").profession == "cpa"
-    progress = client.get(response.url, headers={"HX-Request": "true", "HX-Target": "import-progress"})
+    progress = client.get(
+        response.url, headers={"HX-Request": "true", "HX-Target": "import-progress"}
+    )
     assert 'id="import-progress"' in progress.content.decode()
     assert "<html" not in progress.content.decode()
 

@@ -97,7 +97,9 @@ class Book:
             self.by_plain_name.setdefault(normal(name), []).append(pk)
             self.labels[pk] = f"{name} ({organization})" if organization else name
         self.by_external = dict(
-            ExternalId.objects.filter(owner=by, source=source).values_list("external_id", "partner_id")
+            ExternalId.objects.filter(owner=by, source=source).values_list(
+                "external_id", "partner_id"
+            )
         )
 
     def match(self, row: PartnerRow) -> int | None:
@@ -195,7 +197,8 @@ class Walk:
     # --- Touches, read first: the earliest names when history starts ---------------------
 
     def _touch_rows(self) -> Iterator[TouchRow]:
-        assert self.touches is not None and self.touch_checker is not None
+        assert self.touches is not None
+        assert self.touch_checker is not None
         for line, cells in self.touches.rows:
             checked = self.touch_checker.touch(line, cells)
             if isinstance(checked, list):
@@ -303,7 +306,9 @@ class Walk:
             changes, StageChange, default_user=self.by, custom_historical_attrs=HISTORY
         )
         ids = [
-            ExternalId(partner=partner, owner=self.by, source=self.source, external_id=row.external_id)
+            ExternalId(
+                partner=partner, owner=self.by, source=self.source, external_id=row.external_id
+            )
             for partner, (row, _owner) in zip(created, creates, strict=True)
             if row.external_id
         ]
@@ -311,7 +316,13 @@ class Walk:
             bulk_create_with_history(
                 ids, ExternalId, default_user=self.by, custom_historical_attrs=HISTORY
             )
-        self._tags({partner.pk: row.tags for partner, (row, _o) in zip(created, creates, strict=True) if row.tags})
+        self._tags(
+            {
+                partner.pk: row.tags
+                for partner, (row, _o) in zip(created, creates, strict=True)
+                if row.tags
+            }
+        )
         for partner, (row, _owner) in zip(created, creates, strict=True):
             self.book.add(partner.pk, row)
 
@@ -353,7 +364,9 @@ class Walk:
         for partner in partners:
             row = matched[partner.pk]
             edits = {
-                name: value for name, value in row.profile.items() if getattr(partner, name) != value
+                name: value
+                for name, value in row.profile.items()
+                if getattr(partner, name) != value
             }
             if row.tags is not None and {t.name for t in partner.tags.all()} != set(row.tags):
                 retag[partner.pk] = row.tags
@@ -363,7 +376,13 @@ class Walk:
                 if when < partner.stage_changed_at:
                     column = self.checker.names[self.checker.columns["stage"][0]]
                     self.outcome.refuse(
-                        [Refusal(row.line, column, STAGE_BEFORE_LAST.format(when=partner.stage_changed_at))]
+                        [
+                            Refusal(
+                                row.line,
+                                column,
+                                STAGE_BEFORE_LAST.format(when=partner.stage_changed_at),
+                            )
+                        ]
                     )
                     continue
                 stage_changes.append(
@@ -380,7 +399,10 @@ class Walk:
             if row.external_id and partner.pk not in known_ids:
                 ids.append(
                     ExternalId(
-                        partner=partner, owner=self.by, source=self.source, external_id=row.external_id
+                        partner=partner,
+                        owner=self.by,
+                        source=self.source,
+                        external_id=row.external_id,
                     )
                 )
             if not edits and partner.pk not in retag:
@@ -463,4 +485,3 @@ def touch_stats_refresh(partner_ids: set[int]) -> None:
             touch_count=Coalesce(Subquery(live.annotate(n=Count("pk")).values("n")), 0),
             last_touch_at=Subquery(live.annotate(m=Max("occurred_at")).values("m")),
         )
-

@@ -94,9 +94,7 @@ def read_csv(data: bytes) -> Table:
     if line is not None:
         raise FileRefused(BINARY_NOT_CSV.format(line=line))
     # cp1252 leaves five bytes undefined; decode them rather than refuse a whole file for one.
-    text = io.TextIOWrapper(
-        io.BytesIO(data), encoding=encoding, errors="replace", newline=""
-    )
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
     sample = text.read(64 * 1024)
     text.seek(0)
     if not sample.strip():
@@ -273,9 +271,7 @@ def read_vcard(data: bytes) -> Table:
         raise FileRefused(BROKEN_VCARD.format(line=line, reason=reason)) from None
     except Exception as error:  # vobject raises plain errors for some malformed values
         raise FileRefused(BROKEN_VCARD.format(line="?", reason=error)) from None
-    rows = [
-        (line, _vcard_row(card)) for line, card in zip(starts, cards, strict=False)
-    ]
+    rows = [(line, _vcard_row(card)) for line, card in zip(starts, cards, strict=False)]
     return Table(header=list(VCARD_COLUMNS), rows=iter(rows), format="vcf")
 
 

@@ -31,7 +31,7 @@ class ImportMappingForm(forms.Form):
     def __init__(self, *args: Any, header: list[str], mapping: dict[str, str], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.header = header
-        choices = [("", "Do not import")] + list(FIELDS.items())
+        choices = [("", "Do not import"), *FIELDS.items()]
         for index, column in enumerate(header):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=column or f"Column {index + 1}",

@@ -79,22 +79,58 @@ SYNONYMS: dict[str, list[str]] = {
     "first_name": ["first name", "first", "given name", "firstname", "fname"],
     "last_name": ["last name", "last", "family name", "surname", "lastname", "lname"],
     "organization": [
-        "organization", "organisation", "company", "company name", "firm", "firm name",
-        "employer", "business name", "organization name", "organization 1 name", "business",
+        "organization",
+        "organisation",
+        "company",
+        "company name",
+        "firm",
+        "firm name",
+        "employer",
+        "business name",
+        "organization name",
+        "organization 1 name",
+        "business",
     ],
     "profession": ["profession", "occupation", "category", "type", "contact type", "specialty"],
     "email": [
-        "email", "e mail", "email address", "e mail address", "e mail 1 value",
-        "primary email", "email 1", "work email", "business email",
+        "email",
+        "e mail",
+        "email address",
+        "e mail address",
+        "e mail 1 value",
+        "primary email",
+        "email 1",
+        "work email",
+        "business email",
     ],
     "phone": [
-        "phone", "telephone", "phone number", "business phone", "mobile", "mobile phone",
-        "phone 1 value", "primary phone", "work phone", "cell",
+        "phone",
+        "telephone",
+        "phone number",
+        "business phone",
+        "mobile",
+        "mobile phone",
+        "phone 1 value",
+        "primary phone",
+        "work phone",
+        "cell",
     ],
     "address": [
-        "address", "street", "business street", "address 1 formatted", "mailing address",
-        "street line 1", "business address", "city", "state", "zip", "postal code",
-        "business city", "business state", "business postal code", "zip code",
+        "address",
+        "street",
+        "business street",
+        "address 1 formatted",
+        "mailing address",
+        "street line 1",
+        "business address",
+        "city",
+        "state",
+        "zip",
+        "postal code",
+        "business city",
+        "business state",
+        "business postal code",
+        "zip code",
     ],
     "website": ["website", "web site", "web page", "url", "website 1 value", "homepage"],
     "tags": ["tags", "tag", "labels", "categories", "group membership", "keywords", "tag groups"],
@@ -134,15 +170,37 @@ def guess_mapping(header: list[str]) -> dict[str, str]:
 
 PROFESSION_WORDS: dict[str, list[str]] = {
     Profession.CPA: [
-        "cpa", "accountant", "accounting", "certified public accountant", "tax", "tax advisor",
-        "tax preparer", "enrolled agent", "ea", "bookkeeper",
+        "cpa",
+        "accountant",
+        "accounting",
+        "certified public accountant",
+        "tax",
+        "tax advisor",
+        "tax preparer",
+        "enrolled agent",
+        "ea",
+        "bookkeeper",
     ],
     Profession.ATTORNEY: [
-        "attorney", "lawyer", "estate attorney", "estate planning attorney", "law", "legal",
-        "counsel", "esq", "solicitor", "estate planning", "law firm",
+        "attorney",
+        "lawyer",
+        "estate attorney",
+        "estate planning attorney",
+        "law",
+        "legal",
+        "counsel",
+        "esq",
+        "solicitor",
+        "estate planning",
+        "law firm",
     ],
     Profession.INSURANCE_AGENT: [
-        "insurance agent", "insurance", "insurance broker", "life insurance", "p c", "agent",
+        "insurance agent",
+        "insurance",
+        "insurance broker",
+        "life insurance",
+        "p c",
+        "agent",
     ],
     Profession.BANKER: ["banker", "bank", "private banker", "lender", "mortgage", "loan officer"],
     Profession.BUSINESS_BROKER: ["business broker", "m a", "m a advisor", "business sales"],
@@ -236,8 +294,11 @@ class Preset:
         """The preset's columns that the file has, and a guess for any other."""
         known = self.mapping
         guessed = guess_mapping([column for column in header if column not in self.columns])
-        return {column: known.get(column) or guessed[column] for column in header
-                if column in known or column in guessed}
+        return {
+            column: known.get(column) or guessed[column]
+            for column in header
+            if column in known or column in guessed
+        }
 
 
 PRESETS: dict[str, Preset] = {}
@@ -377,9 +438,11 @@ class Mapping:
         for column, found in self.columns.items():
             if found and found not in FIELDS:
                 raise ValidationError(
-                    {"mapping": UNKNOWN_FIELD.format(
-                        column=column, field=found, choices=use_one_of(FIELDS)
-                    )}
+                    {
+                        "mapping": UNKNOWN_FIELD.format(
+                            column=column, field=found, choices=use_one_of(FIELDS)
+                        )
+                    }
                 )
             if column not in header:
                 raise ValidationError({"mapping": UNKNOWN_COLUMN.format(column=column)})

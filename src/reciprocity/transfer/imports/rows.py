@@ -24,9 +24,7 @@ BAD_EMAIL = "{value!r} is not an email address."
 BAD_WEBSITE = "{value!r} is not a web address."
 UNKNOWN_VALUE = "Unknown {what} {value!r}. {hint} Or map the value on the mapping step."
 BAD_YES_NO = "{value!r} is neither yes nor no."
-BAD_DATE = (
-    "{value!r} is not a date this import reads. Use 2025-03-14, 03/14/2025 or Mar 14, 2025."
-)
+BAD_DATE = "{value!r} is not a date this import reads. Use 2025-03-14, 03/14/2025 or Mar 14, 2025."
 DATE_IMPLAUSIBLE = "{value!r} is not a plausible date: it must be after 1900 and not in the future."
 RETIRED_BY_IMPORT = "A partner cannot be imported as retired: retire them with a reason afterwards."
 PARTNER_KEY_MISSING = "Say which partner: the partner column is empty."
@@ -36,7 +34,15 @@ MAX_ROW_CHARS = 10_000
 # Spreadsheet formulas: "=..." always; "+", "-" or "@" only when followed by a function call or
 # a DDE pipe, so "+1 617 555 0100" and "- met at the conference" stay text.
 FORMULA_PATTERN = re.compile(r"^\s*(=|[+\-@]\s*[A-Za-z_][\w.]*\s*\(|[+\-@].*\|)")
-DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%Y/%m/%d")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d %b %Y",
+    "%Y/%m/%d",
+)
 EARLIEST_YEAR = 1900
 
 _email = EmailValidator()
@@ -106,7 +112,7 @@ def name_key(name: str, organization: str) -> str:
 
 
 def _limit(field_name: str) -> int | None:
-    return Partner._meta.get_field(field_name).max_length  # type: ignore[return-value]
+    return getattr(Partner._meta.get_field(field_name), "max_length", None)
 
 
 class RowChecker:
@@ -159,7 +165,9 @@ class RowChecker:
         if not name:
             refused.append(Refusal(line, column, NAME_MISSING))
         elif len(name) > (_limit("name") or 0):
-            refused.append(Refusal(line, column, TOO_LONG.format(limit=_limit("name"), length=len(name))))
+            refused.append(
+                Refusal(line, column, TOO_LONG.format(limit=_limit("name"), length=len(name)))
+            )
         row.name = name
         for field_name in self.columns:
             if field_name in ("name", "first_name", "last_name"):
@@ -180,7 +188,7 @@ class RowChecker:
                     break
         return refused or row
 
-    def _field(self, row: PartnerRow, field_name: str, text: str) -> None:  # noqa: C901
+    def _field(self, row: PartnerRow, field_name: str, text: str) -> None:
         handlers: dict[str, Callable[[str], None]] = {
             "external_id": lambda t: setattr(row, "external_id", _text(t, 100)),
             "tags": lambda t: setattr(row, "tags", split_tags(t)),
@@ -213,7 +221,7 @@ class RowChecker:
         elif field_name in CHOICES:
             slug = self._choice(field_name, text)
             if slug is None:
-                what = Partner._meta.get_field(field_name).verbose_name
+                what = getattr(Partner._meta.get_field(field_name), "verbose_name", field_name)
                 raise ValidationError(
                     UNKNOWN_VALUE.format(what=what, value=text, hint=CHOICES[field_name].hint)
                 )
@@ -276,12 +284,16 @@ class TouchChecker:
                     self.index[name] = position
                     break
 
-    missing_message = "The touches file needs the columns partner, date, kind and summary; {missing} not found."
+    missing_message = (
+        "The touches file needs the columns partner, date, kind and summary; {missing} not found."
+    )
 
     def check_header(self) -> None:
         missing = [name for name in TOUCH_FIELDS if name not in self.index]
         if missing:
-            raise ValidationError({"touches": self.missing_message.format(missing=", ".join(missing))})
+            raise ValidationError(
+                {"touches": self.missing_message.format(missing=", ".join(missing))}
+            )
 
     def touch(self, line: int, cells: list[str]) -> TouchRow | list[Refusal]:
         def cell(name: str) -> str:
@@ -295,7 +307,12 @@ class TouchChecker:
         ]
         if refused:
             return refused
-        partner, date, kind_text, summary = cell("partner"), cell("date"), cell("kind"), cell("summary")
+        partner, date, kind_text, summary = (
+            cell("partner"),
+            cell("date"),
+            cell("kind"),
+            cell("summary"),
+        )
         if not partner:
             refused.append(Refusal(line, self.header[self.index["partner"]], PARTNER_KEY_MISSING))
         occurred_at = None
@@ -313,7 +330,13 @@ class TouchChecker:
                 )
             )
         if len(summary) > 500:
-            refused.append(Refusal(line, self.header[self.index["summary"]], TOO_LONG.format(limit=500, length=len(summary))))
+            refused.append(
+                Refusal(
+                    line,
+                    self.header[self.index["summary"]],
+                    TOO_LONG.format(limit=500, length=len(summary)),
+                )
+            )
         if refused or occurred_at is None or kind is None:
             return refused
         return TouchRow(line, partner, occurred_at, kind, summary or kind_text)

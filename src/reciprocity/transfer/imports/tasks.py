@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.tasks import task
 
-from reciprocity.transfer.imports.models import ImportRun
 from reciprocity.accounts.models import User
+from reciprocity.transfer.imports.models import ImportRun
 from reciprocity.transfer.imports.services import import_run_execute, import_run_queue
 
 

@@ -117,9 +117,7 @@ def import_run(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _map_and_act(
-    request: AuthedRequest, run: ImportRun, form: ImportMappingForm
-) -> Outcome | None:
+def _map_and_act(request: AuthedRequest, run: ImportRun, form: ImportMappingForm) -> Outcome | None:
     """Save the mapping; then the dry run (its outcome) or the import (None)."""
     if not form.is_valid():
         return None

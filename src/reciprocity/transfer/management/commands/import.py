@@ -13,7 +13,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 
-from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_user, validation_text
+from reciprocity.accounts.cli import (
+    ProductCommand,
+    add_user_argument,
+    resolve_user,
+    validation_text,
+)
 from reciprocity.transfer.imports.mapping import PRESETS, mapping_from_file
 from reciprocity.transfer.imports.models import ImportStatus
 from reciprocity.transfer.imports.services import (
@@ -32,7 +37,9 @@ def _read(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as error:
-        raise CommandError(NO_FILE.format(path=path, reason=error.strerror), returncode=FILE_REFUSED) from None
+        raise CommandError(
+            NO_FILE.format(path=path, reason=error.strerror), returncode=FILE_REFUSED
+        ) from None
 
 
 class Command(ProductCommand):
@@ -40,10 +47,16 @@ class Command(ProductCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", metavar="FILE")
-        parser.add_argument("--preset", default="", choices=sorted(PRESETS), help="the file's source")
+        parser.add_argument(
+            "--preset", default="", choices=sorted(PRESETS), help="the file's source"
+        )
         parser.add_argument("--mapping", metavar="FILE", help="JSON: columns and value maps")
-        parser.add_argument("--touches", metavar="FILE", help="touches: partner, date, kind, summary")
-        parser.add_argument("--dry-run", action="store_true", help="say what would happen; write nothing")
+        parser.add_argument(
+            "--touches", metavar="FILE", help="touches: partner, date, kind, summary"
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="say what would happen; write nothing"
+        )
         add_user_argument(parser)
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -52,7 +65,9 @@ class Command(ProductCommand):
         columns, values = None, None
         if options["mapping"]:
             try:
-                columns, values = mapping_from_file(_read(options["mapping"]).decode("utf-8", "replace"))
+                columns, values = mapping_from_file(
+                    _read(options["mapping"]).decode("utf-8", "replace")
+                )
             except ValidationError as error:
                 raise CommandError(validation_text(error), returncode=FILE_REFUSED) from None
         files = ImportFiles(
@@ -108,5 +123,3 @@ class Command(ProductCommand):
         if refused:
             message = "Rows were refused" + ("." if dry else ": nothing was imported.")
             raise CommandError(message, returncode=ROWS_REFUSED)
-
-
