@@ -63,7 +63,11 @@ def test_vcard_with_many_contacts():
     found = cells(table)
     assert [line for line, _ in found] == [1, 10]
     first = dict(zip(table.header, found[0][1], strict=True))
-    assert (first["UID"], first["Full Name"], first["Organization"]) == ("a1", "Jane Doe", "Doe CPA")
+    assert (first["UID"], first["Full Name"], first["Organization"]) == (
+        "a1",
+        "Jane Doe",
+        "Doe CPA",
+    )
     assert first["Categories"] == "CPA, Golf"
 
 
@@ -83,8 +87,11 @@ def _bomb(size: int) -> bytes:
         (b",,\nJane,Doe\n", "book.csv", formats.NO_HEADER),
         (b"%PDF-1.4\n\x00\x00binary", "book.csv", formats.BINARY_NOT_CSV.format(line=2)),
         (b"Name,Organization\nJane,Doe\n", "book.xlsx", formats.NOT_XLSX),
-        (b"BEGIN:VCARD\nVERSION:3.0\nFN:Jane\nthis line is broken\nEND:VCARD\n", "a.vcf",
-         formats.BROKEN_VCARD.format(line=4, reason="Failed to parse line: this line is broken")),
+        (
+            b"BEGIN:VCARD\nVERSION:3.0\nFN:Jane\nthis line is broken\nEND:VCARD\n",
+            "a.vcf",
+            formats.BROKEN_VCARD.format(line=4, reason="Failed to parse line: this line is broken"),
+        ),
         (b"Name\nJane\n", "a.vcf", formats.NO_VCARD),
         (b"Name\nJane\n", "book.pdf", formats.UNKNOWN_FORMAT.format(suffix=".pdf")),
     ],
@@ -109,7 +116,7 @@ def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_it_is_opened(mon
     ("row", "column", "reason"),
     [
         ("Jane," + "x" * 10_001, "", rows.ROW_TOO_LONG.format(length=10_005, limit=10_000)),
-        ('Jane,"=cmd|\' /C calc\'!A0"', "Since", rows.FORMULA),
+        ("Jane,\"=cmd|' /C calc'!A0\"", "Since", rows.FORMULA),
         ("Jane,@SUM(1+1)", "Since", rows.FORMULA),
         ("Jane,14.03.2025", "Since", rows.BAD_DATE.format(value="14.03.2025")),
         ("Jane,2999-01-01", "Since", rows.DATE_IMPLAUSIBLE.format(value="2999-01-01")),
