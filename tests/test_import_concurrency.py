@@ -16,9 +16,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.slow
 
-BOOK = "Name,Organization,Profession\n" + "".join(
-    f"Partner {i},Org {i},cpa\n" for i in range(1500)
-)
+BOOK = "Name,Organization,Profession\n" + "".join(f"Partner {i},Org {i},cpa\n" for i in range(1500))
 
 
 @pytest.mark.django_db(transaction=True)
