@@ -16,11 +16,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from reciprocity.accounts.models import User
 from reciprocity.accounts.selectors import advisors_of_firm
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange, Tag, Touch
+from reciprocity.transfer.imports.bulk import insert_with_history
 from reciprocity.transfer.imports.formats import Table
 from reciprocity.transfer.imports.mapping import Mapping, normal
 from reciprocity.transfer.imports.models import ExternalId
@@ -270,9 +271,12 @@ class Walk:
                 )
         self.outcome.created += len(creates)
         if not self.write:
-            for row, _owner in creates:
-                self.book.add(self.next_new, row)
-                self.next_new -= 1
+            # Touches may name partners the file brings; without touches nothing asks, and a
+            # million-row file keeps no index of itself.
+            if self.touches is not None:
+                for row, _owner in creates:
+                    self.book.add(self.next_new, row)
+                    self.next_new -= 1
             return
         assert self.by.firm is not None
         partners = []
@@ -288,9 +292,7 @@ class Walk:
                     **profile,
                 )
             )
-        created = bulk_create_with_history(
-            partners, Partner, default_user=self.by, custom_historical_attrs=HISTORY
-        )
+        created = insert_with_history(partners, by=self.by)
         changes = [
             StageChange(
                 partner=partner,
@@ -302,9 +304,7 @@ class Walk:
             )
             for partner in created
         ]
-        bulk_create_with_history(
-            changes, StageChange, default_user=self.by, custom_historical_attrs=HISTORY
-        )
+        insert_with_history(changes, by=self.by)
         ids = [
             ExternalId(
                 partner=partner, owner=self.by, source=self.source, external_id=row.external_id
@@ -313,9 +313,7 @@ class Walk:
             if row.external_id
         ]
         if ids:
-            bulk_create_with_history(
-                ids, ExternalId, default_user=self.by, custom_historical_attrs=HISTORY
-            )
+            insert_with_history(ids, by=self.by)
         self._tags(
             {
                 partner.pk: row.tags
@@ -323,8 +321,9 @@ class Walk:
                 if row.tags
             }
         )
-        for partner, (row, _owner) in zip(created, creates, strict=True):
-            self.book.add(partner.pk, row)
+        if self.touches is not None:
+            for partner, (row, _owner) in zip(created, creates, strict=True):
+                self.book.add(partner.pk, row)
 
     def _tags(self, wanted: dict[int, list[str]], replace: bool = False) -> None:
         if not wanted:
@@ -425,13 +424,9 @@ class Walk:
                 custom_historical_attrs=HISTORY,
             )
         if stage_changes:
-            bulk_create_with_history(
-                stage_changes, StageChange, default_user=self.by, custom_historical_attrs=HISTORY
-            )
+            insert_with_history(stage_changes, by=self.by)
         if ids:
-            bulk_create_with_history(
-                ids, ExternalId, default_user=self.by, custom_historical_attrs=HISTORY
-            )
+            insert_with_history(ids, by=self.by)
         self._tags(retag, replace=True)
 
     # --- Touches, written after the partners ---------------------------------------------
@@ -470,9 +465,7 @@ class Walk:
             touch_stats_refresh(touched)
 
     def _write_touches(self, touches: list[Touch]) -> None:
-        bulk_create_with_history(
-            touches, Touch, default_user=self.by, custom_historical_attrs=HISTORY
-        )
+        insert_with_history(touches, by=self.by)
 
 
 def touch_stats_refresh(partner_ids: set[int]) -> None:
