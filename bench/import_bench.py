@@ -1,0 +1,157 @@
+"""Import benchmark (not a test): a large partners file with bounded memory, and touches beside
+a raw bulk insert of the same rows, on the same database in the same run.
+
+    .venv/bin/python bench/import_bench.py [--rows 1000000] [--touches 200000]
+
+It uses a throwaway SQLite database in a temporary directory, or the database ``DATABASE_URL``
+names (which must be empty: the benchmark migrates it and fills it). It prints the figures and
+writes them to ``bench/results/import.json``.
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFESSIONS = ["CPA", "Estate attorney", "Insurance agent", "Banker", "Realtor"]
+KINDS = ["call", "email", "meeting", "note", "thank_you"]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def partners_csv(rows: int) -> bytes:
+    lines = ["ID,First Name,Last Name,Company,Category,Email,Phone,Stage"]
+    lines.extend(
+        f"c{i},Pat{i},Lee,Firm {i % 9973},{PROFESSIONS[i % 5]},pat{i}@example.com,"
+        f"617-555-{i % 10000:04d},prospect"
+        for i in range(rows)
+    )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def touches_csv(touches: int, partners: int) -> bytes:
+    lines = ["Partner,Date,Kind,Summary"]
+    lines.extend(
+        f"c{i % partners},2025-{1 + i % 12:02d}-{1 + i % 28:02d},{KINDS[i % 5]},Touch {i}"
+        for i in range(touches)
+    )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--touches", type=int, default=200_000)
+    parser.add_argument("--touch-partners", type=int, default=10_000)
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="reciprocity-bench-")
+    os.environ.setdefault("RECIPROCITY_DATA_DIR", data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reciprocity.settings")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from reciprocity.accounts.models import Firm, User
+    from reciprocity.partners.models import Partner, Touch
+    from reciprocity.transfer.imports import engine
+    from reciprocity.transfer.imports.services import (
+        ImportFiles,
+        import_run_create,
+        import_run_execute,
+    )
+
+    call_command("migrate", verbosity=0)
+    firm = Firm.objects.create(name="Bench Wealth", slug="bench")
+    advisor = User.objects.create(username="bench", firm=firm)
+    results: dict[str, object] = {"database": connection.vendor, "rows": args.rows}
+    baseline = peak_rss_mb()
+
+    # 1. A large partners file, with its progress printed as the page would show it.
+    data = partners_csv(args.rows)
+    run = import_run_create(by=advisor, files=ImportFiles(data=data, file_name="big.csv"))
+    del data
+    started = time.perf_counter()
+
+    def progress(rows: int) -> None:
+        if rows % 50_000 == 0 or rows == args.rows:
+            print(f"  {rows:>9} rows read, peak RSS {peak_rss_mb():.0f} MB", flush=True)
+
+    run = import_run_execute(run=run, progress=progress)
+    elapsed = time.perf_counter() - started
+    assert run.status == "done", (run.status, run.error, run.refused[:3])
+    results["partners"] = {
+        "created": run.created,
+        "seconds": round(elapsed, 1),
+        "rows_per_second": round(run.created / elapsed),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "rss_before_mb": round(baseline),
+    }
+    print("partners:", results["partners"], flush=True)
+
+    # 2. Touches: the import's writes (rows, history, counters) timed beside a raw bulk insert
+    #    of the same rows into the same table.
+    few = Firm.objects.create(name="Touch Wealth", slug="touch")
+    toucher = User.objects.create(username="toucher", firm=few)
+    run = import_run_create(
+        by=toucher,
+        files=ImportFiles(
+            data=partners_csv(args.touch_partners),
+            file_name="partners.csv",
+            touches=touches_csv(args.touches, args.touch_partners),
+            touches_name="touches.csv",
+        ),
+    )
+    timed: dict[str, float] = {}
+    real = engine.Walk._touches
+
+    def timed_touches(self, rows):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        real(self, rows)
+        timed["touches"] = time.perf_counter() - started
+
+    engine.Walk._touches = timed_touches  # type: ignore[method-assign]
+    run = import_run_execute(run=run)
+    assert run.status == "done", (run.status, run.error, run.refused[:3])
+    partner_ids = list(Partner.objects.filter(owner=toucher).values_list("pk", flat=True))
+    now = timezone.now()
+    raw = [
+        Touch(
+            partner_id=partner_ids[i % len(partner_ids)],
+            kind=KINDS[i % 5],
+            summary=f"Touch {i}",
+            occurred_at=now,
+            by=toucher,
+        )
+        for i in range(args.touches)
+    ]
+    started = time.perf_counter()
+    with transaction.atomic():
+        Touch.objects.bulk_create(raw, batch_size=5000)
+    raw_seconds = time.perf_counter() - started
+    results["touches"] = {
+        "rows": run.touches_created,
+        "import_seconds": round(timed["touches"], 2),
+        "import_rows_per_second": round(run.touches_created / timed["touches"]),
+        "raw_bulk_create_seconds": round(raw_seconds, 2),
+        "raw_rows_per_second": round(args.touches / raw_seconds),
+    }
+    print("touches:", results["touches"], flush=True)
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"import-{connection.vendor}.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
