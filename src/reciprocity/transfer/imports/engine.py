@@ -306,9 +306,7 @@ class Walk:
         ]
         insert_with_history(changes, by=self.by)
         ids = [
-            ExternalId(
-                partner=partner, owner=self.by, source=self.source, external_id=row.external_id
-            )
+            self._external_id(partner, row)
             for partner, (row, _owner) in zip(created, creates, strict=True)
             if row.external_id
         ]
@@ -324,6 +322,11 @@ class Walk:
         if self.touches is not None:
             for partner, (row, _owner) in zip(created, creates, strict=True):
                 self.book.add(partner.pk, row)
+
+    def _external_id(self, partner: Partner, row: PartnerRow) -> ExternalId:
+        return ExternalId(
+            partner=partner, owner=self.by, source=self.source, external_id=row.external_id
+        )
 
     def _tags(self, wanted: dict[int, list[str]], replace: bool = False) -> None:
         if not wanted:
@@ -396,14 +399,7 @@ class Walk:
                 )
                 edits.update(stage=row.stage, stage_changed_at=when)
             if row.external_id and partner.pk not in known_ids:
-                ids.append(
-                    ExternalId(
-                        partner=partner,
-                        owner=self.by,
-                        source=self.source,
-                        external_id=row.external_id,
-                    )
-                )
+                ids.append(self._external_id(partner, row))
             if not edits and partner.pk not in retag:
                 self.outcome.unchanged += 1
                 continue

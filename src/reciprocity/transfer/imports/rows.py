@@ -45,8 +45,11 @@ DATE_FORMATS = (
 )
 EARLIEST_YEAR = 1900
 
-_email = EmailValidator()
-_url = URLValidator()
+# Fields whose text must be an address: the check, and the refusal.
+ADDRESSES: dict[str, tuple[Callable[[str], None], str]] = {
+    "email": (EmailValidator(), BAD_EMAIL),
+    "website": (URLValidator(), BAD_WEBSITE),
+}
 
 
 def plausible_date(value: str) -> dt.datetime:
@@ -198,21 +201,15 @@ class RowChecker:
         }
         if field_name in handlers:
             handlers[field_name](text)
-        elif field_name == "email":
-            value = _text(text, _limit("email"))
+        elif field_name in ADDRESSES:
+            validate, message = ADDRESSES[field_name]
+            value = text if field_name != "website" or "://" in text else "https://" + text
+            value = _text(value, _limit(field_name))
             try:
-                _email(value)
+                validate(value)
             except ValidationError:
-                raise ValidationError(BAD_EMAIL.format(value=value)) from None
-            row.profile["email"] = value
-        elif field_name == "website":
-            value = text if "://" in text else "https://" + text
-            value = _text(value, _limit("website"))
-            try:
-                _url(value)
-            except ValidationError:
-                raise ValidationError(BAD_WEBSITE.format(value=text)) from None
-            row.profile["website"] = value
+                raise ValidationError(message.format(value=text)) from None
+            row.profile[field_name] = value
         elif field_name == "growth_mode":
             key = normal(text)
             if key not in YES | NO:
