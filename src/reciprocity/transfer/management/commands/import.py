@@ -30,6 +30,7 @@ from reciprocity.transfer.imports.services import (
 
 ROWS_REFUSED = 1
 FILE_REFUSED = 2
+PROGRESS_LINE_EVERY = 100_000
 NO_FILE = "Cannot read {path}: {reason}."
 
 
@@ -102,8 +103,11 @@ class Command(ProductCommand):
         self._report(result, len(run.refused), options["json"], dry=False)
 
     def _progress(self, rows: int) -> None:
+        # A terminal sees the count move in place; a log gets a line now and then.
         if sys.stderr.isatty():
             self.stderr.write(f"{rows} rows read", ending="\r")
+        elif rows % PROGRESS_LINE_EVERY == 0:
+            self.stderr.write(f"{rows} rows read")
 
     def _report(self, result: dict[str, Any], refused: int, as_json: bool, *, dry: bool) -> None:
         if as_json:
