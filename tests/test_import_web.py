@@ -75,3 +75,17 @@ def test_another_advisors_import_is_not_found(cast):
 
 def test_a_compliance_officer_cannot_import(cast):
     assert upload(client_for(cast.cole)).status_code == 403
+
+
+def test_values_are_mapped_on_the_mapping_step(cast):
+    client = client_for(cast.alice)
+    response = upload(client, b"Name,Type\nJane Doe,Numbers person\n")
+    mapping = {"column_0": "name", "column_1": "profession", "action": "check"}
+    refused = client.post(response.url, mapping).content.decode()
+    assert "Unknown profession &#x27;Numbers person&#x27;" in refused
+    wrong = client.post(response.url, {**mapping, "values": "profession: Numbers person = cap"})
+    assert wrong.status_code == 400
+    assert "not one of the choices" in wrong.content.decode()
+    checked = client.post(response.url, {**mapping, "values": "profession: Numbers person = cpa"})
+    assert 'data-count="created">1<' in checked.content.decode()
+    assert ImportRun.objects.get().values == {"profession": {"Numbers person": "cpa"}}

@@ -25,12 +25,37 @@ class ImportUploadForm(forms.Form):
     )
 
 
-class ImportMappingForm(forms.Form):
-    """One choice per column of the file: which field it fills, or none."""
+BAD_VALUE_LINE = (
+    "Line {number}: write field: value in the file = slug, as in profession: Accountant = cpa."
+)
 
-    def __init__(self, *args: Any, header: list[str], mapping: dict[str, str], **kwargs: Any):
+
+class ImportMappingForm(forms.Form):
+    """One choice per column of the file: which field it fills, or none; and value maps, one
+    per line (``profession: Numbers person = cpa``)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        header: list[str],
+        mapping: dict[str, str],
+        values: dict[str, dict[str, str]],
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.header = header
+        self.fields["values"] = forms.CharField(
+            label="Value maps",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            initial="\n".join(
+                f"{field}: {source} = {slug}"
+                for field, pairs in values.items()
+                for source, slug in pairs.items()
+            ),
+            help_text="One per line, for values the import does not know: "
+            "profession: Numbers person = cpa, or stage: Warm = qualified.",
+        )
         choices = [("", "Do not import"), *FIELDS.items()]
         for index, column in enumerate(header):
             self.fields[f"column_{index}"] = forms.ChoiceField(
@@ -39,6 +64,18 @@ class ImportMappingForm(forms.Form):
                 required=False,
                 initial=mapping.get(column, ""),
             )
+
+    def clean_values(self) -> dict[str, dict[str, str]]:
+        maps: dict[str, dict[str, str]] = {}
+        for number, line in enumerate(self.cleaned_data["values"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            field, _, rest = line.partition(":")
+            source, _, slug = rest.rpartition("=")
+            if not (field.strip() and source.strip() and slug.strip()):
+                raise forms.ValidationError(BAD_VALUE_LINE.format(number=number))
+            maps.setdefault(field.strip(), {})[source.strip()] = slug.strip()
+        return maps
 
     def columns(self) -> dict[str, str]:
         return {

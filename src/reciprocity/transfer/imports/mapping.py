@@ -32,6 +32,8 @@ BAD_MAPPING_FILE = (
     '"values": {{"profession": {{"Accountant": "cpa"}}}}}} ({reason}).'
 )
 UNKNOWN_FIELD = "Column {column!r} is mapped to {field!r}, which is not a field. {choices}"
+NO_VALUE_MAP = "Values of {field!r} cannot be mapped. {choices}"
+BAD_SLUG = "{source!r} is mapped to {slug!r}, which is not one of the choices. {hint}"
 UNKNOWN_COLUMN = "The mapping names column {column!r}, which the file does not have."
 NO_NAME_COLUMN = "No column holds the name: map one to name, or to first name and last name."
 
@@ -446,6 +448,18 @@ class Mapping:
                 )
             if column not in header:
                 raise ValidationError({"mapping": UNKNOWN_COLUMN.format(column=column)})
+        for field_name, pairs in self.values.items():
+            choice = CHOICES.get(field_name)
+            if choice is None or field_name == "kind":
+                mapped = [name for name in CHOICES if name != "kind"]
+                raise ValidationError(
+                    {"values": NO_VALUE_MAP.format(field=field_name, choices=use_one_of(mapped))}
+                )
+            for source, slug in pairs.items():
+                if slug not in choice.slugs:
+                    raise ValidationError(
+                        {"values": BAD_SLUG.format(source=source, slug=slug, hint=choice.hint)}
+                    )
         named = set(self.columns.values())
         if "name" not in named and not {"first_name", "last_name"} & named:
             raise ValidationError({"mapping": NO_NAME_COLUMN})

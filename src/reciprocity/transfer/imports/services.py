@@ -131,17 +131,26 @@ def import_files_of(run: ImportRun) -> ImportFiles:
 
 
 @transaction.atomic
-def import_run_map(*, run: ImportRun, by: User, columns: dict[str, str]) -> ImportRun:
-    """Correct the mapping of an import not started yet."""
+def import_run_map(
+    *,
+    run: ImportRun,
+    by: User,
+    columns: dict[str, str],
+    values: dict[str, dict[str, str]] | None = None,
+) -> ImportRun:
+    """Correct the mapping (and the value maps) of an import not started yet."""
     _importer(by)
     locked = ImportRun.objects.select_for_update().get(pk=run.pk, by=by)
     if not locked.is_draft:
         raise ValidationError(NOT_A_DRAFT)
     files = import_files_of(locked)
     files.columns = columns
+    if values is not None:
+        files.values = values
     _table, mapping, _touches = import_open(files)
     locked.mapping = mapping.columns
-    attribute(locked, by).save(update_fields=["mapping"])
+    locked.values = mapping.values
+    attribute(locked, by).save(update_fields=["mapping", "values"])
     return locked
 
 

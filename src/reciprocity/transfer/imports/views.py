@@ -92,7 +92,7 @@ def import_template(request: AuthedRequest) -> StreamingHttpResponse:
 
 def _mapping_form(run: ImportRun, data: Any = None) -> ImportMappingForm:
     header = read_table(bytes(run.data), run.file_name).header
-    return ImportMappingForm(data, header=header, mapping=run.mapping)
+    return ImportMappingForm(data, header=header, mapping=run.mapping, values=run.values)
 
 
 @login_required
@@ -122,7 +122,12 @@ def _map_and_act(request: AuthedRequest, run: ImportRun, form: ImportMappingForm
     if not form.is_valid():
         return None
     try:
-        run = import_run_map(run=run, by=request.user, columns=form.columns())
+        run = import_run_map(
+            run=run,
+            by=request.user,
+            columns=form.columns(),
+            values=form.cleaned_data["values"],
+        )
         if request.POST.get("action") == "import":
             import_run_start(run=run, by=request.user)
             return None
