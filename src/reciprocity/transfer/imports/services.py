@@ -236,6 +236,8 @@ def import_run_execute(
                 progress=report,
             )
             outcome = walk.run()
+            # What the walk keeps of a million rows goes before the run is written.
+            del walk
             if outcome.refused_count:
                 raise _Refused
     except _Refused:
@@ -255,7 +257,7 @@ def import_run_execute(
 def _finish(
     run: ImportRun, by: User, status: str, error: str, outcome: Outcome | None
 ) -> ImportRun:
-    run.refresh_from_db()
+    # Not read again: the file would come back into memory just to be dropped.
     run.status = status
     run.error = error
     run.finished_at = timezone.now()
