@@ -44,6 +44,8 @@ from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.playbook.services.library import case_create
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.services import referral_create
+from reciprocity.transfer.imports.models import ImportRun
+from reciprocity.transfer.imports.services import ImportFiles, import_run_create
 from tests.api_client import token_client
 from tests.conftest import Cast
 from tests.factories import (
@@ -87,6 +89,19 @@ def partner(cast: Cast) -> dict[str, Any]:
 
 def api_partner(cast: Cast) -> dict[str, Any]:
     return {"id": cast.alice_private.pk}
+
+
+def _import_run(cast: Cast) -> ImportRun:
+    files = ImportFiles(data=b"Name,Profession\nJane Doe,cpa\n", file_name="book.csv")
+    return import_run_create(by=cast.alice, files=files)
+
+
+def import_run(cast: Cast) -> dict[str, Any]:
+    return {"pk": _import_run(cast).pk}
+
+
+def api_import_run(cast: Cast) -> dict[str, Any]:
+    return {"id": _import_run(cast).pk}
 
 
 def _commitment(cast: Cast) -> Commitment:
@@ -545,6 +560,11 @@ MATRIX: dict[str, Route] = {
     "api:list_diagnoses": no_id("the caller's visible partners (?partner= in test_api_diagnoses)"),
     "api:list_partner_diagnoses": Route(api_partner),
     "api:get_commitment": Route(api_commitment),
+    "api:create_import": no_id("a new import of the caller's"),
+    "api:get_import": Route(api_import_run),
+    "import_start": no_id("a new import of the user's"),
+    "import_template": no_id("the same template for everyone"),
+    "import_run": Route(import_run, ("GET", "POST")),
     "api:update_commitment": Route(api_commitment, body={"status": "done"}),
 }
 

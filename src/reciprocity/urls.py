@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("referrals/", include("reciprocity.referrals.urls")),
     path("", include("reciprocity.transfer.exports.urls")),
+    path("", include("reciprocity.transfer.imports.urls")),
     path("", include("reciprocity.partners.urls")),
     path("", include("reciprocity.playbook.urls")),
     path("", include("reciprocity.insights.urls")),

@@ -13,6 +13,7 @@ from ninja import NinjaAPI, Swagger
 from reciprocity.api import errors
 from reciprocity.api.auth import BearerToken, Session
 from reciprocity.api.commitments import commitments, partner_commitments
+from reciprocity.api.imports import imports
 from reciprocity.api.insights import diagnoses, partner_diagnoses
 from reciprocity.api.partners import partners, stage, touches
 from reciprocity.api.playbook import (
@@ -99,6 +100,7 @@ api.add_router("/protocols", protocols)
 api.add_router("/diagnoses", diagnoses)
 api.add_router("/partners", partner_diagnoses)
 api.add_router("/search", search)
+api.add_router("/imports", imports)
 
 
 @csrf_exempt  # it changes nothing, whatever the method

@@ -170,6 +170,7 @@ class Partner(models.Model):
     )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
     website = models.URLField(blank=True)
     notes = models.TextField(blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="partners")

@@ -75,6 +75,7 @@ PROFILE_FIELDS = (
     "can_describe_value",
     "email",
     "phone",
+    "address",
     "website",
     "notes",
 )

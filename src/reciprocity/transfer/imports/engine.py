@@ -1,0 +1,476 @@
+"""The walk through an import: every row checked, matched against the advisor's book and
+counted; with ``write`` the partners are created or updated in batches as it goes.
+
+A partner in the file is the same as one in the book when the source's external id says so,
+else the email, else the name within the organization (compared without case or punctuation).
+A row that is the same as an earlier row of the file is refused and names that line. Touches
+come after the partners, so they can name a partner the file has just brought in.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from reciprocity.accounts.models import User
+from reciprocity.accounts.selectors import advisors_of_firm
+from reciprocity.partners.models import Partner, Profession, Stage, StageChange, Tag, Touch
+from reciprocity.transfer.imports.bulk import insert_with_history
+from reciprocity.transfer.imports.formats import Table
+from reciprocity.transfer.imports.mapping import Mapping, normal
+from reciprocity.transfer.imports.models import ExternalId
+from reciprocity.transfer.imports.rows import (
+    PartnerRow,
+    Refusal,
+    RowChecker,
+    TouchChecker,
+    TouchRow,
+    name_key,
+)
+
+# User-facing messages; tests reuse them.
+SAME_AS_LINE = "The same partner as line {line}; each partner once per file."
+OWNER_UNKNOWN = "No advisor of your firm is named {owner!r}."
+OWNER_NOT_YOURS = "Only a firm admin imports partners for another advisor."
+STAGE_BEFORE_LAST = "The stage date is before the partner's last stage change ({when:%Y-%m-%d})."
+NO_SUCH_PARTNER = "No partner {key!r} in your book or in the file."
+AMBIGUOUS_PARTNER = "Several partners are called {key!r}; name them by id or email."
+POSSIBLE_DUPLICATE = "{name} may be {existing}, already in the book (line {line})."
+
+BATCH = 1000
+HISTORY = {"history_source": "import"}
+# Refused rows kept for the report; the counts go on past it.
+MAX_REFUSALS_KEPT = 10_000
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    touches: int = 0
+    rows: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    refused_count: int = 0
+    duplicates: list[str] = field(default_factory=list)
+
+    def refuse(self, refusals: list[Refusal]) -> None:
+        self.refused_count += len(refusals)
+        room = MAX_REFUSALS_KEPT - len(self.refused)
+        if room > 0:
+            self.refused.extend(refusals[:room])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "touches": self.touches,
+            "refused": [refusal.as_dict() for refusal in self.refused],
+            "duplicates": self.duplicates,
+        }
+
+
+Progress = Callable[[int], None]
+
+
+class Book:
+    """The partners an advisor sees, indexed by what an import matches on."""
+
+    def __init__(self, by: User, source: str) -> None:
+        partners = Partner.objects.visible_to(by).live().order_by()
+        self.by_email: dict[str, int] = {}
+        self.by_name: dict[str, int] = {}
+        self.by_plain_name: dict[str, list[int]] = {}
+        self.labels: dict[int, str] = {}
+        for pk, name, organization, email in partners.values_list(
+            "pk", "name", "organization", "email"
+        ).iterator(chunk_size=5000):
+            if email:
+                self.by_email.setdefault(email.lower(), pk)
+            self.by_name.setdefault(name_key(name, organization), pk)
+            self.by_plain_name.setdefault(normal(name), []).append(pk)
+            self.labels[pk] = f"{name} ({organization})" if organization else name
+        self.by_external = dict(
+            ExternalId.objects.filter(owner=by, source=source).values_list(
+                "external_id", "partner_id"
+            )
+        )
+
+    def match(self, row: PartnerRow) -> int | None:
+        if row.external_id and row.external_id in self.by_external:
+            return self.by_external[row.external_id]
+        if row.email and row.email in self.by_email:
+            return self.by_email[row.email]
+        return self.by_name.get(name_key(row.name, row.organization))
+
+    def add(self, pk: int, row: PartnerRow) -> None:
+        if row.external_id:
+            self.by_external[row.external_id] = pk
+        if row.email:
+            self.by_email.setdefault(row.email, pk)
+        self.by_name.setdefault(name_key(row.name, row.organization), pk)
+        self.by_plain_name.setdefault(normal(row.name), []).append(pk)
+
+    def find(self, key: str) -> int | None:
+        """The partner a touches file names: external id, email or name."""
+        text = key.strip()
+        if text in self.by_external:
+            return self.by_external[text]
+        if text.lower() in self.by_email:
+            return self.by_email[text.lower()]
+        found = self.by_plain_name.get(normal(text), [])
+        if len(found) > 1:
+            raise ValidationError(AMBIGUOUS_PARTNER.format(key=key))
+        if not found:
+            raise ValidationError(NO_SUCH_PARTNER.format(key=key))
+        return found[0]
+
+
+def _row_key(row: PartnerRow) -> int:
+    """The row's identity for duplicates within the file, as a hash: a million keys fit."""
+    if row.external_id:
+        return hash(("id", row.external_id))
+    if row.email:
+        return hash(("email", row.email))
+    return hash(("name", name_key(row.name, row.organization)))
+
+
+class Walk:
+    def __init__(
+        self,
+        *,
+        by: User,
+        table: Table,
+        mapping: Mapping,
+        source: str,
+        touches: Table | None = None,
+        write: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
+        assert by.firm is not None
+        self.by = by
+        self.table = table
+        self.checker = RowChecker(table.header, mapping)
+        self.source = source
+        self.touches = touches
+        self.touch_checker = TouchChecker(touches.header) if touches else None
+        if self.touch_checker:
+            self.touch_checker.check_header()
+        self.write = write
+        self.progress = progress or (lambda _rows: None)
+        self.outcome = Outcome()
+        self.book = Book(by, source)
+        self.seen: dict[int, int] = {}
+        self.matched_lines: dict[int, int] = {}
+        self.now = timezone.now()
+        self.owners = {user.username: user for user in advisors_of_firm(user=by)}
+        self.first_touch: dict[str, dt.datetime] = {}
+        self.next_new = -1  # stand-in ids of partners a dry run would create
+
+    def run(self) -> Outcome:
+        touch_rows = list(self._touch_rows()) if self.touches else []
+        batch: list[PartnerRow] = []
+        for line, cells in self.table.rows:
+            self.outcome.rows += 1
+            checked = self.checker.partner(line, cells)
+            if isinstance(checked, list):
+                self.outcome.refuse(checked)
+                continue
+            batch.append(checked)
+            if len(batch) >= BATCH:
+                self._batch(batch)
+                batch = []
+                self.progress(self.outcome.rows)
+        if batch:
+            self._batch(batch)
+        self.progress(self.outcome.rows)
+        if touch_rows:
+            self._touches(touch_rows)
+        return self.outcome
+
+    # --- Touches, read first: the earliest names when history starts ---------------------
+
+    def _touch_rows(self) -> Iterator[TouchRow]:
+        assert self.touches is not None
+        assert self.touch_checker is not None
+        for line, cells in self.touches.rows:
+            checked = self.touch_checker.touch(line, cells)
+            if isinstance(checked, list):
+                self.outcome.refuse(checked)
+                continue
+            key = checked.partner.strip().lower()
+            earliest = self.first_touch.get(key)
+            if earliest is None or checked.occurred_at < earliest:
+                self.first_touch[key] = checked.occurred_at
+            yield checked
+
+    def _history_starts(self, row: PartnerRow) -> dt.datetime:
+        """When a new partner's stage began: as the file says, else its first touch, else now."""
+        if row.stage_since:
+            return row.stage_since
+        keys = [row.external_id.lower(), row.email, row.name.strip().lower()]
+        dates = [self.first_touch[key] for key in keys if key and key in self.first_touch]
+        return min(dates) if dates else self.now
+
+    # --- Partners ---------------------------------------------------------------------------
+
+    def _owner(self, row: PartnerRow) -> User | Refusal:
+        if not row.owner or row.owner == self.by.username:
+            return self.by
+        owner = self.owners.get(row.owner)
+        column = self.checker.names[self.checker.columns["owner"][0]]
+        if owner is None:
+            return Refusal(row.line, column, OWNER_UNKNOWN.format(owner=row.owner))
+        if not self.by.sees_whole_firm:
+            return Refusal(row.line, column, OWNER_NOT_YOURS)
+        return owner
+
+    def _batch(self, rows: list[PartnerRow]) -> None:
+        creates: list[tuple[PartnerRow, User]] = []
+        matched: dict[int, PartnerRow] = {}
+        column = self.checker.names[0] if self.checker.names else ""
+        for row in rows:
+            key = _row_key(row)
+            earlier = self.seen.get(key)
+            if earlier is not None:
+                self.outcome.refuse([Refusal(row.line, column, SAME_AS_LINE.format(line=earlier))])
+                continue
+            self.seen[key] = row.line
+            owner = self._owner(row)
+            if isinstance(owner, Refusal):
+                self.outcome.refuse([owner])
+                continue
+            pk = self.book.match(row)
+            if pk is None or pk < 0:
+                creates.append((row, owner))
+                continue
+            earlier = self.matched_lines.setdefault(pk, row.line)
+            if earlier != row.line:
+                self.outcome.refuse([Refusal(row.line, column, SAME_AS_LINE.format(line=earlier))])
+                continue
+            matched[pk] = row
+        self._updates(matched)
+        self._creates(creates)
+
+    def _creates(self, creates: list[tuple[PartnerRow, User]]) -> None:
+        for row, _owner in creates:
+            similar = self.book.by_plain_name.get(normal(row.name), [])
+            existing = [pk for pk in similar if pk > 0]
+            if existing and len(self.outcome.duplicates) < MAX_REFUSALS_KEPT:
+                self.outcome.duplicates.append(
+                    POSSIBLE_DUPLICATE.format(
+                        name=row.name, existing=self.book.labels[existing[0]], line=row.line
+                    )
+                )
+        self.outcome.created += len(creates)
+        if not self.write:
+            # Touches may name partners the file brings; without touches nothing asks, and a
+            # million-row file keeps no index of itself.
+            if self.touches is not None:
+                for row, _owner in creates:
+                    self.book.add(self.next_new, row)
+                    self.next_new -= 1
+            return
+        assert self.by.firm is not None
+        partners = []
+        for row, owner in creates:
+            profile = {"profession": Profession.OTHER, **row.profile}
+            partners.append(
+                Partner(
+                    firm=self.by.firm,
+                    owner=owner,
+                    name=row.name,
+                    stage=row.stage or Stage.IDENTIFIED,
+                    stage_changed_at=self._history_starts(row),
+                    **profile,
+                )
+            )
+        created = insert_with_history(partners, by=self.by)
+        changes = [
+            StageChange(
+                partner=partner,
+                from_stage="",
+                to_stage=partner.stage,
+                occurred_at=partner.stage_changed_at,
+                recorded_at=self.now,
+                by=self.by,
+            )
+            for partner in created
+        ]
+        insert_with_history(changes, by=self.by)
+        ids = [
+            self._external_id(partner, row)
+            for partner, (row, _owner) in zip(created, creates, strict=True)
+            if row.external_id
+        ]
+        if ids:
+            insert_with_history(ids, by=self.by)
+        self._tags(
+            {
+                partner.pk: row.tags
+                for partner, (row, _o) in zip(created, creates, strict=True)
+                if row.tags
+            }
+        )
+        if self.touches is not None:
+            for partner, (row, _owner) in zip(created, creates, strict=True):
+                self.book.add(partner.pk, row)
+
+    def _external_id(self, partner: Partner, row: PartnerRow) -> ExternalId:
+        return ExternalId(
+            partner=partner, owner=self.by, source=self.source, external_id=row.external_id
+        )
+
+    def _tags(self, wanted: dict[int, list[str]], replace: bool = False) -> None:
+        if not wanted:
+            return
+        assert self.by.firm is not None
+        names = {name for tags in wanted.values() for name in tags}
+        Tag.objects.bulk_create(
+            [Tag(firm=self.by.firm, name=name) for name in names], ignore_conflicts=True
+        )
+        ids = dict(Tag.objects.filter(firm=self.by.firm, name__in=names).values_list("name", "pk"))
+        through = Partner.tags.through
+        if replace:
+            through.objects.filter(partner_id__in=wanted).delete()
+        through.objects.bulk_create(
+            [
+                through(partner_id=pk, tag_id=ids[name])
+                for pk, tags in wanted.items()
+                for name in set(tags)
+            ],
+            ignore_conflicts=True,
+        )
+
+    def _updates(self, matched: dict[int, PartnerRow]) -> None:
+        if not matched:
+            return
+        partners = Partner.objects.filter(pk__in=matched).prefetch_related("tags")
+        changed: list[Partner] = []
+        fields: set[str] = set()
+        stage_changes: list[StageChange] = []
+        retag: dict[int, list[str]] = {}
+        ids: list[ExternalId] = []
+        known_ids = set(
+            ExternalId.objects.filter(partner_id__in=matched, source=self.source).values_list(
+                "partner_id", flat=True
+            )
+        )
+        for partner in partners:
+            row = matched[partner.pk]
+            edits = {
+                name: value
+                for name, value in row.profile.items()
+                if getattr(partner, name) != value
+            }
+            if row.tags is not None and {t.name for t in partner.tags.all()} != set(row.tags):
+                retag[partner.pk] = row.tags
+            move = row.stage and row.stage != partner.stage
+            if move:
+                when = row.stage_since or self.now
+                if when < partner.stage_changed_at:
+                    column = self.checker.names[self.checker.columns["stage"][0]]
+                    self.outcome.refuse(
+                        [
+                            Refusal(
+                                row.line,
+                                column,
+                                STAGE_BEFORE_LAST.format(when=partner.stage_changed_at),
+                            )
+                        ]
+                    )
+                    continue
+                stage_changes.append(
+                    StageChange(
+                        partner=partner,
+                        from_stage=partner.stage,
+                        to_stage=row.stage,
+                        occurred_at=when,
+                        recorded_at=self.now,
+                        by=self.by,
+                    )
+                )
+                edits.update(stage=row.stage, stage_changed_at=when)
+            if row.external_id and partner.pk not in known_ids:
+                ids.append(self._external_id(partner, row))
+            if not edits and partner.pk not in retag:
+                self.outcome.unchanged += 1
+                continue
+            self.outcome.updated += 1
+            for name, value in edits.items():
+                setattr(partner, name, value)
+            partner.updated_at = self.now
+            fields |= set(edits)
+            changed.append(partner)
+        if not self.write:
+            return
+        if changed:
+            bulk_update_with_history(
+                changed,
+                Partner,
+                fields=sorted(fields | {"updated_at"}),
+                default_user=self.by,
+                custom_historical_attrs=HISTORY,
+            )
+        if stage_changes:
+            insert_with_history(stage_changes, by=self.by)
+        if ids:
+            insert_with_history(ids, by=self.by)
+        self._tags(retag, replace=True)
+
+    # --- Touches, written after the partners ---------------------------------------------
+
+    def _touches(self, rows: list[TouchRow]) -> None:
+        touches: list[Touch] = []
+        touched: set[int] = set()
+        for row in rows:
+            try:
+                pk = self.book.find(row.partner)
+            except ValidationError as error:
+                assert self.touch_checker is not None
+                column = self.touch_checker.header[self.touch_checker.index["partner"]]
+                self.outcome.refuse([Refusal(row.line, column, " ".join(error.messages))])
+                continue
+            assert pk is not None
+            self.outcome.touches += 1
+            if not self.write:
+                continue
+            touched.add(pk)
+            touches.append(
+                Touch(
+                    partner_id=pk,
+                    kind=row.kind,
+                    summary=row.summary,
+                    occurred_at=row.occurred_at,
+                    by=self.by,
+                )
+            )
+            if len(touches) >= BATCH * 5:
+                self._write_touches(touches)
+                touches = []
+        if touches:
+            self._write_touches(touches)
+        if touched:
+            touch_stats_refresh(touched)
+
+    def _write_touches(self, touches: list[Touch]) -> None:
+        insert_with_history(touches, by=self.by)
+
+
+def touch_stats_refresh(partner_ids: set[int]) -> None:
+    """Count and last touch of many partners from their touches, a chunk at a time (the
+    partners' own rule, applied set-wise)."""
+    live = Touch.objects.live().filter(partner_id=OuterRef("pk")).order_by().values("partner_id")
+    ids = sorted(partner_ids)
+    for start in range(0, len(ids), BATCH):
+        Partner.objects.filter(pk__in=ids[start : start + BATCH]).update(
+            touch_count=Coalesce(Subquery(live.annotate(n=Count("pk")).values("n")), 0),
+            last_touch_at=Subquery(live.annotate(m=Max("occurred_at")).values("m")),
+        )
