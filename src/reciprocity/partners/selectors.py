@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     DateField,
     Exists,
@@ -19,13 +20,16 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Lower, RowNumber
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.ids import get_visible_or_404
+from reciprocity.partners.agenda import SECTIONS, section_of
 from reciprocity.partners.models import (
     Commitment,
     CommitmentStatus,
@@ -272,16 +276,60 @@ def commitment_of(*, partner: Partner, pk: Any) -> Commitment:
     return get_visible_or_404(visible, pk, not_found=COMMITMENT_NOT_FOUND)
 
 
-def agenda_items(
-    *, advisor: User, horizon_days: int = 7, mine_only: bool = True
-) -> QuerySet[Commitment]:
-    """Open commitments due up to ``horizon_days`` from today (overdue included), oldest first."""
-    visible = partners_visible_to(advisor=advisor)
-    if mine_only:
-        visible = visible.owned_by(advisor)
-    until = timezone.localdate() + dt.timedelta(days=horizon_days)
+def agenda_items(*, partners: QuerySet[Partner], until: dt.date) -> QuerySet[Commitment]:
+    """Open commitments of ``partners`` due up to ``until`` (overdue included), oldest first."""
     return (
-        Commitment.objects.filter(partner__in=visible, status=CommitmentStatus.OPEN, due__lte=until)
+        Commitment.objects.filter(
+            partner__in=partners.values("pk"), status=CommitmentStatus.OPEN, due__lte=until
+        )
         .select_related("partner")
-        .order_by("due", "pk")
+        .order_by("due", Lower("partner__name"), "pk")
     )
+
+
+@dataclass(frozen=True)
+class CommitmentWindow:
+    commitments: list[Commitment]
+    counts: dict[str, int]  # by agenda section: overdue, due_today, this_week
+    snoozed: int
+
+
+def agenda_window(
+    *,
+    partners: QuerySet[Partner],
+    today: dt.date,
+    until: dt.date,
+    limit: int | None,
+    snoozed: list[int],
+) -> CommitmentWindow:
+    """The agenda's open commitments, counted per section in one query and cut to each
+    section's first ``limit`` (oldest due first) in another; ``snoozed`` ones are left out and
+    counted apart."""
+    due = agenda_items(partners=partners, until=until)
+    if limit is None:  # every row is read anyway: count them here
+        rows = list(due)
+        shown = [c for c in rows if c.pk not in snoozed]
+        counts = dict.fromkeys(SECTIONS, 0)
+        for c in shown:
+            counts[section_of(c.due, today)] += 1
+        return CommitmentWindow(shown, counts, len(rows) - len(shown))
+    counts = due.aggregate(
+        overdue=Count("pk", filter=Q(due__lt=today) & ~Q(pk__in=snoozed)),
+        due_today=Count("pk", filter=Q(due=today) & ~Q(pk__in=snoozed)),
+        this_week=Count("pk", filter=Q(due__gt=today) & ~Q(pk__in=snoozed)),
+        snoozed=Count("pk", filter=Q(pk__in=snoozed)),
+    )
+    hidden = counts.pop("snoozed")
+    if limit == 0:
+        return CommitmentWindow([], counts, hidden)
+    section = Case(
+        When(due__lt=today, then=Value(0)), When(due=today, then=Value(1)), default=Value(2)
+    )
+    ranked = due.exclude(pk__in=snoozed).annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[section],
+            order_by=[F("due").asc(), Lower("partner__name").asc(), F("pk").asc()],
+        )
+    )
+    return CommitmentWindow(list(ranked.filter(rank__lte=limit)), counts, hidden)

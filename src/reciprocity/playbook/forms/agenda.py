@@ -1,11 +1,15 @@
 """Forms of the agenda: complete or set aside an item, snooze it, bring it back."""
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
+from reciprocity.accounts.models import User
+from reciprocity.partners.agenda import agenda_sources
 from reciprocity.partners.models import TouchKind
+from reciprocity.partners.selectors import owners_visible_to
 from reciprocity.web.forms import DateInput, PageForm
 
 
@@ -32,3 +36,31 @@ class AgendaSnoozeForm(PageForm, forms.Form):
 
 class AgendaUnsnoozeForm(forms.Form):
     key = forms.CharField(max_length=120)
+
+
+# The agenda shows each section's first items; "more" shows this many more, up to the maximum.
+AGENDA_SECTION_LIMIT = 25
+AGENDA_MAX_SHOWN = 500
+
+
+class AgendaFilterForm(PageForm, forms.Form):
+    """What the agenda shows, read from the query string: one partner, one kind, one owner's
+    partners, and how many of each section's items."""
+
+    kind = forms.ChoiceField(required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Mine")
+    partner = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    shown = forms.IntegerField(
+        required=False, min_value=1, max_value=AGENDA_MAX_SHOWN, widget=forms.HiddenInput
+    )
+
+    id_prefix = "agenda"
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [("", "Everything"), *((s.slug, s.label) for s in agenda_sources())]
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        owner.queryset = owners_visible_to(advisor=user)

@@ -4,6 +4,7 @@ each item in place."""
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,13 +16,24 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from reciprocity.accounts.decorators import write_required
-from reciprocity.partners.agenda import SOURCES, AgendaItem, Controls, source_of
+from reciprocity.partners.agenda import (
+    DUE_TODAY,
+    OVERDUE,
+    SOURCES,
+    THIS_WEEK,
+    AgendaItem,
+    Controls,
+    source_of,
+)
 from reciprocity.playbook.forms.agenda import (
+    AGENDA_MAX_SHOWN,
+    AGENDA_SECTION_LIMIT,
     AgendaCompleteForm,
+    AgendaFilterForm,
     AgendaSnoozeForm,
     AgendaUnsnoozeForm,
 )
-from reciprocity.playbook.selectors.agenda import agenda_for, snoozes_of
+from reciprocity.playbook.selectors.agenda import AgendaFilters, agenda_for, snoozes_of
 from reciprocity.playbook.services import agenda as services
 from reciprocity.web.forms import add_service_errors
 from reciprocity.web.http import (
@@ -35,7 +47,11 @@ from reciprocity.web.http import (
 
 # Ids of the page regions htmx swaps (the templates use the same ids).
 AGENDA = "agenda"
-GROUPS = (("overdue", "Overdue"), ("today", "Today"), ("week", "This week"))
+GROUPS = (
+    ("overdue", OVERDUE, "Overdue"),
+    ("today", DUE_TODAY, "Today"),
+    ("week", THIS_WEEK, "This week"),
+)
 
 
 @dataclass(frozen=True)
@@ -64,18 +80,48 @@ def _agenda_row(item: AgendaItem, group: str, today: dt.date) -> AgendaRow:
     )
 
 
+@dataclass(frozen=True)
+class AgendaGroup:
+    key: str
+    title: str
+    rows: list[AgendaRow]
+    count: int  # every item of the section, shown or not
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.rows)
+
+
 def _agenda_context(
     request: AuthedRequest, snooze_form: AgendaSnoozeForm | None = None
 ) -> dict[str, Any]:
     today = timezone.localdate()
-    agenda = agenda_for(request.user, today=today)
-    lists = {"overdue": agenda.overdue, "today": agenda.due_today, "week": agenda.this_week}
+    # Filters come from the query string (a write names the page it came from in ``next``).
+    form = AgendaFilterForm(request.GET or None, user=request.user)
+    data = form.cleaned_data if form.is_valid() else {}
+    shown = data.get("shown") or AGENDA_SECTION_LIMIT
+    filters = AgendaFilters(
+        partner=data.get("partner"),
+        kind=data.get("kind") or "",
+        owner=data["owner"].pk if data.get("owner") else None,
+    )
+    agenda = agenda_for(request.user, today=today, limit=shown, filters=filters)
     groups = [
-        (key, title, [_agenda_row(item, key, today) for item in lists[key]])
-        for key, title in GROUPS
+        AgendaGroup(
+            key,
+            title,
+            [_agenda_row(item, key, today) for item in agenda.section(section)],
+            agenda.count(section),
+        )
+        for key, section, title in GROUPS
     ]
+    more = min(shown + AGENDA_SECTION_LIMIT, AGENDA_MAX_SHOWN)
+    query = {k: v for k, v in request.GET.items() if k != "shown"}
     return {
         "groups": groups,
+        "filter_form": form,
+        "filtered": any((filters.partner, filters.kind, filters.owner)),
+        "more_url": f"?{urlencode({**query, 'shown': more})}" if more > shown else "",
         "total": len(agenda),
         "today": today,
         "week_end": today + dt.timedelta(days=7),
