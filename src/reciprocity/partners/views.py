@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.forms import BaseForm, model_to_dict
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -51,6 +50,7 @@ from reciprocity.referrals.selectors import (
 from reciprocity.web.forms import add_service_errors, form_creates, form_saves
 from reciprocity.web.http import (
     AuthedRequest,
+    KeysFirstPaginator,
     flash_errors,
     htmx_target,
     render_region,
@@ -158,7 +158,9 @@ def partner_list(request: AuthedRequest) -> HttpResponse:
     partners = selectors.partner_list(advisor=request.user, filters=filters).prefetch_related(
         "tags"
     )
-    page = Paginator(partners, settings.RECIPROCITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeysFirstPaginator(partners, settings.RECIPROCITY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "form": form,
         "page": page,
