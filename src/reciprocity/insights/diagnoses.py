@@ -41,7 +41,18 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
-from django.db.models import Count, DateTimeField, Exists, F, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -524,6 +535,35 @@ def _scope(advisor: User, partner: Partner | None, mine_only: bool) -> QuerySet[
     return partners.owned_by(advisor) if mine_only else partners
 
 
+def judged_until(today: dt.date) -> dt.date:
+    """The last day a first meeting may have been for the partner to be judged today: the
+    latest day whose PATIENCE_MONTHS later is not after ``today`` (a Feb 29 lands on Feb 28)."""
+    day = add_months(today, -PATIENCE_MONTHS)
+    while add_months(day + dt.timedelta(days=1), PATIENCE_MONTHS) <= today:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def may_be_named(partners: QuerySet[Partner], *, today: dt.date) -> QuerySet[Partner]:
+    """The partners (read through ``with_readings``) the rules below may name, or find too
+    early to judge, in SQL: each rule's conditions but the wording, so that the Python part
+    reads the candidates only. Every partner the rules name is among them."""
+    patient = Q(met_at__lt=_start_of(judged_until(today) + dt.timedelta(days=1)))
+    return partners.filter(
+        Q(can_describe_value=CanDescribeValue.NO)
+        | Q(sent_12m__gte=ONE_WAY_MIN_SENT, received_12m=0)
+        | (Q(growth_mode=False, received_12m=0) & patient)
+        | (
+            Q(received_ever=0)
+            & (
+                Q(propensity_to_refer=Propensity.LOW)  # wrong_professional
+                | Q(touches_since_met__gte=MANY_TOUCHES)  # no_referral_yet
+                | ~patient  # too early to judge
+            )
+        )
+    )
+
+
 def assess(
     *,
     advisor: User,
@@ -535,7 +575,9 @@ def assess(
     ``mine_only`` is False; or the one ``partner``), and the partners too early to judge.
     The advisor-level ``too_many_partners`` is included unless one partner is asked about."""
     today, now = _moment(today)
-    partners = with_readings(_scope(advisor, partner, mine_only), today=today, now=now)
+    partners = may_be_named(
+        with_readings(_scope(advisor, partner, mine_only), today=today, now=now), today=today
+    )
     diagnoses: list[Diagnosis] = []
     too_early: list[TooEarly] = []
     for row in partners.order_by("name", "pk"):
