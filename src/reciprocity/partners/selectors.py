@@ -43,6 +43,13 @@ from reciprocity.partners.models import (
 NOT_FOUND = "No partner with that id."
 COMMITMENT_NOT_FOUND = "No commitment with that id."
 BOARD_COLUMN_LIMIT = 60
+# A column's first cards are the most urgent: the next step due soonest (overdue first), then
+# those without one, the longest in their stage first.
+BOARD_ORDER = [
+    F("next_step_due").asc(nulls_last=True),
+    F("stage_changed_at").asc(),
+    F("pk").asc(),
+]
 # Stages in which a partner can go quiet; identified and qualified ones were never warm.
 DORMANCY_STAGES = [
     Stage.FIRST_MEETING,
@@ -78,15 +85,25 @@ def partners_visible_to(*, advisor: User, include_archived: bool = False) -> Par
     return qs if include_archived else qs.live()
 
 
-def with_next_step(qs: QuerySet[Partner]) -> QuerySet[Partner]:
-    """Annotate each partner's next step: its earliest open commitment."""
-    earliest_open = Commitment.objects.filter(
+def _earliest_open() -> QuerySet[Commitment]:
+    return Commitment.objects.filter(
         partner_id=OuterRef("pk"), status=CommitmentStatus.OPEN
     ).order_by("due", "pk")
+
+
+def with_next_step_due(qs: QuerySet[Partner]) -> QuerySet[Partner]:
+    """Annotate the due day of each partner's next step (to order by urgency)."""
     return qs.annotate(
+        next_step_due=Subquery(_earliest_open().values("due")[:1], output_field=DateField())
+    )
+
+
+def with_next_step(qs: QuerySet[Partner]) -> QuerySet[Partner]:
+    """Annotate each partner's next step: its earliest open commitment."""
+    earliest_open = _earliest_open()
+    return with_next_step_due(qs).annotate(
         next_step_id=Subquery(earliest_open.values("pk")[:1]),
         next_step_what=Subquery(earliest_open.values("what")[:1]),
-        next_step_due=Subquery(earliest_open.values("due")[:1], output_field=DateField()),
         next_step_owner=Subquery(earliest_open.values("owner")[:1]),
     )
 
@@ -194,17 +211,16 @@ def board_columns(
     if owner:
         qs = qs.filter(owner_id=owner)
     counts = _stage_counts(qs)
-    cards_qs = annotate(qs) if annotate else qs
-    ranked = with_next_step(cards_qs.select_related("owner", "firm")).annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=[F("stage")],
-            order_by=[F("stage_changed_at").desc(), F("pk").desc()],
-        )
+    # The first cards are chosen on the bare rows; only they get their next step and whatever
+    # ``annotate`` adds.
+    first = with_next_step_due(qs.order_by()).annotate(
+        rank=Window(RowNumber(), partition_by=[F("stage")], order_by=BOARD_ORDER)
     )
+    cards_qs = qs.filter(pk__in=first.filter(rank__lte=BOARD_COLUMN_LIMIT).values("pk"))
+    cards_qs = annotate(cards_qs) if annotate else cards_qs
     cards: dict[str, list[Partner]] = {stage: [] for stage in Stage.values}
-    for partner in ranked.filter(rank__lte=BOARD_COLUMN_LIMIT).order_by(
-        "stage", "-stage_changed_at", "-pk"
+    for partner in with_next_step(cards_qs.select_related("owner", "firm")).order_by(
+        "stage", *BOARD_ORDER
     ):
         cards[partner.stage].append(partner)
     return [(stage, cards[stage], counts.get(stage, 0)) for stage in Stage]

@@ -101,7 +101,11 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
     for stage, cards, total in selectors.board_columns(
         advisor=request.user, owner=owner.pk if owner else None, annotate=with_balance
     ):
-        query = {"stage": stage.value, **({"owner": owner.pk} if owner else {})}
+        query = {
+            "stage": stage.value,
+            "sort": "next_step",
+            **({"owner": owner.pk} if owner else {}),
+        }
         columns.append(Column(stage, cards, total, f"{list_url}?{urlencode(query)}"))
     by_stage = {column.stage: column for column in columns}
     shown = [partner for column in columns for partner in column.cards]
