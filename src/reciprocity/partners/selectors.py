@@ -42,7 +42,7 @@ from reciprocity.partners.models import (
 
 NOT_FOUND = "No partner with that id."
 COMMITMENT_NOT_FOUND = "No commitment with that id."
-BOARD_COLUMN_LIMIT = 60
+BOARD_COLUMN_LIMIT = 25
 # A column's first cards are the most urgent: the next step due soonest (overdue first), then
 # those without one, the longest in their stage first.
 BOARD_ORDER = [
