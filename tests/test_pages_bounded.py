@@ -187,7 +187,8 @@ def test_the_diagnoses_prefilter_drops_no_partner_the_rules_name(
     everything = assess(advisor=cast.alice)
 
     assert filtered == everything
-    assert filtered.diagnoses and filtered.too_early
+    assert filtered.diagnoses
+    assert filtered.too_early
 
 
 @pytest.mark.parametrize(
