@@ -16,6 +16,7 @@ from django.db.models import (
     DateField,
     Exists,
     F,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -24,7 +25,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Lower, RowNumber
+from django.db.models.functions import JSONObject, Lower, RowNumber
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
@@ -99,25 +100,25 @@ def with_next_step_due(qs: QuerySet[Partner]) -> QuerySet[Partner]:
 
 
 def with_next_step(qs: QuerySet[Partner]) -> QuerySet[Partner]:
-    """Annotate each partner's next step: its earliest open commitment."""
-    earliest_open = _earliest_open()
-    return with_next_step_due(qs).annotate(
-        next_step_id=Subquery(earliest_open.values("pk")[:1]),
-        next_step_what=Subquery(earliest_open.values("what")[:1]),
-        next_step_owner=Subquery(earliest_open.values("owner")[:1]),
+    """Annotate each partner's next step, its earliest open commitment, in one lookup per row
+    (its fields together, as JSON), whatever the number of fields shown."""
+    earliest_open = _earliest_open().values(
+        step=JSONObject(id="pk", what="what", due="due", owner="owner")
     )
+    return qs.annotate(next_step=Subquery(earliest_open[:1], output_field=JSONField()))
 
 
 def next_step_of(partner: Partner) -> NextStep | None:
-    """The next step, from annotations when the partner came through ``with_next_step``."""
-    if hasattr(partner, "next_step_id"):
-        if partner.next_step_id is None:
+    """The next step, from the annotation when the partner came through ``with_next_step``."""
+    if hasattr(partner, "next_step"):
+        step = partner.next_step
+        if step is None:
             return None
         return NextStep(
-            commitment_id=partner.next_step_id,
-            what=getattr(partner, "next_step_what", ""),
-            due=partner.next_step_due,  # type: ignore[attr-defined]
-            owner=getattr(partner, "next_step_owner", ""),
+            commitment_id=step["id"],
+            what=step["what"],
+            due=dt.date.fromisoformat(step["due"]),
+            owner=step["owner"],
         )
     first = partner.commitments.filter(status=CommitmentStatus.OPEN).order_by("due", "pk").first()
     if first is None:
@@ -190,6 +191,8 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
                 )
             )
         )
+    if f.sort == "next_step":
+        qs = with_next_step_due(qs)
     return with_next_step(qs.select_related("owner", "firm")).order_by(
         *SORTS.get(f.sort, SORTS["name"])
     )
@@ -219,9 +222,9 @@ def board_columns(
     cards_qs = qs.filter(pk__in=first.filter(rank__lte=BOARD_COLUMN_LIMIT).values("pk"))
     cards_qs = annotate(cards_qs) if annotate else cards_qs
     cards: dict[str, list[Partner]] = {stage: [] for stage in Stage.values}
-    for partner in with_next_step(cards_qs.select_related("owner", "firm")).order_by(
-        "stage", *BOARD_ORDER
-    ):
+    for partner in with_next_step(
+        with_next_step_due(cards_qs.select_related("owner", "firm"))
+    ).order_by("stage", *BOARD_ORDER):
         cards[partner.stage].append(partner)
     return [(stage, cards[stage], counts.get(stage, 0)) for stage in Stage]
 
