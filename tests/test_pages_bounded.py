@@ -182,11 +182,13 @@ def test_the_diagnoses_prefilter_drops_no_partner_the_rules_name(
 ) -> None:
     book(cast.alice, 60, seed=11)
     filtered = assess(advisor=cast.alice)
+    named = diagnoses.diagnoses_for(advisor=cast.alice)
 
-    monkeypatch.setattr(diagnoses, "may_be_named", lambda partners, today: partners)
+    monkeypatch.setattr(diagnoses, "may_be_named", lambda partners, **_: partners)
     everything = assess(advisor=cast.alice)
 
     assert filtered == everything
+    assert named == everything.diagnoses
     assert filtered.diagnoses
     assert filtered.too_early
 
