@@ -36,7 +36,7 @@ from reciprocity.partners.models import (
 )
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
 
-PASSWORD = "bench"
+PASSWORD = "bench"  # noqa: S105 (a generated book on a throwaway database)
 LONG_TIMELINE_TOUCHES = 500
 BATCH = 5_000
 
@@ -57,9 +57,26 @@ SIZES = {
     "firm": Size(200, 300, 3_000_000, 600_000, 300_000, 10),
 }
 LAST_NAMES = [
-    "Smith", "Jones", "Garcia", "Miller", "Davis", "Lopez", "Wilson", "Moore", "Taylor",
-    "Thomas", "Lee", "Harris", "Clark", "Lewis", "Walker", "Young", "King", "Wright", "Scott",
-]  # fmt: skip
+    "Smith",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Lopez",
+    "Wilson",
+    "Moore",
+    "Taylor",
+    "Thomas",
+    "Lee",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+]
 FIRST_NAMES = ["Ana", "Ben", "Cara", "Dan", "Eva", "Finn", "Gia", "Hal", "Ivy", "Jon", "Kim"]
 STAGES = list(Stage.values)
 STAGE_WEIGHTS = [20, 15, 12, 10, 8, 10, 5, 10, 10]
@@ -95,9 +112,7 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         advisors.sort(key=lambda user: int(user.username[5:]))
         teams = []
         if size.teams:
-            Team.objects.bulk_create(
-                [Team(firm=firm, name=f"Team {i}") for i in range(size.teams)]
-            )
+            Team.objects.bulk_create([Team(firm=firm, name=f"Team {i}") for i in range(size.teams)])
             teams = list(Team.objects.filter(firm=firm).order_by("pk"))
             per_team = max(1, len(advisors) // len(teams))
             Team.members.through.objects.bulk_create(
@@ -139,9 +154,12 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
             StageChange,
             [
                 StageChange(
-                    partner_id=p.pk, to_stage=p.stage, occurred_at=p.stage_changed_at,
-                    reason="other" if p.stage == Stage.RETIRED else "", by_id=p.owner_id,
-                )  # fmt: skip
+                    partner_id=p.pk,
+                    to_stage=p.stage,
+                    occurred_at=p.stage_changed_at,
+                    reason="other" if p.stage == Stage.RETIRED else "",
+                    by_id=p.owner_id,
+                )
                 for p in Partner.objects.filter(firm=firm).only(
                     "pk", "stage", "stage_changed_at", "owner_id"
                 )
@@ -166,9 +184,12 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
                     last_touch[pk] = at
                 rows.append(
                     Touch(
-                        partner_id=pk, kind=rng.choice(kinds), summary="Talked about clients",
-                        occurred_at=at, by_id=owner_of[pk],
-                    )  # fmt: skip
+                        partner_id=pk,
+                        kind=rng.choice(kinds),
+                        summary="Talked about clients",
+                        occurred_at=at,
+                        by_id=owner_of[pk],
+                    )
                 )
             first = False
             _bulk(Touch, rows)
@@ -203,11 +224,16 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
             at = now - dt.timedelta(days=rng.randint(0, 900))
             rows.append(
                 Referral(
-                    firm=firm, partner_id=pk, direction=direction, kind=kind,
+                    firm=firm,
+                    partner_id=pk,
+                    direction=direction,
+                    kind=kind,
                     need=f"Estate plan for a business owner {i}",
                     status=lifecycle_of(direction, kind).initial,
-                    occurred_at=at, status_changed_at=at, by_id=owner_of[pk],
-                )  # fmt: skip
+                    occurred_at=at,
+                    status_changed_at=at,
+                    by_id=owner_of[pk],
+                )
             )
             if len(rows) >= 50_000:
                 _bulk(Referral, rows)

@@ -156,7 +156,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 
-def _postgresql_options(database: dict[str, Any]) -> None:
+def _postgresql_options(database: Any) -> None:
     """JIT compilation off for this connection: the app's queries are short and indexed, and
     PostgreSQL's JIT, triggered by cost estimates over a whole firm, spent most of their time
     compiling. Options given in the URL (``?options=...``) are kept."""

@@ -191,9 +191,8 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
                 )
             )
         )
-    if f.sort == "next_step":
-        qs = with_next_step_due(qs)
-    return with_next_step(qs.select_related("owner", "firm")).order_by(
+    found: QuerySet[Partner] = with_next_step_due(qs) if f.sort == "next_step" else qs
+    return with_next_step(found.select_related("owner", "firm")).order_by(
         *SORTS.get(f.sort, SORTS["name"])
     )
 
@@ -219,8 +218,11 @@ def board_columns(
     first = with_next_step_due(qs.order_by()).annotate(
         rank=Window(RowNumber(), partition_by=[F("stage")], order_by=BOARD_ORDER)
     )
-    cards_qs = qs.filter(pk__in=first.filter(rank__lte=BOARD_COLUMN_LIMIT).values("pk"))
-    cards_qs = annotate(cards_qs) if annotate else cards_qs
+    cards_qs: QuerySet[Partner] = qs.filter(
+        pk__in=first.filter(rank__lte=BOARD_COLUMN_LIMIT).values("pk")
+    )
+    if annotate:
+        cards_qs = annotate(cards_qs)
     cards: dict[str, list[Partner]] = {stage: [] for stage in Stage.values}
     for partner in with_next_step(
         with_next_step_due(cards_qs.select_related("owner", "firm"))

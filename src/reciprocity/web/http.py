@@ -5,10 +5,11 @@ names the page region it came from (the HX-Target header); the answer is that re
 in place, with the flash messages swapped in out of band.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -58,7 +59,7 @@ def flash_errors(request: AuthedRequest, form: BaseForm) -> None:
         messages.error(request, " ".join(str(error) for error in errors))
 
 
-class KeysFirstPaginator(Paginator):  # type: ignore[type-arg]
+class KeysFirstPaginator(Paginator):
     """Pages of a queryset whose derived values (annotations) are computed for the page's rows
     only, however deep the page (``records.rows_between``)."""
 
@@ -68,4 +69,4 @@ class KeysFirstPaginator(Paginator):  # type: ignore[type-arg]
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(rows_between(self.object_list, bottom, top), number, self)
+        return Page(rows_between(cast(QuerySet[Any], self.object_list), bottom, top), number, self)
