@@ -14,7 +14,7 @@ export UV_NO_PROGRESS := 1
 # (which takes seconds where bytecode is not written on the fly, PYTHONDONTWRITEBYTECODE).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install run test lint types audit pytest browser-deps clean
+.PHONY: help install run test lint types audit pytest browser-deps clean bench
 
 help:
 	@echo "make run    install, migrate, load demo data and serve on http://127.0.0.1:8000 (PORT=8001 for another port)"
@@ -70,6 +70,13 @@ pytest: install browser-deps
 	@if [ -z '$(PYTEST_ARGS)' ]; then $(BIN)/pytest -m serial || test $$? -eq 5; fi
 
 test: lint types audit pytest
+
+# The performance suite (bench/README.md): fresh databases per size, generated, measured; the
+# results go to bench/results/ and the table to bench/README.md. Not part of `make test`.
+BENCH_SIZES ?= solo,bigbook
+BENCH_DATABASES ?= sqlite,postgresql
+bench: install
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --databases $(BENCH_DATABASES)
 
 clean:
 	rm -rf $(TOOLS) .venv .mypy_cache .pytest_cache .ruff_cache

@@ -93,7 +93,7 @@ def test_a_capped_column_shows_its_total_and_links_to_the_filtered_list(
         PartnerFactory(owner=cast.alice, stage=Stage.QUALIFIED)
     page = client_for(cast.alice).get("/pipeline/").content.decode()
     assert "Showing 2 of 3" in page
-    assert 'href="/partners/?stage=qualified"' in page
+    assert 'href="/partners/?stage=qualified&amp;sort=next_step"' in page
 
 
 def test_each_card_has_a_move_link_to_the_stage_form(cast: Cast) -> None:

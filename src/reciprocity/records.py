@@ -1,6 +1,8 @@
 """What every app's records share: archived rows kept apart, rows re-read under a lock,
 updates of optional fields, and the refusal of a write the record's state no longer allows."""
 
+import operator
+from functools import reduce
 from typing import Any, Self
 
 from django.core.exceptions import ValidationError
@@ -53,3 +55,34 @@ def model_update[M: models.Model](instance: M, **changes: Any) -> list[str]:
             setattr(instance, field, value)
             changed.append(field)
     return changed
+
+
+def rows_between[M: models.Model](
+    queryset: models.QuerySet[M], start: int, stop: int
+) -> models.QuerySet[M]:
+    """Rows ``start`` to ``stop`` of an ordered queryset, with whatever it annotates computed
+    for those rows only: the page's keys are found first in a subquery that only walks past the
+    skipped rows, then its rows are read (still one query)."""
+    if start == 0:
+        return queryset[:stop]
+    return queryset.filter(pk__in=queryset.values("pk")[start:stop])
+
+
+def after_key[M: models.Model](queryset: models.QuerySet[M], row: M) -> models.QuerySet[M]:
+    """The rows of ``queryset`` that come after ``row`` in its order (keyset paging), for an
+    order of plain field names ending in the primary key; ValueError for any other order."""
+    order = [str(term) for term in queryset.query.order_by]
+    if not order or any(not isinstance(t, str) for t in queryset.query.order_by):
+        raise ValueError("keyset paging needs an order of plain fields")
+    if order[-1].lstrip("-") not in ("pk", "id"):
+        raise ValueError("keyset paging needs an order that ends with the primary key")
+    parts = []
+    equal = models.Q()
+    for term in order:
+        name = term.lstrip("-")
+        value = getattr(row, "pk" if name == "id" else name)
+        if value is None:
+            raise ValueError(f"keyset paging cannot start after an empty {name}")
+        parts.append(equal & models.Q(**{f"{name}__{'lt' if term[0] == '-' else 'gt'}": value}))
+        equal &= models.Q(**{name: value})
+    return queryset.filter(reduce(operator.or_, parts))

@@ -8,6 +8,7 @@ cookies, no demo login).
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -158,6 +159,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
+
+
+def _postgresql_options(database: Any) -> None:
+    """JIT compilation off for this connection: the app's queries are short and indexed, and
+    PostgreSQL's JIT, triggered by cost estimates over a whole firm, spent most of their time
+    compiling. Options given in the URL (``?options=...``) are kept."""
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return
+    options = database.setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+
+
+_postgresql_options(DATABASES["default"])
 # Behind PgBouncer in transaction mode a cursor cannot outlive its transaction.
 if env_bool("DB_DISABLE_SERVER_SIDE_CURSORS"):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
@@ -175,6 +189,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         # Tests read the replica through the primary's connection: one test database.
         "TEST": {"MIRROR": "default"},
     }
+    _postgresql_options(DATABASES["replica"])
 DATABASE_ROUTERS = ["reciprocity.ops.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -44,7 +44,9 @@ client concerns, client cases and opportunities.
 session requests that change data must send the `X-CSRFToken` header. When the user's firm
 requires two-factor authentication, the API answers 403 until they have set it up in the web app.
 
-**Lists** take `?limit=&offset=` and answer `{"items": [...], "count": N}`.
+**Lists** take `?limit=&offset=` and answer `{"items": [...], "count": N}`; in their default
+order `?after=<id>` pages by keys instead (the items after that one, as fast deep in a list as at
+its start).
 
 **Errors** are JSON with a `detail` that says what is wrong. Refused input answers 422 with
 `errors`, one `{"field", "message"}` per problem. A record that is not yours answers 404.

@@ -42,7 +42,18 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
-from django.db.models import Count, DateTimeField, Exists, F, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -531,31 +542,67 @@ def _scope(advisor: User, partner: Partner | None, mine_only: bool) -> QuerySet[
     return partners.owned_by(advisor) if mine_only else partners
 
 
+def judged_until(today: dt.date) -> dt.date:
+    """The last day a first meeting may have been for the partner to be judged today: the
+    latest day whose PATIENCE_MONTHS later is not after ``today`` (a Feb 29 lands on Feb 28)."""
+    day = add_months(today, -PATIENCE_MONTHS)
+    while add_months(day + dt.timedelta(days=1), PATIENCE_MONTHS) <= today:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def may_be_named(
+    partners: QuerySet[Partner], *, today: dt.date, too_early: bool = True
+) -> QuerySet[Partner]:
+    """The partners (read through ``with_readings``) the rules below may name, or (with
+    ``too_early``) find too early to judge, in SQL: each rule's conditions but the wording, so
+    that the Python part reads the candidates only. Every partner the rules name is among
+    them."""
+    patient = Q(met_at__lt=_start_of(judged_until(today) + dt.timedelta(days=1)))
+    early = ~patient if too_early else Q(pk__in=[])
+    return partners.filter(
+        Q(can_describe_value=CanDescribeValue.NO)
+        | Q(sent_12m__gte=ONE_WAY_MIN_SENT, received_12m=0)
+        | (Q(growth_mode=False, received_12m=0) & patient)
+        | (
+            Q(received_ever=0)
+            & (
+                Q(propensity_to_refer=Propensity.LOW)  # wrong_professional
+                | Q(touches_since_met__gte=MANY_TOUCHES)  # no_referral_yet
+                | early  # too early to judge
+            )
+        )
+    )
+
+
 def assess(
     *,
     advisor: User,
     partner: Partner | None = None,
     today: dt.date | None = None,
     mine_only: bool = True,
+    too_early: bool = True,
 ) -> Assessment:
     """The diagnoses of the partners ``advisor`` may see (their own only, unless
-    ``mine_only`` is False; or the one ``partner``), and the partners too early to judge.
-    The advisor-level ``too_many_partners`` is included unless one partner is asked about."""
+    ``mine_only`` is False; or the one ``partner``), and (unless ``too_early`` is False) the
+    partners too early to judge. The advisor-level ``too_many_partners`` is included unless one
+    partner is asked about."""
     today, now = _moment(today)
-    partners = with_readings(_scope(advisor, partner, mine_only), today=today, now=now)
+    readings = with_readings(_scope(advisor, partner, mine_only), today=today, now=now)
+    partners = may_be_named(readings, today=today, too_early=too_early)
     diagnoses: list[Diagnosis] = []
-    too_early: list[TooEarly] = []
+    early_ones: list[TooEarly] = []
     for row in partners.order_by("name", "pk"):
         found, early = _partner_diagnoses(row, advisor=advisor, today=today)
         diagnoses.extend(found)
-        if early is not None:
-            too_early.append(early)
+        if early is not None and too_early:
+            early_ones.append(early)
     if partner is None:
         focus = _focus(advisor)
         if focus is not None:
             diagnoses.append(focus)
     diagnoses.sort(key=_sort_key)
-    return Assessment(diagnoses=diagnoses, too_early=too_early)
+    return Assessment(diagnoses=diagnoses, too_early=early_ones)
 
 
 def diagnoses_for(
@@ -567,7 +614,10 @@ def diagnoses_for(
 ) -> list[Diagnosis]:
     """The named diagnoses (see the module's documentation), the book's first, then the most
     severe, then by partner name."""
-    return assess(advisor=advisor, partner=partner, today=today, mine_only=mine_only).diagnoses
+    found = assess(
+        advisor=advisor, partner=partner, today=today, mine_only=mine_only, too_early=False
+    )
+    return found.diagnoses
 
 
 def diagnosed_partner_ids(advisor: User, slug: str) -> set[int]:

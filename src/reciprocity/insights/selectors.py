@@ -12,6 +12,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.partners.agenda import OVERDUE
 from reciprocity.partners.models import CORE_STAGES, PIPELINE_STAGES, Partner, Stage
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.selectors.agenda import agenda_for
@@ -184,6 +185,6 @@ def picture_for(*, advisor: User, mine_only: bool = True, today: dt.date | None 
         stages=stage_counts(partners),
         months=referral_months(partners, today=today),
         balance=balance_totals(partners, today=today),
-        overdue=len(agenda_for(advisor, today=today).overdue),
+        overdue=agenda_for(advisor, today=today, limit=0).count(OVERDUE),
         yields=strategy_yield(advisor=advisor, among=partners),
     )

@@ -31,13 +31,25 @@ FORMAT_PDF = "pdf"
 UNKNOWN_REVIEW_YEAR = "There is no review for {year}: choose a year from {first} to {last}."
 
 
-def dashboard_context(user: User, *, mine_only: bool) -> dict[str, Any]:
+# The dashboard names the first diagnoses and partners too early to judge, with their counts;
+# "more" shows this many more each time, up to the maximum.
+DASHBOARD_LIST_LIMIT = 20
+DASHBOARD_MAX_SHOWN = 500
+
+
+def dashboard_context(
+    user: User, *, mine_only: bool, shown: int = DASHBOARD_LIST_LIMIT
+) -> dict[str, Any]:
     picture = picture_for(advisor=user, mine_only=mine_only)
     assessment = assess(advisor=user, mine_only=mine_only, today=picture.today)
+    more = min(shown + DASHBOARD_LIST_LIMIT, DASHBOARD_MAX_SHOWN)
     return {
         "picture": picture,
-        "diagnoses": assessment.diagnoses,
-        "too_early": assessment.too_early,
+        "diagnoses": assessment.diagnoses[:shown],
+        "diagnoses_count": len(assessment.diagnoses),
+        "too_early": assessment.too_early[:shown],
+        "too_early_count": len(assessment.too_early),
+        "more_shown": more if more > shown else None,
         "patience_months": PATIENCE_MONTHS,
         "stage_chart": charts.stage_chart(picture.pipeline),
         "referral_chart": charts.referral_chart(picture.months),
@@ -53,7 +65,14 @@ def dashboard_context(user: User, *, mine_only: bool) -> dict[str, Any]:
 def dashboard(request: AuthedRequest) -> HttpResponse:
     wide = SCOPES.get(request.GET.get("scope", ""))
     mine_only = mine_only_for(advisor=request.user, wide=wide)
-    context = dashboard_context(request.user, mine_only=mine_only)
+    shown = request.GET.get("shown", "")
+    context = dashboard_context(
+        request.user,
+        mine_only=mine_only,
+        shown=min(int(shown), DASHBOARD_MAX_SHOWN)
+        if shown.isdigit() and int(shown)
+        else DASHBOARD_LIST_LIMIT,
+    )
     return render(request, "insights/dashboard.html", context)
 
 

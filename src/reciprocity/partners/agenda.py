@@ -51,13 +51,24 @@ class AgendaItem:
         return "Partner" if self.owner == CommitmentOwner.PARTNER else "Advisor"
 
 
+# The agenda's sections, in the order they are shown: overdue first.
+OVERDUE, DUE_TODAY, THIS_WEEK = SECTIONS = ("overdue", "due_today", "this_week")
+
+
+def section_of(due: dt.date, today: dt.date) -> str:
+    return OVERDUE if due < today else DUE_TODAY if due == today else THIS_WEEK
+
+
 @dataclass(frozen=True)
 class Agenda:
+    """The sections' first items (all of them unless a limit was asked) and their counts."""
+
     today: dt.date
     overdue: list[AgendaItem] = field(default_factory=list)
     due_today: list[AgendaItem] = field(default_factory=list)
     this_week: list[AgendaItem] = field(default_factory=list)
     snoozed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # every item of each section
 
     @property
     def items(self) -> list[AgendaItem]:
@@ -67,8 +78,14 @@ class Agenda:
     def groups(self) -> list[tuple[str, list[AgendaItem]]]:
         return [("Overdue", self.overdue), ("Today", self.due_today), ("This week", self.this_week)]
 
+    def section(self, name: str) -> list[AgendaItem]:
+        return {OVERDUE: self.overdue, DUE_TODAY: self.due_today, THIS_WEEK: self.this_week}[name]
+
+    def count(self, name: str) -> int:
+        return self.counts.get(name, len(self.section(name)))
+
     def __len__(self) -> int:
-        return len(self.overdue) + len(self.due_today) + len(self.this_week)
+        return sum(self.count(name) for name in SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,20 @@ class AgendaQuery:
     until: dt.date
     partners: QuerySet[Partner]  # the partners in scope; use it as a subquery
     mine_only: bool
+    # How many of each section's first items are wanted (None: every item), and the keys
+    # snoozed, which are left out and counted apart.
+    limit: int | None = None
+    snoozed_keys: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one source contributes: each section's first ``limit`` items (snoozed ones left
+    out), every section's count, and how many of its items are snoozed."""
+
+    items: list[AgendaItem]
+    counts: dict[str, int]
+    snoozed: int
 
 
 @dataclass(frozen=True)
@@ -118,6 +149,24 @@ class AgendaSource[R]:
     def items(self, query: AgendaQuery) -> Iterable[AgendaItem]:
         """The advisor's items due up to ``query.until``, with the partners in scope."""
         raise NotImplementedError
+
+    def window(self, query: AgendaQuery) -> Window:
+        """The first items of each section and the counts. This reads every item; a source
+        that can count and cut in SQL says so by overriding it."""
+        everything = list(self.items(query))
+        visible = [item for item in everything if item.key not in query.snoozed_keys]
+        by_section: dict[str, list[AgendaItem]] = {name: [] for name in SECTIONS}
+        for item in visible:
+            by_section[section_of(item.due, query.today)].append(item)
+        kept = []
+        for found in by_section.values():
+            found.sort(key=agenda_order)
+            kept.extend(found if query.limit is None else found[: query.limit])
+        return Window(
+            items=kept,
+            counts={name: len(found) for name, found in by_section.items()},
+            snoozed=len(everything) - len(visible),
+        )
 
     def complete(
         self, *, by: "User", partner: Partner, reference: str, options: dict[str, Any]
@@ -191,23 +240,37 @@ def parse_item_key(key: str) -> ItemKey | None:
     return ItemKey(source=parts[0], partner_id=int(parts[1]), reference=parts[2])
 
 
-def group_items(items: Iterable[AgendaItem], *, today: dt.date, snoozed_keys: set[str]) -> Agenda:
-    """Overdue first, then today, then the rest; oldest first within each group."""
-    everything = list(items)
-    visible = [item for item in everything if item.key not in snoozed_keys]
-    hidden = len(everything) - len(visible)
-    visible.sort(
-        key=lambda item: (
-            item.due,
-            item.at or dt.datetime.min.replace(tzinfo=dt.UTC),
-            item.partner_name.lower(),
-            item.key,
-        )
+def agenda_order(item: AgendaItem) -> tuple[Any, ...]:
+    """Oldest due first (the most overdue is the most urgent), then by time, partner, key."""
+    return (
+        item.due,
+        item.at or dt.datetime.min.replace(tzinfo=dt.UTC),
+        item.partner_name.lower(),
+        item.key,
     )
+
+
+def merge_windows(windows: Iterable[Window], *, today: dt.date, limit: int | None) -> Agenda:
+    """The sources' windows as one agenda: each section's first ``limit`` items across every
+    source (each source gave its own first ones, so the first of all are among them)."""
+    by_section: dict[str, list[AgendaItem]] = {name: [] for name in SECTIONS}
+    counts = dict.fromkeys(SECTIONS, 0)
+    snoozed = 0
+    for window in windows:
+        for item in window.items:
+            by_section[section_of(item.due, today)].append(item)
+        for name, count in window.counts.items():
+            counts[name] += count
+        snoozed += window.snoozed
+    for found in by_section.values():
+        found.sort(key=agenda_order)
+        if limit is not None:
+            del found[limit:]
     return Agenda(
         today=today,
-        overdue=[item for item in visible if item.due < today],
-        due_today=[item for item in visible if item.due == today],
-        this_week=[item for item in visible if item.due > today],
-        snoozed=hidden,
+        overdue=by_section[OVERDUE],
+        due_today=by_section[DUE_TODAY],
+        this_week=by_section[THIS_WEEK],
+        snoozed=snoozed,
+        counts=counts,
     )

@@ -1,6 +1,6 @@
 """Centers of influence as a pipeline: partners, stage history, touches and commitments."""
 
-from typing import Self
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
@@ -101,6 +101,25 @@ class Tag(models.Model):
         return self.name
 
 
+class InTeams(models.Func):
+    """``team_id`` among the ids a subquery returns. On PostgreSQL the subquery becomes an
+    array computed once (``= ANY(ARRAY(...))``), a condition the team index serves, so an OR
+    with the owner's index is a bitmap OR; other databases get a plain ``IN``."""
+
+    conditional = True
+    output_field = models.BooleanField()
+    template = "%(expressions)s"
+    arg_joiner = " IN "
+
+    def __init__(self, team_ids: models.QuerySet[Any]) -> None:
+        super().__init__(models.F("team_id"), models.Subquery(team_ids))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        return self.as_sql(
+            compiler, connection, arg_joiner=" = ANY(ARRAY", template="%(expressions)s)"
+        )
+
+
 class PartnerQuerySet(ArchivableQuerySet["Partner"]):
     """The words reads of partners are written in: ``visible_to(user).owned_by(user).live()``."""
 
@@ -113,11 +132,10 @@ class PartnerQuerySet(ArchivableQuerySet["Partner"]):
         firm = self.filter(firm_id=user.firm_id)
         if user.sees_whole_firm:
             return firm
-        # EXISTS rather than a join: a join on team members would repeat rows.
-        shared = models.Exists(
-            Team.members.through.objects.filter(team_id=models.OuterRef("team_id"), user_id=user.pk)
-        )
-        return firm.filter(models.Q(owner_id=user.pk) | models.Q(shared))
+        # Two indexed parts, each served by its own index (owner, team): the partners they own,
+        # and those of the teams they belong to, whose ids are read once (not per row).
+        teams = Team.members.through.objects.filter(user_id=user.pk).values("team_id")
+        return firm.filter(models.Q(owner_id=user.pk) | models.Q(InTeams(teams)))
 
     def owned_by(self, user: User) -> Self:
         return self.filter(owner_id=user.pk)

@@ -11,21 +11,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     DateField,
     Exists,
     F,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import JSONObject, Lower, RowNumber
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.ids import get_visible_or_404
+from reciprocity.partners.agenda import SECTIONS, section_of
 from reciprocity.partners.diagnosed import diagnosed_partner_ids
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
@@ -41,7 +46,14 @@ from reciprocity.partners.models import (
 
 NOT_FOUND = "No partner with that id."
 COMMITMENT_NOT_FOUND = "No commitment with that id."
-BOARD_COLUMN_LIMIT = 60
+BOARD_COLUMN_LIMIT = 25
+# A column's first cards are the most urgent: the next step due soonest (overdue first), then
+# those without one, the longest in their stage first.
+BOARD_ORDER = [
+    F("next_step_due").asc(nulls_last=True),
+    F("stage_changed_at").asc(),
+    F("pk").asc(),
+]
 # Stages in which a partner can go quiet; identified and qualified ones were never warm.
 DORMANCY_STAGES = [
     Stage.FIRST_MEETING,
@@ -77,29 +89,39 @@ def partners_visible_to(*, advisor: User, include_archived: bool = False) -> Par
     return qs if include_archived else qs.live()
 
 
-def with_next_step(qs: QuerySet[Partner]) -> QuerySet[Partner]:
-    """Annotate each partner's next step: its earliest open commitment."""
-    earliest_open = Commitment.objects.filter(
+def _earliest_open() -> QuerySet[Commitment]:
+    return Commitment.objects.filter(
         partner_id=OuterRef("pk"), status=CommitmentStatus.OPEN
     ).order_by("due", "pk")
+
+
+def with_next_step_due(qs: QuerySet[Partner]) -> QuerySet[Partner]:
+    """Annotate the due day of each partner's next step (to order by urgency)."""
     return qs.annotate(
-        next_step_id=Subquery(earliest_open.values("pk")[:1]),
-        next_step_what=Subquery(earliest_open.values("what")[:1]),
-        next_step_due=Subquery(earliest_open.values("due")[:1], output_field=DateField()),
-        next_step_owner=Subquery(earliest_open.values("owner")[:1]),
+        next_step_due=Subquery(_earliest_open().values("due")[:1], output_field=DateField())
     )
 
 
+def with_next_step(qs: QuerySet[Partner]) -> QuerySet[Partner]:
+    """Annotate each partner's next step, its earliest open commitment, in one lookup per row
+    (its fields together, as JSON), whatever the number of fields shown."""
+    earliest_open = _earliest_open().values(
+        step=JSONObject(id="pk", what="what", due="due", owner="owner")
+    )
+    return qs.annotate(next_step=Subquery(earliest_open[:1], output_field=JSONField()))
+
+
 def next_step_of(partner: Partner) -> NextStep | None:
-    """The next step, from annotations when the partner came through ``with_next_step``."""
-    if hasattr(partner, "next_step_id"):
-        if partner.next_step_id is None:
+    """The next step, from the annotation when the partner came through ``with_next_step``."""
+    if hasattr(partner, "next_step"):
+        step = partner.next_step
+        if step is None:
             return None
         return NextStep(
-            commitment_id=partner.next_step_id,
-            what=getattr(partner, "next_step_what", ""),
-            due=partner.next_step_due,  # type: ignore[attr-defined]
-            owner=getattr(partner, "next_step_owner", ""),
+            commitment_id=step["id"],
+            what=step["what"],
+            due=dt.date.fromisoformat(step["due"]),
+            owner=step["owner"],
         )
     first = partner.commitments.filter(status=CommitmentStatus.OPEN).order_by("due", "pk").first()
     if first is None:
@@ -199,7 +221,8 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
                 )
             )
         )
-    return with_next_step(qs.select_related("owner", "firm")).order_by(
+    found: QuerySet[Partner] = with_next_step_due(qs) if f.sort == "next_step" else qs
+    return with_next_step(found.select_related("owner", "firm")).order_by(
         *SORTS.get(f.sort, SORTS["name"])
     )
 
@@ -227,18 +250,20 @@ def board_columns(
     if owner:
         qs = qs.filter(owner_id=owner)
     counts = _stage_counts(qs)
-    cards_qs = annotate(qs) if annotate else qs
-    ranked = with_next_step(cards_qs.select_related("owner", "firm")).annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=[F("stage")],
-            order_by=[F("stage_changed_at").desc(), F("pk").desc()],
-        )
+    # The first cards are chosen on the bare rows; only they get their next step and whatever
+    # ``annotate`` adds.
+    first = with_next_step_due(qs.order_by()).annotate(
+        rank=Window(RowNumber(), partition_by=[F("stage")], order_by=BOARD_ORDER)
     )
+    cards_qs: QuerySet[Partner] = qs.filter(
+        pk__in=first.filter(rank__lte=BOARD_COLUMN_LIMIT).values("pk")
+    )
+    if annotate:
+        cards_qs = annotate(cards_qs)
     cards: dict[str, list[Partner]] = {stage: [] for stage in Stage.values}
-    for partner in ranked.filter(rank__lte=BOARD_COLUMN_LIMIT).order_by(
-        "stage", "-stage_changed_at", "-pk"
-    ):
+    for partner in with_next_step(
+        with_next_step_due(cards_qs.select_related("owner", "firm"))
+    ).order_by("stage", *BOARD_ORDER):
         cards[partner.stage].append(partner)
     return [(stage, cards[stage], counts.get(stage, 0)) for stage in Stage]
 
@@ -327,18 +352,14 @@ def commitment_of(*, partner: Partner, pk: Any) -> Commitment:
     return get_visible_or_404(visible, pk, not_found=COMMITMENT_NOT_FOUND)
 
 
-def agenda_items(
-    *, advisor: User, horizon_days: int = 7, mine_only: bool = True
-) -> QuerySet[Commitment]:
-    """Open commitments due up to ``horizon_days`` from today (overdue included), oldest first."""
-    visible = partners_visible_to(advisor=advisor)
-    if mine_only:
-        visible = visible.owned_by(advisor)
-    until = timezone.localdate() + dt.timedelta(days=horizon_days)
+def agenda_items(*, partners: QuerySet[Partner], until: dt.date) -> QuerySet[Commitment]:
+    """Open commitments of ``partners`` due up to ``until`` (overdue included), oldest first."""
     return (
-        Commitment.objects.filter(partner__in=visible, status=CommitmentStatus.OPEN, due__lte=until)
+        Commitment.objects.filter(
+            partner__in=partners.values("pk"), status=CommitmentStatus.OPEN, due__lte=until
+        )
         .select_related("partner")
-        .order_by("due", "pk")
+        .order_by("due", Lower("partner__name"), "pk")
     )
 
 
@@ -346,3 +367,51 @@ def partners_chosen(*, advisor: User, ids: list[int]) -> QuerySet[Partner]:
     """The partners ticked in the list that ``advisor`` may see, as the list shows them."""
     qs = partners_visible_to(advisor=advisor, include_archived=True).filter(pk__in=ids)
     return with_next_step(qs.select_related("owner")).prefetch_related("tags").order_by("name")
+
+
+@dataclass(frozen=True)
+class CommitmentWindow:
+    commitments: list[Commitment]
+    counts: dict[str, int]  # by agenda section: overdue, due_today, this_week
+    snoozed: int
+
+
+def agenda_window(
+    *,
+    partners: QuerySet[Partner],
+    today: dt.date,
+    until: dt.date,
+    limit: int | None,
+    snoozed: list[int],
+) -> CommitmentWindow:
+    """The agenda's open commitments, counted per section in one query and cut to each
+    section's first ``limit`` (oldest due first) in another; ``snoozed`` ones are left out and
+    counted apart."""
+    due = agenda_items(partners=partners, until=until)
+    if limit is None:  # every row is read anyway: count them here
+        rows = list(due)
+        shown = [c for c in rows if c.pk not in snoozed]
+        counts = dict.fromkeys(SECTIONS, 0)
+        for c in shown:
+            counts[section_of(c.due, today)] += 1
+        return CommitmentWindow(shown, counts, len(rows) - len(shown))
+    counts = due.aggregate(
+        overdue=Count("pk", filter=Q(due__lt=today) & ~Q(pk__in=snoozed)),
+        due_today=Count("pk", filter=Q(due=today) & ~Q(pk__in=snoozed)),
+        this_week=Count("pk", filter=Q(due__gt=today) & ~Q(pk__in=snoozed)),
+        snoozed=Count("pk", filter=Q(pk__in=snoozed)),
+    )
+    hidden = counts.pop("snoozed")
+    if limit == 0:
+        return CommitmentWindow([], counts, hidden)
+    section = Case(
+        When(due__lt=today, then=Value(0)), When(due=today, then=Value(1)), default=Value(2)
+    )
+    ranked = due.exclude(pk__in=snoozed).annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[section],
+            order_by=[F("due").asc(), Lower("partner__name").asc(), F("pk").asc()],
+        )
+    )
+    return CommitmentWindow(list(ranked.filter(rank__lte=limit)), counts, hidden)

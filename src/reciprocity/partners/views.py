@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.forms import BaseForm, model_to_dict
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -64,6 +63,7 @@ from reciprocity.spreadsheets import csv_lines
 from reciprocity.web.forms import add_service_errors, form_creates, form_saves
 from reciprocity.web.http import (
     AuthedRequest,
+    KeysFirstPaginator,
     flash_errors,
     htmx_target,
     render_region,
@@ -117,7 +117,11 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
     for stage, cards, total in selectors.board_columns(
         advisor=request.user, owner=owner.pk if owner else None, annotate=with_balance
     ):
-        query = {"stage": stage.value, **({"owner": owner.pk} if owner else {})}
+        query = {
+            "stage": stage.value,
+            "sort": "next_step",
+            **({"owner": owner.pk} if owner else {}),
+        }
         columns.append(Column(stage, cards, total, f"{list_url}?{urlencode(query)}"))
     by_stage = {column.stage: column for column in columns}
     shown = [partner for column in columns for partner in column.cards]
@@ -158,9 +162,9 @@ def pipeline(request: AuthedRequest) -> HttpResponse:
 @vary_on_htmx
 def partner_list(request: AuthedRequest) -> HttpResponse:
     form, filters, partners = partners_listed(advisor=request.user, params=request.GET)
-    page = Paginator(partners.prefetch_related("tags"), settings.RECIPROCITY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = KeysFirstPaginator(
+        partners.prefetch_related("tags"), settings.RECIPROCITY_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.forms import BaseForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -49,6 +48,7 @@ from reciprocity.referrals.models import (
 from reciprocity.web.forms import add_service_errors, form_saves
 from reciprocity.web.http import (
     AuthedRequest,
+    KeysFirstPaginator,
     flash_errors,
     htmx_target,
     render_region,
@@ -88,7 +88,9 @@ def referral_list(request: AuthedRequest) -> HttpResponse:
     referrals = selectors.with_step_progress(
         selectors.referral_list(advisor=request.user, filters=filters)
     )
-    page = Paginator(referrals, settings.RECIPROCITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeysFirstPaginator(referrals, settings.RECIPROCITY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "form": form,
         "page": page,

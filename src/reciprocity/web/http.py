@@ -5,9 +5,11 @@ names the page region it came from (the HX-Target header); the answer is that re
 in place, with the flash messages swapped in out of band.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from reciprocity.accounts.models import User
+from reciprocity.records import rows_between
 
 # Pages answer htmx with a fragment: caches must keep fragments and full pages apart.
 vary_on_htmx = vary_on_headers("HX-Request", "HX-Target")
@@ -54,3 +57,16 @@ def flash_errors(request: AuthedRequest, form: BaseForm) -> None:
     """A form's errors as flash messages, for forms posted from a page that does not show them."""
     for errors in form.errors.values():
         messages.error(request, " ".join(str(error) for error in errors))
+
+
+class KeysFirstPaginator(Paginator):
+    """Pages of a queryset whose derived values (annotations) are computed for the page's rows
+    only, however deep the page (``records.rows_between``)."""
+
+    def page(self, number: Any) -> Any:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return Page(rows_between(cast(QuerySet[Any], self.object_list), bottom, top), number, self)

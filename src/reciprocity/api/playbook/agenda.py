@@ -2,25 +2,46 @@
 
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from reciprocity.api.auth import current_user
 from reciprocity.api.errors import responses
+from reciprocity.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from reciprocity.api.playbook.schemas import agenda as schemas
-from reciprocity.api.schemas.common import WholeNumber
-from reciprocity.partners.agenda import AgendaItem, source_of
+from reciprocity.api.schemas.common import RecordId, WholeNumber
+from reciprocity.choices import unknown_choice_message
+from reciprocity.partners.agenda import SECTIONS, SOURCES, AgendaItem, source_of
 from reciprocity.playbook import models
-from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.selectors.agenda import AgendaFilters, agenda_for
 from reciprocity.playbook.services.agenda import agenda_complete, agenda_snooze
 
 agenda = Router(tags=["Agenda"])
 
 
-class AgendaFilters(Schema):
+# Paging deeper into a section reads every item before it: a bound keeps that reasonable.
+MAX_AGENDA_OFFSET = 10_000
+
+
+class AgendaQuery(Schema):
     days: Annotated[int, WholeNumber] = Field(
         7, ge=0, le=366, description="How far ahead to look, in days."
+    )
+    limit: Annotated[int, WholeNumber] = Field(
+        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many items of each section."
+    )
+    offset: Annotated[int, WholeNumber] = Field(
+        0,
+        ge=0,
+        le=MAX_AGENDA_OFFSET,
+        description="How many items of each section to skip (the next page of a section).",
+    )
+    partner: RecordId | None = Field(None, description="Only this partner's items.")
+    kind: str | None = Field(None, description="Only items of this source (its slug).")
+    owner: RecordId | None = Field(
+        None, description="Only the partners of this owner that you may see (default: yours)."
     )
 
 
@@ -40,18 +61,32 @@ def _item(item: AgendaItem, today: Any) -> dict[str, Any]:
 
 
 @agenda.get("", response=responses({200: schemas.Agenda}, not_found=False), summary="Your agenda")
-def get_agenda(request: HttpRequest, filters: Query[AgendaFilters]) -> dict[str, Any]:
+def get_agenda(request: HttpRequest, filters: Query[AgendaQuery]) -> dict[str, Any]:
     """Everything due up to ``days`` ahead on your own partners, from every source: open
     commitments, keep-warm cadences, the next protocol step of each referral in flight, meeting
     requests to make and planned meetings. Overdue first, then today, then the rest. Snoozed
-    items are left out until their day."""
+    items are left out until their day. Each section holds its first ``limit`` items after
+    ``offset``, and ``counts`` says how many it has in all; ``partner``, ``kind`` and
+    ``owner`` narrow it."""
     today = timezone.localdate()
-    found = agenda_for(current_user(request), today=today, horizon_days=filters.days)
+    if filters.kind is not None and filters.kind not in SOURCES:
+        raise ValidationError({"kind": unknown_choice_message("kind", list(SOURCES))})
+    found = agenda_for(
+        current_user(request),
+        today=today,
+        horizon_days=filters.days,
+        limit=filters.offset + filters.limit,
+        filters=AgendaFilters(
+            partner=filters.partner, kind=filters.kind or "", owner=filters.owner
+        ),
+    )
+    page = slice(filters.offset, None)
     return {
         "today": today,
-        "overdue": [_item(i, today) for i in found.overdue],
-        "due_today": [_item(i, today) for i in found.due_today],
-        "this_week": [_item(i, today) for i in found.this_week],
+        "overdue": [_item(i, today) for i in found.overdue[page]],
+        "due_today": [_item(i, today) for i in found.due_today[page]],
+        "this_week": [_item(i, today) for i in found.this_week[page]],
+        "counts": {section: found.count(section) for section in SECTIONS},
         "snoozed": found.snoozed,
         "count": len(found),
     }

@@ -6,7 +6,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.partners.agenda import (
@@ -16,7 +15,9 @@ from reciprocity.partners.agenda import (
     AgendaSource,
     Completion,
     Controls,
+    Window,
     item_key,
+    parse_item_key,
 )
 from reciprocity.partners.models import (
     Commitment,
@@ -25,7 +26,7 @@ from reciprocity.partners.models import (
     Partner,
     TouchKind,
 )
-from reciprocity.partners.selectors import agenda_items, commitment_get_for
+from reciprocity.partners.selectors import agenda_items, agenda_window, commitment_get_for
 from reciprocity.partners.services import commitment_complete, commitment_update
 from reciprocity.playbook import ics
 from reciprocity.playbook.selectors.calendar import CalendarSource
@@ -35,24 +36,41 @@ class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
     slug = "commitment"
     label = "Promise"
 
+    def _item(self, c: Commitment) -> AgendaItem:
+        return AgendaItem(
+            source=self.slug,
+            key=item_key(self.slug, c.partner_id, c.pk),
+            partner_id=c.partner_id,
+            partner_name=c.partner.name,
+            title=c.what,
+            due=c.due,
+            owner=c.owner,
+            object_id=c.pk,
+        )
+
     def items(self, query: AgendaQuery) -> list[AgendaItem]:
-        # agenda_items counts its horizon from the real today; shift it so ``until`` matches.
-        horizon = (query.until - timezone.localdate()).days
-        return [
-            AgendaItem(
-                source=self.slug,
-                key=item_key(self.slug, c.partner_id, c.pk),
-                partner_id=c.partner_id,
-                partner_name=c.partner.name,
-                title=c.what,
-                due=c.due,
-                owner=c.owner,
-                object_id=c.pk,
-            )
-            for c in agenda_items(
-                advisor=query.advisor, horizon_days=horizon, mine_only=query.mine_only
-            )
+        return [self._item(c) for c in agenda_items(partners=query.partners, until=query.until)]
+
+    def window(self, query: AgendaQuery) -> Window:
+        """Counted and cut in SQL: one query for the counts, one for each section's first
+        items, whatever the number of open commitments."""
+        snoozed = [
+            parsed.reference
+            for parsed in map(parse_item_key, query.snoozed_keys)
+            if parsed is not None and parsed.source == self.slug
         ]
+        found = agenda_window(
+            partners=query.partners,
+            today=query.today,
+            until=query.until,
+            limit=query.limit,
+            snoozed=[int(pk) for pk in snoozed if pk.isdigit()],
+        )
+        return Window(
+            items=[self._item(c) for c in found.commitments],
+            counts=found.counts,
+            snoozed=found.snoozed,
+        )
 
     def _commitment(self, by: User, partner: Partner, reference: str) -> Commitment:
         commitment = commitment_get_for(advisor=by, pk=reference)

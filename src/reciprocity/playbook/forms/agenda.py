@@ -6,8 +6,10 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from reciprocity.partners.agenda import SOURCES
+from reciprocity.accounts.models import User
+from reciprocity.partners.agenda import agenda_sources
 from reciprocity.partners.models import TouchKind
+from reciprocity.partners.selectors import owners_visible_to
 from reciprocity.web.forms import DateInput, PageForm
 
 
@@ -36,23 +38,35 @@ class AgendaUnsnoozeForm(forms.Form):
     key = forms.CharField(max_length=120)
 
 
+# The agenda shows each section's first items; "more" shows this many more, up to the maximum.
+AGENDA_SECTION_LIMIT = 25
+AGENDA_MAX_SHOWN = 500
+
+
 GROUP_BY = [("when", "When it is due"), ("partner", "Partner"), ("kind", "Kind")]
 
 
-class AgendaViewForm(PageForm, forms.Form):
-    """How the agenda page groups its items, and which kind it shows (from the query string)."""
+class AgendaFilterForm(PageForm, forms.Form):
+    """What the agenda shows, read from the query string: how it is grouped, one kind, one
+    owner's partners, one partner, and how many of each section's items."""
 
     group = forms.ChoiceField(label="Group by", choices=GROUP_BY, required=False)
     kind = forms.ChoiceField(label="Show", required=False)
+    owner = forms.ModelChoiceField(
+        label="Partners of", queryset=User.objects.none(), required=False, empty_label="Mine"
+    )
+    partner = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    shown = forms.IntegerField(
+        required=False, min_value=1, max_value=AGENDA_MAX_SHOWN, widget=forms.HiddenInput
+    )
 
-    id_prefix = "agenda-view"
+    id_prefix = "agenda"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        kinds = [(slug, source.label) for slug, source in SOURCES.items()]
-        self.fields["kind"].choices = [("", "Every kind"), *kinds]  # type: ignore[attr-defined]
-
-    def choice(self) -> tuple[str, str]:
-        """The grouping and the kind asked for; what does not parse is the default."""
-        data = self.cleaned_data if self.is_valid() else {}
-        return data.get("group") or "when", data.get("kind") or ""
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [("", "Everything"), *((s.slug, s.label) for s in agenda_sources())]
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        owner.queryset = owners_visible_to(advisor=user)

@@ -2,14 +2,25 @@
 out."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.partners.agenda import Agenda, AgendaItem, AgendaQuery, agenda_sources, group_items
+from reciprocity.partners.agenda import Agenda, AgendaQuery, agenda_sources, merge_windows
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import AgendaSnooze
+
+
+@dataclass(frozen=True)
+class AgendaFilters:
+    """Narrow the agenda: one partner, one kind (a source's slug), one owner's partners (among
+    those the reader may see; without it, the reader's own)."""
+
+    partner: int | None = None
+    kind: str = ""
+    owner: int | None = None
 
 
 def agenda_for(
@@ -18,29 +29,37 @@ def agenda_for(
     today: dt.date | None = None,
     horizon_days: int = 7,
     mine_only: bool = True,
+    limit: int | None = None,
+    filters: AgendaFilters | None = None,
 ) -> Agenda:
     """Everything due up to ``horizon_days`` ahead, from every source: overdue first, then
-    today, then the rest of the week. Snoozed items are left out until their date."""
+    today, then the rest of the week, each section's first ``limit`` items (all without one)
+    with its count. Snoozed items are left out until their date."""
     today = today or timezone.localdate()
+    f = filters or AgendaFilters()
     partners = partners_visible_to(advisor=advisor)
-    if mine_only:
+    if f.owner is not None:
+        partners = partners.filter(owner_id=f.owner)
+    elif mine_only:
         partners = partners.filter(owner_id=advisor.pk)
+    if f.partner is not None:
+        partners = partners.filter(pk=f.partner)
+    snoozed = frozenset(
+        AgendaSnooze.objects.filter(advisor_id=advisor.pk, until__gt=today).values_list(
+            "key", flat=True
+        )
+    )
     query = AgendaQuery(
         advisor=advisor,
         today=today,
         until=today + dt.timedelta(days=horizon_days),
         partners=partners,
-        mine_only=mine_only,
+        mine_only=mine_only and f.owner is None,
+        limit=limit,
+        snoozed_keys=snoozed,
     )
-    items: list[AgendaItem] = []
-    for source in agenda_sources():
-        items.extend(source.items(query))
-    snoozed = set(
-        AgendaSnooze.objects.filter(advisor_id=advisor.pk, until__gt=today).values_list(
-            "key", flat=True
-        )
-    )
-    return group_items(items, today=today, snoozed_keys=snoozed)
+    sources = [source for source in agenda_sources() if not f.kind or source.slug == f.kind]
+    return merge_windows((source.window(query) for source in sources), today=today, limit=limit)
 
 
 def snoozes_of(*, advisor: User, today: dt.date | None = None) -> QuerySet[AgendaSnooze]:

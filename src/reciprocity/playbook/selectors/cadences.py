@@ -88,6 +88,8 @@ def _cadence_partners(partners: QuerySet[Partner], firm_ids: Iterable[int]) -> l
         partners.exclude(stage=Stage.RETIRED)
         .filter(archived_at__isnull=True)
         .filter(Q(stage__in=stages) | Exists(Cadence.objects.filter(partner_id=OuterRef("pk"))))
+        # Only what the cadences read: a book of thousands is read whole.
+        .only("pk", "name", "firm_id", "stage", "stage_changed_at")
         .annotate(**_last_touch_annotations())
         .prefetch_related(Prefetch("cadences", to_attr="cadence_overrides"))
         .order_by("name", "pk")

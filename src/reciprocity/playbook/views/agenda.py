@@ -4,7 +4,7 @@ each item in place."""
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,14 +16,24 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from reciprocity.accounts.decorators import write_required
-from reciprocity.partners.agenda import SOURCES, AgendaItem, Controls, source_of
+from reciprocity.partners.agenda import (
+    DUE_TODAY,
+    OVERDUE,
+    SOURCES,
+    THIS_WEEK,
+    AgendaItem,
+    Controls,
+    source_of,
+)
 from reciprocity.playbook.forms.agenda import (
+    AGENDA_MAX_SHOWN,
+    AGENDA_SECTION_LIMIT,
     AgendaCompleteForm,
+    AgendaFilterForm,
     AgendaSnoozeForm,
     AgendaUnsnoozeForm,
-    AgendaViewForm,
 )
-from reciprocity.playbook.selectors.agenda import agenda_for, snoozes_of
+from reciprocity.playbook.selectors.agenda import AgendaFilters, agenda_for, snoozes_of
 from reciprocity.playbook.services import agenda as services
 from reciprocity.web.forms import add_service_errors
 from reciprocity.web.http import (
@@ -37,7 +47,11 @@ from reciprocity.web.http import (
 
 # Ids of the page regions htmx swaps (the templates use the same ids).
 AGENDA = "agenda"
-GROUPS = (("overdue", "Overdue"), ("today", "Today"), ("week", "This week"))
+GROUPS = (
+    ("overdue", OVERDUE, "Overdue"),
+    ("today", DUE_TODAY, "Today"),
+    ("week", THIS_WEEK, "This week"),
+)
 
 
 @dataclass(frozen=True)
@@ -66,46 +80,68 @@ def _agenda_row(item: AgendaItem, group: str, today: dt.date) -> AgendaRow:
     )
 
 
-def _grouped(rows: list[AgendaRow], group_by: str) -> list[tuple[str, str, list[AgendaRow]]]:
-    """The rows (in the agenda's order: overdue, today, the week) under their headings: when
-    they are due, or by partner (most pressing partner first), or by kind."""
-    if group_by == "when":
-        return [(key, title, [r for r in rows if r.group == key]) for key, title in GROUPS]
-    groups: dict[str, tuple[str, str, list[AgendaRow]]] = {}
-    for row in rows:
+@dataclass(frozen=True)
+class AgendaGroup:
+    key: str
+    title: str
+    rows: list[AgendaRow]
+    count: int  # every item of the section, shown or not
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.rows)
+
+
+def _regrouped(groups: list[AgendaGroup], group_by: str) -> list[AgendaGroup]:
+    """The rows shown (in the agenda's order: overdue, today, the week) under other headings:
+    by partner (the most pressing partner first) or by kind."""
+    regrouped: dict[str, AgendaGroup] = {}
+    for row in (row for group in groups for row in group.rows):
         if group_by == "partner":
             key, title = f"partner-{row.item.partner_id}", row.item.partner_name
         else:
             key, title = f"kind-{row.item.source}", SOURCES[row.item.source].label
-        groups.setdefault(key, (key, title, []))[2].append(row)
-    return list(groups.values())
+        regrouped.setdefault(key, AgendaGroup(key, title, [], 0)).rows.append(row)
+    return [AgendaGroup(g.key, g.title, g.rows, len(g.rows)) for g in regrouped.values()]
 
 
 def _agenda_context(
     request: AuthedRequest, snooze_form: AgendaSnoozeForm | None = None
 ) -> dict[str, Any]:
     today = timezone.localdate()
-    agenda = agenda_for(request.user, today=today)
-    # A write answers with the agenda as it was shown: its address is the form's ``next``.
+    # What the page shows is in its address; a write answers with the agenda as it was shown,
+    # whose address is the form's ``next``.
     params = request.GET
     if request.method == "POST":
         params = QueryDict(urlsplit(safe_next(request)).query)
-    view_form = AgendaViewForm(params or None)
-    group_by, kind = view_form.choice()
-    lists = {"overdue": agenda.overdue, "today": agenda.due_today, "week": agenda.this_week}
-    rows = [
-        _agenda_row(item, key, today)
-        for key, _title in GROUPS
-        for item in lists[key]
-        if not kind or item.source == kind
+    form = AgendaFilterForm(params or None, user=request.user)
+    data = form.cleaned_data if form.is_valid() else {}
+    shown = data.get("shown") or AGENDA_SECTION_LIMIT
+    filters = AgendaFilters(
+        partner=data.get("partner"),
+        kind=data.get("kind") or "",
+        owner=data["owner"].pk if data.get("owner") else None,
+    )
+    agenda = agenda_for(request.user, today=today, limit=shown, filters=filters)
+    groups = [
+        AgendaGroup(
+            key,
+            title,
+            [_agenda_row(item, key, today) for item in agenda.section(section)],
+            agenda.count(section),
+        )
+        for key, section, title in GROUPS
     ]
+    more = min(shown + AGENDA_SECTION_LIMIT, AGENDA_MAX_SHOWN)
+    query = {k: v for k, v in params.items() if k != "shown"}
+    group_by = data.get("group") or "when"
     return {
-        "groups": _grouped(rows, group_by),
+        "groups": groups if group_by == "when" else _regrouped(groups, group_by),
+        "filter_form": form,
+        "filtered": any((filters.partner, filters.kind, filters.owner)),
         "total": len(agenda),
-        "shown": len(rows),
-        "view_form": view_form,
+        "more_url": f"?{urlencode({**query, 'shown': more})}" if more > shown else "",
         "agenda_url": reverse("agenda") + (f"?{params.urlencode()}" if params else ""),
-        "narrowed": bool(kind),
         "today": today,
         "week_end": today + dt.timedelta(days=7),
         "snoozes": list(snoozes_of(advisor=request.user, today=today)),

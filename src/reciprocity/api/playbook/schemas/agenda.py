@@ -31,11 +31,20 @@ class AgendaItem(Schema):
     overdue: bool
 
 
+class AgendaCounts(Schema):
+    overdue: int
+    due_today: int
+    this_week: int
+
+
 class Agenda(Schema):
     today: dt.date
     overdue: list[AgendaItem]
     due_today: list[AgendaItem]
     this_week: list[AgendaItem] = Field(description="Due after today, up to the horizon.")
+    counts: AgendaCounts = Field(
+        description="Every item of each section; the lists hold one page of them (limit, offset)."
+    )
     snoozed: int = Field(description="How many items are snoozed and left out.")
     count: int
 

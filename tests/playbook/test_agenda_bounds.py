@@ -1,0 +1,128 @@
+"""The agenda shows each section's first items with its count: bounded however long the book,
+narrowed by partner, kind and owner, paged through the API."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reciprocity.partners.models import CommitmentOwner
+from reciprocity.playbook.models import AgendaSnooze
+from reciprocity.playbook.selectors.agenda import AgendaFilters, agenda_for
+from reciprocity.playbook.services.agenda import agenda_snooze
+from tests.api_client import session_client
+from tests.conftest import Cast, client_for
+from tests.factories import CommitmentFactory, OpportunityFactory, PartnerFactory
+from tests.playbook.helpers import days
+
+
+def fill(owner: object, n: int) -> None:
+    for i in range(n):
+        partner = PartnerFactory(owner=owner, team=None)
+        CommitmentFactory(partner=partner, due=days(-1 - i))
+        CommitmentFactory(partner=partner, due=days(0))
+        CommitmentFactory(partner=partner, due=days(1 + i % 5), owner=CommitmentOwner.PARTNER)
+
+
+def test_a_limited_agenda_keeps_each_sections_first_items_and_counts_them_all(
+    playbook_cast: Cast,
+) -> None:
+    alice = playbook_cast.alice
+    fill(alice, 6)
+    everything = agenda_for(alice)
+    first = agenda_for(alice, limit=2)
+
+    for section in ("overdue", "due_today", "this_week"):
+        assert first.section(section) == everything.section(section)[:2]
+        assert first.count(section) == everything.count(section) == len(everything.section(section))
+    assert len(first) == len(everything)
+    # the most overdue first
+    assert first.overdue[0].due == days(-6)
+
+
+def test_snoozed_items_are_left_out_of_the_counts_and_counted_apart(playbook_cast: Cast) -> None:
+    alice = playbook_cast.alice
+    fill(alice, 3)
+    (item, *_) = agenda_for(alice).overdue
+    agenda_snooze(by=alice, key=item.key, until=days(3), reason="After the holidays")
+
+    limited = agenda_for(alice, limit=1)
+
+    assert limited.snoozed == 1 == agenda_for(alice).snoozed
+    assert limited.count("overdue") == 2
+    assert item.key not in {i.key for i in limited.items}
+    assert AgendaSnooze.objects.count() == 1
+
+
+def test_a_limited_agenda_costs_the_same_queries_for_a_small_and_a_large_book(
+    playbook_cast: Cast,
+) -> None:
+    alice = playbook_cast.alice
+    fill(alice, 2)
+    with CaptureQueriesContext(connection) as small:
+        agenda_for(alice, limit=3)
+    fill(alice, 10)
+    with CaptureQueriesContext(connection) as large:
+        found = agenda_for(alice, limit=3)
+
+    assert len(found.overdue) == 3
+    assert found.count("overdue") == 12
+    assert len(large) == len(small)
+
+
+def test_the_agenda_narrows_to_one_partner_one_kind_or_a_teammates_partners(
+    playbook_cast: Cast,
+) -> None:
+    alice, bob = playbook_cast.alice, playbook_cast.bob
+    fill(alice, 2)
+    mine = PartnerFactory(owner=alice, team=None)
+    OpportunityFactory(partner=mine, ask_by=days(1))
+    shared = PartnerFactory(owner=bob, team=playbook_cast.north)
+    CommitmentFactory(partner=shared, due=days(2))
+
+    one = agenda_for(alice, filters=AgendaFilters(partner=mine.pk))
+    kind = agenda_for(alice, filters=AgendaFilters(kind="opportunity"))
+    teammate = agenda_for(alice, filters=AgendaFilters(owner=bob.pk))
+
+    assert {i.partner_id for i in one.items} == {mine.pk}
+    assert {i.source for i in kind.items} == {"opportunity"}
+    assert {i.partner_id for i in teammate.items} == {shared.pk}
+    # carol's partners are not alice's to see, whoever's agenda she asks for
+    assert not agenda_for(alice, filters=AgendaFilters(owner=playbook_cast.carol.pk)).items
+
+
+def test_the_agenda_page_shows_the_first_items_with_the_count_and_more(
+    playbook_cast: Cast,
+) -> None:
+    alice = playbook_cast.alice
+    fill(alice, 30)
+
+    page = client_for(alice).get("/agenda/").content.decode()
+    more = client_for(alice).get("/agenda/?shown=50").content.decode()
+    only = client_for(alice).get("/agenda/?kind=opportunity").content.decode()
+
+    assert "25 of 30 shown." in page
+    assert "?shown=50" in page
+    assert "25 of 30 shown." not in more
+    assert "Nothing due this week" in only
+
+
+def test_the_api_pages_each_section_and_counts_it(playbook_cast: Cast) -> None:
+    alice = playbook_cast.alice
+    fill(alice, 5)
+    api = session_client(alice)
+
+    first = api.call("GET", "agenda?limit=2").json()
+    second = api.call("GET", "agenda?limit=2&offset=2").json()
+    everything = api.call("GET", "agenda?limit=200").json()
+
+    assert first["counts"] == {"overdue": 5, "due_today": 5, "this_week": 5}
+    assert first["count"] == 15
+    keys = [i["key"] for i in everything["overdue"]]
+    assert [i["key"] for i in first["overdue"]] == keys[:2]
+    assert [i["key"] for i in second["overdue"]] == keys[2:4]
+
+
+def test_the_api_refuses_an_unknown_kind(playbook_cast: Cast) -> None:
+    response = session_client(playbook_cast.alice).call("GET", "agenda?kind=nonsense")
+
+    assert response.status_code in (400, 422)
+    assert "Unknown kind. Use one of: " in response.content.decode()

@@ -1,0 +1,84 @@
+"""On PostgreSQL, the advisor's partner list is served by the indexes (the owner's, the team's),
+not by a walk through the whole firm, and JIT compilation is off for the app's connections."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from reciprocity.accounts.models import Team, User
+from reciprocity.partners.models import Partner, Profession, Stage
+from reciprocity.partners.selectors import PartnerFilters, partner_list
+from reciprocity.settings import _postgresql_options
+from tests.factories import FirmFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner"),
+]
+ADVISORS = 40
+PARTNERS_EACH = 100
+
+
+def a_firm() -> tuple[User, Team]:
+    """A firm of ADVISORS advisors with PARTNERS_EACH partners each, a team sharing a few, and
+    the planner's statistics up to date."""
+    firm = FirmFactory()
+    advisors = [UserFactory(firm=firm) for _ in range(ADVISORS)]
+    team = Team.objects.create(firm=firm, name="North")
+    team.members.add(advisors[0], advisors[1])
+    now = timezone.now()
+    Partner.objects.bulk_create(
+        Partner(
+            firm=firm,
+            owner=advisor,
+            team=team if advisor == advisors[1] and n < 10 else None,
+            name=f"Partner {i}-{n}",
+            profession=Profession.CPA,
+            stage=Stage.values[n % len(Stage.values)],
+            stage_changed_at=now - dt.timedelta(days=n),
+        )
+        for i, advisor in enumerate(advisors)
+        for n in range(PARTNERS_EACH)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE partners_partner")
+        cursor.execute("ANALYZE accounts_team_members")
+    return advisors[0], team
+
+
+def plan_of(queryset: Any) -> str:
+    return queryset.explain()
+
+
+def test_the_advisors_partner_list_is_read_through_the_indexes() -> None:
+    advisor, _team = a_firm()
+    page = partner_list(advisor=advisor, filters=PartnerFilters())[:25]
+
+    plan = plan_of(page)
+
+    # Two indexed parts, or-ed together: the advisor's own partners and their teams'.
+    assert "Seq Scan on partners_partner" not in plan, plan
+    assert "BitmapOr" in plan, plan
+    assert "Index Cond: (owner_id = " in plan, plan
+    assert "Index Cond: (team_id = ANY " in plan, plan
+    assert len(list(page)) == 25
+    assert partner_list(advisor=advisor).count() == PARTNERS_EACH + 10
+
+
+def test_the_apps_connections_run_without_jit() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
+def test_options_given_in_the_url_are_kept_beside_jit_off() -> None:
+    database = {
+        "ENGINE": "django.db.backends.postgresql",
+        "OPTIONS": {"options": "-c statement_timeout=5000"},
+    }
+    _postgresql_options(database)
+
+    assert database["OPTIONS"]["options"] == "-c statement_timeout=5000 -c jit=off"
