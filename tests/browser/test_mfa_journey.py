@@ -51,7 +51,7 @@ def test_an_advisor_enrols_an_authenticator_and_signs_in_with_a_code(page: Any) 
 
     page.goto("/pipeline/")
     assert page.url.endswith("/pipeline/")
-    page.click("header button[type=submit]")  # Log out
+    page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/accounts/login/")
 
     sign_in(page, "tessa@example.com")
