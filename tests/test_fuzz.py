@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
@@ -145,10 +146,32 @@ def api_request(draw: st.DrawFn, operation: dict[str, Any], path_args: dict[str,
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "query" and draw(st.booleans()):
             query[parameter["name"]] = query_text(draw(values(parameter["schema"])))
-    body = None
-    if "requestBody" in operation:
-        body = draw(values(operation["requestBody"]["content"]["application/json"]["schema"]))
+    body: Any = None
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" in content:
+        body = draw(values(content["application/json"]["schema"]))
+    elif "multipart/form-data" in content:
+        body = draw(multipart_form(content["multipart/form-data"]["schema"]))
     return path, query, body
+
+
+class Form(dict[str, Any]):
+    """A body sent as multipart/form-data rather than JSON."""
+
+
+UPLOADS = [b"", b"\x00\xff" * 50, b'name\r\n"unclosed', b"PK\x03\x04" + b"\x00" * 40]
+
+
+@st.composite
+def multipart_form(draw: st.DrawFn, schema: dict[str, Any]) -> Form:
+    """A multipart form: edge bytes for each file, edge text for each other field."""
+    fields = {}
+    for name, prop in resolved(schema)["properties"].items():
+        if prop.get("format") == "binary":
+            fields[name] = draw(st.sampled_from(UPLOADS))
+        else:
+            fields[name] = query_text(draw(values(prop))).decode("utf-8", "replace")
+    return Form(fields)
 
 
 def path_of(template: str, path: dict[str, str]) -> str:
@@ -191,9 +214,19 @@ def api_example(playbook_cast: Cast, operation_id: str, data: st.DataObject) -> 
     client = token_client(getattr(playbook_cast, route.owner))
     url = path_of(template, path) + ("?" + urlencode(query) if query else "")
 
-    response = client.generic(
-        method, url, json.dumps(body) if body is not None else "", content_type="application/json"
-    )
+    if isinstance(body, Form):
+        files = {
+            k: SimpleUploadedFile(f"{k}.csv", v) if isinstance(v, bytes) else v
+            for k, v in body.items()
+        }
+        response = client.post(url, files)
+    else:
+        response = client.generic(
+            method,
+            url,
+            json.dumps(body) if body is not None else "",
+            content_type="application/json",
+        )
 
     answered_without_failing(response, f"{method} {url} {str(body)[:300]}")
     if response.status_code >= 400:

@@ -70,7 +70,7 @@ class Import(Schema):
 def create_import(
     request: HttpRequest,
     file: File[UploadedFile],
-    touches: File[UploadedFile] | None = None,
+    touches: File[UploadedFile | None] = None,
     preset: Form[str] = "",
     dry_run: Form[bool] = False,
     mapping: Form[str] = "",
