@@ -102,7 +102,7 @@ def test_the_agenda_page_shows_the_first_items_with_the_count_and_more(
     assert "25 of 30 shown." in page
     assert "?shown=50" in page
     assert "25 of 30 shown." not in more
-    assert "Nothing due this week" in only
+    assert "Nothing on the agenda matches this view." in only
 
 
 def test_the_api_pages_each_section_and_counts_it(playbook_cast: Cast) -> None:
