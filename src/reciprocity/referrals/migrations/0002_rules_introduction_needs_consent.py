@@ -4,15 +4,12 @@ from django.conf import settings
 from django.db import migrations, models
 
 NEEDS_CONSENT = ("consent_given", "introduced", "meeting_held", "engaged")
-NOTE = (
-    "Consent marked 'other' on upgrade: this referral passed the introduction before the client's "
-    "consent had to be recorded. Check how the client consented and correct it."
-)
 
 
 def mark_consent_of_referrals_already_introduced(apps, schema_editor):
     """Referrals introduced without consent before the rule held: the introduction happened, so
-    the consent is marked as 'other' at that moment, with a note asking the advisor to check."""
+    the consent is marked as 'other' at that moment. Nothing is added to the referral's notes:
+    they go into the memo and the email drafted for the partner."""
     Referral = apps.get_model("referrals", "Referral")
     Change = apps.get_model("referrals", "ReferralStatusChange")
     unconsented = Referral.objects.filter(
@@ -26,8 +23,7 @@ def mark_consent_of_referrals_already_introduced(apps, schema_editor):
         )
         referral.consent_at = first.occurred_at if first else referral.status_changed_at
         referral.consent_method = "other"
-        referral.notes = f"{referral.notes}\n\n{NOTE}".strip()
-        referral.save(update_fields=["consent_at", "consent_method", "notes"])
+        referral.save(update_fields=["consent_at", "consent_method"])
 
 
 class Migration(migrations.Migration):
