@@ -154,6 +154,15 @@ def test_an_owner_id_beyond_any_row_is_refused_not_an_error(api: ApiClient) -> N
     assert response.json()["errors"][0]["field"] == "owner"
 
 
+def test_an_owner_id_given_as_true_or_a_fraction_is_refused(api: ApiClient) -> None:
+    # JSON's true would otherwise be read as the user with id 1, and 1.0 as 1.
+    for owner in (True, 1.0):
+        body = {"name": "Dana", "profession": "cpa", "owner": owner}
+        response = api.call("POST", "partners", body)
+        assert response.status_code == 422, (owner, response.json())
+    assert not Partner.objects.filter(name="Dana").exists()
+
+
 def test_text_with_a_nul_character_is_refused_not_an_error(api: ApiClient) -> None:
     # PostgreSQL can neither store nor compare it.
     search = api.call("GET", "partners?q=a%00b")
