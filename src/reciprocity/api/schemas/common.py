@@ -37,9 +37,8 @@ Day = Annotated[dt.date, BeforeValidator(_text_only)]
 def _digits_only(value: object) -> object:
     # Paths and query strings arrive as text, and pydantic would read "+1.0" or "1_0" as a number;
     # in a body it would read true as 1 and 1.0 as 1.
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("Give a whole number, in digits.")
-    if isinstance(value, bool | float):
+    text_not_digits = isinstance(value, str) and not (value.isascii() and value.isdigit())
+    if text_not_digits or isinstance(value, bool | float):
         raise ValueError("Give a whole number, in digits.")
     return value
 
