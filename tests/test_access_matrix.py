@@ -43,7 +43,7 @@ from reciprocity.playbook.services.agreements import PromiseInput, agreement_cre
 from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.playbook.services.library import case_create
 from reciprocity.referrals.models import Referral
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from reciprocity.transfer.imports.models import ImportRun
 from reciprocity.transfer.imports.services import ImportFiles, import_run_create
 from tests.api_client import token_client

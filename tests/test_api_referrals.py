@@ -29,17 +29,17 @@ from reciprocity.referrals.models import (
     default_protocol,
 )
 from reciprocity.referrals.selectors import REFERRAL_NOT_FOUND, STEP_NOT_FOUND, balance_for
-from reciprocity.referrals.services import (
+from reciprocity.referrals.services.ledger import (
     ARCHIVED_REFERRAL,
     CONSENT_ONLY_SENT,
     CONSENT_REQUIRED,
     NEED_REQUIRED,
     NEGATIVE_VALUE,
-    NOT_FIRM_ADMIN,
     REASON_REQUIRED,
-    STEP_DONE,
     TRANSITION_NOT_ALLOWED,
 )
+from reciprocity.referrals.services.protocols import NOT_FIRM_ADMIN
+from reciprocity.referrals.services.steps import STEP_DONE
 from tests.api_client import ApiClient, token_client
 from tests.conftest import Cast
 from tests.factories import PartnerFactory, ReferralFactory

@@ -15,7 +15,7 @@ from reciprocity.accounts.models import Role
 from reciprocity.accounts.services import token_create
 from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.referrals.models import Direction
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from reciprocity.wsgi import application
 from tests.factories import CommitmentFactory, PartnerFactory, TouchFactory, UserFactory
 

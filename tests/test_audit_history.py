@@ -7,7 +7,7 @@ from reciprocity.accounts.audit import audit_source
 from reciprocity.audit.selectors import partner_history
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Stage
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from tests.conftest import Cast, client_for
 from tests.web import queries_for
 

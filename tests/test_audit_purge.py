@@ -18,7 +18,7 @@ from reciprocity.audit.services import NOTHING_TO_PURGE, PURGE_NEEDS_REASON, rec
 from reciprocity.partners import services
 from reciprocity.partners.models import Commitment, Partner, StageChange, Touch
 from reciprocity.referrals.models import Referral, ReferralStep
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from tests.conftest import Cast, client_for
 from tests.web import shows
 

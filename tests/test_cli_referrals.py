@@ -24,7 +24,7 @@ from reciprocity.referrals.management.commands.referral import (
 )
 from reciprocity.referrals.models import Referral, ReferralStatusChange
 from reciprocity.referrals.selectors import REFERRAL_NOT_FOUND
-from reciprocity.referrals.services import (
+from reciprocity.referrals.services.ledger import (
     NEED_REQUIRED,
     REASON_REQUIRED,
     UNKNOWN_DIRECTION,

@@ -19,7 +19,7 @@ from reciprocity.playbook.digest import digest_render
 from reciprocity.playbook.models import Meeting
 from reciprocity.playbook.services.calendar import calendar_feed_create
 from reciprocity.referrals.models import Direction, Referral
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
 from tests.factories import (

@@ -24,7 +24,7 @@ from reciprocity.partners.services import commitment_update, partner_update, tou
 from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.playbook.services.message import advisor_message_set
 from reciprocity.referrals.models import ConsentMethod, Direction, Referral, ReferralStatus
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from tests.conftest import Cast, client_for
 from tests.factories import CommitmentFactory, ReferralFactory, TouchFactory, ago
 

@@ -13,7 +13,7 @@ from reciprocity.referrals.selectors import (
     referral_get_for,
     referral_list,
 )
-from reciprocity.referrals.services import (
+from reciprocity.referrals.services.ledger import (
     referral_archive,
     referral_change_status,
     referral_create,

@@ -36,14 +36,13 @@ from reciprocity.referrals.models import (
     step_due,
 )
 from reciprocity.referrals.selectors import next_step_of, steps_of
-from reciprocity.referrals.services import (
+from reciprocity.referrals.services.ledger import (
     referral_archive,
     referral_change_status,
     referral_create,
     referral_record_consent,
-    referral_step_complete,
-    referral_step_skip,
 )
+from reciprocity.referrals.services.steps import referral_step_complete, referral_step_skip
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
 from tests.factories import PartnerFactory, ago

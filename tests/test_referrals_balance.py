@@ -21,7 +21,7 @@ from reciprocity.referrals.selectors import (
     stage_suggestion,
     with_balance,
 )
-from reciprocity.referrals.services import (
+from reciprocity.referrals.services.ledger import (
     referral_archive,
     referral_change_status,
     referral_create,

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reciprocity.partners.models import Partner, Profession
-from reciprocity.referrals import services
 from reciprocity.referrals.models import (
     LIFECYCLES,
     ConsentMethod,
@@ -27,6 +26,7 @@ from reciprocity.referrals.models import (
     lifecycle_of,
 )
 from reciprocity.referrals.selectors import status_changes_of, status_path, steps_of
+from reciprocity.referrals.services import ledger, steps
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
 from tests.factories import PartnerFactory, UserFactory
@@ -36,7 +36,7 @@ CLIENT_NEEDS_CONSENT = ("introduced", "meeting_held", "engaged")
 
 
 def send(cast: Cast, partner: Partner | None = None, **kwargs: Any) -> Referral:
-    return services.referral_create(
+    return ledger.referral_create(
         by=cast.alice,
         partner=partner or cast.alice_private,
         direction=Direction.SENT,
@@ -47,7 +47,7 @@ def send(cast: Cast, partner: Partner | None = None, **kwargs: Any) -> Referral:
 
 def walk(referral: Referral, by: Any) -> None:
     for step in steps_of(referral=referral):
-        services.referral_step_complete(step=step, by=by)
+        steps.referral_step_complete(step=step, by=by)
     referral.refresh_from_db()
 
 
@@ -62,10 +62,10 @@ def test_a_sent_referral_cannot_be_introduced_or_engaged_without_consent(cast: C
     referral = send(cast)
     for status in CLIENT_NEEDS_CONSENT:
         with pytest.raises(ValidationError) as error:
-            services.referral_change_status(referral=referral, by=cast.alice, status=status)
+            ledger.referral_change_status(referral=referral, by=cast.alice, status=status)
         assert error.value.message_dict == {
             "status": [
-                services.CONSENT_BEFORE_INTRODUCTION.format(status=ReferralStatus(status).label)
+                ledger.CONSENT_BEFORE_INTRODUCTION.format(status=ReferralStatus(status).label)
             ]
         }
     referral.refresh_from_db()
@@ -110,7 +110,7 @@ def test_the_api_answers_422_with_a_detail_that_says_why(cast: Cast) -> None:
     assert "only after their consent" in created.json()["detail"]
     escort = api.call("POST", f"referrals/{referral.pk}/steps/escort", {"action": "complete"})
     assert escort.status_code == 422
-    assert escort.json()["detail"] == f"step: {services.STEP_NEEDS_CONSENT}"
+    assert escort.json()["detail"] == f"step: {ledger.STEP_NEEDS_CONSENT}"
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PROPOSED
 
@@ -127,11 +127,11 @@ def test_the_web_page_offers_no_introduction_before_consent_and_explains_why(cas
     refused = client.post(
         f"/referrals/{referral.pk}/status/", {"status": "engaged"}, headers=htmx("referral-detail")
     )
-    assert shows(refused, services.CONSENT_BEFORE_INTRODUCTION.format(status="Engaged"))
+    assert shows(refused, ledger.CONSENT_BEFORE_INTRODUCTION.format(status="Engaged"))
     step = client.post(
         f"/referrals/{referral.pk}/steps/escort/", {"action": "complete"}, follow=True
     )
-    assert services.STEP_NEEDS_CONSENT.replace("'", "&#x27;") in step.content.decode()
+    assert ledger.STEP_NEEDS_CONSENT.replace("'", "&#x27;") in step.content.decode()
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PROPOSED
 
@@ -148,7 +148,7 @@ def test_the_web_page_offers_no_introduction_before_consent_and_explains_why(cas
 
 def test_all_five_steps_done_leave_the_referral_engaged_not_introduced(cast: Cast) -> None:
     referral = send(cast, consent_method="verbal", status="consent_given")
-    services.referral_change_status(referral=referral, by=cast.alice, status="introduced")
+    ledger.referral_change_status(referral=referral, by=cast.alice, status="introduced")
     walk(referral, cast.alice)
     assert referral.status == ReferralStatus.ENGAGED
     assert referral.is_closed
@@ -170,13 +170,13 @@ def test_each_step_moves_the_status_where_it_implies_and_never_back(cast: Cast) 
         StepSlug.CHECK_IN: "engaged",
     }
     for step in steps_of(referral=referral):
-        services.referral_step_complete(step=step, by=cast.alice)
+        steps.referral_step_complete(step=step, by=cast.alice)
         referral.refresh_from_db()
         assert referral.status == expected[step.slug], step.slug
     # The escort is the introduction and the first meeting: both are recorded.
     assert ("consent_given", "introduced") in moves(referral)
     # Reopening a step rewrites no history.
-    services.referral_step_reopen(step=referral.steps.get(slug=StepSlug.CHECK_IN), by=cast.alice)
+    steps.referral_step_reopen(step=referral.steps.get(slug=StepSlug.CHECK_IN), by=cast.alice)
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.ENGAGED
 
@@ -185,17 +185,17 @@ def test_the_attorney_conference_call_is_the_introduction(cast: Cast) -> None:
     attorney = PartnerFactory(owner=cast.alice, profession=Profession.ATTORNEY)
     referral = send(cast, attorney, consent_method="written")
     step = referral.steps.get(slug=StepSlug.CONFERENCE_CALL)
-    services.referral_step_complete(step=step, by=cast.alice)
+    steps.referral_step_complete(step=step, by=cast.alice)
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.INTRODUCED
 
 
 def test_a_step_on_a_closed_referral_moves_nothing(cast: Cast) -> None:
     referral = send(cast)
-    services.referral_change_status(
+    ledger.referral_change_status(
         referral=referral, by=cast.alice, status="declined", reason="Has a planner"
     )
-    services.referral_step_complete(step=referral.steps.get(slug=StepSlug.CALL), by=cast.alice)
+    steps.referral_step_complete(step=referral.steps.get(slug=StepSlug.CALL), by=cast.alice)
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.DECLINED
 
@@ -210,7 +210,7 @@ def test_the_status_path_shows_consent_only_when_it_is_on_record(cast: Cast) -> 
     assert "lifecycle__step--done" in path.split("Consent given")[0].rsplit("<li", 1)[1]
     assert "Not recorded. Share the memo" not in page
 
-    services.referral_consent_withdraw(referral=referral, by=cast.alice)
+    ledger.referral_consent_withdraw(referral=referral, by=cast.alice)
     referral.refresh_from_db()
     states = {status: state for status, _label, state in status_path(referral, moves_of(referral))}
     assert states["consent_given"] == "skipped"
@@ -222,14 +222,14 @@ def moves_of(referral: Referral) -> list[ReferralStatusChange]:
 
 
 def test_a_status_passed_over_shows_as_not_recorded(cast: Cast) -> None:
-    received = services.referral_create(
+    received = ledger.referral_create(
         by=cast.alice,
         partner=cast.alice_private,
         direction=Direction.RECEIVED,
         need="Retirement",
         follow_up=False,
     )
-    services.referral_change_status(referral=received, by=cast.alice, status="meeting_held")
+    ledger.referral_change_status(referral=received, by=cast.alice, status="meeting_held")
     states = [state for _s, _l, state in status_path(received, moves_of(received))]
     assert states == ["done", "skipped", "current", "todo"]
     page = client_for(cast.alice).get(f"/referrals/{received.pk}/").content.decode()
@@ -242,23 +242,23 @@ def test_a_status_passed_over_shows_as_not_recorded(cast: Cast) -> None:
 
 def test_withdrawing_consent_before_the_introduction_goes_back_to_proposed(cast: Cast) -> None:
     referral = send(cast)
-    services.referral_record_consent(
+    ledger.referral_record_consent(
         referral=referral, by=cast.alice, method="verbal", client_name="Ann Lee"
     )
-    services.referral_consent_withdraw(referral=referral, by=cast.alice)
+    ledger.referral_consent_withdraw(referral=referral, by=cast.alice)
     referral.refresh_from_db()
     assert (referral.status, referral.client_name, referral.consent_at) == ("proposed", "", None)
     assert moves(referral)[-1] == ("consent_given", "proposed")
-    assert referral.status_changes.last().reason == services.CONSENT_WITHDRAWN
+    assert referral.status_changes.last().reason == ledger.CONSENT_WITHDRAWN
 
 
 def test_withdrawing_consent_after_the_introduction_closes_the_referral_as_lost(
     cast: Cast,
 ) -> None:
     referral = send(cast, consent_method="verbal", status="meeting_held", client_name="Ann Lee")
-    services.referral_consent_withdraw(referral=referral, by=cast.alice)
+    ledger.referral_consent_withdraw(referral=referral, by=cast.alice)
     referral.refresh_from_db()
-    assert (referral.status, referral.outcome_reason) == ("lost", services.CONSENT_WITHDRAWN)
+    assert (referral.status, referral.outcome_reason) == ("lost", ledger.CONSENT_WITHDRAWN)
     assert referral.is_closed
     assert not referral.has_consent
 
@@ -266,8 +266,8 @@ def test_withdrawing_consent_after_the_introduction_closes_the_referral_as_lost(
 def test_an_engaged_referral_keeps_the_consent_it_was_introduced_with(cast: Cast) -> None:
     referral = send(cast, consent_method="verbal", status="engaged")
     with pytest.raises(ValidationError) as error:
-        services.referral_consent_withdraw(referral=referral, by=cast.alice)
-    assert error.value.message_dict == {"consent": [services.CONSENT_KEPT_AFTER_SUCCESS]}
+        ledger.referral_consent_withdraw(referral=referral, by=cast.alice)
+    assert error.value.message_dict == {"consent": [ledger.CONSENT_KEPT_AFTER_SUCCESS]}
     referral.refresh_from_db()
     assert referral.has_consent
 
@@ -296,21 +296,21 @@ starts = st.tuples(
 def _act(referral: Referral, user: Any, action: tuple[Any, ...]) -> None:
     name = action[0]
     if name == "status":
-        services.referral_change_status(
+        ledger.referral_change_status(
             referral=referral, by=user, status=action[1], reason=action[2]
         )
     elif name == "consent":
-        services.referral_record_consent(referral=referral, by=user, method=action[1])
+        ledger.referral_record_consent(referral=referral, by=user, method=action[1])
     elif name == "withdraw":
-        services.referral_consent_withdraw(referral=referral, by=user)
+        ledger.referral_consent_withdraw(referral=referral, by=user)
     else:
         step = referral.steps.filter(slug=action[1]).first()
         if step is None:
             raise ValidationError("No such step")
         act = {
-            "complete": services.referral_step_complete,
-            "skip": services.referral_step_skip,
-            "reopen": services.referral_step_reopen,
+            "complete": steps.referral_step_complete,
+            "skip": steps.referral_step_skip,
+            "reopen": steps.referral_step_reopen,
         }[name]
         act(step=step, by=user)
 
@@ -334,7 +334,7 @@ def _check_invariants(referral: Referral) -> None:
         assert after.from_status == before.to_status
         assert after.occurred_at >= before.occurred_at
         forward = after.to_status in lifecycle.allowed_from(after.from_status)
-        assert forward or after.reason == services.CONSENT_WITHDRAWN, (before, after)
+        assert forward or after.reason == ledger.CONSENT_WITHDRAWN, (before, after)
     assert changes[-1].to_status == referral.status
 
     # A done step's status was reached, unless the referral failed.
@@ -368,7 +368,7 @@ def test_every_path_of_the_lifecycle_keeps_consent_and_history_true(
     if consented and direction == Direction.SENT:
         fields["consent_method"] = ConsentMethod.VERBAL
     try:
-        referral = services.referral_create(
+        referral = ledger.referral_create(
             by=user,
             partner=partner,
             direction=direction,

@@ -26,7 +26,7 @@ from reciprocity.referrals.models import (
     ReferralStatusChange,
 )
 from reciprocity.referrals.selectors import referral_outcome, status_changes_of
-from reciprocity.referrals.services import (
+from reciprocity.referrals.services.ledger import (
     ARCHIVED_REFERRAL,
     FIELD_NOT_EDITABLE,
     NEED_REQUIRED,

@@ -24,7 +24,7 @@ from reciprocity.referrals.models import (
     Referral,
     ReferralStatus,
 )
-from reciprocity.referrals.services import (
+from reciprocity.referrals.services.ledger import (
     CONSENT_BEFORE_STATUS,
     CONSENT_ONLY_SENT,
     CONSENT_REQUIRED,

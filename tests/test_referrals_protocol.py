@@ -28,15 +28,19 @@ from reciprocity.referrals.selectors import (
     referral_step_get,
     steps_of,
 )
-from reciprocity.referrals.services import (
+from reciprocity.referrals.services.ledger import (
     ARCHIVED_REFERRAL,
+    referral_archive,
+    referral_create,
+)
+from reciprocity.referrals.services.protocols import (
     NOT_FIRM_ADMIN,
-    STEP_DONE,
     UNKNOWN_PROFESSION,
     protocol_template_reset,
     protocol_template_update,
-    referral_archive,
-    referral_create,
+)
+from reciprocity.referrals.services.steps import (
+    STEP_DONE,
     referral_step_complete,
     referral_step_reopen,
     referral_step_skip,

@@ -18,7 +18,6 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.referrals import services
 from reciprocity.referrals.drafts import MEMO_TITLE
 from reciprocity.referrals.models import (
     Direction,
@@ -29,6 +28,7 @@ from reciprocity.referrals.models import (
     StepSlug,
     default_protocol,
 )
+from reciprocity.referrals.services import ledger, protocols, steps
 from tests.conftest import Cast, client_for
 from tests.factories import PartnerFactory, ReferralFactory, StageChangeFactory
 from tests.web import htmx, is_partial, queries_for, shows
@@ -36,14 +36,14 @@ from tests.web import htmx, is_partial, queries_for, shows
 
 def send(cast: Cast, partner: Partner, **kwargs: Any) -> Referral:
     kwargs.setdefault("need", "Estate plan for a widowed client")
-    return services.referral_create(
+    return ledger.referral_create(
         by=kwargs.pop("by", cast.alice), partner=partner, direction=Direction.SENT, **kwargs
     )
 
 
 def receive(cast: Cast, partner: Partner, **kwargs: Any) -> Referral:
     kwargs.setdefault("need", "Retirement income plan")
-    return services.referral_create(
+    return ledger.referral_create(
         by=kwargs.pop("by", cast.alice), partner=partner, direction=Direction.RECEIVED, **kwargs
     )
 
@@ -108,7 +108,7 @@ def test_a_client_name_without_consent_is_refused_with_the_message_and_nothing_s
     for headers in ({}, htmx("referral-form")):
         response = client.post(new_url(partner, "sent"), data, headers=headers)
         assert response.status_code == 200
-        assert shows(response, services.CONSENT_REQUIRED)
+        assert shows(response, ledger.CONSENT_REQUIRED)
         assert 'id="referral-client_name_error"' in response.content.decode()
     assert is_partial(response)
     assert not Referral.objects.exists()
@@ -301,7 +301,7 @@ def test_moving_the_status_forward_works_plain_and_with_htmx(cast: Cast) -> None
 
 def test_a_move_the_lifecycle_does_not_allow_is_refused_with_the_message(cast: Cast) -> None:
     referral = send(cast, cast.alice_private, consent_method="verbal")
-    services.referral_change_status(referral=referral, by=cast.alice, status="engaged")
+    ledger.referral_change_status(referral=referral, by=cast.alice, status="engaged")
     response = client_for(cast.alice).post(
         f"/referrals/{referral.pk}/status/", {"status": "introduced"}
     )
@@ -320,7 +320,7 @@ def test_closing_as_failed_needs_a_reason(cast: Cast, direction: str, failure: s
     client = client_for(cast.alice)
     url = f"/referrals/{referral.pk}/status/"
     refused = client.post(url, {"status": failure, "reason": " "}, headers=htmx("referral-detail"))
-    assert shows(refused, services.REASON_REQUIRED)
+    assert shows(refused, ledger.REASON_REQUIRED)
     referral.refresh_from_db()
     assert referral.status == referral.lifecycle.initial
     client.post(url, {"status": failure, "reason": "Went with their brother-in-law"})
@@ -334,7 +334,7 @@ def test_recording_and_withdrawing_consent(cast: Cast) -> None:
     referral = send(cast, cast.alice_private)
     client = client_for(cast.alice)
     refused = client.post(f"/referrals/{referral.pk}/consent/", {"method": "telepathy"})
-    assert shows(refused, services.UNKNOWN_CONSENT_METHOD)
+    assert shows(refused, ledger.UNKNOWN_CONSENT_METHOD)
     response = client.post(
         f"/referrals/{referral.pk}/consent/",
         {"method": "written", "client_name": "Ann Lee", "client_contact": "555 0100"},
@@ -366,7 +366,7 @@ def test_editing_a_referral_keeps_the_name_out_until_consent(cast: Cast) -> None
             "estimated_value": "-5",
         },
     )
-    assert shows(response, services.NEGATIVE_VALUE)
+    assert shows(response, ledger.NEGATIVE_VALUE)
     client.post(
         f"/referrals/{referral.pk}/edit/",
         {
@@ -470,7 +470,7 @@ def test_the_partner_page_shows_the_balance_and_the_referrals_in_flight(cast: Ca
     send(cast, partner, need="Estate plan for the Kims")
     send(cast, partner, need="Old one", occurred_at=timezone.now() - dt.timedelta(days=500))
     receive(cast, partner, need="A dentist selling her practice")
-    services.referral_create(
+    ledger.referral_create(
         by=cast.alice, partner=partner, direction="sent", kind="connection", need="Rotary intro"
     )
     page = client_for(cast.alice).get(f"/partners/{partner.pk}/").content.decode()
@@ -534,14 +534,14 @@ def test_the_ledger_filters_by_direction_kind_status_state_partner_and_search(
 ) -> None:
     sent = send(cast, cast.alice_private, need="Estate plan for the Kims")
     receive(cast, cast.alice_shared, need="Prospect from Sam")
-    services.referral_create(
+    ledger.referral_create(
         by=cast.alice,
         partner=cast.alice_shared,
         direction="sent",
         kind="connection",
         need="Rotary intro",
     )
-    services.referral_change_status(
+    ledger.referral_change_status(
         referral=sent, by=cast.alice, status="declined", reason="Client said no"
     )
     client = client_for(cast.alice)
@@ -637,7 +637,7 @@ def test_others_read_the_protocols_and_get_403_on_a_write(cast: Cast) -> None:
         ):
             response = client.post(url, {"call-include": "on", "call-label": "Call"})
             assert response.status_code == 403, (user, url)
-            assert shows(response, services.NOT_FIRM_ADMIN)
+            assert shows(response, protocols.NOT_FIRM_ADMIN)
     assert not ProtocolTemplate.objects.exists()
     assert client_for(cast.ada).post("/referrals/protocols/astrologer/").status_code == 404
 
@@ -745,7 +745,7 @@ def test_the_new_referral_page_asks_for_a_partner_and_a_direction_when_missing(
     assert "Priya Private" in page
     assert "Other Firm Partner" not in page
     refused = client.get(f"/referrals/new/?partner={cast.alice_private.pk}&direction=sideways")
-    assert shows(refused, services.UNKNOWN_DIRECTION)
+    assert shows(refused, ledger.UNKNOWN_DIRECTION)
 
 
 def test_an_archived_partner_takes_no_new_referral(cast: Cast) -> None:
@@ -765,8 +765,8 @@ def add_referrals(cast: Cast, partner: Partner, count: int) -> None:
     for _ in range(count):
         referral = send(cast, partner, consent_method="verbal")
         for step in referral.steps.all()[:2]:
-            services.referral_step_complete(step=step, by=cast.alice)
-        services.referral_change_status(referral=referral, by=cast.alice, status="introduced")
+            steps.referral_step_complete(step=step, by=cast.alice)
+        ledger.referral_change_status(referral=referral, by=cast.alice, status="introduced")
         receive(cast, partner)
 
 
@@ -787,7 +787,7 @@ def test_the_referral_detail_costs_the_same_queries_however_long_its_history(
     short = send(cast, cast.alice_private, consent_method="verbal", client_name="Ann")
     long = send(cast, cast.alice_private, consent_method="verbal", client_name="Ann")
     for step in long.steps.all():
-        services.referral_step_complete(step=step, by=cast.alice)
+        steps.referral_step_complete(step=step, by=cast.alice)
     long.refresh_from_db()
     assert long.status == ReferralStatus.ENGAGED
     assert queries_for(lambda: client.get(f"/referrals/{short.pk}/")) == queries_for(
@@ -795,7 +795,7 @@ def test_the_referral_detail_costs_the_same_queries_however_long_its_history(
     )
     received = receive(cast, cast.alice_private)
     received_queries = queries_for(lambda: client.get(f"/referrals/{received.pk}/"))
-    services.referral_change_status(referral=received, by=cast.alice, status="contacted")
+    ledger.referral_change_status(referral=received, by=cast.alice, status="contacted")
     assert queries_for(lambda: client.get(f"/referrals/{received.pk}/")) == received_queries
 
 

@@ -21,7 +21,7 @@ from reciprocity.partners.models import (
     TouchKind,
 )
 from reciprocity.referrals.models import Direction
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from tests.browser.conftest import axe_violations, log_in
 from tests.factories import CommitmentFactory, UserFactory
 

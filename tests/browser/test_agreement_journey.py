@@ -32,7 +32,7 @@ from reciprocity.playbook.services.strategies import (
     opportunity_link_referral,
 )
 from reciprocity.referrals.models import Direction
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from tests.browser.conftest import axe_violations, log_in
 from tests.factories import CommitmentFactory, UserFactory
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from reciprocity.partners.models import Profession, Touch
 from reciprocity.referrals.models import Referral
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from tests.browser.conftest import axe_violations, log_in
 from tests.factories import PartnerFactory, UserFactory
 

@@ -32,7 +32,7 @@ from reciprocity.playbook.services.agenda import (
     agenda_unsnooze,
 )
 from reciprocity.referrals.models import Direction
-from reciprocity.referrals.services import referral_create
+from reciprocity.referrals.services.ledger import referral_create
 from tests.api_client import ApiClient
 from tests.conftest import Cast, client_for
 from tests.factories import (

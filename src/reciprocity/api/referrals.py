@@ -25,7 +25,7 @@ from reciprocity.api.schemas import referrals as schemas
 from reciprocity.api.schemas.balance import AdvisorBalance
 from reciprocity.api.schemas.common import RecordId
 from reciprocity.partners.models import Profession
-from reciprocity.referrals import selectors, services
+from reciprocity.referrals import selectors
 from reciprocity.referrals.drafts import EmailDraft, referral_email_draft, referral_memo
 from reciprocity.referrals.models import (
     ProtocolTemplate,
@@ -34,6 +34,8 @@ from reciprocity.referrals.models import (
     ReferralStep,
     StepSlug,
 )
+from reciprocity.referrals.services import ledger, steps
+from reciprocity.referrals.services import protocols as protocol_services
 
 referrals = Router(tags=["Referrals"])
 balance = Router(tags=["Reciprocity balance"])
@@ -92,7 +94,7 @@ def create_referral(request: HttpRequest, payload: schemas.ReferralCreate) -> St
     ``consent_method``)."""
     user = current_user(request)
     fields: dict[str, Any] = payload.model_dump()
-    referral = services.referral_create(
+    referral = ledger.referral_create(
         by=user,
         status=fields.pop("status") or None,
         consent_method=fields.pop("consent_method") or "",
@@ -112,7 +114,7 @@ def update_referral(
 ) -> Referral:
     """Change the description, the pre-send answers, the estimate or, with the client's consent,
     their name and contact details."""
-    return _changed(request, id, services.referral_update, **payload.model_dump(exclude_unset=True))
+    return _changed(request, id, ledger.referral_update, **payload.model_dump(exclude_unset=True))
 
 
 @referrals.post(
@@ -122,7 +124,7 @@ def update_referral(
 )
 def archive_referral(request: HttpRequest, id: RecordId) -> Referral:
     """Archived, never deleted: it leaves the balance but stays on the firm's books."""
-    return _changed(request, id, services.referral_archive)
+    return _changed(request, id, ledger.referral_archive)
 
 
 @referrals.post(
@@ -131,7 +133,7 @@ def archive_referral(request: HttpRequest, id: RecordId) -> Referral:
     summary="Restore an archived referral",
 )
 def restore_referral(request: HttpRequest, id: RecordId) -> Referral:
-    return _changed(request, id, services.referral_restore)
+    return _changed(request, id, ledger.referral_restore)
 
 
 # --- Status -----------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def change_referral_status(
     """Forward along its lifecycle (``next_statuses`` on the referral), or to a failure with a
     reason."""
     user = current_user(request)
-    change = services.referral_change_status(
+    change = ledger.referral_change_status(
         referral=_referral(user, id),
         by=user,
         status=payload.status,
@@ -181,7 +183,7 @@ def record_consent(request: HttpRequest, id: RecordId, payload: schemas.ConsentC
     return _changed(
         request,
         id,
-        services.referral_record_consent,
+        ledger.referral_record_consent,
         **payload.model_dump(),
     )
 
@@ -193,7 +195,7 @@ def record_consent(request: HttpRequest, id: RecordId, payload: schemas.ConsentC
 )
 def withdraw_consent(request: HttpRequest, id: RecordId) -> Referral:
     """Forgets the consent and the client's name and contact details it allowed."""
-    return _changed(request, id, services.referral_consent_withdraw)
+    return _changed(request, id, ledger.referral_consent_withdraw)
 
 
 # --- Steps ------------------------------------------------------------------------------------
@@ -224,12 +226,12 @@ def change_referral_step(
         field = "occurred_at" if payload.occurred_at else "summary"
         raise ValidationError({field: ONLY_WHEN_COMPLETING})
     if payload.action == "complete":
-        return services.referral_step_complete(
+        return steps.referral_step_complete(
             step=step, by=user, occurred_at=payload.occurred_at, summary=payload.summary
         )
     if payload.action == "skip":
-        return services.referral_step_skip(step=step, by=user)
-    return services.referral_step_reopen(step=step, by=user)
+        return steps.referral_step_skip(step=step, by=user)
+    return steps.referral_step_reopen(step=step, by=user)
 
 
 # --- Drafts -----------------------------------------------------------------------------------
@@ -288,7 +290,7 @@ def update_protocol(
     request: HttpRequest, profession: Profession, payload: protocol_schemas.ProtocolUpdate
 ) -> ProtocolTemplate:
     """Firm admins only. Referrals already logged keep the steps they were created with."""
-    return services.protocol_template_update(
+    return protocol_services.protocol_template_update(
         by=current_user(request),
         profession=profession,
         steps=[step.model_dump() for step in payload.steps],
@@ -302,4 +304,6 @@ def update_protocol(
 )
 def reset_protocol(request: HttpRequest, profession: Profession) -> ProtocolTemplate:
     """Firm admins only."""
-    return services.protocol_template_reset(by=current_user(request), profession=profession)
+    return protocol_services.protocol_template_reset(
+        by=current_user(request), profession=profession
+    )

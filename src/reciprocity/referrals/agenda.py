@@ -32,7 +32,7 @@ from reciprocity.partners.models import CommitmentOwner, Partner
 from reciprocity.records import Conflict, lock
 from reciprocity.referrals.models import ReferralStep
 from reciprocity.referrals.selectors import next_steps_in_flight, referral_step_get_for
-from reciprocity.referrals.services import referral_step_complete, referral_step_skip
+from reciprocity.referrals.services.steps import referral_step_complete, referral_step_skip
 
 
 class ReferralStepSource(AgendaSource[ReferralStep]):

@@ -10,7 +10,6 @@ from django import forms
 from reciprocity.accounts.models import User
 from reciprocity.partners.models import Partner, TouchKind
 from reciprocity.partners.selectors import partners_visible_to
-from reciprocity.referrals import services
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
     TOUCH_KIND_FOR_STEP,
@@ -23,6 +22,7 @@ from reciprocity.referrals.models import (
     ReferralStatus,
     StepSlug,
 )
+from reciprocity.referrals.services import ledger
 from reciprocity.web.forms import DateTimeLocalInput, PageForm, SearchableSelect
 
 WHEN_HELP = "Leave empty for now; set an earlier date to record history."
@@ -34,7 +34,7 @@ def _answer_field(label: str) -> forms.ChoiceField:
         choices=Answer.choices,
         initial=Answer.UNKNOWN,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": services.UNKNOWN_ANSWER},
+        error_messages={"invalid_choice": ledger.UNKNOWN_ANSWER},
     )
 
 
@@ -45,7 +45,7 @@ def _value_field() -> forms.DecimalField:
         max_digits=12,
         decimal_places=2,
         help_text="Optional: the fees or assets the referral may bring, in your currency.",
-        error_messages={"invalid": services.NOT_A_NUMBER},
+        error_messages={"invalid": ledger.NOT_A_NUMBER},
     )
 
 
@@ -70,7 +70,7 @@ class ReferralStartForm(PageForm, forms.Form):
             (Direction.RECEIVED, "They sent someone to me"),
         ],
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": services.UNKNOWN_DIRECTION},
+        error_messages={"invalid_choice": ledger.UNKNOWN_DIRECTION},
     )
 
     id_prefix = "start"
@@ -98,7 +98,7 @@ class ReferralForm(PageForm, forms.Form):
         ],
         initial=Kind.REFERRAL,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": services.UNKNOWN_KIND},
+        error_messages={"invalid_choice": ledger.UNKNOWN_KIND},
     )
     need = forms.CharField(
         label="Need or topic",
@@ -121,7 +121,7 @@ class ReferralForm(PageForm, forms.Form):
         required=False,
         help_text="Until the client agrees, leave the name out: the partner gets the "
         "hypothetical memo, which identifies no one.",
-        error_messages={"invalid_choice": services.UNKNOWN_CONSENT_METHOD},
+        error_messages={"invalid_choice": ledger.UNKNOWN_CONSENT_METHOD},
     )
     consent_at = forms.DateTimeField(
         label="Consent given on", required=False, widget=DateTimeLocalInput(), help_text=WHEN_HELP
@@ -199,7 +199,7 @@ class ReferralEditForm(PageForm, forms.ModelForm):
 
     class Meta:
         model = Referral
-        fields = services.EDITABLE_FIELDS
+        fields = ledger.EDITABLE_FIELDS
         help_texts = {"need": NEED_HELP}
         labels = {
             "need": "Need or topic",
@@ -275,7 +275,7 @@ class ConsentForm(PageForm, forms.Form):
     method = forms.ChoiceField(
         label="How did the client consent?",
         choices=ConsentMethod.choices,
-        error_messages={"invalid_choice": services.UNKNOWN_CONSENT_METHOD},
+        error_messages={"invalid_choice": ledger.UNKNOWN_CONSENT_METHOD},
     )
     consent_at = forms.DateTimeField(
         label="When", required=False, widget=DateTimeLocalInput(), help_text=WHEN_HELP

@@ -23,7 +23,7 @@ from reciprocity.partners import services as partner_services
 from reciprocity.partners.forms import CommitmentCloseForm
 from reciprocity.partners.models import Profession, TouchKind
 from reciprocity.partners.selectors import commitment_get_for, partner_get_for
-from reciprocity.referrals import selectors, services
+from reciprocity.referrals import selectors
 from reciprocity.referrals.drafts import referral_email_draft, referral_memo
 from reciprocity.referrals.forms import (
     AdvanceForm,
@@ -45,6 +45,7 @@ from reciprocity.referrals.models import (
     ReferralStatus,
     default_protocol,
 )
+from reciprocity.referrals.services import ledger, protocols, steps
 from reciprocity.web.forms import add_service_errors, form_saves
 from reciprocity.web.http import (
     AuthedRequest,
@@ -141,7 +142,7 @@ def referral_create(request: AuthedRequest) -> HttpResponse:
             memo = referral_memo(form.unsaved(partner, request.user))
         else:
             try:
-                referral = services.referral_create(
+                referral = ledger.referral_create(
                     by=request.user,
                     partner=partner,
                     direction=direction,
@@ -291,7 +292,7 @@ def referral_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         form = ReferralEditForm(request.POST, referral=referral)
         if form_saves(
             form,
-            lambda _data: services.referral_update(
+            lambda _data: ledger.referral_update(
                 referral=referral, by=request.user, **form.service_kwargs()
             ),
         ):
@@ -314,7 +315,7 @@ def referral_status(request: AuthedRequest, pk: int) -> HttpResponse:
     )
     if form_saves(
         form,
-        lambda data: services.referral_change_status(referral=referral, by=request.user, **data),
+        lambda data: ledger.referral_change_status(referral=referral, by=request.user, **data),
     ):
         messages.success(request, f"Status: {referral.get_status_display()}.")
         return _after_write(request, referral)
@@ -329,7 +330,7 @@ def referral_consent(request: AuthedRequest, pk: int) -> HttpResponse:
     form = ConsentForm(request.POST)
     if form_saves(
         form,
-        lambda data: services.referral_record_consent(referral=referral, by=request.user, **data),
+        lambda data: ledger.referral_record_consent(referral=referral, by=request.user, **data),
     ):
         messages.success(request, "Consent recorded. The email draft now names the client.")
         return _after_write(request, referral)
@@ -342,7 +343,7 @@ def referral_consent(request: AuthedRequest, pk: int) -> HttpResponse:
 def referral_consent_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
     try:
-        services.referral_consent_withdraw(referral=referral, by=request.user)
+        ledger.referral_consent_withdraw(referral=referral, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -366,13 +367,13 @@ def referral_step(request: AuthedRequest, pk: int, slug: str) -> HttpResponse:
         action = form.cleaned_data["action"]
         try:
             if action == "complete":
-                services.referral_step_complete(step=step, by=request.user)
+                steps.referral_step_complete(step=step, by=request.user)
                 message = STEP_DONE_MESSAGE.format(label=step.label, partner=referral.partner.name)
             elif action == "skip":
-                services.referral_step_skip(step=step, by=request.user)
+                steps.referral_step_skip(step=step, by=request.user)
                 message = f"Skipped: {step.label}."
             else:
-                services.referral_step_reopen(step=step, by=request.user)
+                steps.referral_step_reopen(step=step, by=request.user)
                 message = f"Reopened: {step.label}."
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -419,7 +420,7 @@ def referral_follow_up(request: AuthedRequest, pk: int, commitment_pk: int) -> H
 @write_required
 def referral_archive(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
-    services.referral_archive(referral=referral, by=request.user)
+    ledger.referral_archive(referral=referral, by=request.user)
     messages.success(request, "Referral archived: it leaves the balance. Restore it any time.")
     return _after_write(request, referral)
 
@@ -429,7 +430,7 @@ def referral_archive(request: AuthedRequest, pk: int) -> HttpResponse:
 @write_required
 def referral_restore(request: AuthedRequest, pk: int) -> HttpResponse:
     referral = _get(request, pk)
-    services.referral_restore(referral=referral, by=request.user)
+    ledger.referral_restore(referral=referral, by=request.user)
     messages.success(request, "Referral restored.")
     return _after_write(request, referral)
 
@@ -504,11 +505,11 @@ def referral_protocols(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def referral_protocol_edit(request: AuthedRequest, profession: str) -> HttpResponse:
     template = _protocol_template(request, profession)
-    services.ensure_can_edit_protocols(request.user)
+    protocols.ensure_can_edit_protocols(request.user)
     form = ProtocolForm(request.POST, template=template)
     if form.is_valid():
         try:
-            services.protocol_template_update(
+            protocols.protocol_template_update(
                 by=request.user, profession=profession, steps=form.steps()
             )
         except ValidationError as error:
@@ -524,7 +525,7 @@ def referral_protocol_edit(request: AuthedRequest, profession: str) -> HttpRespo
 @require_POST
 def referral_protocol_reset(request: AuthedRequest, profession: str) -> HttpResponse:
     _protocol_template(request, profession)
-    services.protocol_template_reset(by=request.user, profession=profession)
+    protocols.protocol_template_reset(by=request.user, profession=profession)
     label = Profession(profession).label
     messages.success(request, f"{label} protocol back to the default steps.")
     return _after_protocol_write(request, profession)

@@ -38,12 +38,8 @@ from reciprocity.partners.services import (
 )
 from reciprocity.referrals.models import Direction, Kind, ReferralStatus, StepSlug
 from reciprocity.referrals.selectors import steps_of
-from reciprocity.referrals.services import (
-    referral_change_status,
-    referral_create,
-    referral_step_complete,
-    referral_step_skip,
-)
+from reciprocity.referrals.services.ledger import referral_change_status, referral_create
+from reciprocity.referrals.services.steps import referral_step_complete, referral_step_skip
 from reciprocity.site.demo.insights import load_insights_demo
 from reciprocity.site.demo.playbook import load_playbook_demo
 

@@ -28,12 +28,8 @@ from reciprocity.partners.services import (
 from reciprocity.playbook.services.message import message_check_record
 from reciprocity.referrals.models import Direction, ReferralStatus
 from reciprocity.referrals.selectors import steps_of
-from reciprocity.referrals.services import (
-    referral_change_status,
-    referral_create,
-    referral_step_complete,
-    referral_step_skip,
-)
+from reciprocity.referrals.services.ledger import referral_change_status, referral_create
+from reciprocity.referrals.services.steps import referral_step_complete, referral_step_skip
 
 OWNER = "demo"
 

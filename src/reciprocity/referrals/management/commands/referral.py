@@ -28,10 +28,12 @@ from reciprocity.referrals.selectors import (
     referral_step_get,
     steps_of,
 )
-from reciprocity.referrals.services import (
+from reciprocity.referrals.services.ledger import (
     UNKNOWN_DIRECTION,
     referral_change_status,
     referral_create,
+)
+from reciprocity.referrals.services.steps import (
     referral_step_complete,
     referral_step_reopen,
     referral_step_skip,

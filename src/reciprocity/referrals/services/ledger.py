@@ -1,30 +1,24 @@
-"""Every write of the referral ledger: one transaction each, attributed to the advisor who acts.
-
-Callers pass records they fetched through the selectors (so the access rule already holds); the
-services check it again where a record comes from outside (the partner of a new referral).
-"""
+"""A referral's life: created, consented to, moved through its statuses, archived."""
 
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from reciprocity.accounts.audit import attribute
-from reciprocity.accounts.models import Role, User
+from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write, record_archive_set
 from reciprocity.choices import unknown_choice_message, use_one_of
 from reciprocity.dates import happened_at
-from reciprocity.partners.models import CommitmentOwner, Partner, Profession
+from reciprocity.partners.models import CommitmentOwner, Partner
 from reciprocity.partners.selectors import NOT_FOUND as PARTNER_NOT_FOUND
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.partners.services import (
     ARCHIVED_PARTNER,
     commitment_create,
-    touch_archive,
-    touch_log,
 )
 from reciprocity.records import lock, model_update
 from reciprocity.referrals.models import (
@@ -34,14 +28,13 @@ from reciprocity.referrals.models import (
     ConsentMethod,
     Direction,
     Kind,
-    ProtocolTemplate,
     Referral,
     ReferralStatus,
     ReferralStatusChange,
     ReferralStep,
-    default_protocol,
     lifecycle_of,
 )
+from reciprocity.referrals.services.protocols import protocol_template_for
 
 # User-facing messages; tests reuse them. Those with {placeholders} are filled in with .format().
 NEED_REQUIRED = "Describe the need or topic of the referral."
@@ -79,9 +72,6 @@ NEGATIVE_VALUE = "The estimated value cannot be negative."
 NOT_A_NUMBER = "Give the estimated value as a number, or leave it empty."
 ARCHIVED_REFERRAL = "This referral is archived; restore it before changing it."
 FIELD_NOT_EDITABLE = "This field cannot be changed here."
-STEP_DONE = "This step is done; reopen it before skipping it."
-NOT_FIRM_ADMIN = "Only a firm admin can change the firm's referral protocols."
-UNKNOWN_PROFESSION = unknown_choice_message("profession", Profession)
 
 # Follow-ups prompted by a received referral, and how recent it must be to prompt them.
 THANK_YOU_PROMPT = "Send {partner} a thank-you note for the referral: {need}"
@@ -144,14 +134,14 @@ def _consent_needed(status: str) -> str:
     return CONSENT_BEFORE_INTRODUCTION.format(status=ReferralStatus(status).label)
 
 
-def _lock(referral: Referral) -> Referral:
+def referral_lock(referral: Referral) -> Referral:
     locked = lock(referral)
     if locked.archived_at is not None:
         raise ValidationError(ARCHIVED_REFERRAL)
     return locked
 
 
-def _record_status(
+def status_record(
     referral: Referral, *, by: User, status: str, reason: str, when: dt.datetime
 ) -> ReferralStatusChange:
     change = ReferralStatusChange(
@@ -274,7 +264,7 @@ def referral_create(
         by=by,
     )
     _check_identity(referral)
-    change = _record_status(referral, by=by, status=status, reason=reason, when=when)
+    change = status_record(referral, by=by, status=status, reason=reason, when=when)
     referral.full_clean(
         exclude=["firm", "partner", "by", "thank_you_commitment", "report_back_commitment"]
     )
@@ -283,7 +273,7 @@ def referral_create(
     attribute(change, by).save()
 
     if direction == Direction.SENT and kind == Kind.REFERRAL:
-        template = _template_for(firm_id=partner.firm_id, profession=partner.profession)
+        template = protocol_template_for(firm_id=partner.firm_id, profession=partner.profession)
         for position, step in enumerate(template.steps, start=1):
             attribute(
                 ReferralStep(
@@ -327,7 +317,7 @@ def referral_update(*, referral: Referral, by: User, **changes: Any) -> Referral
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), FIELD_NOT_EDITABLE))
-    locked = _lock(referral)
+    locked = referral_lock(referral)
     for field, value in changes.items():
         if field == "estimated_value":
             value = _clean_value(value)
@@ -364,7 +354,7 @@ def referral_record_consent(
     status change if the consent is older).
     """
     ensure_can_write(by)
-    locked = _lock(referral)
+    locked = referral_lock(referral)
     if locked.direction != Direction.SENT:
         raise ValidationError({"method": CONSENT_ONLY_SENT})
     _clean_choice("method", method, ConsentMethod.values, UNKNOWN_CONSENT_METHOD)
@@ -373,7 +363,7 @@ def referral_record_consent(
     model_update(locked, client_name=client_name, client_contact=client_contact)
     change = None
     if ReferralStatus.CONSENT_GIVEN in locked.lifecycle.allowed_from(locked.status):
-        change = _record_status(
+        change = status_record(
             locked,
             by=by,
             status=ReferralStatus.CONSENT_GIVEN,
@@ -398,7 +388,7 @@ def referral_consent_withdraw(*, referral: Referral, by: User) -> Referral:
     consent on record: the introduction it allowed is done.
     """
     ensure_can_write(by)
-    locked = _lock(referral)
+    locked = referral_lock(referral)
     if locked.direction != Direction.SENT:
         raise ValidationError({"method": CONSENT_ONLY_SENT})
     lifecycle = locked.lifecycle
@@ -411,7 +401,7 @@ def referral_consent_withdraw(*, referral: Referral, by: User) -> Referral:
             if locked.status == lifecycle.needs_consent[0]
             else ReferralStatus.LOST
         )
-        change = _record_status(
+        change = status_record(
             locked,
             by=by,
             status=back,
@@ -437,7 +427,7 @@ def referral_change_status(
 ) -> ReferralStatusChange:
     """Move a referral along its lifecycle (see the models' docs) and record the dated move."""
     ensure_can_write(by)
-    locked = _lock(referral)
+    locked = referral_lock(referral)
     lifecycle = locked.lifecycle
     if status not in lifecycle.statuses:
         raise ValidationError(
@@ -471,7 +461,7 @@ def referral_change_status(
     when = happened_at(occurred_at)
     if when < locked.status_changed_at:
         raise ValidationError({"occurred_at": STATUS_BEFORE_LAST})
-    change = _record_status(locked, by=by, status=status, reason=reason, when=when)
+    change = status_record(locked, by=by, status=status, reason=reason, when=when)
     attribute(change, by).save()
     attribute(locked, by).save()
     return change
@@ -484,132 +474,3 @@ def referral_archive(*, referral: Referral, by: User) -> Referral:
 
 def referral_restore(*, referral: Referral, by: User) -> Referral:
     return record_archive_set(record=referral, by=by, archived=False)
-
-
-def _lock_step(step: ReferralStep) -> ReferralStep:
-    locked = lock(step, ReferralStep.objects.select_related("referral"))
-    if locked.referral.archived_at is not None:
-        raise ValidationError(ARCHIVED_REFERRAL)
-    return locked
-
-
-@transaction.atomic
-def referral_step_complete(
-    *,
-    step: ReferralStep,
-    by: User,
-    occurred_at: dt.datetime | None = None,
-    summary: str = "",
-) -> ReferralStep:
-    """Mark a protocol step done, log it as a touch on the partner's timeline and move the
-    referral's status where the step implies it (STATUS_AFTER_STEP), never backwards.
-
-    Completing a step that is already done changes nothing (no second touch). Steps may be done in
-    any order: real referrals do not always follow the checklist. A step that introduces the
-    client needs the client's consent recorded first.
-    """
-    ensure_can_write(by)
-    locked = _lock_step(step)
-    if locked.done_at is None:
-        referral = _lock(locked.referral)
-        if locked.needs_consent and not referral.has_consent:
-            raise ValidationError({"step": STEP_NEEDS_CONSENT})
-        partner = Partner.objects.get(pk=referral.partner_id)
-        when = happened_at(occurred_at)
-        locked.touch = touch_log(
-            partner=partner,
-            by=by,
-            kind=locked.touch_kind,
-            summary=(summary or "").strip() or f"Referral: {locked.label} ({referral.need})"[:500],
-            occurred_at=when,
-        )
-        locked.done_at, locked.skipped_at = when, None
-        attribute(locked, by).save()
-        _advance_after_step(referral, step=locked, by=by, when=when)
-    return locked
-
-
-def _advance_after_step(
-    referral: Referral, *, step: ReferralStep, by: User, when: dt.datetime
-) -> None:
-    """Record each status the done step implies the referral has passed (see STATUS_AFTER_STEP)."""
-    target = step.status_after
-    if target is None:
-        return
-    way = referral.lifecycle.way_to(referral.status, target)
-    moment = max(when, referral.status_changed_at)
-    for status in way:
-        attribute(_record_status(referral, by=by, status=status, reason="", when=moment), by).save()
-    if way:
-        attribute(referral, by).save()
-
-
-@transaction.atomic
-def referral_step_skip(*, step: ReferralStep, by: User) -> ReferralStep:
-    """Leave a step out of this referral (it stays listed, marked skipped)."""
-    ensure_can_write(by)
-    locked = _lock_step(step)
-    if locked.done_at is not None:
-        raise ValidationError({"step": STEP_DONE})
-    if locked.skipped_at is None:
-        locked.skipped_at = timezone.now()
-        attribute(locked, by).save()
-    return locked
-
-
-@transaction.atomic
-def referral_step_reopen(*, step: ReferralStep, by: User) -> ReferralStep:
-    """Undo a completed or skipped step; the touch it logged is archived with it."""
-    ensure_can_write(by)
-    locked = _lock_step(step)
-    if locked.touch is not None:
-        touch_archive(touch=locked.touch, by=by)
-    if locked.done_at is not None or locked.skipped_at is not None:
-        locked.done_at = locked.skipped_at = None
-        locked.touch = None
-        attribute(locked, by).save()
-    return locked
-
-
-def ensure_can_edit_protocols(user: User) -> None:
-    """Only a firm admin changes the firm's protocols; everyone else reads them."""
-    if user.role != Role.FIRM_ADMIN or user.firm_id is None:
-        raise PermissionDenied(NOT_FIRM_ADMIN)
-
-
-def _template_for(*, firm_id: int, profession: str) -> ProtocolTemplate:
-    """The firm's template for a profession, created from the defaults on first use."""
-    template, _ = ProtocolTemplate.objects.get_or_create(
-        firm_id=firm_id, profession=profession, defaults={"steps": default_protocol(profession)}
-    )
-    return template
-
-
-@transaction.atomic
-def protocol_template_update(
-    *, by: User, profession: str, steps: list[dict[str, str]]
-) -> ProtocolTemplate:
-    """Replace the firm's protocol for a profession: an ordered list of ``{slug, label}``."""
-    ensure_can_edit_protocols(by)
-    assert by.firm_id is not None
-    _clean_choice("profession", profession, Profession.values, UNKNOWN_PROFESSION)
-    template = _template_for(firm_id=by.firm_id, profession=profession)
-    template = ProtocolTemplate.objects.select_for_update().get(pk=template.pk)
-    if isinstance(steps, list):
-        steps = [
-            {**step, "label": step["label"].strip()}
-            if isinstance(step, dict) and isinstance(step.get("label"), str)
-            else step
-            for step in steps
-        ]
-    template.steps = steps
-    template.full_clean(exclude=["firm"])
-    attribute(template, by).save()
-    return template
-
-
-def protocol_template_reset(*, by: User, profession: str) -> ProtocolTemplate:
-    """Back to the product's default steps for the profession."""
-    return protocol_template_update(
-        by=by, profession=profession, steps=default_protocol(profession)
-    )
