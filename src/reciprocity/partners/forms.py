@@ -33,7 +33,14 @@ from reciprocity.partners.selectors import (
     partner_list,
     tags_visible_to,
 )
-from reciprocity.web.forms import DateInput, DateTimeLocalInput, PageForm, now_local
+from reciprocity.web.forms import (
+    DateInput,
+    DateTimeLocalInput,
+    PageForm,
+    now_local,
+    optional_choice,
+    search_field,
+)
 
 
 class PartnerForm(PageForm, forms.ModelForm):
@@ -331,18 +338,9 @@ class BoardFilterForm(PageForm, forms.Form):
 class PartnerListForm(PageForm, forms.Form):
     """The list's search, filters and sort, read from the query string."""
 
-    q = forms.CharField(
-        label="Search",
-        required=False,
-        max_length=200,
-        widget=forms.SearchInput(attrs={"placeholder": "Name or organization"}),
-    )
-    stage = forms.ChoiceField(
-        label="Stage", required=False, choices=[("", "Any stage"), *Stage.choices]
-    )
-    profession = forms.ChoiceField(
-        label="Profession", required=False, choices=[("", "Any profession"), *Profession.choices]
-    )
+    q = search_field("Name or organization")
+    stage = optional_choice("Stage", Stage.choices, "Any stage")
+    profession = optional_choice("Profession", Profession.choices, "Any profession")
     owner = forms.ModelChoiceField(
         label="Owner", queryset=User.objects.none(), required=False, empty_label="Anyone"
     )

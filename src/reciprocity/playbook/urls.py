@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from reciprocity.playbook.views import (
     agenda,
@@ -13,6 +13,32 @@ from reciprocity.playbook.views import (
 )
 
 P = "partners/<int:partner_id>/"
+
+# The playbook's settings: the advisor's message, digest and calendar; the firm's meeting plans,
+# cadences, question bank and solution library.
+meeting_plan_patterns = [
+    path("", meetings.meeting_plan, name="meeting_plan"),
+    path("items/", meetings.plan_item_add, name="plan_item_add"),
+    path("items/<int:item_id>/", meetings.plan_item_update, name="plan_item_update"),
+    path("items/<int:item_id>/remove/", meetings.plan_item_remove, name="plan_item_remove"),
+]
+settings_patterns = [
+    path("", overview.playbook_home, name="playbook_home"),
+    path("message/", message.playbook_message, name="playbook_message"),
+    path("digest/", message.playbook_digest, name="playbook_digest"),
+    path("calendar/", calendar.playbook_calendar, name="playbook_calendar"),
+    path("calendar/revoke/", calendar.playbook_calendar_revoke, name="playbook_calendar_revoke"),
+    path("meetings/", meetings.meeting_plans, name="meeting_plans"),
+    path("meetings/<int:plan_id>/", include(meeting_plan_patterns)),
+    path("cadences/", cadences.cadence_defaults, name="cadence_defaults"),
+    path("cadences/remove/", cadences.cadence_default_remove, name="cadence_default_remove"),
+    path("questions/", library.question_bank, name="question_bank"),
+    path("questions/<int:question_id>/", library.question_detail, name="question_detail"),
+    path("questions/<int:question_id>/archive/", library.question_archive, name="question_archive"),
+    path("library/", library.solution_library, name="solution_library"),
+    path("library/<int:solution_id>/", library.solution_detail, name="solution_detail"),
+    path("library/<int:solution_id>/archive/", library.solution_archive, name="solution_archive"),
+]
 
 urlpatterns = [
     # The agenda
@@ -82,49 +108,6 @@ urlpatterns = [
         library.case_question_remove,
         name="case_question_remove",
     ),
-    # The playbook's settings
-    path("playbook/", overview.playbook_home, name="playbook_home"),
-    path("playbook/message/", message.playbook_message, name="playbook_message"),
-    path("playbook/digest/", message.playbook_digest, name="playbook_digest"),
-    path("playbook/calendar/", calendar.playbook_calendar, name="playbook_calendar"),
-    path(
-        "playbook/calendar/revoke/",
-        calendar.playbook_calendar_revoke,
-        name="playbook_calendar_revoke",
-    ),
-    path("playbook/meetings/", meetings.meeting_plans, name="meeting_plans"),
-    path("playbook/meetings/<int:plan_id>/", meetings.meeting_plan, name="meeting_plan"),
-    path("playbook/meetings/<int:plan_id>/items/", meetings.plan_item_add, name="plan_item_add"),
-    path(
-        "playbook/meetings/<int:plan_id>/items/<int:item_id>/",
-        meetings.plan_item_update,
-        name="plan_item_update",
-    ),
-    path(
-        "playbook/meetings/<int:plan_id>/items/<int:item_id>/remove/",
-        meetings.plan_item_remove,
-        name="plan_item_remove",
-    ),
-    path("playbook/cadences/", cadences.cadence_defaults, name="cadence_defaults"),
-    path(
-        "playbook/cadences/remove/", cadences.cadence_default_remove, name="cadence_default_remove"
-    ),
-    path("playbook/questions/", library.question_bank, name="question_bank"),
-    path(
-        "playbook/questions/<int:question_id>/",
-        library.question_detail,
-        name="question_detail",
-    ),
-    path(
-        "playbook/questions/<int:question_id>/archive/",
-        library.question_archive,
-        name="question_archive",
-    ),
-    path("playbook/library/", library.solution_library, name="solution_library"),
-    path("playbook/library/<int:solution_id>/", library.solution_detail, name="solution_detail"),
-    path(
-        "playbook/library/<int:solution_id>/archive/",
-        library.solution_archive,
-        name="solution_archive",
-    ),
+    # The playbook's settings, under playbook/
+    path("playbook/", include(settings_patterns)),
 ]

@@ -23,7 +23,13 @@ from reciprocity.referrals.models import (
     StepSlug,
 )
 from reciprocity.referrals.services import ledger
-from reciprocity.web.forms import DateTimeLocalInput, PageForm, SearchableSelect
+from reciprocity.web.forms import (
+    DateTimeLocalInput,
+    PageForm,
+    SearchableSelect,
+    optional_choice,
+    search_field,
+)
 
 WHEN_HELP = "Leave empty for now; set an earlier date to record history."
 
@@ -354,21 +360,10 @@ class ProtocolForm(forms.Form):
 class ReferralListForm(PageForm, forms.Form):
     """The ledger's search and filters, read from the query string."""
 
-    q = forms.CharField(
-        label="Search",
-        required=False,
-        max_length=200,
-        widget=forms.SearchInput(attrs={"placeholder": "Need, partner or client"}),
-    )
-    direction = forms.ChoiceField(
-        label="Direction", required=False, choices=[("", "Both ways"), *Direction.choices]
-    )
-    kind = forms.ChoiceField(
-        label="Kind", required=False, choices=[("", "Any kind"), *Kind.choices]
-    )
-    status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *ReferralStatus.choices]
-    )
+    q = search_field("Need, partner or client")
+    direction = optional_choice("Direction", Direction.choices, "Both ways")
+    kind = optional_choice("Kind", Kind.choices, "Any kind")
+    status = optional_choice("Status", ReferralStatus.choices, "Any status")
     state = forms.ChoiceField(
         label="Open or closed",
         required=False,

@@ -1,37 +1,29 @@
-from django.urls import path
+from django.urls import include, path
 
 from reciprocity.referrals import views
 
+# One referral's pages, under <int:pk>/.
+referral_patterns = [
+    path("", views.referral_detail, name="referral_detail"),
+    path("edit/", views.referral_edit, name="referral_edit"),
+    path("status/", views.referral_status, name="referral_status"),
+    path("consent/", views.referral_consent, name="referral_consent"),
+    path("consent/withdraw/", views.referral_consent_withdraw, name="referral_consent_withdraw"),
+    path("steps/<slug:slug>/", views.referral_step, name="referral_step"),
+    path("follow-ups/<int:commitment_pk>/", views.referral_follow_up, name="referral_follow_up"),
+    path("archive/", views.referral_archive, name="referral_archive"),
+    path("restore/", views.referral_restore, name="referral_restore"),
+]
+# The firm's protocol per profession, under protocols/.
+protocol_patterns = [
+    path("", views.referral_protocols, name="referral_protocols"),
+    path("<slug:profession>/", views.referral_protocol_edit, name="referral_protocol_edit"),
+    path("<slug:profession>/reset/", views.referral_protocol_reset, name="referral_protocol_reset"),
+]
 urlpatterns = [
     path("", views.referral_list, name="referral_list"),
     path("new/", views.referral_create, name="referral_create"),
     path("balance/", views.referral_balance, name="referral_balance"),
-    path("protocols/", views.referral_protocols, name="referral_protocols"),
-    path(
-        "protocols/<slug:profession>/",
-        views.referral_protocol_edit,
-        name="referral_protocol_edit",
-    ),
-    path(
-        "protocols/<slug:profession>/reset/",
-        views.referral_protocol_reset,
-        name="referral_protocol_reset",
-    ),
-    path("<int:pk>/", views.referral_detail, name="referral_detail"),
-    path("<int:pk>/edit/", views.referral_edit, name="referral_edit"),
-    path("<int:pk>/status/", views.referral_status, name="referral_status"),
-    path("<int:pk>/consent/", views.referral_consent, name="referral_consent"),
-    path(
-        "<int:pk>/consent/withdraw/",
-        views.referral_consent_withdraw,
-        name="referral_consent_withdraw",
-    ),
-    path("<int:pk>/steps/<slug:slug>/", views.referral_step, name="referral_step"),
-    path(
-        "<int:pk>/follow-ups/<int:commitment_pk>/",
-        views.referral_follow_up,
-        name="referral_follow_up",
-    ),
-    path("<int:pk>/archive/", views.referral_archive, name="referral_archive"),
-    path("<int:pk>/restore/", views.referral_restore, name="referral_restore"),
+    path("protocols/", include(protocol_patterns)),
+    path("<int:pk>/", include(referral_patterns)),
 ]

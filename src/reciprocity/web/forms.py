@@ -57,6 +57,21 @@ def form_posted(
     return False
 
 
+def form_submitted(
+    request: AuthedRequest,
+    form: forms.BaseForm,
+    write: Callable[[dict[str, Any]], object],
+    *,
+    done: str,
+) -> bool:
+    """Run a service with a form posted to the page that shows it: True (and ``done`` said) when
+    saved; else the refusal stays on the form, shown again. A GET saves nothing."""
+    if request.method == "POST" and form_saves(form, write):
+        messages.success(request, done)
+        return True
+    return False
+
+
 def form_creates[T](form: forms.BaseForm, create: Callable[[dict[str, Any]], T]) -> T | None:
     """Like ``form_saves`` for a service that creates: the record, or None when refused."""
     if not form.is_valid():
@@ -77,6 +92,22 @@ class PageForm:
         kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+def search_field(placeholder: str) -> forms.CharField:
+    """A list's free-text search, read from ``?q=``."""
+    return forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.SearchInput(attrs={"placeholder": placeholder}),
+    )
+
+
+def optional_choice(label: str, choices: Any, empty: str) -> forms.ChoiceField:
+    """A choice that may be left empty (a list's filter, an optional field); ``empty`` names the
+    empty choice ("Any stage", "No topic")."""
+    return forms.ChoiceField(label=label, required=False, choices=[("", empty), *choices])
 
 
 def now_local() -> str:

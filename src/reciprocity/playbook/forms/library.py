@@ -16,7 +16,7 @@ from reciprocity.playbook.services.library import (
     UNKNOWN_CONCERN_SOURCE,
     UNKNOWN_TOPIC,
 )
-from reciprocity.web.forms import DateInput, PageForm
+from reciprocity.web.forms import DateInput, PageForm, optional_choice
 
 
 class ConcernForm(PageForm, forms.Form):
@@ -33,9 +33,7 @@ class ConcernForm(PageForm, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="In the client's words where you can; never their name.",
     )
-    topic = forms.ChoiceField(
-        label="Topic", required=False, choices=[("", "No topic"), *Topic.choices]
-    )
+    topic = optional_choice("Topic", Topic.choices, "No topic")
     heard_on = forms.DateField(
         label="Heard on", required=False, widget=DateInput(), help_text="Defaults to today."
     )
@@ -165,9 +163,7 @@ class QuestionForm(PageForm, forms.Form):
 
 class SolutionForm(PageForm, forms.Form):
     title = forms.CharField(label="Title", max_length=200)
-    topic = forms.ChoiceField(
-        label="Topic", required=False, choices=[("", "No topic"), *Topic.choices]
-    )
+    topic = optional_choice("Topic", Topic.choices, "No topic")
     problem = forms.CharField(
         label="The problem, as clients describe it", widget=forms.Textarea(attrs={"rows": 2})
     )

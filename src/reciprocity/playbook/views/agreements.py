@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +21,7 @@ from reciprocity.playbook.selectors.agreements import (
 )
 from reciprocity.playbook.services import agreements as services
 from reciprocity.playbook.views.common import partner_or_404, partner_page
-from reciprocity.web.forms import form_posted, form_saves
+from reciprocity.web.forms import form_posted, form_submitted
 from reciprocity.web.http import AuthedRequest
 
 
@@ -42,15 +41,14 @@ def partner_agreement(request: AuthedRequest, pk: int) -> HttpResponse:
             "next_review": _review_default(),
         },
     )
-    if request.method == "POST" and form_saves(
+    if form_submitted(
+        request,
         form,
         lambda _data: services.agreement_create(
             partner=partner, by=request.user, **form.service_kwargs()
         ),
+        done="Agreement recorded; each promise is now a commitment on both sides.",
     ):
-        messages.success(
-            request, "Agreement recorded; each promise is now a commitment on both sides."
-        )
         return redirect("partner_agreement", pk=partner.pk)
     agreements = list(agreements_of(partner=partner))
     active = next((a for a in agreements if a.status == AgreementStatus.ACTIVE), None)

@@ -1,6 +1,5 @@
 """Web pages of the keep-warm cadences: a partner's overrides and the firm's defaults."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from reciprocity.playbook.views.common import (
     partner_or_404,
     partner_page,
 )
-from reciprocity.web.forms import form_posted, form_saves
+from reciprocity.web.forms import form_posted, form_submitted
 from reciprocity.web.http import AuthedRequest
 
 
@@ -30,11 +29,12 @@ from reciprocity.web.http import AuthedRequest
 def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = CadenceForm(request.POST or None)
-    if request.method == "POST" and form_saves(
+    if form_submitted(
+        request,
         form,
         lambda data: services.cadence_set(partner=partner, by=request.user, **data),
+        done="Cadence saved for this partner.",
     ):
-        messages.success(request, "Cadence saved for this partner.")
         return redirect("partner_cadences", pk=partner.pk)
     return partner_page(
         request,
@@ -67,10 +67,12 @@ def partner_cadence_reset(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cadence_defaults(request: AuthedRequest) -> HttpResponse:
     form = CadenceDefaultForm(request.POST or None)
-    if request.method == "POST" and form_saves(
-        form, lambda data: services.cadence_default_set(by=request.user, **data)
+    if form_submitted(
+        request,
+        form,
+        lambda data: services.cadence_default_set(by=request.user, **data),
+        done="Cadence default saved for the firm.",
     ):
-        messages.success(request, "Cadence default saved for the firm.")
         return redirect("cadence_defaults")
     return render(
         request,

@@ -6,9 +6,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
+from reciprocity.accounts.decorators import posting_requires_write
 from reciprocity.accounts.models import Role
 from reciprocity.partners import selectors as partner_selectors
 from reciprocity.web.forms import form_creates
@@ -51,6 +54,17 @@ class PartnerRecords:
     detail: str  # the record's page: a URL name taking the partner's id and the record's
     listing: str  # the list's name in the template
     records: Callable[..., Iterable[Any]]  # the selector: (partner=) -> the records
+
+    def view(self) -> Callable[[AuthedRequest, int], HttpResponse]:
+        """The page as a view taking the partner's id."""
+
+        @login_required
+        @require_http_methods(["GET", "POST"])
+        @posting_requires_write
+        def page(request: AuthedRequest, pk: int) -> HttpResponse:
+            return partner_records_page(request, pk, self)
+
+        return page
 
 
 def partner_records_page(request: AuthedRequest, pk: int, page: PartnerRecords) -> HttpResponse:

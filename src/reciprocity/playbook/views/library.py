@@ -30,13 +30,12 @@ from reciprocity.playbook.views.common import (
     is_firm_admin,
     partner_or_404,
     partner_page,
-    partner_records_page,
 )
 from reciprocity.playbook.views.overview import panel_or_redirect
-from reciprocity.web.forms import form_saves
+from reciprocity.web.forms import form_saves, form_submitted
 from reciprocity.web.http import AuthedRequest
 
-CONCERNS = PartnerRecords(
+partner_concerns = PartnerRecords(
     template="playbook/partner_concerns.html",
     form=ConcernForm,
     create=services.concern_log,
@@ -44,14 +43,7 @@ CONCERNS = PartnerRecords(
     detail="concern_detail",
     listing="concerns",
     records=selectors.concerns_of,
-)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-@posting_requires_write
-def partner_concerns(request: AuthedRequest, pk: int) -> HttpResponse:
-    return partner_records_page(request, pk, CONCERNS)
+).view()
 
 
 @login_required
@@ -64,13 +56,12 @@ def concern_detail(request: AuthedRequest, partner_id: int, concern_id: int) -> 
     matches = selectors.solutions_matching(concern=concern)
     initial = {"solution": matches[0].solution.pk} if matches else {}
     form = ConcernMatchForm(request.POST or None, solutions=solutions, initial=initial)
-    if request.method == "POST" and form_saves(
+    if form_submitted(
+        request,
         form,
         lambda data: services.concern_match(concern=concern, by=request.user, **data),
+        done="Matched: an opportunity to bring the solution and ask for a meeting.",
     ):
-        messages.success(
-            request, "Matched: an opportunity to bring the solution and ask for a meeting."
-        )
         return redirect("partner_detail", pk=partner.pk)
     return partner_page(
         request,
@@ -97,7 +88,7 @@ def concern_dismiss(request: AuthedRequest, partner_id: int, concern_id: int) ->
     return panel_or_redirect(request, partner, reverse("partner_concerns", args=[partner.pk]))
 
 
-CASES = PartnerRecords(
+partner_cases = PartnerRecords(
     template="playbook/partner_cases.html",
     form=CaseCreateForm,
     create=services.case_create,
@@ -105,14 +96,7 @@ CASES = PartnerRecords(
     detail="case_detail",
     listing="cases",
     records=selectors.cases_of,
-)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-@posting_requires_write
-def partner_cases(request: AuthedRequest, pk: int) -> HttpResponse:
-    return partner_records_page(request, pk, CASES)
+).view()
 
 
 def _case_page(
@@ -226,10 +210,12 @@ def case_question_remove(
 @require_http_methods(["GET", "POST"])
 def question_bank(request: AuthedRequest) -> HttpResponse:
     form = QuestionForm(request.POST or None)
-    if request.method == "POST" and form_saves(
-        form, lambda data: services.question_create(by=request.user, **data)
+    if form_submitted(
+        request,
+        form,
+        lambda data: services.question_create(by=request.user, **data),
+        done="Question added to the bank.",
     ):
-        messages.success(request, "Question added to the bank.")
         return redirect("question_bank")
     questions = list(selectors.question_bank(advisor=request.user))
     by_topic = [(topic, [q for q in questions if q.topic == topic.value]) for topic in Topic]
@@ -252,8 +238,7 @@ def _entry_page(
 ) -> HttpResponse:
     """One entry of the firm's question bank or library (``name``: question or solution): firm
     admins change it, others read."""
-    if request.method == "POST" and form_saves(form, update):
-        messages.success(request, saved)
+    if form_submitted(request, form, update, done=saved):
         return redirect(back)
     if request.method == "POST":
         entry.refresh_from_db()  # the page shows the entry as saved, not the rejected change
@@ -295,10 +280,12 @@ def question_archive(request: AuthedRequest, question_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def solution_library(request: AuthedRequest) -> HttpResponse:
     form = SolutionForm(request.POST or None)
-    if request.method == "POST" and form_saves(
-        form, lambda data: services.solution_create(by=request.user, **data)
+    if form_submitted(
+        request,
+        form,
+        lambda data: services.solution_create(by=request.user, **data),
+        done="Added to what you solve.",
     ):
-        messages.success(request, "Added to what you solve.")
         return redirect("solution_library")
     return render(
         request,

@@ -37,7 +37,7 @@ from reciprocity.playbook.views.common import (
     partner_or_404,
     partner_page,
 )
-from reciprocity.web.forms import form_creates, form_posted, form_saves
+from reciprocity.web.forms import form_creates, form_posted, form_saves, form_submitted
 from reciprocity.web.http import AuthedRequest
 
 
@@ -90,7 +90,8 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
     meeting = _meeting(request, partner.pk, meeting_id)
     points = list(meeting.points.all())
     form = MeetingHoldForm(request.POST or None, points=points)
-    if request.method == "POST" and form_saves(
+    if form_submitted(
+        request,
         form,
         lambda data: services.meeting_hold(
             meeting=meeting,
@@ -100,8 +101,8 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
             covered=form.covered(),
             summary=data.get("summary") or "",
         ),
+        done=f"{meeting.get_kind_display()} held; the profile is updated.",
     ):
-        messages.success(request, f"{meeting.get_kind_display()} held; the profile is updated.")
         return redirect("partner_detail", pk=partner.pk)
     return partner_page(
         request,

@@ -16,7 +16,7 @@ from reciprocity.playbook.services.message import (
 )
 from reciprocity.playbook.views.common import partner_or_404
 from reciprocity.playbook.views.overview import panel_or_redirect
-from reciprocity.web.forms import form_posted, form_saves
+from reciprocity.web.forms import form_posted, form_submitted
 from reciprocity.web.http import AuthedRequest
 
 
@@ -47,11 +47,12 @@ def playbook_message(request: AuthedRequest) -> HttpResponse:
             "what_is_unique": profile.what_is_unique if profile else "",
         },
     )
-    if request.method == "POST" and form_saves(
+    if form_submitted(
+        request,
         form,
         lambda data: advisor_message_set(by=request.user, **data),
+        done="Your message is saved; it opens every meeting brief.",
     ):
-        messages.success(request, "Your message is saved; it opens every meeting brief.")
         return redirect("playbook_message")
     return render(
         request,

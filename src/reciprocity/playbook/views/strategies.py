@@ -35,7 +35,7 @@ from reciprocity.playbook.selectors.strategies import (
 from reciprocity.playbook.services import strategies as services
 from reciprocity.playbook.views.common import partner_or_404, partner_page
 from reciprocity.playbook.views.overview import PLAYBOOK, panel_or_redirect
-from reciprocity.web.forms import form_posted, form_saves
+from reciprocity.web.forms import form_posted, form_saves, form_submitted
 from reciprocity.web.http import AuthedRequest, flash_errors, htmx_target
 
 
@@ -117,7 +117,8 @@ def _opportunities_page(
 def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
     partner = partner_or_404(request, pk)
     form = OpportunityForm(request.POST or None)
-    if request.method == "POST" and form_saves(
+    if form_submitted(
+        request,
         form,
         lambda data: services.opportunity_create(
             partner=partner,
@@ -127,8 +128,8 @@ def partner_opportunities(request: AuthedRequest, pk: int) -> HttpResponse:
             proposal=data.get("proposal") or "",
             ask_by=data.get("ask_by"),
         ),
+        done="Opportunity added; it is on your agenda by its date.",
     ):
-        messages.success(request, "Opportunity added; it is on your agenda by its date.")
         return redirect("partner_opportunities", pk=partner.pk)
     return _opportunities_page(request, partner, form=form)
 
