@@ -188,7 +188,9 @@ def list_stage_changes(request: HttpRequest, id: RecordId) -> QuerySet[models.St
 def change_stage(
     request: HttpRequest, id: RecordId, payload: schemas.StageChangeCreate
 ) -> Status[models.StageChange]:
-    """Retired needs a reason from the three failure reasons (or other)."""
+    """Retired needs a reason from the three failure reasons (or other). Qualified asks the
+    three qualification questions: a profile that fails one is refused (422) unless
+    `qualify_anyway`."""
     return created_for_partner(
         request,
         id,
@@ -197,6 +199,8 @@ def change_stage(
         reason=payload.reason or "",
         note=payload.note,
         occurred_at=payload.occurred_at,
+        answers=payload.answers.model_dump(exclude_unset=True) if payload.answers else None,
+        qualify_anyway=payload.qualify_anyway,
     )
 
 

@@ -14,15 +14,17 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
-from reciprocity.partners import bulk, services
+from reciprocity.partners import bulk, qualification, services
 from reciprocity.partners.diagnosed import diagnosis_choices
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
+    CanDescribeValue,
     CommitmentOwner,
     CommitmentStatus,
     FailureReason,
     Partner,
     Profession,
+    Propensity,
     Stage,
     TouchKind,
 )
@@ -243,12 +245,36 @@ class StageForm(PageForm, forms.Form):
         help_text="Leave empty for now; set an earlier date to record history.",
     )
     confirm_back = forms.BooleanField(label="Yes, move back to an earlier stage", required=False)
+    # The qualification questions (partners/qualification.py), asked on a move to qualified and
+    # prefilled from the profile, where the answers are recorded.
+    propensity_to_refer = optional_choice(
+        qualification.QUESTIONS[0].text, Propensity.choices, "Not asked yet"
+    )
+    can_describe_value = forms.ChoiceField(
+        label=qualification.QUESTIONS[1].text,
+        choices=CanDescribeValue.choices,
+        required=False,
+        help_text="No is fine when you will teach them: sharpen your message with them.",
+    )
+    growth_mode = optional_choice(
+        qualification.QUESTIONS[2].text, [("yes", "Yes"), ("no", "No")], "Not asked yet"
+    )
+    qualify_anyway = forms.BooleanField(label="Qualify anyway", required=False)
 
     id_prefix = "stage"
+    QUESTION_FIELDS = ("propensity_to_refer", "can_describe_value", "growth_mode")
 
     def __init__(self, *args: Any, partner: Partner, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.partner = partner
+        growth = {True: "yes", False: "no"}.get(partner.growth_mode, "")  # type: ignore[call-overload]
+        self.initial.setdefault("propensity_to_refer", partner.propensity_to_refer or "")
+        self.initial.setdefault("can_describe_value", partner.can_describe_value)
+        self.initial.setdefault("growth_mode", growth)
+
+    @property
+    def qualification_questions(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.QUESTION_FIELDS]
 
     @property
     def moves_back(self) -> bool:
@@ -269,6 +295,15 @@ class StageForm(PageForm, forms.Form):
                 ),
             )
         data.pop("confirm_back", None)
+        answers = {name: data.pop(name, None) for name in self.QUESTION_FIELDS}
+        if stage == Stage.QUALIFIED:
+            # Only the questions on the posted form: a card dropped on the board asks none.
+            recorded = {
+                "propensity_to_refer": answers["propensity_to_refer"] or None,
+                "can_describe_value": answers["can_describe_value"] or CanDescribeValue.UNKNOWN,
+                "growth_mode": {"yes": True, "no": False}.get(answers["growth_mode"] or ""),
+            }
+            data["answers"] = {k: v for k, v in recorded.items() if k in self.data}
         return data
 
 

@@ -16,6 +16,7 @@ from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 from reciprocity.accounts.services import ensure_can_write, record_archive_set
 from reciprocity.choices import unknown_choice_message
 from reciprocity.dates import happened_at, planned_on
+from reciprocity.partners import qualification
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     Commitment,
@@ -57,6 +58,11 @@ UNKNOWN_STATUS = unknown_choice_message("status", CommitmentStatus)
 UNKNOWN_TOUCH_KIND = unknown_choice_message("kind", TouchKind)
 NO_FIRM = "Your account belongs to no firm; ask an administrator to add you to one."
 ARCHIVED_PARTNER = "This partner is archived; restore it before changing it."
+QUALIFY_FAILS = (
+    '{partner} fails qualification: {failures}. Tick "Qualify anyway" to qualify them '
+    "regardless, or walk away."
+)
+NOT_A_QUESTION = "Not a qualification question. Use one of: {fields}."
 
 # Profile fields an advisor edits directly (stage, owner and counters have their own services).
 PROFILE_FIELDS = (
@@ -256,8 +262,14 @@ def partner_change_stage(
     reason: str = "",
     note: str = "",
     occurred_at: dt.datetime | None = None,
+    answers: dict[str, Any] | None = None,
+    qualify_anyway: bool = False,
 ) -> StageChange:
-    """Move a partner in the pipeline and record the move. Retired needs a failure reason."""
+    """Move a partner in the pipeline and record the move. Retired needs a failure reason.
+
+    A move to qualified records the ``answers`` to the qualification questions on the profile
+    (partners/qualification.py) and is refused while one names a failure reason, unless
+    ``qualify_anyway``."""
     ensure_can_write(by)
     if stage not in Stage.values:
         raise ValidationError({"stage": UNKNOWN_STAGE})
@@ -274,6 +286,7 @@ def partner_change_stage(
     when = happened_at(occurred_at)
     if when < locked.stage_changed_at:
         raise ValidationError({"occurred_at": STAGE_BEFORE_LAST})
+    answered = _qualification_recorded(locked, stage, answers or {}, anyway=qualify_anyway)
     change = StageChange(
         partner=locked,
         from_stage=locked.stage,
@@ -287,9 +300,37 @@ def partner_change_stage(
     attribute(change, by).save()
     locked.stage = stage
     locked.stage_changed_at = when
-    attribute(locked, by).save(update_fields=["stage", "stage_changed_at", "updated_at"])
+    attribute(locked, by).save(update_fields=["stage", "stage_changed_at", "updated_at", *answered])
     partner.stage, partner.stage_changed_at = locked.stage, locked.stage_changed_at
+    for field in answered:
+        setattr(partner, field, getattr(locked, field))
     return change
+
+
+def _qualification_recorded(
+    partner: Partner, stage: str, answers: dict[str, Any], *, anyway: bool
+) -> list[str]:
+    """Put a move to qualified's answers on the (locked) partner and hold the move while one
+    names a failure reason; the fields answered, to save with the move."""
+    if stage != Stage.QUALIFIED:
+        return []
+    for field, value in answers.items():
+        if field not in qualification.FIELDS:
+            raise ValidationError(
+                {"answers": NOT_A_QUESTION.format(fields=", ".join(qualification.FIELDS))}
+            )
+        setattr(partner, field, value)
+    partner.clean_fields(exclude=[f.name for f in Partner._meta.fields if f.name not in answers])
+    failed = qualification.failures(partner)
+    if failed and not anyway:
+        raise ValidationError(
+            {
+                "qualify_anyway": QUALIFY_FAILS.format(
+                    partner=partner.name, failures="; ".join(q.failure for q in failed)
+                )
+            }
+        )
+    return list(answers)
 
 
 def partner_archive(*, partner: Partner, by: User) -> Partner:

@@ -275,6 +275,21 @@ class StageChange(Schema):
         return obj.reason or None
 
 
+class QualificationAnswers(Input):
+    """The three qualification questions, each recorded on the profile; leave out what was not
+    asked."""
+
+    propensity_to_refer: Propensity | None = Field(
+        None, description="Do they refer their clients to other professionals? low fails."
+    )
+    can_describe_value: CanDescribeValue | None = Field(
+        None, description="Can they say whom you help and what is unique about you?"
+    )
+    growth_mode: bool | None = Field(
+        None, description="Is their firm growing, meeting new clients? false fails."
+    )
+
+
 class StageChangeCreate(Input):
     stage: Stage
     reason: FailureReason | None = Field(
@@ -282,3 +297,9 @@ class StageChangeCreate(Input):
     )
     note: str = ""
     occurred_at: When | None = Field(None, description="Defaults to now.")
+    answers: QualificationAnswers | None = Field(
+        None, description="For a move to qualified: the answers to record on the profile."
+    )
+    qualify_anyway: bool = Field(
+        False, description="Qualify although an answer on the profile names a failure reason."
+    )

@@ -6,8 +6,8 @@ from django import template
 from django.utils import timezone
 
 from reciprocity.dates import local_day
-from reciprocity.partners import selectors
-from reciprocity.partners.models import Partner
+from reciprocity.partners import qualification, selectors
+from reciprocity.partners.models import Partner, Stage
 
 register = template.Library()
 
@@ -20,6 +20,14 @@ def next_step(partner: Partner) -> selectors.NextStep | None:
 @register.filter
 def suggests_dormant(partner: Partner) -> bool:
     return selectors.dormancy_suggested(partner)
+
+
+@register.filter
+def qualification_shortfall(partner: Partner) -> str:
+    """For a partner in the qualified column: what keeps them from being qualified, if anything."""
+    if partner.stage != Stage.QUALIFIED:
+        return ""
+    return qualification.shortfall(partner)
 
 
 @register.filter

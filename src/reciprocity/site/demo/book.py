@@ -1025,8 +1025,15 @@ def _write_partner(
     for _when, rank, event in sorted(events, key=lambda e: (e[0], e[1])):
         if rank == 0:
             when, stage, reason, note = event
+            # The book's history: some were qualified despite a failing answer, and show it.
             partner_change_stage(
-                partner=partner, by=by, stage=stage, reason=reason, note=note, occurred_at=when
+                partner=partner,
+                by=by,
+                stage=stage,
+                reason=reason,
+                note=note,
+                occurred_at=when,
+                qualify_anyway=True,
             )
             summary.stage_changes += 1
         elif rank == 1:

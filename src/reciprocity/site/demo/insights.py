@@ -244,7 +244,11 @@ def _write(stalled: Stalled, *, by: User, counts: Counts) -> None:
     for days_ago, rank, event in sorted(events, key=lambda e: (-e[0], e[1])):
         if rank == 0:
             partner_change_stage(
-                partner=partner, by=by, stage=event, occurred_at=_moment(days_ago, hour=9)
+                partner=partner,
+                by=by,
+                stage=event,
+                occurred_at=_moment(days_ago, hour=9),
+                qualify_anyway=True,
             )
             counts.stage_changes += 1
         elif rank == 1:

@@ -25,6 +25,11 @@ class Command(ProductCommand):
         )
         parser.add_argument("--note", default="")
         parser.add_argument("--at", help="when it happened, ISO 8601 (default: now)")
+        parser.add_argument(
+            "--qualify-anyway",
+            action="store_true",
+            help="qualify a partner whose profile fails a qualification question",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = resolve_user(options["user"])
@@ -36,6 +41,7 @@ class Command(ProductCommand):
             reason=options["reason"],
             note=options["note"],
             occurred_at=parse_when(options["at"]),
+            qualify_anyway=options["qualify_anyway"],
         )
         self.stdout.write(
             f"{partner.name}: {change.get_from_stage_display()} → {change.get_to_stage_display()}"
