@@ -267,7 +267,7 @@ class StageForm(PageForm, forms.Form):
     def __init__(self, *args: Any, partner: Partner, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.partner = partner
-        growth = {True: "yes", False: "no"}.get(partner.growth_mode, "")  # type: ignore[call-overload]
+        growth = "" if partner.growth_mode is None else ("yes" if partner.growth_mode else "no")
         self.initial.setdefault("propensity_to_refer", partner.propensity_to_refer or "")
         self.initial.setdefault("can_describe_value", partner.can_describe_value)
         self.initial.setdefault("growth_mode", growth)

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from reciprocity.playbook.views import (
     agenda,
@@ -16,13 +16,13 @@ P = "partners/<int:partner_id>/"
 
 # The playbook's settings: the advisor's message, digest and calendar; the firm's meeting plans,
 # cadences, question bank and solution library.
-meeting_plan_patterns = [
+meeting_plan_patterns: list[URLPattern | URLResolver] = [
     path("", meetings.meeting_plan, name="meeting_plan"),
     path("items/", meetings.plan_item_add, name="plan_item_add"),
     path("items/<int:item_id>/", meetings.plan_item_update, name="plan_item_update"),
     path("items/<int:item_id>/remove/", meetings.plan_item_remove, name="plan_item_remove"),
 ]
-settings_patterns = [
+settings_patterns: list[URLPattern | URLResolver] = [
     path("", overview.playbook_home, name="playbook_home"),
     path("message/", message.playbook_message, name="playbook_message"),
     path("digest/", message.playbook_digest, name="playbook_digest"),

@@ -1,9 +1,9 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from reciprocity.referrals import views
 
 # One referral's pages, under <int:pk>/.
-referral_patterns = [
+referral_patterns: list[URLPattern | URLResolver] = [
     path("", views.referral_detail, name="referral_detail"),
     path("edit/", views.referral_edit, name="referral_edit"),
     path("status/", views.referral_status, name="referral_status"),
@@ -15,7 +15,7 @@ referral_patterns = [
     path("restore/", views.referral_restore, name="referral_restore"),
 ]
 # The firm's protocol per profession, under protocols/.
-protocol_patterns = [
+protocol_patterns: list[URLPattern | URLResolver] = [
     path("", views.referral_protocols, name="referral_protocols"),
     path("<slug:profession>/", views.referral_protocol_edit, name="referral_protocol_edit"),
     path("<slug:profession>/reset/", views.referral_protocol_reset, name="referral_protocol_reset"),
