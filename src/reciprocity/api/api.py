@@ -14,7 +14,7 @@ from reciprocity.api import errors
 from reciprocity.api.auth import BearerToken, Session
 from reciprocity.api.commitments import commitments, partner_commitments
 from reciprocity.api.imports import imports
-from reciprocity.api.insights import diagnoses, partner_diagnoses
+from reciprocity.api.insights import diagnoses, insights, partner_diagnoses
 from reciprocity.api.partners import partners, stage, touches
 from reciprocity.api.playbook import (
     agenda,
@@ -101,6 +101,7 @@ api.add_router("/balance", balance)
 api.add_router("/protocols", protocols)
 api.add_router("/diagnoses", diagnoses)
 api.add_router("/partners", partner_diagnoses)
+api.add_router("/insights", insights)
 api.add_router("/search", search)
 api.add_router("/imports", imports)
 

@@ -13,11 +13,13 @@ from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import insights as schemas
 from reciprocity.api.schemas.common import RecordId
 from reciprocity.insights.diagnoses import Diagnosis, diagnoses_for
-from reciprocity.insights.selectors import mine_only_for
+from reciprocity.insights.funnel import Funnel, funnel_for
+from reciprocity.insights.selectors import mine_only_for, scope_of
 from reciprocity.partners.selectors import partner_get_for
 
 diagnoses = Router(tags=["Diagnoses"])
 partner_diagnoses = Router(tags=["Diagnoses"])
+insights = Router(tags=["Insights"])
 
 
 def _only(found: list[Diagnosis], slug: str | None) -> list[Diagnosis]:
@@ -56,3 +58,15 @@ def list_partner_diagnoses(
     user = current_user(request)
     partner = partner_get_for(advisor=user, pk=id)
     return _only(diagnoses_for(advisor=user, partner=partner), filters.slug)
+
+
+@insights.get(
+    "/funnel", response=responses({200: schemas.Funnel}, not_found=False), summary="The funnel"
+)
+def get_funnel(request: HttpRequest, filters: Query[schemas.FunnelFilters]) -> Funnel:
+    """Conversion between pipeline stages, median days in each stage, days from the first
+    meeting to the first referral, and the top partners by referrals received in twelve months:
+    the dashboard's figures. Scoped like the dashboard (``all``)."""
+    user = current_user(request)
+    mine_only = mine_only_for(advisor=user, wide=filters.all)
+    return funnel_for(partners=scope_of(advisor=user, mine_only=mine_only))

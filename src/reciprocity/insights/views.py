@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET
 from reciprocity.accounts.models import User
 from reciprocity.insights import charts
 from reciprocity.insights.diagnoses import PATIENCE_MONTHS, assess
+from reciprocity.insights.funnel import funnel_for
 from reciprocity.insights.paper import annual_review_for, meeting_brief_for, review_years_of
-from reciprocity.insights.selectors import mine_only_for, picture_for
+from reciprocity.insights.selectors import mine_only_for, picture_for, scope_of
 from reciprocity.ops.routers import reads_from_replica
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import partner_get_for
@@ -41,10 +42,12 @@ def dashboard_context(
     user: User, *, mine_only: bool, shown: int = DASHBOARD_LIST_LIMIT
 ) -> dict[str, Any]:
     picture = picture_for(advisor=user, mine_only=mine_only)
+    funnel = funnel_for(partners=scope_of(advisor=user, mine_only=mine_only))
     assessment = assess(advisor=user, mine_only=mine_only, today=picture.today)
     more = min(shown + DASHBOARD_LIST_LIMIT, DASHBOARD_MAX_SHOWN)
     return {
         "picture": picture,
+        "funnel": funnel,
         "diagnoses": assessment.diagnoses[:shown],
         "diagnoses_count": len(assessment.diagnoses),
         "too_early": assessment.too_early[:shown],

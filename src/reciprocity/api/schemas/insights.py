@@ -4,8 +4,9 @@ from ninja import Field, Schema
 
 from reciprocity.api.schemas.common import PartnerRef, RecordId
 from reciprocity.insights import diagnoses as insights
+from reciprocity.insights import funnel
 from reciprocity.insights.diagnoses import ActionSlug, DiagnosisSlug, Severity
-from reciprocity.partners.models import FailureReason
+from reciprocity.partners.models import FailureReason, Stage
 
 
 class Diagnosis(Schema):
@@ -50,3 +51,56 @@ class DiagnosisFilters(Schema):
 
 class PartnerDiagnosisFilters(Schema):
     slug: DiagnosisSlug | None = Field(None, description="Only this diagnosis.")
+
+
+class FunnelFilters(Schema):
+    all: bool | None = Field(
+        None,
+        description="true: every partner you can see; false: only your own. Not given: the "
+        "whole firm for a firm admin or compliance officer, your own for an advisor.",
+    )
+
+
+class FunnelStep(Schema):
+    stage: Stage
+    label: str
+    reached: int = Field(description="Partners whose furthest stage is this one or later.")
+    went_on: int | None = Field(description="Of those, how many reached the next stage.")
+    rate: int | None = Field(description="went_on as a percent of reached.")
+
+
+class StageTime(Schema):
+    stage: Stage
+    label: str
+    median_days: float | None = Field(description="Median days of the completed stays.")
+    stays: int
+
+
+class FirstReferral(Schema):
+    median_days: float | None = Field(
+        description="Median days from the first meeting to the first referral received."
+    )
+    partners: int = Field(description="Partners with both, the median is over.")
+
+
+class TopPartner(Schema):
+    partner: PartnerRef
+    received: int = Field(description="Referrals received in the last twelve months.")
+
+    @staticmethod
+    def resolve_partner(obj: funnel.TopPartner) -> dict[str, object]:
+        return {"id": obj.partner_id, "name": obj.name}
+
+
+class Funnel(Schema):
+    steps: list[FunnelStep]
+    times: list[StageTime]
+    first_referral: FirstReferral
+    top: list[TopPartner]
+
+    @staticmethod
+    def resolve_first_referral(obj: funnel.Funnel) -> dict[str, object]:
+        return {
+            "median_days": obj.first_referral_median_days,
+            "partners": obj.first_referral_partners,
+        }

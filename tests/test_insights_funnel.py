@@ -1,0 +1,126 @@
+"""The funnel and time: conversion between stages, median days in each stage, days from the
+first meeting to the first referral, top partners by yield; every figure against a count made by
+hand from the records, in a constant number of queries, scoped to who asks."""
+
+from typing import Any
+
+import pytest
+
+from reciprocity.insights.funnel import funnel_for
+from reciprocity.insights.selectors import scope_of
+from reciprocity.partners.models import Partner, Stage
+from reciprocity.partners.services import partner_change_stage
+from reciprocity.referrals.services.ledger import referral_create
+from tests.api_client import token_client
+from tests.conftest import Cast, client_for
+from tests.factories import PartnerFactory, ago
+
+
+def moved(partner: Partner, by: Any, *moves: tuple[str, float]) -> Partner:
+    for stage, days_ago in moves:
+        partner_change_stage(
+            partner=partner, by=by, stage=stage, occurred_at=ago(days_ago), qualify_anyway=True
+        )
+    return partner
+
+
+def received(partner: Partner, by: Any, days_ago: float, kind: str = "referral") -> None:
+    referral_create(
+        by=by,
+        partner=partner,
+        direction="received",
+        kind=kind,
+        need="A client",
+        occurred_at=ago(days_ago),
+    )
+
+
+@pytest.fixture
+def book(cast: Cast) -> dict[str, Partner]:
+    alice = cast.alice
+    old = {"owner": alice, "stage_changed_at": ago(100)}
+    deep = moved(
+        PartnerFactory(name="Ann Deep", **old),
+        alice,
+        (Stage.QUALIFIED, 90),
+        (Stage.FIRST_MEETING, 80),
+        (Stage.DUE_DILIGENCE, 60),
+    )
+    met = moved(
+        PartnerFactory(name="Ben Met", **old),
+        alice,
+        (Stage.QUALIFIED, 90),
+        (Stage.FIRST_MEETING, 70),
+    )
+    PartnerFactory(name="Cal New", **old)
+    PartnerFactory(name="Dee Active", owner=alice, stage=Stage.ACTIVE)
+    received(deep, alice, 50)  # 30 days after the first meeting
+    received(met, alice, 75)  # before the meeting: day 0
+    received(met, alice, 10)
+    received(deep, alice, 5, kind="connection")  # a connection is not a referral
+    # Another advisor's partner stays out of alice's own funnel.
+    moved(
+        PartnerFactory(owner=cast.bob, name="Bob's", **{"stage_changed_at": ago(100)}),
+        cast.bob,
+        (Stage.CHAMPION, 1),
+    )
+    return {"deep": deep, "met": met}
+
+
+def test_every_figure_matches_a_count_of_the_records(cast: Cast, book: dict[str, Partner]) -> None:
+    funnel = funnel_for(partners=scope_of(advisor=cast.alice, mine_only=True))
+    # Furthest stages: Ann due diligence, Ben first meeting, Dee active; Cal and the cast's two
+    # partners of alice identified.
+    assert [(s.stage, s.reached, s.went_on) for s in funnel.steps] == [
+        ("identified", 6, 3),
+        ("qualified", 3, 3),
+        ("first_meeting", 3, 2),
+        ("due_diligence", 2, 1),
+        ("proposed", 1, 1),
+        ("active", 1, 0),
+        ("champion", 0, None),
+    ]
+    assert funnel.steps[2].rate == 67
+    times = {t.stage: (t.median_days, t.stays) for t in funnel.times}
+    assert times["qualified"] == (15.0, 2)  # Ann 10 days, Ben 20
+    assert times["first_meeting"] == (20.0, 1)  # Ann; Ben is still there
+    assert times["identified"] == (None, 0)
+    assert (funnel.first_referral_median_days, funnel.first_referral_partners) == (15.0, 2)
+    assert [(t.name, t.received) for t in funnel.top] == [("Ben Met", 2), ("Ann Deep", 1)]
+
+
+def test_the_funnel_costs_the_same_queries_whatever_the_book(
+    cast: Cast, book: dict[str, Partner], django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(4):
+        funnel_for(partners=scope_of(advisor=cast.alice, mine_only=True))
+    for _ in range(5):
+        moved(
+            PartnerFactory(owner=cast.alice, stage_changed_at=ago(50)),
+            cast.alice,
+            (Stage.QUALIFIED, 40),
+        )
+    with django_assert_num_queries(4):
+        funnel_for(partners=scope_of(advisor=cast.alice, mine_only=True))
+
+
+def test_the_dashboard_shows_the_funnel_as_tables(cast: Cast, book: dict[str, Partner]) -> None:
+    page = client_for(cast.alice).get("/dashboard/").content.decode()
+    assert "Conversion between stages" in page
+    assert "Median days in each stage" in page
+    assert "Ben Met" in page
+
+
+def test_the_api_answers_the_same_figures(cast: Cast, book: dict[str, Partner]) -> None:
+    response = token_client(cast.alice).call("GET", "insights/funnel?all=false")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["steps"][0] == {
+        "stage": "identified",
+        "label": "Identified",
+        "reached": 6,
+        "went_on": 3,
+        "rate": 50,
+    }
+    assert body["first_referral"] == {"median_days": 15.0, "partners": 2}
+    assert body["top"][0] == {"partner": {"id": book["met"].pk, "name": "Ben Met"}, "received": 2}
