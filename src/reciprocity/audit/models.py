@@ -88,6 +88,16 @@ class ChainLink(models.Model):
         return f"Link {self.seq} of {self.firm_id or 'no firm'}"
 
 
+VERIFIED_FROM = [
+    ("web", "web"),
+    ("api", "API"),
+    ("cli", "command line"),
+    ("import", "import"),
+    ("email", "email"),
+    ("system", "system"),
+]
+
+
 class ChainVerification(models.Model):
     """A check of one firm's chain: when, by whom and from where, and what it found."""
 
@@ -101,7 +111,7 @@ class ChainVerification(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    source = models.CharField(max_length=10)
+    source = models.CharField(max_length=10, choices=VERIFIED_FROM)
     at = models.DateTimeField(auto_now_add=True)
     ok = models.BooleanField()
     entries = models.PositiveIntegerField(default=0)

@@ -20,7 +20,7 @@ from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.audit.models import AuditPurge
+from reciprocity.audit.models import AuditPurge, ChainVerification
 from reciprocity.audit.registry import audited_models, firm_path, history_of, partner_path
 from reciprocity.partners.models import Partner
 
@@ -399,3 +399,9 @@ def audit_kinds() -> list[tuple[str, str]]:
 def purges_of(*, reader: User) -> QuerySet[AuditPurge]:
     _ensure_reader(reader)
     return AuditPurge.objects.filter(firm=reader.firm).select_related("by")
+
+
+def last_verification(*, reader: User) -> ChainVerification | None:
+    """The latest check of the reader's firm's chain, if it was ever checked."""
+    _ensure_reader(reader)
+    return ChainVerification.objects.filter(firm=reader.firm).select_related("by").first()

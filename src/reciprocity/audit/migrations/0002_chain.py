@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
             name='ChainVerification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=10)),
+                ('source', models.CharField(choices=[('web', 'web'), ('api', 'API'), ('cli', 'command line'), ('import', 'import'), ('email', 'email'), ('system', 'system')], max_length=10)),
                 ('at', models.DateTimeField(auto_now_add=True)),
                 ('ok', models.BooleanField()),
                 ('entries', models.PositiveIntegerField(default=0)),

@@ -1,0 +1,291 @@
+"""The audit trail is tamper-evident: every history row is linked into its firm's hash chain when
+it is written, and a verification recomputes the chain and names the first entry that was
+changed, deleted or added in the database behind the product's back."""
+
+import io
+import itertools
+import json
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test import override_settings
+
+from reciprocity.accounts.models import User
+from reciprocity.audit.integrity import (
+    ENTRY_CHANGED,
+    ENTRY_DELETED,
+    LINK_ALTERED,
+    LINK_MISSING,
+    LINKS_TRUNCATED,
+    NOT_IN_CHAIN,
+    TOMBSTONE_FORGED,
+    chain_check,
+)
+from reciprocity.audit.management.commands.audit import Command
+from reciprocity.audit.models import AuditPurge, ChainHead, ChainLink, ChainVerification
+from reciprocity.audit.registry import history_of
+from reciprocity.audit.services import chain_backfill, records_purge
+from reciprocity.partners import services
+from reciprocity.partners.models import Partner, Tag, Touch
+from reciprocity.playbook.services.common import bulk_create_attributed
+from tests.conftest import Cast
+from tests.factories import FirmFactory, PartnerFactory, UserFactory
+from tests.test_audit_purge import archived_long_ago
+
+pytestmark = pytest.mark.django_db
+
+
+def execute(sql: str, params: list[Any] | None = None, model: type[Any] = Touch) -> None:
+    """Raw SQL, as someone with the database's password would; ``{t}`` is the history table of
+    ``model`` (a name of ours, quoted)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.replace("{t}", table(model)), params or [])
+
+
+def table(model: type[Any]) -> str:
+    return connection.ops.quote_name(history_of(model)._meta.db_table)
+
+
+def a_book() -> tuple[User, Partner, Touch]:
+    advisor = UserFactory()
+    partner = PartnerFactory(owner=advisor, name="Priya")
+    touch = services.touch_log(partner=partner, by=advisor, kind="call", summary="First call")
+    services.touch_log(partner=partner, by=advisor, kind="email", summary="Follow-up")
+    return advisor, partner, touch
+
+
+def touch_entry(touch: Touch) -> Any:
+    return history_of(Touch)._default_manager.filter(id=touch.pk).earliest("history_id")
+
+
+def verify(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("audit", "verify", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_every_change_is_linked_into_its_firms_chain_in_order() -> None:
+    advisor, _partner, touch = a_book()
+    links = list(ChainLink.objects.filter(firm=advisor.firm).order_by("seq"))
+    assert [link.seq for link in links] == list(range(1, len(links) + 1))
+    assert all(a.hash == b.prev_hash for a, b in itertools.pairwise(links))
+    entry = touch_entry(touch)
+    assert ChainLink.objects.filter(
+        firm=advisor.firm, model="partners.Touch", entry_id=entry.history_id
+    ).exists()
+    head = ChainHead.objects.get(chain=advisor.firm_id)
+    assert (head.seq, head.hash) == (links[-1].seq, links[-1].hash)
+    assert chain_check(firm_id=advisor.firm_id).ok
+
+
+def test_each_firm_has_its_own_chain() -> None:
+    first, _partner, _touch = a_book()
+    second, _partner, _touch = a_book()
+    assert ChainLink.objects.filter(firm=first.firm, seq=1).exists()
+    assert ChainLink.objects.filter(firm=second.firm, seq=1).exists()
+    assert chain_check(firm_id=first.firm_id).ok
+    assert chain_check(firm_id=second.firm_id).ok
+
+
+def test_an_update_of_an_audit_row_in_the_database_makes_verify_fail_and_name_it() -> None:
+    advisor, _partner, touch = a_book()
+    entry = touch_entry(touch)
+    execute("UPDATE {t} SET summary = %s WHERE history_id = %s", ["Nothing", entry.pk])
+    report = chain_check(firm_id=advisor.firm_id)
+    assert report.first is not None
+    assert (report.first.model, report.first.entry_id, report.first.what) == (
+        "partners.Touch",
+        entry.pk,
+        ENTRY_CHANGED,
+    )
+    with pytest.raises(CommandError):
+        verify("--firm", advisor.firm.slug)
+
+
+def test_a_delete_of_an_audit_row_in_the_database_makes_verify_fail_and_name_it() -> None:
+    advisor, _partner, touch = a_book()
+    entry = touch_entry(touch)
+    execute("DELETE FROM {t} WHERE history_id = %s", [entry.pk])
+    report = chain_check(firm_id=advisor.firm_id)
+    assert report.first is not None
+    assert (report.first.entry_id, report.first.what) == (entry.pk, ENTRY_DELETED)
+
+
+def test_an_insert_of_an_audit_row_in_the_database_makes_verify_fail_and_name_it() -> None:
+    advisor, _partner, touch = a_book()
+    entry = touch_entry(touch)
+    columns = ", ".join(
+        connection.ops.quote_name(field.column)
+        for field in history_of(Touch)._meta.concrete_fields
+        if not field.primary_key
+    )
+    execute(
+        "INSERT INTO {t} (" + columns + ") SELECT " + columns + " FROM {t} WHERE history_id = %s",  # noqa: S608
+        [entry.pk],
+    )
+    inserted = history_of(Touch)._default_manager.order_by("-history_id")[0].history_id
+    report = chain_check(firm_id=advisor.firm_id)
+    assert report.first is not None
+    assert (report.first.seq, report.first.model, report.first.entry_id, report.first.what) == (
+        None,
+        "partners.Touch",
+        inserted,
+        NOT_IN_CHAIN,
+    )
+
+
+def test_a_deleted_link_leaves_a_gap_that_verify_names() -> None:
+    advisor, _partner, _touch = a_book()
+    execute("DELETE FROM audit_chainlink WHERE firm_id = %s AND seq = 2", [advisor.firm_id])
+    report = chain_check(firm_id=advisor.firm_id)
+    assert report.first is not None
+    assert report.first.seq == 2
+    assert report.first.what == LINK_MISSING.format(before=1, after=3)
+
+
+def test_the_last_links_deleted_are_found_by_the_chains_head() -> None:
+    advisor, _partner, _touch = a_book()
+    last = ChainHead.objects.get(chain=advisor.firm_id).seq
+    execute("DELETE FROM audit_chainlink WHERE firm_id = %s AND seq = %s", [advisor.firm_id, last])
+    problems = {problem.what for problem in chain_check(firm_id=advisor.firm_id).problems}
+    assert LINKS_TRUNCATED.format(last=last - 1, head=last) in problems
+
+
+def test_a_row_changed_with_its_link_rehashed_still_breaks_the_chain() -> None:
+    advisor, _partner, touch = a_book()
+    entry = touch_entry(touch)
+    execute("UPDATE {t} SET summary = %s WHERE history_id = %s", ["Nothing", entry.pk])
+    execute(
+        "UPDATE audit_chainlink SET entry_hash = %s WHERE model = %s AND entry_id = %s",
+        ["f" * 64, "partners.Touch", entry.pk],
+    )
+    report = chain_check(firm_id=advisor.firm_id)
+    assert report.first is not None
+    assert (report.first.entry_id, report.first.what) == (entry.pk, LINK_ALTERED)
+
+
+def test_history_written_many_rows_at_a_time_is_linked() -> None:
+    advisor = UserFactory()
+    bulk_create_attributed(
+        [Tag(firm=advisor.firm, name=f"Tag {n}") for n in range(3)], Tag, by=advisor
+    )
+    assert ChainLink.objects.filter(firm=advisor.firm, model="partners.Tag").count() == 3
+    assert chain_check(firm_id=advisor.firm_id).ok
+
+
+def test_history_from_before_the_chain_is_linked_oldest_first() -> None:
+    advisor, _partner, _touch = a_book()
+    count = ChainLink.objects.count()
+    ChainLink.objects.all().delete()
+    ChainHead.objects.all().delete()
+    assert not chain_check(firm_id=advisor.firm_id).ok
+    assert chain_backfill() == count
+    assert chain_check(firm_id=advisor.firm_id).ok
+    assert chain_backfill() == 0
+
+
+# --- Purges leave a signed tombstone --------------------------------------------------------------
+
+
+def test_a_purge_keeps_the_chain_verifiable_with_a_signed_tombstone(cast: Cast) -> None:
+    archived_long_ago(cast)
+    before = ChainLink.objects.filter(firm=cast.firm).count()
+    purge = records_purge(by=cast.ada, reason="Retention period reached")
+    assert purge.purged_links
+    assert len(purge.signature) == 64
+    assert ChainLink.objects.filter(firm=cast.firm).count() > before  # deletions, tombstone
+    report = chain_check(firm_id=cast.firm.pk)
+    assert report.ok, report.problems
+    out, _err = verify("--firm", "harbor")
+    assert "the chain holds" in out
+
+
+def test_a_forged_tombstone_does_not_cover_a_deleted_row(cast: Cast) -> None:
+    touch = services.touch_log(partner=cast.alice_private, by=cast.alice, kind="call", summary="x")
+    entry = touch_entry(touch)
+    link = ChainLink.objects.get(model="partners.Touch", entry_id=entry.pk)
+    execute("DELETE FROM {t} WHERE history_id = %s", [entry.pk])
+    with override_settings(SECRET_KEY="not-this-installations-key-" + "x" * 40):
+        from reciprocity.audit import chain
+
+        forged = AuditPurge(
+            firm=cast.firm, by=cast.ada, reason="Nothing to see", cutoff=entry.history_date
+        )
+        forged.purged_links = [[link.seq, link.entry_hash]]
+        forged.signature = chain.tombstone_signature(
+            {f.attname: chain.plain(f, getattr(forged, f.attname)) for f in AuditPurge._meta.fields}
+        )
+    forged.save()
+    problems = chain_check(firm_id=cast.firm.pk).problems
+    assert (problems[0].seq, problems[0].what) == (link.seq, ENTRY_DELETED)
+    assert TOMBSTONE_FORGED in {problem.what for problem in problems}
+
+
+# --- The command ----------------------------------------------------------------------------------
+
+
+def test_verify_prints_each_chain_and_records_the_verification() -> None:
+    advisor, _partner, _touch = a_book()
+    out, _err = verify()
+    assert f"{advisor.firm.slug}: the chain holds" in out
+    verification = ChainVerification.objects.get(firm=advisor.firm)
+    assert (verification.ok, verification.source, verification.by) == (True, "cli", None)
+    assert verification.head_hash == ChainHead.objects.get(chain=advisor.firm_id).hash
+
+
+def test_verify_json_names_the_first_broken_entry_and_exits_non_zero() -> None:
+    advisor, _partner, touch = a_book()
+    entry = touch_entry(touch)
+    execute("UPDATE {t} SET kind = %s WHERE history_id = %s", ["meeting", entry.pk])
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", "--firm", advisor.firm.slug, "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["ok"] is False
+    (only,) = result["chains"]
+    assert set(only) == {"firm", "ok", "entries", "head_hash", "problems", "first_broken"}
+    assert only["firm"] == advisor.firm.slug
+    assert only["first_broken"]["entry_id"] == entry.pk
+    assert only["first_broken"]["model"] == "partners.Touch"
+    assert only["first_broken"]["what"] == ENTRY_CHANGED
+    assert ChainVerification.objects.get(firm=advisor.firm).first_broken == only["first_broken"]
+
+
+def test_verify_json_when_the_chain_holds() -> None:
+    advisor, _partner, _touch = a_book()
+    out, _err = verify("--firm", advisor.firm.slug, "--json")
+    result = json.loads(out)
+    assert result["ok"] is True
+    assert result["chains"][0]["first_broken"] is None
+
+
+def test_verify_refuses_an_unknown_firm() -> None:
+    FirmFactory(slug="known")
+    with pytest.raises(CommandError, match="No firm with the slug 'nowhere'"):
+        verify("--firm", "nowhere")
+
+
+def run_from_argv(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
+    """As the console script runs it: a CommandError becomes exit status 1."""
+    # It closes the connections when done; the test's database must stay open.
+    monkeypatch.setattr("django.core.management.base.connections.close_all", lambda: None)
+    Command(stdout=io.StringIO(), stderr=io.StringIO()).run_from_argv(
+        ["reciprocity", "audit", *args]
+    )
+
+
+def test_verify_exits_zero_when_the_chain_holds_and_one_when_it_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    advisor, _partner, touch = a_book()
+    run_from_argv(monkeypatch, "verify", "--firm", advisor.firm.slug)  # no SystemExit: status 0
+    execute(
+        "UPDATE {t} SET summary = %s WHERE history_id = %s",
+        ["x", touch_entry(touch).pk],
+    )
+    with pytest.raises(SystemExit) as stopped:
+        run_from_argv(monkeypatch, "verify", "--firm", advisor.firm.slug)
+    assert stopped.value.code == 1
