@@ -5,6 +5,10 @@ changed, deleted or added in the database behind the product's back."""
 import io
 import itertools
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.audit.integrity import (
@@ -24,16 +30,18 @@ from reciprocity.audit.integrity import (
     TOMBSTONE_FORGED,
     chain_check,
 )
-from reciprocity.audit.management.commands.audit import Command
+from reciprocity.audit.management.commands.audit import BAD_RANGE, Command
 from reciprocity.audit.models import AuditPurge, ChainHead, ChainLink, ChainVerification
 from reciprocity.audit.registry import history_of
 from reciprocity.audit.services import chain_backfill, records_purge
+from reciprocity.audit.views import VERIFIED
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Tag, Touch
 from reciprocity.playbook.services.common import bulk_create_attributed
-from tests.conftest import Cast
+from tests.conftest import Cast, client_for
 from tests.factories import FirmFactory, PartnerFactory, UserFactory
 from tests.test_audit_purge import archived_long_ago
+from tests.web import queries_for, shows
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +297,168 @@ def test_verify_exits_zero_when_the_chain_holds_and_one_when_it_does_not(
     with pytest.raises(SystemExit) as stopped:
         run_from_argv(monkeypatch, "verify", "--firm", advisor.firm.slug)
     assert stopped.value.code == 1
+
+
+# --- The audit page -----------------------------------------------------------------------------
+
+
+def test_the_audit_page_says_the_chain_was_never_checked_then_shows_the_last_check(
+    cast: Cast, django_assert_max_num_queries: Any
+) -> None:
+    client = client_for(cast.cole)
+    assert shows(client.get(reverse("audit_log")), "The chain has not been checked yet.")
+    never_checked = queries_for(lambda: client.get(reverse("audit_log")))
+    verify("--firm", "harbor")
+    assert queries_for(lambda: client.get(reverse("audit_log"))) == never_checked
+    with django_assert_max_num_queries(18):
+        page = client.get(reverse("audit_log"))
+    assert shows(page, "the chain holds")
+    assert shows(page, "from the command line")
+    assert not shows(page, "Check the chain now")  # a compliance officer reads, runs nothing
+
+
+def test_a_firm_admin_checks_the_chain_from_the_audit_page(cast: Cast) -> None:
+    client = client_for(cast.ada)
+    assert shows(client.get(reverse("audit_log")), "Check the chain now")
+    response = client.post(reverse("audit_verify"), follow=True)
+    count = ChainLink.objects.filter(firm=cast.firm).count()
+    assert shows(response, VERIFIED.format(count=count))
+    verification = ChainVerification.objects.get(firm=cast.firm)
+    assert (verification.by, verification.source, verification.ok) == (cast.ada, "web", True)
+    assert shows(response, f"by {cast.ada.display_name}")
+
+
+def test_the_audit_page_names_the_first_broken_entry(cast: Cast) -> None:
+    touch = services.touch_log(partner=cast.alice_private, by=cast.alice, kind="call", summary="x")
+    entry = touch_entry(touch)
+    execute("UPDATE {t} SET summary = %s WHERE history_id = %s", ["y", entry.pk])
+    response = client_for(cast.ada).post(reverse("audit_verify"), follow=True)
+    assert shows(response, "The audit chain does not hold.")
+    assert shows(response, f"partners.Touch history row {entry.pk}: {ENTRY_CHANGED}")
+
+
+@pytest.mark.parametrize("who", ["alice", "cole"])
+def test_only_a_firm_admin_runs_a_check_from_the_web(cast: Cast, who: str) -> None:
+    response = client_for(getattr(cast, who)).post(reverse("audit_verify"))
+    assert response.status_code == 403
+    assert not ChainVerification.objects.exists()
+
+
+def test_a_check_is_a_post(cast: Cast) -> None:
+    assert client_for(cast.ada).get(reverse("audit_verify")).status_code == 405
+    assert not ChainVerification.objects.exists()
+
+
+# --- The examiner export ------------------------------------------------------------------------
+
+
+def export(directory: Path, *args: str) -> dict[str, Any]:
+    today = timezone.localdate().isoformat()
+    out = io.StringIO()
+    call_command(
+        "audit",
+        "export",
+        "--from",
+        "2000-01-01",
+        "--to",
+        today,
+        "-o",
+        str(directory),
+        *args,
+        stdout=out,
+    )
+    manifest: dict[str, Any] = json.loads((directory / "manifest.json").read_text())
+    return manifest
+
+
+def run_script(directory: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 (our interpreter, the script the export ships)
+        [sys.executable, str(directory / "verify_export.py"), str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ.get("PATH", "")},  # no Django, no settings: standard library only
+        cwd=directory,
+    )
+
+
+def test_the_export_verifies_offline_with_the_shipped_script(tmp_path: Path) -> None:
+    advisor, _partner, _touch = a_book()
+    manifest = export(tmp_path / "exam", "--firm", advisor.firm.slug)
+    links = ChainLink.objects.filter(firm=advisor.firm).order_by("seq")
+    assert manifest["firm"] == advisor.firm.slug
+    assert manifest["entries"] == links.count()
+    assert manifest["first_hash"] == links.first().hash  # type: ignore[union-attr]
+    assert manifest["last_hash"] == links.last().hash  # type: ignore[union-attr]
+    assert manifest["software_version"]
+    assert {p.name for p in (tmp_path / "exam").iterdir()} == {
+        "entries.csv",
+        "entries.json",
+        "manifest.json",
+        "verify_export.py",
+    }
+    result = run_script(tmp_path / "exam")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "The chain holds" in result.stdout
+
+
+def test_an_edited_line_of_the_export_fails_the_script_naming_the_entry(tmp_path: Path) -> None:
+    advisor, _partner, touch = a_book()
+    directory = tmp_path / "exam"
+    export(directory)
+    entry = touch_entry(touch)
+    lines = (directory / "entries.csv").read_text().splitlines(keepends=True)
+    (number,) = [n for n, line in enumerate(lines) if f",partners.Touch,{entry.pk}," in line]
+    lines[number] = lines[number].replace("First call", "No call")
+    (directory / "entries.csv").write_text("".join(lines))
+    result = run_script(directory)
+    assert result.returncode == 1
+    assert f"entries.csv: firm {advisor.firm_id} link" in result.stdout
+    assert f"(partners.Touch entry {entry.pk}): its content does not match its hash" in (
+        result.stdout
+    )
+
+
+def test_an_edited_json_entry_fails_the_script_too(tmp_path: Path) -> None:
+    _advisor, _partner, touch = a_book()
+    directory = tmp_path / "exam"
+    export(directory)
+    entries = json.loads((directory / "entries.json").read_text())
+    entry = touch_entry(touch)
+    (edited,) = [e for e in entries if (e["model"], e["entry_id"]) == ("partners.Touch", entry.pk)]
+    edited["content"]["summary"] = "No call"
+    (directory / "entries.json").write_text(json.dumps(entries))
+    result = run_script(directory)
+    assert result.returncode == 1
+    assert f"entries.json: firm {touch.partner.firm_id}" in result.stdout
+
+
+def test_the_export_keeps_purged_entries_as_hashes(cast: Cast, tmp_path: Path) -> None:
+    archived_long_ago(cast)
+    records_purge(by=cast.ada, reason="Retention period reached")
+    manifest = export(tmp_path / "exam", "--firm", "harbor")
+    (chain_of_firm,) = manifest["chains"]
+    assert chain_of_firm["purged"] > 0
+    assert run_script(tmp_path / "exam").returncode == 0
+
+
+def test_the_export_refuses_a_backwards_range(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=BAD_RANGE):
+        call_command(
+            "audit", "export", "--from", "2026-02-01", "--to", "2026-01-01", "-o", str(tmp_path)
+        )
+
+
+def test_the_export_refuses_a_bad_date(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="is not one"):
+        call_command(
+            "audit", "export", "--from", "someday", "--to", "2026-01-01", "-o", str(tmp_path)
+        )
+
+
+@pytest.mark.slow
+def test_the_demo_book_verifies_clean() -> None:
+    call_command("demo", stdout=io.StringIO())
+    out, _err = verify()
+    assert "the chain holds" in out
+    assert ChainVerification.objects.filter(ok=False).count() == 0

@@ -33,8 +33,8 @@ SOURCE_LABELS = {
     "email": "Email",
     "system": "System",
 }
-# Fields never shown: bookkeeping, and hashes of secrets.
-HIDDEN_FIELDS = {"id", "created_at", "updated_at", "recorded_at"}
+# Fields never shown: bookkeeping, hashes of secrets, and a purge's tombstone (its seal).
+HIDDEN_FIELDS = {"id", "created_at", "updated_at", "recorded_at", "purged_links", "signature"}
 # The first of these a record has names it in a list.
 LABEL_FIELDS = ("name", "label", "what", "need", "summary", "username")
 NOT_AUDIT_READER = "Only a compliance officer or a firm admin can read the audit log."
