@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import Firm
 from reciprocity.audit import chain
-from reciprocity.audit.integrity import entry_values, links_of
-from reciprocity.audit.models import ChainHead
+from reciprocity.audit.integrity import chains, entry_values, links_of
 from reciprocity.audit.registry import history_of, model_by_label
 from reciprocity.audit.verify_export import CSV_FIELDS
 
@@ -75,16 +74,16 @@ def chain_export(
     if firm is not None:
         keys: list[int | None] = [firm.pk]
     else:
-        keys = [key or None for key in ChainHead.objects.order_by("chain").values_list("chain", flat=True)]
+        keys = chains()
     slugs = dict(Firm.objects.values_list("pk", "slug"))
     entries: list[dict[str, Any]] = []
-    chains = []
+    summaries = []
     for key in keys:
         found = _chain_entries(key, start, end)
         if not found:
             continue
         entries += found
-        chains.append(
+        summaries.append(
             {
                 "firm": key,
                 "firm_slug": slugs.get(key) if key else None,
@@ -123,7 +122,7 @@ def chain_export(
         "entries": len(entries),
         "first_hash": entries[0]["hash"] if entries else None,
         "last_hash": entries[-1]["hash"] if entries else None,
-        "chains": chains,
+        "chains": summaries,
     }
     (directory / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"

@@ -72,8 +72,10 @@ class _Link:
 
 
 def links_of(firm_id: int | None) -> list[_Link]:
-    links = ChainLink.objects.filter(firm_id=firm_id) if firm_id else ChainLink.objects.filter(
-        firm__isnull=True
+    links = (
+        ChainLink.objects.filter(firm_id=firm_id)
+        if firm_id
+        else ChainLink.objects.filter(firm__isnull=True)
     )
     columns = ("seq", "model", "entry_id", "at", "fields", "entry_hash", "prev_hash", "hash")
     return [_Link(*row) for row in links.order_by("seq").values_list(*columns)]

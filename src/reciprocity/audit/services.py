@@ -109,7 +109,7 @@ def records_purge(*, by: User, reason: str) -> AuditPurge:
     if not plan:
         raise ValidationError(NOTHING_TO_PURGE)
     counts: dict[str, int] = {}
-    purged_links: list[list[Any]] = []
+    purged_links: list[tuple[int, str]] = []
     for model, pks in plan:
         model._default_manager.filter(pk__in=pks).delete()
         if hasattr(model._meta, "simple_history_manager_attribute"):
@@ -129,7 +129,7 @@ def records_purge(*, by: User, reason: str) -> AuditPurge:
         reason=reason,
         cutoff=cutoff,
         counts=counts,
-        purged_links=sorted([int(seq), entry_hash] for seq, entry_hash in purged_links),
+        purged_links=[[seq, entry_hash] for seq, entry_hash in sorted(purged_links)],
     )
     purge.signature = chain.tombstone_signature(
         {
@@ -264,7 +264,6 @@ def chain_verify(*, firm: Firm | None, by: User | None = None) -> ChainReport:
         first_broken=first.as_dict() if first else None,
     )
     return report
-
 
 
 def chain_backfill(*, state_apps: Any = None) -> int:

@@ -63,7 +63,8 @@ def check_entries(entries: list[dict[str, Any]], manifest: dict[str, Any]) -> li
     for firm, chain in sorted(expected.items(), key=lambda item: str(item[0])):
         links = sorted(chains.get(firm, []), key=lambda entry: entry["seq"])
         if len(links) != chain["entries"]:
-            problems.append(f"firm {firm}: {len(links)} entries, the manifest says {chain['entries']}")
+            count = chain["entries"]
+            problems.append(f"firm {firm}: {len(links)} entries, the manifest says {count}")
         prev, seq = chain["prev_hash"], chain["first_seq"]
         for entry in links:
             if entry["seq"] != seq:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.template.defaultfilters import pluralize
 
 from reciprocity.accounts.cli import ProductCommand
 from reciprocity.accounts.models import Firm
@@ -94,9 +95,9 @@ class Command(ProductCommand):
                 if report.ok:
                     self.stdout.write(f"{name}: the chain holds ({report.entries} entries).")
                 else:
+                    count = len(report.problems)
                     self.stdout.write(
-                        f"{name}: BROKEN at {report.first} "
-                        f"({len(report.problems)} problem{'s' if len(report.problems) > 1 else ''})."
+                        f"{name}: BROKEN at {report.first} ({count} problem{pluralize(count)})."
                     )
         if not ok:
             broken = next(report for report in reports if not report.ok)
