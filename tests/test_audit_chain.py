@@ -38,6 +38,7 @@ from reciprocity.audit.views import VERIFIED
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Tag, Touch
 from reciprocity.playbook.services.common import bulk_create_attributed
+from reciprocity.transfer.backup import backed_up_models, backup_write, restore_archive
 from tests.conftest import Cast, client_for
 from tests.factories import FirmFactory, PartnerFactory, UserFactory
 from tests.test_audit_purge import archived_long_ago
@@ -462,3 +463,19 @@ def test_the_demo_book_verifies_clean() -> None:
     out, _err = verify()
     assert "the chain holds" in out
     assert ChainVerification.objects.filter(ok=False).count() == 0
+
+
+def test_a_firm_restored_from_its_backup_verifies_and_its_chain_carries_on(cast: Cast) -> None:
+    services.touch_log(partner=cast.alice_private, by=cast.alice, kind="call", summary="Call")
+    out = io.BytesIO()
+    backup_write(out=out, firm_slug="harbor")
+    for model in backed_up_models():
+        model._base_manager.all()._raw_delete(connection.alias)  # type: ignore[attr-defined]
+    restore_archive(source=io.BytesIO(out.getvalue()))
+    assert not ChainHead.objects.exists()  # a firm's backup holds its links, not the head
+    assert chain_check(firm_id=cast.firm.pk).ok
+    alice = User.objects.get(username="alice")
+    partner = Partner.objects.get(name="Priya Private")
+    services.touch_log(partner=partner, by=alice, kind="email", summary="After the restore")
+    report = chain_check(firm_id=cast.firm.pk)
+    assert report.ok, report.problems

@@ -166,9 +166,15 @@ def chain_append(*, entries: list[chain.Pending]) -> list[ChainLink]:
             key = firm_id or 0
             head = ChainHead.objects.select_for_update().filter(chain=key).first()
             if head is None:
-                ChainHead.objects.bulk_create(
-                    [ChainHead(chain=key, seq=0, hash=chain.GENESIS)], ignore_conflicts=True
+                # The chain's first link, or links restored from a firm's backup (which holds
+                # the links but not the head): the head starts after the last of them.
+                last = ChainLink.objects.filter(firm_id=firm_id).order_by("-seq").first()
+                start = ChainHead(
+                    chain=key,
+                    seq=last.seq if last else 0,
+                    hash=last.hash if last else chain.GENESIS,
                 )
+                ChainHead.objects.bulk_create([start], ignore_conflicts=True)
                 head = ChainHead.objects.select_for_update().get(chain=key)
             seq, prev = head.seq, head.hash
             new = []
