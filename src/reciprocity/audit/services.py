@@ -168,7 +168,10 @@ def chain_append(*, entries: list[chain.Pending]) -> list[ChainLink]:
             if head is None:
                 # The chain's first link, or links restored from a firm's backup (which holds
                 # the links but not the head): the head starts after the last of them.
-                last = ChainLink.objects.filter(firm_id=firm_id).order_by("-seq").first()
+                existing = ChainLink.objects.filter(
+                    **({"firm_id": firm_id} if firm_id else {"firm__isnull": True})
+                )
+                last = existing.order_by("-seq").first()
                 start = ChainHead(
                     chain=key,
                     seq=last.seq if last else 0,
