@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from reciprocity.accounts.models import User
+from reciprocity.audit.integrity import chain_check
+from reciprocity.audit.models import ChainHead, ChainLink
 from reciprocity.partners.models import Partner, StageChange, Touch
 from tests.factories import PartnerFactory, UserFactory
 
@@ -28,11 +31,8 @@ def database_url() -> str:
     return f"postgres://{user}@{host}:{port}/{db['NAME']}"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_eight_writers_at_once_lose_nothing() -> None:
-    user = UserFactory()
-    shared = PartnerFactory(owner=user)
-    own = [PartnerFactory(owner=user, stage="identified") for _ in range(WRITERS)]
+def run_writers(user: User, shared: Partner, own: list[Partner]) -> list[subprocess.Popen[str]]:
+    """WRITERS processes at once, each on ``shared`` and on its own partner; when all are done."""
     env = {**os.environ, "DATABASE_URL": database_url()}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     root = Path(__file__).resolve().parent.parent
@@ -56,9 +56,18 @@ def test_eight_writers_at_once_lose_nothing() -> None:
         for partner in own
     ]
     results = [writer.communicate(timeout=300) for writer in writers]
-
     assert [w.returncode for w in writers] == [0] * WRITERS, [err for _, err in results]
     assert [out.strip() for out, _ in results] == ["0"] * WRITERS, [err for _, err in results]
+    return writers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_writers_at_once_lose_nothing() -> None:
+    user = UserFactory()
+    shared = PartnerFactory(owner=user)
+    own = [PartnerFactory(owner=user, stage="identified") for _ in range(WRITERS)]
+    run_writers(user, shared, own)
+
     shared.refresh_from_db()
     assert Touch.objects.filter(partner=shared).count() == WRITERS * OPS
     assert shared.touch_count == WRITERS * OPS
@@ -68,3 +77,19 @@ def test_eight_writers_at_once_lose_nothing() -> None:
         latest = StageChange.objects.filter(partner=partner).order_by("-occurred_at", "-pk")[0]
         assert partner.stage == latest.to_stage
     assert Partner.objects.count() == WRITERS + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_writers_at_once_keep_one_unbroken_chain() -> None:
+    user = UserFactory()
+    shared = PartnerFactory(owner=user)
+    own = [PartnerFactory(owner=user, stage="identified") for _ in range(WRITERS)]
+    run_writers(user, shared, own)
+
+    links = ChainLink.objects.filter(firm=user.firm)
+    # Each operation writes the history of a touch, a stage change and the partner's new stage.
+    assert links.count() >= WRITERS * OPS * 3
+    assert links.count() == ChainHead.objects.get(chain=user.firm_id).seq
+    assert sorted(links.values_list("seq", flat=True)) == list(range(1, links.count() + 1))
+    report = chain_check(firm_id=user.firm_id)  # no fork, no gap, nothing left unlinked
+    assert report.ok, report.problems[:3]

@@ -4,6 +4,10 @@ Every historical record (django-simple-history) carries the acting user and the 
 came through: ``web``, ``api``, ``cli``, ``import``, ``email`` or ``system``. The channel is a
 context variable set once at the edge (middleware, API auth, management command, mail receiver)
 so services need not pass it along.
+
+Every history row is also linked into its firm's hash chain by the audit app, in the same
+transaction: simple-history's signal does it for single saves; a write of many history rows at
+once (which sends no per-row signal) sends ``history_rows_created`` with the model and the ids.
 """
 
 from collections.abc import Iterator
@@ -12,10 +16,12 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.db import models
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from simple_history.signals import pre_create_historical_record
 
 SOURCES = ("web", "api", "cli", "import", "email", "system")
+# Sent with ``model`` (the audited model) and ``history_ids`` after a bulk write of history rows.
+history_rows_created = Signal()
 _source: ContextVar[str] = ContextVar("audit_source", default="system")
 
 

@@ -20,7 +20,7 @@ from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.audit.models import AuditPurge
+from reciprocity.audit.models import AuditPurge, ChainVerification
 from reciprocity.audit.registry import audited_models, firm_path, history_of, partner_path
 from reciprocity.partners.models import Partner
 
@@ -33,8 +33,8 @@ SOURCE_LABELS = {
     "email": "Email",
     "system": "System",
 }
-# Fields never shown: bookkeeping, and hashes of secrets.
-HIDDEN_FIELDS = {"id", "created_at", "updated_at", "recorded_at"}
+# Fields never shown: bookkeeping, hashes of secrets, and a purge's tombstone (its seal).
+HIDDEN_FIELDS = {"id", "created_at", "updated_at", "recorded_at", "purged_links", "signature"}
 # The first of these a record has names it in a list.
 LABEL_FIELDS = ("name", "label", "what", "need", "summary", "username")
 NOT_AUDIT_READER = "Only a compliance officer or a firm admin can read the audit log."
@@ -399,3 +399,9 @@ def audit_kinds() -> list[tuple[str, str]]:
 def purges_of(*, reader: User) -> QuerySet[AuditPurge]:
     _ensure_reader(reader)
     return AuditPurge.objects.filter(firm=reader.firm).select_related("by")
+
+
+def last_verification(*, reader: User) -> ChainVerification | None:
+    """The latest check of the reader's firm's chain, if it was ever checked."""
+    _ensure_reader(reader)
+    return ChainVerification.objects.filter(firm=reader.firm).select_related("by").first()

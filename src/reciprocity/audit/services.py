@@ -1,5 +1,7 @@
-"""The one way records leave the database: a firm admin purges archived records older than the
-firm's retention period, with a reason, and the purge itself is recorded (AuditPurge)."""
+"""Writes of the audit trail: each history row is linked into its firm's hash chain in the
+transaction that wrote it; a firm admin purges archived records older than the firm's retention
+period, with a reason, leaving a signed tombstone (AuditPurge) in the chain; a verification of
+the chain is recorded."""
 
 import datetime as dt
 from collections import defaultdict
@@ -10,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from reciprocity.accounts.audit import attribute
+from reciprocity.accounts.audit import attribute, current_source
 from reciprocity.accounts.models import Firm, User
 from reciprocity.accounts.services import ensure_firm_admin
-from reciprocity.audit.models import AuditPurge
+from reciprocity.audit import chain
+from reciprocity.audit.integrity import ChainReport, chain_check
+from reciprocity.audit.models import AuditPurge, ChainHead, ChainLink, ChainVerification
 from reciprocity.audit.registry import audited_models, firm_path, history_of
 
 # User-facing messages; tests reuse them.
@@ -105,14 +109,34 @@ def records_purge(*, by: User, reason: str) -> AuditPurge:
     if not plan:
         raise ValidationError(NOTHING_TO_PURGE)
     counts: dict[str, int] = {}
+    purged_links: list[tuple[int, str]] = []
     for model, pks in plan:
         model._default_manager.filter(pk__in=pks).delete()
         if hasattr(model._meta, "simple_history_manager_attribute"):
             # The history goes too, the deletion records just written included: keeping it
-            # would keep what the purge is for removing.
-            history_of(model)._default_manager.filter(id__in=pks).delete()
+            # would keep what the purge is for removing. Their links stay, and the tombstone
+            # below says which entries went.
+            history = history_of(model)._default_manager.filter(id__in=pks)
+            entry_ids = list(history.values_list("history_id", flat=True))
+            purged_links += ChainLink.objects.filter(
+                firm=firm, model=model._meta.label, entry_id__in=entry_ids
+            ).values_list("seq", "entry_hash")
+            history.delete()
         counts[model._meta.label] = len(pks)
-    purge = AuditPurge(firm=firm, by=by, reason=reason, cutoff=cutoff, counts=counts)
+    purge = AuditPurge(
+        firm=firm,
+        by=by,
+        reason=reason,
+        cutoff=cutoff,
+        counts=counts,
+        purged_links=[[seq, entry_hash] for seq, entry_hash in sorted(purged_links)],
+    )
+    purge.signature = chain.tombstone_signature(
+        {
+            field.attname: chain.plain(field, getattr(purge, field.attname))
+            for field in AuditPurge._meta.concrete_fields
+        }
+    )
     attribute(purge, by).save()
     return purge
 
@@ -124,3 +148,164 @@ def purge_preview(*, by: User) -> tuple[dt.datetime, dict[str, int]]:
     cutoff = purge_cutoff(by.firm)
     plan = _with_parts(purgeable(firm=by.firm, cutoff=cutoff))
     return cutoff, {model._meta.label: len(pks) for model, pks in plan}
+
+
+# --- The chain ----------------------------------------------------------------------------------
+
+
+def chain_append(*, entries: list[chain.Pending]) -> list[ChainLink]:
+    """Link ``entries`` (in order) at the end of their firms' chains. Each chain's head row is
+    locked for the rest of the transaction, so concurrent writers append one after the other:
+    no fork, no gap. Per firm: one locked read, one INSERT of the links, one UPDATE of the head."""
+    by_firm: dict[int | None, list[chain.Pending]] = defaultdict(list)
+    for entry in entries:
+        by_firm[entry.firm_id].append(entry)
+    links: list[ChainLink] = []
+    with transaction.atomic():
+        for firm_id, pending in by_firm.items():
+            key = firm_id or 0
+            head = ChainHead.objects.select_for_update().filter(chain=key).first()
+            if head is None:
+                # The chain's first link, or links restored from a firm's backup (which holds
+                # the links but not the head): the head starts after the last of them.
+                existing = ChainLink.objects.filter(
+                    **({"firm_id": firm_id} if firm_id else {"firm__isnull": True})
+                )
+                last = existing.order_by("-seq").first()
+                start = ChainHead(
+                    chain=key,
+                    seq=last.seq if last else 0,
+                    hash=last.hash if last else chain.GENESIS,
+                )
+                ChainHead.objects.bulk_create([start], ignore_conflicts=True)
+                head = ChainHead.objects.select_for_update().get(chain=key)
+            seq, prev = head.seq, head.hash
+            new = []
+            for entry in pending:
+                seq += 1
+                digest = chain.link_hash(
+                    firm_id=firm_id,
+                    seq=seq,
+                    model=entry.model,
+                    entry_id=entry.entry_id,
+                    entry_hash=entry.entry_hash,
+                    prev_hash=prev,
+                )
+                new.append(
+                    ChainLink(
+                        firm_id=firm_id,
+                        seq=seq,
+                        model=entry.model,
+                        entry_id=entry.entry_id,
+                        at=entry.at,
+                        fields=entry.fields,
+                        entry_hash=entry.entry_hash,
+                        prev_hash=prev,
+                        hash=digest,
+                    )
+                )
+                prev = digest
+            links += ChainLink.objects.bulk_create(new)
+            ChainHead.objects.filter(chain=key).update(seq=seq, hash=prev)
+    return links
+
+
+def _pending(
+    model: type[models.Model], firm_id: int | None, values: dict[str, Any]
+) -> chain.Pending:
+    historical = history_of(model)
+    content = chain.entry_content(historical, values)
+    return chain.Pending(
+        firm_id=firm_id,
+        model=model._meta.label,
+        entry_id=int(values["history_id"]),
+        at=values["history_date"],
+        fields=",".join(content),
+        entry_hash=chain.sha256(content),
+    )
+
+
+def chain_link_history(*, instance: models.Model, history: models.Model) -> ChainLink:
+    """Link the history row just written for ``instance`` (simple-history's signal)."""
+    model = type(instance)._meta.concrete_model
+    assert model is not None
+    values = {
+        field.attname: getattr(history, field.attname)
+        for field in chain.entry_fields(type(history))
+    }
+    firm_id = chain.firm_of(instance, history, firm_path(model))
+    return chain_append(entries=[_pending(model, firm_id, values)])[0]
+
+
+def chain_link_rows(*, model: type[models.Model], history_ids: list[int]) -> list[ChainLink]:
+    """Link history rows written many at a time (bulk writes send no per-row signal): read back
+    in one query with their firm, linked in the order of their ids."""
+    if not history_ids:
+        return []
+    historical = history_of(model)
+    names = [field.attname for field in chain.entry_fields(historical)]
+    path = firm_path(model)
+    rows = historical._default_manager.filter(history_id__in=history_ids).order_by("history_id")
+    if path is not None:
+        rows = rows.annotate(chain_firm=models.F(path))
+    entries = [
+        _pending(model, values.get("chain_firm"), values)
+        for values in rows.values(*names, *(["chain_firm"] if path is not None else []))
+    ]
+    return chain_append(entries=entries)
+
+
+def chain_verify(*, firm: Firm | None, by: User | None = None) -> ChainReport:
+    """Check ``firm``'s chain (the chain of records of no firm for None) and record that it was
+    checked, by whom, from where and what was found."""
+    if by is not None:
+        ensure_firm_admin(by)
+    report = chain_check(firm_id=firm.pk if firm else None)
+    first = report.first
+    ChainVerification.objects.create(
+        firm=firm,
+        by=by,
+        source=current_source(),
+        ok=report.ok,
+        entries=report.entries,
+        problems=len(report.problems),
+        head_hash=report.head_hash,
+        first_broken=first.as_dict() if first else None,
+    )
+    return report
+
+
+def chain_backfill(*, state_apps: Any = None) -> int:
+    """Link every history row that has no link yet, oldest first (for a database whose history
+    was written before the chain). ``state_apps`` reads the rows as the schema is at a
+    migration. Returns how many were linked."""
+    linked: dict[str, set[int]] = defaultdict(set)
+    for label, entry_id in ChainLink.objects.values_list("model", "entry_id").iterator():
+        linked[label].add(entry_id)
+    found: list[tuple[Any, str, int, chain.Pending]] = []
+    for model in audited_models():
+        live = history_of(model)
+        historical = state_apps.get_model(live._meta.label) if state_apps else live
+        names = [field.attname for field in chain.entry_fields(historical)]
+        path = firm_path(model)
+        rows = historical._default_manager.all()
+        extra = []
+        if path is not None:
+            rows, extra = rows.annotate(chain_firm=models.F(path)), ["chain_firm"]
+        label = model._meta.label
+        for values in rows.values(*names, *extra).iterator(chunk_size=2000):
+            if values["history_id"] in linked[label]:
+                continue
+            content = chain.entry_content(historical, values)
+            pending = chain.Pending(
+                firm_id=values.get("chain_firm"),
+                model=label,
+                entry_id=int(values["history_id"]),
+                at=values["history_date"],
+                fields=",".join(content),
+                entry_hash=chain.sha256(content),
+            )
+            found.append((values["history_date"], label, pending.entry_id, pending))
+    found.sort(key=lambda item: item[:3])
+    chain_append(entries=[pending for *_key, pending in found])
+    return len(found)

@@ -4,12 +4,12 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import get_history_manager_for_model
 
-from reciprocity.accounts.audit import current_source
+from reciprocity.accounts.audit import current_source, history_rows_created
 from reciprocity.accounts.models import Role, User
 from reciprocity.accounts.services import ensure_can_write
 from reciprocity.partners.models import Partner
@@ -48,9 +48,10 @@ def bulk_create_attributed[M: models.Model](
     objs: list[M], model: type[M], by: User | None
 ) -> list[M]:
     """Insert many rows at once, with their history rows attributed like single saves."""
-    return bulk_create_with_history(
-        objs,
-        model,
-        default_user=by,
-        custom_historical_attrs={"history_source": current_source()},
-    )
+    with transaction.atomic():
+        created = model._default_manager.bulk_create(objs)
+        rows = get_history_manager_for_model(model).bulk_history_create(
+            created, default_user=by, custom_historical_attrs={"history_source": current_source()}
+        )
+        history_rows_created.send(sender=model, model=model, history_ids=[row.pk for row in rows])
+    return created

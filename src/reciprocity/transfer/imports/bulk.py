@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
+from reciprocity.accounts.audit import history_rows_created
 from reciprocity.audit.registry import history_of
 
 # Bound parameters per statement, under both databases' limits (SQLite 32766, PostgreSQL 65535).
@@ -87,5 +88,6 @@ def insert_with_history[M: models.Model](
         [adapt(own[name] if name in own else getattr(obj, name)) for name, adapt in history_convert]
         for obj in objs
     ]
-    _insert(historical, history_rows, history_fields)
+    history_ids = _insert(historical, history_rows, history_fields)
+    history_rows_created.send(sender=model, model=model, history_ids=history_ids)
     return objs

@@ -16,8 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import get_history_manager_for_model
 
+from reciprocity.accounts.audit import history_rows_created
 from reciprocity.accounts.models import User
 from reciprocity.accounts.selectors import advisors_of_firm
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange, Tag, Touch
@@ -412,12 +413,12 @@ class Walk:
         if not self.write:
             return
         if changed:
-            bulk_update_with_history(
-                changed,
-                Partner,
-                fields=sorted(fields | {"updated_at"}),
-                default_user=self.by,
-                custom_historical_attrs=HISTORY,
+            Partner.objects.bulk_update(changed, fields=sorted(fields | {"updated_at"}))
+            rows = get_history_manager_for_model(Partner).bulk_history_create(
+                changed, update=True, default_user=self.by, custom_historical_attrs=HISTORY
+            )
+            history_rows_created.send(
+                sender=Partner, model=Partner, history_ids=[row.pk for row in rows]
             )
         if stage_changes:
             insert_with_history(stage_changes, by=self.by)
