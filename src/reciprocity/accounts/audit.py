@@ -1,9 +1,10 @@
 """Who changed what, from where.
 
 Every historical record (django-simple-history) carries the acting user and the channel the change
-came through: ``web``, ``api``, ``cli``, ``import``, ``email`` or ``system``. The channel is a
-context variable set once at the edge (middleware, API auth, management command, mail receiver)
-so services need not pass it along.
+came through: ``web``, ``api``, ``cli``, ``import``, ``email``, ``partner`` (a partner answering
+the confirmation link of a referral) or ``system``. The channel is a context variable set once at
+the edge (middleware, API auth, management command, mail receiver, the partner's link) so
+services need not pass it along.
 """
 
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from django.db import models
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
-SOURCES = ("web", "api", "cli", "import", "email", "system")
+SOURCES = ("web", "api", "cli", "import", "email", "partner", "system")
 _source: ContextVar[str] = ContextVar("audit_source", default="system")
 
 
