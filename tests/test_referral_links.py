@@ -63,7 +63,9 @@ def test_a_link_keeps_only_a_hash_of_its_secret(cast: Cast) -> None:
 def test_a_link_expires_after_the_days_the_setting_gives(cast: Cast, settings: Any) -> None:
     settings.PARTNER_LINK_DAYS = 3
     link, _token = link_for(cast, send(cast), LinkPurpose.RECEIPT)
-    assert link.expires_at - link.created_at == pytest.approx(dt.timedelta(days=3), abs=dt.timedelta(seconds=5))
+    assert link.expires_at - link.created_at == pytest.approx(
+        dt.timedelta(days=3), abs=dt.timedelta(seconds=5)
+    )
 
 
 def test_a_new_link_of_a_purpose_stops_the_earlier_unused_one(cast: Cast) -> None:
@@ -140,7 +142,7 @@ def test_forged_expired_and_archived_links_are_not_found(cast: Cast) -> None:
         referral_link_for_token(token)
     with pytest.raises(links.LinkGoneError):
         links.referral_link_answer(link=link, answer=PartnerAnswer.RECEIVED)
-    live, live_token = link_for(cast, referral, LinkPurpose.RECEIPT)
+    _live, live_token = link_for(cast, referral, LinkPurpose.RECEIPT)
     ledger.referral_archive(referral=referral, by=cast.alice)
     with pytest.raises(Http404):
         referral_link_for_token(live_token)
@@ -201,9 +203,7 @@ def test_a_purpose_answered_takes_no_second_link_and_no_second_answer(cast: Cast
         expires_at=timezone.now() + dt.timedelta(days=1),
     )
     with pytest.raises(IntegrityError), transaction.atomic():
-        ReferralLink.objects.filter(pk=second.pk).update(
-            used_at=timezone.now(), answer="received"
-        )
+        ReferralLink.objects.filter(pk=second.pk).update(used_at=timezone.now(), answer="received")
 
 
 @pytest.mark.parametrize(
@@ -224,7 +224,8 @@ def test_an_outcome_moves_a_consented_referral_through_the_ledger(
     assert referral.status == status
     assert (answered.moved_to, answered.held_reason) == (status, "")
     change = referral.status_changes.order_by("-pk").first()
-    assert change is not None and (change.to_status, change.by) == (status, cast.alice)
+    assert change is not None
+    assert (change.to_status, change.by) == (status, cast.alice)
     assert change.history.first().history_source == "partner"  # type: ignore[attr-defined]
     if answer == "not_a_fit":
         assert referral.outcome_reason == links.NOT_A_FIT_REASON.format(note="No estate to plan")
@@ -236,7 +237,8 @@ def test_without_consent_an_outcome_is_recorded_and_the_status_stays(cast: Cast)
     answered = links.referral_link_answer(link=link, answer="met")
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PROPOSED
-    assert answered.answer == "met" and answered.moved_to == ""
+    assert answered.answer == "met"
+    assert answered.moved_to == ""
     assert answered.held_reason == links.HELD_NO_CONSENT.format(answer="We met", status="Proposed")
     assert answered.touch is not None
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reciprocity.referrals import views
+from reciprocity.referrals import link_views, views
 
 urlpatterns = [
     path("", views.referral_list, name="referral_list"),
@@ -31,6 +31,12 @@ urlpatterns = [
         "<int:pk>/follow-ups/<int:commitment_pk>/",
         views.referral_follow_up,
         name="referral_follow_up",
+    ),
+    path("<int:pk>/links/", link_views.referral_link_create, name="referral_link_create"),
+    path(
+        "<int:pk>/links/<int:link_pk>/revoke/",
+        link_views.referral_link_revoke,
+        name="referral_link_revoke",
     ),
     path("<int:pk>/archive/", views.referral_archive, name="referral_archive"),
     path("<int:pk>/restore/", views.referral_restore, name="referral_restore"),

@@ -81,9 +81,7 @@ def _answered(referral: Referral, purpose: str) -> bool:
 
 
 @transaction.atomic
-def referral_link_create(
-    *, referral: Referral, by: User, purpose: str
-) -> tuple[ReferralLink, str]:
+def referral_link_create(*, referral: Referral, by: User, purpose: str) -> tuple[ReferralLink, str]:
     """A new link for the partner of a sent referral; returns it with its secret (shown once).
 
     Any earlier link of the same purpose that is still unused stops working: the partner has
@@ -275,4 +273,3 @@ def referral_link_answer(*, link: ReferralLink, answer: str, note: str = "") -> 
         locked.moved_to, locked.held_reason = moved_to, held
         attribute(locked, by).save()
     return locked
-
