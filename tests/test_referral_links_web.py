@@ -88,7 +88,8 @@ def test_the_page_is_its_own_with_no_navigation_search_or_script(cast: Cast) -> 
     for absent in ("site-nav", 'name="q"', "<script", "Pipeline", "Priya Private's timeline"):
         assert absent not in page
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
 
 

@@ -51,8 +51,10 @@ def _throttled(request: HttpRequest) -> bool:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """The secret is in the URL: it goes to no other site and is kept by no cache or index."""
-    response["Referrer-Policy"] = "no-referrer"
+    """The secret is in the URL: no search engine indexes it, no cache keeps it (never_cache),
+    and no other site hears of it (the page links nowhere; the referrer policy is same-origin,
+    which also lets the form's POST carry its origin for the CSRF check)."""
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
