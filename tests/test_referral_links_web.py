@@ -284,3 +284,5 @@ def test_the_api_refuses_a_bad_purpose_and_a_used_link_with_a_detail(cast: Cast)
     assert links.ALREADY_ANSWERED.format(purpose="receipt") in again.json()["detail"]
     listed = api.get(base).json()["items"][0]
     assert (listed["answer"], listed["state"]) == ("received", "answered")
+    confirmed = api.get(f"/api/v1/referrals/{referral.pk}").json()["receipt_confirmed_at"]
+    assert confirmed is not None

@@ -6,6 +6,8 @@ same 404 page, and counts the tries of each network address in the cache (a 429 
 ``PARTNER_LINK_ATTEMPTS`` in ``PARTNER_LINK_WINDOW_SECONDS``).
 """
 
+from typing import Any
+
 from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
@@ -83,10 +85,10 @@ def partner_link(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            context = {"link": answered, "advisor": link.created_by}
-            return _private(render(request, "referrals/partner_link_done.html", context))
+            done = {"link": answered, "advisor": link.created_by}
+            return _private(render(request, "referrals/partner_link_done.html", done))
     referral = link.referral
-    context = {
+    context: dict[str, Any] = {
         "link": link,
         "referral": referral,
         "advisor": link.created_by,

@@ -135,7 +135,7 @@ def referral_link_revoke(*, link: ReferralLink, by: User) -> ReferralLink:
 # --- The partner's answers -------------------------------------------------------------------
 
 
-class Answer:
+class AnswerKind:
     """What one answer of the partner does to the referral (see the module docs)."""
 
     slug: str
@@ -175,7 +175,7 @@ class Answer:
         return target, ""
 
 
-class Received(Answer):
+class Received(AnswerKind):
     slug = PartnerAnswer.RECEIVED
     purpose = LinkPurpose.RECEIPT
 
@@ -187,19 +187,19 @@ class Received(Answer):
         return "", ""
 
 
-class Met(Answer):
+class Met(AnswerKind):
     slug = PartnerAnswer.MET
     purpose = LinkPurpose.OUTCOME
     target = ReferralStatus.MEETING_HELD
 
 
-class Engaged(Answer):
+class Engaged(AnswerKind):
     slug = PartnerAnswer.ENGAGED
     purpose = LinkPurpose.OUTCOME
     target = ReferralStatus.ENGAGED
 
 
-class NotAFit(Answer):
+class NotAFit(AnswerKind):
     slug = PartnerAnswer.NOT_A_FIT
     purpose = LinkPurpose.OUTCOME
     needs_note = True
@@ -212,7 +212,7 @@ class NotAFit(Answer):
         return NOT_A_FIT_REASON.format(note=note)
 
 
-ANSWERS: dict[str, Answer] = {
+ANSWERS: dict[str, AnswerKind] = {
     answer.slug: answer for answer in (Received(), Met(), Engaged(), NotAFit())
 }
 
@@ -226,7 +226,7 @@ def answers_for(purpose: str) -> list[tuple[str, str]]:
     ]
 
 
-def _clean_answer(link: ReferralLink, answer: str, note: str) -> tuple[Answer, str]:
+def _clean_answer(link: ReferralLink, answer: str, note: str) -> tuple[AnswerKind, str]:
     kind = ANSWERS.get(answer)
     if kind is None or kind.purpose != link.purpose:
         raise ValidationError({"answer": ANSWER_NOT_FOR_PURPOSE})
