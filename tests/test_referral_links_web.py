@@ -148,6 +148,26 @@ def test_the_outcome_form_refuses_not_a_fit_without_a_reason_in_place(cast: Cast
     assert referral.status == ReferralStatus.DECLINED
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"answer": "met", "note": "\x00"},
+        {"answer": "met", "note": "x" * 5000},
+        {"answer": "received"},
+        {"answer": "9" * 30},
+        {},
+    ],
+)
+def test_bad_input_on_the_partners_form_is_refused_in_place(
+    cast: Cast, data: dict[str, str]
+) -> None:
+    _link, url = link_url(cast, send(cast), "outcome")
+    response = post_answer(url, **data)
+    assert response.status_code == 200
+    assert 'class="field field--invalid' in response.content.decode()
+    assert not ReferralLink.objects.filter(used_at__isnull=False).exists()
+
+
 def test_too_many_tries_from_one_address_get_a_429(cast: Cast, settings: Any) -> None:
     settings.PARTNER_LINK_ATTEMPTS = 3
     _link, url = link_url(cast, send(cast))
