@@ -248,9 +248,14 @@ def referral_link_answer(*, link: ReferralLink, answer: str, note: str = "") -> 
     """
     kind, note = _clean_answer(link, answer, note)
     with audit_source("partner"), transaction.atomic():
+        # The referral first, then the link: the order referral_link_create locks them in.
+        referral = (
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("partner")
+            .get(pk=link.referral_id)
+        )
         locked = lock(link)
         now = timezone.now()
-        referral = Referral.objects.filter(pk=locked.referral_id).select_related("partner").get()
         if (
             locked.used_at is not None
             or locked.revoked_at is not None
@@ -261,7 +266,6 @@ def referral_link_answer(*, link: ReferralLink, answer: str, note: str = "") -> 
         ):
             raise LinkGoneError
         by = locked.created_by
-        referral = referral_lock(referral)
         moved_to, held = kind.apply(referral, by=by, note=note, when=now)
         summary = TOUCH_SUMMARY[PartnerAnswer(kind.slug)].format(need=referral.need)
         if note:
