@@ -42,7 +42,8 @@ from reciprocity.playbook.models import (
 from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.playbook.services.library import case_create
-from reciprocity.referrals.models import Referral
+from reciprocity.referrals.models import Referral, ReferralLink
+from reciprocity.referrals.services.confirmations import referral_link_create
 from reciprocity.referrals.services.ledger import referral_create
 from reciprocity.transfer.imports.models import ImportRun
 from reciprocity.transfer.imports.services import ImportFiles, import_run_create
@@ -299,6 +300,24 @@ def person(cast: Cast) -> dict[str, Any]:
     return {"pk": cast.alice.pk}
 
 
+def _referral_link(cast: Cast) -> ReferralLink:
+    existing = ReferralLink.objects.filter(referral=_referral(cast)).first()
+    return (
+        existing
+        or referral_link_create(referral=_referral(cast), by=cast.alice, purpose="receipt")[0]
+    )
+
+
+def referral_link(cast: Cast) -> dict[str, Any]:
+    link = _referral_link(cast)
+    return {"pk": link.referral_id, "link_pk": link.pk}
+
+
+def api_referral_link(cast: Cast) -> dict[str, Any]:
+    link = _referral_link(cast)
+    return {"id": link.referral_id, "link_id": link.pk}
+
+
 def team(cast: Cast) -> dict[str, Any]:
     return {"pk": cast.north.pk}
 
@@ -400,6 +419,11 @@ MATRIX: dict[str, Route] = {
     "referral_consent_withdraw": Route(referral, ("POST",)),
     "referral_step": Route(referral_step, ("POST",)),
     "referral_follow_up": Route(referral_follow_up, ("POST",)),
+    "referral_link_create": Route(referral, ("POST",)),
+    "referral_link_revoke": Route(referral_link, ("POST",)),
+    "partner_link": no_id(
+        "public: a partner's one-time secret, not a record id (test_referral_links_web)"
+    ),
     "referral_archive": Route(referral, ("POST",)),
     "referral_restore": Route(referral, ("POST",)),
     # Firm administration: records of alice's firm, for its firm admins only
@@ -475,6 +499,9 @@ MATRIX: dict[str, Route] = {
     "api:change_referral_step": Route(api_referral_step, body={"action": "complete"}),
     "api:get_referral_memo": Route(api_referral),
     "api:get_referral_email_draft": Route(api_referral),
+    "api:list_referral_links": Route(api_referral),
+    "api:create_referral_link": Route(api_referral, body={"purpose": "receipt"}),
+    "api:revoke_referral_link": Route(api_referral_link),
     "api:list_reciprocity_balance": no_id("the balance of the caller's visible partners"),
     "api:list_protocols": no_id("the protocols of the caller's own firm"),
     "api:update_protocol": no_id("a profession of the caller's own firm: a slug, not an id"),
@@ -664,6 +691,7 @@ def fingerprint(cast: Cast) -> tuple[int, ...]:
         Touch.objects.count(),
         Commitment.history.count(),  # type: ignore[attr-defined]
         Referral.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
+        ReferralLink.history.count(),  # type: ignore[attr-defined]
         User.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         cast.north.history.count(),  # type: ignore[attr-defined]
         *(

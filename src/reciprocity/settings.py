@@ -345,5 +345,10 @@ MAIL_IN_MAX_BYTES = int(os.environ.get("MAIL_IN_MAX_BYTES", str(10 * 1024 * 1024
 RECIPROCITY_PAGE_SIZE = 25
 # The largest request body read (a form or a JSON body; files apart): the API answers 413 over it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
+# The partner's confirmation link of a sent referral: how long it works, and how many tries one
+# network address gets in a window (a 429 page beyond).
+PARTNER_LINK_DAYS = int(os.environ.get("PARTNER_LINK_DAYS", "14"))
+PARTNER_LINK_ATTEMPTS = int(os.environ.get("PARTNER_LINK_ATTEMPTS", "20"))
+PARTNER_LINK_WINDOW_SECONDS = int(os.environ.get("PARTNER_LINK_WINDOW_SECONDS", "600"))
 # Where the app is reached, for links in emails sent outside a request (the weekly digest).
 RECIPROCITY_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

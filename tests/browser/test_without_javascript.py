@@ -131,3 +131,24 @@ def test_retiring_without_script_needs_the_reason_too(
     assert partner.stage == Stage.RETIRED
     change = StageChange.objects.get(partner=partner, to_stage=Stage.RETIRED)
     assert change.reason == FailureReason.WRONG_PROFESSIONAL
+
+
+def test_the_partner_reports_the_outcome_on_their_link_by_a_plain_form_post(
+    page: Any, advisor: User, partner: Partner
+) -> None:
+    from reciprocity.referrals.models import ConsentMethod, Direction, Referral, ReferralStatus
+    from reciprocity.referrals.services.confirmations import referral_link_create
+    from reciprocity.referrals.services.ledger import referral_create, referral_record_consent
+
+    referral = referral_create(
+        by=advisor, partner=partner, direction=Direction.SENT, need="A second opinion on a loan"
+    )
+    referral_record_consent(referral=referral, by=advisor, method=ConsentMethod.VERBAL)
+    _link, token = referral_link_create(referral=referral, by=advisor, purpose="outcome")
+    # The partner is signed in nowhere: a fresh page of this script-less browser.
+    page.goto(f"/r/{token}/")
+    assert page.locator("script").count() == 0
+    page.get_by_role("radio", name="Engaged").check()
+    page.get_by_role("button", name="Send my answer").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.ENGAGED

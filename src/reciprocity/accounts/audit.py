@@ -1,9 +1,10 @@
 """Who changed what, from where.
 
 Every historical record (django-simple-history) carries the acting user and the channel the change
-came through: ``web``, ``api``, ``cli``, ``import``, ``email`` or ``system``. The channel is a
-context variable set once at the edge (middleware, API auth, management command, mail receiver)
-so services need not pass it along.
+came through: ``web``, ``api``, ``cli``, ``import``, ``email``, ``partner`` (a partner answering
+the confirmation link of a referral) or ``system``. The channel is a context variable set once at
+the edge (middleware, API auth, management command, mail receiver, the partner's link) so
+services need not pass it along.
 
 Every history row is also linked into its firm's hash chain by the audit app, in the same
 transaction: simple-history's signal does it for single saves; a write of many history rows at
@@ -19,7 +20,7 @@ from django.db import models
 from django.dispatch import Signal, receiver
 from simple_history.signals import pre_create_historical_record
 
-SOURCES = ("web", "api", "cli", "import", "email", "system")
+SOURCES = ("web", "api", "cli", "import", "email", "partner", "system")
 # Sent with ``model`` (the audited model) and ``history_ids`` after a bulk write of history rows.
 history_rows_created = Signal()
 _source: ContextVar[str] = ContextVar("audit_source", default="system")

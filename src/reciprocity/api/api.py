@@ -26,6 +26,7 @@ from reciprocity.api.playbook import (
     message,
     strategies,
 )
+from reciprocity.api.referral_links import referral_links
 from reciprocity.api.referrals import balance, protocols, referrals
 from reciprocity.api.search import search
 from reciprocity.api.transfer import partner_transfer
@@ -97,6 +98,7 @@ api.add_router("/playbook", library.firm_library)
 api.add_router("/playbook", meetings.firm_meeting_plans)
 api.add_router("/playbook", cadences.firm_cadence_defaults)
 api.add_router("/referrals", referrals)
+api.add_router("/referrals", referral_links)
 api.add_router("/balance", balance)
 api.add_router("/protocols", protocols)
 api.add_router("/diagnoses", diagnoses)

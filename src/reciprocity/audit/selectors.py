@@ -31,6 +31,7 @@ SOURCE_LABELS = {
     "cli": "CLI",
     "import": "Import",
     "email": "Email",
+    "partner": "Partner",
     "system": "System",
 }
 # Fields never shown: bookkeeping, hashes of secrets, and a purge's tombstone (its seal).

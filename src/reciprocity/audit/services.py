@@ -285,7 +285,12 @@ def chain_backfill(*, state_apps: Any = None) -> int:
     found: list[tuple[Any, str, int, chain.Pending]] = []
     for model in audited_models():
         live = history_of(model)
-        historical = state_apps.get_model(live._meta.label) if state_apps else live
+        historical = live
+        if state_apps is not None:
+            try:
+                historical = state_apps.get_model(live._meta.label)
+            except LookupError:
+                continue  # its table comes with a later migration: no history to link yet
         names = [field.attname for field in chain.entry_fields(historical)]
         path = firm_path(model)
         rows = historical._default_manager.all()

@@ -130,3 +130,37 @@ def referral_email_draft(referral: Referral, *, sender: User | None = None) -> E
         body_lines = [f"Hello {partner.name},", "", referral_memo(referral)]
     body_lines += ["", "Best regards,", signature]
     return EmailDraft(to=partner.email, subject=subject, body="\n".join(body_lines))
+
+
+LINK_SUBJECTS = {
+    "receipt": "Did my referral reach you?",
+    "outcome": "How did the referral go?",
+}
+LINK_ASKS = {
+    "receipt": "Could you confirm that you received the referral I sent you? One click does it:",
+    "outcome": (
+        "Could you tell me how the referral I sent you went (you met, they engaged you, or it "
+        "was not a fit)? It takes a few seconds:"
+    ),
+}
+
+
+def link_email_draft(
+    referral: Referral, *, purpose: str, url: str, sender: User, expires: str
+) -> EmailDraft:
+    """The email that carries a confirmation link to the partner. It names no client: the page
+    behind the link shows what the partner may see."""
+    body = "\n".join(
+        [
+            f"Hello {referral.partner.name},",
+            "",
+            LINK_ASKS[purpose],
+            url,
+            "",
+            f"The link works once, until {expires}; no account is needed.",
+            "",
+            "Best regards,",
+            sender.display_name,
+        ]
+    )
+    return EmailDraft(to=referral.partner.email, subject=LINK_SUBJECTS[purpose], body=body)

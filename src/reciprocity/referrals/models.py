@@ -199,6 +199,10 @@ class Referral(models.Model):
     # Set by the services when the status reaches a closed one; open referrals have none.
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome_reason = models.TextField(blank=True)
+    # Set when the partner confirms, through their link, that they received the referral.
+    receipt_confirmed_at = models.DateTimeField(
+        "partner confirmed receipt at", null=True, blank=True
+    )
 
     # Follow-ups prompted when a referral is received.
     thank_you_commitment = models.ForeignKey(
@@ -510,3 +514,7 @@ class ReferralStep(models.Model):
         """Doing it introduces the client to the partner (see Lifecycle.needs_consent)."""
         status = self.status_after
         return status is not None and status in self.referral.lifecycle.needs_consent
+
+
+# The partner's confirmation links live in their own module; importing them registers the model.
+from reciprocity.referrals.link_models import ReferralLink as ReferralLink  # noqa: E402

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, include, path
 
-from reciprocity.referrals import views
+from reciprocity.referrals import link_views, views
 
 # One referral's pages, under <int:pk>/.
 referral_patterns: list[URLPattern | URLResolver] = [
@@ -11,6 +11,10 @@ referral_patterns: list[URLPattern | URLResolver] = [
     path("consent/withdraw/", views.referral_consent_withdraw, name="referral_consent_withdraw"),
     path("steps/<slug:slug>/", views.referral_step, name="referral_step"),
     path("follow-ups/<int:commitment_pk>/", views.referral_follow_up, name="referral_follow_up"),
+    path("links/", link_views.referral_link_create, name="referral_link_create"),
+    path(
+        "links/<int:link_pk>/revoke/", link_views.referral_link_revoke, name="referral_link_revoke"
+    ),
     path("archive/", views.referral_archive, name="referral_archive"),
     path("restore/", views.referral_restore, name="referral_restore"),
 ]

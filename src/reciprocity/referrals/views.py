@@ -23,7 +23,7 @@ from reciprocity.partners import services as partner_services
 from reciprocity.partners.forms import CommitmentCloseForm
 from reciprocity.partners.models import Profession, TouchKind
 from reciprocity.partners.selectors import commitment_get_for, partner_get_for
-from reciprocity.referrals import selectors
+from reciprocity.referrals import link_selectors, selectors
 from reciprocity.referrals.drafts import referral_email_draft, referral_memo
 from reciprocity.referrals.forms import (
     AdvanceForm,
@@ -36,6 +36,7 @@ from reciprocity.referrals.forms import (
     ReferralStartForm,
     StepForm,
 )
+from reciprocity.referrals.link_models import LinkPurpose
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
     Direction,
@@ -255,6 +256,22 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
         "consent_form": forms.get("consent_form") or ConsentForm(),
         "edit_form": forms.get("edit_form"),
         "touch_kinds": TouchKind.choices,
+        **_links_context(referral, new_link=forms.get("new_link")),
+    }
+
+
+def _links_context(referral: Referral, *, new_link: Any) -> dict[str, Any]:
+    """The partner's confirmation links of a sent referral, and which may still be asked for."""
+    if referral.direction != Direction.SENT:
+        return {"links": [], "link_purposes": [], "new_link": None}
+    rows = link_selectors.link_rows_of(referral=referral)
+    answered = {row.link.purpose for row in rows if row.state == link_selectors.LinkState.ANSWERED}
+    return {
+        "links": rows,
+        "link_purposes": [
+            (purpose, label) for purpose, label in LinkPurpose.choices if purpose not in answered
+        ],
+        "new_link": new_link,
     }
 
 

@@ -74,6 +74,9 @@ class Referral(Schema):
     may_identify_client: bool = Field(
         description="Whether the client may be named: received, or sent with consent."
     )
+    receipt_confirmed_at: dt.datetime | None = Field(
+        description="When the partner confirmed receipt through their link (sent referrals)."
+    )
     client_has_professional: Answer
     existing_relationship: str
     consultation_fee: Answer
