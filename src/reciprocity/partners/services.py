@@ -10,6 +10,7 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from reciprocity import events
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
@@ -181,6 +182,7 @@ def partner_create(
         )
         attribute(change, by).save()
         previous = to_stage
+    events.partner_created(partner)
     return partner
 
 
@@ -289,6 +291,7 @@ def partner_change_stage(
     locked.stage_changed_at = when
     attribute(locked, by).save(update_fields=["stage", "stage_changed_at", "updated_at"])
     partner.stage, partner.stage_changed_at = locked.stage, locked.stage_changed_at
+    events.partner_stage_changed(locked, change)
     return change
 
 
@@ -341,6 +344,7 @@ def touch_log(
     touch.full_clean(exclude=["partner", "by"])
     attribute(touch, by).save()
     _refresh_touch_stats(partner.pk)
+    events.touch_logged(partner, touch)
     return touch
 
 
