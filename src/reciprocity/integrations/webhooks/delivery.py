@@ -119,10 +119,11 @@ def _claim(now: dt.datetime) -> WebhookDelivery | None:
     return None
 
 
-def _send(delivery: WebhookDelivery, now: dt.datetime) -> tuple[int | None, int | None, str]:
-    """(status code, response time in ms, error) of one try."""
+def _send(delivery: WebhookDelivery) -> tuple[int | None, int | None, str]:
+    """(status code, response time in ms, error) of one try, signed as of the clock's now (a
+    receiver refuses a timestamp more than a few minutes off)."""
     body = message_body(delivery)
-    headers = signed_headers(delivery, body, now)
+    headers = signed_headers(delivery, body, timezone.now())
     timeout = settings.WEBHOOKS_TIMEOUT_SECONDS
     started = time.monotonic()
     try:
@@ -143,7 +144,7 @@ def webhook_delivery_attempt(
 ) -> WebhookAttempt:
     """Send a claimed delivery once and record what happened."""
     now = now or timezone.now()
-    status, elapsed, error = _send(delivery, now)
+    status, elapsed, error = _send(delivery)
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         attempt = WebhookAttempt.objects.create(
