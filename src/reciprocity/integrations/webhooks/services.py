@@ -24,7 +24,7 @@ from reciprocity.integrations.webhooks.models import (
     WebhookEvent,
     new_secret,
 )
-from reciprocity.records import lock
+from reciprocity.records import Conflict, lock
 
 # User-facing messages; tests reuse them.
 NO_EVENTS = "Choose at least one event."
@@ -150,7 +150,7 @@ def webhook_delivery_resend(*, delivery: WebhookDelivery, by: User) -> WebhookDe
     _ensure_admin_of(delivery.endpoint, by)
     locked = lock(delivery)
     if locked.status == DeliveryStatus.PENDING:
-        raise ValidationError(NOT_GIVEN_UP)
+        raise Conflict({"status": NOT_GIVEN_UP})
     locked.status = DeliveryStatus.PENDING
     locked.attempts = 0
     locked.next_attempt_at = timezone.now()
