@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import transaction
 from django.tasks import TaskResultStatus
 from django.test import override_settings
@@ -41,7 +42,7 @@ from reciprocity.integrations.webhooks.services import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
-from reciprocity.integrations.webhooks.tasks import send_webhooks
+from reciprocity.integrations.webhooks.tasks import send_webhooks, webhooks_schedule, webhooks_tick
 from reciprocity.partners.models import Stage
 from reciprocity.partners.services import partner_change_stage, partner_create, touch_log
 from reciprocity.referrals.services.ledger import referral_change_status, referral_create
@@ -138,6 +139,21 @@ def test_a_touch_logged_reaches_the_endpoint_signed_after_the_commit(
     assert attempt.status_code == 200
     assert attempt.response_ms is not None
     assert attempt.error == ""
+
+
+def test_the_worker_sends_what_was_committed(cast: Cast, receiver: Receiver) -> None:
+    endpoint = endpoint_of(cast, receiver.url)
+    partner_change_stage(partner=cast.alice_private, by=cast.alice, stage=Stage.QUALIFIED)
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    [message] = receiver.received
+    assert verified(endpoint, message)["data"]["to_stage"] == Stage.QUALIFIED
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_a_long_running_worker_keeps_the_periodic_check_queued(cast: Cast) -> None:
+    assert webhooks_schedule()
+    assert not webhooks_schedule()  # once, whoever asks
+    assert webhooks_tick.call() == 0
 
 
 def test_nothing_is_kept_or_sent_when_the_change_is_rolled_back(
