@@ -12,6 +12,7 @@ from reciprocity.accounts.services import NOT_FIRM_ADMIN
 from reciprocity.integrations.webhooks.addresses import URL_NOT_HTTP, URL_PRIVATE
 from reciprocity.integrations.webhooks.models import (
     DeliveryStatus,
+    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -117,12 +118,27 @@ def test_an_admin_changes_switches_off_rotates_and_archives_an_endpoint(cast: Ca
     assert not hasattr(history.first(), "secret")
 
 
-def test_an_admin_reads_the_deliveries_and_sends_one_again(cast: Cast) -> None:
+def test_an_admin_reads_the_deliveries_and_sends_one_again(
+    cast: Cast, django_assert_max_num_queries: Any
+) -> None:
     endpoint = WebhookEndpointFactory(created_by=cast.ada)
     delivery = a_delivery(endpoint)
+    WebhookAttempt.objects.create(
+        delivery=delivery, at=timezone.now(), status_code=200, response_ms=42
+    )
     waiting = a_delivery(endpoint, DeliveryStatus.PENDING)
     api = token_client(cast.ada)
-    listed = api.call("GET", f"webhooks/{endpoint.pk}/deliveries").json()
+    with django_assert_max_num_queries(12):
+        listed = api.call("GET", f"webhooks/{endpoint.pk}/deliveries").json()
+    assert listed["items"][1]["tries"] == [
+        {
+            "at": listed["items"][1]["tries"][0]["at"],
+            "status_code": 200,
+            "response_ms": 42,
+            "error": "",
+            "by": None,
+        }
+    ]
     assert [item["id"] for item in listed["items"]] == [waiting.pk, delivery.pk]
     assert listed["items"][1]["type"] == events.TOUCH_LOGGED
     assert listed["items"][1]["event_id"].startswith("msg_")

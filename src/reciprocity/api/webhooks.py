@@ -53,6 +53,18 @@ class WebhookEndpointUpdate(Input):
     active: bool | None = Field(None, description="Switch the endpoint off or on again.")
 
 
+class WebhookAttempt(Schema):
+    at: dt.datetime
+    status_code: int | None
+    response_ms: int | None
+    error: str
+    by: int | None = Field(description="Who sent it again by hand; null for the worker's tries.")
+
+    @staticmethod
+    def resolve_by(attempt: models.WebhookAttempt) -> int | None:
+        return attempt.by_id
+
+
 class WebhookDelivery(Schema):
     id: int
     event_id: str = Field(description="The message id, sent as `webhook-id`.")
@@ -66,6 +78,11 @@ class WebhookDelivery(Schema):
     delivered_at: dt.datetime | None
     created_at: dt.datetime
     payload: dict[str, Any]
+    tries: list[WebhookAttempt] = Field(description="Every try, newest first.")
+
+    @staticmethod
+    def resolve_tries(delivery: models.WebhookDelivery) -> list[models.WebhookAttempt]:
+        return list(delivery.attempt_log.all())
 
     @staticmethod
     def resolve_event_id(delivery: models.WebhookDelivery) -> str:

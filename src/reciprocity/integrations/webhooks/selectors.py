@@ -8,7 +8,6 @@ from django.db.models import QuerySet
 from reciprocity.accounts.models import User
 from reciprocity.ids import get_visible_or_404
 from reciprocity.integrations.webhooks.models import (
-    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -34,14 +33,14 @@ def webhook_endpoint_get_for(*, admin: User, pk: Any) -> WebhookEndpoint:
 
 def webhook_deliveries_of(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     """The endpoint's deliveries, newest event first (the endpoint was read for its admin)."""
-    return WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event")
+    return (
+        WebhookDelivery.objects.filter(endpoint=endpoint)
+        .select_related("event")
+        .prefetch_related("attempt_log")
+    )
 
 
 def webhook_delivery_get_for(*, admin: User, endpoint_pk: Any, pk: Any) -> WebhookDelivery:
     endpoint = webhook_endpoint_get_for(admin=admin, pk=endpoint_pk)
     deliveries = webhook_deliveries_of(endpoint=endpoint).select_related("endpoint")
     return get_visible_or_404(deliveries, pk, not_found=NO_DELIVERY)
-
-
-def webhook_attempts_of(*, delivery: WebhookDelivery) -> QuerySet[WebhookAttempt]:
-    return WebhookAttempt.objects.filter(delivery=delivery)
