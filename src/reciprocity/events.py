@@ -41,7 +41,7 @@ class Event:
     once: str = ""
 
 
-Sink = Callable[[Event], None]
+Sink = Callable[[Event], object]
 _sinks: list[Sink] = []
 
 

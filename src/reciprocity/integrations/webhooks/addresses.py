@@ -83,7 +83,7 @@ def resolve(host: str, port: int) -> list[Address]:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise AddressRefused(URL_UNRESOLVED.format(host=host)) from None
-    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in found]
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
 
 
 def check_url(url: str) -> Target:

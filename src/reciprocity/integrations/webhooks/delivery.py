@@ -135,8 +135,8 @@ def _send(delivery: WebhookDelivery) -> tuple[int | None, int | None, str]:
     except OSError as error:
         return None, None, ERROR_CONNECTION.format(error=error)[:500]
     elapsed = int((time.monotonic() - started) * 1000)
-    error = "" if 200 <= answer.status < 300 else ERROR_STATUS.format(status=answer.status)
-    return answer.status, elapsed, error
+    problem = "" if 200 <= answer.status < 300 else ERROR_STATUS.format(status=answer.status)
+    return answer.status, elapsed, problem
 
 
 def webhook_delivery_attempt(
