@@ -417,3 +417,16 @@ def test_a_partner_of_a_firm_without_endpoints_keeps_nothing(cast: Cast) -> None
     touch_log(partner=cast.alice_private, by=cast.alice, kind="call", summary="No one listens")
     assert not WebhookEvent.objects.exists()
     assert not WebhookDelivery.objects.exists()
+
+
+def test_an_endpoint_that_cannot_be_reached_is_logged_with_the_reason(
+    cast: Cast, receiver: Receiver
+) -> None:
+    # TLS to a server that speaks plain HTTP: the handshake fails, the try is logged.
+    endpoint_of(cast, receiver.url.replace("http://", "https://"))
+    touch_log(partner=cast.alice_private, by=cast.alice, kind="call", summary="Over TLS")
+    assert webhooks_send_due() == 1
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.last_error.startswith("Could not connect:")
+    assert delivery.last_status_code is None
+    assert delivery.status == DeliveryStatus.PENDING
