@@ -85,6 +85,8 @@ def _test_settings() -> Iterator[None]:
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         # Throttling counters live in the cache; in memory each test can start without any.
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+        # Webhook receivers of the tests listen on loopback.
+        WEBHOOKS_ALLOW_PRIVATE=True,
     ):
         yield
 

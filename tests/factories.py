@@ -5,7 +5,9 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
+from reciprocity import events
 from reciprocity.accounts.models import Firm, Role, Team, User
+from reciprocity.integrations.webhooks.models import WebhookEndpoint, new_secret
 from reciprocity.partners.models import (
     Commitment,
     CommitmentOwner,
@@ -110,6 +112,20 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
     owner = CommitmentOwner.ADVISOR
     due = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=7))
     by = factory.LazyAttribute(lambda c: c.partner.owner)
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An endpoint of the admin's firm that wants every event."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    created_by = factory.SubFactory(UserFactory, role=Role.FIRM_ADMIN)
+    firm = factory.LazyAttribute(lambda e: e.created_by.firm)
+    url = "https://hooks.example.com/reciprocity"
+    description = "The CRM"
+    events = factory.LazyFunction(lambda: list(events.TYPES))
+    secret = factory.LazyFunction(new_secret)
 
 
 class AdvisorProfileFactory(factory.django.DjangoModelFactory):

@@ -28,6 +28,12 @@ from reciprocity.accounts.models import Role, User
 from reciprocity.api.api import api
 from reciprocity.integrations.models import MailInMessage
 from reciprocity.integrations.services import mail_address_renew, mail_receive
+from reciprocity.integrations.webhooks.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from reciprocity.partners.models import Commitment, Partner, Touch
 from reciprocity.playbook.models import (
     Agreement,
@@ -55,6 +61,7 @@ from tests.factories import (
     MeetingFactory,
     OpportunityFactory,
     UserFactory,
+    WebhookEndpointFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +168,53 @@ def api_referral(cast: Cast) -> dict[str, Any]:
 def api_referral_step(cast: Cast) -> dict[str, Any]:
     kwargs = referral_step(cast)
     return {"id": kwargs["pk"], "slug": kwargs["slug"]}
+
+
+# --- Her firm's webhook endpoints (its admins only) ---
+
+
+def _webhook(cast: Cast) -> WebhookEndpoint:
+    existing = WebhookEndpoint.objects.filter(firm=cast.firm).first()
+    return existing or WebhookEndpointFactory(created_by=cast.ada)
+
+
+def _webhook_delivery(cast: Cast) -> WebhookDelivery:
+    endpoint = _webhook(cast)
+    existing = WebhookDelivery.objects.filter(endpoint=endpoint).first()
+    if existing:
+        return existing
+    event = WebhookEvent.objects.create(
+        firm=cast.firm,
+        type="touch.logged",
+        subject="partner:1",
+        payload={},
+        created_at=timezone.now(),
+    )
+    return WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event=event,
+        subject=event.subject,
+        status=DeliveryStatus.DELIVERED,
+        next_attempt_at=timezone.now(),
+    )
+
+
+def webhook(cast: Cast) -> dict[str, Any]:
+    return {"pk": _webhook(cast).pk}
+
+
+def webhook_delivery(cast: Cast) -> dict[str, Any]:
+    delivery = _webhook_delivery(cast)
+    return {"pk": delivery.endpoint_id, "delivery_pk": delivery.pk}
+
+
+def api_webhook(cast: Cast) -> dict[str, Any]:
+    return {"id": _webhook(cast).pk}
+
+
+def api_webhook_delivery(cast: Cast) -> dict[str, Any]:
+    delivery = _webhook_delivery(cast)
+    return {"id": delivery.endpoint_id, "delivery_id": delivery.pk}
 
 
 # --- The playbook's records of alice's partner, and her firm's playbook ---
@@ -435,6 +489,12 @@ MATRIX: dict[str, Route] = {
     "firm_teams": no_id("the admin's own firm (403 for other roles)"),
     "firm_team": Route(team, ("GET", "POST"), owner="ada"),
     "firm_settings": no_id("the admin's own firm (403 for other roles)"),
+    "webhooks": no_id("the admin's own firm's endpoints (403 for other roles)"),
+    "webhook_detail": Route(webhook, ("GET", "POST"), owner="ada"),
+    "webhook_rotate": Route(webhook, ("POST",), owner="ada"),
+    "webhook_switch": Route(webhook, ("POST",), owner="ada"),
+    "webhook_archive": Route(webhook, ("POST",), owner="ada"),
+    "webhook_resend": Route(webhook_delivery, ("POST",), owner="ada"),
     "audit_log": no_id("the reader's own firm (403 for advisors)"),
     "audit_export": no_id("the reader's own firm (403 for advisors)"),
     "audit_purge": no_id("the admin's own firm (403 for other roles)"),
@@ -595,6 +655,14 @@ MATRIX: dict[str, Route] = {
     "import_template": no_id("the same template for everyone"),
     "import_run": Route(import_run, ("GET", "POST")),
     "api:update_commitment": Route(api_commitment, body={"status": "done"}),
+    "api:list_webhooks": no_id("the admin's own firm's endpoints (403 for other roles)"),
+    "api:create_webhook": no_id("a new endpoint of the admin's own firm (403 for other roles)"),
+    "api:get_webhook": Route(api_webhook, owner="ada"),
+    "api:update_webhook": Route(api_webhook, owner="ada", body={"description": "Sneaky"}),
+    "api:archive_webhook": Route(api_webhook, owner="ada"),
+    "api:rotate_webhook_secret": Route(api_webhook, owner="ada"),
+    "api:list_webhook_deliveries": Route(api_webhook, owner="ada"),
+    "api:resend_webhook_delivery": Route(api_webhook_delivery, owner="ada"),
 }
 
 
@@ -699,6 +767,8 @@ def fingerprint(cast: Cast) -> tuple[int, ...]:
             for model in (MeetingPlan, MeetingPlanItem, DiagnosticQuestion, Solution, Meeting)
         ),
         MessageCheck.objects.count(),
+        WebhookEndpoint.history.count(),  # type: ignore[attr-defined]
+        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).count(),
     )
 
 

@@ -341,6 +341,15 @@ MAIL_IN_DOMAIN = os.environ.get("MAIL_IN_DOMAIN", "localhost")
 MAIL_IN_SECRET = os.environ.get("MAIL_IN_SECRET", "")
 MAIL_IN_MAX_BYTES = int(os.environ.get("MAIL_IN_MAX_BYTES", str(10 * 1024 * 1024)))
 
+# --- Webhooks ---------------------------------------------------------------------------------
+# Webhooks go to addresses on the internet only: a URL on a private, loopback or link-local
+# address is refused (server-side request forgery) unless this allows it (tests, a private net).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# How long one delivery waits for the endpoint to answer.
+WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "10"))
+if not 0 < WEBHOOKS_TIMEOUT_SECONDS <= 60:
+    raise ImproperlyConfigured("WEBHOOKS_TIMEOUT_SECONDS must be more than 0 and at most 60.")
+
 # --- Product defaults -------------------------------------------------------------------------
 RECIPROCITY_PAGE_SIZE = 25
 # The largest request body read (a form or a JSON body; files apart): the API answers 413 over it.

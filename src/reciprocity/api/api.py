@@ -30,6 +30,7 @@ from reciprocity.api.referral_links import referral_links
 from reciprocity.api.referrals import balance, protocols, referrals
 from reciprocity.api.search import search
 from reciprocity.api.transfer import partner_transfer
+from reciprocity.api.webhooks import webhooks
 
 if TYPE_CHECKING:
     from ninja.operation import Operation
@@ -106,6 +107,7 @@ api.add_router("/partners", partner_diagnoses)
 api.add_router("/insights", insights)
 api.add_router("/search", search)
 api.add_router("/imports", imports)
+api.add_router("/webhooks", webhooks)
 
 
 @csrf_exempt  # it changes nothing, whatever the method

@@ -1,1 +1,1 @@
-"""Reciprocity in the firm's other systems: emails logged by themselves."""
+"""Reciprocity in the firm's other systems: emails logged by themselves, and webhooks."""

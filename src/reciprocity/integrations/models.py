@@ -90,3 +90,12 @@ class PartnerAddress(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+# The webhooks' models live in their own module; imported here so Django finds them.
+from reciprocity.integrations.webhooks.models import (  # noqa: E402, F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)

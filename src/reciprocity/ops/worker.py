@@ -10,6 +10,7 @@ safe to run again.
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +31,15 @@ from reciprocity.ops.services import (
 logger = logging.getLogger(__name__)
 
 EXCLUDE_NEEDS_ALL = "--exclude-queues can only be used with --queue-name=*"
+
+# What a long-running worker keeps on schedule (each queues its next run once): registered by
+# the apps that own the jobs, in their ready(), so this app needs to know none of them.
+_schedules: list[Callable[[], object]] = []
+
+
+def schedule_on_start(schedule: Callable[[], object]) -> None:
+    if schedule not in _schedules:
+        _schedules.append(schedule)
 
 
 def beat_interval() -> float:
@@ -93,6 +103,9 @@ class HeartbeatWorkerCommand(DatabaseWorkerCommand):
             worker_id=options["worker_id"],
             excluded_queue_names=excluded,
         )
+        if not options["batch"]:
+            for schedule in _schedules:
+                schedule()
         if options["reload"] and not options["batch"]:
             # Only the reloaded child process runs tasks, so only it handles signals.
             if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":

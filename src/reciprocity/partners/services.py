@@ -10,6 +10,7 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from reciprocity import events
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
@@ -187,6 +188,7 @@ def partner_create(
         )
         attribute(change, by).save()
         previous = to_stage
+    events.partner_created(partner)
     return partner
 
 
@@ -304,6 +306,7 @@ def partner_change_stage(
     partner.stage, partner.stage_changed_at = locked.stage, locked.stage_changed_at
     for field in answered:
         setattr(partner, field, getattr(locked, field))
+    events.partner_stage_changed(locked, change)
     return change
 
 
@@ -382,6 +385,7 @@ def touch_log(
     touch.full_clean(exclude=["partner", "by"])
     attribute(touch, by).save()
     _refresh_touch_stats(partner.pk)
+    events.touch_logged(partner, touch)
     return touch
 
 

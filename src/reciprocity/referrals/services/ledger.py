@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from reciprocity import events
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write, record_archive_set
@@ -157,6 +158,7 @@ def status_record(
     referral.closed_at = when if status in referral.lifecycle.closed else None
     if status in FAILURE_STATUSES:
         referral.outcome_reason = reason
+    events.referral_status_changed(referral, change)
     return change
 
 
@@ -286,6 +288,7 @@ def referral_create(
             follow_up = when >= timezone.now() - dt.timedelta(days=FOLLOW_UP_RECENT_DAYS)
         if follow_up:
             _prompt_follow_ups(referral, by=by)
+    events.referral_logged(referral)
     return referral
 
 

@@ -1,0 +1,190 @@
+"""Things that happened in a firm's book, told to whoever listens (the firm's webhooks).
+
+The domain services call ``emit`` inside their own transaction; a sink registered by an app
+above them (integrations installs the webhooks' outbox in its ``ready()``) writes what it needs
+in that same transaction, so an event exists exactly when the change it tells of was committed.
+This module imports no app: the domain knows nothing of who listens.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+PARTNER_CREATED = "partner.created"
+PARTNER_STAGE_CHANGED = "partner.stage_changed"
+TOUCH_LOGGED = "touch.logged"
+REFERRAL_SENT = "referral.sent"
+REFERRAL_RECEIVED = "referral.received"
+REFERRAL_STATUS_CHANGED = "referral.status_changed"
+COMMITMENT_OVERDUE = "commitment.overdue"
+
+# Every event type, with what it means (shown where an endpoint chooses its events).
+TYPES: dict[str, str] = {
+    PARTNER_CREATED: "A partner was added.",
+    PARTNER_STAGE_CHANGED: "A partner moved in the pipeline.",
+    TOUCH_LOGGED: "A touch was logged with a partner.",
+    REFERRAL_SENT: "A referral or connection was sent to a partner.",
+    REFERRAL_RECEIVED: "A referral or connection was received from a partner.",
+    REFERRAL_STATUS_CHANGED: "A referral moved along its lifecycle.",
+    COMMITMENT_OVERDUE: "A commitment passed its due date while still open (told once).",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    firm_id: int
+    type: str
+    # What the event is about, e.g. ``partner:12``: a listener hears a subject's events in order.
+    subject: str
+    payload: dict[str, Any]
+    # A key that makes the event once only (``commitment:5:2030-01-31``); empty when not needed.
+    once: str = ""
+
+
+Sink = Callable[[Event], object]
+_sinks: list[Sink] = []
+
+
+def register(sink: Sink) -> None:
+    """Listen to every event; called in the emitting transaction."""
+    if sink not in _sinks:
+        _sinks.append(sink)
+
+
+def emit(
+    *, firm_id: int | None, type: str, subject: str, payload: dict[str, Any], once: str = ""
+) -> None:
+    """Tell the listeners; a change outside any firm tells nobody."""
+    if type not in TYPES:
+        raise ValueError(f"Unknown event type {type!r}")
+    if firm_id is None:
+        return
+    event = Event(firm_id=firm_id, type=type, subject=subject, payload=payload, once=once)
+    for sink in _sinks:
+        sink(event)
+
+
+def partner_subject(partner_id: int) -> str:
+    return f"partner:{partner_id}"
+
+
+# --- What each event says -------------------------------------------------------------------
+# Built from the records as they stand when the event happens (read by attribute: this module
+# imports no app). Client names and contacts are never in an event: they stay in the book.
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _partner(partner: Any) -> dict[str, Any]:
+    return {
+        "id": partner.pk,
+        "name": partner.name,
+        "profession": partner.profession,
+        "organization": partner.organization,
+        "stage": partner.stage,
+        "owner": partner.owner_id,
+    }
+
+
+def partner_created(partner: Any) -> None:
+    emit(
+        firm_id=partner.firm_id,
+        type=PARTNER_CREATED,
+        subject=partner_subject(partner.pk),
+        payload={"partner": _partner(partner)},
+    )
+
+
+def partner_stage_changed(partner: Any, change: Any) -> None:
+    emit(
+        firm_id=partner.firm_id,
+        type=PARTNER_STAGE_CHANGED,
+        subject=partner_subject(partner.pk),
+        payload={
+            "partner": _partner(partner),
+            "from_stage": change.from_stage,
+            "to_stage": change.to_stage,
+            "reason": change.reason,
+            "occurred_at": _when(change.occurred_at),
+        },
+    )
+
+
+def touch_logged(partner: Any, touch: Any) -> None:
+    emit(
+        firm_id=partner.firm_id,
+        type=TOUCH_LOGGED,
+        subject=partner_subject(partner.pk),
+        payload={
+            "partner": _partner(partner),
+            "touch": {
+                "id": touch.pk,
+                "kind": touch.kind,
+                "summary": touch.summary,
+                "occurred_at": _when(touch.occurred_at),
+                "by": touch.by_id,
+            },
+        },
+    )
+
+
+def _referral(referral: Any) -> dict[str, Any]:
+    return {
+        "id": referral.pk,
+        "partner": referral.partner_id,
+        "direction": referral.direction,
+        "kind": referral.kind,
+        "need": referral.need,
+        "status": referral.status,
+        "occurred_at": _when(referral.occurred_at),
+    }
+
+
+def referral_logged(referral: Any) -> None:
+    """``referral.sent`` or ``referral.received``, by its direction."""
+    emit(
+        firm_id=referral.firm_id,
+        type=REFERRAL_SENT if referral.direction == "sent" else REFERRAL_RECEIVED,
+        subject=partner_subject(referral.partner_id),
+        payload={"referral": _referral(referral)},
+    )
+
+
+def referral_status_changed(referral: Any, change: Any) -> None:
+    """A status recorded on a referral already saved (its first status comes with its creation)."""
+    if referral.pk is None:
+        return
+    emit(
+        firm_id=referral.firm_id,
+        type=REFERRAL_STATUS_CHANGED,
+        subject=partner_subject(referral.partner_id),
+        payload={
+            "referral": _referral(referral),
+            "from_status": change.from_status,
+            "to_status": change.to_status,
+            "reason": change.reason,
+            "occurred_at": _when(change.occurred_at),
+        },
+    )
+
+
+def commitment_overdue(commitment: Any, partner: Any) -> None:
+    """Once per commitment and due date: moved to a later date, it may be told again."""
+    emit(
+        firm_id=partner.firm_id,
+        type=COMMITMENT_OVERDUE,
+        subject=partner_subject(partner.pk),
+        payload={
+            "partner": _partner(partner),
+            "commitment": {
+                "id": commitment.pk,
+                "what": commitment.what,
+                "due": _when(commitment.due),
+                "owner": commitment.owner,
+                "status": commitment.status,
+            },
+        },
+        once=f"commitment:{commitment.pk}:{commitment.due.isoformat()}",
+    )
