@@ -11,7 +11,8 @@ from reciprocity.partners.models import FailureReason
 class Diagnosis(Schema):
     slug: DiagnosisSlug = Field(
         description="no_referral_yet, one_way, wrong_message, wrong_firm, wrong_professional, "
-        "or too_many_partners (about your book, not one partner)."
+        "gone_cold, no_agreement, too_many_partners (about your book, not one partner), or "
+        "too_early (severity info: reassurance, not a problem)."
     )
     partner: PartnerRef | None = Field(
         description="The partner diagnosed; null for a diagnosis of your book."
@@ -21,7 +22,10 @@ class Diagnosis(Schema):
     action: ActionSlug = Field(description="The playbook's answer.")
     action_label: str
     action_url: str = Field(description="Where in the web app the action is taken.")
-    severity: Severity = Field(description="high: decide now; medium: look into it; low.")
+    severity: Severity = Field(
+        description="high: decide now; medium: look into it; low; info: reassurance (too "
+        "early to judge), listed after the others."
+    )
     reason: FailureReason | None = Field(
         description="For walk_away, the failure reason to retire the partner with."
     )

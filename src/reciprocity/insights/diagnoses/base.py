@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.dates import local_day
@@ -22,11 +23,23 @@ DiagnosisSlug = Literal[
     "wrong_firm",
     "wrong_professional",
     "too_many_partners",
+    "gone_cold",
+    "no_agreement",
+    "too_early",
 ]
 ActionSlug = Literal[
-    "change_strategy", "make_the_ask", "review_agreement", "walk_away", "change_message", "focus"
+    "change_strategy",
+    "make_the_ask",
+    "review_agreement",
+    "walk_away",
+    "change_message",
+    "focus",
+    "reconnect",
+    "make_it_explicit",
+    "keep_going",
 ]
-Severity = Literal["high", "medium", "low"]
+# info: reassurance, not a problem (too early to judge).
+Severity = Literal["high", "medium", "low", "info"]
 
 DIAGNOSIS_SLUGS: tuple[str, ...] = get_args(DiagnosisSlug)
 ACTION_SLUGS: tuple[str, ...] = get_args(ActionSlug)
@@ -45,6 +58,11 @@ ONE_WAY_MIN_SENT = 3
 # referral sent and the last one received.
 WALK_AWAY_MONTHS = 24
 # FOCUS_LIMIT (seven; imported from the playbook): more core partners than this is too many.
+# Gone cold: no touch for more than this many times the cadence window of the partner's stage.
+GONE_COLD_FACTOR = 2
+# The cadence window of a stage the firm gives no touch-base cadence: every four months (seed
+# 002: touch base with partners who refer every four months).
+FALLBACK_CADENCE_MONTHS = 4
 
 # From the first meeting to champion: the stages in which an alliance can stall.
 DIAGNOSED_STAGES = [
@@ -63,6 +81,9 @@ ACTION_LABELS: dict[str, str] = {
     "walk_away": "Walk away",
     "change_message": "Sharpen your message",
     "focus": "Choose your five to seven",
+    "reconnect": "Reconnect: plan the next touch, or move them to dormant",
+    "make_it_explicit": "Make it explicit: write the agreement",
+    "keep_going": "Keep going: keep to the cadence",
 }
 SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 SLUG_ORDER = {slug: rank for rank, slug in enumerate(DIAGNOSIS_SLUGS)}
@@ -77,6 +98,7 @@ class Thresholds:
     one_way_min_sent: int = ONE_WAY_MIN_SENT
     walk_away_months: int = WALK_AWAY_MONTHS
     focus_limit: int = FOCUS_LIMIT
+    gone_cold_factor: int = GONE_COLD_FACTOR
 
 
 def thresholds_of(advisor: User) -> Thresholds:
@@ -119,12 +141,20 @@ class TooEarly:
     met_on: dt.date
     judge_from: dt.date
     touches: int
+    # The same, as the ``too_early`` diagnosis (severity info) the API and the CLI list.
+    diagnosis: "Diagnosis | None" = None
 
 
 @dataclass(frozen=True)
 class Assessment:
+    # What needs a decision or a look; the reassurances are in ``too_early``.
     diagnoses: list[Diagnosis] = field(default_factory=list)
     too_early: list[TooEarly] = field(default_factory=list)
+
+    @property
+    def everything(self) -> list[Diagnosis]:
+        """The diagnoses, then the partners too early to judge as ``too_early`` diagnoses."""
+        return self.diagnoses + [e.diagnosis for e in self.too_early if e.diagnosis is not None]
 
 
 def action_url(diagnosis: Diagnosis) -> str:
@@ -138,7 +168,11 @@ def action_url(diagnosis: Diagnosis) -> str:
         return reverse("playbook_message")
     if diagnosis.action == "change_strategy":
         return reverse("partner_detail", args=[pk]) + "#strategy-title"
-    if diagnosis.action in ("make_the_ask", "review_agreement"):
+    if diagnosis.action == "reconnect":
+        return reverse("partner_detail", args=[pk]) + "#commitments-title"
+    if diagnosis.action == "keep_going":
+        return reverse("partner_detail", args=[pk]) + "#touch-title"
+    if diagnosis.action in ("make_the_ask", "review_agreement", "make_it_explicit"):
         return reverse("partner_agreement", args=[pk])
     query = urlencode({"stage": Stage.RETIRED.value, "reason": diagnosis.reason})
     return reverse("partner_stage", args=[pk]) + "?" + query
@@ -162,6 +196,10 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return max(months, 0)
 
 
+def start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 def plural(count: int, word: str, plural: str = "") -> str:
     return f"{count} {word if count == 1 else plural or word + 's'}"
 
@@ -180,7 +218,7 @@ class Judging:
     # The partner's first meeting, the day from which it may be judged, and the months since.
     met_on: dt.date
     judge_from: dt.date
-    found: tuple[str, ...] = ()
+    found: tuple["Diagnosis", ...] = ()
 
     @property
     def patient_enough(self) -> bool:
@@ -190,8 +228,15 @@ class Judging:
     def months(self) -> int:
         return months_between(self.met_on, self.today)
 
-    def with_found(self, slug: str) -> "Judging":
-        return replace(self, found=(*self.found, slug))
+    def with_found(self, diagnosis: "Diagnosis") -> "Judging":
+        return replace(self, found=(*self.found, diagnosis))
+
+    def found_any(self, *slugs: str) -> bool:
+        return any(diagnosis.slug in slugs for diagnosis in self.found)
+
+    @property
+    def walks_away(self) -> bool:
+        return any(diagnosis.action == "walk_away" for diagnosis in self.found)
 
 
 class Kind:
@@ -203,8 +248,11 @@ class Kind:
     title: ClassVar[str]
     action: ClassVar[ActionSlug]
     severity: ClassVar[Severity] = "medium"
+    # A reassurance (too early to judge) rather than a problem: listed apart, and only read
+    # when asked for.
+    reassurance: ClassVar[bool] = False
 
-    def candidates(self, *, patient: Q, thresholds: Thresholds) -> Q:
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         """A condition every partner ``judge`` names meets (``patient``: met long enough ago
         to be judged)."""
         raise NotImplementedError

@@ -87,27 +87,32 @@ def _moment(today: dt.date | None) -> tuple[dt.date, dt.datetime]:
 
 
 def _partner_diagnoses(
-    p: Any, *, advisor: User, today: dt.date, thresholds: Thresholds
+    p: Any, *, advisor: User, today: dt.date, thresholds: Thresholds, too_early: bool = True
 ) -> tuple[list[Diagnosis], TooEarly | None]:
     """The diagnoses of one partner read through ``with_readings``, as ``advisor`` reads them,
-    or why it is too early."""
+    and (unless ``too_early`` is False) the reassurance that it is too early to judge."""
     judging = judging_for(p, advisor=advisor, today=today, thresholds=thresholds)
     found: list[Diagnosis] = []
+    early = None
     for kind in PARTNER_KINDS:
+        if kind.reassurance and not too_early:
+            continue
         diagnosis = kind.judge(p, judging)
-        if diagnosis is not None:
-            found.append(diagnosis)
-            judging = judging.with_found(diagnosis.slug)
-    too_early = None
-    if not found and p.received_ever == 0 and not judging.patient_enough:
-        too_early = TooEarly(
-            partner_id=p.pk,
-            partner_name=p.name,
-            met_on=judging.met_on,
-            judge_from=judging.judge_from,
-            touches=p.touches_since_met,
-        )
-    return found, too_early
+        if diagnosis is None:
+            continue
+        if kind.reassurance:
+            early = TooEarly(
+                partner_id=p.pk,
+                partner_name=p.name,
+                met_on=judging.met_on,
+                judge_from=judging.judge_from,
+                touches=p.touches_since_met,
+                diagnosis=diagnosis,
+            )
+            continue
+        found.append(diagnosis)
+        judging = judging.with_found(diagnosis)
+    return found, early
 
 
 def _sort_key(diagnosis: Diagnosis) -> tuple[Any, ...]:
@@ -171,11 +176,10 @@ def diagnoses_for(
     today: dt.date | None = None,
     mine_only: bool = True,
 ) -> list[Diagnosis]:
-    """The named diagnoses, the book's first, then the most severe, then by partner name."""
-    found = assess(
-        advisor=advisor, partner=partner, today=today, mine_only=mine_only, too_early=False
-    )
-    return found.diagnoses
+    """The named diagnoses, the book's first, then the most severe, then by partner name; the
+    partners too early to judge last, as ``too_early`` diagnoses (severity info)."""
+    found = assess(advisor=advisor, partner=partner, today=today, mine_only=mine_only)
+    return found.everything
 
 
 def diagnosed_partner_ids(advisor: User, slug: str) -> set[int]:

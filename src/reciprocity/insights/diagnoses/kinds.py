@@ -4,12 +4,14 @@ A stall is named once: the kinds whose cause is on record (wrong firm, wrong pro
 wrong message) are judged first, and ``no_referral_yet`` stands only when none of them did.
 """
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Q
 
 from reciprocity.dates import local_day
 from reciprocity.insights.diagnoses.base import (
+    FALLBACK_CADENCE_MONTHS,
     WINDOW_MONTHS,
     ActionSlug,
     Diagnosis,
@@ -19,10 +21,15 @@ from reciprocity.insights.diagnoses.base import (
     day,
     months_between,
     plural,
+    start_of,
 )
-from reciprocity.partners.models import CanDescribeValue, FailureReason, Propensity
+from reciprocity.partners.models import CanDescribeValue, FailureReason, Propensity, Stage
 from reciprocity.playbook.models import STRATEGY_RUNGS, Strategy
+from reciprocity.playbook.models.cadences import INTERVAL_MIN_MONTHS
 from reciprocity.playbook.selectors.cadences import add_months
+
+# The stages in which the partnership should be written down.
+AGREED_STAGES = (Stage.ACTIVE, Stage.CHAMPION)
 
 
 class WrongFirm(Kind):
@@ -34,7 +41,7 @@ class WrongFirm(Kind):
     action = "walk_away"
     severity = "high"
 
-    def candidates(self, *, patient: Q, thresholds: Thresholds) -> Q:
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(growth_mode=False, received_12m=0) & patient
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
@@ -62,7 +69,7 @@ class WrongProfessional(Kind):
     action = "walk_away"
     severity = "high"
 
-    def candidates(self, *, patient: Q, thresholds: Thresholds) -> Q:
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(received_ever=0, propensity_to_refer=Propensity.LOW)
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
@@ -91,7 +98,7 @@ class WrongMessage(Kind):
     title = "They cannot say what you do"
     action = "change_message"
 
-    def candidates(self, *, patient: Q, thresholds: Thresholds) -> Q:
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(can_describe_value=CanDescribeValue.NO)
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
@@ -127,12 +134,14 @@ class NoReferralYet(Kind):
     title = "No referral yet"
     action = "change_strategy"
 
-    def candidates(self, *, patient: Q, thresholds: Thresholds) -> Q:
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(received_ever=0, touches_since_met__gte=thresholds.many_touches)
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
         touches = p.touches_since_met
-        if judging.found or p.received_ever or not judging.patient_enough:
+        if judging.found_any("wrong_firm", "wrong_professional", "wrong_message"):
+            return None
+        if p.received_ever or not judging.patient_enough:
             return None
         if touches < judging.thresholds.many_touches:
             return None
@@ -158,7 +167,7 @@ class OneWay(Kind):
     title = "Referrals go one way"
     action = "make_the_ask"
 
-    def candidates(self, *, patient: Q, thresholds: Thresholds) -> Q:
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(sent_12m__gte=thresholds.one_way_min_sent, received_12m=0)
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
@@ -215,6 +224,112 @@ class OneWay(Kind):
         )
 
 
+class GoneCold(Kind):
+    """A partner who referred, or was worked (a touch on record), with no touch for more than
+    the gone-cold factor times the cadence window of their stage: the alliance is fading
+    without a decision. Answer: reconnect with a concrete next touch, or move them to
+    dormant."""
+
+    slug = "gone_cold"
+    title = "Gone cold"
+    action = "reconnect"
+
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
+        # No cadence window is shorter than a month.
+        months = thresholds.gone_cold_factor * INTERVAL_MIN_MONTHS
+        cutoff = add_months(today, -months)
+        return Q(last_contact_at__lt=start_of(cutoff + dt.timedelta(days=1)))
+
+    @staticmethod
+    def cadence_of(p: Any) -> tuple[int | None, str]:
+        """The touch-base window in months and where it comes from; None when the advisor
+        turned touching base off for this partner."""
+        if p.cadence_enabled is not None:
+            if not p.cadence_enabled:
+                return None, ""
+            if p.cadence_months:
+                return p.cadence_months, "your cadence for them"
+        if p.stage_cadence_months:
+            return p.stage_cadence_months, f"the firm's cadence for {p.get_stage_display()}"
+        return FALLBACK_CADENCE_MONTHS, "the usual cadence"
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        last_contact = p.last_contact_at
+        if last_contact is None:  # never worked, never referred
+            return None
+        window, source = self.cadence_of(p)
+        if window is None:
+            return None
+        factor = judging.thresholds.gone_cold_factor
+        since = local_day(last_contact)
+        if judging.today <= add_months(since, factor * window):
+            return None
+        months = months_between(since, judging.today)
+        last_touch = p.last_touched_at
+        evidence = [f"Last touch on {day(last_touch)}" if last_touch else "No touch logged"]
+        if p.last_received_at is not None:
+            evidence.append(f"Last referral from them on {day(p.last_received_at)}")
+        evidence.append(
+            f"Touch base every {plural(window, 'month')} ({source}): nothing for more than "
+            f"{factor} times that"
+        )
+        return self.diagnosis(p, evidence, title=f"Gone cold: {plural(months, 'month')} silent")
+
+
+class NoAgreement(Kind):
+    """An active partner or champion with no written agreement in force. Answer: make the
+    partnership explicit (seed 002): what each side will do, how a referral is passed, how
+    you keep in touch."""
+
+    slug = "no_agreement"
+    title = "Nothing written down"
+    action = "make_it_explicit"
+
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
+        return Q(stage__in=AGREED_STAGES, has_agreement=False)
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        if p.stage not in AGREED_STAGES or p.has_agreement:
+            return None
+        return self.diagnosis(
+            p,
+            [
+                f"{p.get_stage_display()} since {day(p.stage_changed_at)}",
+                "No written agreement in force: what each side will do, how a referral is "
+                "passed, how you keep in touch",
+            ],
+        )
+
+
+class TooEarlyToJudge(Kind):
+    """Under the patience window since the first meeting, and no referral yet: the expected
+    state, not a failure. Never shown together with a walk-away. Answer: keep going."""
+
+    slug = "too_early"
+    title = "Too early to judge"
+    action = "keep_going"
+    severity = "info"
+    reassurance = True
+
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
+        return Q(received_ever=0) & ~patient
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        if p.received_ever or judging.patient_enough or judging.walks_away:
+            return None
+        months = judging.thresholds.patience_months
+        return self.diagnosis(
+            p,
+            [
+                f"First met on {day(judging.met_on)}; no referral yet",
+                f"Many alliances take {plural(months, 'month')} or more to bring the first "
+                "referral: keep to the cadence, keep helping them, move up the referral "
+                "spectrum",
+                f"Judge from {day(judging.judge_from)}",
+            ],
+        )
+
+
 # The kinds of a partner's diagnosis, in the order they are judged.
 PARTNER_KINDS: tuple[Kind, ...] = (
     WrongFirm(),
@@ -222,4 +337,7 @@ PARTNER_KINDS: tuple[Kind, ...] = (
     WrongMessage(),
     NoReferralYet(),
     OneWay(),
+    GoneCold(),
+    NoAgreement(),
+    TooEarlyToJudge(),
 )

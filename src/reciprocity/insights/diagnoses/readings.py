@@ -16,25 +16,29 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models.functions import Coalesce, Greatest
 
 from reciprocity.insights.diagnoses.base import (
     DIAGNOSED_STAGES,
     PATIENCE_MONTHS,
     WINDOW_MONTHS,
     Thresholds,
+    start_of,
 )
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
 from reciprocity.partners.models import Partner, StageChange, Touch
-from reciprocity.playbook.models import AdvisorProfile, Agreement, AgreementStatus, MessageCheck
+from reciprocity.playbook.models import (
+    AdvisorProfile,
+    Agreement,
+    AgreementStatus,
+    Cadence,
+    CadenceDefault,
+    CadenceKind,
+    MessageCheck,
+)
 from reciprocity.playbook.selectors.cadences import add_months
 from reciprocity.playbook.selectors.strategies import with_strategy
 from reciprocity.referrals.models import Direction, Kind, Referral
-
-
-def start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _count(qs: QuerySet[Any]) -> Coalesce:
@@ -61,7 +65,10 @@ def with_readings(
     the list stays one query whatever its length): ``met_at``, ``touches_since_met``,
     ``received_ever``, ``received_12m``, ``received_24m`` (the walk-away window),
     ``sent_12m``, ``first_sent_at``, ``last_received_at``, the latest message check, whether
-    the owner's message is written, an active agreement, and the current strategy."""
+    the owner's message is written, an agreement in force, the current strategy, the last
+    touch and the last sign of life (``last_contact_at``), and the touch-base cadence (the
+    partner's override, ``cadence_enabled`` and ``cadence_months``, and the firm's for the
+    stage, ``stage_cadence_months``)."""
     thresholds = thresholds or Thresholds()
     since_window = start_of(add_months(today, -WINDOW_MONTHS))
     since_walk_away = start_of(add_months(today, -thresholds.walk_away_months))
@@ -83,6 +90,17 @@ def with_readings(
         occurred_at__lte=now,
     )
     written = AdvisorProfile.objects.filter(user_id=OuterRef("owner_id"))
+    all_touches = Touch.objects.live().filter(partner_id=OuterRef("pk"), occurred_at__lte=now)
+    override = Cadence.objects.filter(partner_id=OuterRef("pk"), kind=CadenceKind.TOUCH_BASE)
+    stage_cadence = CadenceDefault.objects.filter(
+        firm_id=OuterRef("firm_id"), stage=OuterRef("stage"), kind=CadenceKind.TOUCH_BASE
+    )
+    in_force = Agreement.objects.filter(
+        partner_id=OuterRef("pk"),
+        status=AgreementStatus.ACTIVE,
+        ended_at__isnull=True,
+        agreed_on__lte=today,
+    )
     return (
         with_strategy(qs.select_related("owner"))
         # A partner with no recorded move into a met stage counts from its last move.
@@ -107,9 +125,18 @@ def with_readings(
             check_at=Subquery(latest_check.values("checked_at")[:1], output_field=DateTimeField()),
             check_heard=Subquery(latest_check.values("heard")[:1]),
             owner_has_message=Exists(written.exclude(whom_i_help="").exclude(what_is_unique="")),
-            has_agreement=Exists(
-                Agreement.objects.filter(partner_id=OuterRef("pk"), status=AgreementStatus.ACTIVE)
-            ),
+            has_agreement=Exists(in_force),
+            last_touched_at=_first(all_touches, Max),
+            cadence_enabled=Subquery(override.values("enabled")[:1]),
+            cadence_months=Subquery(override.values("interval_months")[:1]),
+            stage_cadence_months=Subquery(stage_cadence.values("interval_months")[:1]),
+        )
+        # The last sign of life: the last touch or the last referral from them.
+        .annotate(
+            last_contact_at=Greatest(
+                Coalesce("last_touched_at", "last_received_at"),
+                Coalesce("last_received_at", "last_touched_at"),
+            )
         )
     )
 
@@ -139,7 +166,7 @@ def may_be_named(
     patient = Q(met_at__lt=start_of(last_judged + dt.timedelta(days=1)))
     condition = Q(pk__in=[])
     for kind in PARTNER_KINDS:
-        condition |= kind.candidates(patient=patient, thresholds=thresholds)
-    if too_early:
-        condition |= Q(received_ever=0) & ~patient
+        if kind.reassurance and not too_early:
+            continue
+        condition |= kind.candidates(today=today, patient=patient, thresholds=thresholds)
     return partners.filter(condition)

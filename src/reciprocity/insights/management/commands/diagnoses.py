@@ -10,7 +10,12 @@ from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_
 from reciprocity.insights.diagnoses import PATIENCE_MONTHS, Diagnosis, assess
 from reciprocity.insights.selectors import mine_only_for
 
-SEVERITY_WORDS = {"high": "decide", "medium": "look into it", "low": "worth a thought"}
+SEVERITY_WORDS = {
+    "high": "decide",
+    "medium": "look into it",
+    "low": "worth a thought",
+    "info": "too early",
+}
 
 
 def diagnosis_entry(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -59,7 +64,7 @@ class Command(ProductCommand):
         mine_only = mine_only_for(advisor=user, wide=wide)
         found = assess(advisor=user, today=today, mine_only=mine_only)
         if options["json"]:
-            entries = [diagnosis_entry(diagnosis) for diagnosis in found.diagnoses]
+            entries = [diagnosis_entry(diagnosis) for diagnosis in found.everything]
             self.stdout.write(json.dumps(entries, indent=2))
             return
         whose = "of" if mine_only else "visible to"
