@@ -197,9 +197,31 @@ def test_a_referral_received_means_it_is_not_too_early(cast: Cast) -> None:
     assert diagnoses_for(advisor=cast.alice) == []
 
 
+def test_too_early_never_shows_with_a_walk_away(cast: Cast) -> None:
+    met(cast.alice, days_ago=60, growth_mode=False)
+    found = diagnoses_for(advisor=cast.alice)
+    assert [d.slug for d in found] == ["wrong_firm"]
+    assert found[0].action == "walk_away"
+
+
 def test_the_partner_page_reassures_a_partner_too_early_to_judge(cast: Cast, client: Any) -> None:
     partner = met(cast.alice, days_ago=60)
     client.force_login(cast.alice)
     page = client.get(f"/partners/{partner.pk}/").content.decode()
     assert 'data-slug="too_early"' in page
     assert "Too early to judge." in page
+
+
+# --- wrong_professional still waits for the patience window -----------------------------------
+
+
+def test_a_low_propensity_is_the_wrong_professional_only_after_the_patience_window(
+    cast: Cast,
+) -> None:
+    met(cast.alice, days_ago=60, propensity_to_refer="low")
+    judge_from = add_months(timezone.localdate(ago(60)), PATIENCE_MONTHS)
+    eve = judge_from - dt.timedelta(days=1)
+    assert [d.slug for d in diagnoses_for(advisor=cast.alice, today=eve)] == ["too_early"]
+    assert [d.slug for d in diagnoses_for(advisor=cast.alice, today=judge_from)] == [
+        "wrong_professional"
+    ]

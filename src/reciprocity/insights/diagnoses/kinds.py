@@ -33,8 +33,10 @@ AGREED_STAGES = (Stage.ACTIVE, Stage.CHAMPION)
 
 
 class WrongFirm(Kind):
-    """The partner's firm is not in growth mode, no referral came from it in the last 12
-    months, and the patience window has passed since the first meeting. Answer: walk away."""
+    """The partner's firm is not in growth mode and no referral came from it in the last 12
+    months. A fact about fit, known as soon as it is on record: no patience window to wait out
+    (seed 004: look for firms seeking new clients), but it is less pressing (medium) before
+    the window ends. Answer: walk away."""
 
     slug = "wrong_firm"
     title = "Their firm is not meeting new clients"
@@ -42,22 +44,25 @@ class WrongFirm(Kind):
     severity = "high"
 
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
-        return Q(growth_mode=False, received_12m=0) & patient
+        return Q(growth_mode=False, received_12m=0)
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
-        if p.growth_mode is not False or p.received_12m or not judging.patient_enough:
+        if p.growth_mode is not False or p.received_12m:
             return None
         last = p.last_received_at
         since = f"; the last came on {day(last)}" if last else ""
-        return self.diagnosis(
-            p,
-            [
-                "Their firm is not in growth mode: it meets few new clients to refer",
-                f"No referral received in the last {WINDOW_MONTHS} months{since}",
-                f"{p.get_stage_display()} since {day(p.stage_changed_at)}",
-            ],
-            reason=FailureReason.WRONG_FIRM,
+        evidence = [
+            "Their firm is not in growth mode: it meets few new clients to refer",
+            f"No referral received in the last {WINDOW_MONTHS} months{since}",
+            f"{p.get_stage_display()} since {day(p.stage_changed_at)}",
+        ]
+        if judging.patient_enough:
+            return self.diagnosis(p, evidence, reason=FailureReason.WRONG_FIRM)
+        evidence.append(
+            "Waiting longer will not help: time grows an alliance, not a firm's new clients; "
+            "look for partners at firms that are seeking them"
         )
+        return self.diagnosis(p, evidence, severity="medium", reason=FailureReason.WRONG_FIRM)
 
 
 class WrongProfessional(Kind):
