@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from reciprocity.accounts.models import User
 from reciprocity.insights import charts
-from reciprocity.insights.diagnoses import PATIENCE_MONTHS, assess
+from reciprocity.insights.diagnoses import assess, thresholds_of
 from reciprocity.insights.paper import annual_review_for, meeting_brief_for, review_years_of
 from reciprocity.insights.selectors import mine_only_for, picture_for
 from reciprocity.ops.routers import reads_from_replica
@@ -50,7 +50,7 @@ def dashboard_context(
         "too_early": assessment.too_early[:shown],
         "too_early_count": len(assessment.too_early),
         "more_shown": more if more > shown else None,
-        "patience_months": PATIENCE_MONTHS,
+        "patience_months": thresholds_of(user).patience_months,
         "stage_chart": charts.stage_chart(picture.pipeline),
         "referral_chart": charts.referral_chart(picture.months),
         "chart_width": charts.WIDTH,

@@ -10,11 +10,18 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from reciprocity.accounts.models import User
+from reciprocity.accounts.models import (
+    DEFAULT_FOCUS_LIMIT,
+    DEFAULT_GONE_COLD_FACTOR,
+    DEFAULT_MANY_TOUCHES,
+    DEFAULT_ONE_WAY_MIN_SENT,
+    DEFAULT_PATIENCE_MONTHS,
+    DEFAULT_WALK_AWAY_MONTHS,
+    User,
+)
 from reciprocity.dates import local_day
 from reciprocity.partners.models import FailureReason, Partner, Stage
 from reciprocity.playbook.selectors.cadences import add_months
-from reciprocity.playbook.selectors.digest import FOCUS_LIMIT
 
 DiagnosisSlug = Literal[
     "no_referral_yet",
@@ -45,21 +52,21 @@ DIAGNOSIS_SLUGS: tuple[str, ...] = get_args(DiagnosisSlug)
 ACTION_SLUGS: tuple[str, ...] = get_args(ActionSlug)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 
-# Research defaults (PRODUCT.md, "What research on advisor-COI alliances says").
-# Many conversations: a partner met this often has had every chance to refer.
-MANY_TOUCHES = 8
-# Patience: many productive alliances took a year or more from first meeting to first referral.
-PATIENCE_MONTHS = 12
+# Research defaults (PRODUCT.md, "What research on advisor-COI alliances says"); a firm sets
+# its own (accounts.Firm, the README says why each default).
+MANY_TOUCHES = DEFAULT_MANY_TOUCHES
+PATIENCE_MONTHS = DEFAULT_PATIENCE_MONTHS
 # The window referrals are counted in, as the reciprocity balance does.
 WINDOW_MONTHS = 12
 # Referrals sent in the window, with none back, that make an alliance one-way.
-ONE_WAY_MIN_SENT = 3
+ONE_WAY_MIN_SENT = DEFAULT_ONE_WAY_MIN_SENT
 # How long nothing may come back before walking away, counted from the later of the first
 # referral sent and the last one received.
-WALK_AWAY_MONTHS = 24
-# FOCUS_LIMIT (seven; imported from the playbook): more core partners than this is too many.
+WALK_AWAY_MONTHS = DEFAULT_WALK_AWAY_MONTHS
+# More core partners than this is too many (the playbook's digest says the same).
+FOCUS_LIMIT = DEFAULT_FOCUS_LIMIT
 # Gone cold: no touch for more than this many times the cadence window of the partner's stage.
-GONE_COLD_FACTOR = 2
+GONE_COLD_FACTOR = DEFAULT_GONE_COLD_FACTOR
 # The cadence window of a stage the firm gives no touch-base cadence: every four months (seed
 # 002: touch base with partners who refer every four months).
 FALLBACK_CADENCE_MONTHS = 4
@@ -102,7 +109,10 @@ class Thresholds:
 
 
 def thresholds_of(advisor: User) -> Thresholds:
-    return Thresholds()
+    """The thresholds of the advisor's firm (read with the advisor: no query of its own when
+    the firm came with them, as it does for a signed-in user)."""
+    firm = advisor.firm
+    return Thresholds(**firm.thresholds) if firm is not None else Thresholds()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_user
-from reciprocity.insights.diagnoses import PATIENCE_MONTHS, Diagnosis, assess
+from reciprocity.insights.diagnoses import Diagnosis, assess, thresholds_of
 from reciprocity.insights.selectors import mine_only_for
 
 SEVERITY_WORDS = {
@@ -88,7 +88,8 @@ class Command(ProductCommand):
             self.stdout.write(f"    → {diagnosis.action_label} ({diagnosis.action_url})")
         if found.too_early:
             count = len(found.too_early)
+            patience = thresholds_of(user).patience_months
             self.stdout.write(
-                f"\n{count} partner{'s' if count != 1 else ''} met less than {PATIENCE_MONTHS} "
+                f"\n{count} partner{'s' if count != 1 else ''} met less than {patience} "
                 "months ago with no referral yet: too early to judge."
             )
