@@ -1,10 +1,11 @@
 """The diagnoses of stalled alliances through the API (insights.diagnoses has the rules).
 
-Reads only: a partner named that the caller may not see is a 404, like everywhere else.
+A partner named that the caller may not see is a 404, like everywhere else. A diagnosis is
+dismissed with a reason, and comes back when its evidence changes.
 """
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
@@ -12,7 +13,9 @@ from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import insights as schemas
 from reciprocity.api.schemas.common import RecordId
-from reciprocity.insights.diagnoses import Diagnosis, diagnoses_for
+from reciprocity.insights import services
+from reciprocity.insights.diagnoses import Diagnosis, DiagnosisSlug, diagnoses_for
+from reciprocity.insights.models import Dismissal
 from reciprocity.insights.selectors import mine_only_for
 from reciprocity.partners.selectors import partner_get_for
 
@@ -56,3 +59,22 @@ def list_partner_diagnoses(
     user = current_user(request)
     partner = partner_get_for(advisor=user, pk=id)
     return _only(diagnoses_for(advisor=user, partner=partner), filters.slug)
+
+
+@partner_diagnoses.post(
+    "/{id}/diagnoses/{slug}/dismiss",
+    response=responses({201: schemas.Dismissal}),
+    summary="Dismiss a partner's diagnosis",
+)
+def dismiss_diagnosis(
+    request: HttpRequest, id: RecordId, slug: DiagnosisSlug, payload: schemas.DismissalCreate
+) -> Status[Dismissal]:
+    """Set the diagnosis aside, with the reason: it is not listed again until its evidence
+    changes. The dismissal is kept in the partner's history. 422 when the partner does not
+    have that diagnosis now or the reason is empty."""
+    user = current_user(request)
+    partner = partner_get_for(advisor=user, pk=id)
+    dismissal = services.dismissal_create(
+        partner=partner, by=user, slug=slug, reason=payload.reason
+    )
+    return Status(201, dismissal)

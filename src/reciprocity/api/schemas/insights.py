@@ -1,9 +1,12 @@
 """Response bodies of the diagnoses. Slugs are literals, so the OpenAPI document lists them."""
 
+import datetime as dt
+
 from ninja import Field, Schema
 
 from reciprocity.api.schemas.common import PartnerRef, RecordId
 from reciprocity.insights import diagnoses as insights
+from reciprocity.insights import models
 from reciprocity.insights.diagnoses import ActionSlug, DiagnosisSlug, Severity
 from reciprocity.partners.models import FailureReason
 
@@ -54,3 +57,25 @@ class DiagnosisFilters(Schema):
 
 class PartnerDiagnosisFilters(Schema):
     slug: DiagnosisSlug | None = Field(None, description="Only this diagnosis.")
+
+
+class DismissalCreate(Schema):
+    reason: str = Field(description="Why you set this diagnosis aside (required).")
+
+
+class Dismissal(Schema):
+    id: RecordId
+    partner: PartnerRef
+    slug: DiagnosisSlug
+    reason: str
+    evidence: list[str] = Field(description="The evidence as it read when dismissed.")
+    dismissed_at: dt.datetime
+    by: str = Field(description="Who dismissed it.")
+
+    @staticmethod
+    def resolve_partner(obj: models.Dismissal) -> dict[str, object]:
+        return {"id": obj.partner_id, "name": obj.partner.name}
+
+    @staticmethod
+    def resolve_by(obj: models.Dismissal) -> str:
+        return obj.by.display_name

@@ -2,6 +2,7 @@
 base class each kind of diagnosis (``kinds``) derives from."""
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, get_args
 from urllib.parse import urlencode
@@ -135,6 +136,12 @@ class Diagnosis:
     @property
     def action_url(self) -> str:
         return action_url(self)
+
+    @property
+    def fingerprint(self) -> str:
+        """What the evidence says, in short: a dismissal holds while this stays the same."""
+        text = "\n".join([self.slug, *self.evidence])
+        return hashlib.sha256(text.encode()).hexdigest()
 
     @property
     def about_the_book(self) -> bool:

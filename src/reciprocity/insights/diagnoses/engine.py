@@ -100,6 +100,12 @@ def _partner_diagnoses(
         diagnosis = kind.judge(p, judging)
         if diagnosis is None:
             continue
+        # Dismissed, and the evidence reads as it did then: it stands (a cause on record
+        # still stands instead of no_referral_yet) but is not shown.
+        dismissed = getattr(p, f"dismissed_{kind.slug}", None) == diagnosis.fingerprint
+        if dismissed:
+            judging = judging.with_found(diagnosis)
+            continue
         if kind.reassurance:
             early = TooEarly(
                 partner_id=p.pk,

@@ -26,6 +26,7 @@ from reciprocity.insights.diagnoses.base import (
     start_of,
 )
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
+from reciprocity.insights.models import Dismissal
 from reciprocity.partners.models import Partner, StageChange, Touch
 from reciprocity.playbook.models import (
     AdvisorProfile,
@@ -68,7 +69,8 @@ def with_readings(
     the owner's message is written, an agreement in force, the current strategy, the last
     touch and the last sign of life (``last_contact_at``), and the touch-base cadence (the
     partner's override, ``cadence_enabled`` and ``cadence_months``, and the firm's for the
-    stage, ``stage_cadence_months``)."""
+    stage, ``stage_cadence_months``), and the fingerprint of each diagnosis's live dismissal
+    (``dismissed_<slug>``)."""
     thresholds = thresholds or Thresholds()
     since_window = start_of(add_months(today, -WINDOW_MONTHS))
     since_walk_away = start_of(add_months(today, -thresholds.walk_away_months))
@@ -95,6 +97,7 @@ def with_readings(
     stage_cadence = CadenceDefault.objects.filter(
         firm_id=OuterRef("firm_id"), stage=OuterRef("stage"), kind=CadenceKind.TOUCH_BASE
     )
+    dismissals = Dismissal.objects.filter(partner_id=OuterRef("pk"), archived_at__isnull=True)
     in_force = Agreement.objects.filter(
         partner_id=OuterRef("pk"),
         status=AgreementStatus.ACTIVE,
@@ -130,6 +133,15 @@ def with_readings(
             cadence_enabled=Subquery(override.values("enabled")[:1]),
             cadence_months=Subquery(override.values("interval_months")[:1]),
             stage_cadence_months=Subquery(stage_cadence.values("interval_months")[:1]),
+        )
+        # What each diagnosis's live dismissal said, if any.
+        .annotate(
+            **{
+                f"dismissed_{kind.slug}": Subquery(
+                    dismissals.filter(slug=kind.slug).values("fingerprint")[:1]
+                )
+                for kind in PARTNER_KINDS
+            }
         )
         # The last sign of life: the last touch or the last referral from them.
         .annotate(
