@@ -2,9 +2,12 @@
 judge (a reassurance); each appears when its threshold is passed and not just below it."""
 
 import datetime as dt
+import io
+import json
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
@@ -24,6 +27,7 @@ from reciprocity.playbook.services.agreements import PromiseInput, agreement_cre
 from reciprocity.playbook.services.cadences import cadence_set
 from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.referrals.models import Direction
+from tests.api_client import token_client
 from tests.conftest import Cast
 from tests.factories import ReferralFactory, TouchFactory, ago
 
@@ -225,3 +229,25 @@ def test_a_low_propensity_is_the_wrong_professional_only_after_the_patience_wind
     assert [d.slug for d in diagnoses_for(advisor=cast.alice, today=judge_from)] == [
         "wrong_professional"
     ]
+
+
+# --- Listed by the command and the API --------------------------------------------------------
+
+
+def test_the_command_and_the_api_list_the_new_slugs(cast: Cast) -> None:
+    firm_defaults_install(firm=cast.firm)
+    early = met(cast.alice, days_ago=60)
+    active = met(cast.alice, days_ago=900, stage=Stage.ACTIVE)
+    TouchFactory(partner=active, occurred_at=ago(400))
+    out = io.StringIO()
+    call_command("diagnoses", "--user", "alice", "--json", stdout=out)
+    listed = {(entry["slug"], entry["partner_id"]) for entry in json.loads(out.getvalue())}
+    expected = {
+        ("too_early", early.pk),
+        ("gone_cold", active.pk),
+        ("no_agreement", active.pk),
+    }
+    assert listed == expected
+    body = token_client(cast.alice).call("GET", "diagnoses").json()
+    assert {(item["slug"], item["partner"]["id"]) for item in body["items"]} == expected
+    assert body["items"][-1]["severity"] == "info"
