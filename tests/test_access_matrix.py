@@ -99,6 +99,23 @@ def api_partner(cast: Cast) -> dict[str, Any]:
     return {"id": cast.alice_private.pk}
 
 
+def _diagnosed(cast: Cast) -> dict[str, Any]:
+    """alice's partner, met and unable to say her message back: wrong_message."""
+    Partner.objects.filter(pk=cast.alice_private.pk).update(
+        stage="first_meeting", can_describe_value="no"
+    )
+    return {"pk": cast.alice_private.pk, "slug": "wrong_message"}
+
+
+def partner_diagnosis(cast: Cast) -> dict[str, Any]:
+    return _diagnosed(cast)
+
+
+def api_partner_diagnosis(cast: Cast) -> dict[str, Any]:
+    kwargs = _diagnosed(cast)
+    return {"id": kwargs["pk"], "slug": kwargs["slug"]}
+
+
 def _import_run(cast: Cast) -> ImportRun:
     files = ImportFiles(data=b"Name,Profession\nJane Doe,cpa\n", file_name="book.csv")
     return import_run_create(by=cast.alice, files=files)
@@ -401,6 +418,7 @@ MATRIX: dict[str, Route] = {
     "partner_history": Route(partner),
     "partner_brief": Route(partner),
     "partner_review": Route(partner),
+    "diagnosis_dismiss": Route(partner_diagnosis, ("POST",), body={"reason": "Sneaky"}),
     "meeting_ics": Route(meeting),
     "calendar_feed": no_id("a calendar found by the secret in its URL, not by a record id"),
     # The playbook of one of alice's partners
@@ -648,6 +666,7 @@ MATRIX: dict[str, Route] = {
     "api:list_diagnoses": no_id("the caller's visible partners (?partner= in test_api_diagnoses)"),
     "api:list_partner_diagnoses": Route(api_partner),
     "api:get_funnel": no_id("the funnel of the caller's visible partners, like the dashboard"),
+    "api:dismiss_diagnosis": Route(api_partner_diagnosis, body={"reason": "Sneaky"}),
     "api:get_commitment": Route(api_commitment),
     "api:create_import": no_id("a new import of the caller's"),
     "api:get_import": Route(api_import_run),

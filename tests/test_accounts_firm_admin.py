@@ -192,7 +192,12 @@ def test_someone_of_another_firm_cannot_join_a_team(cast: Cast) -> None:
 
 def test_the_firm_settings_are_saved_with_their_limits(cast: Cast) -> None:
     client = client_for(cast.ada)
-    settings = {"name": "Harbor Wealth Partners", "dormancy_days": 90, "retention_days": 2555}
+    settings = {
+        "name": "Harbor Wealth Partners",
+        "dormancy_days": 90,
+        "retention_days": 2555,
+        **cast.firm.thresholds,
+    }
     client.post("/firm/settings/", settings)
     firm = Firm.objects.get(pk=cast.firm.pk)
     assert (firm.name, firm.dormancy_days, firm.retention_days, firm.requires_mfa) == (

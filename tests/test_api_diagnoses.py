@@ -46,8 +46,11 @@ def book(cast: Cast) -> Cast:
     wrong_firm(cast.alice, "Walter Greystone")
     shared = wrong_firm(cast.alice, "Sam Message", team=cast.north)
     Partner.objects.filter(pk=shared.pk).update(growth_mode=True, can_describe_value="no")
+    # Proposed, not active (an active partner without an agreement is no_agreement too), and
+    # each has referred (else they are too early to judge).
     for _ in range(FOCUS_LIMIT + 1):
-        PartnerFactory(owner=cast.alice, stage=Stage.ACTIVE, stage_changed_at=ago(5))
+        partner = PartnerFactory(owner=cast.alice, stage=Stage.PROPOSED, stage_changed_at=ago(5))
+        ReferralFactory(partner=partner, direction=Direction.RECEIVED, occurred_at=ago(3))
     return cast
 
 

@@ -301,7 +301,7 @@ class TestTheDemoBook:
         self,
     ) -> None:
         found = assess(advisor=User.objects.get(username="demo"))
-        assert {diagnosis.slug for diagnosis in found.diagnoses} == set(DIAGNOSIS_SLUGS)
+        assert {diagnosis.slug for diagnosis in found.everything} == set(DIAGNOSIS_SLUGS)
         walk_aways = {d.reason for d in found.diagnoses if d.action == "walk_away"}
         assert {"wrong_firm", "wrong_professional"} <= walk_aways
         assert found.too_early

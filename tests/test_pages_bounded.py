@@ -188,7 +188,7 @@ def test_the_diagnoses_prefilter_drops_no_partner_the_rules_name(
     everything = assess(advisor=cast.alice)
 
     assert filtered == everything
-    assert named == everything.diagnoses
+    assert named == everything.everything
     assert filtered.diagnoses
     assert filtered.too_early
 

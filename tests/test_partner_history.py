@@ -63,6 +63,12 @@ def test_without_a_past_the_partner_starts_today_and_is_too_early_to_judge(cast:
     partner = add(cast, stage="active", growth_mode="false")
     assert partner is not None
     assert history(partner) == [("", "active", timezone.localdate())]
+    # A firm not in growth mode is known at once, but within the patience window, counted
+    # from today, it is the lesser severity.
+    found = assess(advisor=cast.alice, partner=partner)
+    (wrong_firm,) = [d for d in found.diagnoses if d.slug == "wrong_firm"]
+    assert wrong_firm.severity == "medium"
+    Partner.objects.filter(pk=partner.pk).update(growth_mode=None)
     assert assess(advisor=cast.alice, partner=partner).too_early
 
 

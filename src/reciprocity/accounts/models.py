@@ -2,7 +2,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -10,6 +10,28 @@ DEFAULT_DORMANCY_DAYS = 120
 # Six years: long enough for the books-and-records rules most advisory firms answer to; a firm
 # sets its own.
 DEFAULT_RETENTION_DAYS = 6 * 365
+
+# The thresholds the diagnoses judge by, with the research defaults (README, "Diagnoses").
+# Many productive alliances took a year or more from first meeting to first referral.
+DEFAULT_PATIENCE_MONTHS = 12
+# A partner met this often has had every chance to refer.
+DEFAULT_MANY_TOUCHES = 8
+# Referrals sent in twelve months, with none back, that make an alliance one-way.
+DEFAULT_ONE_WAY_MIN_SENT = 3
+# Two years with nothing back after sending: time to walk away.
+DEFAULT_WALK_AWAY_MONTHS = 24
+# Five to seven core partners beat dozens.
+DEFAULT_FOCUS_LIMIT = 7
+# No touch for more than this many times the stage's cadence window: gone cold.
+DEFAULT_GONE_COLD_FACTOR = 2
+THRESHOLD_FIELDS = (
+    "patience_months",
+    "many_touches",
+    "one_way_min_sent",
+    "walk_away_months",
+    "focus_limit",
+    "gone_cold_factor",
+)
 
 
 class AuditedHistory(models.Model):
@@ -47,6 +69,44 @@ class Firm(models.Model):
         help_text="Emails sent to an advisor's logging address are logged as touches with their "
         "date and subject; with this on, their text is kept too.",
     )
+    patience_months = models.PositiveSmallIntegerField(
+        "patience (months)",
+        default=DEFAULT_PATIENCE_MONTHS,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Before this many months from the first meeting, no referral yet is too "
+        "early to judge.",
+    )
+    many_touches = models.PositiveSmallIntegerField(
+        "many touches",
+        default=DEFAULT_MANY_TOUCHES,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="This many touches and the patience window with no referral: change the "
+        "strategy.",
+    )
+    one_way_min_sent = models.PositiveSmallIntegerField(
+        "one-way after (referrals sent)",
+        default=DEFAULT_ONE_WAY_MIN_SENT,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="This many referrals sent in twelve months, and none back, is one-way.",
+    )
+    walk_away_months = models.PositiveSmallIntegerField(
+        "walk away after (months)",
+        default=DEFAULT_WALK_AWAY_MONTHS,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Nothing back for this many months after sending: walk away.",
+    )
+    focus_limit = models.PositiveSmallIntegerField(
+        "core partners at most",
+        default=DEFAULT_FOCUS_LIMIT,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="More of an advisor's partners than this in the core stages is too many.",
+    )
+    gone_cold_factor = models.PositiveSmallIntegerField(
+        "gone cold after (times the cadence)",
+        default=DEFAULT_GONE_COLD_FACTOR,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="No touch for more than this many times the stage's cadence: gone cold.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(bases=[AuditedHistory])
 
@@ -55,6 +115,11 @@ class Firm(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def thresholds(self) -> dict[str, int]:
+        """The diagnoses' thresholds, by name."""
+        return {name: getattr(self, name) for name in THRESHOLD_FIELDS}
 
 
 class Role(models.TextChoices):

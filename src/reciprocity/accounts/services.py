@@ -11,7 +11,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from reciprocity.accounts.audit import attribute
-from reciprocity.accounts.models import ApiToken, Delivery, Firm, Role, Team, User
+from reciprocity.accounts.models import (
+    THRESHOLD_FIELDS,
+    ApiToken,
+    Delivery,
+    Firm,
+    Role,
+    Team,
+    User,
+)
 from reciprocity.choices import unknown_choice_message
 from reciprocity.records import archived_set, lock, model_update
 
@@ -30,6 +38,7 @@ FIRM_SETTINGS = (
     "requires_mfa",
     "retention_days",
     "keeps_email_bodies",
+    *THRESHOLD_FIELDS,
 )
 
 
@@ -287,7 +296,7 @@ def team_update(
 @transaction.atomic
 def firm_update(*, firm: Firm, by: User, **changes: Any) -> Firm:
     """Change the firm's settings: name, dormancy days, two-factor rule, retention period,
-    whether logged emails keep their text."""
+    whether logged emails keep their text, and the diagnoses' thresholds."""
     ensure_firm_admin(by)
     if firm.pk != by.firm_id:
         raise PermissionDenied(NOT_FIRM_ADMIN)

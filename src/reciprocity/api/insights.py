@@ -1,10 +1,11 @@
 """The diagnoses of stalled alliances through the API (insights.diagnoses has the rules).
 
-Reads only: a partner named that the caller may not see is a 404, like everywhere else.
+A partner named that the caller may not see is a 404, like everywhere else. A diagnosis is
+dismissed with a reason, and comes back when its evidence changes.
 """
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
@@ -12,8 +13,10 @@ from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import insights as schemas
 from reciprocity.api.schemas.common import RecordId
-from reciprocity.insights.diagnoses import Diagnosis, diagnoses_for
+from reciprocity.insights import services
+from reciprocity.insights.diagnoses import Diagnosis, DiagnosisSlug, diagnoses_for
 from reciprocity.insights.funnel import Funnel, funnel_for
+from reciprocity.insights.models import Dismissal
 from reciprocity.insights.selectors import mine_only_for, scope_of
 from reciprocity.partners.selectors import partner_get_for
 
@@ -70,3 +73,22 @@ def get_funnel(request: HttpRequest, filters: Query[schemas.FunnelFilters]) -> F
     user = current_user(request)
     mine_only = mine_only_for(advisor=user, wide=filters.all)
     return funnel_for(partners=scope_of(advisor=user, mine_only=mine_only))
+
+
+@partner_diagnoses.post(
+    "/{id}/diagnoses/{slug}/dismiss",
+    response=responses({201: schemas.Dismissal}),
+    summary="Dismiss a partner's diagnosis",
+)
+def dismiss_diagnosis(
+    request: HttpRequest, id: RecordId, slug: DiagnosisSlug, payload: schemas.DismissalCreate
+) -> Status[Dismissal]:
+    """Set the diagnosis aside, with the reason: it is not listed again until its evidence
+    changes. The dismissal is kept in the partner's history. 422 when the partner does not
+    have that diagnosis now or the reason is empty."""
+    user = current_user(request)
+    partner = partner_get_for(advisor=user, pk=id)
+    dismissal = services.dismissal_create(
+        partner=partner, by=user, slug=slug, reason=payload.reason
+    )
+    return Status(201, dismissal)

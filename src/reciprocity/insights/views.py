@@ -1,24 +1,30 @@
-"""The dashboard, and the papers of a partner: the meeting brief and the annual review."""
+"""The dashboard, the papers of a partner (the meeting brief and the annual review), and
+dismissing a partner's diagnosis."""
 
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
-from reciprocity.insights import charts
-from reciprocity.insights.diagnoses import PATIENCE_MONTHS, assess
+from reciprocity.insights import charts, services
+from reciprocity.insights.diagnoses import assess, thresholds_of
+from reciprocity.insights.forms import DismissForm
 from reciprocity.insights.funnel import funnel_for
 from reciprocity.insights.paper import annual_review_for, meeting_brief_for, review_years_of
 from reciprocity.insights.selectors import mine_only_for, picture_for, scope_of
 from reciprocity.ops.routers import reads_from_replica
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import partner_get_for
-from reciprocity.web.http import AuthedRequest
+from reciprocity.web.forms import add_service_errors
+from reciprocity.web.http import AuthedRequest, flash_errors
 from reciprocity.web.pdf import pdf_response
 
 # ?scope=all widens the picture from the advisor's own partners to every partner they may see;
@@ -53,7 +59,7 @@ def dashboard_context(
         "too_early": assessment.too_early[:shown],
         "too_early_count": len(assessment.too_early),
         "more_shown": more if more > shown else None,
-        "patience_months": PATIENCE_MONTHS,
+        "patience_months": thresholds_of(user).patience_months,
         "stage_chart": charts.stage_chart(picture.pipeline),
         "referral_chart": charts.referral_chart(picture.months),
         "chart_width": charts.WIDTH,
@@ -122,3 +128,23 @@ def partner_review(request: AuthedRequest, pk: int) -> HttpResponse:
         year=year,
         years=years,
     )
+
+
+@login_required
+@require_POST
+@write_required
+def diagnosis_dismiss(request: AuthedRequest, pk: int, slug: str) -> HttpResponse:
+    """Set a diagnosis of the partner aside, with the reason, until its evidence changes."""
+    partner = partner_get_for(advisor=request.user, pk=pk)
+    form = DismissForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dismissal_create(
+                partner=partner, by=request.user, slug=slug, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Diagnosis dismissed: it comes back if the evidence changes.")
+    flash_errors(request, form)
+    return redirect(reverse("partner_detail", args=[partner.pk]) + "#diagnosis-title")

@@ -1,10 +1,12 @@
 """Response bodies of the diagnoses. Slugs are literals, so the OpenAPI document lists them."""
 
+import datetime as dt
+
 from ninja import Field, Schema
 
 from reciprocity.api.schemas.common import PartnerRef, RecordId
 from reciprocity.insights import diagnoses as insights
-from reciprocity.insights import funnel
+from reciprocity.insights import funnel, models
 from reciprocity.insights.diagnoses import ActionSlug, DiagnosisSlug, Severity
 from reciprocity.partners.models import FailureReason, Stage
 
@@ -12,7 +14,8 @@ from reciprocity.partners.models import FailureReason, Stage
 class Diagnosis(Schema):
     slug: DiagnosisSlug = Field(
         description="no_referral_yet, one_way, wrong_message, wrong_firm, wrong_professional, "
-        "or too_many_partners (about your book, not one partner)."
+        "gone_cold, no_agreement, too_many_partners (about your book, not one partner), or "
+        "too_early (severity info: reassurance, not a problem)."
     )
     partner: PartnerRef | None = Field(
         description="The partner diagnosed; null for a diagnosis of your book."
@@ -22,7 +25,10 @@ class Diagnosis(Schema):
     action: ActionSlug = Field(description="The playbook's answer.")
     action_label: str
     action_url: str = Field(description="Where in the web app the action is taken.")
-    severity: Severity = Field(description="high: decide now; medium: look into it; low.")
+    severity: Severity = Field(
+        description="high: decide now; medium: look into it; low; info: reassurance (too "
+        "early to judge), listed after the others."
+    )
     reason: FailureReason | None = Field(
         description="For walk_away, the failure reason to retire the partner with."
     )
@@ -104,3 +110,25 @@ class Funnel(Schema):
             "median_days": obj.first_referral_median_days,
             "partners": obj.first_referral_partners,
         }
+
+
+class DismissalCreate(Schema):
+    reason: str = Field(description="Why you set this diagnosis aside (required).")
+
+
+class Dismissal(Schema):
+    id: RecordId
+    partner: PartnerRef
+    slug: DiagnosisSlug
+    reason: str
+    evidence: list[str] = Field(description="The evidence as it read when dismissed.")
+    dismissed_at: dt.datetime
+    by: str = Field(description="Who dismissed it.")
+
+    @staticmethod
+    def resolve_partner(obj: models.Dismissal) -> dict[str, object]:
+        return {"id": obj.partner_id, "name": obj.partner.name}
+
+    @staticmethod
+    def resolve_by(obj: models.Dismissal) -> str:
+        return obj.by.display_name

@@ -1,11 +1,12 @@
 """Stalled alliances in the demo book, one for each diagnosis of a partner.
 
-The random book shows healthy and lapsing partners; these five are written on purpose, so that
+The random book shows healthy and lapsing partners; these six are written on purpose, so that
 the dashboard and the partner pages show every diagnosis whatever the seed: a CPA met fifteen
 months ago who never referred (``no_referral_yet``), an attorney the advisor keeps sending
 clients to (``one_way``), a business broker who could not say the advisor's message back
-(``wrong_message``), a banker at a firm that takes no new clients (``wrong_firm``) and an
-insurance agent who does not refer (``wrong_professional``).
+(``wrong_message``), a banker at a firm that takes no new clients (``wrong_firm``), an
+insurance agent who does not refer (``wrong_professional``) and a realtor nobody has called in
+most of a year (``gone_cold``).
 
 Written through the services after the rest of the demo, oldest event first, with dates relative
 to the moment it runs, so every record carries history like an advisor's own.
@@ -180,6 +181,25 @@ STALLED = [
             (300, "call", "Called Dolores about a shared client; she preferred to handle it."),
             (200, "email", "Sent Dolores our newsletter."),
             (90, "call", "Quarterly call with Dolores."),
+        ],
+    ),
+    Stalled(
+        name="Rosalind Vantreight",
+        profession=Profession.REALTOR,
+        profile={
+            "organization": "Vantreight Realty",
+            "organization_size": "small",
+            "niche": "Retirees moving to a smaller home",
+            "specialties": "Downsizing, estate sales",
+            "growth_mode": True,
+            "propensity_to_refer": "medium",
+            "can_describe_value": "unknown",
+        },
+        stages=[(480, Stage.FIRST_MEETING), (440, Stage.DUE_DILIGENCE)],
+        touches=[
+            (480, "meeting", "First meeting with Rosalind about clients who downsize."),
+            (440, "meeting", "Due diligence: Rosalind's sellers and where they move."),
+            (330, "email", "Sent Rosalind our guide to selling a family home in retirement."),
         ],
     ),
 ]

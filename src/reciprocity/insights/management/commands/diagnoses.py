@@ -7,10 +7,15 @@ from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from reciprocity.accounts.cli import ProductCommand, add_user_argument, resolve_user
-from reciprocity.insights.diagnoses import PATIENCE_MONTHS, Diagnosis, assess
+from reciprocity.insights.diagnoses import Diagnosis, assess, thresholds_of
 from reciprocity.insights.selectors import mine_only_for
 
-SEVERITY_WORDS = {"high": "decide", "medium": "look into it", "low": "worth a thought"}
+SEVERITY_WORDS = {
+    "high": "decide",
+    "medium": "look into it",
+    "low": "worth a thought",
+    "info": "too early",
+}
 
 
 def diagnosis_entry(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -59,7 +64,7 @@ class Command(ProductCommand):
         mine_only = mine_only_for(advisor=user, wide=wide)
         found = assess(advisor=user, today=today, mine_only=mine_only)
         if options["json"]:
-            entries = [diagnosis_entry(diagnosis) for diagnosis in found.diagnoses]
+            entries = [diagnosis_entry(diagnosis) for diagnosis in found.everything]
             self.stdout.write(json.dumps(entries, indent=2))
             return
         whose = "of" if mine_only else "visible to"
@@ -83,7 +88,8 @@ class Command(ProductCommand):
             self.stdout.write(f"    → {diagnosis.action_label} ({diagnosis.action_url})")
         if found.too_early:
             count = len(found.too_early)
+            patience = thresholds_of(user).patience_months
             self.stdout.write(
-                f"\n{count} partner{'s' if count != 1 else ''} met less than {PATIENCE_MONTHS} "
+                f"\n{count} partner{'s' if count != 1 else ''} met less than {patience} "
                 "months ago with no referral yet: too early to judge."
             )

@@ -1,0 +1,318 @@
+"""What every diagnosis shares: the slugs, the research thresholds, the finding itself, and the
+base class each kind of diagnosis (``kinds``) derives from."""
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Literal, get_args
+from urllib.parse import urlencode
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from reciprocity.accounts.models import (
+    DEFAULT_FOCUS_LIMIT,
+    DEFAULT_GONE_COLD_FACTOR,
+    DEFAULT_MANY_TOUCHES,
+    DEFAULT_ONE_WAY_MIN_SENT,
+    DEFAULT_PATIENCE_MONTHS,
+    DEFAULT_WALK_AWAY_MONTHS,
+    User,
+)
+from reciprocity.dates import local_day
+from reciprocity.partners.models import FailureReason, Partner, Stage
+from reciprocity.playbook.selectors.cadences import add_months
+
+DiagnosisSlug = Literal[
+    "no_referral_yet",
+    "one_way",
+    "wrong_message",
+    "wrong_firm",
+    "wrong_professional",
+    "too_many_partners",
+    "gone_cold",
+    "no_agreement",
+    "too_early",
+]
+ActionSlug = Literal[
+    "change_strategy",
+    "make_the_ask",
+    "review_agreement",
+    "walk_away",
+    "change_message",
+    "focus",
+    "reconnect",
+    "make_it_explicit",
+    "keep_going",
+]
+# info: reassurance, not a problem (too early to judge).
+Severity = Literal["high", "medium", "low", "info"]
+
+DIAGNOSIS_SLUGS: tuple[str, ...] = get_args(DiagnosisSlug)
+ACTION_SLUGS: tuple[str, ...] = get_args(ActionSlug)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+
+# Research defaults (PRODUCT.md, "What research on advisor-COI alliances says"); a firm sets
+# its own (accounts.Firm, the README says why each default).
+MANY_TOUCHES = DEFAULT_MANY_TOUCHES
+PATIENCE_MONTHS = DEFAULT_PATIENCE_MONTHS
+# The window referrals are counted in, as the reciprocity balance does.
+WINDOW_MONTHS = 12
+# Referrals sent in the window, with none back, that make an alliance one-way.
+ONE_WAY_MIN_SENT = DEFAULT_ONE_WAY_MIN_SENT
+# How long nothing may come back before walking away, counted from the later of the first
+# referral sent and the last one received.
+WALK_AWAY_MONTHS = DEFAULT_WALK_AWAY_MONTHS
+# More core partners than this is too many (the playbook's digest says the same).
+FOCUS_LIMIT = DEFAULT_FOCUS_LIMIT
+# Gone cold: no touch for more than this many times the cadence window of the partner's stage.
+GONE_COLD_FACTOR = DEFAULT_GONE_COLD_FACTOR
+# The cadence window of a stage the firm gives no touch-base cadence: every four months (seed
+# 002: touch base with partners who refer every four months).
+FALLBACK_CADENCE_MONTHS = 4
+
+# From the first meeting to champion: the stages in which an alliance can stall.
+DIAGNOSED_STAGES = [
+    Stage.FIRST_MEETING,
+    Stage.DUE_DILIGENCE,
+    Stage.PROPOSED,
+    Stage.ACTIVE,
+    Stage.CHAMPION,
+]
+
+ACTION_LABELS: dict[str, str] = {
+    "change_strategy": "Move up the referral spectrum",
+    "make_the_ask": "Make the ask: write the agreement",
+    # The agreement is written and nothing comes back: go over it together, not write another.
+    "review_agreement": "Review the agreement together: ask for what it promised",
+    "walk_away": "Walk away",
+    "change_message": "Sharpen your message",
+    "focus": "Choose your five to seven",
+    "reconnect": "Reconnect: plan the next touch, or move them to dormant",
+    "make_it_explicit": "Make it explicit: write the agreement",
+    "keep_going": "Keep going: keep to the cadence",
+}
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+SLUG_ORDER = {slug: rank for rank, slug in enumerate(DIAGNOSIS_SLUGS)}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The numbers the rules judge by: the research defaults above."""
+
+    patience_months: int = PATIENCE_MONTHS
+    many_touches: int = MANY_TOUCHES
+    one_way_min_sent: int = ONE_WAY_MIN_SENT
+    walk_away_months: int = WALK_AWAY_MONTHS
+    focus_limit: int = FOCUS_LIMIT
+    gone_cold_factor: int = GONE_COLD_FACTOR
+
+
+def thresholds_of(advisor: User) -> Thresholds:
+    """The thresholds of the advisor's firm (read with the advisor: no query of its own when
+    the firm came with them, as it does for a signed-in user)."""
+    firm = advisor.firm
+    return Thresholds(**firm.thresholds) if firm is not None else Thresholds()
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One named diagnosis: of a partner, or (``partner_id`` None) of the advisor's book."""
+
+    slug: DiagnosisSlug
+    partner_id: int | None
+    partner_name: str
+    title: str
+    evidence: list[str]
+    action: ActionSlug
+    action_label: str
+    severity: Severity
+    # The failure reason a walk-away would record; blank for the other actions.
+    reason: str = ""
+    # For change_message: the message is the partner owner's, and the reader is not the owner.
+    owners_message: bool = False
+
+    @property
+    def action_url(self) -> str:
+        return action_url(self)
+
+    @property
+    def fingerprint(self) -> str:
+        """What the evidence says, in short: a dismissal holds while this stays the same."""
+        text = "\n".join([self.slug, *self.evidence])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def about_the_book(self) -> bool:
+        return self.partner_id is None
+
+
+@dataclass(frozen=True)
+class TooEarly:
+    """A partner with no referral yet, met less than the patience window ago: an expectation
+    to manage, not a failure."""
+
+    partner_id: int
+    partner_name: str
+    met_on: dt.date
+    judge_from: dt.date
+    touches: int
+    # The same, as the ``too_early`` diagnosis (severity info) the API and the CLI list.
+    diagnosis: "Diagnosis | None" = None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    # What needs a decision or a look; the reassurances are in ``too_early``.
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    too_early: list[TooEarly] = field(default_factory=list)
+
+    @property
+    def everything(self) -> list[Diagnosis]:
+        """The diagnoses, then the partners too early to judge as ``too_early`` diagnoses."""
+        return self.diagnoses + [e.diagnosis for e in self.too_early if e.diagnosis is not None]
+
+
+def action_url(diagnosis: Diagnosis) -> str:
+    """Where in the web UI the suggested action is taken."""
+    if diagnosis.action == "focus":
+        return reverse("pipeline")
+    pk = diagnosis.partner_id
+    if diagnosis.action == "change_message":
+        if diagnosis.owners_message:
+            return reverse("partner_detail", args=[pk]) + "#playbook"
+        return reverse("playbook_message")
+    if diagnosis.action == "change_strategy":
+        return reverse("partner_detail", args=[pk]) + "#strategy-title"
+    if diagnosis.action == "reconnect":
+        return reverse("partner_detail", args=[pk]) + "#commitments-title"
+    if diagnosis.action == "keep_going":
+        return reverse("partner_detail", args=[pk]) + "#touch-title"
+    if diagnosis.action in ("make_the_ask", "review_agreement", "make_it_explicit"):
+        return reverse("partner_agreement", args=[pk])
+    query = urlencode({"stage": Stage.RETIRED.value, "reason": diagnosis.reason})
+    return reverse("partner_stage", args=[pk]) + "?" + query
+
+
+# --- Wording ------------------------------------------------------------------------------------
+
+
+def day(value: dt.date | dt.datetime) -> str:
+    """A date as the evidence says it: Mar 3, 2025."""
+    if isinstance(value, dt.datetime):
+        value = local_day(value)
+    return f"{value:%b} {value.day}, {value.year}"
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from ``start`` to ``end`` (0 when ``end`` is earlier)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, months) > end:
+        months -= 1
+    return max(months, 0)
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def plural(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+# --- The kinds ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What a rule judges one partner against: who reads, the day, the thresholds, and what
+    the rules before it found for the same partner."""
+
+    advisor: User
+    today: dt.date
+    thresholds: Thresholds
+    # The partner's first meeting, the day from which it may be judged, and the months since.
+    met_on: dt.date
+    judge_from: dt.date
+    found: tuple["Diagnosis", ...] = ()
+
+    @property
+    def patient_enough(self) -> bool:
+        return self.today >= self.judge_from
+
+    @property
+    def months(self) -> int:
+        return months_between(self.met_on, self.today)
+
+    def with_found(self, diagnosis: "Diagnosis") -> "Judging":
+        return replace(self, found=(*self.found, diagnosis))
+
+    def found_any(self, *slugs: str) -> bool:
+        return any(diagnosis.slug in slugs for diagnosis in self.found)
+
+    @property
+    def walks_away(self) -> bool:
+        return any(diagnosis.action == "walk_away" for diagnosis in self.found)
+
+
+class Kind:
+    """One kind of diagnosis of a partner: its slug, title, severity and action, the SQL
+    condition every partner it may name meets (``candidates``), and the rule itself
+    (``judge``, on a partner read through ``readings.with_readings``)."""
+
+    slug: ClassVar[DiagnosisSlug]
+    title: ClassVar[str]
+    action: ClassVar[ActionSlug]
+    severity: ClassVar[Severity] = "medium"
+    # A reassurance (too early to judge) rather than a problem: listed apart, and only read
+    # when asked for.
+    reassurance: ClassVar[bool] = False
+
+    def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
+        """A condition every partner ``judge`` names meets (``patient``: met long enough ago
+        to be judged)."""
+        raise NotImplementedError
+
+    def judge(self, p: Any, judging: Judging) -> "Diagnosis | None":
+        raise NotImplementedError
+
+    def diagnosis(
+        self,
+        partner: Partner | None,
+        evidence: list[str],
+        *,
+        action: ActionSlug | None = None,
+        severity: Severity | None = None,
+        title: str = "",
+        reason: str = "",
+        owners_message: bool = False,
+    ) -> Diagnosis:
+        action = action or self.action
+        label = ACTION_LABELS[action]
+        if action == "walk_away" and reason:
+            label = f"{label}: {FailureReason(reason).label.lower()}"
+        return Diagnosis(
+            slug=self.slug,
+            partner_id=partner.pk if partner else None,
+            partner_name=partner.name if partner else "",
+            title=title or self.title,
+            evidence=evidence,
+            action=action,
+            action_label=label,
+            severity=severity or self.severity,
+            reason=reason,
+            owners_message=owners_message,
+        )
+
+
+def judging_for(p: Any, *, advisor: User, today: dt.date, thresholds: Thresholds) -> Judging:
+    assert p.met_at is not None
+    met_on = local_day(p.met_at)
+    return Judging(
+        advisor=advisor,
+        today=today,
+        thresholds=thresholds,
+        met_on=met_on,
+        judge_from=add_months(met_on, thresholds.patience_months),
+    )
