@@ -72,9 +72,8 @@ def prepare(size: str, clients: int) -> dict[str, Any]:
     client.force_login(user)
     live = Partner.objects.filter(owner=user, archived_at__isnull=True).exclude(stage="retired")
     rows = list(live.order_by("pk").values_list("pk", "stage"))
-    movable = [
-        rows[i * MOVABLE_EACH : (i + 1) * MOVABLE_EACH] for i in range(clients)
-    ]  # disjoint shares
+    each = min(MOVABLE_EACH, len(rows) // clients)
+    movable = [rows[i * each : (i + 1) * each] for i in range(clients)]  # disjoint shares
     return {
         "generated": generated,
         "token": secret,
@@ -192,6 +191,15 @@ def _stats(prefix: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _exceptions(prefix: Path) -> list[dict[str, Any]]:
+    """Errors in the clients themselves (not answers from the server)."""
+    path = Path(f"{prefix}_exceptions.csv")
+    if not path.exists():
+        return []
+    with open(path, newline="") as handle:
+        return [{"error": r["Message"], "count": int(r["Count"])} for r in csv.DictReader(handle)]
+
+
 def _failures(prefix: Path) -> list[dict[str, Any]]:
     path = Path(f"{prefix}_failures.csv")
     if not path.exists():
@@ -236,6 +244,7 @@ def run(size: str, clients: int, seconds: int, workers: int) -> dict[str, Any]:
         )
         _wait_until_up(base)
         started = dt.datetime.now(dt.UTC)
+        load_before = os.getloadavg()
         locust = subprocess.run(  # noqa: S603
             [
                 str(BIN / "locust"),
@@ -261,6 +270,7 @@ def run(size: str, clients: int, seconds: int, workers: int) -> dict[str, Any]:
             env={**os.environ, "LOAD_SETUP": str(setup_path), "LOAD_WRITES": str(writes_path)},
             check=False,
         )
+        load_after = os.getloadavg()
         # Every request in flight has been answered (locust waited for it): stop the server.
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
@@ -297,6 +307,11 @@ def run(size: str, clients: int, seconds: int, workers: int) -> dict[str, Any]:
             "by_request": [row for row in stats if row["request"] != "all"],
             "all": total,
             "failures": _failures(prefix),
+            "client_exceptions": _exceptions(prefix),
+            "load_average_before_and_after": [
+                [round(x, 1) for x in load_before],
+                [round(x, 1) for x in load_after],
+            ],
             "database_check": json.loads(verified.stdout),
             "machine": machine(),
         }
@@ -333,11 +348,14 @@ def report() -> str:
             f"{r['server_workers']} workers, {r['size']} on {r['database_version']}",
             "",
             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['system']}, "
-            f"Python {m['python']} (the clients and the server on the same machine). "
+            f"Python {m['python']} (the clients and the server on the same machine; load "
+            f"average {r['load_average_before_and_after'][0][0]} before the run, "
+            f"{r['load_average_before_and_after'][1][0]} after). "
             f"Book: {g['partners']:,} partners, {g['touches']:,} touches.",
             "",
             f"Throughput **{r['throughput_per_second']} requests/s**, {r['requests']:,} requests, "
-            f"**{r['errors']} errors**. Database afterwards: "
+            f"**{r['errors']} errors** ({sum(e['count'] for e in r['client_exceptions'])} in the "
+            "clients themselves). Database afterwards: "
             + ", ".join(
                 f"{kind} {check[kind]['succeeded']} succeeded / {check[kind]['in_database']} "
                 f"in the database ({check[kind]['lost']} lost, "

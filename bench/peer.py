@@ -142,10 +142,11 @@ def prepare(python: Path, reuse: bool) -> None:
         _pg_admin(f'DROP DATABASE IF EXISTS "{PEER_DB}"')
         _pg_admin(f'CREATE DATABASE "{PEER_DB}"')
         env = peer_environment()
+        # BottleCRM writes its logs to the working directory: the suite's data folder.
         subprocess.run(  # noqa: S603
-            [str(VENV / "bin" / "django-admin"), "migrate", "-v0"], env=env, check=True
+            [str(VENV / "bin" / "django-admin"), "migrate", "-v0"], env=env, check=True, cwd=DATA
         )
-        subprocess.run([str(python), str(peer), "load"], env=env, check=True)  # noqa: S603
+        subprocess.run([str(python), str(peer), "load"], env=env, check=True, cwd=DATA)  # noqa: S603
     if not (reuse and _exists(OURS_DB)):
         _pg_admin(f'DROP DATABASE IF EXISTS "{OURS_DB}"')
         _pg_admin(f'CREATE DATABASE "{OURS_DB}"')
@@ -157,7 +158,7 @@ class Side:
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         self.process = subprocess.Popen(  # noqa: S603
-            argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=DATA
         )
         self.info = self._read()
 
@@ -181,6 +182,7 @@ class Side:
 
 
 def measure(python: Path, requests: int) -> dict[str, Any]:
+    DATA.mkdir(exist_ok=True)
     peer = Side([str(python), str(HERE / "peer" / "bottlecrm.py"), "worker"], peer_environment())
     ours = Side(
         [sys.executable, str(HERE / "peer" / "reciprocity_side.py"), "worker"], ours_environment()
