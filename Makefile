@@ -14,7 +14,7 @@ export UV_NO_PROGRESS := 1
 # (which takes seconds where bytecode is not written on the fly, PYTHONDONTWRITEBYTECODE).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install run test lint types audit pytest browser-deps clean bench
+.PHONY: help install run test lint types audit pytest browser-deps clean bench bench-load bench-peer
 
 help:
 	@echo "make run    install, migrate, load demo data and serve on http://127.0.0.1:8000 (PORT=8001 for another port)"
@@ -77,6 +77,14 @@ BENCH_SIZES ?= solo,bigbook
 BENCH_DATABASES ?= sqlite,postgresql
 bench: install
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --databases $(BENCH_DATABASES)
+
+# The load test: 16 clients for 60 s against `reciprocity serve` (4 workers) on PostgreSQL.
+bench-load: install
+	$(BIN)/python bench/load.py
+
+# The peer: BottleCRM (PyPI django-crm) in its own environment and database, against our big book.
+bench-peer: install
+	$(BIN)/python bench/peer.py
 
 clean:
 	rm -rf $(TOOLS) .venv .mypy_cache .pytest_cache .ruff_cache
