@@ -285,6 +285,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Uploaded files (a referral's disclosure document): never served from here, only through the
+# pages that check who may see them.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -345,5 +348,7 @@ MAIL_IN_MAX_BYTES = int(os.environ.get("MAIL_IN_MAX_BYTES", str(10 * 1024 * 1024
 RECIPROCITY_PAGE_SIZE = 25
 # The largest request body read (a form or a JSON body; files apart): the API answers 413 over it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
+# The largest disclosure document accepted (PDF, PNG or JPEG), in bytes.
+DISCLOSURE_MAX_BYTES = int(os.environ.get("DISCLOSURE_MAX_BYTES", str(5 * 1024 * 1024)))
 # Where the app is reached, for links in emails sent outside a request (the weekly digest).
 RECIPROCITY_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

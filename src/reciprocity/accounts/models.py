@@ -47,6 +47,18 @@ class Firm(models.Model):
         help_text="Emails sent to an advisor's logging address are logged as touches with their "
         "date and subject; with this on, their text is kept too.",
     )
+    requires_disclosure_evidence = models.BooleanField(
+        "requires disclosure evidence",
+        default=False,
+        help_text="A referral that involves compensation cannot pass the introduction until its "
+        "disclosure, its delivery and the client's acknowledgement are recorded.",
+    )
+    disclosure_template = models.TextField(
+        "disclosure template",
+        blank=True,
+        help_text="The text of the disclosure given to a client when a referral involves "
+        "compensation; advisors start from it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(bases=[AuditedHistory])
 

@@ -30,6 +30,8 @@ FIRM_SETTINGS = (
     "requires_mfa",
     "retention_days",
     "keeps_email_bodies",
+    "requires_disclosure_evidence",
+    "disclosure_template",
 )
 
 
@@ -287,7 +289,8 @@ def team_update(
 @transaction.atomic
 def firm_update(*, firm: Firm, by: User, **changes: Any) -> Firm:
     """Change the firm's settings: name, dormancy days, two-factor rule, retention period,
-    whether logged emails keep their text."""
+    whether logged emails keep their text, whether referrals need disclosure evidence and the
+    disclosure template."""
     ensure_firm_admin(by)
     if firm.pk != by.firm_id:
         raise PermissionDenied(NOT_FIRM_ADMIN)

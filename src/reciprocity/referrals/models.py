@@ -510,3 +510,10 @@ class ReferralStep(models.Model):
         """Doing it introduces the client to the partner (see Lifecycle.needs_consent)."""
         status = self.status_after
         return status is not None and status in self.referral.lifecycle.needs_consent
+
+
+# A referral's compensation and disclosure live in their own module; importing it here registers
+# the model with the app.
+from reciprocity.referrals.disclosure import (  # noqa: E402
+    ReferralDisclosure as ReferralDisclosure,
+)
