@@ -89,7 +89,8 @@ def test_a_referral_records_its_compensation_and_the_evidence_of_its_disclosure(
 ) -> None:
     referral = compensated(cast, **EVIDENCE)
     disclosure = referral.disclosure
-    assert disclosure.compensated and disclosure.arrangement_kind == "revenue_share"
+    assert disclosure.compensated
+    assert disclosure.arrangement_kind == "revenue_share"
     assert disclosure.arrangement_terms == "25% of the first year's fee"
     assert disclosure.delivered_on == dt.date(2025, 12, 1)
     assert disclosure.missing == []
@@ -247,7 +248,8 @@ def test_a_step_that_implies_the_introduction_is_held_too(cast: Cast) -> None:
         "step": [STEP_EVIDENCE_REQUIRED.format(status="Introduced", missing=missing)]
     }
     escort.refresh_from_db()
-    assert escort.done_at is None and escort.touch is None
+    assert escort.done_at is None
+    assert escort.touch is None
     # The steps before the introduction are not held.
     call = next(s for s in steps_of(referral=referral) if s.slug == "call")
     assert steps.referral_step_complete(step=call, by=cast.alice).done_at is not None
@@ -346,7 +348,8 @@ def test_the_cli_records_the_disclosure_and_refuses_the_introduction_naming_what
         "referral", "status", str(referral.pk), "introduced", "--user", "alice", stdout=out
     )
     disclosure = ReferralDisclosure.objects.get(referral=referral)
-    assert disclosure.arrangement_kind == "flat_fee" and disclosure.has_document
+    assert disclosure.arrangement_kind == "flat_fee"
+    assert disclosure.has_document
     assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.INTRODUCED
 
 
