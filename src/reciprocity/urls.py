@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from reciprocity.accounts import views as account_views
 from reciprocity.api.api import api, unknown_endpoint
+from reciprocity.referrals import disclosure_views
 from reciprocity.site import views
 
 urlpatterns = [
@@ -18,6 +19,11 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", unknown_endpoint, name="api_unknown"),
     path("admin/", admin.site.urls),
     path("referrals/", include("reciprocity.referrals.urls")),
+    path(
+        "compliance/referrals/",
+        disclosure_views.compliance_referrals,
+        name="compliance_referrals",
+    ),
     path("", include("reciprocity.transfer.exports.urls")),
     path("", include("reciprocity.transfer.imports.urls")),
     path("", include("reciprocity.partners.urls")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reciprocity.referrals import views
+from reciprocity.referrals import disclosure_views, views
 
 urlpatterns = [
     path("", views.referral_list, name="referral_list"),
@@ -31,6 +31,16 @@ urlpatterns = [
         "<int:pk>/follow-ups/<int:commitment_pk>/",
         views.referral_follow_up,
         name="referral_follow_up",
+    ),
+    path(
+        "<int:pk>/disclosure/",
+        disclosure_views.referral_disclosure,
+        name="referral_disclosure",
+    ),
+    path(
+        "<int:pk>/disclosure/document/",
+        disclosure_views.referral_disclosure_document,
+        name="referral_disclosure_document",
     ),
     path("<int:pk>/archive/", views.referral_archive, name="referral_archive"),
     path("<int:pk>/restore/", views.referral_restore, name="referral_restore"),
