@@ -6,7 +6,6 @@ a 422 naming what is missing, and the compliance list (JSON and CSV) of compensa
 import csv
 import datetime as dt
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,11 +26,6 @@ from tests.factories import ago
 from tests.test_referrals_disclosures import EVIDENCE, PDF, requires_evidence
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def consented(cast: Cast, by: User | None = None, **kwargs: Any) -> Referral:

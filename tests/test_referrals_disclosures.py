@@ -41,11 +41,6 @@ EVIDENCE: dict[str, Any] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def requires_evidence(firm: Firm, required: bool = True) -> None:
     firm.requires_disclosure_evidence = required
     firm.disclosure_template = "Our firm pays a fee for referrals. Ask us for the terms."

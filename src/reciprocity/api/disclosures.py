@@ -75,7 +75,7 @@ def update_referral_disclosure(
 )
 @write_required
 def upload_referral_disclosure_document(
-    request: HttpRequest, id: RecordId, file: File[UploadedFile]
+    request: HttpRequest, id: RecordId, file: File[UploadedFile | None] = None
 ) -> ReferralDisclosure:
     """Multipart, field ``file``: a PDF, PNG or JPEG (checked by its content, not its name) of
     at most DISCLOSURE_MAX_BYTES. It replaces the document shown; the earlier one stays on
