@@ -104,6 +104,17 @@ def get_referral_disclosure_document(request: HttpRequest, id: RecordId) -> File
     "/referrals",
     response=responses({200: schemas.ComplianceList}, not_found=False),
     summary="List compensated referrals and their disclosure evidence",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ComplianceList"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+        }
+    },
 )
 def list_compliance_referrals(
     request: HttpRequest, query: Query[schemas.ComplianceQuery]

@@ -73,7 +73,7 @@ def compensated_referrals(
         qs = qs.filter(evidence_incomplete())
     if filters.start is not None:
         qs = qs.filter(referral__occurred_at__gte=_day_start(filters.start))
-    if filters.end is not None:
+    if filters.end is not None and filters.end < dt.date.max:
         qs = qs.filter(referral__occurred_at__lt=_day_start(filters.end + dt.timedelta(days=1)))
     return qs.select_related("referral", "referral__partner", "referral__by").order_by(
         "-referral__occurred_at", "-referral_id"

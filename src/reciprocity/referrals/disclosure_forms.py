@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from reciprocity.dates import out_of_range
 from reciprocity.referrals.disclosure import (
     AcknowledgementMethod,
     ArrangementKind,
@@ -88,6 +89,16 @@ class ComplianceFilterForm(PageForm, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["from"] = forms.DateField(label="Made from", required=False, widget=DateInput())
         self.fields["to"] = forms.DateField(label="to", required=False, widget=DateInput())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in ("from", "to"):
+            day = cleaned.get(name)
+            problem = out_of_range(day) if day else None
+            if problem:
+                self.add_error(name, problem)
+                cleaned.pop(name, None)
+        return cleaned
 
 
 def disclosure_panel(

@@ -1,12 +1,15 @@
 """A referral's compensation and the evidence of its disclosure; the compliance list."""
 
 import datetime as dt
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
 from reciprocity.api.schemas.common import Day, Input, PartnerRef, Text, UserRef, WholeNumber
+from reciprocity.dates import out_of_range
 from reciprocity.referrals import compliance
 from reciprocity.referrals.disclosure import (
     AcknowledgementMethod,
@@ -81,14 +84,31 @@ class DisclosureUpdate(Input):
     from_template: bool = Field(False, description="Use the firm's disclosure template as text.")
 
 
+def _iso_day(value: Any) -> Any:
+    """A day in a query: ISO 8601 text (YYYY-MM-DD) within the plausible years."""
+    if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
+        raise ValueError("Use an ISO 8601 date, for example 2025-03-14.")
+    day = dt.date.fromisoformat(value)
+    problem = out_of_range(day)
+    if problem:
+        raise ValueError(problem)
+    return day
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+QueryDay = Annotated[dt.date, BeforeValidator(_iso_day)]
+
+
 class ComplianceQuery(Text):
     missing: bool = Field(
         False, description="Only compensated referrals whose disclosure evidence is incomplete."
     )
-    start: Day | None = Field(
+    start: QueryDay | None = Field(
         None, alias="from", description="Referrals made on or after this day."
     )
-    end: Day | None = Field(None, alias="to", description="Referrals made on or before this day.")
+    end: QueryDay | None = Field(
+        None, alias="to", description="Referrals made on or before this day."
+    )
     format: Literal["json", "csv"] = Field("json", description="csv: the whole list as a file.")
     limit: Annotated[int, WholeNumber] = Field(50, ge=1, le=200, description="JSON only.")
     offset: Annotated[int, WholeNumber] = Field(0, ge=0, le=1_000_000_000, description="JSON only.")
