@@ -3,7 +3,7 @@ downloaded; the compliance list of compensated referrals (JSON or CSV)."""
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from ninja import File, Query, Router
 from ninja.files import UploadedFile
@@ -118,7 +118,7 @@ def get_referral_disclosure_document(request: HttpRequest, id: RecordId) -> File
 )
 def list_compliance_referrals(
     request: HttpRequest, query: Query[schemas.ComplianceQuery]
-) -> HttpResponse | dict[str, object]:
+) -> StreamingHttpResponse | dict[str, object]:
     """Compliance officers and firm admins: the firm's compensated referrals, newest first;
     ``missing=true`` only those whose disclosure evidence is incomplete; ``from``/``to`` the
     days they were made. ``format=csv``: the whole list as a CSV file."""

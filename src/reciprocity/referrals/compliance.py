@@ -61,7 +61,7 @@ def compensated_referrals(
     """The disclosures of the firm's compensated referrals (archived ones left out), newest
     referral first, with what a row shows read in the same query. PermissionDenied for anyone
     but a compliance officer or a firm admin."""
-    if not reader.reads_audit_log:
+    if not reader.reads_audit_log or reader.firm_id is None:
         raise PermissionDenied(NOT_COMPLIANCE_READER)
     filters = filters or ComplianceFilters()
     qs = ReferralDisclosure.objects.filter(

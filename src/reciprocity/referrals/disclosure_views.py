@@ -31,7 +31,7 @@ CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpe
 
 def document_response(disclosure: ReferralDisclosure) -> FileResponse:
     """The disclosure document as an attachment (never shown inline), under its uploaded name."""
-    extension = disclosure.disclosure_file.name.rsplit(".", 1)[-1].lower()
+    extension = (disclosure.disclosure_file.name or "").rsplit(".", 1)[-1].lower()
     response = FileResponse(
         disclosure.disclosure_file.open("rb"),
         as_attachment=True,
@@ -90,7 +90,7 @@ def _compliance_filters(form: ComplianceFilterForm) -> compliance.ComplianceFilt
 
 @audit_reader_required
 @require_GET
-def compliance_referrals(request: AuthedRequest) -> HttpResponse:
+def compliance_referrals(request: AuthedRequest) -> HttpResponse | StreamingHttpResponse:
     form = ComplianceFilterForm(request.GET or None)
     filters = _compliance_filters(form)
     rows = compliance.compensated_referrals(reader=request.user, filters=filters)
