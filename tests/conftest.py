@@ -74,8 +74,10 @@ def client_for(user: User) -> Client:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _test_settings() -> Iterator[None]:
+def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with override_settings(
+        # Uploaded files (disclosure documents) go to a directory of the test run.
+        MEDIA_ROOT=tmp_path_factory.mktemp("media"),
         # Tests render templates without running collectstatic first.
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

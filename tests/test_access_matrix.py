@@ -13,6 +13,7 @@ routes.
 """
 
 import datetime as dt
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -48,8 +49,9 @@ from reciprocity.playbook.models import (
 from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.playbook.services.library import case_create
-from reciprocity.referrals.models import Referral, ReferralLink
+from reciprocity.referrals.models import Referral, ReferralDisclosure, ReferralLink
 from reciprocity.referrals.services.confirmations import referral_link_create
+from reciprocity.referrals.services.disclosures import referral_disclosure_attach
 from reciprocity.referrals.services.ledger import referral_create
 from reciprocity.transfer.imports.models import ImportRun
 from reciprocity.transfer.imports.services import ImportFiles, import_run_create
@@ -158,6 +160,23 @@ def _referral(cast: Cast) -> Referral:
 
 def referral(cast: Cast) -> dict[str, Any]:
     return {"pk": _referral(cast).pk}
+
+
+def _with_document(cast: Cast) -> Referral:
+    found = _referral(cast)
+    if not ReferralDisclosure.objects.filter(referral=found).exclude(disclosure_file="").exists():
+        referral_disclosure_attach(
+            referral=found, by=cast.alice, upload=io.BytesIO(b"%PDF-1.4\n"), name="d.pdf"
+        )
+    return found
+
+
+def referral_document(cast: Cast) -> dict[str, Any]:
+    return {"pk": _with_document(cast).pk}
+
+
+def api_referral_document(cast: Cast) -> dict[str, Any]:
+    return {"id": _with_document(cast).pk}
 
 
 def referral_step(cast: Cast) -> dict[str, Any]:
@@ -496,6 +515,8 @@ MATRIX: dict[str, Route] = {
     "partner_link": no_id(
         "public: a partner's one-time secret, not a record id (test_referral_links_web)"
     ),
+    "referral_disclosure": Route(referral, ("POST",)),
+    "referral_disclosure_document": Route(referral_document),
     "referral_archive": Route(referral, ("POST",)),
     "referral_restore": Route(referral, ("POST",)),
     # Firm administration: records of alice's firm, for its firm admins only
@@ -517,6 +538,7 @@ MATRIX: dict[str, Route] = {
     "audit_export": no_id("the reader's own firm (403 for advisors)"),
     "audit_purge": no_id("the admin's own firm (403 for other roles)"),
     "audit_verify": no_id("the admin's own firm's chain (403 for other roles)"),
+    "compliance_referrals": no_id("the reader's own firm (403 for advisors)"),
     # Sign-in, password and two-factor pages (django-allauth): about the user themselves
     "account_login": no_id("sign in"),
     "account_logout": no_id("sign out"),
@@ -566,6 +588,11 @@ MATRIX: dict[str, Route] = {
     "api:list_referrals": no_id("the caller's visible referrals"),
     "api:create_referral": no_id("a new referral with one of the caller's partners"),
     "api:get_referral": Route(api_referral),
+    "api:get_referral_disclosure": Route(api_referral),
+    "api:update_referral_disclosure": Route(api_referral, body={"compensated": True}),
+    "api:upload_referral_disclosure_document": Route(api_referral),
+    "api:get_referral_disclosure_document": Route(api_referral_document),
+    "api:list_compliance_referrals": no_id("the reader's own firm (403 for advisors)"),
     "api:update_referral": Route(api_referral, body={"need": "Changed"}),
     "api:archive_referral": Route(api_referral),
     "api:restore_referral": Route(api_referral),
@@ -779,6 +806,7 @@ def fingerprint(cast: Cast) -> tuple[int, ...]:
         Commitment.history.count(),  # type: ignore[attr-defined]
         Referral.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         ReferralLink.history.count(),  # type: ignore[attr-defined]
+        ReferralDisclosure.history.count(),  # type: ignore[attr-defined]
         User.history.filter(firm_id=cast.firm.pk).count(),  # type: ignore[attr-defined]
         cast.north.history.count(),  # type: ignore[attr-defined]
         *(

@@ -285,6 +285,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Uploaded files (a referral's disclosure document): never served from here, only through the
+# pages that check who may see them.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -359,5 +362,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
 PARTNER_LINK_DAYS = int(os.environ.get("PARTNER_LINK_DAYS", "14"))
 PARTNER_LINK_ATTEMPTS = int(os.environ.get("PARTNER_LINK_ATTEMPTS", "20"))
 PARTNER_LINK_WINDOW_SECONDS = int(os.environ.get("PARTNER_LINK_WINDOW_SECONDS", "600"))
+# The largest disclosure document accepted (PDF, PNG or JPEG), in bytes.
+DISCLOSURE_MAX_BYTES = int(os.environ.get("DISCLOSURE_MAX_BYTES", str(5 * 1024 * 1024)))
 # Where the app is reached, for links in emails sent outside a request (the weekly digest).
 RECIPROCITY_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

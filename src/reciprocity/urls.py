@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from reciprocity.accounts import views as account_views
 from reciprocity.api.api import api, unknown_endpoint
+from reciprocity.referrals import disclosure_views
 from reciprocity.referrals.link_views import partner_link
 from reciprocity.site import views
 
@@ -21,6 +22,11 @@ urlpatterns = [
     path("referrals/", include("reciprocity.referrals.urls")),
     # The partner's confirmation link: public, the secret in the path is the only credential.
     path("r/<str:token>/", partner_link, name="partner_link"),
+    path(
+        "compliance/referrals/",
+        disclosure_views.compliance_referrals,
+        name="compliance_referrals",
+    ),
     path("", include("reciprocity.transfer.exports.urls")),
     path("", include("reciprocity.transfer.imports.urls")),
     path("", include("reciprocity.partners.urls")),

@@ -107,6 +107,18 @@ class Firm(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(12)],
         help_text="No touch for more than this many times the stage's cadence: gone cold.",
     )
+    requires_disclosure_evidence = models.BooleanField(
+        "requires disclosure evidence",
+        default=False,
+        help_text="A referral that involves compensation cannot pass the introduction until its "
+        "disclosure, its delivery and the client's acknowledgement are recorded.",
+    )
+    disclosure_template = models.TextField(
+        "disclosure template",
+        blank=True,
+        help_text="The text of the disclosure given to a client when a referral involves "
+        "compensation; advisors start from it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(bases=[AuditedHistory])
 

@@ -39,6 +39,8 @@ FIRM_SETTINGS = (
     "retention_days",
     "keeps_email_bodies",
     *THRESHOLD_FIELDS,
+    "requires_disclosure_evidence",
+    "disclosure_template",
 )
 
 
@@ -296,7 +298,8 @@ def team_update(
 @transaction.atomic
 def firm_update(*, firm: Firm, by: User, **changes: Any) -> Firm:
     """Change the firm's settings: name, dormancy days, two-factor rule, retention period,
-    whether logged emails keep their text, and the diagnoses' thresholds."""
+    whether logged emails keep their text, the diagnoses' thresholds, whether referrals need
+    disclosure evidence and the disclosure template."""
     ensure_firm_admin(by)
     if firm.pk != by.firm_id:
         raise PermissionDenied(NOT_FIRM_ADMIN)

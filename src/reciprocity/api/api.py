@@ -13,6 +13,7 @@ from ninja import NinjaAPI, Swagger
 from reciprocity.api import errors
 from reciprocity.api.auth import BearerToken, Session
 from reciprocity.api.commitments import commitments, partner_commitments
+from reciprocity.api.disclosures import compliance_lists, referral_disclosures
 from reciprocity.api.imports import imports
 from reciprocity.api.insights import diagnoses, insights, partner_diagnoses
 from reciprocity.api.partners import partners, stage, touches
@@ -100,6 +101,8 @@ api.add_router("/playbook", meetings.firm_meeting_plans)
 api.add_router("/playbook", cadences.firm_cadence_defaults)
 api.add_router("/referrals", referrals)
 api.add_router("/referrals", referral_links)
+api.add_router("/referrals", referral_disclosures)
+api.add_router("/compliance", compliance_lists)
 api.add_router("/balance", balance)
 api.add_router("/protocols", protocols)
 api.add_router("/diagnoses", diagnoses)

@@ -517,4 +517,9 @@ class ReferralStep(models.Model):
 
 
 # The partner's confirmation links live in their own module; importing them registers the model.
+# A referral's compensation and disclosure live in their own module; importing it here registers
+# the model with the app.
+from reciprocity.referrals.disclosure import (  # noqa: E402
+    ReferralDisclosure as ReferralDisclosure,
+)
 from reciprocity.referrals.link_models import ReferralLink as ReferralLink  # noqa: E402

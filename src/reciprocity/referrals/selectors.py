@@ -39,6 +39,7 @@ from reciprocity.partners.models import (
     StageChange,
 )
 from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.referrals.disclosure import ReferralDisclosure
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
     HISTORY_AFTER_DAYS,
@@ -55,6 +56,7 @@ from reciprocity.referrals.models import (
 
 REFERRAL_NOT_FOUND = "No referral with that id."
 STEP_NOT_FOUND = "This referral has no such step."
+DOCUMENT_NOT_FOUND = "This referral has no disclosure document."
 BALANCE_WINDOW_DAYS = 365
 # "Referrals flow both ways, repeatedly": at least this many each way within the window.
 CHAMPION_MIN_EACH_WAY = 2
@@ -96,8 +98,20 @@ def referral_get_for(*, advisor: User, pk: Any) -> Referral:
     """The referral with ``pk`` if ``advisor`` may see it (archived too); Http404 otherwise."""
     visible = referrals_visible_to(advisor=advisor, include_archived=True)
     return get_visible_or_404(
-        visible.select_related("partner", "partner__firm", "by"), pk, not_found=REFERRAL_NOT_FOUND
+        visible.select_related("partner", "partner__firm", "by", "disclosure"),
+        pk,
+        not_found=REFERRAL_NOT_FOUND,
     )
+
+
+def referral_disclosure_document(*, advisor: User, pk: Any) -> ReferralDisclosure:
+    """The disclosure of the referral ``pk`` with its document, if ``advisor`` may see the
+    referral and it has one; Http404 otherwise."""
+    referral = referral_get_for(advisor=advisor, pk=pk)
+    disclosure = getattr(referral, "disclosure", None)
+    if disclosure is None or not disclosure.has_document:
+        raise Http404(DOCUMENT_NOT_FOUND)
+    return cast(ReferralDisclosure, disclosure)
 
 
 def referral_step_get(*, referral: Referral, slug: str) -> ReferralStep:
@@ -158,10 +172,11 @@ def referral_list(*, advisor: User, filters: ReferralFilters | None = None) -> Q
 def with_steps_and_balance(qs: QuerySet[Referral]) -> QuerySet[Referral]:
     """Prefetch what a full referral shows: its steps in order, and its partner annotated by
     ``with_balance`` (for the stage suggestion), so a page of referrals costs the same few
-    queries whatever its length. Replaces the queryset's select_related with ``by``."""
+    queries whatever its length. Replaces the queryset's select_related with ``by`` and the
+    disclosure."""
     return (
         qs.select_related(None)
-        .select_related("by")
+        .select_related("by", "disclosure")
         .prefetch_related(
             Prefetch("partner", queryset=with_balance(Partner.objects.all())),
             Prefetch("steps", queryset=ReferralStep.objects.order_by("position")),

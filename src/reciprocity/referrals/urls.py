@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, include, path
 
-from reciprocity.referrals import link_views, views
+from reciprocity.referrals import disclosure_views, link_views, views
 
 # One referral's pages, under <int:pk>/.
 referral_patterns: list[URLPattern | URLResolver] = [
@@ -14,6 +14,12 @@ referral_patterns: list[URLPattern | URLResolver] = [
     path("links/", link_views.referral_link_create, name="referral_link_create"),
     path(
         "links/<int:link_pk>/revoke/", link_views.referral_link_revoke, name="referral_link_revoke"
+    ),
+    path("disclosure/", disclosure_views.referral_disclosure, name="referral_disclosure"),
+    path(
+        "disclosure/document/",
+        disclosure_views.referral_disclosure_document,
+        name="referral_disclosure_document",
     ),
     path("archive/", views.referral_archive, name="referral_archive"),
     path("restore/", views.referral_restore, name="referral_restore"),

@@ -24,6 +24,7 @@ from reciprocity.partners.forms import CommitmentCloseForm
 from reciprocity.partners.models import Profession, TouchKind
 from reciprocity.partners.selectors import commitment_get_for, partner_get_for
 from reciprocity.referrals import link_selectors, selectors
+from reciprocity.referrals.disclosure_forms import disclosure_panel
 from reciprocity.referrals.drafts import referral_email_draft, referral_memo
 from reciprocity.referrals.forms import (
     AdvanceForm,
@@ -257,6 +258,7 @@ def _detail_context(request: AuthedRequest, referral: Referral, **forms: Any) ->
         "edit_form": forms.get("edit_form"),
         "touch_kinds": TouchKind.choices,
         **_links_context(referral, new_link=forms.get("new_link")),
+        **disclosure_panel(referral, form=forms.get("disclosure_form"), can_write=can_write),
     }
 
 

@@ -8,8 +8,10 @@ from typing import Literal
 from ninja import Field, Schema
 
 from reciprocity.api.schemas.common import Input, PartnerRef, RecordId, Text, UserRef, When
+from reciprocity.api.schemas.disclosures import Disclosure
 from reciprocity.api.schemas.partners import StageSuggestion, stage_suggestion_of
 from reciprocity.referrals import models as referral_models
+from reciprocity.referrals.disclosure import ReferralDisclosure
 from reciprocity.referrals.drafts import EmailDraft as EmailDraftData
 from reciprocity.referrals.models import (
     Answer,
@@ -83,6 +85,10 @@ class Referral(Schema):
     consultation_fee_note: str
     estimated_value: Decimal | None = Field(description='A decimal string, e.g. "2500.00".')
     steps: list[ReferralStep] = Field(description="The protocol's steps; sent referrals only.")
+    disclosure: Disclosure = Field(
+        description="Its compensation and the evidence of its disclosure; record them with "
+        "PATCH /referrals/{id}/disclosure."
+    )
     thank_you_commitment_id: int | None = Field(
         description="The thank-you note prompted by a received referral."
     )
@@ -120,6 +126,11 @@ class Referral(Schema):
     def resolve_steps(obj: referral_models.Referral) -> list[referral_models.ReferralStep]:
         # .all() so a prefetch (ordered by position) is used.
         return list(obj.steps.all())
+
+    @staticmethod
+    def resolve_disclosure(obj: referral_models.Referral) -> ReferralDisclosure:
+        found = getattr(obj, "disclosure", None)
+        return found if found is not None else ReferralDisclosure(referral=obj)
 
     @staticmethod
     def resolve_stage_suggestion(obj: referral_models.Referral) -> StageSuggestion | None:

@@ -22,6 +22,7 @@ from reciprocity.partners.services import (
     commitment_create,
 )
 from reciprocity.records import lock, model_update
+from reciprocity.referrals.disclosure import check_evidence
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
     HISTORY_AFTER_DAYS,
@@ -461,6 +462,7 @@ def referral_change_status(
         raise ValidationError({"reason": REASON_REQUIRED})
     if status in lifecycle.needs_consent and not locked.has_consent:
         raise ValidationError({"status": _consent_needed(status)})
+    check_evidence(locked, lifecycle.way_to(locked.status, status))
     when = happened_at(occurred_at)
     if when < locked.status_changed_at:
         raise ValidationError({"occurred_at": STATUS_BEFORE_LAST})

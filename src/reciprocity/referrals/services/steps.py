@@ -14,6 +14,7 @@ from reciprocity.dates import happened_at
 from reciprocity.partners.models import Partner
 from reciprocity.partners.services import touch_archive, touch_log
 from reciprocity.records import lock
+from reciprocity.referrals.disclosure import check_evidence
 from reciprocity.referrals.models import Referral, ReferralStep
 from reciprocity.referrals.services.ledger import (
     ARCHIVED_REFERRAL,
@@ -45,7 +46,8 @@ def referral_step_complete(
 
     Completing a step that is already done changes nothing (no second touch). Steps may be done in
     any order: real referrals do not always follow the checklist. A step that introduces the
-    client needs the client's consent recorded first.
+    client needs the client's consent recorded first, and one that passes the introduction of
+    a compensated referral its disclosure evidence when the firm requires it.
     """
     ensure_can_write(by)
     locked = _lock_step(step)
@@ -53,6 +55,9 @@ def referral_step_complete(
         referral = referral_lock(locked.referral)
         if locked.needs_consent and not referral.has_consent:
             raise ValidationError({"step": STEP_NEEDS_CONSENT})
+        if locked.status_after is not None:
+            way = referral.lifecycle.way_to(referral.status, locked.status_after)
+            check_evidence(referral, way, field="step", step=True)
         partner = Partner.objects.get(pk=referral.partner_id)
         when = happened_at(occurred_at)
         locked.touch = touch_log(

@@ -1,10 +1,14 @@
-"""``reciprocity referral log|list|step|status``: the referral ledger from the command line."""
+"""``reciprocity referral log|list|step|status|disclosure``: the referral ledger from the command
+line."""
 
+import datetime as dt
 import json
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -12,6 +16,11 @@ from reciprocity.accounts.cli import ProductCommand, add_user_argument, parse_wh
 from reciprocity.accounts.models import User
 from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.selectors import partner_get_for
+from reciprocity.referrals.disclosure import (
+    AcknowledgementMethod,
+    ArrangementKind,
+    DeliveryMethod,
+)
 from reciprocity.referrals.models import (
     Direction,
     Kind,
@@ -28,6 +37,10 @@ from reciprocity.referrals.selectors import (
     referral_step_get,
     steps_of,
 )
+from reciprocity.referrals.services.disclosures import (
+    referral_disclosure_attach,
+    referral_disclosure_update,
+)
 from reciprocity.referrals.services.ledger import (
     UNKNOWN_DIRECTION,
     referral_change_status,
@@ -43,6 +56,19 @@ UNKNOWN_STATE = unknown_choice_message("state", ["open", "closed"])
 NO_SUCH_STEP = STEP_NOT_FOUND + " Its steps: {steps}."
 NO_STEPS = STEP_NOT_FOUND + " Only a sent referral has protocol steps."
 ONLY_WHEN_COMPLETING = "--at and --summary are for completing a step, not with --skip or --reopen."
+BAD_DAY = "Use an ISO 8601 date, for example 2025-03-14."
+NO_SUCH_FILE = "No file at {path}."
+
+# The disclosure's options and the service's fields they set.
+DISCLOSURE_OPTIONS = {
+    "arrangement": "arrangement_kind",
+    "terms": "arrangement_terms",
+    "text": "disclosure_text",
+    "delivered_on": "delivered_on",
+    "delivered_how": "delivery_method",
+    "acknowledged_on": "acknowledged_on",
+    "acknowledged_how": "acknowledgement_method",
+}
 
 
 def step_state(step: ReferralStep) -> str:
@@ -122,6 +148,36 @@ class Command(ProductCommand):
         status.add_argument("--reason", default="", help="why it failed (required for failures)")
         status.add_argument("--at", help="when it happened, ISO 8601 (default: now)")
 
+        disclosure: ArgumentParser = actions.add_parser(
+            "disclosure", help="record a referral's compensation and the evidence of its disclosure"
+        )
+        disclosure.add_argument("referral_id")
+        add_user_argument(disclosure)
+        paid = disclosure.add_mutually_exclusive_group()
+        paid.add_argument(
+            "--compensated",
+            dest="compensated",
+            action="store_const",
+            const=True,
+            help="it involves compensation or a solicitor arrangement, either way",
+        )
+        paid.add_argument(
+            "--not-compensated", dest="compensated", action="store_const", const=False
+        )
+        disclosure.add_argument("--arrangement", help=", ".join(ArrangementKind.values))
+        disclosure.add_argument("--terms", help="the amount or basis of the arrangement")
+        text = disclosure.add_mutually_exclusive_group()
+        text.add_argument("--text", help="the disclosure given to the client")
+        text.add_argument(
+            "--from-template", action="store_true", help="the firm's disclosure template"
+        )
+        disclosure.add_argument("--file", help="the disclosure document: PDF, PNG or JPEG")
+        disclosure.add_argument("--delivered-on", help="the day it was delivered, YYYY-MM-DD")
+        disclosure.add_argument("--delivered-how", help=", ".join(DeliveryMethod.values))
+        disclosure.add_argument("--acknowledged-on", help="the day the client acknowledged it")
+        disclosure.add_argument("--acknowledged-how", help=", ".join(AcknowledgementMethod.values))
+        disclosure.add_argument("--json", action="store_true", help="print the record as JSON")
+
     def handle(self, *args: Any, **options: Any) -> None:
         user = resolve_user(options["user"])
         handler = {
@@ -129,6 +185,7 @@ class Command(ProductCommand):
             "list": self.list_referrals,
             "step": self.change_step,
             "status": self.change_status,
+            "disclosure": self.record_disclosure,
         }[options["action"]]
         handler(user, options)
 
@@ -227,3 +284,63 @@ class Command(ProductCommand):
             f"Referral #{referral.pk} ({referral.partner.name}): {change.from_status} → "
             f"{change.to_status} on {timezone.localdate(change.occurred_at):%d %b %Y}."
         )
+
+    def record_disclosure(self, user: User, options: dict[str, Any]) -> None:
+        referral = referral_get_for(advisor=user, pk=options["referral_id"])
+        changes: dict[str, Any] = {}
+        if options["compensated"] is not None:
+            changes["compensated"] = options["compensated"]
+        for option, field in DISCLOSURE_OPTIONS.items():
+            value = options[option]
+            if value is None:
+                continue
+            changes[field] = parse_day(value) if field.endswith("_on") else value
+        path = Path(options["file"]) if options["file"] else None
+        if path is not None and not path.is_file():
+            raise CommandError(NO_SUCH_FILE.format(path=path))
+        with transaction.atomic():
+            disclosure = referral_disclosure_update(
+                referral=referral, by=user, from_template=options["from_template"], **changes
+            )
+            if path is not None:
+                with path.open("rb") as upload:
+                    disclosure = referral_disclosure_attach(
+                        referral=referral,
+                        by=user,
+                        upload=upload,
+                        name=path.name,
+                        size=path.stat().st_size,
+                    )
+        missing = disclosure.missing if disclosure.compensated else []
+        if options["json"]:
+            entry = {
+                "referral_id": referral.pk,
+                "compensated": disclosure.compensated,
+                "arrangement_kind": disclosure.arrangement_kind or None,
+                "arrangement_terms": disclosure.arrangement_terms,
+                "document": disclosure.disclosure_file_name or None,
+                "delivered_on": disclosure.delivered_on.isoformat()
+                if disclosure.delivered_on
+                else None,
+                "delivery_method": disclosure.delivery_method or None,
+                "acknowledged_on": disclosure.acknowledged_on.isoformat()
+                if disclosure.acknowledged_on
+                else None,
+                "acknowledgement_method": disclosure.acknowledgement_method or None,
+                "missing": missing,
+            }
+            self.stdout.write(json.dumps(entry, indent=2))
+            return
+        paid = "involves compensation" if disclosure.compensated else "involves no compensation"
+        self.stdout.write(f"Referral #{referral.pk} ({referral.partner.name}) {paid}.")
+        if missing:
+            self.stdout.write("Missing: " + "; ".join(missing) + ".")
+        elif disclosure.compensated:
+            self.stdout.write("Its disclosure evidence is complete.")
+
+
+def parse_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(BAD_DAY) from None
