@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
 from reciprocity.api.common import created_for_partner
+from reciprocity.api.conditional import guarded
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import commitments as schemas
@@ -74,7 +75,7 @@ def update_commitment(
     commitment = selectors.commitment_get_for(advisor=user, pk=id)
     changes = payload.model_dump(exclude_unset=True)
     log_touch = changes.pop("log_touch", None) or {}
-    with fields_renamed(LOG_TOUCH_FIELDS):
+    with guarded(request, commitment), fields_renamed(LOG_TOUCH_FIELDS):
         services.commitment_update(
             commitment=commitment,
             by=user,

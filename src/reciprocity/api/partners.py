@@ -17,6 +17,7 @@ from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
 from reciprocity.api.common import changed, created_for_partner
+from reciprocity.api.conditional import guarded
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import partners as schemas
@@ -139,9 +140,10 @@ def update_partner(
     user = current_user(request)
     partner = _partner(user, id)
     changes = payload.model_dump(exclude_unset=True)
-    updated = services.partner_update(
-        partner=partner, by=user, tags=changes.pop("tags", None), **_profile(changes)
-    )
+    with guarded(request, partner):
+        updated = services.partner_update(
+            partner=partner, by=user, tags=changes.pop("tags", None), **_profile(changes)
+        )
     try:
         return _partner(user, id)
     except Http404:
