@@ -22,7 +22,7 @@ from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import partners as schemas
 from reciprocity.api.schemas import transfer as transfer_schemas
-from reciprocity.api.schemas.common import RecordId
+from reciprocity.api.schemas.common import Changes, RecordId
 from reciprocity.api.schemas.touches import Touch, TouchCreate
 from reciprocity.partners import models, selectors, services
 from reciprocity.partners.duplicates import partner_duplicates_for
@@ -73,6 +73,8 @@ def chosen(filters: schemas.PartnerFilters) -> selectors.PartnerFilters:
         overdue=filters.overdue,
         archived=filters.archived,
         sort=filters.sort,
+        include_archived=filters.include_archived,
+        updated_since=filters.updated_since,
     )
 
 
@@ -209,9 +211,15 @@ def change_stage(
     summary="List a partner's touches",
 )
 @paginate(Pagination)
-def list_touches(request: HttpRequest, id: RecordId) -> QuerySet[models.Touch]:
+def list_touches(
+    request: HttpRequest, id: RecordId, changes: Query[Changes]
+) -> QuerySet[models.Touch]:
     """Logged contacts, newest first; the partner's ``touch_count`` counts these."""
-    return selectors.touches_of(partner=_partner(current_user(request), id))
+    return selectors.touches_of(
+        partner=_partner(current_user(request), id),
+        include_archived=changes.include_archived,
+        updated_since=changes.updated_since,
+    )
 
 
 @touches.post(

@@ -77,6 +77,8 @@ def list_referrals(
         state=filters.state or "",
         archived=filters.archived,
         search=filters.q.strip(),
+        include_archived=filters.include_archived,
+        updated_since=filters.updated_since,
     )
     found = selectors.referral_list(advisor=current_user(request), filters=chosen)
     return selectors.with_steps_and_balance(found)
