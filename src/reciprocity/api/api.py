@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
-from reciprocity.api import conditional, errors
+from reciprocity.api import conditional, errors, limits
 from reciprocity.api.auth import BearerToken, Session
 from reciprocity.api.commitments import commitments, partner_commitments
 from reciprocity.api.imports import imports
@@ -92,6 +92,7 @@ api = ReciprocityAPI(
 )
 errors.install(api)
 conditional.install(api, api.error)
+limits.install(api, api.error)
 # Before the partners router: its "/{id}" would otherwise be asked about "/export" first.
 api.add_router("/partners", partner_transfer)
 api.add_router("/partners", partners)
