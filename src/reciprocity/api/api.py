@@ -60,6 +60,14 @@ class ReciprocityAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: "Operation") -> str:
         return operation.view_func.__name__
 
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        conditional.describe(document)
+        limits.describe(document)
+        return document
+
     def create_response(
         self,
         request: HttpRequest,

@@ -171,3 +171,47 @@ def install(api: NinjaAPI, error: Callable[[HttpRequest, int, str], HttpResponse
 
     # "view": around the whole operation (authentication, validation, the answer).
     api.add_decorator(conditional, mode="view")
+
+
+def describe(document: dict[str, Any]) -> None:
+    """Say in the OpenAPI document what every operation does with these headers, so generated
+    clients offer them: reads take If-None-Match (304), writes take If-Match (412), and
+    answers carry an ETag."""
+    etag = {
+        "description": "The version of what was answered: strong for a record, weak otherwise.",
+        "schema": {"type": "string"},
+    }
+    for operations in document.get("paths", {}).values():
+        for method, operation in operations.items():
+            parameters = operation.setdefault("parameters", [])
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                if str(status).startswith("2"):
+                    response.setdefault("headers", {})["ETag"] = etag
+            if method.upper() in READS:
+                parameters.append(_header("If-None-Match", "Answer 304 if this is still the ETag."))
+                responses["304"] = {"description": "Not modified: your copy is current."}
+            elif method.upper() in WRITES:
+                parameters.append(
+                    _header(
+                        "If-Match",
+                        "Change the record only if this is still its ETag (or *); else 412 and "
+                        "nothing is changed.",
+                    )
+                )
+                responses["412"] = {
+                    "description": "The record changed since you read it; nothing was changed.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {
+        "in": "header",
+        "name": name,
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }

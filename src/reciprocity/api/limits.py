@@ -125,3 +125,19 @@ def install(api: NinjaAPI, error: Callable[[HttpRequest, int, str], HttpResponse
 
     # Added after the other decorators, so it runs first: a refused request costs nothing else.
     api.add_decorator(limited, mode="view")
+
+
+def describe(document: dict[str, Any]) -> None:
+    """Say in the OpenAPI document that every operation may answer 429."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation.setdefault("responses", {})["429"] = {
+                "description": "Too many requests: wait the seconds Retry-After says.",
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds until the limit's window ends.",
+                        "schema": {"type": "integer"},
+                    }
+                },
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reciprocity.accounts.audit import attribute
@@ -305,8 +305,9 @@ def _refresh_touch_stats(partner_id: int) -> None:
     """Recompute the partner's touch count and last touch from the touches themselves."""
     live = Touch.objects.live().filter(partner_id=OuterRef("pk"))
     Partner.objects.filter(pk=partner_id).update(
-        # The partner's own fields change, so does its version (its ETag, ?updated_since=).
-        updated_at=Now(),
+        # The partner's own fields change, so does its version (its ETag, ?updated_since=);
+        # a value, not Now(): SQLite compares the text it stores, which must be Django's.
+        updated_at=timezone.now(),
         touch_count=Coalesce(
             Subquery(live.order_by().values("partner_id").annotate(n=Count("pk")).values("n")), 0
         ),

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -471,7 +471,7 @@ def touch_stats_refresh(partner_ids: set[int]) -> None:
     ids = sorted(partner_ids)
     for start in range(0, len(ids), BATCH):
         Partner.objects.filter(pk__in=ids[start : start + BATCH]).update(
-            updated_at=Now(),
+            updated_at=timezone.now(),
             touch_count=Coalesce(Subquery(live.annotate(n=Count("pk")).values("n")), 0),
             last_touch_at=Subquery(live.annotate(m=Max("occurred_at")).values("m")),
         )
