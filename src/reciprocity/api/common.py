@@ -20,7 +20,7 @@ class Getter[R](Protocol):
     def __call__(self, *, advisor: User, pk: Any) -> R: ...
 
 
-def changed[R](
+def changed[R: Model](
     request: HttpRequest,
     pk: int,
     *,
