@@ -89,6 +89,10 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
         # Webhook receivers of the tests listen on loopback.
         WEBHOOKS_ALLOW_PRIVATE=True,
+        # Whole-API tests send thousands of requests from one address; the limits' own tests
+        # set small ones.
+        API_RATE_LIMIT="0",
+        API_ADDRESS_RATE_LIMIT="0",
     ):
         yield
 

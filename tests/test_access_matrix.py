@@ -26,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from reciprocity.accounts.models import Role, User
+from reciprocity.accounts.services import token_create
 from reciprocity.api.api import api
 from reciprocity.integrations.models import MailInMessage
 from reciprocity.integrations.services import mail_address_renew, mail_receive
@@ -91,6 +92,10 @@ def no_id(what: str) -> Route:
 
 
 # --- Records of alice's (and her firm's) the others must not reach --------------------------
+
+
+def api_token(cast: Cast) -> dict[str, Any]:
+    return {"pk": token_create(user=cast.alice, name="sync")[0].pk}
 
 
 def partner(cast: Cast) -> dict[str, Any]:
@@ -546,6 +551,8 @@ MATRIX: dict[str, Route] = {
     "account_signup": no_id("closed: accounts come by invitation"),
     "account_reauthenticate": no_id("the user confirms their password"),
     "account_email": no_id("the user's own address"),
+    "api_tokens": no_id("the user's own API tokens"),
+    "api_token_revoke": Route(api_token, ("POST",)),
     "account_email_verification_sent": no_id("unused: no email verification"),
     "account_change_password": no_id("the user's own password"),
     "account_set_password": no_id("the user's own password"),

@@ -85,7 +85,9 @@ def test_token_list_shows_the_users_tokens_as_json(cast: Cast) -> None:
     run("token", "create", "bob")
     listed = json.loads(run("token", "list", "alice", "--json"))
     assert [token["name"] for token in listed] == ["laptop"]
-    assert set(listed[0]) == {"id", "name", "hint", "created_at", "last_used_at", "revoked_at"}
+    assert set(listed[0]) == {
+        "id", "name", "hint", "scope", "created_at", "expires_at", "last_used_at", "revoked_at"
+    }  # fmt: skip
 
 
 def test_token_revoke_stops_the_token_from_authenticating(cast: Cast) -> None:

@@ -1,6 +1,7 @@
 """What every app's records share: archived rows kept apart, rows re-read under a lock,
 updates of optional fields, and the refusal of a write the record's state no longer allows."""
 
+import datetime as dt
 import operator
 from functools import reduce
 from typing import Any, Self
@@ -55,6 +56,17 @@ def model_update[M: models.Model](instance: M, **changes: Any) -> list[str]:
             setattr(instance, field, value)
             changed.append(field)
     return changed
+
+
+def changed_since[M: models.Model](
+    queryset: models.QuerySet[M], since: "dt.datetime | None"
+) -> models.QuerySet[M]:
+    """For a sync: the rows changed at or after ``since`` (all of them when None), in the order
+    they changed, ties broken by id, so a client pages through them and asks again from the last
+    ``updated_at`` it saw."""
+    if since is not None:
+        queryset = queryset.filter(updated_at__gte=since)
+    return queryset.order_by("updated_at", "pk")
 
 
 def rows_between[M: models.Model](

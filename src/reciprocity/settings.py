@@ -224,6 +224,10 @@ ACCOUNT_RATE_LIMITS = {
     # whichever name or address was typed); one address may fail thirty times a minute.
     "login_failed": "30/m/ip,10/15m/key",
 }
+# The API's rate limits (reciprocity.api.limits): requests a second, minute, hour or day per
+# personal access token, and per address for requests without one; "0" turns one off.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
+API_ADDRESS_RATE_LIMIT = os.environ.get("API_ADDRESS_RATE_LIMIT", "120/minute")
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For: rate limits then count
 # the client's address, not the proxy's.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

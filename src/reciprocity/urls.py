@@ -13,6 +13,10 @@ urlpatterns = [
     path("ready/", views.ready, name="ready"),
     # The firm admin manages each person's address (it is how they sign in and are invited).
     path("accounts/email/", account_views.email_managed_by_firm, name="account_email"),
+    path("accounts/tokens/", account_views.api_tokens, name="api_tokens"),
+    path(
+        "accounts/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"
+    ),
     path("accounts/", include("allauth.urls")),
     path("firm/", include("reciprocity.accounts.urls")),
     path("", include("reciprocity.audit.urls")),

@@ -1,11 +1,13 @@
 """Forms of the sign-in pages and the firm admin's pages; the services decide what is saved."""
 
+import datetime as dt
 from typing import Any
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
+from django.utils import timezone
 
-from reciprocity.accounts.models import Firm, Role, Team, User
+from reciprocity.accounts.models import Firm, Role, Team, TokenScope, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of_firm
 from reciprocity.accounts.services import FIRM_SETTINGS
 
@@ -76,3 +78,37 @@ class FirmSettingsForm(AdminForm):
         super().__init__(*args, **kwargs)
         self.fields.update(forms.fields_for_model(Firm, fields=FIRM_SETTINGS))
         self.fields["dormancy_days"].label = "Dormancy after (days)"
+
+
+# How long a new token lasts, in days; None: until it is revoked.
+TOKEN_LIFETIMES = {"30": 30, "90": 90, "365": 365, "never": None}
+
+
+class TokenForm(AdminForm):
+    """A new personal access token: what it is for, how long it lasts, what it may do."""
+
+    prefix_id = "token"
+
+    name = forms.CharField(
+        max_length=100, help_text="What it is for, to recognise it later: 'CRM sync'."
+    )
+    expires = forms.ChoiceField(
+        label="Expires",
+        choices=[
+            ("30", "In 30 days"),
+            ("90", "In 90 days"),
+            ("365", "In a year"),
+            ("never", "Never (until revoked)"),
+        ],
+        initial="90",
+    )
+    scope = forms.ChoiceField(
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text="A read-only token can read your book but is refused every change.",
+    )
+
+    def expires_at(self) -> dt.datetime | None:
+        days = TOKEN_LIFETIMES[self.cleaned_data["expires"]]
+        return None if days is None else timezone.now() + dt.timedelta(days=days)

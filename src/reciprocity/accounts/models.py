@@ -203,6 +203,11 @@ class Team(models.Model):
         return self.name
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
 class ApiToken(models.Model):
     """A personal access token. Only a SHA-256 of the secret is stored; the secret is shown once."""
 
@@ -214,7 +219,16 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100, default="token")
     key_hash = models.CharField(max_length=64, unique=True)
     hint = models.CharField(max_length=12, help_text="The first characters, to recognise it.")
+    scope = models.CharField(
+        max_length=10,
+        choices=TokenScope.choices,
+        default=TokenScope.READ_WRITE,
+        help_text="A read-only token is refused every request that would change something.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Refused from then on; never when empty."
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords(bases=[AuditedHistory])

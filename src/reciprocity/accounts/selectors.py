@@ -1,10 +1,14 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from reciprocity.accounts.models import ApiToken, Delivery, Role, Team, User
 from reciprocity.ids import get_visible_or_404
+
+# User-facing message; tests reuse it.
+NO_TOKEN = "No token with that id."  # noqa: S105  (a message, not a secret)
 
 
 def token_authenticate(*, key: str) -> ApiToken | None:
@@ -14,6 +18,7 @@ def token_authenticate(*, key: str) -> ApiToken | None:
     return (
         ApiToken.objects.select_related("user", "user__firm")
         .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
         .first()
     )
 
@@ -51,6 +56,11 @@ def sole_advisor() -> User | None:
 
 def tokens_of(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def token_get_for(*, user: User, pk: Any) -> ApiToken:
+    """One of the user's own tokens; 404 for anyone else's."""
+    return get_visible_or_404(tokens_of(user=user), pk, not_found=NO_TOKEN)
 
 
 def token_get(*, pk: int) -> ApiToken | None:

@@ -18,6 +18,7 @@ from reciprocity.accounts.models import (
     Firm,
     Role,
     Team,
+    TokenScope,
     User,
 )
 from reciprocity.choices import unknown_choice_message
@@ -32,6 +33,8 @@ UNKNOWN_ROLE = unknown_choice_message("role", Role)
 NOT_YOURSELF = "You cannot change your own role or deactivate yourself; ask another firm admin."
 NOT_INVITED = "This person has already set their password; they can reset it themselves."
 TEAM_MEMBER_NOT_IN_FIRM = "Team members must be active people of your firm."
+TOKEN_SCOPE_UNKNOWN = unknown_choice_message("scope", TokenScope)
+TOKEN_EXPIRY_PAST = "Choose an expiry in the future."  # noqa: S105 (a message)
 FIRM_SETTINGS = (
     "name",
     "dormancy_days",
@@ -112,17 +115,40 @@ def team_create(*, firm: Firm, name: str, members: list[User], by: User | None =
     return team
 
 
-def token_create(*, user: User, name: str = "token") -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret, which is never stored or shown again."""
+@transaction.atomic
+def token_create(
+    *,
+    user: User,
+    name: str = "token",
+    scope: str = TokenScope.READ_WRITE,
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored or shown again. A
+    read-only token is refused every write; one with an expiry is refused from then on."""
+    if scope not in TokenScope.values:
+        raise ValidationError({"scope": TOKEN_SCOPE_UNKNOWN})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": TOKEN_EXPIRY_PAST})
     key = ApiToken.PREFIX + secrets.token_urlsafe(32)
     token = attribute(
-        ApiToken(user=user, name=name[:100], key_hash=ApiToken.hash_key(key), hint=key[:10]), user
+        ApiToken(
+            user=user,
+            name=name.strip()[:100] or "token",
+            key_hash=ApiToken.hash_key(key),
+            hint=key[:10],
+            scope=scope,
+            expires_at=expires_at,
+        ),
+        user,
     )
     token.save()
     return token, key
 
 
+@transaction.atomic
 def token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    """Refused from now on; the token stays listed, revoked."""
+    lock(token)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         attribute(token, by).save(update_fields=["revoked_at"])

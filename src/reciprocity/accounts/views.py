@@ -11,13 +11,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reciprocity.accounts import selectors, services
 from reciprocity.accounts.decorators import firm_admin_required
-from reciprocity.accounts.forms import FirmSettingsForm, InviteForm, RoleForm, TeamForm
+from reciprocity.accounts.forms import (
+    FirmSettingsForm,
+    InviteForm,
+    RoleForm,
+    TeamForm,
+    TokenForm,
+)
 from reciprocity.accounts.models import User
-from reciprocity.web.forms import add_service_errors
+from reciprocity.web.forms import add_service_errors, form_creates
 
 
 class AdminRequest(HttpRequest):
@@ -173,3 +180,55 @@ def firm_settings(request: AdminRequest) -> HttpResponse:
             messages.success(request, "Firm settings saved.")
             return redirect("firm_settings")
     return render(request, "accounts/firm_settings.html", {"firm": firm, "form": form})
+
+
+# --- The user's own API tokens ------------------------------------------------------------------
+def _tokens_page(request: HttpRequest, form: TokenForm, secret: str | None = None) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "tokens": selectors.tokens_of(user=user),
+            "form": form,
+            "secret": secret,
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's personal access tokens for the REST API: create one (its secret is shown on
+    the answer to that request, once), list them with their last use, revoke one."""
+    if request.method != "POST":
+        return _tokens_page(request, TokenForm())
+    form = TokenForm(request.POST)
+    created = form_creates(
+        form,
+        lambda data: services.token_create(
+            user=request.user,  # type: ignore[arg-type]
+            name=data["name"],
+            scope=data["scope"],
+            expires_at=form.expires_at(),
+        ),
+    )
+    if created is None:
+        return _tokens_page(request, form)
+    _token, secret = created
+    # Rendered, not redirected: the secret is in this answer only, never in a URL or a session.
+    response = _tokens_page(request, TokenForm(), secret=secret)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    token = services.token_revoke(token=selectors.token_get_for(user=user, pk=pk), by=user)
+    messages.success(request, f"Token {token.name} revoked: it is refused from now on.")
+    return redirect("api_tokens")

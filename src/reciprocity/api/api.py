@@ -4,13 +4,13 @@ Every operation needs a personal access token or a logged-in session. Operation 
 view functions' names (``list_partners``, ``log_touch``…), so keep those readable and unique.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
-from reciprocity.api import errors
+from reciprocity.api import conditional, errors, limits
 from reciprocity.api.auth import BearerToken, Session
 from reciprocity.api.commitments import commitments, partner_commitments
 from reciprocity.api.disclosures import compliance_lists, referral_disclosures
@@ -63,6 +63,34 @@ class ReciprocityAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: "Operation") -> str:
         return operation.view_func.__name__
 
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        conditional.describe(document)
+        limits.describe(document)
+        return document
+
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
+        """Every JSON answer that succeeded carries an ETag (see ``conditional``)."""
+        response = super().create_response(
+            request, data, status=status, temporal_response=temporal_response
+        )
+        if 200 <= response.status_code < 300:
+            response["ETag"] = conditional.body_tag(data, response.content)
+        return response
+
+    def error(self, request: HttpRequest, status: int, detail: str) -> HttpResponse:
+        body = errors.Error(detail=detail).model_dump()
+        return self.create_response(request, body, status=status)
+
 
 api = ReciprocityAPI(
     title="Reciprocity API",
@@ -74,6 +102,8 @@ api = ReciprocityAPI(
     docs=Swagger(settings={"validatorUrl": None}),
 )
 errors.install(api)
+conditional.install(api, api.error)
+limits.install(api, api.error)
 # Before the partners router: its "/{id}" would otherwise be asked about "/export" first.
 api.add_router("/partners", partner_transfer)
 api.add_router("/partners", partners)

@@ -14,7 +14,7 @@ from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
-from reciprocity.accounts.models import User
+from reciprocity.accounts.models import TokenScope, User
 from reciprocity.accounts.selectors import mfa_setup_required, token_authenticate
 from reciprocity.accounts.services import token_touch
 
@@ -28,15 +28,22 @@ MALFORMED_AUTHORIZATION = (
     "access token."
 )
 BEARER_REFUSED = (
-    "This token is not valid: it is unknown or revoked, or its user is inactive. "
-    "Create a new one with 'reciprocity token create <username>'."
+    "This token is not valid: it is unknown, expired or revoked, or its user is inactive. "
+    "Create a new one on the API tokens page of the web app, or with "
+    "'reciprocity token create <username>'."
 )
 MFA_REQUIRED = "Your firm requires two-factor authentication; set it up in the web app first."
+TOKEN_READ_ONLY = (
+    "This token is read-only: it may read but not change anything. Create a read-and-write "  # noqa: S105
+    "token for this."
+)
 CSRF_FAILED = (
     "CSRF check failed: a request authenticated by the session cookie must send the "
     "X-CSRFToken header (the value of the csrftoken cookie). Scripts should use a personal "
     "access token instead."
 )
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 # A proxy in front of the app may ask browsers for these; they are not meant for the API and
 # must not lock a logged-in browser out of it.
@@ -56,8 +63,9 @@ class BearerToken(HttpBearer):
 
     openapi_bearerFormat = "rcp_…"
     openapi_description = (
-        "A personal access token, created with `reciprocity token create <username>`, sent as "
-        "`Authorization: Bearer <token>`. Revoked tokens are refused."
+        "A personal access token, created on the web app's API tokens page or with "
+        "`reciprocity token create <username>`, sent as `Authorization: Bearer <token>`. "
+        "Revoked and expired tokens are refused; a read-only token is refused every write."
     )
 
     def __call__(self, request: HttpRequest) -> User | None:
@@ -77,6 +85,8 @@ class BearerToken(HttpBearer):
             raise AuthenticationError(401, BEARER_REFUSED)
         user = api_token.user
         refuse_without_mfa(user)
+        if api_token.scope == TokenScope.READ and request.method not in SAFE_METHODS:
+            raise HttpError(403, TOKEN_READ_ONLY)
         token_touch(token=api_token)
         # Handlers, services and the history middleware all read request.user.
         request.user = user

@@ -3,15 +3,16 @@ read and changed (done, dropped) by their own id."""
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
 from reciprocity.api.common import created_for_partner
+from reciprocity.api.conditional import guarded
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import commitments as schemas
-from reciprocity.api.schemas.common import RecordId
+from reciprocity.api.schemas.common import RecordId, UpdatedSince
 from reciprocity.partners import models, selectors, services
 
 partner_commitments = Router(tags=["Commitments"])
@@ -31,10 +32,13 @@ LOG_TOUCH_FIELDS = {
     summary="List a partner's commitments",
 )
 @paginate(Pagination)
-def list_commitments(request: HttpRequest, id: RecordId) -> QuerySet[models.Commitment]:
-    """Open and closed, earliest due first; the earliest open one is the partner's next step."""
+def list_commitments(
+    request: HttpRequest, id: RecordId, changes: Query[UpdatedSince]
+) -> QuerySet[models.Commitment]:
+    """Open and closed, earliest due first; the earliest open one is the partner's next step.
+    Commitments are never archived: done and dropped ones are listed with their status."""
     partner = selectors.partner_get_for(advisor=current_user(request), pk=id)
-    return selectors.commitments_of(partner=partner)
+    return selectors.commitments_of(partner=partner, updated_since=changes.updated_since)
 
 
 @partner_commitments.post(
@@ -74,7 +78,7 @@ def update_commitment(
     commitment = selectors.commitment_get_for(advisor=user, pk=id)
     changes = payload.model_dump(exclude_unset=True)
     log_touch = changes.pop("log_touch", None) or {}
-    with fields_renamed(LOG_TOUCH_FIELDS):
+    with guarded(request, commitment), fields_renamed(LOG_TOUCH_FIELDS):
         services.commitment_update(
             commitment=commitment,
             by=user,

@@ -10,6 +10,7 @@ from ninja import Status
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
+from reciprocity.api.conditional import guarded
 from reciprocity.partners.selectors import partner_get_for
 
 
@@ -19,7 +20,7 @@ class Getter[R](Protocol):
     def __call__(self, *, advisor: User, pk: Any) -> R: ...
 
 
-def changed[R](
+def changed[R: Model](
     request: HttpRequest,
     pk: int,
     *,
@@ -30,9 +31,11 @@ def changed[R](
 ) -> R:
     """Run the service ``change`` on the record ``pk`` read through ``get`` (passed to the
     service as its ``record`` keyword, with ``by`` and ``fields``), then answer that record read
-    again, as it now stands."""
+    again, as it now stands. An If-Match is compared with the record in the same transaction."""
     user = current_user(request)
-    change(**{record: get(advisor=user, pk=pk)}, by=user, **fields)
+    instance = get(advisor=user, pk=pk)
+    with guarded(request, instance):
+        change(**{record: instance}, by=user, **fields)
     return get(advisor=user, pk=pk)
 
 
@@ -45,7 +48,10 @@ def created_for_partner[M: Model](
     **fields: Any,
 ) -> Status[M]:
     """Run the service ``create`` for the partner ``pk`` the caller sees (with ``by`` and
-    ``fields``); answer 201 with the new record, read again through ``answer`` when given."""
+    ``fields``); answer 201 with the new record, read again through ``answer`` when given. An
+    If-Match is compared with the partner, in the same transaction as the addition."""
     user = current_user(request)
-    new = create(partner=partner_get_for(advisor=user, pk=pk), by=user, **fields)
+    partner = partner_get_for(advisor=user, pk=pk)
+    with guarded(request, partner):
+        new = create(partner=partner, by=user, **fields)
     return Status(201, answer(advisor=user, pk=new.pk) if answer is not None else new)

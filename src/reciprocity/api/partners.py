@@ -17,11 +17,12 @@ from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
 from reciprocity.api.common import changed, created_for_partner
+from reciprocity.api.conditional import guarded
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import partners as schemas
 from reciprocity.api.schemas import transfer as transfer_schemas
-from reciprocity.api.schemas.common import RecordId
+from reciprocity.api.schemas.common import Changes, RecordId
 from reciprocity.api.schemas.touches import Touch, TouchCreate
 from reciprocity.partners import models, selectors, services
 from reciprocity.partners.duplicates import partner_duplicates_for
@@ -72,6 +73,8 @@ def chosen(filters: schemas.PartnerFilters) -> selectors.PartnerFilters:
         overdue=filters.overdue,
         archived=filters.archived,
         sort=filters.sort,
+        include_archived=filters.include_archived,
+        updated_since=filters.updated_since,
     )
 
 
@@ -139,9 +142,10 @@ def update_partner(
     user = current_user(request)
     partner = _partner(user, id)
     changes = payload.model_dump(exclude_unset=True)
-    updated = services.partner_update(
-        partner=partner, by=user, tags=changes.pop("tags", None), **_profile(changes)
-    )
+    with guarded(request, partner):
+        updated = services.partner_update(
+            partner=partner, by=user, tags=changes.pop("tags", None), **_profile(changes)
+        )
     try:
         return _partner(user, id)
     except Http404:
@@ -211,9 +215,15 @@ def change_stage(
     summary="List a partner's touches",
 )
 @paginate(Pagination)
-def list_touches(request: HttpRequest, id: RecordId) -> QuerySet[models.Touch]:
+def list_touches(
+    request: HttpRequest, id: RecordId, changes: Query[Changes]
+) -> QuerySet[models.Touch]:
     """Logged contacts, newest first; the partner's ``touch_count`` counts these."""
-    return selectors.touches_of(partner=_partner(current_user(request), id))
+    return selectors.touches_of(
+        partner=_partner(current_user(request), id),
+        include_archived=changes.include_archived,
+        updated_since=changes.updated_since,
+    )
 
 
 @touches.post(

@@ -18,6 +18,7 @@ from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
 from reciprocity.api.common import changed
+from reciprocity.api.conditional import guarded
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import protocols as protocol_schemas
@@ -76,6 +77,8 @@ def list_referrals(
         state=filters.state or "",
         archived=filters.archived,
         search=filters.q.strip(),
+        include_archived=filters.include_archived,
+        updated_since=filters.updated_since,
     )
     found = selectors.referral_list(advisor=current_user(request), filters=chosen)
     return selectors.with_steps_and_balance(found)
@@ -161,13 +164,15 @@ def change_referral_status(
     """Forward along its lifecycle (``next_statuses`` on the referral), or to a failure with a
     reason."""
     user = current_user(request)
-    change = ledger.referral_change_status(
-        referral=_referral(user, id),
-        by=user,
-        status=payload.status,
-        reason=payload.reason,
-        occurred_at=payload.occurred_at,
-    )
+    referral = _referral(user, id)
+    with guarded(request, referral):
+        change = ledger.referral_change_status(
+            referral=referral,
+            by=user,
+            status=payload.status,
+            reason=payload.reason,
+            occurred_at=payload.occurred_at,
+        )
     return Status(201, change)
 
 
@@ -219,19 +224,21 @@ def change_referral_step(
     request: HttpRequest, id: RecordId, slug: StepSlug, payload: schemas.StepChange
 ) -> ReferralStep:
     """Completing a step logs it as a touch on the partner's timeline; reopening archives that
-    touch. Steps may be done in any order."""
+    touch. Steps may be done in any order. An If-Match is compared with the referral."""
     user = current_user(request)
-    step = selectors.referral_step_get(referral=_referral(user, id), slug=slug)
+    referral = _referral(user, id)
+    step = selectors.referral_step_get(referral=referral, slug=slug)
     if payload.action != "complete" and (payload.occurred_at or payload.summary):
         field = "occurred_at" if payload.occurred_at else "summary"
         raise ValidationError({field: ONLY_WHEN_COMPLETING})
-    if payload.action == "complete":
-        return steps.referral_step_complete(
-            step=step, by=user, occurred_at=payload.occurred_at, summary=payload.summary
-        )
-    if payload.action == "skip":
-        return steps.referral_step_skip(step=step, by=user)
-    return steps.referral_step_reopen(step=step, by=user)
+    with guarded(request, referral):
+        if payload.action == "complete":
+            return steps.referral_step_complete(
+                step=step, by=user, occurred_at=payload.occurred_at, summary=payload.summary
+            )
+        if payload.action == "skip":
+            return steps.referral_step_skip(step=step, by=user)
+        return steps.referral_step_reopen(step=step, by=user)
 
 
 # --- Drafts -----------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ class MergeMove:
         self.model = model
         self.label = label  # plural, for the summary: "touches"
         self.partner_field = partner_field
+        # A moved row has changed: its version moves on with it where it keeps one.
+        names = {field.name for field in model._meta.get_fields()}
+        self.stamps = ["updated_at"] if "updated_at" in names else []
 
     def rows(self, *, keep: Partner, other: Partner) -> models.QuerySet[Any]:
         return self.model._default_manager.filter(**{self.partner_field: other}).order_by("pk")
@@ -47,7 +50,7 @@ class MergeMove:
         moved = 0
         for row in self.rows(keep=keep, other=other).select_for_update():
             setattr(row, self.partner_field, keep)
-            attribute(row, by).save(update_fields=[self.partner_field])
+            attribute(row, by).save(update_fields=[self.partner_field, *self.stamps])
             moved += 1
         return moved
 

@@ -225,6 +225,8 @@ class Partner(models.Model):
             models.Index(fields=["team", "stage"], name="partner_team_stage"),
             models.Index(fields=["firm", "last_touch_at"], name="partner_firm_last_touch"),
             models.Index(fields=["firm", "organization"], name="partner_firm_organization"),
+            # What changed since a sync last asked (?updated_since=), in a stable order.
+            models.Index(fields=["firm", "updated_at", "id"], name="partner_firm_updated"),
         ]
 
     def __str__(self) -> str:
@@ -286,15 +288,19 @@ class Touch(models.Model):
     occurred_at = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(bases=[AuditedHistory])
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
 
     objects = ArchivableQuerySet["Touch"].as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
         verbose_name_plural = "touches"
-        indexes = [models.Index(fields=["partner", "occurred_at"], name="touch_partner_at")]
+        indexes = [
+            models.Index(fields=["partner", "occurred_at"], name="touch_partner_at"),
+            models.Index(fields=["partner", "updated_at", "id"], name="touch_partner_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.summary}"
@@ -332,11 +338,13 @@ class Commitment(models.Model):
     )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(bases=[AuditedHistory])
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["due", "pk"]
         indexes = [
+            models.Index(fields=["partner", "updated_at", "id"], name="commitment_partner_updated"),
             models.Index(fields=["partner", "status", "due"], name="commitment_partner_open_due"),
             models.Index(fields=["status", "due"], name="commitment_status_due"),
         ]

@@ -43,6 +43,7 @@ from reciprocity.partners.models import (
     Tag,
     Touch,
 )
+from reciprocity.records import changed_since
 
 NOT_FOUND = "No partner with that id."
 COMMITMENT_NOT_FOUND = "No commitment with that id."
@@ -156,6 +157,10 @@ class PartnerFilters:
     archived: bool = False
     sort: str = "name"
     tag: str = ""
+    # For a sync: archived partners along with current ones, and only what changed since then
+    # (in the order it changed, whatever the sort).
+    include_archived: bool = False
+    updated_since: dt.datetime | None = None
     # Partners with no touch for at least this many days (never touched ones included).
     quiet_days: int | None = None
     diagnosis: str = ""
@@ -193,7 +198,7 @@ SORTS: dict[str, tuple[Any, ...]] = {
 def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> QuerySet[Partner]:
     """Visible partners with their next step, filtered and sorted; paginate the result."""
     f = filters or PartnerFilters()
-    qs = partners_visible_to(advisor=advisor, include_archived=f.archived)
+    qs = partners_visible_to(advisor=advisor, include_archived=f.archived or f.include_archived)
     if f.archived:
         qs = qs.filter(archived_at__isnull=False)
     if f.search:
@@ -222,9 +227,10 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
             )
         )
     found: QuerySet[Partner] = with_next_step_due(qs) if f.sort == "next_step" else qs
-    return with_next_step(found.select_related("owner", "firm")).order_by(
-        *SORTS.get(f.sort, SORTS["name"])
-    )
+    found = with_next_step(found.select_related("owner", "firm"))
+    if f.updated_since is not None:
+        return changed_since(found, f.updated_since)
+    return found.order_by(*SORTS.get(f.sort, SORTS["name"]))
 
 
 def tags_visible_to(*, advisor: User) -> QuerySet[Tag]:
@@ -309,12 +315,28 @@ def open_commitments(*, partner: Partner) -> QuerySet[Commitment]:
     return partner.commitments.filter(status=CommitmentStatus.OPEN).order_by("due", "pk")
 
 
-def touches_of(*, partner: Partner) -> QuerySet[Touch]:
-    return partner.touches.live().select_related("by")
+def touches_of(
+    *,
+    partner: Partner,
+    include_archived: bool = False,
+    updated_since: dt.datetime | None = None,
+) -> QuerySet[Touch]:
+    """The partner's touches, newest first; for a sync, with the archived ones and only those
+    changed since ``updated_since``, in the order they changed."""
+    touches = partner.touches.all() if include_archived else partner.touches.live()
+    touches = touches.select_related("by")
+    return touches if updated_since is None else changed_since(touches, updated_since)
 
 
-def commitments_of(*, partner: Partner) -> QuerySet[Commitment]:
-    return partner.commitments.all().order_by("due", "pk")
+def commitments_of(
+    *, partner: Partner, updated_since: dt.datetime | None = None
+) -> QuerySet[Commitment]:
+    """Open and closed, earliest due first; or only those changed since ``updated_since``, in
+    the order they changed."""
+    commitments = partner.commitments.all()
+    if updated_since is not None:
+        return changed_since(commitments, updated_since)
+    return commitments.order_by("due", "pk")
 
 
 def stage_changes_of(*, partner: Partner) -> QuerySet[StageChange]:

@@ -349,6 +349,9 @@ def _refresh_touch_stats(partner_id: int) -> None:
     """Recompute the partner's touch count and last touch from the touches themselves."""
     live = Touch.objects.live().filter(partner_id=OuterRef("pk"))
     Partner.objects.filter(pk=partner_id).update(
+        # The partner's own fields change, so does its version (its ETag, ?updated_since=);
+        # a value, not Now(): SQLite compares the text it stores, which must be Django's.
+        updated_at=timezone.now(),
         touch_count=Coalesce(
             Subquery(live.order_by().values("partner_id").annotate(n=Count("pk")).values("n")), 0
         ),
@@ -395,7 +398,7 @@ def touch_archive(*, touch: Touch, by: User) -> Touch:
     Partner.objects.select_for_update().only("pk").get(pk=touch.partner_id)
     if touch.archived_at is None:
         touch.archived_at = timezone.now()
-        attribute(touch, by).save(update_fields=["archived_at"])
+        attribute(touch, by).save(update_fields=["archived_at", "updated_at"])
         _refresh_touch_stats(touch.partner_id)
     return touch
 

@@ -229,6 +229,7 @@ class Referral(models.Model):
             ),
             models.Index(fields=["firm", "occurred_at"], name="referral_firm_at"),
             models.Index(fields=["firm", "status"], name="referral_firm_status"),
+            models.Index(fields=["firm", "updated_at", "id"], name="referral_firm_updated"),
         ]
         constraints = [
             models.CheckConstraint(

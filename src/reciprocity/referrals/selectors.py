@@ -39,6 +39,7 @@ from reciprocity.partners.models import (
     StageChange,
 )
 from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.records import changed_since
 from reciprocity.referrals.disclosure import ReferralDisclosure
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
@@ -140,12 +141,15 @@ class ReferralFilters:
     state: str = ""  # "open", "closed" or "" for both
     archived: bool = False  # True lists only archived referrals
     search: str = ""
+    # For a sync: archived ones along with the others, only those changed since then.
+    include_archived: bool = False
+    updated_since: dt.datetime | None = None
 
 
 def referral_list(*, advisor: User, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
     """Visible referrals, newest first, filtered; paginate the result."""
     f = filters or ReferralFilters()
-    qs = referrals_visible_to(advisor=advisor, include_archived=f.archived)
+    qs = referrals_visible_to(advisor=advisor, include_archived=f.archived or f.include_archived)
     if f.archived:
         qs = qs.filter(archived_at__isnull=False)
     if f.partner:
@@ -166,7 +170,10 @@ def referral_list(*, advisor: User, filters: ReferralFilters | None = None) -> Q
             | Q(partner__name__icontains=f.search)
             | Q(client_name__icontains=f.search)
         )
-    return qs.select_related("partner", "by").order_by("-occurred_at", "-pk")
+    qs = qs.select_related("partner", "by")
+    if f.updated_since is not None:
+        return changed_since(qs, f.updated_since)
+    return qs.order_by("-occurred_at", "-pk")
 
 
 def with_steps_and_balance(qs: QuerySet[Referral]) -> QuerySet[Referral]:

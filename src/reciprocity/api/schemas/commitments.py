@@ -21,6 +21,7 @@ class Commitment(Schema):
     completed_at: dt.datetime | None
     touch_id: int | None = Field(description="The touch logged when it was completed.")
     created_at: dt.datetime
+    updated_at: dt.datetime
 
     @staticmethod
     def resolve_overdue(obj: models.Commitment) -> bool:

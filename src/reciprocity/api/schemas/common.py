@@ -34,6 +34,21 @@ When = Annotated[dt.datetime, BeforeValidator(_text_only), AfterValidator(_as_ut
 Day = Annotated[dt.date, BeforeValidator(_text_only)]
 
 
+def _not_a_number(value: Any) -> Any:
+    # A query string is text: pydantic would read "1" as one second after 1970.
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("Use an ISO 8601 date or date-time string.")
+    return value
+
+
+# An instant to compare stored ones with (a query's): without an offset, it is read as UTC.
+Instant = Annotated[
+    When,
+    BeforeValidator(_not_a_number),
+    AfterValidator(lambda value: value if value.tzinfo else value.replace(tzinfo=dt.UTC)),
+]
+
+
 def _digits_only(value: object) -> object:
     # Paths and query strings arrive as text, and pydantic would read "+1.0" or "1_0" as a number;
     # in a body it would read true as 1 and 1.0 as 1.
@@ -105,3 +120,22 @@ class TeamRef(Schema):
 class PartnerRef(Schema):
     id: int
     name: str
+
+
+class UpdatedSince(Schema):
+    """What a list takes for a sync: only what changed since the last time."""
+
+    updated_since: Instant | None = Field(
+        None,
+        description="Only the items changed at or after this ISO 8601 date-time (UTC when it "
+        "has no offset), in the order they changed (updated_at, then id). Send the updated_at "
+        "of the last item you saw, a little earlier to be safe.",
+    )
+
+
+class Changes(UpdatedSince):
+    """What a list of records that can be archived takes for a sync."""
+
+    include_archived: bool = Field(
+        False, description="Archived items too, along with current ones (to sync archiving)."
+    )

@@ -5,7 +5,15 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from reciprocity.api.schemas.common import Input, RecordId, TeamRef, Text, UserRef, When
+from reciprocity.api.schemas.common import (
+    Changes,
+    Input,
+    RecordId,
+    TeamRef,
+    Text,
+    UserRef,
+    When,
+)
 from reciprocity.partners import models
 from reciprocity.partners.models import (
     CanDescribeValue,
@@ -178,7 +186,7 @@ class Partner(Schema):
         return stage_suggestion_of(obj)
 
 
-class PartnerFilters(Text):
+class PartnerFilters(Changes, Text):
     q: str = Field("", description="Part of the name or organization.")
     stage: Stage | None = None
     profession: Profession | None = None

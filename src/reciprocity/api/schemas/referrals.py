@@ -7,7 +7,15 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from reciprocity.api.schemas.common import Input, PartnerRef, RecordId, Text, UserRef, When
+from reciprocity.api.schemas.common import (
+    Changes,
+    Input,
+    PartnerRef,
+    RecordId,
+    Text,
+    UserRef,
+    When,
+)
 from reciprocity.api.schemas.disclosures import Disclosure
 from reciprocity.api.schemas.partners import StageSuggestion, stage_suggestion_of
 from reciprocity.referrals import models as referral_models
@@ -137,7 +145,7 @@ class Referral(Schema):
         return stage_suggestion_of(obj.partner)
 
 
-class ReferralFilters(Text):
+class ReferralFilters(Changes, Text):
     partner: RecordId | None = Field(None, description="The partner's id.")
     direction: Direction | None = None
     kind: Kind | None = None

@@ -15,6 +15,7 @@ class Touch(Schema):
     occurred_at: dt.datetime
     by: UserRef
     created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class TouchCreate(Input):

@@ -472,6 +472,7 @@ def touch_stats_refresh(partner_ids: set[int]) -> None:
     ids = sorted(partner_ids)
     for start in range(0, len(ids), BATCH):
         Partner.objects.filter(pk__in=ids[start : start + BATCH]).update(
+            updated_at=timezone.now(),
             touch_count=Coalesce(Subquery(live.annotate(n=Count("pk")).values("n")), 0),
             last_touch_at=Subquery(live.annotate(m=Max("occurred_at")).values("m")),
         )

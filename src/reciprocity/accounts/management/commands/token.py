@@ -1,16 +1,20 @@
 """``reciprocity token create|list|revoke``: personal access tokens for the REST API."""
 
+import datetime as dt
 import json
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
 
 from reciprocity.accounts.cli import ProductCommand, resolve_user
+from reciprocity.accounts.models import TokenScope
 from reciprocity.accounts.selectors import token_get, tokens_of
 from reciprocity.accounts.services import token_create, token_revoke
 
 NO_TOKEN = "No token with that id."  # noqa: S105  (a message, not a secret)
+EXPIRY_NOT_POSITIVE = "--expires-in is a number of days, 1 or more."
 
 
 def _iso(value: Any) -> str | None:
@@ -27,6 +31,15 @@ class Command(ProductCommand):
         )
         create.add_argument("username")
         create.add_argument("--name", default="cli", help="a label to recognise the token by")
+        create.add_argument(
+            "--read-only", action="store_true", help="a token refused every change (reads only)"
+        )
+        create.add_argument(
+            "--expires-in",
+            type=int,
+            metavar="DAYS",
+            help="refused after this many days (default: never)",
+        )
         listing: ArgumentParser = actions.add_parser("list", help="list a user's tokens")
         listing.add_argument("username")
         listing.add_argument("--json", action="store_true", help="print JSON")
@@ -38,7 +51,15 @@ class Command(ProductCommand):
 
     def _create(self, options: dict[str, Any]) -> None:
         user = resolve_user(options["username"])
-        _token, secret = token_create(user=user, name=options["name"])
+        days = options.get("expires_in")
+        if days is not None and days < 1:
+            raise CommandError(EXPIRY_NOT_POSITIVE)
+        _token, secret = token_create(
+            user=user,
+            name=options["name"],
+            scope=TokenScope.READ if options.get("read_only") else TokenScope.READ_WRITE,
+            expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
+        )
         # Only the secret on stdout, so scripts can capture it: TOKEN=$(reciprocity token create ..)
         self.stdout.write(secret)
 
@@ -49,7 +70,9 @@ class Command(ProductCommand):
                 "id": token.pk,
                 "name": token.name,
                 "hint": token.hint,
+                "scope": token.scope,
                 "created_at": _iso(token.created_at),
+                "expires_at": _iso(token.expires_at),
                 "last_used_at": _iso(token.last_used_at),
                 "revoked_at": _iso(token.revoked_at),
             }
