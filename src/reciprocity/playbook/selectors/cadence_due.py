@@ -203,6 +203,41 @@ def _held(kind: str, rounds: list[tuple[int, dt.date]]) -> tuple[str, list[Any]]
     return f"({sql})", [value for pk, due in rounds for value in (pk, date(due))]
 
 
+def _counts(
+    inner: str,
+    inner_params: Any,
+    kinds: list[str],
+    today: dt.date,
+    until: dt.date,
+    snoozed: dict[str, list[tuple[int, dt.date]]],
+) -> tuple[dict[str, int], int]:
+    """Each section's count and the snoozed ones', when no item is wanted: one pass, no
+    ranking."""
+    q, date = connection.ops.quote_name, connection.ops.adapt_datefield_value
+    sums: list[str] = []
+    params: list[Any] = []
+    for kind in kinds:
+        due = q(f"due_{kind}")
+        hold, hold_params = _held(kind, snoozed.get(kind, []))
+        for condition, args in (
+            (f"{due} < %s AND NOT {hold}", [date(today), *hold_params]),
+            (f"{due} = %s AND NOT {hold}", [date(today), *hold_params]),
+            (
+                f"{due} > %s AND {due} <= %s AND NOT {hold}",
+                [date(today), date(until), *hold_params],
+            ),
+            (f"{due} <= %s AND {hold}", [date(until), *hold_params]),
+        ):
+            sums.append(f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)")
+            params.extend(args)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(sums)} FROM ({inner}) dated", [*params, *inner_params])
+        totals = list(cursor.fetchone())
+    per_kind = [totals[index : index + 4] for index in range(0, len(totals), 4)]
+    counts = {name: sum(row[index] for row in per_kind) for index, name in enumerate(SECTIONS)}
+    return counts, sum(row[3] for row in per_kind)
+
+
 def cadence_window(
     *,
     partners: QuerySet[Partner],
@@ -227,61 +262,51 @@ def cadence_window(
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
     pk_text = f"(CAST({q('pk')} AS VARCHAR(20)) || ':')"
     order = f"LOWER({q('name')}){collate}, {pk_text}{collate}"
-    columns: list[str] = []
+    if limit == 0:
+        counts, hidden = _counts(inner, inner_params, kinds, today, until, snoozed)
+        return CadenceWindow([], counts, hidden)
+    # The due dates computed once (a materialized common table), then read by each kind's
+    # counts (grouped by part) and each section's first ``limit`` (a top-N, not a sort).
+    members: list[str] = []
     params: list[Any] = []
-    for kind in kinds:
+    for index, kind in enumerate(kinds):
         due = q(f"due_{kind}")
         hold, hold_params = _held(kind, snoozed.get(kind, []))
-        # Each kind's rounds fall in a part: a section, past the horizon or no due date; the
-        # snoozed ones apart. Each part is counted, and ranked so that its first are read.
         part = (
             f"CASE WHEN {due} IS NULL THEN {NO_DUE} WHEN {due} < %s THEN 0 WHEN {due} = %s "
             f"THEN 1 WHEN {due} <= %s THEN 2 ELSE {LATER} END"
         )
         part_params = [date(today), date(today), date(until)]
         held = f"CASE WHEN {hold} THEN 1 ELSE 0 END"
-        columns += [
-            f"{part} AS {q('part_' + kind)}",
-            f"{held} AS {q('held_' + kind)}",
-            f"ROW_NUMBER() OVER (PARTITION BY {part}, {held} ORDER BY {due}, {order}) "
-            f"AS {q('rank_' + kind)}",
-            f"COUNT(*) OVER (PARTITION BY {part}, {held}) AS {q('n_' + kind)}",
-        ]
-        params += [
-            *part_params,
-            *hold_params,
-            *part_params,
-            *hold_params,
-            *part_params,
-            *hold_params,
-        ]
-    first = max(limit, 1)  # each part's first row brings its count
-    wanted = " OR ".join(f"{q('rank_' + kind)} <= %s" for kind in kinds)
-    selected = ", ".join(
-        q(f"{name}_{kind}") for kind in kinds for name in ("part", "held", "rank", "n")
-    )
-    sql = (
-        f"SELECT {q('pk')}, {selected} FROM (SELECT {q('pk')}, {', '.join(columns)} "
-        f"FROM ({inner}) dated) ranked WHERE {wanted}"
-    )
+        members.append(
+            f"SELECT {index}, {part}, {held}, COUNT(*), NULL FROM dated GROUP BY {part}, {held}"
+        )
+        params += [*part_params, *hold_params, *part_params, *hold_params]
+        for section, condition in enumerate(
+            (f"{due} < %s", f"{due} = %s", f"{due} > %s AND {due} <= %s")
+        ):
+            members.append(
+                f"SELECT * FROM (SELECT {index}, {section}, 0, 0, {q('pk')} FROM dated "
+                f"WHERE {condition} AND NOT {hold} ORDER BY {due}, {order} LIMIT %s) "
+                f"first_{index}_{section}"
+            )
+            params += [date(today)] if section < 2 else [date(today), date(until)]
+            params += [*hold_params, limit]
+    sql = f"WITH dated AS MATERIALIZED ({inner}) " + " UNION ALL ".join(members)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *inner_params, *([first] * len(kinds))])
+        cursor.execute(sql, [*inner_params, *params])
         rows = cursor.fetchall()
     counts = dict.fromkeys(SECTIONS, 0)
     hidden = 0
     ids = set()
-    for pk, *per_kind in rows:
-        for index in range(len(kinds)):
-            part, held, rank, n = per_kind[index * 4 : index * 4 + 4]
-            if part in (NO_DUE, LATER):
-                continue
-            if rank == 1:
-                if held:
-                    hidden += n
-                else:
-                    counts[SECTIONS[part]] += n
-            if rank <= limit and not held:
-                ids.add(pk)
+    for _, part, held_row, n, pk in rows:
+        if pk is not None:
+            ids.add(pk)
+        elif part not in (NO_DUE, LATER):
+            if held_row:
+                hidden += n
+            else:
+                counts[SECTIONS[part]] += n
     if not ids:
         return CadenceWindow([], counts, hidden)
     fields = ["pk", "name"]
