@@ -335,7 +335,7 @@ def cadence_window(
         for cadence in kind_found:
             by_section[section_of(cadence.due, today)].append(cadence)
     found: list[DueCadence] = []
-    for section in by_section.values():
-        section.sort(key=lambda c: (c.due, c.partner_name.lower(), c.key))
-        found.extend(section[:limit])
+    for in_section in by_section.values():
+        in_section.sort(key=lambda c: (c.due, c.partner_name.lower(), c.key))
+        found.extend(in_section[:limit])
     return CadenceWindow(found, counts, hidden)
