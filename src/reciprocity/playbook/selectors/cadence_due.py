@@ -19,6 +19,7 @@ from django.db.models import (
     Case,
     DateField,
     DateTimeField,
+    Exists,
     F,
     FilteredRelation,
     Func,
@@ -37,7 +38,7 @@ from django.utils import timezone
 
 from reciprocity.partners.agenda import SECTIONS, section_of
 from reciprocity.partners.models import Partner, Stage, Touch
-from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, CadenceDefault, CadenceKind
+from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
 
 # The calendar's ends: a moment stored before the date rules (year 1, year 9999) has no local
 # day beyond them, and a due date past the last day is held there (``dates.shifted``).
@@ -146,10 +147,19 @@ def _last_touch(kind: str) -> Any:
 def cadence_dues(partners: QuerySet[Partner], firm_ids: list[int]) -> QuerySet[Partner]:
     """``partners`` with a cadence running, each annotated, for each kind, with ``last_<kind>``
     (the last touch that counts), ``interval_<kind>`` and ``due_<kind>`` (NULL when no dated
-    cadence of the kind runs). The touches are read in one join grouped by partner, not a
-    lookup per partner."""
+    cadence of the kind runs). On PostgreSQL the touches are read in one join grouped by
+    partner, not a lookup per partner."""
     defaults = list(CadenceDefault.objects.filter(firm_id__in=firm_ids))
-    qs = partners.exclude(stage=Stage.RETIRED).filter(archived_at__isnull=True)
+    # Only partners with a cadence running: in a stage with a dated default, or overridden.
+    dated_stages = {row.stage for row in defaults if row.interval_months}
+    qs = (
+        partners.exclude(stage=Stage.RETIRED)
+        .filter(archived_at__isnull=True)
+        .filter(
+            Q(stage__in=dated_stages)
+            | Exists(Cadence.objects.filter(partner_id=OuterRef("pk"), enabled=True))
+        )
+    )
     qs = qs.alias(
         **{
             f"override_{kind}": FilteredRelation("cadences", condition=Q(cadences__kind=kind))
