@@ -15,12 +15,19 @@ from reciprocity.partners.agenda import (
     AgendaSource,
     Completion,
     Controls,
+    Window,
     item_key,
+    parse_item_key,
 )
 from reciprocity.partners.models import Partner, Touch, TouchKind
 from reciprocity.playbook import ics
 from reciprocity.playbook.models import CADENCE_COMPLETION_TOUCH, CADENCE_TOUCH_KINDS, CadenceKind
-from reciprocity.playbook.selectors.cadences import CADENCE_TITLES, cadence_items_of
+from reciprocity.playbook.selectors.cadence_due import cadence_window
+from reciprocity.playbook.selectors.cadences import (
+    CADENCE_TITLES,
+    cadence_description,
+    cadence_items_of,
+)
 from reciprocity.playbook.selectors.calendar import CalendarSource
 from reciprocity.playbook.services.cadences import cadence_complete
 
@@ -31,31 +38,87 @@ class CadenceSource(CalendarSource, AgendaSource[Touch]):
     slug = "cadence"
     label = "Keep warm"
 
+    def _item(
+        self,
+        *,
+        partner_id: int,
+        partner_name: str,
+        kind: str,
+        due: dt.date,
+        last_touch_at: dt.datetime | None,
+        description: str,
+    ) -> AgendaItem:
+        last = (
+            f"last on {local_day(last_touch_at):%b %-d, %Y}"
+            if last_touch_at
+            else "no touch logged yet"
+        )
+        return AgendaItem(
+            source=self.slug,
+            key=item_key(self.slug, partner_id, kind, due.isoformat()),
+            partner_id=partner_id,
+            partner_name=partner_name,
+            title=CADENCE_TITLES[kind].format(name=partner_name),
+            due=due,
+            detail=f"{description}; {last}.",
+        )
+
     def items(self, query: AgendaQuery) -> list[AgendaItem]:
         items = []
         for cadence in cadence_items_of(advisor=query.advisor, partners=query.partners):
             assert cadence.due is not None
             if cadence.due > query.until:
                 continue
-            last = (
-                f"last on {local_day(cadence.last_touch_at):%b %-d, %Y}"
-                if cadence.last_touch_at
-                else "no touch logged yet"
-            )
             items.append(
-                AgendaItem(
-                    source=self.slug,
-                    key=item_key(
-                        self.slug, cadence.partner_id, cadence.kind, cadence.due.isoformat()
-                    ),
+                self._item(
                     partner_id=cadence.partner_id,
                     partner_name=cadence.partner_name,
-                    title=CADENCE_TITLES[cadence.kind].format(name=cadence.partner_name),
+                    kind=cadence.kind,
                     due=cadence.due,
-                    detail=f"{cadence.description}; {last}.",
+                    last_touch_at=cadence.last_touch_at,
+                    description=cadence.description,
                 )
             )
         return items
+
+    def window(self, query: AgendaQuery) -> Window:
+        """Counted and cut in SQL when a limit is asked (the due dates computed by the
+        database): two queries, whatever the size of the book."""
+        if query.limit is None:
+            return super().window(query)
+        snoozed: dict[str, list[tuple[int, dt.date]]] = {}
+        for parsed in map(parse_item_key, query.snoozed_keys):
+            if parsed is None or parsed.source != self.slug:
+                continue
+            kind, _, day = parsed.reference.partition(":")
+            try:
+                due = dt.date.fromisoformat(day)
+            except ValueError:
+                continue
+            snoozed.setdefault(kind, []).append((parsed.partner_id, due))
+        found = cadence_window(
+            partners=query.partners,
+            firm_ids=[query.advisor.firm_id] if query.advisor.firm_id else [],
+            today=query.today,
+            until=query.until,
+            limit=query.limit,
+            snoozed=snoozed,
+        )
+        return Window(
+            items=[
+                self._item(
+                    partner_id=c.partner_id,
+                    partner_name=c.partner_name,
+                    kind=c.kind,
+                    due=c.due,
+                    last_touch_at=c.last_touch_at,
+                    description=cadence_description(c.kind, c.interval_months),
+                )
+                for c in found.cadences
+            ],
+            counts=found.counts,
+            snoozed=found.snoozed,
+        )
 
     def complete(
         self, *, by: User, partner: Partner, reference: str, options: dict[str, Any]

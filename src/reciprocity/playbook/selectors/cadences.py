@@ -46,15 +46,19 @@ class EffectiveCadence:
 
     @property
     def description(self) -> str:
-        if self.kind == CadenceKind.NEWSLETTER and self.interval_months is None:
-            return "On the newsletter list"
-        if self.interval_months == 12:
-            every = "every year"
-        elif self.interval_months == 1:
-            every = "every month"
-        else:
-            every = f"every {self.interval_months} months"
-        return f"{self.label} {every}"
+        return cadence_description(self.kind, self.interval_months)
+
+
+def cadence_description(kind: str, interval_months: int | None) -> str:
+    if kind == CadenceKind.NEWSLETTER and interval_months is None:
+        return "On the newsletter list"
+    if interval_months == 12:
+        every = "every year"
+    elif interval_months == 1:
+        every = "every month"
+    else:
+        every = f"every {interval_months} months"
+    return f"{CadenceKind(kind).label} {every}"
 
 
 def cadence_defaults_of(*, advisor: User) -> QuerySet[CadenceDefault]:
