@@ -542,7 +542,7 @@ MATRIX: dict[str, Route] = {
     "audit_log": no_id("the reader's own firm (403 for advisors)"),
     "audit_export": no_id("the reader's own firm (403 for advisors)"),
     "audit_purge": no_id("the admin's own firm (403 for other roles)"),
-    "audit_verify": no_id("the admin's own firm's chain (403 for other roles)"),
+    "audit_verify": no_id("the reader's own firm's chain (403 for advisors)"),
     "compliance_referrals": no_id("the reader's own firm (403 for advisors)"),
     # Sign-in, password and two-factor pages (django-allauth): about the user themselves
     "account_login": no_id("sign in"),

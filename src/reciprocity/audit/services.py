@@ -8,7 +8,7 @@ from collections import defaultdict
 from graphlib import TopologicalSorter
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from reciprocity.audit import chain
 from reciprocity.audit.integrity import ChainReport, chain_check
 from reciprocity.audit.models import AuditPurge, ChainHead, ChainLink, ChainVerification
 from reciprocity.audit.registry import audited_models, firm_path, history_of
+from reciprocity.audit.selectors import NOT_AUDIT_READER
 
 # User-facing messages; tests reuse them.
 PURGE_NEEDS_REASON = "Say why these records are purged; the reason is kept with the purge."
@@ -258,8 +259,8 @@ def chain_link_rows(*, model: type[models.Model], history_ids: list[int]) -> lis
 def chain_verify(*, firm: Firm | None, by: User | None = None) -> ChainReport:
     """Check ``firm``'s chain (the chain of records of no firm for None) and record that it was
     checked, by whom, from where and what was found."""
-    if by is not None:
-        ensure_firm_admin(by)
+    if by is not None and not by.reads_audit_log:
+        raise PermissionDenied(NOT_AUDIT_READER)
     report = chain_check(firm_id=firm.pk if firm else None)
     first = report.first
     ChainVerification.objects.create(

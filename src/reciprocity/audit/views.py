@@ -69,6 +69,7 @@ def audit_log(request: ReaderRequest) -> HttpResponse:
             "query": urlencode(query),
             "purges": selectors.purges_of(reader=request.user)[:5],
             "can_purge": request.user.manages_firm,
+            "can_verify": request.user.reads_audit_log,
             "verification": selectors.last_verification(reader=request.user),
         },
     )
@@ -132,11 +133,12 @@ def audit_purge(request: ReaderRequest) -> HttpResponse:
     )
 
 
-@firm_admin_required
+@audit_reader_required
 @require_POST
 def audit_verify(request: ReaderRequest) -> HttpResponse:
-    """Check the firm's chain now. The work is done in the request: it reads every audit entry
-    of the firm once, so it takes as long as the firm's history is long."""
+    """Check the firm's chain now: the compliance officer or a firm admin. The work is done in
+    the request: it reads every audit entry of the firm once, so it takes as long as the firm's
+    history is long."""
     report = services.chain_verify(firm=request.user.firm, by=request.user)
     if report.ok:
         messages.success(request, VERIFIED.format(count=report.entries))
