@@ -97,18 +97,22 @@ def partner_created(partner: Any) -> None:
     )
 
 
+def _move(change: Any, name: str) -> dict[str, Any]:
+    """A recorded move (a stage change, a status change): from, to, why and when."""
+    return {
+        f"from_{name}": getattr(change, f"from_{name}"),
+        f"to_{name}": getattr(change, f"to_{name}"),
+        "reason": change.reason,
+        "occurred_at": _when(change.occurred_at),
+    }
+
+
 def partner_stage_changed(partner: Any, change: Any) -> None:
     emit(
         firm_id=partner.firm_id,
         type=PARTNER_STAGE_CHANGED,
         subject=partner_subject(partner.pk),
-        payload={
-            "partner": _partner(partner),
-            "from_stage": change.from_stage,
-            "to_stage": change.to_stage,
-            "reason": change.reason,
-            "occurred_at": _when(change.occurred_at),
-        },
+        payload={"partner": _partner(partner), **_move(change, "stage")},
     )
 
 
@@ -160,13 +164,7 @@ def referral_status_changed(referral: Any, change: Any) -> None:
         firm_id=referral.firm_id,
         type=REFERRAL_STATUS_CHANGED,
         subject=partner_subject(referral.partner_id),
-        payload={
-            "referral": _referral(referral),
-            "from_status": change.from_status,
-            "to_status": change.to_status,
-            "reason": change.reason,
-            "occurred_at": _when(change.occurred_at),
-        },
+        payload={"referral": _referral(referral), **_move(change, "status")},
     )
 
 
