@@ -3,10 +3,12 @@
 The domain services call ``emit`` inside their own transaction; a sink registered by an app
 above them (integrations installs the webhooks' outbox in its ``ready()``) writes what it needs
 in that same transaction, so an event exists exactly when the change it tells of was committed.
-This module imports no app: the domain knows nothing of who listens.
+Events that happen together (an import's partners) are told together with ``emit_all``: a sink
+hears them as one batch and may write them in a few statements. This module imports no app:
+the domain knows nothing of who listens.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +43,8 @@ class Event:
     once: str = ""
 
 
-Sink = Callable[[Event], object]
+# A listener hears events in batches (one event, or the events of one bulk change, in order).
+Sink = Callable[[Sequence[Event]], object]
 _sinks: list[Sink] = []
 
 
@@ -49,6 +52,18 @@ def register(sink: Sink) -> None:
     """Listen to every event; called in the emitting transaction."""
     if sink not in _sinks:
         _sinks.append(sink)
+
+
+def emit_all(batch: Iterable[Event]) -> None:
+    """Tell the listeners of several events at once, in order."""
+    told = list(batch)
+    for event in told:
+        if event.type not in TYPES:
+            raise ValueError(f"Unknown event type {event.type!r}")
+    if not told:
+        return
+    for sink in _sinks:
+        sink(told)
 
 
 def emit(
@@ -59,9 +74,7 @@ def emit(
         raise ValueError(f"Unknown event type {type!r}")
     if firm_id is None:
         return
-    event = Event(firm_id=firm_id, type=type, subject=subject, payload=payload, once=once)
-    for sink in _sinks:
-        sink(event)
+    emit_all([Event(firm_id=firm_id, type=type, subject=subject, payload=payload, once=once)])
 
 
 def partner_subject(partner_id: int) -> str:
@@ -88,13 +101,23 @@ def _partner(partner: Any) -> dict[str, Any]:
     }
 
 
-def partner_created(partner: Any) -> None:
-    emit(
+def _partner_created(partner: Any) -> Event:
+    return Event(
         firm_id=partner.firm_id,
         type=PARTNER_CREATED,
         subject=partner_subject(partner.pk),
         payload={"partner": _partner(partner)},
     )
+
+
+def partner_created(partner: Any) -> None:
+    if partner.firm_id is not None:
+        emit_all([_partner_created(partner)])
+
+
+def partners_created(partners: Iterable[Any]) -> None:
+    """One ``partner.created`` per partner, told as one batch (an import's)."""
+    emit_all(_partner_created(partner) for partner in partners if partner.firm_id is not None)
 
 
 def partner_stage_changed(partner: Any, change: Any) -> None:
@@ -188,3 +211,4 @@ def commitment_overdue(commitment: Any, partner: Any) -> None:
         },
         once=f"commitment:{commitment.pk}:{commitment.due.isoformat()}",
     )
+
