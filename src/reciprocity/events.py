@@ -19,6 +19,7 @@ REFERRAL_SENT = "referral.sent"
 REFERRAL_RECEIVED = "referral.received"
 REFERRAL_STATUS_CHANGED = "referral.status_changed"
 COMMITMENT_OVERDUE = "commitment.overdue"
+DIAGNOSIS_RAISED = "diagnosis.raised"
 
 # Every event type, with what it means (shown where an endpoint chooses its events).
 TYPES: dict[str, str] = {
@@ -29,6 +30,7 @@ TYPES: dict[str, str] = {
     REFERRAL_RECEIVED: "A referral or connection was received from a partner.",
     REFERRAL_STATUS_CHANGED: "A referral moved along its lifecycle.",
     COMMITMENT_OVERDUE: "A commitment passed its due date while still open (told once).",
+    DIAGNOSIS_RAISED: "A partner newly has a diagnosis (told once, until it clears).",
 }
 
 
@@ -212,3 +214,24 @@ def commitment_overdue(commitment: Any, partner: Any) -> None:
         once=f"commitment:{commitment.pk}:{commitment.due.isoformat()}",
     )
 
+
+def diagnosis_raised(*, firm_id: int, diagnosis: Any, raised_at: Any) -> Event:
+    """The event of a partner's diagnosis newly standing (what the advisor sees of it; the
+    evidence holds counts and dates, no client), for the caller to tell with ``emit_all``."""
+    return Event(
+        firm_id=firm_id,
+        type=DIAGNOSIS_RAISED,
+        subject=partner_subject(diagnosis.partner_id),
+        payload={
+            "partner": {"id": diagnosis.partner_id, "name": diagnosis.partner_name},
+            "diagnosis": {
+                "slug": diagnosis.slug,
+                "title": diagnosis.title,
+                "severity": diagnosis.severity,
+                "action": diagnosis.action,
+                "reason": diagnosis.reason,
+                "evidence": list(diagnosis.evidence),
+            },
+            "raised_at": _when(raised_at),
+        },
+    )
