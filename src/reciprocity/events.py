@@ -3,10 +3,12 @@
 The domain services call ``emit`` inside their own transaction; a sink registered by an app
 above them (integrations installs the webhooks' outbox in its ``ready()``) writes what it needs
 in that same transaction, so an event exists exactly when the change it tells of was committed.
-This module imports no app: the domain knows nothing of who listens.
+Events that happen together (an import's partners) are told together with ``emit_all``: a sink
+hears them as one batch and may write them in a few statements. This module imports no app:
+the domain knows nothing of who listens.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ REFERRAL_SENT = "referral.sent"
 REFERRAL_RECEIVED = "referral.received"
 REFERRAL_STATUS_CHANGED = "referral.status_changed"
 COMMITMENT_OVERDUE = "commitment.overdue"
+DIAGNOSIS_RAISED = "diagnosis.raised"
 
 # Every event type, with what it means (shown where an endpoint chooses its events).
 TYPES: dict[str, str] = {
@@ -27,6 +30,7 @@ TYPES: dict[str, str] = {
     REFERRAL_RECEIVED: "A referral or connection was received from a partner.",
     REFERRAL_STATUS_CHANGED: "A referral moved along its lifecycle.",
     COMMITMENT_OVERDUE: "A commitment passed its due date while still open (told once).",
+    DIAGNOSIS_RAISED: "A partner newly has a diagnosis (told once, until it clears).",
 }
 
 
@@ -41,7 +45,8 @@ class Event:
     once: str = ""
 
 
-Sink = Callable[[Event], object]
+# A listener hears events in batches (one event, or the events of one bulk change, in order).
+Sink = Callable[[Sequence[Event]], object]
 _sinks: list[Sink] = []
 
 
@@ -49,6 +54,18 @@ def register(sink: Sink) -> None:
     """Listen to every event; called in the emitting transaction."""
     if sink not in _sinks:
         _sinks.append(sink)
+
+
+def emit_all(batch: Iterable[Event]) -> None:
+    """Tell the listeners of several events at once, in order."""
+    told = list(batch)
+    for event in told:
+        if event.type not in TYPES:
+            raise ValueError(f"Unknown event type {event.type!r}")
+    if not told:
+        return
+    for sink in _sinks:
+        sink(told)
 
 
 def emit(
@@ -59,9 +76,7 @@ def emit(
         raise ValueError(f"Unknown event type {type!r}")
     if firm_id is None:
         return
-    event = Event(firm_id=firm_id, type=type, subject=subject, payload=payload, once=once)
-    for sink in _sinks:
-        sink(event)
+    emit_all([Event(firm_id=firm_id, type=type, subject=subject, payload=payload, once=once)])
 
 
 def partner_subject(partner_id: int) -> str:
@@ -88,8 +103,8 @@ def _partner(partner: Any) -> dict[str, Any]:
     }
 
 
-def partner_created(partner: Any) -> None:
-    emit(
+def _partner_created(partner: Any) -> Event:
+    return Event(
         firm_id=partner.firm_id,
         type=PARTNER_CREATED,
         subject=partner_subject(partner.pk),
@@ -105,6 +120,16 @@ def _move(change: Any, name: str) -> dict[str, Any]:
         "reason": change.reason,
         "occurred_at": _when(change.occurred_at),
     }
+
+
+def partner_created(partner: Any) -> None:
+    if partner.firm_id is not None:
+        emit_all([_partner_created(partner)])
+
+
+def partners_created(partners: Iterable[Any]) -> None:
+    """One ``partner.created`` per partner, told as one batch (an import's)."""
+    emit_all(_partner_created(partner) for partner in partners if partner.firm_id is not None)
 
 
 def partner_stage_changed(partner: Any, change: Any) -> None:
@@ -185,4 +210,26 @@ def commitment_overdue(commitment: Any, partner: Any) -> None:
             },
         },
         once=f"commitment:{commitment.pk}:{commitment.due.isoformat()}",
+    )
+
+
+def diagnosis_raised(*, firm_id: int, diagnosis: Any, raised_at: Any) -> Event:
+    """The event of a partner's diagnosis newly standing (what the advisor sees of it; the
+    evidence holds counts and dates, no client), for the caller to tell with ``emit_all``."""
+    return Event(
+        firm_id=firm_id,
+        type=DIAGNOSIS_RAISED,
+        subject=partner_subject(diagnosis.partner_id),
+        payload={
+            "partner": {"id": diagnosis.partner_id, "name": diagnosis.partner_name},
+            "diagnosis": {
+                "slug": diagnosis.slug,
+                "title": diagnosis.title,
+                "severity": diagnosis.severity,
+                "action": diagnosis.action,
+                "reason": diagnosis.reason,
+                "evidence": list(diagnosis.evidence),
+            },
+            "raised_at": _when(raised_at),
+        },
     )

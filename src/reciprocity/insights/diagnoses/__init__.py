@@ -57,6 +57,7 @@ from reciprocity.insights.diagnoses.engine import (
     assess,
     diagnosed_partner_ids,
     diagnoses_for,
+    diagnoses_of_firm,
 )
 from reciprocity.insights.diagnoses.readings import judged_until, may_be_named, with_readings
 
@@ -87,6 +88,7 @@ __all__ = [
     "day",
     "diagnosed_partner_ids",
     "diagnoses_for",
+    "diagnoses_of_firm",
     "judged_until",
     "may_be_named",
     "months_between",

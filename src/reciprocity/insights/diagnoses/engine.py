@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 import reciprocity.insights.diagnoses as package
-from reciprocity.accounts.models import User
+from reciprocity.accounts.models import Firm, User
 from reciprocity.dates import local_day
 from reciprocity.insights.diagnoses.base import (
     DIAGNOSED_STAGES,
@@ -186,6 +186,25 @@ def diagnoses_for(
     partners too early to judge last, as ``too_early`` diagnoses (severity info)."""
     found = assess(advisor=advisor, partner=partner, today=today, mine_only=mine_only)
     return found.everything
+
+
+def diagnoses_of_firm(*, firm: Firm, today: dt.date | None = None) -> list[Diagnosis]:
+    """Every diagnosis of the firm's live partners, each as its owner reads it (their
+    dismissals hold), without the reassurances and the one about an advisor's book: what the
+    firm's webhooks are told of, which no advisor asks for. One query whatever the size of
+    the book."""
+    today, now = _moment(today)
+    thresholds = Thresholds(**firm.thresholds)
+    partners = Partner.objects.filter(firm_id=firm.pk, stage__in=DIAGNOSED_STAGES).live()
+    readings = with_readings(partners, today=today, now=now, thresholds=thresholds)
+    named = package.may_be_named(readings, today=today, too_early=False, thresholds=thresholds)
+    found: list[Diagnosis] = []
+    for row in named.order_by("pk"):
+        diagnoses, _early = _partner_diagnoses(
+            row, advisor=row.owner, today=today, thresholds=thresholds, too_early=False
+        )
+        found.extend(diagnoses)
+    return found
 
 
 def diagnosed_partner_ids(advisor: User, slug: str) -> set[int]:

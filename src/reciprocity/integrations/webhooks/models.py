@@ -9,6 +9,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory, Firm
+from reciprocity.partners.models import Partner
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 MESSAGE_PREFIX = "msg_"
@@ -167,3 +168,30 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class DiagnosisNotice(models.Model):
+    """A partner's diagnosis the firm's webhooks were told of (``diagnosis.raised``) while it
+    stands; ``cleared_at`` once it no longer does, so that if it comes back it is told again."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    slug = models.CharField(max_length=40)
+    # What the evidence said when it was told (the diagnosis's own fingerprint).
+    fingerprint = models.CharField(max_length=64)
+    raised_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "slug"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="diagnosis_notice_one_standing",
+            )
+        ]
+        indexes = [models.Index(fields=["firm", "cleared_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.slug} raised"

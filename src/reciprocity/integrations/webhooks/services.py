@@ -1,12 +1,14 @@
 """Every write of a firm's webhook endpoints, and the outbox the events are written to.
 
 Endpoints are a firm admin's: registered, changed, switched off and on, their secret rotated,
-archived (never deleted). ``event_record`` is the sink the domain's events reach, inside the
+archived (never deleted). ``events_record`` is the sink the domain's events reach, inside the
 transaction that made the change: it keeps the event for each endpoint that wants it and asks
 the worker to send once that transaction is committed.
 """
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -170,38 +172,56 @@ def _send_after_commit() -> None:
     transaction.on_commit(webhooks_send_soon)
 
 
-def event_record(event: events.Event) -> WebhookEvent | None:
-    """Keep ``event`` for every live endpoint of its firm that wants it (nothing when none
-    does), in the caller's transaction; the worker sends it once that is committed."""
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(
-            firm_id=event.firm_id, active=True, archived_at__isnull=True
-        ).only("pk", "events")
-        if event.type in endpoint.events
-    ]
-    if not endpoints:
-        return None
+def events_record(batch: Sequence[events.Event]) -> list[WebhookEvent]:
+    """Keep each event of ``batch`` for every live endpoint of its firm that wants it (nothing
+    when none does), in the caller's transaction; the worker sends them once that is committed.
+
+    A batch costs a constant number of statements whatever its length (the endpoints, then the
+    events and their deliveries inserted in bulk); an event told once only (``once``) is
+    written on its own, so that one told already is skipped."""
+    firm_ids = {event.firm_id for event in batch}
+    wanting: dict[tuple[int, str], list[WebhookEndpoint]] = defaultdict(list)
+    for endpoint in WebhookEndpoint.objects.filter(
+        firm_id__in=firm_ids, active=True, archived_at__isnull=True
+    ).only("pk", "firm_id", "events"):
+        for kind in endpoint.events:
+            wanting[endpoint.firm_id, kind].append(endpoint)
+    kept = [event for event in batch if wanting.get((event.firm_id, event.type))]
+    if not kept:
+        return []
     now = timezone.now()
-    record = WebhookEvent(
-        firm_id=event.firm_id,
-        type=event.type,
-        subject=event.subject,
-        payload=event.payload,
-        once=event.once,
-        created_at=now,
-    )
-    if event.once:
+    records: list[WebhookEvent] = []
+    plain: list[WebhookEvent] = []
+    for event in kept:
+        record = WebhookEvent(
+            firm_id=event.firm_id,
+            type=event.type,
+            subject=event.subject,
+            payload=event.payload,
+            once=event.once,
+            created_at=now,
+        )
+        if not event.once:
+            plain.append(record)
+            records.append(record)
+            continue
+        # The bulk insert below comes after: ids stay in the order the events happened.
+        WebhookEvent.objects.bulk_create(plain)
+        plain = []
         try:
             with transaction.atomic():
                 record.save()
         except IntegrityError:
-            return None  # told already
-    else:
-        record.save()
+            continue  # told already
+        records.append(record)
+    WebhookEvent.objects.bulk_create(plain)
     WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(endpoint=endpoint, event=record, subject=event.subject, next_attempt_at=now)
-        for endpoint in endpoints
+        WebhookDelivery(
+            endpoint=endpoint, event=record, subject=record.subject, next_attempt_at=now
+        )
+        for record in records
+        for endpoint in wanting[record.firm_id, record.type]
     )
-    _send_after_commit()
-    return record
+    if records:
+        _send_after_commit()
+    return records

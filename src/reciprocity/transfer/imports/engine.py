@@ -4,7 +4,8 @@ counted; with ``write`` the partners are created or updated in batches as it goe
 A partner in the file is the same as one in the book when the source's external id says so,
 else the email, else the name within the organization (compared without case or punctuation).
 A row that is the same as an earlier row of the file is refused and names that line. Touches
-come after the partners, so they can name a partner the file has just brought in.
+come after the partners, so they can name a partner the file has just brought in. Each
+partner created is told (``partner.created``), a batch at a time, in the import's transaction.
 """
 
 import datetime as dt
@@ -18,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
+from reciprocity import events
 from reciprocity.accounts.audit import history_rows_created
 from reciprocity.accounts.models import User
 from reciprocity.accounts.selectors import advisors_of_firm
@@ -294,6 +296,8 @@ class Walk:
                 )
             )
         created = insert_with_history(partners, by=self.by)
+        # Told in the import's transaction: an import rolled back tells nothing.
+        events.partners_created(created)
         changes = [
             StageChange(
                 partner=partner,
