@@ -25,6 +25,8 @@ def test_a_firm_created_in_the_admin_site_gets_the_starter_playbook() -> None:
             "dormancy_days": 90,
             "retention_days": 2555,
             "requires_mfa": "on",
+            **Firm().thresholds,
+            "patience_months": 18,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -35,6 +37,7 @@ def test_a_firm_created_in_the_admin_site_gets_the_starter_playbook() -> None:
         2555,
         True,
     )
+    assert firm.patience_months == 18
     assert MeetingPlan.objects.filter(firm=firm).exists()
     assert CadenceDefault.objects.filter(firm=firm).exists()
     assert DiagnosticQuestion.objects.filter(firm=firm).exists()
@@ -46,7 +49,13 @@ def test_a_firm_changed_in_the_admin_site_keeps_its_playbook() -> None:
     client = operator()
     client.post(
         "/admin/accounts/firm/add/",
-        {"name": "Lakeside", "slug": "lakeside", "dormancy_days": 120, "retention_days": 2555},
+        {
+            "name": "Lakeside",
+            "slug": "lakeside",
+            "dormancy_days": 120,
+            "retention_days": 2555,
+            **Firm().thresholds,
+        },
     )
     firm = Firm.objects.get(slug="lakeside")
     plans = MeetingPlan.objects.filter(firm=firm).count()
@@ -57,6 +66,7 @@ def test_a_firm_changed_in_the_admin_site_keeps_its_playbook() -> None:
             "slug": "lakeside",
             "dormancy_days": 120,
             "retention_days": 2555,
+            **firm.thresholds,
         },
     )
     assert response.status_code == 302

@@ -2,6 +2,7 @@
 
 import json
 import re
+from typing import Any
 
 from django.contrib.staticfiles import finders
 from django.test import Client
@@ -155,3 +156,14 @@ def test_an_unknown_api_path_answers_404_to_any_method() -> None:
     response = Client(enforce_csrf_checks=True).post("/api/v1/partner", {"name": "x"})
     assert response.status_code == 404
     assert response.json() == {"detail": NO_SUCH_ENDPOINT}
+
+
+def test_the_document_has_no_key_twice_so_yaml_readers_accept_it(db: None) -> None:
+    """JSON readers keep the last of two equal keys; the docs page's YAML reader refuses them."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        assert len(set(keys)) == len(keys), keys
+        return dict(pairs)
+
+    json.loads(Client().get("/api/v1/openapi.json").content, object_pairs_hook=unique)

@@ -64,7 +64,7 @@ def test_the_dashboard_draws_its_charts_under_the_csp_and_leads_to_the_action(
 
     # The numbers behind a chart open from the keyboard too.
     page.get_by_text("Partners per stage: the numbers").click()
-    expect(page.get_by_role("row", name="First meeting 1")).to_be_visible()
+    expect(page.get_by_role("row", name="First meeting 1", exact=True)).to_be_visible()
 
     diagnosis = page.locator(".diagnosis[data-slug=wrong_firm]")
     expect(diagnosis).to_contain_text("Their firm is not in growth mode")

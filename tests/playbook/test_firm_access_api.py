@@ -181,6 +181,7 @@ def test_the_firms_playbook_lists_cost_constant_queries(
             assert ok(admin.call("GET", f"playbook/{path}", None, QUERY_STRING="limit=200"))[
                 "count"
             ]
-    with django_assert_max_num_queries(7):
+    # The write's history row is also linked into the firm's audit chain (a few queries more).
+    with django_assert_max_num_queries(12):
         body = {"stage": "active", "kind": "touch_base", "interval_months": 6}
         assert ok(admin.call("PUT", "playbook/cadence-defaults", body))["count"] == 7

@@ -27,13 +27,7 @@ class FirmAdmin(NoDelete, SimpleHistoryAdmin):
             super().save_model(request, obj, form, change)
             return
         # A new firm goes through the service, which gives it the starter playbook.
-        created = firm_create(
-            name=obj.name,
-            slug=obj.slug,
-            dormancy_days=obj.dormancy_days,
-            retention_days=obj.retention_days,
-            requires_mfa=obj.requires_mfa,
-        )
+        created = firm_create(**form.cleaned_data)
         obj.pk, obj.created_at = created.pk, created.created_at
 
 

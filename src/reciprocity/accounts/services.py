@@ -66,11 +66,13 @@ def firm_create(
     dormancy_days: int | None = None,
     retention_days: int | None = None,
     requires_mfa: bool = False,
+    **settings: Any,
 ) -> Firm:
     """A new firm, with every registered app's starter records: the only way a firm is made,
-    from the demo, the admin site and the tests alike."""
+    from the demo, the admin site and the tests alike. ``settings`` are the firm's other
+    settings (the diagnoses' thresholds, the disclosure rule, ...); left out, their defaults."""
     firm = Firm(name=name, slug=slug or slugify(name)[:80], requires_mfa=requires_mfa)
-    model_update(firm, dormancy_days=dormancy_days, retention_days=retention_days)
+    model_update(firm, dormancy_days=dormancy_days, retention_days=retention_days, **settings)
     firm.full_clean()
     firm.save()
     for step in FIRM_SETUP_STEPS.values():

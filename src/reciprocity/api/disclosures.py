@@ -106,7 +106,7 @@ def get_referral_disclosure_document(request: HttpRequest, id: RecordId) -> File
     summary="List compensated referrals and their disclosure evidence",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "OK",
                 "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/ComplianceList"}},
