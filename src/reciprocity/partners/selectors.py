@@ -32,6 +32,7 @@ from reciprocity.accounts.models import User
 from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.agenda import SECTIONS, section_of
 from reciprocity.partners.diagnosed import diagnosed_partner_ids
+from reciprocity.partners.scored import with_scores
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     Commitment,
@@ -192,6 +193,11 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-touches": ("-touch_count", "name"),
     "next_step": (F("next_step_due").asc(nulls_last=True), "name"),
     "organization": ("organization", "name"),
+    # The scores (annotated by ``with_scores``), highest first.
+    "fit": (F("score_fit").desc(), "name", "pk"),
+    "engagement": (F("score_engagement").desc(), "name", "pk"),
+    "reciprocity": (F("score_reciprocity").desc(), "name", "pk"),
+    "yield": (F("score_yield").desc(), "name", "pk"),
 }
 
 
@@ -228,6 +234,7 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
         )
     found: QuerySet[Partner] = with_next_step_due(qs) if f.sort == "next_step" else qs
     found = with_next_step(found.select_related("owner", "firm"))
+    found = with_scores(found, firm_id=advisor.firm_id)
     if f.updated_since is not None:
         return changed_since(found, f.updated_since)
     return found.order_by(*SORTS.get(f.sort, SORTS["name"]))
