@@ -99,12 +99,14 @@ COMMON_WORDS = frozenset(
 
 def message_words(text: str) -> list[str]:
     """The words of an advisor's "whom I help" matched against a partner's niche: lower case,
-    four letters or more, common words left out, a plural's trailing s dropped."""
+    four letters or more, common words left out, a plural's trailing s dropped (not a double
+    s: "business" stays)."""
     words: list[str] = []
     for word in re.findall(r"[a-z]+", text.lower()):
         if len(word) < MIN_WORD or word in COMMON_WORDS:
             continue
-        stem = word[:-1] if word.endswith("s") and len(word) > MIN_WORD else word
+        plural = word.endswith("s") and not word.endswith("ss") and len(word) > MIN_WORD
+        stem = word[:-1] if plural else word
         if stem not in words:
             words.append(stem)
     return words[:MAX_WORDS]
