@@ -50,9 +50,7 @@ def fresh(partner: Partner) -> Partner:
 def test_fit_counts_growth_mode_propensity_and_whether_they_can_describe_our_value(
     cast: Cast,
 ) -> None:
-    strong = PartnerFactory(
-        owner=cast.alice, growth_mode=True, propensity_to_refer=Propensity.HIGH
-    )
+    strong = PartnerFactory(owner=cast.alice, growth_mode=True, propensity_to_refer=Propensity.HIGH)
     strong.can_describe_value = "yes"
     strong.save()
     weak = PartnerFactory(owner=cast.alice, growth_mode=False, propensity_to_refer=Propensity.LOW)
@@ -266,7 +264,7 @@ def test_the_partner_page_shows_a_table_of_each_scores_parts(cast: Cast) -> None
     page = client_for(cast.alice).get(f"/partners/{partner.pk}/").content.decode()
     assert 'id="scores-heading"' in page
     assert page.count('class="table scores-table"') == 4
-    assert "<th scope=\"row\">Propensity to refer: high</th>" in page
+    assert '<th scope="row">Propensity to refer: high</th>' in page
 
 
 @pytest.mark.parametrize("slug", list(SCORES))

@@ -32,7 +32,6 @@ from reciprocity.accounts.models import User
 from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.agenda import SECTIONS, section_of
 from reciprocity.partners.diagnosed import diagnosed_partner_ids
-from reciprocity.partners.scored import with_scores
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     Commitment,
@@ -44,6 +43,7 @@ from reciprocity.partners.models import (
     Tag,
     Touch,
 )
+from reciprocity.partners.scored import with_scores
 from reciprocity.records import changed_since
 
 NOT_FOUND = "No partner with that id."

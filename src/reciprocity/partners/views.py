@@ -47,7 +47,6 @@ from reciprocity.partners.forms import (
     partners_listed,
 )
 from reciprocity.partners.merge import MERGE_NOT_ALLOWED, partner_merge
-from reciprocity.partners.scored import with_scores
 from reciprocity.partners.models import (
     CORE_STAGES,
     PIPELINE_STAGES,
@@ -55,6 +54,7 @@ from reciprocity.partners.models import (
     Stage,
     TouchKind,
 )
+from reciprocity.partners.scored import with_scores
 from reciprocity.referrals.selectors import (
     balance_for,
     open_referrals_of,
