@@ -201,8 +201,15 @@ SORTS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> QuerySet[Partner]:
-    """Visible partners with their next step, filtered and sorted; paginate the result."""
+# The sorts that read the scores' annotations.
+SCORE_SORTS = ("fit", "engagement", "reciprocity", "yield")
+
+
+def partner_list(
+    *, advisor: User, filters: PartnerFilters | None = None, scored: bool = False
+) -> QuerySet[Partner]:
+    """Visible partners with their next step, filtered and sorted; paginate the result. With
+    ``scored`` (or a sort by a score) each carries its scores, in the same query."""
     f = filters or PartnerFilters()
     qs = partners_visible_to(advisor=advisor, include_archived=f.archived or f.include_archived)
     if f.archived:
@@ -234,7 +241,8 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
         )
     found: QuerySet[Partner] = with_next_step_due(qs) if f.sort == "next_step" else qs
     found = with_next_step(found.select_related("owner", "firm"))
-    found = with_scores(found, firm_id=advisor.firm_id)
+    if scored or f.sort in SCORE_SORTS:
+        found = with_scores(found, firm_id=advisor.firm_id)
     if f.updated_since is not None:
         return changed_since(found, f.updated_since)
     return found.order_by(*SORTS.get(f.sort, SORTS["name"]))
