@@ -138,7 +138,7 @@ class Partner(Schema):
     stage_suggestion: StageSuggestion | None = Field(
         description="A stage the referrals suggest (never applied automatically)."
     )
-    scores: PartnerScores = Field(  # type: ignore[valid-type]
+    scores: PartnerScores = Field(
         description="Fit, engagement, reciprocity and yield, each 0 to 100 with its parts."
     )
     archived_at: dt.datetime | None

@@ -48,8 +48,3 @@ def days_until(day: dt.date | None) -> int | None:
 def scores(partner: Partner) -> list[scored.PartnerScore]:
     """The partner's scores: from the list's or the board's annotations, else one query."""
     return scored.scores_of(partner)
-
-
-@register.filter
-def score(partner: Partner, slug: str) -> scored.PartnerScore | None:
-    return next((found for found in scored.scores_of(partner) if found.slug == slug), None)
