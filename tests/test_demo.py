@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import Firm, Role, User
 from reciprocity.insights.diagnoses import DIAGNOSIS_SLUGS, assess
+from reciprocity.insights.scores import SCORES, scores_of
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
     Commitment,
@@ -27,7 +28,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.partners.selectors import partner_list, partners_visible_to
 from reciprocity.playbook.models import (
     AdvisorProfile,
     Agreement,
@@ -305,6 +306,15 @@ class TestTheDemoBook:
         walk_aways = {d.reason for d in found.diagnoses if d.action == "walk_away"}
         assert {"wrong_firm", "wrong_professional"} <= walk_aways
         assert found.too_early
+
+    def test_the_demo_advisor_sees_a_partner_in_each_band_of_each_score(self) -> None:
+        demo_user = User.objects.get(username="demo")
+        bands = {
+            (score.slug, score.band)
+            for partner in partner_list(advisor=demo_user)
+            for score in scores_of(partner)
+        }
+        assert bands == {(slug, band) for slug in SCORES for band in ("low", "medium", "high")}
 
     def test_the_strategy_yield_shows_referrals_received_and_a_client(self) -> None:
         demo_user = User.objects.get(username="demo")

@@ -7,7 +7,7 @@ from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 from django.utils import timezone
 
-from reciprocity.accounts.models import Firm, Role, Team, TokenScope, User
+from reciprocity.accounts.models import DEFAULT_YIELD_TARGET, Firm, Role, Team, TokenScope, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of_firm
 from reciprocity.accounts.services import FIRM_SETTINGS
 
@@ -78,6 +78,14 @@ class FirmSettingsForm(AdminForm):
         super().__init__(*args, **kwargs)
         self.fields.update(forms.fields_for_model(Firm, fields=FIRM_SETTINGS))
         self.fields["dormancy_days"].label = "Dormancy after (days)"
+        # Left out of a submission (an older form), the yield target stays as it is.
+        self.fields["yield_target"].required = False
+
+    def clean_yield_target(self) -> int:
+        value = self.cleaned_data.get("yield_target")
+        if value is None:
+            return int(self.initial.get("yield_target") or DEFAULT_YIELD_TARGET)
+        return int(value)
 
 
 # How long a new token lasts, in days; None: until it is revoked.

@@ -24,6 +24,8 @@ DEFAULT_WALK_AWAY_MONTHS = 24
 DEFAULT_FOCUS_LIMIT = 7
 # No touch for more than this many times the stage's cadence window: gone cold.
 DEFAULT_GONE_COLD_FACTOR = 2
+# A healthy core partner sends several qualified referrals a year; five is a common target.
+DEFAULT_YIELD_TARGET = 5
 THRESHOLD_FIELDS = (
     "patience_months",
     "many_touches",
@@ -106,6 +108,12 @@ class Firm(models.Model):
         default=DEFAULT_GONE_COLD_FACTOR,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
         help_text="No touch for more than this many times the stage's cadence: gone cold.",
+    )
+    yield_target = models.PositiveSmallIntegerField(
+        "referrals a year from a core partner",
+        default=DEFAULT_YIELD_TARGET,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="The yield score's target: referrals received in twelve months for full marks.",
     )
     requires_disclosure_evidence = models.BooleanField(
         "requires disclosure evidence",

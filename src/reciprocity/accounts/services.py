@@ -42,6 +42,7 @@ FIRM_SETTINGS = (
     "retention_days",
     "keeps_email_bodies",
     *THRESHOLD_FIELDS,
+    "yield_target",
     "requires_disclosure_evidence",
     "disclosure_template",
 )

@@ -88,7 +88,9 @@ def list_partners(
 ) -> QuerySet[models.Partner]:
     """Partners you can see, with their next step and reciprocity balance; filter, sort and page
     through them."""
-    found = selectors.partner_list(advisor=current_user(request), filters=chosen(filters))
+    found = selectors.partner_list(
+        advisor=current_user(request), filters=chosen(filters), scored=True
+    )
     return with_balance(found.select_related("team").prefetch_related("tags"))
 
 

@@ -13,3 +13,9 @@ class InsightsConfig(AppConfig):
         # The partner list filters by the diagnoses of single partners (not the book's).
         choices = [(slug, title) for slug, title in TITLES.items() if slug != "too_many_partners"]
         register(DiagnosisFilter(choices=choices, partner_ids=diagnosed_partner_ids))
+
+        from reciprocity.insights.scores import SCORES, scores_of, with_scores
+        from reciprocity.partners.scored import Scorer
+        from reciprocity.partners.scored import register as register_scorer
+
+        register_scorer(Scorer(slugs=tuple(SCORES), annotate=with_scores, scores_of=scores_of))

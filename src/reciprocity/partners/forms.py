@@ -436,7 +436,7 @@ def partners_listed(
     page, its bulk actions and its export alike."""
     form = PartnerListForm(params or None, user=advisor)
     filters = form.filters()
-    return form, filters, partner_list(advisor=advisor, filters=filters)
+    return form, filters, partner_list(advisor=advisor, filters=filters, scored=True)
 
 
 BULK_EXPORT = "export"

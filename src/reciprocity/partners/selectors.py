@@ -43,6 +43,7 @@ from reciprocity.partners.models import (
     Tag,
     Touch,
 )
+from reciprocity.partners.scored import with_scores
 from reciprocity.records import changed_since
 
 NOT_FOUND = "No partner with that id."
@@ -192,11 +193,23 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-touches": ("-touch_count", "name"),
     "next_step": (F("next_step_due").asc(nulls_last=True), "name"),
     "organization": ("organization", "name"),
+    # The scores (annotated by ``with_scores``), highest first.
+    "fit": (F("score_fit").desc(), "name", "pk"),
+    "engagement": (F("score_engagement").desc(), "name", "pk"),
+    "reciprocity": (F("score_reciprocity").desc(), "name", "pk"),
+    "yield": (F("score_yield").desc(), "name", "pk"),
 }
 
 
-def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> QuerySet[Partner]:
-    """Visible partners with their next step, filtered and sorted; paginate the result."""
+# The sorts that read the scores' annotations.
+SCORE_SORTS = ("fit", "engagement", "reciprocity", "yield")
+
+
+def partner_list(
+    *, advisor: User, filters: PartnerFilters | None = None, scored: bool = False
+) -> QuerySet[Partner]:
+    """Visible partners with their next step, filtered and sorted; paginate the result. With
+    ``scored`` (or a sort by a score) each carries its scores, in the same query."""
     f = filters or PartnerFilters()
     qs = partners_visible_to(advisor=advisor, include_archived=f.archived or f.include_archived)
     if f.archived:
@@ -228,6 +241,8 @@ def partner_list(*, advisor: User, filters: PartnerFilters | None = None) -> Que
         )
     found: QuerySet[Partner] = with_next_step_due(qs) if f.sort == "next_step" else qs
     found = with_next_step(found.select_related("owner", "firm"))
+    if scored or f.sort in SCORE_SORTS:
+        found = with_scores(found, firm_id=advisor.firm_id)
     if f.updated_since is not None:
         return changed_since(found, f.updated_since)
     return found.order_by(*SORTS.get(f.sort, SORTS["name"]))

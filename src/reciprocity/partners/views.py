@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.forms import BaseForm, model_to_dict
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -53,6 +54,7 @@ from reciprocity.partners.models import (
     Stage,
     TouchKind,
 )
+from reciprocity.partners.scored import with_scores
 from reciprocity.referrals.selectors import (
     balance_for,
     open_referrals_of,
@@ -114,8 +116,13 @@ def _board_owner(request: AuthedRequest, data: Any) -> User | None:
 def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]:
     list_url = reverse("partner_list")
     columns = []
+
+    def annotate(cards: QuerySet[Partner]) -> QuerySet[Partner]:
+        # The cards' balance and scores, in the cards' own query.
+        return with_scores(with_balance(cards), firm_id=request.user.firm_id)
+
     for stage, cards, total in selectors.board_columns(
-        advisor=request.user, owner=owner.pk if owner else None, annotate=with_balance
+        advisor=request.user, owner=owner.pk if owner else None, annotate=annotate
     ):
         query = {
             "stage": stage.value,

@@ -14,6 +14,7 @@ from reciprocity.api.schemas.common import (
     UserRef,
     When,
 )
+from reciprocity.api.schemas.scores import PartnerScores, scores_json
 from reciprocity.partners import models
 from reciprocity.partners.models import (
     CanDescribeValue,
@@ -40,6 +41,10 @@ PartnerSort = Literal[
     "touches",
     "-touches",
     "next_step",
+    "fit",
+    "engagement",
+    "reciprocity",
+    "yield",
     "organization",
 ]
 
@@ -133,9 +138,16 @@ class Partner(Schema):
     stage_suggestion: StageSuggestion | None = Field(
         description="A stage the referrals suggest (never applied automatically)."
     )
+    scores: PartnerScores = Field(
+        description="Fit, engagement, reciprocity and yield, each 0 to 100 with its parts."
+    )
     archived_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_scores(obj: models.Partner) -> dict[str, Any]:
+        return scores_json(obj)
 
     @staticmethod
     def resolve_organization_size(obj: models.Partner) -> str | None:

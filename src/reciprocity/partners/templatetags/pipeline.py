@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 
 from reciprocity.dates import local_day
-from reciprocity.partners import qualification, selectors
+from reciprocity.partners import qualification, scored, selectors
 from reciprocity.partners.models import Partner, Stage
 
 register = template.Library()
@@ -42,3 +42,9 @@ def days_until(day: dt.date | None) -> int | None:
     if day is None:
         return None
     return (day - timezone.localdate()).days
+
+
+@register.filter
+def scores(partner: Partner) -> list[scored.PartnerScore]:
+    """The partner's scores: from the list's or the board's annotations, else one query."""
+    return scored.scores_of(partner)

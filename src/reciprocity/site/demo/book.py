@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from reciprocity.accounts.models import Firm, Role, Team, User
+from reciprocity.accounts.models import DEFAULT_YIELD_TARGET, Firm, Role, Team, User
 from reciprocity.accounts.services import advisor_create, firm_create, team_create
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
@@ -513,6 +513,8 @@ class Planner:
         self.today = timezone.localdate(now)
         self.latest = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=5)
         self.names = self._unique_names()
+        # The first champion is the book's star, at the firm's yield target (the score bands).
+        self.star_planned = False
 
     def _unique_names(self) -> list[tuple[str, str]]:
         pairs = [(first, last) for first in FIRST_NAMES for last in LAST_NAMES]
@@ -721,6 +723,9 @@ class Planner:
         wanted = {Direction.RECEIVED: 1, Direction.SENT: 1}
         if final == Stage.CHAMPION:
             wanted = {Direction.RECEIVED: 2, Direction.SENT: 2}
+            if not self.star_planned:
+                self.star_planned = True
+                wanted = {Direction.RECEIVED: DEFAULT_YIELD_TARGET, Direction.SENT: 3}
         year_ago = self.latest - dt.timedelta(days=330)
         for direction, count in wanted.items():
             have = sum(

@@ -1,0 +1,68 @@
+"""The partners' scores, for the board, the list and its sorts.
+
+The rules are the insights app's, above this one: it registers them here in its
+``AppConfig.ready`` (as the diagnoses do), and the partner pages ask without importing it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from reciprocity.partners.models import Partner
+
+# The bands a score falls in, with their lower bounds, highest first.
+BANDS = (("high", 70), ("medium", 40), ("low", 0))
+
+
+def band_of(score: int) -> str:
+    return next(band for band, floor in BANDS if score >= floor)
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    label: str
+    points: int
+    of: int
+
+
+@dataclass(frozen=True)
+class PartnerScore:
+    slug: str
+    title: str
+    score: int
+    parts: tuple[ScorePart, ...]
+
+    @property
+    def band(self) -> str:
+        return band_of(self.score)
+
+    @property
+    def explained(self) -> str:
+        """The parts on one line, for a badge's title."""
+        lines = (f"{part.label}: {part.points}/{part.of}" for part in self.parts)
+        return f"{self.title} {self.score}: " + "; ".join(lines)
+
+
+@dataclass(frozen=True)
+class Scorer:
+    slugs: tuple[str, ...]
+    # ``partners`` with every score and its parts annotated, for the firm's advisors' messages.
+    annotate: Callable[[QuerySet[Partner], int | None], QuerySet[Partner]]
+    # The scores of one partner: from the annotations when present, else one query.
+    scores_of: Callable[[Partner], list[PartnerScore]]
+
+
+_registered: list[Scorer] = []
+
+
+def register(scorer: Scorer) -> None:
+    _registered[:] = [scorer]
+
+
+def with_scores(qs: QuerySet[Partner], *, firm_id: int | None) -> QuerySet[Partner]:
+    return _registered[0].annotate(qs, firm_id) if _registered else qs
+
+
+def scores_of(partner: Partner) -> list[PartnerScore]:
+    return _registered[0].scores_of(partner) if _registered else []
