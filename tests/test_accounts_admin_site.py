@@ -26,6 +26,7 @@ def test_a_firm_created_in_the_admin_site_gets_the_starter_playbook() -> None:
             "retention_days": 2555,
             "requires_mfa": "on",
             **Firm().thresholds,
+            "yield_target": 5,
             "patience_months": 18,
         },
     )
@@ -55,6 +56,7 @@ def test_a_firm_changed_in_the_admin_site_keeps_its_playbook() -> None:
             "dormancy_days": 120,
             "retention_days": 2555,
             **Firm().thresholds,
+            "yield_target": 5,
         },
     )
     firm = Firm.objects.get(slug="lakeside")
@@ -67,6 +69,7 @@ def test_a_firm_changed_in_the_admin_site_keeps_its_playbook() -> None:
             "dormancy_days": 120,
             "retention_days": 2555,
             **firm.thresholds,
+            "yield_target": firm.yield_target,
         },
     )
     assert response.status_code == 302
