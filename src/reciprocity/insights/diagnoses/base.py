@@ -93,6 +93,8 @@ ACTION_LABELS: dict[str, str] = {
     "make_it_explicit": "Make it explicit: write the agreement",
     "keep_going": "Keep going: keep to the cadence",
 }
+# Whether a kind names a partner, and how: its severity and action, without the wording.
+Verdict = tuple[Severity, ActionSlug]
 SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 SLUG_ORDER = {slug: rank for rank, slug in enumerate(DIAGNOSIS_SLUGS)}
 
@@ -272,6 +274,11 @@ class Kind:
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         """A condition every partner ``judge`` names meets (``patient``: met long enough ago
         to be judged)."""
+        raise NotImplementedError
+
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
+        """Whether ``judge`` names the partner, and with which severity and action: the same
+        decision without the wording, on the readings the decision needs only."""
         raise NotImplementedError
 
     def judge(self, p: Any, judging: Judging) -> "Diagnosis | None":

@@ -186,12 +186,3 @@ def diagnoses_for(
     partners too early to judge last, as ``too_early`` diagnoses (severity info)."""
     found = assess(advisor=advisor, partner=partner, today=today, mine_only=mine_only)
     return found.everything
-
-
-def diagnosed_partner_ids(advisor: User, slug: str) -> set[int]:
-    """The partners ``advisor`` may see that carry the diagnosis ``slug`` (for the list)."""
-    return {
-        diagnosis.partner_id
-        for diagnosis in diagnoses_for(advisor=advisor, mine_only=False)
-        if diagnosis.slug == slug and diagnosis.partner_id is not None
-    }
