@@ -21,6 +21,7 @@ from reciprocity.insights.diagnoses.base import (
     Verdict,
     day,
     months_between,
+    months_later,
     plural,
     start_of,
 )
@@ -239,7 +240,7 @@ class OneWay(Kind):
             return ""
         since = max(first_sent, last_received) if last_received else first_sent
         today = judging.today
-        if today < add_months(local_day(since), judging.thresholds.walk_away_months):
+        if today < months_later(local_day(since), judging.thresholds.walk_away_months):
             return ""
         months = months_between(local_day(since), today)
         if last_received is None:
@@ -281,7 +282,7 @@ class GoneCold(Kind):
         if window is None:
             return None
         factor = judging.thresholds.gone_cold_factor
-        if judging.today <= add_months(local_day(last_contact), factor * window):
+        if judging.today <= months_later(local_day(last_contact), factor * window):
             return None
         return self.severity, self.action
 

@@ -35,7 +35,6 @@ from reciprocity.insights.diagnoses.engine import (
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
 from reciprocity.insights.diagnoses.readings import (
     VERDICT_FIELDS,
-    may_be_named,
     with_readings,
     with_verdict_readings,
 )
@@ -215,11 +214,13 @@ def assess_paged(
     thresholds = thresholds_of(advisor)
     scope = _scope(advisor, partner, mine_only)
     book = _Book(advisor=advisor, scope=scope, today=today, now=now, thresholds=thresholds)
+    # Every partner of the scope, not only ``may_be_named``'s: most of a big book are
+    # candidates, and its conditions, repeated in the query's filter, cost the database more
+    # than the verdicts of the others cost here.
     readings = with_verdict_readings(scope, today=today, now=now, thresholds=thresholds)
-    candidates = may_be_named(readings, today=today, too_early=too_early, thresholds=thresholds)
     rows = [
         SimpleNamespace(**dict(zip(VERDICT_FIELDS, values, strict=True)))
-        for values in candidates.order_by("name", "pk").values_list(*VERDICT_FIELDS)
+        for values in readings.order_by("name", "pk").values_list(*VERDICT_FIELDS)
     ]
     # Whether a dismissal still holds depends on the wording: those partners are read in full.
     book.judge({row.pk for row in rows if row.dismissed_any})
