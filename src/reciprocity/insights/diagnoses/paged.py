@@ -1,8 +1,8 @@
 """The diagnoses bounded by the page: the same list as ``engine.assess``, with the work of the
 wording done for the rows a page shows only.
 
-One query reads what the kinds' verdicts need of the partners some kind may name (SQL keeps
-to them, ``readings.may_be_named``), as plain values, in the order ``assess`` reads them;
+One query reads what the kinds' verdicts need of the partners of the scope
+(``readings.with_verdict_readings``), as plain values, in the order ``assess`` reads them;
 each kind's ``verdict`` (its decision without the wording) then says which diagnoses each one
 carries, at which severity, so the list's order and every count are exact. A partner with a
 dismissed diagnosis is read in full at once (whether the dismissal still holds depends on the
