@@ -313,6 +313,7 @@ class GoneCold(Kind):
         if self.verdict(p, judging) is None:
             return None
         window, source = self.cadence_of(p)
+        assert window is not None  # the verdict named it: touching base is on
         factor = judging.thresholds.gone_cold_factor
         since = local_day(p.last_contact_at)
         months = months_between(since, judging.today)
