@@ -14,7 +14,13 @@ from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import insights as schemas
 from reciprocity.api.schemas.common import RecordId
 from reciprocity.insights import services
-from reciprocity.insights.diagnoses import Diagnosis, DiagnosisSlug, diagnoses_for
+from reciprocity.insights.diagnoses import (
+    Diagnosis,
+    DiagnosisSlug,
+    Paged,
+    assess_paged,
+    diagnoses_for,
+)
 from reciprocity.insights.funnel import Funnel, funnel_for
 from reciprocity.insights.models import Dismissal
 from reciprocity.insights.selectors import mine_only_for, scope_of
@@ -33,7 +39,7 @@ def _only(found: list[Diagnosis], slug: str | None) -> list[Diagnosis]:
 @paginate(Pagination)
 def list_diagnoses(
     request: HttpRequest, filters: Query[schemas.DiagnosisFilters]
-) -> list[Diagnosis]:
+) -> Paged[Diagnosis]:
     """Stalled alliances among your partners (in the stages from first meeting to champion),
     each with its evidence and the playbook's answer, and ``too_many_partners`` when more than
     seven of your own partners are in the core stages. Your book's diagnosis first, then the
@@ -44,8 +50,9 @@ def list_diagnoses(
     if filters.partner is not None:
         partner = partner_get_for(advisor=user, pk=filters.partner)
     mine_only = mine_only_for(advisor=user, wide=filters.all)
-    found = diagnoses_for(advisor=user, partner=partner, mine_only=mine_only)
-    return _only(found, filters.slug)
+    found = assess_paged(advisor=user, partner=partner, mine_only=mine_only)
+    # Worded by the page: only the slice the pagination reads.
+    return found.everything.only(filters.slug)
 
 
 @partner_diagnoses.get(

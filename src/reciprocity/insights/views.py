@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.insights import charts, services
-from reciprocity.insights.diagnoses import assess, thresholds_of
+from reciprocity.insights.diagnoses import assess_paged, thresholds_of
 from reciprocity.insights.forms import DismissForm
 from reciprocity.insights.funnel import funnel_for
 from reciprocity.insights.paper import annual_review_for, meeting_brief_for, review_years_of
@@ -49,7 +49,7 @@ def dashboard_context(
 ) -> dict[str, Any]:
     picture = picture_for(advisor=user, mine_only=mine_only)
     funnel = funnel_for(partners=scope_of(advisor=user, mine_only=mine_only))
-    assessment = assess(advisor=user, mine_only=mine_only, today=picture.today)
+    assessment = assess_paged(advisor=user, mine_only=mine_only, today=picture.today)
     more = min(shown + DASHBOARD_LIST_LIMIT, DASHBOARD_MAX_SHOWN)
     return {
         "picture": picture,

@@ -23,7 +23,9 @@ qualified ones were never met, dormant and retired ones are no longer worked. On
 kind ``referral`` count; connections show goodwill, not referrals flowing.
 
 ``base`` has the slugs, the thresholds and the finding; ``readings`` what is read of each
-partner in one query, and the SQL prefilter; ``engine`` the scope, the order and the book.
+partner in one query, and the SQL prefilter; ``engine`` the scope, the order and the book;
+``paged`` the same list with the wording done for the rows a page shows only (the dashboard,
+the API's list and the partner list's filter read it).
 """
 
 from reciprocity.insights.diagnoses.base import (
@@ -55,9 +57,14 @@ from reciprocity.insights.diagnoses.engine import (
     KINDS,
     TITLES,
     assess,
-    diagnosed_partner_ids,
     diagnoses_for,
     diagnoses_of_firm,
+)
+from reciprocity.insights.diagnoses.paged import (
+    Paged,
+    PagedAssessment,
+    assess_paged,
+    diagnosed_partner_ids,
 )
 from reciprocity.insights.diagnoses.readings import judged_until, may_be_named, with_readings
 
@@ -80,11 +87,14 @@ __all__ = [
     "Assessment",
     "Diagnosis",
     "DiagnosisSlug",
+    "Paged",
+    "PagedAssessment",
     "Severity",
     "Thresholds",
     "TooEarly",
     "action_url",
     "assess",
+    "assess_paged",
     "day",
     "diagnosed_partner_ids",
     "diagnoses_for",

@@ -2,6 +2,7 @@
 base class each kind of diagnosis (``kinds``) derives from."""
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, get_args
@@ -93,6 +94,11 @@ ACTION_LABELS: dict[str, str] = {
     "make_it_explicit": "Make it explicit: write the agreement",
     "keep_going": "Keep going: keep to the cadence",
 }
+# Whether a kind names a partner, and how: its severity and action, without the wording.
+Verdict = tuple[Severity, ActionSlug]
+# The same day months later (``add_months``), remembered: reading a book, the rules ask it of
+# the same few hundred days over and over.
+months_later = functools.lru_cache(maxsize=4096)(add_months)
 SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 SLUG_ORDER = {slug: rank for rank, slug in enumerate(DIAGNOSIS_SLUGS)}
 
@@ -208,7 +214,7 @@ def day(value: dt.date | dt.datetime) -> str:
 def months_between(start: dt.date, end: dt.date) -> int:
     """Whole months from ``start`` to ``end`` (0 when ``end`` is earlier)."""
     months = (end.year - start.year) * 12 + end.month - start.month
-    if add_months(start, months) > end:
+    if months_later(start, months) > end:
         months -= 1
     return max(months, 0)
 
@@ -274,6 +280,11 @@ class Kind:
         to be judged)."""
         raise NotImplementedError
 
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
+        """Whether ``judge`` names the partner, and with which severity and action: the same
+        decision without the wording, on the readings the decision needs only."""
+        raise NotImplementedError
+
     def judge(self, p: Any, judging: Judging) -> "Diagnosis | None":
         raise NotImplementedError
 
@@ -314,5 +325,5 @@ def judging_for(p: Any, *, advisor: User, today: dt.date, thresholds: Thresholds
         today=today,
         thresholds=thresholds,
         met_on=met_on,
-        judge_from=add_months(met_on, thresholds.patience_months),
+        judge_from=months_later(met_on, thresholds.patience_months),
     )

@@ -205,12 +205,3 @@ def diagnoses_of_firm(*, firm: Firm, today: dt.date | None = None) -> list[Diagn
         )
         found.extend(diagnoses)
     return found
-
-
-def diagnosed_partner_ids(advisor: User, slug: str) -> set[int]:
-    """The partners ``advisor`` may see that carry the diagnosis ``slug`` (for the list)."""
-    return {
-        diagnosis.partner_id
-        for diagnosis in diagnoses_for(advisor=advisor, mine_only=False)
-        if diagnosis.slug == slug and diagnosis.partner_id is not None
-    }

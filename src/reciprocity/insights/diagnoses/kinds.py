@@ -18,8 +18,10 @@ from reciprocity.insights.diagnoses.base import (
     Judging,
     Kind,
     Thresholds,
+    Verdict,
     day,
     months_between,
+    months_later,
     plural,
     start_of,
 )
@@ -46,8 +48,13 @@ class WrongFirm(Kind):
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(growth_mode=False, received_12m=0)
 
-    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
         if p.growth_mode is not False or p.received_12m:
+            return None
+        return ("high" if judging.patient_enough else "medium"), self.action
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        if self.verdict(p, judging) is None:
             return None
         last = p.last_received_at
         since = f"; the last came on {day(last)}" if last else ""
@@ -77,10 +84,15 @@ class WrongProfessional(Kind):
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(received_ever=0, propensity_to_refer=Propensity.LOW)
 
-    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
         if p.propensity_to_refer != Propensity.LOW or p.received_ever:
             return None
         if not judging.patient_enough:
+            return None
+        return self.severity, self.action
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        if self.verdict(p, judging) is None:
             return None
         return self.diagnosis(
             p,
@@ -106,8 +118,13 @@ class WrongMessage(Kind):
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(can_describe_value=CanDescribeValue.NO)
 
-    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
         if p.can_describe_value != CanDescribeValue.NO:
+            return None
+        return self.severity, self.action
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        if self.verdict(p, judging) is None:
             return None
         checked = p.check_at
         if p.check_result == CanDescribeValue.NO and checked is not None:
@@ -142,13 +159,18 @@ class NoReferralYet(Kind):
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(received_ever=0, touches_since_met__gte=thresholds.many_touches)
 
-    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
-        touches = p.touches_since_met
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
         if judging.found_any("wrong_firm", "wrong_professional", "wrong_message"):
             return None
         if p.received_ever or not judging.patient_enough:
             return None
-        if touches < judging.thresholds.many_touches:
+        if p.touches_since_met < judging.thresholds.many_touches:
+            return None
+        return self.severity, self.action
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        touches = p.touches_since_met
+        if self.verdict(p, judging) is None:
             return None
         strategy = Strategy(str(p.current_strategy))
         months = plural(judging.months, "month")
@@ -175,8 +197,15 @@ class OneWay(Kind):
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(sent_12m__gte=thresholds.one_way_min_sent, received_12m=0)
 
-    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
         if p.sent_12m < judging.thresholds.one_way_min_sent or p.received_12m:
+            return None
+        if self.nothing_back_since(p, judging):
+            return "high", "walk_away"
+        return self.severity, ("review_agreement" if p.has_agreement else "make_the_ask")
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        if self.verdict(p, judging) is None:
             return None
         evidence = [
             f"{p.sent_12m} referrals sent in the last {WINDOW_MONTHS} months; none received"
@@ -211,7 +240,7 @@ class OneWay(Kind):
             return ""
         since = max(first_sent, last_received) if last_received else first_sent
         today = judging.today
-        if today < add_months(local_day(since), judging.thresholds.walk_away_months):
+        if today < months_later(local_day(since), judging.thresholds.walk_away_months):
             return ""
         months = months_between(local_day(since), today)
         if last_received is None:
@@ -245,6 +274,28 @@ class GoneCold(Kind):
         cutoff = add_months(today, -months)
         return Q(last_contact_at__lt=start_of(cutoff + dt.timedelta(days=1)))
 
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
+        last_contact = p.last_contact_at
+        if last_contact is None:  # never worked, never referred
+            return None
+        window = self.window_of(p)
+        if window is None:
+            return None
+        factor = judging.thresholds.gone_cold_factor
+        if judging.today <= months_later(local_day(last_contact), factor * window):
+            return None
+        return self.severity, self.action
+
+    @staticmethod
+    def window_of(p: Any) -> int | None:
+        """The touch-base window in months; None when touching base is off for this partner."""
+        if p.cadence_enabled is not None:
+            if not p.cadence_enabled:
+                return None
+            if p.cadence_months:
+                return int(p.cadence_months)
+        return int(p.stage_cadence_months or FALLBACK_CADENCE_MONTHS)
+
     @staticmethod
     def cadence_of(p: Any) -> tuple[int | None, str]:
         """The touch-base window in months and where it comes from; None when the advisor
@@ -259,16 +310,12 @@ class GoneCold(Kind):
         return FALLBACK_CADENCE_MONTHS, "the usual cadence"
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
-        last_contact = p.last_contact_at
-        if last_contact is None:  # never worked, never referred
+        if self.verdict(p, judging) is None:
             return None
         window, source = self.cadence_of(p)
-        if window is None:
-            return None
+        assert window is not None  # the verdict named it: touching base is on
         factor = judging.thresholds.gone_cold_factor
-        since = local_day(last_contact)
-        if judging.today <= add_months(since, factor * window):
-            return None
+        since = local_day(p.last_contact_at)
         months = months_between(since, judging.today)
         last_touch = p.last_touched_at
         evidence = [f"Last touch on {day(last_touch)}" if last_touch else "No touch logged"]
@@ -293,8 +340,13 @@ class NoAgreement(Kind):
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(stage__in=AGREED_STAGES, has_agreement=False)
 
-    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
         if p.stage not in AGREED_STAGES or p.has_agreement:
+            return None
+        return self.severity, self.action
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        if self.verdict(p, judging) is None:
             return None
         return self.diagnosis(
             p,
@@ -319,8 +371,13 @@ class TooEarlyToJudge(Kind):
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(received_ever=0) & ~patient
 
-    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+    def verdict(self, p: Any, judging: Judging) -> Verdict | None:
         if p.received_ever or judging.patient_enough or judging.walks_away:
+            return None
+        return self.severity, self.action
+
+    def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
+        if self.verdict(p, judging) is None:
             return None
         months = judging.thresholds.patience_months
         return self.diagnosis(

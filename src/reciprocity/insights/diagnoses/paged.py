@@ -1,0 +1,257 @@
+"""The diagnoses bounded by the page: the same list as ``engine.assess``, with the work of the
+wording done for the rows a page shows only.
+
+One query reads what the kinds' verdicts need of the partners of the scope
+(``readings.with_verdict_readings``), as plain values, in the order ``assess`` reads them;
+each kind's ``verdict`` (its decision without the wording) then says which diagnoses each one
+carries, at which severity, so the list's order and every count are exact. A partner with a
+dismissed diagnosis is read in full at once (whether the dismissal still holds depends on the
+wording). A slice of the list reads its partners in full, in one query, and judges them with
+``judge``: the same diagnoses, worded.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, overload
+
+from reciprocity.accounts.models import User
+from reciprocity.insights.diagnoses.base import (
+    ACTION_LABELS,
+    Diagnosis,
+    Thresholds,
+    TooEarly,
+    judging_for,
+    thresholds_of,
+)
+from reciprocity.insights.diagnoses.engine import (
+    BOOK_KIND,
+    _moment,
+    _partner_diagnoses,
+    _scope,
+    _sort_key,
+)
+from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
+from reciprocity.insights.diagnoses.readings import (
+    VERDICT_FIELDS,
+    with_readings,
+    with_verdict_readings,
+)
+from reciprocity.partners.models import Partner
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One row of the list: the diagnosis as the verdicts found it (no wording yet), or as
+    ``judge`` worded it (``final``)."""
+
+    diagnosis: Diagnosis
+    final: bool = False
+
+
+def _unworded(row: Any, slug: Any, severity: Any, action: Any) -> Diagnosis:
+    return Diagnosis(
+        slug=slug,
+        partner_id=row.pk,
+        partner_name=row.name,
+        title="",
+        evidence=[],
+        action=action,
+        action_label=ACTION_LABELS[action],
+        severity=severity,
+    )
+
+
+def _verdicts(
+    row: Any, *, advisor: User, today: dt.date, thresholds: Thresholds, too_early: bool
+) -> tuple[list[Diagnosis], Diagnosis | None]:
+    """What ``engine._partner_diagnoses`` finds of a partner with no dismissal, unworded."""
+    judging = judging_for(row, advisor=advisor, today=today, thresholds=thresholds)
+    found: list[Diagnosis] = []
+    early = None
+    for kind in PARTNER_KINDS:
+        if kind.reassurance and not too_early:
+            continue
+        verdict = kind.verdict(row, judging)
+        if verdict is None:
+            continue
+        diagnosis = _unworded(row, kind.slug, *verdict)
+        if kind.reassurance:
+            early = diagnosis
+            continue
+        found.append(diagnosis)
+        judging = judging.with_found(diagnosis)
+    return found, early
+
+
+class _Book:
+    """The partners read in full so far, and how ``judge`` found them."""
+
+    def __init__(
+        self,
+        *,
+        advisor: User,
+        scope: Any,
+        today: dt.date,
+        now: dt.datetime,
+        thresholds: Thresholds,
+    ) -> None:
+        self.advisor = advisor
+        self.scope = scope
+        self.today = today
+        self.now = now
+        self.thresholds = thresholds
+        self.judged: dict[int, tuple[list[Diagnosis], TooEarly | None]] = {}
+
+    def judge(self, ids: set[int]) -> None:
+        """Read the partners ``ids`` not read yet in full, in one query, and judge them. The
+        query runs even when none is missing, so that a page costs the same queries whatever
+        it holds."""
+        missing = ids - self.judged.keys()
+        # No partner has a null key: the query then answers nothing.
+        partners = self.scope.filter(pk__in=missing) if missing else self.scope.filter(pk=None)
+        rows = with_readings(
+            partners,
+            today=self.today,
+            now=self.now,
+            thresholds=self.thresholds,
+        )
+        for row in rows:
+            self.judged[row.pk] = _partner_diagnoses(
+                row, advisor=self.advisor, today=self.today, thresholds=self.thresholds
+            )
+
+    def worded(self, entry: _Entry) -> Diagnosis | None:
+        if entry.final:
+            return entry.diagnosis
+        pk = entry.diagnosis.partner_id
+        assert pk is not None
+        # Missing only when the partner changed between the two reads: left out of the page.
+        found, early = self.judged.get(pk, ([], None))
+        if entry.diagnosis.slug == "too_early":
+            return early.diagnosis if early is not None else None
+        return next((d for d in found if d.slug == entry.diagnosis.slug), None)
+
+    def too_early_of(self, entry: _Entry) -> TooEarly | None:
+        pk = entry.diagnosis.partner_id
+        assert pk is not None
+        return self.judged.get(pk, ([], None))[1]
+
+
+class Paged[T](Sequence[T]):
+    """A list whose length is known and whose items are worded when a slice of them is read."""
+
+    def __init__(
+        self, entries: list[_Entry], book: _Book, word: Callable[[_Entry], T | None]
+    ) -> None:
+        self._entries = entries
+        self._book = book
+        self._word = word
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, int):
+            found = self[index : index + 1 or None]
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        entries = self._entries[index]
+        self._book.judge(
+            {
+                e.diagnosis.partner_id
+                for e in entries
+                if not e.final and e.diagnosis.partner_id is not None
+            }
+        )
+        return [item for e in entries if (item := self._word(e)) is not None]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self[:])
+
+    def only(self, slug: str | None) -> "Paged[T]":
+        """The items of the diagnosis ``slug`` (all of them for None)."""
+        if slug is None:
+            return self
+        entries = [e for e in self._entries if e.diagnosis.slug == slug]
+        return Paged(entries, self._book, self._word)
+
+    def partner_ids(self) -> set[int]:
+        """The partners the items are about (no wording needed)."""
+        return {e.diagnosis.partner_id for e in self._entries if e.diagnosis.partner_id}
+
+
+@dataclass(frozen=True)
+class PagedAssessment:
+    """``Assessment``'s lists, worded by the slice: ``diagnoses``, ``too_early``, and
+    ``everything`` (the diagnoses, then the partners too early to judge as diagnoses)."""
+
+    diagnoses: Paged[Diagnosis]
+    too_early: Paged[TooEarly]
+    everything: Paged[Diagnosis]
+
+
+def assess_paged(
+    *,
+    advisor: User,
+    partner: Partner | None = None,
+    today: dt.date | None = None,
+    mine_only: bool = True,
+    too_early: bool = True,
+) -> PagedAssessment:
+    """What ``assess`` finds, in the same order and with the same counts, worded by the page:
+    a constant number of queries whatever the book, and the wording's work bounded by what a
+    page reads."""
+    today, now = _moment(today)
+    thresholds = thresholds_of(advisor)
+    scope = _scope(advisor, partner, mine_only)
+    book = _Book(advisor=advisor, scope=scope, today=today, now=now, thresholds=thresholds)
+    # Every partner of the scope, not only ``may_be_named``'s: most of a big book are
+    # candidates, and its conditions, repeated in the query's filter, cost the database more
+    # than the verdicts of the others cost here.
+    readings = with_verdict_readings(scope, today=today, now=now, thresholds=thresholds)
+    rows = [
+        SimpleNamespace(**dict(zip(VERDICT_FIELDS, values, strict=True)))
+        for values in readings.order_by("name", "pk").values_list(*VERDICT_FIELDS)
+    ]
+    # Whether a dismissal still holds depends on the wording: those partners are read in full.
+    book.judge({row.pk for row in rows if row.dismissed_any})
+    diagnoses: list[_Entry] = []
+    early_ones: list[_Entry] = []
+    for row in rows:
+        if row.dismissed_any:
+            found, early = book.judged.get(row.pk, ([], None))
+            diagnoses.extend(_Entry(d, final=True) for d in found)
+            if early is not None and early.diagnosis is not None and too_early:
+                early_ones.append(_Entry(early.diagnosis))
+            continue
+        unworded, early_one = _verdicts(
+            row, advisor=advisor, today=today, thresholds=thresholds, too_early=too_early
+        )
+        diagnoses.extend(_Entry(d) for d in unworded)
+        if early_one is not None:
+            early_ones.append(_Entry(early_one))
+    if partner is None:
+        focus = BOOK_KIND.judge_book(advisor, thresholds)
+        if focus is not None:
+            diagnoses.append(_Entry(focus, final=True))
+    diagnoses.sort(key=lambda entry: _sort_key(entry.diagnosis))
+    return PagedAssessment(
+        diagnoses=Paged(diagnoses, book, book.worded),
+        too_early=Paged(early_ones, book, book.too_early_of),
+        everything=Paged(diagnoses + early_ones, book, book.worded),
+    )
+
+
+def diagnosed_partner_ids(advisor: User, slug: str) -> set[int]:
+    """The partners ``advisor`` may see that carry the diagnosis ``slug`` (for the list)."""
+    found = assess_paged(advisor=advisor, mine_only=False, too_early=slug == "too_early")
+    return found.everything.only(slug).partner_ids()
