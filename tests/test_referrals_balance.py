@@ -5,7 +5,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -71,15 +72,18 @@ def test_the_balance_counts_live_referrals_and_connections_both_ways(cast: Cast)
     assert (balance.connections_received, balance.connections_received_12m) == (1, 0)
 
 
-def test_a_partner_list_with_balance_is_one_query_whatever_its_length(
-    cast: Cast, django_assert_num_queries: pytest.FixtureDef
-) -> None:
+def test_a_partner_list_with_balance_is_one_query_whatever_its_length(cast: Cast) -> None:
     def figures() -> list[tuple[int, int]]:
-        with django_assert_num_queries(1):
-            return [
+        # Counted as the list's reads: a worker's connection may run its set-up statements
+        # on the first query of a test, which are not the list's.
+        with CaptureQueriesContext(connection) as queries:
+            found = [
                 (p.referrals_sent, p.referrals_received)  # type: ignore[attr-defined]
                 for p in with_balance(partner_list(advisor=cast.alice))
             ]
+        reads = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+        assert len(reads) == 1, reads
+        return found
 
     log(cast, cast.alice_private, Direction.SENT)
     few = figures()
