@@ -13,7 +13,6 @@ wording). A slice of the list reads its partners in full, in one query, and judg
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, overload
 
 from reciprocity.accounts.models import User
@@ -34,9 +33,8 @@ from reciprocity.insights.diagnoses.engine import (
 )
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
 from reciprocity.insights.diagnoses.readings import (
-    VERDICT_FIELDS,
+    verdict_rows,
     with_readings,
-    with_verdict_readings,
 )
 from reciprocity.partners.models import Partner
 
@@ -217,11 +215,7 @@ def assess_paged(
     # Every partner of the scope, not only ``may_be_named``'s: most of a big book are
     # candidates, and its conditions, repeated in the query's filter, cost the database more
     # than the verdicts of the others cost here.
-    readings = with_verdict_readings(scope, today=today, now=now, thresholds=thresholds)
-    rows = [
-        SimpleNamespace(**dict(zip(VERDICT_FIELDS, values, strict=True)))
-        for values in readings.order_by("name", "pk").values_list(*VERDICT_FIELDS)
-    ]
+    rows = verdict_rows(scope, today=today, now=now, thresholds=thresholds)
     # Whether a dismissal still holds depends on the wording: those partners are read in full.
     book.judge({row.pk for row in rows if row.dismissed_any})
     diagnoses: list[_Entry] = []

@@ -2,8 +2,10 @@
 prefilter that keeps to the partners some kind may name."""
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
+from django.db import connections
 from django.db.models import (
     Count,
     DateTimeField,
@@ -16,7 +18,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from reciprocity.insights.diagnoses.base import (
     DIAGNOSED_STAGES,
@@ -122,7 +127,7 @@ def _verdict_annotations(
     )
 
 
-# What ``with_verdict_readings`` reads of each partner, as ``verdict_rows`` returns it.
+# What ``verdict_rows`` reads of each partner, in its columns' order.
 VERDICT_FIELDS = (
     "pk",
     "name",
@@ -132,6 +137,7 @@ VERDICT_FIELDS = (
     "can_describe_value",
     "met_at",
     "touches_since_met",
+    "last_touched_at",
     "received_ever",
     "received_12m",
     "received_24m",
@@ -139,29 +145,169 @@ VERDICT_FIELDS = (
     "first_sent_at",
     "last_received_at",
     "has_agreement",
-    "last_touched_at",
     "cadence_enabled",
     "cadence_months",
     "stage_cadence_months",
-    "last_contact_at",
     "dismissed_any",
 )
+_MOMENTS = ("met_at", "last_touched_at", "first_sent_at", "last_received_at")
+_FLAGS = ("growth_mode", "has_agreement", "cadence_enabled", "dismissed_any")
 
 
-def with_verdict_readings(
-    qs: QuerySet[Partner],
+# The parts joined, each table's aggregate once; names quoted, values bound.
+_JOINED = """
+SELECT s.id, s.name, s.stage, s.growth_mode, s.propensity, s.describes,
+    COALESCE(m.m, s.changed_at), COALESCE(t.since_met, 0), t.last_at,
+    COALESCE(r.ever, 0), COALESCE(r.r12, 0), COALESCE(r.r24, 0), COALESCE(r.s12, 0),
+    r.first_sent, r.last_received, a.partner_id IS NOT NULL,
+    c.enabled, c.interval_months, d.interval_months, x.partner_id IS NOT NULL
+FROM diag_scope s
+LEFT JOIN diag_met m ON m.partner_id = s.id
+LEFT JOIN (
+    -- A partner with no recorded move into a met stage counts from its last move.
+    SELECT t.partner_id, MAX(t.occurred_at) AS last_at,
+        SUM(CASE WHEN t.occurred_at >= COALESCE(tm.m, ts.changed_at) THEN 1 ELSE 0 END)
+            AS since_met
+    FROM diag_touch t
+    JOIN diag_scope ts ON ts.id = t.partner_id
+    LEFT JOIN diag_met tm ON tm.partner_id = t.partner_id
+    GROUP BY t.partner_id
+) t ON t.partner_id = s.id
+LEFT JOIN diag_referral r ON r.partner_id = s.id
+LEFT JOIN diag_agreed a ON a.partner_id = s.id
+LEFT JOIN diag_dismissed x ON x.partner_id = s.id
+LEFT JOIN {cadence} c ON c.partner_id = s.id AND c.kind = %s
+LEFT JOIN {stage_cadence} d
+    ON d.firm_id = s.firm_id AND d.stage = s.stage AND d.kind = %s
+ORDER BY s.name, s.id
+"""
+
+
+def verdict_rows(
+    scope: QuerySet[Partner],
     *,
     today: dt.date,
     now: dt.datetime,
     thresholds: Thresholds | None = None,
-) -> QuerySet[Partner]:
-    """Annotate what the kinds' verdicts read (``with_readings`` without what only the wording
-    reads), and ``dismissed_any``: whether some diagnosis of the partner is dismissed (whose
-    fingerprint only the wording tells)."""
+) -> list[SimpleNamespace]:
+    """What the kinds' verdicts read of every partner of ``scope`` (``with_readings`` without
+    what only the wording reads), ordered as ``assess`` reads them, and ``dismissed_any``:
+    whether some diagnosis of the partner is dismissed (whose fingerprint only the wording
+    tells).
+
+    One query whatever the book: each table is aggregated once by partner over the scope's
+    partners and joined to them (correlated subqueries would read each partner's rows apart,
+    a dozen index probes a partner). The parts are the ORM's; the joins are written here."""
     thresholds = thresholds or Thresholds()
-    annotated = _verdict_annotations(qs, today=today, now=now, thresholds=thresholds)
-    live = Dismissal.objects.filter(partner_id=OuterRef("pk"), archived_at__isnull=True)
-    return annotated.annotate(dismissed_any=Exists(live))
+    since_window = start_of(add_months(today, -WINDOW_MONTHS))
+    since_walk_away = start_of(add_months(today, -thresholds.walk_away_months))
+    in_scope = RawSQL("SELECT id FROM diag_scope", ())
+    partners = scope.order_by().values(
+        "pk",
+        "name",
+        "stage",
+        "growth_mode",
+        "propensity_to_refer",
+        "can_describe_value",
+        "stage_changed_at",
+        "firm_id",
+    )
+    met = (
+        StageChange.objects.filter(
+            partner_id__in=in_scope, to_stage__in=DIAGNOSED_STAGES, occurred_at__lte=now
+        )
+        .values("partner_id")
+        .annotate(m=Min("occurred_at"))
+        .order_by()
+    )
+    touches = (
+        Touch.objects.live()
+        .filter(partner_id__in=in_scope, occurred_at__lte=now)
+        .values("partner_id", "occurred_at")
+        .order_by()
+    )
+    received = Q(direction=Direction.RECEIVED)
+    sent = Q(direction=Direction.SENT)
+    referrals = (
+        Referral.objects.live()
+        .filter(partner_id__in=in_scope, kind=Kind.REFERRAL, occurred_at__lte=now)
+        .values("partner_id")
+        .annotate(
+            received_ever=Count("pk", filter=received),
+            received_12m=Count("pk", filter=received & Q(occurred_at__gte=since_window)),
+            received_24m=Count("pk", filter=received & Q(occurred_at__gte=since_walk_away)),
+            sent_12m=Count("pk", filter=sent & Q(occurred_at__gte=since_window)),
+            first_sent_at=Min("occurred_at", filter=sent),
+            last_received_at=Max("occurred_at", filter=received),
+        )
+        .order_by()
+    )
+    agreed = (
+        Agreement.objects.filter(
+            partner_id__in=in_scope,
+            status=AgreementStatus.ACTIVE,
+            ended_at__isnull=True,
+            agreed_on__lte=today,
+        )
+        .values("partner_id")
+        .distinct()
+        .order_by()
+    )
+    dismissed = (
+        Dismissal.objects.filter(partner_id__in=in_scope, archived_at__isnull=True)
+        .values("partner_id")
+        .distinct()
+        .order_by()
+    )
+    parts = [
+        (
+            "diag_scope(id, name, stage, growth_mode, propensity, describes, changed_at, firm_id)",
+            partners,
+        ),
+        ("diag_met(partner_id, m)", met),
+        ("diag_touch(partner_id, occurred_at)", touches),
+        ("diag_referral(partner_id, ever, r12, r24, s12, first_sent, last_received)", referrals),
+        ("diag_agreed(partner_id)", agreed),
+        ("diag_dismissed(partner_id)", dismissed),
+    ]
+    using = scope.db
+    compiled = [(name, *qs.query.get_compiler(using=using).as_sql()) for name, qs in parts]
+    cadence, stage_cadence = (
+        connections[using].ops.quote_name(model._meta.db_table)
+        for model in (Cadence, CadenceDefault)
+    )
+    sql = "WITH " + ", ".join(f"{name} AS ({part})" for name, part, _ in compiled)
+    sql += _JOINED.format(cadence=cadence, stage_cadence=stage_cadence)
+    params = [p for _, _, part_params in compiled for p in part_params]
+    params += [CadenceKind.TOUCH_BASE, CadenceKind.TOUCH_BASE]
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    zone = connections[using].timezone
+    return [_row(values, zone) for values in fetched]
+
+
+def _row(values: tuple[Any, ...], zone: dt.tzinfo) -> SimpleNamespace:
+    """A fetched row as the kinds read it: SQLite answers moments as text and flags as 0 or
+    1; the last sign of life is the later of the last touch and the last referral from them."""
+    row = SimpleNamespace(**dict(zip(VERDICT_FIELDS, values, strict=True)))
+    for name in _MOMENTS:
+        value = getattr(row, name)
+        if value is not None and not isinstance(value, dt.datetime):
+            setattr(row, name, _moment(value, zone))
+    for name in _FLAGS:
+        value = getattr(row, name)
+        if value is not None:
+            setattr(row, name, bool(value))
+    contacts = [m for m in (row.last_touched_at, row.last_received_at) if m is not None]
+    row.last_contact_at = max(contacts) if contacts else None
+    return row
+
+
+def _moment(value: str, zone: dt.tzinfo) -> dt.datetime:
+    moment = parse_datetime(value)
+    assert moment is not None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, zone)
 
 
 def with_readings(
