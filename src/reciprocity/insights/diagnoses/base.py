@@ -4,7 +4,7 @@ base class each kind of diagnosis (``kinds``) derives from."""
 import datetime as dt
 import functools
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 from urllib.parse import urlencode
 
@@ -241,6 +241,8 @@ class Judging:
     # The partner's first meeting, the day from which it may be judged, and the months since.
     met_on: dt.date
     judge_from: dt.date
+    # The time zone the days are read in, looked up once for the book.
+    zone: dt.tzinfo
     found: tuple["Diagnosis", ...] = ()
 
     @property
@@ -252,7 +254,20 @@ class Judging:
         return months_between(self.met_on, self.today)
 
     def with_found(self, diagnosis: "Diagnosis") -> "Judging":
-        return replace(self, found=(*self.found, diagnosis))
+        # Built directly: ``dataclasses.replace`` costs more than a rule, on every partner.
+        found = (*self.found, diagnosis)
+        return Judging(
+            self.advisor,
+            self.today,
+            self.thresholds,
+            self.met_on,
+            self.judge_from,
+            self.zone,
+            found,
+        )
+
+    def local_day(self, moment: dt.datetime) -> dt.date:
+        return local_day_in(moment, self.zone)
 
     def found_any(self, *slugs: str) -> bool:
         return any(diagnosis.slug in slugs for diagnosis in self.found)
@@ -317,13 +332,31 @@ class Kind:
         )
 
 
-def judging_for(p: Any, *, advisor: User, today: dt.date, thresholds: Thresholds) -> Judging:
+def local_day_in(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    """``dates.local_day`` in a time zone looked up once: the lookup, per moment, cost more
+    than the rules reading a big book."""
+    try:
+        return moment.astimezone(zone).date()
+    except OverflowError:
+        return dt.date.max if moment.year > dt.MAXYEAR // 2 else dt.date.min
+
+
+def judging_for(
+    p: Any,
+    *,
+    advisor: User,
+    today: dt.date,
+    thresholds: Thresholds,
+    zone: dt.tzinfo | None = None,
+) -> Judging:
     assert p.met_at is not None
-    met_on = local_day(p.met_at)
+    zone = zone or timezone.get_current_timezone()
+    met_on = local_day_in(p.met_at, zone)
     return Judging(
         advisor=advisor,
         today=today,
         thresholds=thresholds,
         met_on=met_on,
         judge_from=months_later(met_on, thresholds.patience_months),
+        zone=zone,
     )

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db.models import Q
 
-from reciprocity.dates import local_day
 from reciprocity.insights.diagnoses.base import (
     FALLBACK_CADENCE_MONTHS,
     WINDOW_MONTHS,
@@ -240,9 +239,9 @@ class OneWay(Kind):
             return ""
         since = max(first_sent, last_received) if last_received else first_sent
         today = judging.today
-        if today < months_later(local_day(since), judging.thresholds.walk_away_months):
+        if today < months_later(judging.local_day(since), judging.thresholds.walk_away_months):
             return ""
-        months = months_between(local_day(since), today)
+        months = months_between(judging.local_day(since), today)
         if last_received is None:
             return (
                 f"Nothing back in the {months} months since your first referral to them "
@@ -282,7 +281,7 @@ class GoneCold(Kind):
         if window is None:
             return None
         factor = judging.thresholds.gone_cold_factor
-        if judging.today <= months_later(local_day(last_contact), factor * window):
+        if judging.today <= months_later(judging.local_day(last_contact), factor * window):
             return None
         return self.severity, self.action
 
@@ -315,7 +314,7 @@ class GoneCold(Kind):
         window, source = self.cadence_of(p)
         assert window is not None  # the verdict named it: touching base is on
         factor = judging.thresholds.gone_cold_factor
-        since = local_day(p.last_contact_at)
+        since = judging.local_day(p.last_contact_at)
         months = months_between(since, judging.today)
         last_touch = p.last_touched_at
         evidence = [f"Last touch on {day(last_touch)}" if last_touch else "No touch logged"]

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
+from django.utils import timezone
+
 from reciprocity.accounts.models import User
 from reciprocity.insights.diagnoses.base import (
     ACTION_LABELS,
@@ -62,10 +64,16 @@ def _unworded(row: Any, slug: Any, severity: Any, action: Any) -> Diagnosis:
 
 
 def _verdicts(
-    row: Any, *, advisor: User, today: dt.date, thresholds: Thresholds, too_early: bool
+    row: Any,
+    *,
+    advisor: User,
+    today: dt.date,
+    thresholds: Thresholds,
+    zone: dt.tzinfo,
+    too_early: bool,
 ) -> tuple[list[Diagnosis], Diagnosis | None]:
     """What ``engine._partner_diagnoses`` finds of a partner with no dismissal, unworded."""
-    judging = judging_for(row, advisor=advisor, today=today, thresholds=thresholds)
+    judging = judging_for(row, advisor=advisor, today=today, thresholds=thresholds, zone=zone)
     found: list[Diagnosis] = []
     early = None
     for kind in PARTNER_KINDS:
@@ -216,6 +224,7 @@ def assess_paged(
     # candidates, and its conditions, repeated in the query's filter, cost the database more
     # than the verdicts of the others cost here.
     rows = verdict_rows(scope, today=today, now=now, thresholds=thresholds)
+    zone = timezone.get_current_timezone()
     # Whether a dismissal still holds depends on the wording: those partners are read in full.
     book.judge({row.pk for row in rows if row.dismissed_any})
     diagnoses: list[_Entry] = []
@@ -228,7 +237,12 @@ def assess_paged(
                 early_ones.append(_Entry(early.diagnosis))
             continue
         unworded, early_one = _verdicts(
-            row, advisor=advisor, today=today, thresholds=thresholds, too_early=too_early
+            row,
+            advisor=advisor,
+            today=today,
+            thresholds=thresholds,
+            zone=zone,
+            too_early=too_early,
         )
         diagnoses.extend(_Entry(d) for d in unworded)
         if early_one is not None:
