@@ -5,7 +5,7 @@ import datetime as dt
 import functools
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, Protocol, get_args
 from urllib.parse import urlencode
 
 from django.db.models import Q
@@ -230,6 +230,17 @@ def plural(count: int, word: str, plural: str = "") -> str:
 # --- The kinds ----------------------------------------------------------------------------------
 
 
+class Finding(Protocol):
+    """What the later rules read of a diagnosis found before them: a ``Diagnosis``, or the
+    unworded entry the paged list keeps."""
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def action(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Judging:
     """What a rule judges one partner against: who reads, the day, the thresholds, and what
@@ -243,7 +254,7 @@ class Judging:
     judge_from: dt.date
     # The time zone the days are read in, looked up once for the book.
     zone: dt.tzinfo
-    found: tuple["Diagnosis", ...] = ()
+    found: tuple[Finding, ...] = ()
 
     @property
     def patient_enough(self) -> bool:
@@ -253,7 +264,7 @@ class Judging:
     def months(self) -> int:
         return months_between(self.met_on, self.today)
 
-    def with_found(self, diagnosis: "Diagnosis") -> "Judging":
+    def with_found(self, diagnosis: Finding) -> "Judging":
         # Built directly: ``dataclasses.replace`` costs more than a rule, on every partner.
         found = (*self.found, diagnosis)
         return Judging(

@@ -2,7 +2,8 @@
 wording done for the rows a page shows only.
 
 One query reads what the kinds' verdicts need of the partners of the scope
-(``readings.with_verdict_readings``), as plain values, in the order ``assess`` reads them;
+(``readings.verdict_rows``: each table aggregated once by partner), as plain values, in the
+order ``assess`` reads them;
 each kind's ``verdict`` (its decision without the wording) then says which diagnoses each one
 carries, at which severity, so the list's order and every count are exact. A partner with a
 dismissed diagnosis is read in full at once (whether the dismissal still holds depends on the
@@ -13,14 +14,20 @@ wording). A slice of the list reads its partners in full, in one query, and judg
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.insights.diagnoses.base import (
-    ACTION_LABELS,
+    SEVERITY_ORDER,
+    SLUG_ORDER,
+    ActionSlug,
     Diagnosis,
+    DiagnosisSlug,
+    Judging,
+    Kind,
+    Severity,
     Thresholds,
     TooEarly,
     judging_for,
@@ -31,7 +38,6 @@ from reciprocity.insights.diagnoses.engine import (
     _moment,
     _partner_diagnoses,
     _scope,
-    _sort_key,
 )
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
 from reciprocity.insights.diagnoses.readings import (
@@ -41,53 +47,56 @@ from reciprocity.insights.diagnoses.readings import (
 from reciprocity.partners.models import Partner
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """One row of the list: the diagnosis as the verdicts found it (no wording yet), or as
-    ``judge`` worded it (``final``)."""
+class _Entry(NamedTuple):
+    """One row of the list: a diagnosis as the verdicts found it (no wording yet), or as
+    ``judge`` worded it (``final``). A plain tuple: the verdicts make one for most partners
+    of a big book, and a ``Diagnosis`` costs several times more to make."""
 
-    diagnosis: Diagnosis
-    final: bool = False
+    slug: DiagnosisSlug
+    partner_id: int | None
+    partner_name: str
+    severity: Severity
+    action: ActionSlug
+    final: Diagnosis | None = None
 
+    @classmethod
+    def of(cls, diagnosis: Diagnosis, *, final: bool = True) -> "_Entry":
+        return cls(
+            diagnosis.slug,
+            diagnosis.partner_id,
+            diagnosis.partner_name,
+            diagnosis.severity,
+            diagnosis.action,
+            diagnosis if final else None,
+        )
 
-def _unworded(row: Any, slug: Any, severity: Any, action: Any) -> Diagnosis:
-    return Diagnosis(
-        slug=slug,
-        partner_id=row.pk,
-        partner_name=row.name,
-        title="",
-        evidence=[],
-        action=action,
-        action_label=ACTION_LABELS[action],
-        severity=severity,
-    )
+    def sort_key(self) -> tuple[Any, ...]:
+        """``engine._sort_key`` of the diagnosis."""
+        return (
+            self.partner_id is not None,
+            SEVERITY_ORDER[self.severity],
+            self.partner_name.lower(),
+            self.partner_id or 0,
+            SLUG_ORDER[self.slug],
+        )
 
 
 def _verdicts(
-    row: Any,
-    *,
-    advisor: User,
-    today: dt.date,
-    thresholds: Thresholds,
-    zone: dt.tzinfo,
-    too_early: bool,
-) -> tuple[list[Diagnosis], Diagnosis | None]:
+    row: Any, judging: Judging, kinds: tuple[Kind, ...]
+) -> tuple[list[_Entry], _Entry | None]:
     """What ``engine._partner_diagnoses`` finds of a partner with no dismissal, unworded."""
-    judging = judging_for(row, advisor=advisor, today=today, thresholds=thresholds, zone=zone)
-    found: list[Diagnosis] = []
+    found: list[_Entry] = []
     early = None
-    for kind in PARTNER_KINDS:
-        if kind.reassurance and not too_early:
-            continue
+    for kind in kinds:
         verdict = kind.verdict(row, judging)
         if verdict is None:
             continue
-        diagnosis = _unworded(row, kind.slug, *verdict)
+        entry = _Entry(kind.slug, row.pk, row.name, *verdict)
         if kind.reassurance:
-            early = diagnosis
+            early = entry
             continue
-        found.append(diagnosis)
-        judging = judging.with_found(diagnosis)
+        found.append(entry)
+        judging = judging.with_found(entry)
     return found, early
 
 
@@ -129,18 +138,18 @@ class _Book:
             )
 
     def worded(self, entry: _Entry) -> Diagnosis | None:
-        if entry.final:
-            return entry.diagnosis
-        pk = entry.diagnosis.partner_id
+        if entry.final is not None:
+            return entry.final
+        pk = entry.partner_id
         assert pk is not None
         # Missing only when the partner changed between the two reads: left out of the page.
         found, early = self.judged.get(pk, ([], None))
-        if entry.diagnosis.slug == "too_early":
+        if entry.slug == "too_early":
             return early.diagnosis if early is not None else None
-        return next((d for d in found if d.slug == entry.diagnosis.slug), None)
+        return next((d for d in found if d.slug == entry.slug), None)
 
     def too_early_of(self, entry: _Entry) -> TooEarly | None:
-        pk = entry.diagnosis.partner_id
+        pk = entry.partner_id
         assert pk is not None
         return self.judged.get(pk, ([], None))[1]
 
@@ -172,11 +181,7 @@ class Paged[T](Sequence[T]):
             return found[0]
         entries = self._entries[index]
         self._book.judge(
-            {
-                e.diagnosis.partner_id
-                for e in entries
-                if not e.final and e.diagnosis.partner_id is not None
-            }
+            {e.partner_id for e in entries if e.final is None and e.partner_id is not None}
         )
         return [item for e in entries if (item := self._word(e)) is not None]
 
@@ -187,12 +192,12 @@ class Paged[T](Sequence[T]):
         """The items of the diagnosis ``slug`` (all of them for None)."""
         if slug is None:
             return self
-        entries = [e for e in self._entries if e.diagnosis.slug == slug]
+        entries = [e for e in self._entries if e.slug == slug]
         return Paged(entries, self._book, self._word)
 
     def partner_ids(self) -> set[int]:
         """The partners the items are about (no wording needed)."""
-        return {e.diagnosis.partner_id for e in self._entries if e.diagnosis.partner_id}
+        return {e.partner_id for e in self._entries if e.partner_id}
 
 
 @dataclass(frozen=True)
@@ -224,34 +229,29 @@ def assess_paged(
     # candidates, and its conditions, repeated in the query's filter, cost the database more
     # than the verdicts of the others cost here.
     rows = verdict_rows(scope, today=today, now=now, thresholds=thresholds)
-    zone = timezone.get_current_timezone()
     # Whether a dismissal still holds depends on the wording: those partners are read in full.
     book.judge({row.pk for row in rows if row.dismissed_any})
+    kinds = tuple(kind for kind in PARTNER_KINDS if too_early or not kind.reassurance)
+    zone = timezone.get_current_timezone()
     diagnoses: list[_Entry] = []
     early_ones: list[_Entry] = []
     for row in rows:
         if row.dismissed_any:
             found, early = book.judged.get(row.pk, ([], None))
-            diagnoses.extend(_Entry(d, final=True) for d in found)
+            diagnoses.extend(_Entry.of(d) for d in found)
             if early is not None and early.diagnosis is not None and too_early:
-                early_ones.append(_Entry(early.diagnosis))
+                early_ones.append(_Entry.of(early.diagnosis, final=False))
             continue
-        unworded, early_one = _verdicts(
-            row,
-            advisor=advisor,
-            today=today,
-            thresholds=thresholds,
-            zone=zone,
-            too_early=too_early,
-        )
-        diagnoses.extend(_Entry(d) for d in unworded)
+        judging = judging_for(row, advisor=advisor, today=today, thresholds=thresholds, zone=zone)
+        unworded, early_one = _verdicts(row, judging, kinds)
+        diagnoses.extend(unworded)
         if early_one is not None:
-            early_ones.append(_Entry(early_one))
+            early_ones.append(early_one)
     if partner is None:
         focus = BOOK_KIND.judge_book(advisor, thresholds)
         if focus is not None:
-            diagnoses.append(_Entry(focus, final=True))
-    diagnoses.sort(key=lambda entry: _sort_key(entry.diagnosis))
+            diagnoses.append(_Entry.of(focus))
+    diagnoses.sort(key=_Entry.sort_key)
     return PagedAssessment(
         diagnoses=Paged(diagnoses, book, book.worded),
         too_early=Paged(early_ones, book, book.too_early_of),

@@ -283,25 +283,25 @@ def verdict_rows(
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    zone = connections[using].timezone
+    # The zone SQLite's text moments were written in (None only without USE_TZ).
+    zone = connections[using].timezone or dt.UTC
     return [_row(values, zone) for values in fetched]
 
 
 def _row(values: tuple[Any, ...], zone: dt.tzinfo) -> SimpleNamespace:
     """A fetched row as the kinds read it: SQLite answers moments as text and flags as 0 or
     1; the last sign of life is the later of the last touch and the last referral from them."""
-    row = SimpleNamespace(**dict(zip(VERDICT_FIELDS, values, strict=True)))
+    row = dict(zip(VERDICT_FIELDS, values, strict=True))
     for name in _MOMENTS:
-        value = getattr(row, name)
-        if value is not None and not isinstance(value, dt.datetime):
-            setattr(row, name, _moment(value, zone))
+        if isinstance(value := row[name], str):
+            row[name] = _moment(value, zone)
     for name in _FLAGS:
-        value = getattr(row, name)
-        if value is not None:
-            setattr(row, name, bool(value))
-    contacts = [m for m in (row.last_touched_at, row.last_received_at) if m is not None]
-    row.last_contact_at = max(contacts) if contacts else None
-    return row
+        if (value := row[name]) is not None:
+            row[name] = bool(value)
+    touched, received = row["last_touched_at"], row["last_received_at"]
+    both = touched is not None and received is not None
+    row["last_contact_at"] = max(touched, received) if both else touched or received
+    return SimpleNamespace(**row)
 
 
 def _moment(value: str, zone: dt.tzinfo) -> dt.datetime:
