@@ -40,8 +40,9 @@ def ago(days: int) -> dt.datetime:
 
 def varied_book(cast: Cast, n: int, *, seed: int) -> list[Partner]:
     """Partners of alice and bob, some shared with their team, in every stage and profile,
-    with touches, referrals both ways and of both kinds, agreements, cadences of their own,
-    and dismissed diagnoses (some of which the evidence has moved on from since)."""
+    some with no recorded stage change, with touches, referrals both ways and of both kinds,
+    agreements, cadences of their own, and dismissed diagnoses (some of which the evidence has
+    moved on from since)."""
     rng = random.Random(seed)
     firm_defaults_install(firm=cast.firm)
     partners = []
@@ -58,11 +59,13 @@ def varied_book(cast: Cast, n: int, *, seed: int) -> list[Partner]:
             propensity_to_refer=rng.choice([None, *Propensity.values]),
             can_describe_value=rng.choice(CanDescribeValue.values),
         )
-        StageChangeFactory(
-            partner=partner,
-            occurred_at=partner.stage_changed_at,
-            reason="other" if stage == Stage.RETIRED else "",
-        )
+        # Some have no recorded move: they count from the partner's last one.
+        if rng.random() < 0.8:
+            StageChangeFactory(
+                partner=partner,
+                occurred_at=partner.stage_changed_at,
+                reason="other" if stage == Stage.RETIRED else "",
+            )
         for _ in range(rng.randint(0, 14)):
             TouchFactory(partner=partner, occurred_at=ago(rng.randint(0, 900)))
         for _ in range(rng.randint(0, 5)):
@@ -91,11 +94,14 @@ def varied_book(cast: Cast, n: int, *, seed: int) -> list[Partner]:
         partners.append(partner)
     # Dismiss some diagnoses as they read now; then move the evidence of a few of them.
     found = assess(advisor=cast.alice, mine_only=False).everything
+    dismissed = []
     for diagnosis in found[::3]:
         if diagnosis.partner_id is None:
             continue
         partner = Partner.objects.get(pk=diagnosis.partner_id)
         dismissal_create(partner=partner, by=partner.owner, slug=diagnosis.slug, reason="Known")
+        dismissed.append(partner)
+    for partner in dismissed:
         if rng.random() < 0.4:
             TouchFactory(partner=partner, occurred_at=ago(1))
     return partners
@@ -134,6 +140,9 @@ def test_the_paged_diagnoses_are_the_full_readings_list_in_order_with_its_counts
     same(cast.alice, too_early=False)
     later = timezone.localdate() + dt.timedelta(days=200)
     same(cast.alice, mine_only=False, today=later)
+    # Local days read in a time zone far from the database's.
+    with timezone.override("Pacific/Auckland"):
+        same(cast.alice, mine_only=False)
 
 
 def test_the_paged_diagnoses_of_a_book_with_none_are_empty(cast: Cast) -> None:

@@ -5,7 +5,7 @@ import datetime as dt
 import functools
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol, get_args
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol, get_args
 from urllib.parse import urlencode
 
 from django.db.models import Q
@@ -241,10 +241,10 @@ class Finding(Protocol):
     def action(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Judging:
+class Judging(NamedTuple):
     """What a rule judges one partner against: who reads, the day, the thresholds, and what
-    the rules before it found for the same partner."""
+    the rules before it found for the same partner. A tuple: one is made for every partner of
+    the book, several where rules name it, and a frozen dataclass costs more than the rules."""
 
     advisor: User
     today: dt.date
@@ -265,17 +265,7 @@ class Judging:
         return months_between(self.met_on, self.today)
 
     def with_found(self, diagnosis: Finding) -> "Judging":
-        # Built directly: ``dataclasses.replace`` costs more than a rule, on every partner.
-        found = (*self.found, diagnosis)
-        return Judging(
-            self.advisor,
-            self.today,
-            self.thresholds,
-            self.met_on,
-            self.judge_from,
-            self.zone,
-            found,
-        )
+        return self._replace(found=(*self.found, diagnosis))
 
     def local_day(self, moment: dt.datetime) -> dt.date:
         return local_day_in(moment, self.zone)

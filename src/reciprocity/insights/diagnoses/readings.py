@@ -2,8 +2,7 @@
 prefilter that keeps to the partners some kind may name."""
 
 import datetime as dt
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections
 from django.db.models import (
@@ -127,31 +126,44 @@ def _verdict_annotations(
     )
 
 
-# What ``verdict_rows`` reads of each partner, in its columns' order.
-VERDICT_FIELDS = (
-    "pk",
-    "name",
-    "stage",
-    "growth_mode",
-    "propensity_to_refer",
-    "can_describe_value",
-    "met_at",
-    "touches_since_met",
-    "last_touched_at",
-    "received_ever",
-    "received_12m",
-    "received_24m",
-    "sent_12m",
-    "first_sent_at",
-    "last_received_at",
-    "has_agreement",
-    "cadence_enabled",
-    "cadence_months",
-    "stage_cadence_months",
-    "dismissed_any",
-)
-_MOMENTS = ("met_at", "last_touched_at", "first_sent_at", "last_received_at")
-_FLAGS = ("growth_mode", "has_agreement", "cadence_enabled", "dismissed_any")
+class VerdictRow(NamedTuple):
+    """What ``verdict_rows`` reads of a partner, in its query's columns' order, and the last
+    sign of life (the later of the last touch and the last referral from them)."""
+
+    pk: int
+    name: str
+    stage: str
+    growth_mode: bool | None
+    propensity_to_refer: str | None
+    can_describe_value: str
+    met_at: dt.datetime
+    touches_since_met: int
+    last_touched_at: dt.datetime | None
+    received_ever: int
+    received_12m: int
+    received_24m: int
+    sent_12m: int
+    first_sent_at: dt.datetime | None
+    last_received_at: dt.datetime | None
+    has_agreement: bool
+    cadence_enabled: bool | None
+    cadence_months: int | None
+    stage_cadence_months: int | None
+    dismissed_any: bool
+    last_contact_at: dt.datetime | None
+
+
+# Where SQLite answers a moment as text, and a flag as 0 or 1.
+_MOMENTS = [
+    VerdictRow._fields.index(name)
+    for name in ("met_at", "last_touched_at", "first_sent_at", "last_received_at")
+]
+_FLAGS = [
+    VerdictRow._fields.index(name)
+    for name in ("growth_mode", "has_agreement", "cadence_enabled", "dismissed_any")
+]
+_TOUCHED = VerdictRow._fields.index("last_touched_at")
+_RECEIVED = VerdictRow._fields.index("last_received_at")
 
 
 # The parts joined, each table's aggregate once; names quoted, values bound.
@@ -189,7 +201,7 @@ def verdict_rows(
     today: dt.date,
     now: dt.datetime,
     thresholds: Thresholds | None = None,
-) -> list[SimpleNamespace]:
+) -> list[VerdictRow]:
     """What the kinds' verdicts read of every partner of ``scope`` (``with_readings`` without
     what only the wording reads), ordered as ``assess`` reads them, and ``dismissed_any``:
     whether some diagnosis of the partner is dismissed (whose fingerprint only the wording
@@ -288,20 +300,18 @@ def verdict_rows(
     return [_row(values, zone) for values in fetched]
 
 
-def _row(values: tuple[Any, ...], zone: dt.tzinfo) -> SimpleNamespace:
-    """A fetched row as the kinds read it: SQLite answers moments as text and flags as 0 or
-    1; the last sign of life is the later of the last touch and the last referral from them."""
-    row = dict(zip(VERDICT_FIELDS, values, strict=True))
-    for name in _MOMENTS:
-        if isinstance(value := row[name], str):
-            row[name] = _moment(value, zone)
-    for name in _FLAGS:
-        if (value := row[name]) is not None:
-            row[name] = bool(value)
-    touched, received = row["last_touched_at"], row["last_received_at"]
+def _row(values: tuple[Any, ...], zone: dt.tzinfo) -> VerdictRow:
+    row = list(values)
+    for at in _MOMENTS:
+        if isinstance(value := row[at], str):
+            row[at] = _moment(value, zone)
+    for at in _FLAGS:
+        if (value := row[at]) is not None:
+            row[at] = bool(value)
+    touched, received = row[_TOUCHED], row[_RECEIVED]
     both = touched is not None and received is not None
-    row["last_contact_at"] = max(touched, received) if both else touched or received
-    return SimpleNamespace(**row)
+    row.append(max(touched, received) if both else touched or received)
+    return VerdictRow._make(row)
 
 
 def _moment(value: str, zone: dt.tzinfo) -> dt.datetime:
