@@ -1,12 +1,15 @@
 """The API's rate limits: per token, and per address without one; over the limit a request
 answers 429 with Retry-After and a JSON detail, and is not run."""
 
+import datetime as dt
 import time
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
+from django.utils import timezone
 
+from reciprocity.accounts.models import RateCount
 from reciprocity.api.limits import PER_ADDRESS, PER_TOKEN, RATE_LIMITED, parse_rate
 from reciprocity.partners.models import Partner
 from tests.api_client import ApiClient, session_client, token_client
@@ -29,6 +32,20 @@ def test_a_token_over_its_limit_answers_429_with_retry_after_and_a_detail(cast: 
     assert refused.json() == {
         "detail": RATE_LIMITED.format(limit=3, whose=PER_TOKEN.format(period="hour"), wait=wait)
     }
+
+
+@override_settings(API_RATE_LIMIT="3/hour")
+def test_a_windows_first_request_counts_in_one_row_and_deletes_the_windows_that_ended(
+    cast: Cast,
+) -> None:
+    ended = timezone.now() - dt.timedelta(minutes=1)
+    RateCount.objects.create(key="token:earlier:hour:1", count=3, ends_at=ended)
+    client = token_client(cast.alice)
+
+    client.call("GET", "partners")
+    client.call("GET", "partners")
+
+    assert list(RateCount.objects.values_list("count", flat=True)) == [2]
 
 
 @override_settings(API_RATE_LIMIT="1/hour")

@@ -274,3 +274,18 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind.replace('_', ' ')} of {self.period:%b %-d, %Y}"
+
+
+class RateCount(models.Model):
+    """Requests counted against one API rate limit in one fixed window (``api.limits``): a row
+    a caller and window, counted up by one upsert a request; a window's first request deletes
+    the windows that ended."""
+
+    # Whose limit and which window, such as ``token:<sha-256 prefix>:minute:<window>``: the
+    # token itself is never stored.
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

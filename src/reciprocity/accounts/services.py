@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
@@ -16,6 +16,7 @@ from reciprocity.accounts.models import (
     ApiToken,
     Delivery,
     Firm,
+    RateCount,
     Role,
     Team,
     TokenScope,
@@ -359,3 +360,28 @@ def delivery_send(
         return False
     send()
     return True
+
+
+def rate_count_add(*, key: str, ends_at: dt.datetime) -> int:
+    """Count one request against ``key`` (one caller's limit in one window that ends at
+    ``ends_at``) and answer the count so far: one atomic upsert, so that concurrent requests of
+    every app process count each other. The window's first request deletes the ended ones."""
+    alias = router.db_for_write(RateCount)
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    table, key_column, count_column, ends_column = (
+        quote(name) for name in (RateCount._meta.db_table, "key", "count", "ends_at")
+    )
+    # No ORM upsert counts up (bulk_create's update_conflicts sets the value it inserts).
+    sql = (
+        f"INSERT INTO {table} ({key_column}, {count_column}, {ends_column}) "  # noqa: S608 (names quoted, values bound)
+        f"VALUES (%s, 1, %s) ON CONFLICT ({key_column}) "
+        f"DO UPDATE SET {count_column} = {table}.{count_column} + 1 RETURNING {count_column}"
+    )
+    with transaction.atomic(using=alias):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key, connection.ops.adapt_datetimefield_value(ends_at)])
+            (count,) = cursor.fetchone()
+        if count == 1:
+            RateCount.objects.using(alias).filter(ends_at__lte=timezone.now()).delete()
+    return int(count)

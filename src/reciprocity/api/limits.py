@@ -1,12 +1,14 @@
 """Rate limits on the API: so many requests a window per personal access token, and so many
 per address for requests without one (a browser's session, or no credentials at all).
 
-Counters live in the cache (a database table in production, so every app process shares them),
-in fixed windows: the first request of a window starts its count, which is gone when the window
-is. A request over the limit answers 429 with ``Retry-After`` (the seconds until the window
-ends) and a JSON ``detail``; every answer says the limit and what is left of it.
+Counters live in a table of their own (``accounts.RateCount``, shared by every app process), in
+fixed windows: one upsert a request counts it, the first request of a window starts its count,
+and the windows that ended are deleted then. A request over the limit answers 429 with
+``Retry-After`` (the seconds until the window ends) and a JSON ``detail``; every answer says the
+limit and what is left of it.
 """
 
+import datetime as dt
 import hashlib
 import math
 import time
@@ -16,10 +18,11 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from ninja import NinjaAPI
+
+from reciprocity.accounts.services import rate_count_add
 
 # User-facing message; tests reuse it.
 RATE_LIMITED = "Too many requests: {limit} {whose}. Try again in {wait} seconds (see Retry-After)."
@@ -75,14 +78,11 @@ def _counted(key: str, rate: Rate) -> tuple[int, float]:
     left in it."""
     now = time.time()
     window = int(now // rate.seconds)
-    name = f"api-rate:{key}:{rate.period}:{window}"
-    cache.add(name, 0, timeout=rate.seconds + 1)
-    try:
-        count = cache.incr(name)
-    except ValueError:  # expired between the two calls
-        cache.set(name, 1, timeout=rate.seconds + 1)
-        count = 1
-    return count, (window + 1) * rate.seconds - now
+    ends = (window + 1) * rate.seconds
+    count = rate_count_add(
+        key=f"{key}:{rate.period}:{window}", ends_at=dt.datetime.fromtimestamp(ends, tz=dt.UTC)
+    )
+    return count, ends - now
 
 
 def install(api: NinjaAPI, error: Callable[[HttpRequest, int, str], HttpResponse]) -> None:
@@ -97,7 +97,7 @@ def install(api: NinjaAPI, error: Callable[[HttpRequest, int, str], HttpResponse
             token = _bearer(request)
             if token is not None:
                 rate = parse_rate(settings.API_RATE_LIMIT)
-                # The token itself is never stored, not even in the cache's keys.
+                # The token itself is never stored, not even in the counters' keys.
                 key = "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
                 whose = PER_TOKEN
             else:
