@@ -27,6 +27,7 @@ from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
 from reciprocity.partners import bulk, selectors, services
+from reciprocity.partners.advised import next_actions
 from reciprocity.partners.duplicates import (
     Duplicate,
     merge_candidates_for,
@@ -134,6 +135,7 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
     shown = [partner for column in columns for partner in column.cards]
     # A retired partner's leftover commitments are not work waiting to be done.
     steps = [selectors.next_step_of(p) for p in shown if p.stage != Stage.RETIRED]
+    actions = next_actions(request.user, [partner.pk for partner in shown])
     core = sum(by_stage[stage].total for stage in CORE_STAGES)
     return {
         "pipeline_columns": [by_stage[stage] for stage in PIPELINE_STAGES],
@@ -144,6 +146,7 @@ def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]
         "overdue_count": sum(1 for step in steps if step and step.is_overdue),
         "dormant_hints": sum(1 for partner in shown if selectors.dormancy_suggested(partner)),
         "empty": not any(column.total for column in columns),
+        "next_actions": actions,
         "owner": owner,
         "can_write": not request.user.is_read_only,
         "board_url": reverse("pipeline") + (f"?{urlencode({'owner': owner.pk})}" if owner else ""),
@@ -306,6 +309,7 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
         "suggestion": stage_suggestion(partner, balance),
         "in_flight": open_referrals_of(partner=partner),
         "next_step": selectors.next_step_of(partner),
+        "next_action": next_actions(request.user, [partner.pk]).get(partner.pk),
         "tags": list(partner.tags.all()),
         "commitments": list(selectors.open_commitments(partner=partner)),
         "timeline": timeline[:shown],

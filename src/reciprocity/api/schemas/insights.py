@@ -65,6 +65,16 @@ class FunnelFilters(Schema):
         description="true: every partner you can see; false: only your own. Not given: the "
         "whole firm for a firm admin or compliance officer, your own for an advisor.",
     )
+    team: RecordId | None = Field(
+        None,
+        description="Firm admins and compliance officers: the funnel of the partners owned by "
+        "this team's members.",
+    )
+    owner: RecordId | None = Field(
+        None,
+        description="Firm admins and compliance officers: the funnel of this advisor's "
+        "partners (with ``team``, the advisor must be in it for any partner to count).",
+    )
 
 
 class FunnelStep(Schema):
