@@ -1,6 +1,7 @@
 """Factories for every model; tests build the data they need from these."""
 
 import datetime as dt
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -13,11 +14,13 @@ from reciprocity.partners.models import (
     CommitmentOwner,
     Partner,
     Profession,
+    ReferralProcess,
     Stage,
     StageChange,
     Touch,
     TouchKind,
 )
+from reciprocity.partners.services import partner_change_stage, partner_create
 from reciprocity.playbook.models import (
     AdvisorProfile,
     ClientConcern,
@@ -28,6 +31,7 @@ from reciprocity.playbook.models import (
     Solution,
     Strategy,
 )
+from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
 
 
@@ -200,3 +204,35 @@ class ReferralFactory(factory.django.DjangoModelFactory):
 
 def ago(days: float) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
+
+
+def met_partner(
+    owner: User, *, days_ago: int, stage: str = Stage.FIRST_MEETING, **profile: Any
+) -> Partner:
+    """A partner first met ``days_ago`` days ago, through the services (so the stage history
+    is there), moved on to ``stage`` a day later."""
+    partner = partner_create(
+        by=owner,
+        name="Carla Reyes",
+        profession=Profession.CPA,
+        stage=Stage.FIRST_MEETING,
+        occurred_at=ago(days_ago),
+        **profile,
+    )
+    if stage != Stage.FIRST_MEETING:
+        partner_change_stage(partner=partner, by=owner, stage=stage, occurred_at=ago(days_ago - 1))
+    return partner
+
+
+def agreement_in_force(partner: Partner, by: User) -> None:
+    """A written agreement with a promise on each side, reviewed in 300 days."""
+    agreement_create(
+        partner=partner,
+        by=by,
+        promises=[
+            PromiseInput(CommitmentOwner.ADVISOR, "Send the estate-planning article"),
+            PromiseInput(CommitmentOwner.PARTNER, "Introduce us to the owners' association"),
+        ],
+        referral_process=ReferralProcess.EMAIL_THREAD,
+        next_review=timezone.localdate() + dt.timedelta(days=300),
+    )

@@ -11,27 +11,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from reciprocity.accounts.models import User
 from reciprocity.insights.diagnoses import ACTION_LABELS, PATIENCE_MONTHS, diagnoses_for
 from reciprocity.insights.next_action import (
     STAGE_ACTIONS,
     TOO_EARLY_ACTION,
     next_actions_for,
 )
-from reciprocity.partners import services
 from reciprocity.partners.agenda import item_key
 from reciprocity.partners.models import (
     CommitmentOwner,
     Partner,
-    Profession,
-    ReferralProcess,
     Stage,
 )
 from reciprocity.playbook.models import CadenceKind
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.selectors.cadences import add_months, cadence_items_of
 from reciprocity.playbook.services.agenda import agenda_snooze
-from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.playbook.services.cadences import cadence_set
 from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.referrals.models import Direction
@@ -42,45 +37,21 @@ from tests.factories import (
     ReferralFactory,
     TouchFactory,
     ago,
+    agreement_in_force,
+    met_partner,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def agree(partner: Partner, by: User) -> None:
-    agreement_create(
-        partner=partner,
-        by=by,
-        promises=[
-            PromiseInput(CommitmentOwner.ADVISOR, "Send the estate-planning article"),
-            PromiseInput(CommitmentOwner.PARTNER, "Introduce us to the owners' association"),
-        ],
-        referral_process=ReferralProcess.EMAIL_THREAD,
-        next_review=timezone.localdate() + dt.timedelta(days=300),
-    )
 
 
 def action_of(cast: Cast, partner: Partner) -> str:
     return next_actions_for(cast.alice, [partner.pk])[partner.pk].sentence
 
 
-def met(cast: Cast, *, stage: str, days_ago: int) -> Partner:
-    partner = services.partner_create(
-        by=cast.alice,
-        name="Carla Reyes",
-        profession=Profession.CPA,
-        stage=Stage.FIRST_MEETING,
-        occurred_at=ago(days_ago),
-    )
-    if stage != Stage.FIRST_MEETING:
-        services.partner_change_stage(
-            partner=partner, by=cast.alice, stage=stage, occurred_at=ago(days_ago - 1)
-        )
-    return partner
-
-
 def test_an_overdue_promise_comes_first_in_the_agendas_words(cast: Cast) -> None:
-    partner = met(cast, stage=Stage.ACTIVE, days_ago=40)  # no agreement: a diagnosis too
+    partner = met_partner(
+        cast.alice, stage=Stage.ACTIVE, days_ago=40
+    )  # no agreement: a diagnosis too
     due = timezone.localdate() - dt.timedelta(days=3)
     CommitmentFactory(partner=partner, what="send the trust article", due=due)
 
@@ -106,7 +77,7 @@ def test_a_promise_the_partner_owes_says_to_follow_up_with_them(cast: Cast) -> N
 
 
 def test_a_diagnosis_comes_before_what_is_due_later_this_week(cast: Cast) -> None:
-    partner = met(cast, stage=Stage.ACTIVE, days_ago=40)
+    partner = met_partner(cast.alice, stage=Stage.ACTIVE, days_ago=40)
     CommitmentFactory(partner=partner, due=timezone.localdate() + dt.timedelta(days=3))
 
     [diagnosis] = [
@@ -163,8 +134,8 @@ def test_with_nothing_due_the_stage_says_what_comes_next(cast: Cast) -> None:
 
 def test_a_partner_kept_warm_is_told_the_next_touch_and_its_date(cast: Cast) -> None:
     firm_defaults_install(firm=cast.firm)  # champions: touch base every three months
-    partner = met(cast, stage=Stage.CHAMPION, days_ago=500)
-    agree(partner, cast.alice)
+    partner = met_partner(cast.alice, stage=Stage.CHAMPION, days_ago=500)
+    agreement_in_force(partner, cast.alice)
     cadence_set(partner=partner, by=cast.alice, kind=CadenceKind.ANNUAL_REVIEW, enabled=False)
     TouchFactory(partner=partner, occurred_at=ago(10))
     ReferralFactory(partner=partner, direction=Direction.RECEIVED, occurred_at=ago(30))
@@ -180,7 +151,7 @@ def test_a_partner_kept_warm_is_told_the_next_touch_and_its_date(cast: Cast) -> 
 
 
 def test_a_partner_too_early_to_judge_is_reassured(cast: Cast) -> None:
-    partner = met(cast, stage=Stage.FIRST_MEETING, days_ago=60)
+    partner = met_partner(cast.alice, stage=Stage.FIRST_MEETING, days_ago=60)
     judge_from = add_months(timezone.localdate() - dt.timedelta(days=60), PATIENCE_MONTHS)
 
     assert action_of(cast, partner) == TOO_EARLY_ACTION.format(
@@ -211,7 +182,9 @@ def test_the_cost_does_not_grow_with_the_number_of_partners(cast: Cast) -> None:
     def book(n: int) -> list[int]:
         ids = []
         for i in range(n):
-            partner = met(cast, stage=[Stage.ACTIVE, Stage.FIRST_MEETING][i % 2], days_ago=90)
+            partner = met_partner(
+                cast.alice, stage=[Stage.ACTIVE, Stage.FIRST_MEETING][i % 2], days_ago=90
+            )
             CommitmentFactory(partner=partner, due=timezone.localdate() - dt.timedelta(days=i))
             TouchFactory(partner=partner, occurred_at=ago(20 + i))
             ids.append(partner.pk)
