@@ -211,3 +211,18 @@ def test_the_board_and_the_partner_page_show_the_same_sentence(cast: Cast, clien
 
     assert expected in board
     assert expected in page
+
+
+def test_a_card_does_not_repeat_the_next_step_it_already_shows(cast: Cast, client: Client) -> None:
+    partner = PartnerFactory(owner=cast.alice, name="Ann Lee", stage=Stage.QUALIFIED)
+    CommitmentFactory(partner=partner, what="Book the lunch", due=timezone.localdate())
+    client.force_login(cast.alice)
+
+    found = next_actions_for(cast.alice, [partner.pk])[partner.pk]
+    board = client.get(reverse("pipeline")).content.decode()
+    page = client.get(reverse("partner_detail", args=[partner.pk])).content.decode()
+
+    assert found.is_next_step
+    assert found.sentence not in board
+    assert "Book the lunch" in board
+    assert found.sentence in page

@@ -27,7 +27,7 @@ from reciprocity.insights.diagnoses import DIAGNOSED_STAGES, Diagnosis, TooEarly
 from reciprocity.insights.diagnoses.base import SEVERITY_ORDER
 from reciprocity.insights.diagnoses.engine import diagnoses_of_partners
 from reciprocity.partners.advised import NextAction
-from reciprocity.partners.agenda import AgendaItem
+from reciprocity.partners.agenda import AgendaItem, item_key
 from reciprocity.partners.models import (
     Commitment,
     CommitmentOwner,
@@ -36,6 +36,7 @@ from reciprocity.partners.models import (
     Stage,
 )
 from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.playbook.agenda.commitments import CommitmentSource
 from reciprocity.playbook.selectors.agenda import agenda_of_partners
 from reciprocity.playbook.selectors.cadences import (
     CADENCE_TITLES,
@@ -84,7 +85,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else f"{text}."
 
 
-def _from_item(item: AgendaItem, today: dt.date) -> NextAction:
+def _from_item(item: AgendaItem, today: dt.date, step: Commitment | None) -> NextAction:
     title = item.title
     if item.owner == CommitmentOwner.PARTNER:
         title = f"follow up with {item.partner_name}, who promised: {title}"
@@ -94,6 +95,13 @@ def _from_item(item: AgendaItem, today: dt.date) -> NextAction:
         source=item.source,
         due=item.due,
         overdue=item.due < today,
+        is_next_step=_is_step(item, step),
+    )
+
+
+def _is_step(item: AgendaItem, step: Commitment | None) -> bool:
+    return step is not None and item.key == item_key(
+        CommitmentSource.slug, step.partner_id, step.pk
     )
 
 
@@ -134,7 +142,7 @@ def _next_action(
         # A retired partner's leftover items are not work waiting to be done.
         return NextAction(partner.pk, STAGE_ACTIONS[Stage.RETIRED].format(name=partner.name), STAGE)
     if items and items[0].due <= today:
-        return _from_item(items[0], today)
+        return _from_item(items[0], today, step)
     diagnoses, early = diagnosed or ([], None)
     if diagnoses:
         worst = min(diagnoses, key=lambda d: SEVERITY_ORDER[d.severity])
@@ -144,7 +152,7 @@ def _next_action(
             DIAGNOSIS,
         )
     if items:
-        return _from_item(items[0], today)
+        return _from_item(items[0], today, step)
     # Whichever comes first: the next step, or the next keep-warm touch.
     if step is not None and (cadence is None or cadence.due is None or step.due <= cadence.due):
         whose = "their move" if step.owner == CommitmentOwner.PARTNER else "yours"
@@ -153,6 +161,7 @@ def _next_action(
             _sentence(f"Next step by {step.due:%b %-d, %Y} ({whose}): {step.what}"),
             NEXT_STEP,
             due=step.due,
+            is_next_step=True,
         )
     if early is not None:
         judge_from = f"{early.judge_from:%b %-d, %Y}"

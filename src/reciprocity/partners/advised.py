@@ -20,6 +20,8 @@ class NextAction:
     source: str
     due: dt.date | None = None
     overdue: bool = False
+    # It is the partner's next step: a card that shows the step need not say it twice.
+    is_next_step: bool = False
 
 
 # The next best action of each of the partners ``advisor`` may see among the ids, by id.
