@@ -30,6 +30,7 @@ from reciprocity.playbook.services.agenda import agenda_snooze
 from reciprocity.playbook.services.cadences import cadence_set
 from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.referrals.models import Direction
+from tests.api_client import token_client
 from tests.conftest import Cast
 from tests.factories import (
     CommitmentFactory,
@@ -226,3 +227,22 @@ def test_a_card_does_not_repeat_the_next_step_it_already_shows(cast: Cast, clien
     assert found.sentence not in board
     assert "Book the lunch" in board
     assert found.sentence in page
+
+
+def test_the_api_answers_the_pages_sentence_and_hides_other_peoples_partners(
+    cast: Cast,
+) -> None:
+    partner = PartnerFactory(owner=cast.alice, name="Ann Lee", stage=Stage.IDENTIFIED)
+
+    mine = token_client(cast.alice).call("GET", f"partners/{partner.pk}/next-action")
+    theirs = token_client(cast.carol).call("GET", f"partners/{partner.pk}/next-action")
+
+    assert mine.status_code == 200
+    assert mine.json() == {
+        "sentence": STAGE_ACTIONS[Stage.IDENTIFIED].format(name="Ann Lee"),
+        "source": "stage",
+        "due": None,
+        "overdue": False,
+        "is_next_step": False,
+    }
+    assert theirs.status_code == 404

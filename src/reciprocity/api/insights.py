@@ -25,7 +25,9 @@ from reciprocity.insights.diagnoses import (
 from reciprocity.insights.forms import FunnelForm
 from reciprocity.insights.funnel import Funnel, funnel_for
 from reciprocity.insights.models import Dismissal
+from reciprocity.insights.next_action import next_actions_for
 from reciprocity.insights.selectors import funnel_scope, mine_only_for
+from reciprocity.partners.advised import NextAction
 from reciprocity.partners.selectors import partner_get_for
 
 FUNNEL_OF_OTHERS = "Only firm admins and compliance officers see a team's or an advisor's funnel."
@@ -76,6 +78,20 @@ def list_partner_diagnoses(
     user = current_user(request)
     partner = partner_get_for(advisor=user, pk=id)
     return _only(diagnoses_for(advisor=user, partner=partner), filters.slug)
+
+
+@partner_diagnoses.get(
+    "/{id}/next-action",
+    response=responses({200: schemas.NextAction}),
+    summary="A partner's next best action",
+)
+def get_next_action(request: HttpRequest, id: RecordId) -> NextAction:
+    """What to do next with this partner, in one sentence: the sentence of the board's card
+    and the partner's page, read from the agenda, the diagnoses, the next step and the stage.
+    An archived partner is a 404."""
+    user = current_user(request)
+    partner = partner_get_for(advisor=user, pk=id, include_archived=False)
+    return next_actions_for(user, [partner.pk])[partner.pk]
 
 
 @insights.get(

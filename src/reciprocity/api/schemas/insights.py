@@ -142,3 +142,14 @@ class Dismissal(Schema):
     @staticmethod
     def resolve_by(obj: models.Dismissal) -> str:
         return obj.by.display_name
+
+
+class NextAction(Schema):
+    sentence: str = Field(description="What to do next with the partner, in one sentence.")
+    source: str = Field(
+        description="Where it comes from: an agenda item's kind (``commitment``, "
+        "``cadence``, ...), ``diagnosis``, ``next_step`` or ``stage``."
+    )
+    due: dt.date | None = Field(description="When it is due, if it has a date.")
+    overdue: bool
+    is_next_step: bool = Field(description="It is the partner's next step (``next_step``).")
