@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.insights.diagnoses import DIAGNOSED_STAGES, Diagnosis, TooEarly
+from reciprocity.insights.diagnoses import Diagnosis, TooEarly
 from reciprocity.insights.diagnoses.base import SEVERITY_ORDER
 from reciprocity.insights.diagnoses.engine import diagnoses_of_partners
 from reciprocity.partners.advised import NextAction
@@ -186,11 +186,8 @@ def next_actions_for(
     agenda: dict[int, list[AgendaItem]] = {}
     for item in agenda_of_partners(advisor, partner_ids=list(partners), today=today).items:
         agenda.setdefault(item.partner_id, []).append(item)
-    diagnosed = diagnoses_of_partners(
-        advisor=advisor,
-        partner_ids=[pk for pk, p in partners.items() if p.stage in DIAGNOSED_STAGES],
-        today=today,
-    )
+    # The diagnosed stages are chosen in SQL: one query, whichever stages the partners are in.
+    diagnosed = diagnoses_of_partners(advisor=advisor, partner_ids=list(partners), today=today)
     steps = _first_commitments(list(partners))
     cadences = _next_cadences(advisor, visible)
     return {
