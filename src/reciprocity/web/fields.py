@@ -9,5 +9,10 @@ register = template.Library()
 
 @register.filter
 def fields(form: forms.BaseForm, names: str) -> list[BoundField]:
-    """The named fields (separated by spaces), in that order; a name the form lacks is an error."""
-    return [form[name] for name in names.split()]
+    """The named fields (separated by spaces), in that order. A name ending in "?" is left out
+    when the form lacks it (a field only some users get); any other name it lacks is an error."""
+    return [
+        form[name.removesuffix("?")]
+        for name in names.split()
+        if not name.endswith("?") or name.removesuffix("?") in form.fields
+    ]
