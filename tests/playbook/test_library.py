@@ -9,18 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.dates import IN_THE_FUTURE
-from reciprocity.playbook import defaults
-from reciprocity.playbook.models import (
-    CaseStatus,
-    ClientCase,
-    ConcernStatus,
-    DiagnosticQuestion,
-    Opportunity,
-    OpportunityStatus,
-    Solution,
-    Strategy,
-    Topic,
-)
+from reciprocity.playbook import defaults, models
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.selectors.library import question_bank, solutions_matching, solutions_of
 from reciprocity.playbook.selectors.strategies import opportunities_of
@@ -50,12 +39,12 @@ def test_a_complaint_matched_to_a_library_entry_is_an_opportunity_on_the_partner
 
     opportunity = library.concern_match(concern=concern, solution=best.solution, by=alice)
 
-    assert opportunity.strategy == Strategy.CLIENT_COMPLAINTS
-    assert opportunity.status == OpportunityStatus.OPEN
+    assert opportunity.strategy == models.Strategy.CLIENT_COMPLAINTS
+    assert opportunity.status == models.OpportunityStatus.OPEN
     assert opportunity.proposal == best.solution.approach
     assert list(opportunities_of(partner=partner)) == [opportunity]
     concern.refresh_from_db()
-    assert concern.status == ConcernStatus.MATCHED
+    assert concern.status == models.ConcernStatus.MATCHED
     (item,) = agenda_for(alice).items
     assert (item.source, item.object_id) == ("opportunity", opportunity.pk)
     assert item.title.startswith(f"Ask {partner.name} for a meeting with the client: ")
@@ -97,7 +86,7 @@ def test_a_concern_matched_twice_to_the_same_entry_is_refused(playbook_cast: Cas
         library.concern_match(concern=concern, solution=solution, by=playbook_cast.alice)
 
     assert excinfo.value.message_dict == {"solution": [library.ALREADY_MATCHED]}
-    assert Opportunity.objects.count() == 1
+    assert models.Opportunity.objects.count() == 1
 
 
 def test_a_concern_cannot_be_matched_to_another_firms_entry_or_once_dismissed(
@@ -109,7 +98,7 @@ def test_a_concern_cannot_be_matched_to_another_firms_entry_or_once_dismissed(
         source="client_complaint",
         description="Worried about taxes",
     )
-    foreign = Solution.objects.filter(firm=playbook_cast.other_firm).first()
+    foreign = models.Solution.objects.filter(firm=playbook_cast.other_firm).first()
     assert foreign is not None
     with pytest.raises(ValidationError) as excinfo:
         library.concern_match(concern=concern, solution=foreign, by=playbook_cast.alice)
@@ -191,7 +180,7 @@ def test_the_firm_admin_edits_the_library(playbook_cast: Cast) -> None:
 # --- Talk clients, not concepts -------------------------------------------------------------------
 
 
-def new_case(cast: Cast, **kwargs: object) -> ClientCase:
+def new_case(cast: Cast, **kwargs: object) -> models.ClientCase:
     values: dict[str, object] = {
         "alias": "Client A",
         "description": "Surgeon, 58, owns her practice, two children at university.",
@@ -204,7 +193,7 @@ def new_case(cast: Cast, **kwargs: object) -> ClientCase:
     )
 
 
-def answer(case: ClientCase, by: object, count: int) -> None:
+def answer(case: models.ClientCase, by: object, count: int) -> None:
     questions = list(case.questions.all()[:count])
     library.case_update(
         case=case,
@@ -224,7 +213,7 @@ def test_a_case_draws_its_questions_from_the_bank_by_topic(playbook_cast: Cast) 
         "retirement",
         "business_owner",
     ]
-    assert drawn[0].text == defaults.QUESTION_BANK[Topic.RETIREMENT][0]
+    assert drawn[0].text == defaults.QUESTION_BANK[models.Topic.RETIREMENT][0]
 
 
 def test_a_case_cannot_be_ready_without_eight_answered_questions(playbook_cast: Cast) -> None:
@@ -238,18 +227,18 @@ def test_a_case_cannot_be_ready_without_eight_answered_questions(playbook_cast: 
 
     assert excinfo.value.message_dict == {"answers": [library.CASE_NEEDS_ANSWERS]}
     case.refresh_from_db()
-    assert case.status == CaseStatus.DRAFT
-    assert not Opportunity.objects.exists()
+    assert case.status == models.CaseStatus.DRAFT
+    assert not models.Opportunity.objects.exists()
 
     answer(case, alice, 8)
     opportunity = library.case_mark_ready(case=case, by=alice)
 
     assert (opportunity.strategy, opportunity.case, opportunity.proposal) == (
-        Strategy.TALK_CLIENTS,
+        models.Strategy.TALK_CLIENTS,
         case,
         "A buy-out funded over ten years",
     )
-    assert case.status == CaseStatus.READY
+    assert case.status == models.CaseStatus.READY
     assert [i.object_id for i in agenda_for(alice).items] == [opportunity.pk]
 
 
@@ -295,7 +284,7 @@ def test_a_case_holds_twelve_questions_at_most(playbook_cast: Cast) -> None:
 
     library.case_questions_add(case=case, by=playbook_cast.alice, questions=extra[:1])
     assert case.questions.count() == 12
-    foreign = DiagnosticQuestion.objects.filter(firm=playbook_cast.other_firm).first()
+    foreign = models.DiagnosticQuestion.objects.filter(firm=playbook_cast.other_firm).first()
     assert foreign is not None
     first = case.questions.first()
     assert first is not None
@@ -322,11 +311,11 @@ def test_a_bad_case_says_what_is_wrong(
     with pytest.raises(ValidationError) as excinfo:
         new_case(playbook_cast, **kwargs)
     assert excinfo.value.message_dict == errors
-    assert not ClientCase.objects.exists()
+    assert not models.ClientCase.objects.exists()
 
 
 def test_the_starter_bank_has_at_least_twelve_questions_per_topic(playbook_cast: Cast) -> None:
-    for topic in Topic.values:
+    for topic in models.Topic.values:
         texts = list(question_bank(advisor=playbook_cast.alice, topic=topic))
         assert len(texts) >= 12, topic
         assert len({q.text for q in texts}) == len(texts)
@@ -337,8 +326,10 @@ def test_two_admins_adding_the_same_question_at_once_get_a_message_not_an_error(
 ) -> None:
     existing = library.question_create(by=playbook_cast.ada, topic="tax", text="Who files?")
     # As if the other admin's question were saved between the check and this save.
-    nothing = DiagnosticQuestion.objects.none()
-    monkeypatch.setattr(DiagnosticQuestion.objects, "filter", lambda *args, **kwargs: nothing)
+    nothing = models.DiagnosticQuestion.objects.none()
+    monkeypatch.setattr(
+        models.DiagnosticQuestion.objects, "filter", lambda *args, **kwargs: nothing
+    )
 
     with pytest.raises(ValidationError) as excinfo:
         library.question_create(by=playbook_cast.ada, topic="tax", text=existing.text)
@@ -351,7 +342,7 @@ def test_the_firm_admin_edits_the_question_bank(playbook_cast: Cast) -> None:
     question = library.question_create(
         by=ada, topic="tax", text="Do they file in more than one state?"
     )
-    assert question.position == len(defaults.QUESTION_BANK[Topic.TAX]) + 1
+    assert question.position == len(defaults.QUESTION_BANK[models.Topic.TAX]) + 1
 
     with pytest.raises(ValidationError) as excinfo:
         library.question_create(by=ada, topic="tax", text="do they file in more than one state?")
