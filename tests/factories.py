@@ -1,6 +1,7 @@
 """Factories for every model; tests build the data they need from these."""
 
 import datetime as dt
+import random
 from typing import Any
 
 import factory
@@ -10,10 +11,12 @@ from reciprocity import events
 from reciprocity.accounts.models import Firm, Role, Team, User
 from reciprocity.integrations.webhooks.models import WebhookEndpoint, new_secret
 from reciprocity.partners.models import (
+    CanDescribeValue,
     Commitment,
     CommitmentOwner,
     Partner,
     Profession,
+    Propensity,
     ReferralProcess,
     Stage,
     StageChange,
@@ -236,3 +239,44 @@ def agreement_in_force(partner: Partner, by: User) -> None:
         referral_process=ReferralProcess.EMAIL_THREAD,
         next_review=timezone.localdate() + dt.timedelta(days=300),
     )
+
+
+def random_partner(
+    rng: random.Random,
+    *,
+    owner: User,
+    team: Team | None,
+    name: str,
+    stage: str,
+    touches: int,
+    referrals: int,
+    touch_days: int = 900,
+) -> Partner:
+    """A partner of a varied book, drawn from rng: a profile, the stage change into its stage,
+    up to `touches` touches (in the last `touch_days`) and up to `referrals` referrals both ways
+    and of both kinds. The same rng state gives the same partner."""
+    partner = PartnerFactory(
+        owner=owner,
+        team=team,
+        name=name,
+        stage=stage,
+        stage_changed_at=ago(rng.randint(20, 900)),
+        growth_mode=rng.choice([None, True, False]),
+        propensity_to_refer=rng.choice([None, *Propensity.values]),
+        can_describe_value=rng.choice(CanDescribeValue.values),
+    )
+    StageChangeFactory(
+        partner=partner,
+        occurred_at=partner.stage_changed_at,
+        reason="other" if stage == Stage.RETIRED else "",
+    )
+    for _ in range(rng.randint(0, touches)):
+        TouchFactory(partner=partner, occurred_at=ago(rng.randint(0, touch_days)))
+    for _ in range(rng.randint(0, referrals)):
+        ReferralFactory(
+            partner=partner,
+            direction=rng.choice(Direction.values),
+            kind=rng.choice(Kind.values),
+            occurred_at=ago(rng.randint(0, 900)),
+        )
+    return partner
