@@ -142,7 +142,7 @@ def test_a_firm_admin_draws_one_advisors_funnel_and_one_teams(
     assert firm["steps"][0]["reached"] == 7  # carol, ada and cole own none
     assert north["top"] == firm["top"]
     page = client_for(cast.ada).get(f"/dashboard/?team={cast.north.pk}").content.decode()
-    assert "The partners of <strong>the North team</strong>" in page
+    assert "The partners of <strong>North</strong>" in page
 
 
 def test_an_advisor_may_not_draw_a_colleagues_funnel(cast: Cast) -> None:

@@ -30,5 +30,6 @@ class FunnelForm(forms.Form):
         assert isinstance(owner, forms.ModelChoiceField)
         team.queryset = teams_of(user=user).order_by("name")
         owner.queryset = advisors_of_firm(user=user)
+        owner.label_from_instance = lambda advisor: advisor.display_name  # type: ignore[method-assign,assignment]
         for name, field in self.fields.items():
             field.widget.attrs["id"] = f"funnel-{name}"

@@ -48,7 +48,7 @@ def funnel_label(*, team: Team | None, owner: User | None) -> str:
     """Whose funnel is drawn, when it is not the dashboard's scope."""
     if owner is not None:
         return owner.display_name + (f" in {team.name}" if team is not None else "")
-    return f"the {team.name} team" if team is not None else ""
+    return team.name if team is not None else ""
 
 
 def dashboard_context(
