@@ -33,7 +33,7 @@ from reciprocity.playbook.views.common import (
 )
 from reciprocity.playbook.views.overview import panel_or_redirect
 from reciprocity.web.forms import form_saves, form_submitted
-from reciprocity.web.http import AuthedRequest
+from reciprocity.web.http import AuthedRequest, action_taken
 
 partner_concerns = PartnerRecords(
     template="playbook/partner_concerns.html",
@@ -196,13 +196,12 @@ def case_question_remove(
 ) -> HttpResponse:
     partner = partner_or_404(request, partner_id)
     case = selectors.case_of(partner=partner, pk=case_id)
-    try:
+
+    def remove() -> str:
         services.case_question_remove(case=case, by=request.user, case_question_id=question_id)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, "Question removed.")
+        return "Question removed."
+
+    action_taken(request, remove)
     return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
 
 

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -36,7 +35,7 @@ from reciprocity.playbook.services import strategies as services
 from reciprocity.playbook.views.common import partner_or_404, partner_page
 from reciprocity.playbook.views.overview import PLAYBOOK, panel_or_redirect
 from reciprocity.web.forms import form_posted, form_saves, form_submitted
-from reciprocity.web.http import AuthedRequest, flash_errors, htmx_target
+from reciprocity.web.http import AuthedRequest, action_taken, flash_errors, htmx_target
 
 
 @login_required
@@ -227,11 +226,10 @@ def opportunity_unlink(
     """Undo a link made by mistake; the opportunity stays referred."""
     partner = partner_or_404(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
-    try:
+
+    def unlink() -> str:
         services.opportunity_unlink_referral(opportunity=opportunity, by=request.user)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, f"Unlinked the referral from {opportunity.title}.")
+        return f"Unlinked the referral from {opportunity.title}."
+
+    action_taken(request, unlink)
     return panel_or_redirect(request, partner, reverse("partner_opportunities", args=[partner.pk]))
