@@ -1,5 +1,6 @@
 """Web pages of the strategy switch and of a partner's opportunities."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from reciprocity.playbook.selectors.strategies import (
     strategy_yield,
 )
 from reciprocity.playbook.services import strategies as services
-from reciprocity.playbook.views.common import partner_or_404, partner_page
+from reciprocity.playbook.views.common import partner_form_posted, partner_or_404, partner_page
 from reciprocity.playbook.views.overview import PLAYBOOK, panel_or_redirect
 from reciprocity.web.forms import form_posted, form_saves, form_submitted
 from reciprocity.web.http import AuthedRequest, action_taken, flash_errors, htmx_target
@@ -42,14 +43,13 @@ from reciprocity.web.http import AuthedRequest, action_taken, flash_errors, htmx
 @require_POST
 @write_required
 def strategy_switch(request: AuthedRequest, pk: int) -> HttpResponse:
-    partner = partner_or_404(request, pk)
-    form = StrategyForm(request.POST)
-    form_posted(
+    partner = partner_form_posted(
         request,
-        form,
-        lambda data: services.strategy_set(partner=partner, by=request.user, **data),
-        done=lambda: (
-            f"Strategy with {partner.name}: {Strategy(form.cleaned_data['strategy']).label}."
+        pk,
+        StrategyForm,
+        services.strategy_set,
+        done=lambda partner, data: (
+            f"Strategy with {partner.name}: {Strategy(data['strategy']).label}."
         ),
     )
     return panel_or_redirect(request, partner)
@@ -174,28 +174,50 @@ def opportunity_request(
     return panel_or_redirect(request, partner)
 
 
+def _opportunity_changed(
+    request: AuthedRequest,
+    partner_id: int,
+    opportunity_id: int,
+    form: type[OpportunityCloseForm | OpportunityLinkForm],
+    change: Callable[[Opportunity, dict[str, Any]], object],
+    *,
+    done: Callable[[Opportunity], str],
+    fallback: str = "",
+) -> HttpResponse:
+    """An opportunity's form that names a referral of the user's: the change made and ``done``
+    said, back to the panel or ``fallback``; or the refusal shown (``_opportunity_refused``)."""
+    partner = partner_or_404(request, partner_id)
+    opportunity = _opportunity(request, partner, opportunity_id)
+    posted = form(request.POST, user=request.user)
+    if not form_saves(posted, lambda data: change(opportunity, data)):
+        return _opportunity_refused(request, partner, opportunity, posted)
+    messages.success(request, done(opportunity))
+    return panel_or_redirect(request, partner, fallback)
+
+
+def _closed_message(opportunity: Opportunity) -> str:
+    if opportunity.referral_id is not None:
+        return _linked_message(opportunity)
+    return f"{opportunity.get_status_display()}: {opportunity.title}"
+
+
 @login_required
 @require_POST
 @write_required
 def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
-    partner = partner_or_404(request, partner_id)
-    opportunity = _opportunity(request, partner, opportunity_id)
-    form = OpportunityCloseForm(request.POST, user=request.user)
-    if not form_saves(
-        form,
-        lambda data: services.opportunity_close(
+    return _opportunity_changed(
+        request,
+        partner_id,
+        opportunity_id,
+        OpportunityCloseForm,
+        lambda opportunity, data: services.opportunity_close(
             opportunity=opportunity,
             by=request.user,
             outcome=data["outcome"],
             referral=data.get("referral"),
         ),
-    ):
-        return _opportunity_refused(request, partner, opportunity, form)
-    if opportunity.referral_id is not None:
-        messages.success(request, _linked_message(opportunity))
-    else:
-        messages.success(request, f"{opportunity.get_status_display()}: {opportunity.title}")
-    return panel_or_redirect(request, partner)
+        done=_closed_message,
+    )
 
 
 @login_required
@@ -203,18 +225,17 @@ def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: i
 @write_required
 def opportunity_link(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
     """Link the referral received that a referred (or still open) opportunity produced."""
-    partner = partner_or_404(request, partner_id)
-    opportunity = _opportunity(request, partner, opportunity_id)
-    form = OpportunityLinkForm(request.POST, user=request.user)
-    if not form_saves(
-        form,
-        lambda data: services.opportunity_link_referral(
+    return _opportunity_changed(
+        request,
+        partner_id,
+        opportunity_id,
+        OpportunityLinkForm,
+        lambda opportunity, data: services.opportunity_link_referral(
             opportunity=opportunity, referral=data["referral"], by=request.user
         ),
-    ):
-        return _opportunity_refused(request, partner, opportunity, form)
-    messages.success(request, _linked_message(opportunity))
-    return panel_or_redirect(request, partner, reverse("partner_opportunities", args=[partner.pk]))
+        done=_linked_message,
+        fallback=reverse("partner_opportunities", args=[partner_id]),
+    )
 
 
 @login_required
