@@ -176,20 +176,22 @@ def opportunity_request(
 
 def _opportunity_changed(
     request: AuthedRequest,
-    partner_id: int,
-    opportunity_id: int,
+    ids: tuple[int, int],
     form: type[OpportunityCloseForm | OpportunityLinkForm],
-    change: Callable[[Opportunity, dict[str, Any]], object],
+    change: Callable[..., object],
     *,
     done: Callable[[Opportunity], str],
     fallback: str = "",
 ) -> HttpResponse:
-    """An opportunity's form that names a referral of the user's: the change made and ``done``
-    said, back to the panel or ``fallback``; or the refusal shown (``_opportunity_refused``)."""
-    partner = partner_or_404(request, partner_id)
-    opportunity = _opportunity(request, partner, opportunity_id)
+    """A form about an opportunity (``ids``: its partner's and its own) that names a referral
+    of the user's: the service ``change`` runs (opportunity=, by=, **the form's data) and
+    ``done`` is said, back to the panel or ``fallback``; or the refusal is shown."""
+    partner = partner_or_404(request, ids[0])
+    opportunity = _opportunity(request, partner, ids[1])
     posted = form(request.POST, user=request.user)
-    if not form_saves(posted, lambda data: change(opportunity, data)):
+    if not form_saves(
+        posted, lambda data: change(opportunity=opportunity, by=request.user, **data)
+    ):
         return _opportunity_refused(request, partner, opportunity, posted)
     messages.success(request, done(opportunity))
     return panel_or_redirect(request, partner, fallback)
@@ -207,15 +209,9 @@ def _closed_message(opportunity: Opportunity) -> str:
 def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
     return _opportunity_changed(
         request,
-        partner_id,
-        opportunity_id,
+        (partner_id, opportunity_id),
         OpportunityCloseForm,
-        lambda opportunity, data: services.opportunity_close(
-            opportunity=opportunity,
-            by=request.user,
-            outcome=data["outcome"],
-            referral=data.get("referral"),
-        ),
+        services.opportunity_close,
         done=_closed_message,
     )
 
@@ -227,12 +223,9 @@ def opportunity_link(request: AuthedRequest, partner_id: int, opportunity_id: in
     """Link the referral received that a referred (or still open) opportunity produced."""
     return _opportunity_changed(
         request,
-        partner_id,
-        opportunity_id,
+        (partner_id, opportunity_id),
         OpportunityLinkForm,
-        lambda opportunity, data: services.opportunity_link_referral(
-            opportunity=opportunity, referral=data["referral"], by=request.user
-        ),
+        services.opportunity_link_referral,
         done=_linked_message,
         fallback=reverse("partner_opportunities", args=[partner_id]),
     )
