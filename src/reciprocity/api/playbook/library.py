@@ -1,7 +1,6 @@
 """The diagnostic library through the API: a partner's client concerns and client cases, and
 the firm's library and question bank (firm admins)."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -10,7 +9,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import changed, created_for_partner
+from reciprocity.api.common import RecordOperations, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
@@ -58,8 +57,8 @@ from reciprocity.playbook.services.library import (
     solution_update,
 )
 
-partner_concerns = Router()
-partner_cases = Router()
+partner_concerns = Router(tags=["Concerns"])
+partner_cases = Router(tags=["Client cases"])
 
 # The firm's playbook: everyone in the firm reads it; only its firm admins change it (the
 # services refuse anyone else with 403, as the web pages do).
@@ -71,23 +70,30 @@ cases = Router(tags=["Client cases"])
 CASE_FIELDS = {"answers": "answers", "questions": "add_questions"}
 
 
-def _solution_changed(
-    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
-) -> models.Solution:
-    return changed(request, pk, get=solution_get_for, change=change, record="solution", **fields)
-
-
-def _question_changed(
-    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
-) -> models.DiagnosticQuestion:
-    return changed(request, pk, get=question_get_for, change=change, record="question", **fields)
+CONCERN = RecordOperations(
+    concerns, path="/{id}", schema=Concern, get=concern_get_for, record="concern"
+)
+CASE = RecordOperations(cases, path="/{id}", schema=Case, get=case_get_for, record="case")
+SOLUTION = RecordOperations(
+    firm_library,
+    path="/solutions/{id}",
+    schema=Solution,
+    get=solution_get_for,
+    record="solution",
+)
+QUESTION = RecordOperations(
+    firm_library,
+    path="/questions/{id}",
+    schema=Question,
+    get=question_get_for,
+    record="question",
+)
 
 
 @partner_concerns.get(
     "/{id}/concerns",
     response=responses({200: list[Concern]}),
     summary="List a partner's client concerns",
-    tags=["Concerns"],
 )
 @paginate(Pagination)
 def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientConcern]:
@@ -100,7 +106,6 @@ def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientC
     "/{id}/concerns",
     response=responses({201: Concern}),
     summary="Log a client concern",
-    tags=["Concerns"],
 )
 def log_concern(
     request: HttpRequest, id: RecordId, payload: ConcernCreate
@@ -117,7 +122,7 @@ def log_concern(
     )
 
 
-@concerns.get("/{id}", response=responses({200: Concern}), summary="Get a concern")
+@CONCERN.read("Get a concern")
 def get_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
     return concern_get_for(advisor=current_user(request), pk=id)
 
@@ -143,20 +148,15 @@ def match_concern(
     return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
 
 
-@concerns.post(
-    "/{id}/dismiss",
-    response=responses({200: Concern}),
-    summary="Dismiss a concern",
-)
+@CONCERN.action("/dismiss", "Dismiss a concern")
 def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
-    return changed(request, id, get=concern_get_for, change=concern_dismiss, record="concern")
+    return CONCERN.changed(request, id, concern_dismiss)
 
 
 @partner_cases.get(
     "/{id}/cases",
     response=responses({200: list[Case]}),
     summary="List a partner's client cases",
-    tags=["Client cases"],
 )
 @paginate(Pagination)
 def list_cases(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientCase]:
@@ -167,7 +167,6 @@ def list_cases(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientCase
     "/{id}/cases",
     response=responses({201: Case}),
     summary="Start a client case",
-    tags=["Client cases"],
 )
 def create_case(
     request: HttpRequest, id: RecordId, payload: CaseCreate
@@ -186,16 +185,12 @@ def create_case(
     )
 
 
-@cases.get("/{id}", response=responses({200: Case}), summary="Get a client case")
+@CASE.read("Get a client case")
 def get_case(request: HttpRequest, id: RecordId) -> models.ClientCase:
     return case_get_for(advisor=current_user(request), pk=id)
 
 
-@cases.patch(
-    "/{id}",
-    response=responses({200: Case}),
-    summary="Update a client case",
-)
+@CASE.update("Update a client case")
 def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
     """Answer its questions, write the solution, add questions from the bank; all or nothing."""
     user = current_user(request)
@@ -260,37 +255,25 @@ def create_solution(request: HttpRequest, payload: SolutionCreate) -> Status[mod
     return Status(201, solution)
 
 
-@firm_library.get(
-    "/solutions/{id}",
-    response=responses({200: Solution}),
-    summary="Get a library entry",
-)
+@SOLUTION.read("Get a library entry")
 def get_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Archived entries too."""
     return solution_get_for(advisor=current_user(request), pk=id)
 
 
-@firm_library.patch(
-    "/solutions/{id}",
-    response=responses({200: Solution}),
-    summary="Update a library entry",
-)
+@SOLUTION.update("Update a library entry")
 def update_solution(request: HttpRequest, id: RecordId, payload: SolutionUpdate) -> models.Solution:
     """Firm admins only. Opportunities already matched keep their text."""
     changes = changes_of(payload, clearable=("topic", "keywords"))
     if "keywords" in changes:
         changes["keywords"] = ", ".join(changes["keywords"])
-    return _solution_changed(request, id, solution_update, **changes)
+    return SOLUTION.changed(request, id, solution_update, **changes)
 
 
-@firm_library.post(
-    "/solutions/{id}/archive",
-    response=responses({200: Solution}),
-    summary="Archive a library entry",
-)
+@SOLUTION.action("/archive", "Archive a library entry")
 def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Firm admins only. It no longer matches concerns; the opportunities it produced keep it."""
-    return _solution_changed(request, id, solution_archive)
+    return SOLUTION.changed(request, id, solution_archive)
 
 
 @firm_library.get(
@@ -316,33 +299,21 @@ def create_question(
     return Status(201, question)
 
 
-@firm_library.get(
-    "/questions/{id}",
-    response=responses({200: Question}),
-    summary="Get a diagnostic question",
-)
+@QUESTION.read("Get a diagnostic question")
 def get_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Archived questions too."""
     return question_get_for(advisor=current_user(request), pk=id)
 
 
-@firm_library.patch(
-    "/questions/{id}",
-    response=responses({200: Question}),
-    summary="Reword or move a diagnostic question",
-)
+@QUESTION.update("Reword or move a diagnostic question")
 def update_question(
     request: HttpRequest, id: RecordId, payload: QuestionUpdate
 ) -> models.DiagnosticQuestion:
     """Firm admins only. Cases that already asked it keep their wording."""
-    return _question_changed(request, id, question_update, **changes_of(payload, clearable=()))
+    return QUESTION.changed(request, id, question_update, **changes_of(payload, clearable=()))
 
 
-@firm_library.post(
-    "/questions/{id}/archive",
-    response=responses({200: Question}),
-    summary="Archive a diagnostic question",
-)
+@QUESTION.action("/archive", "Archive a diagnostic question")
 def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Firm admins only. It is no longer drawn; the cases that asked it keep it."""
-    return _question_changed(request, id, question_archive)
+    return QUESTION.changed(request, id, question_archive)

@@ -19,7 +19,7 @@ from reciprocity.playbook import models
 from reciprocity.playbook.selectors.message import advisor_profile_of, message_checks_of
 from reciprocity.playbook.services.message import advisor_message_set, message_check_record
 
-partner_message_checks = Router()
+partner_message_checks = Router(tags=["Message checks"])
 me = Router(tags=["Your message"])
 
 
@@ -65,7 +65,6 @@ def set_my_message(request: HttpRequest, payload: schemas.AdvisorMessageSet) -> 
     "/{id}/message-checks",
     response=responses({200: list[schemas.MessageCheck]}),
     summary="List a partner's message checks",
-    tags=["Message checks"],
 )
 @paginate(Pagination)
 def list_message_checks(request: HttpRequest, id: RecordId) -> QuerySet[models.MessageCheck]:
@@ -77,7 +76,6 @@ def list_message_checks(request: HttpRequest, id: RecordId) -> QuerySet[models.M
     "/{id}/message-checks",
     response=responses({201: schemas.MessageCheck}),
     summary="Record whether a partner can say your message back",
-    tags=["Message checks"],
 )
 def record_message_check(
     request: HttpRequest, id: RecordId, payload: schemas.MessageCheckCreate
