@@ -8,11 +8,13 @@ from typing import Any, Protocol
 from django.db.models import Model
 from django.http import HttpRequest
 from ninja import Router, Status
+from ninja.pagination import paginate
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
 from reciprocity.api.conditional import guarded
 from reciprocity.api.errors import responses
+from reciprocity.api.pagination import Pagination
 from reciprocity.partners.selectors import partner_get_for
 
 
@@ -86,3 +88,21 @@ class RecordOperations[R: Model]:
         self, request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
     ) -> R:
         return changed(request, pk, get=self.get, change=change, record=self.record, **fields)
+
+
+@dataclass(frozen=True)
+class PartnerRecordOperations:
+    """A partner's records of one kind, at ``path`` (``/{id}/meetings``) under ``router``: the
+    paged list of them and the operation that adds one, both in ``schema``."""
+
+    router: Router
+    path: str
+    schema: Any
+
+    def listing[F: Callable[..., Any]](self, summary: str) -> Callable[[F], F]:
+        ok = responses({200: list[self.schema]})  # type: ignore[name-defined]
+        route = self.router.get(self.path, response=ok, summary=summary)
+        return lambda view: route(paginate(Pagination)(view))
+
+    def adding[F: Callable[..., Any]](self, summary: str) -> Callable[[F], F]:
+        return self.router.post(self.path, response=responses({201: self.schema}), summary=summary)

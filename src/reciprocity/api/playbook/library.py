@@ -9,7 +9,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import RecordOperations, created_for_partner
+from reciprocity.api.common import PartnerRecordOperations, RecordOperations, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
@@ -59,6 +59,8 @@ from reciprocity.playbook.services.library import (
 
 partner_concerns = Router(tags=["Concerns"])
 partner_cases = Router(tags=["Client cases"])
+CONCERNS = PartnerRecordOperations(partner_concerns, "/{id}/concerns", Concern)
+CASES = PartnerRecordOperations(partner_cases, "/{id}/cases", Case)
 
 # The firm's playbook: everyone in the firm reads it; only its firm admins change it (the
 # services refuse anyone else with 403, as the web pages do).
@@ -90,23 +92,14 @@ QUESTION = RecordOperations(
 )
 
 
-@partner_concerns.get(
-    "/{id}/concerns",
-    response=responses({200: list[Concern]}),
-    summary="List a partner's client concerns",
-)
-@paginate(Pagination)
+@CONCERNS.listing("List a partner's client concerns")
 def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientConcern]:
     """The inventory of what the partner's clients worry about and the problems the partner
     sees, newest first."""
     return concerns_of(partner=partner_or_404(current_user(request), id))
 
 
-@partner_concerns.post(
-    "/{id}/concerns",
-    response=responses({201: Concern}),
-    summary="Log a client concern",
-)
+@CONCERNS.adding("Log a client concern")
 def log_concern(
     request: HttpRequest, id: RecordId, payload: ConcernCreate
 ) -> Status[models.ClientConcern]:
@@ -153,21 +146,12 @@ def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
     return CONCERN.changed(request, id, concern_dismiss)
 
 
-@partner_cases.get(
-    "/{id}/cases",
-    response=responses({200: list[Case]}),
-    summary="List a partner's client cases",
-)
-@paginate(Pagination)
+@CASES.listing("List a partner's client cases")
 def list_cases(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientCase]:
     return cases_of(partner=partner_or_404(current_user(request), id))
 
 
-@partner_cases.post(
-    "/{id}/cases",
-    response=responses({201: Case}),
-    summary="Start a client case",
-)
+@CASES.adding("Start a client case")
 def create_case(
     request: HttpRequest, id: RecordId, payload: CaseCreate
 ) -> Status[models.ClientCase]:

@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import RecordOperations, created_for_partner
+from reciprocity.api.common import PartnerRecordOperations, RecordOperations, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
@@ -35,6 +35,7 @@ from reciprocity.playbook.services.meetings import (
 )
 
 partner_meetings = Router(tags=["Meetings"])
+MEETINGS = PartnerRecordOperations(partner_meetings, "/{id}/meetings", schemas.Meeting)
 
 # The firm's playbook: everyone in the firm reads it; only its firm admins change it (the
 # services refuse anyone else with 403, as the web pages do).
@@ -57,22 +58,13 @@ MEETING_PLAN = RecordOperations(
 )
 
 
-@partner_meetings.get(
-    "/{id}/meetings",
-    response=responses({200: list[schemas.Meeting]}),
-    summary="List a partner's meetings",
-)
-@paginate(Pagination)
+@MEETINGS.listing("List a partner's meetings")
 def list_meetings(request: HttpRequest, id: RecordId) -> QuerySet[models.Meeting]:
     """Planned, held and cancelled, latest first, with their points."""
     return meetings_of(partner=partner_or_404(current_user(request), id))
 
 
-@partner_meetings.post(
-    "/{id}/meetings",
-    response=responses({201: schemas.Meeting}),
-    summary="Schedule a meeting",
-)
+@MEETINGS.adding("Schedule a meeting")
 def schedule_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingCreate
 ) -> Status[models.Meeting]:

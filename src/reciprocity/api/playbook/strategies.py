@@ -6,13 +6,11 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
-from ninja.pagination import paginate
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import RecordOperations, created_for_partner
+from reciprocity.api.common import PartnerRecordOperations, RecordOperations, created_for_partner
 from reciprocity.api.errors import responses
-from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import strategies as schemas
 from reciprocity.api.schemas.common import RecordId
@@ -38,6 +36,9 @@ from reciprocity.referrals.selectors import referral_get_for
 
 partner_strategy = Router(tags=["Strategies"])
 partner_opportunities = Router(tags=["Opportunities"])
+OPPORTUNITIES = PartnerRecordOperations(
+    partner_opportunities, "/{id}/opportunities", schemas.Opportunity
+)
 opportunities = Router(tags=["Opportunities"])
 
 
@@ -83,22 +84,13 @@ def switch_strategy(
     )
 
 
-@partner_opportunities.get(
-    "/{id}/opportunities",
-    response=responses({200: list[schemas.Opportunity]}),
-    summary="List a partner's opportunities",
-)
-@paginate(Pagination)
+@OPPORTUNITIES.listing("List a partner's opportunities")
 def list_opportunities(request: HttpRequest, id: RecordId) -> QuerySet[models.Opportunity]:
     """Chances to be introduced to the partner's clients, by the date to ask for the meeting."""
     return opportunities_of(partner=partner_or_404(current_user(request), id))
 
 
-@partner_opportunities.post(
-    "/{id}/opportunities",
-    response=responses({201: schemas.Opportunity}),
-    summary="Add an opportunity",
-)
+@OPPORTUNITIES.adding("Add an opportunity")
 def create_opportunity(
     request: HttpRequest, id: RecordId, payload: schemas.OpportunityCreate
 ) -> Status[models.Opportunity]:
