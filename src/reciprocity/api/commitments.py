@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import PartnerRecordOperations, created_for_partner
+from reciprocity.api.common import ListOperations, created_for_partner
 from reciprocity.api.conditional import guarded
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.schemas import commitments as schemas
@@ -14,7 +14,7 @@ from reciprocity.api.schemas.common import RecordId, UpdatedSince
 from reciprocity.partners import models, selectors, services
 
 partner_commitments = Router(tags=["Commitments"])
-COMMITMENTS = PartnerRecordOperations(partner_commitments, "/{id}/commitments", schemas.Commitment)
+COMMITMENTS = ListOperations(partner_commitments, "/{id}/commitments", schemas.Commitment)
 commitments = Router(tags=["Commitments"])
 
 # commitment_update names the touch it logs by its own arguments and the touch's fields.

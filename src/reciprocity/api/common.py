@@ -91,18 +91,24 @@ class RecordOperations[R: Model]:
 
 
 @dataclass(frozen=True)
-class PartnerRecordOperations:
-    """A partner's records of one kind, at ``path`` (``/{id}/meetings``) under ``router``: the
-    paged list of them and the operation that adds one, both in ``schema``."""
+class ListOperations:
+    """Records of one kind listed at ``path`` under ``router`` (a partner's: ``/{id}/meetings``;
+    the firm's: ``/solutions``): the paged list of them and the operation that adds one, both
+    in ``schema``. ``not_found``: the path names a record (a partner) that may not be found."""
 
     router: Router
     path: str
     schema: Any
+    not_found: bool = True
 
     def listing[F: Callable[..., Any]](self, summary: str) -> Callable[[F], F]:
-        ok = responses({200: list[self.schema]})  # type: ignore[name-defined]
-        route = self.router.get(self.path, response=ok, summary=summary)
+        answers = responses(
+            {200: list[self.schema]},  # type: ignore[name-defined]
+            not_found=self.not_found,
+        )
+        route = self.router.get(self.path, response=answers, summary=summary)
         return lambda view: route(paginate(Pagination)(view))
 
     def adding[F: Callable[..., Any]](self, summary: str) -> Callable[[F], F]:
-        return self.router.post(self.path, response=responses({201: self.schema}), summary=summary)
+        answers = responses({201: self.schema}, not_found=self.not_found)
+        return self.router.post(self.path, response=answers, summary=summary)

@@ -6,12 +6,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import PartnerRecordOperations, RecordOperations, created_for_partner
+from reciprocity.api.common import ListOperations, RecordOperations, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
-from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
 from reciprocity.api.playbook.schemas.library import (
     Case,
@@ -59,8 +57,8 @@ from reciprocity.playbook.services.library import (
 
 partner_concerns = Router(tags=["Concerns"])
 partner_cases = Router(tags=["Client cases"])
-CONCERNS = PartnerRecordOperations(partner_concerns, "/{id}/concerns", Concern)
-CASES = PartnerRecordOperations(partner_cases, "/{id}/cases", Case)
+CONCERNS = ListOperations(partner_concerns, "/{id}/concerns", Concern)
+CASES = ListOperations(partner_cases, "/{id}/cases", Case)
 
 # The firm's playbook: everyone in the firm reads it; only its firm admins change it (the
 # services refuse anyone else with 403, as the web pages do).
@@ -76,6 +74,8 @@ CONCERN = RecordOperations(
     concerns, path="/{id}", schema=Concern, get=concern_get_for, record="concern"
 )
 CASE = RecordOperations(cases, path="/{id}", schema=Case, get=case_get_for, record="case")
+SOLUTIONS = ListOperations(firm_library, "/solutions", Solution, not_found=False)
+QUESTIONS = ListOperations(firm_library, "/questions", Question, not_found=False)
 SOLUTION = RecordOperations(
     firm_library,
     path="/solutions/{id}",
@@ -210,22 +210,13 @@ def mark_case_ready(
     return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
 
 
-@firm_library.get(
-    "/solutions",
-    response=responses({200: list[Solution]}, not_found=False),
-    summary="List what the firm solves",
-)
-@paginate(Pagination)
+@SOLUTIONS.listing("List what the firm solves")
 def list_solutions(request: HttpRequest) -> QuerySet[models.Solution]:
     """The "what we solve" library that concerns are matched against."""
     return solutions_of(advisor=current_user(request))
 
 
-@firm_library.post(
-    "/solutions",
-    response=responses({201: Solution}, not_found=False),
-    summary="Add to what the firm solves",
-)
+@SOLUTIONS.adding("Add to what the firm solves")
 def create_solution(request: HttpRequest, payload: SolutionCreate) -> Status[models.Solution]:
     """Firm admins only. Its keywords are what concerns are matched on."""
     solution = solution_create(
@@ -260,21 +251,12 @@ def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     return SOLUTION.changed(request, id, solution_archive)
 
 
-@firm_library.get(
-    "/questions",
-    response=responses({200: list[Question]}, not_found=False),
-    summary="List the diagnostic question bank",
-)
-@paginate(Pagination)
+@QUESTIONS.listing("List the diagnostic question bank")
 def list_questions(request: HttpRequest) -> QuerySet[models.DiagnosticQuestion]:
     return question_bank(advisor=current_user(request))
 
 
-@firm_library.post(
-    "/questions",
-    response=responses({201: Question}, not_found=False),
-    summary="Add a diagnostic question",
-)
+@QUESTIONS.adding("Add a diagnostic question")
 def create_question(
     request: HttpRequest, payload: QuestionCreate
 ) -> Status[models.DiagnosticQuestion]:

@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import PartnerRecordOperations, RecordOperations, created_for_partner
+from reciprocity.api.common import ListOperations, RecordOperations, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
@@ -35,7 +35,7 @@ from reciprocity.playbook.services.meetings import (
 )
 
 partner_meetings = Router(tags=["Meetings"])
-MEETINGS = PartnerRecordOperations(partner_meetings, "/{id}/meetings", schemas.Meeting)
+MEETINGS = ListOperations(partner_meetings, "/{id}/meetings", schemas.Meeting)
 
 # The firm's playbook: everyone in the firm reads it; only its firm admins change it (the
 # services refuse anyone else with 403, as the web pages do).

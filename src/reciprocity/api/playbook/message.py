@@ -9,7 +9,7 @@ from ninja import Router, Status
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import PartnerRecordOperations
+from reciprocity.api.common import ListOperations
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import message as schemas
@@ -19,7 +19,7 @@ from reciprocity.playbook.selectors.message import advisor_profile_of, message_c
 from reciprocity.playbook.services.message import advisor_message_set, message_check_record
 
 partner_message_checks = Router(tags=["Message checks"])
-MESSAGE_CHECKS = PartnerRecordOperations(
+MESSAGE_CHECKS = ListOperations(
     partner_message_checks, "/{id}/message-checks", schemas.MessageCheck
 )
 me = Router(tags=["Your message"])

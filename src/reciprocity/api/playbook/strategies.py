@@ -9,7 +9,7 @@ from ninja import Query, Router, Status
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import PartnerRecordOperations, RecordOperations, created_for_partner
+from reciprocity.api.common import ListOperations, RecordOperations, created_for_partner
 from reciprocity.api.errors import responses
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import strategies as schemas
@@ -36,9 +36,7 @@ from reciprocity.referrals.selectors import referral_get_for
 
 partner_strategy = Router(tags=["Strategies"])
 partner_opportunities = Router(tags=["Opportunities"])
-OPPORTUNITIES = PartnerRecordOperations(
-    partner_opportunities, "/{id}/opportunities", schemas.Opportunity
-)
+OPPORTUNITIES = ListOperations(partner_opportunities, "/{id}/opportunities", schemas.Opportunity)
 opportunities = Router(tags=["Opportunities"])
 
 
