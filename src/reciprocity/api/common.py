@@ -68,10 +68,10 @@ class RecordOperations[R: Model]:
     ``record`` keyword (see ``changed``)."""
 
     router: Router
-    path: str  # the record's own: "/{id}", "/solutions/{id}"
     schema: Any
     get: Getter[R]
     record: str
+    path: str = "/{id}"  # the record's own, under the router: "/solutions/{id}"
 
     def read(self, summary: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
         return self.router.get(self.path, response=responses({200: self.schema}), summary=summary)

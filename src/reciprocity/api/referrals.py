@@ -50,11 +50,7 @@ def _referral(user: User, pk: int) -> Referral:
 
 
 REFERRAL = RecordOperations(
-    referrals,
-    path="/{id}",
-    schema=schemas.Referral,
-    get=selectors.referral_get_for,
-    record="referral",
+    referrals, schemas.Referral, get=selectors.referral_get_for, record="referral"
 )
 
 

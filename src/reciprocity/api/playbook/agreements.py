@@ -19,11 +19,7 @@ from reciprocity.playbook.services.agreements import PromiseInput, agreement_cre
 
 agreements = Router(tags=["Agreements"])
 AGREEMENT = RecordOperations(
-    agreements,
-    path="/{id}",
-    schema=schemas.Agreement,
-    get=agreement_get_for,
-    record="agreement",
+    agreements, schemas.Agreement, get=agreement_get_for, record="agreement"
 )
 
 

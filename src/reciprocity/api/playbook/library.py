@@ -70,25 +70,15 @@ cases = Router(tags=["Client cases"])
 CASE_FIELDS = {"answers": "answers", "questions": "add_questions"}
 
 
-CONCERN = RecordOperations(
-    concerns, path="/{id}", schema=Concern, get=concern_get_for, record="concern"
-)
-CASE = RecordOperations(cases, path="/{id}", schema=Case, get=case_get_for, record="case")
+CONCERN = RecordOperations(concerns, Concern, get=concern_get_for, record="concern")
+CASE = RecordOperations(cases, Case, get=case_get_for, record="case")
 SOLUTIONS = ListOperations(firm_library, "/solutions", Solution, not_found=False)
 QUESTIONS = ListOperations(firm_library, "/questions", Question, not_found=False)
 SOLUTION = RecordOperations(
-    firm_library,
-    path="/solutions/{id}",
-    schema=Solution,
-    get=solution_get_for,
-    record="solution",
+    firm_library, Solution, get=solution_get_for, record="solution", path="/solutions/{id}"
 )
 QUESTION = RecordOperations(
-    firm_library,
-    path="/questions/{id}",
-    schema=Question,
-    get=question_get_for,
-    record="question",
+    firm_library, Question, get=question_get_for, record="question", path="/questions/{id}"
 )
 
 

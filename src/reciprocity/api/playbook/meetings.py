@@ -46,15 +46,13 @@ firm_meeting_plans = Router(tags=["Firm playbook"])
 meetings = Router(tags=["Meetings"])
 
 
-MEETING = RecordOperations(
-    meetings, path="/{id}", schema=schemas.Meeting, get=meeting_get_for, record="meeting"
-)
+MEETING = RecordOperations(meetings, schemas.Meeting, get=meeting_get_for, record="meeting")
 MEETING_PLAN = RecordOperations(
     firm_meeting_plans,
-    path="/meeting-plans/{id}",
-    schema=schemas.MeetingPlan,
+    schemas.MeetingPlan,
     get=meeting_plan_get_for,
     record="plan",
+    path="/meeting-plans/{id}",
 )
 
 

@@ -41,11 +41,7 @@ opportunities = Router(tags=["Opportunities"])
 
 
 OPPORTUNITY = RecordOperations(
-    opportunities,
-    path="/{id}",
-    schema=schemas.Opportunity,
-    get=opportunity_get_for,
-    record="opportunity",
+    opportunities, schemas.Opportunity, get=opportunity_get_for, record="opportunity"
 )
 
 
