@@ -29,31 +29,9 @@ from reciprocity.api.playbook.schemas.library import (
 from reciprocity.api.playbook.schemas.strategies import Opportunity
 from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
-from reciprocity.playbook.selectors.library import (
-    case_get_for,
-    cases_of,
-    concern_get_for,
-    concerns_of,
-    question_bank,
-    question_get_for,
-    solution_get_for,
-    solutions_of,
-)
+from reciprocity.playbook.selectors import library as selectors
 from reciprocity.playbook.selectors.strategies import opportunity_get_for
-from reciprocity.playbook.services.library import (
-    case_create,
-    case_mark_ready,
-    case_update,
-    concern_dismiss,
-    concern_log,
-    concern_match,
-    question_archive,
-    question_create,
-    question_update,
-    solution_archive,
-    solution_create,
-    solution_update,
-)
+from reciprocity.playbook.services import library as services
 
 partner_concerns = Router(tags=["Concerns"])
 partner_cases = Router(tags=["Client cases"])
@@ -70,15 +48,23 @@ cases = Router(tags=["Client cases"])
 CASE_FIELDS = {"answers": "answers", "questions": "add_questions"}
 
 
-CONCERN = RecordOperations(concerns, Concern, get=concern_get_for, record="concern")
-CASE = RecordOperations(cases, Case, get=case_get_for, record="case")
+CONCERN = RecordOperations(concerns, Concern, get=selectors.concern_get_for, record="concern")
+CASE = RecordOperations(cases, Case, get=selectors.case_get_for, record="case")
 SOLUTIONS = ListOperations(firm_library, "/solutions", Solution, not_found=False)
 QUESTIONS = ListOperations(firm_library, "/questions", Question, not_found=False)
 SOLUTION = RecordOperations(
-    firm_library, Solution, get=solution_get_for, record="solution", path="/solutions/{id}"
+    firm_library,
+    Solution,
+    get=selectors.solution_get_for,
+    record="solution",
+    path="/solutions/{id}",
 )
 QUESTION = RecordOperations(
-    firm_library, Question, get=question_get_for, record="question", path="/questions/{id}"
+    firm_library,
+    Question,
+    get=selectors.question_get_for,
+    record="question",
+    path="/questions/{id}",
 )
 
 
@@ -86,7 +72,7 @@ QUESTION = RecordOperations(
 def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientConcern]:
     """The inventory of what the partner's clients worry about and the problems the partner
     sees, newest first."""
-    return concerns_of(partner=partner_or_404(current_user(request), id))
+    return selectors.concerns_of(partner=partner_or_404(current_user(request), id))
 
 
 @CONCERNS.adding("Log a client concern")
@@ -96,8 +82,8 @@ def log_concern(
     return created_for_partner(
         request,
         id,
-        concern_log,
-        answer=concern_get_for,
+        services.concern_log,
+        answer=selectors.concern_get_for,
         source=payload.source,
         description=payload.description,
         topic=payload.topic or "",
@@ -107,7 +93,7 @@ def log_concern(
 
 @CONCERN.read("Get a concern")
 def get_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
-    return concern_get_for(advisor=current_user(request), pk=id)
+    return selectors.concern_get_for(advisor=current_user(request), pk=id)
 
 
 @concerns.post(
@@ -121,8 +107,8 @@ def match_concern(
     """An entry of the firm's library answers the concern: an opportunity to bring the solution
     to the partner and ask for a meeting with the client."""
     user = current_user(request)
-    opportunity = concern_match(
-        concern=concern_get_for(advisor=user, pk=id),
+    opportunity = services.concern_match(
+        concern=selectors.concern_get_for(advisor=user, pk=id),
         solution=payload.solution,
         by=user,
         proposal=payload.proposal,
@@ -133,12 +119,12 @@ def match_concern(
 
 @CONCERN.action("/dismiss", "Dismiss a concern")
 def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
-    return CONCERN.changed(request, id, concern_dismiss)
+    return CONCERN.changed(request, id, services.concern_dismiss)
 
 
 @CASES.listing("List a partner's client cases")
 def list_cases(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientCase]:
-    return cases_of(partner=partner_or_404(current_user(request), id))
+    return selectors.cases_of(partner=partner_or_404(current_user(request), id))
 
 
 @CASES.adding("Start a client case")
@@ -150,8 +136,8 @@ def create_case(
     return created_for_partner(
         request,
         id,
-        case_create,
-        answer=case_get_for,
+        services.case_create,
+        answer=selectors.case_get_for,
         alias=payload.alias,
         description=payload.description,
         topics=[str(topic) for topic in payload.topics],
@@ -161,17 +147,17 @@ def create_case(
 
 @CASE.read("Get a client case")
 def get_case(request: HttpRequest, id: RecordId) -> models.ClientCase:
-    return case_get_for(advisor=current_user(request), pk=id)
+    return selectors.case_get_for(advisor=current_user(request), pk=id)
 
 
 @CASE.update("Update a client case")
 def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
     """Answer its questions, write the solution, add questions from the bank; all or nothing."""
     user = current_user(request)
-    case = case_get_for(advisor=user, pk=id)
+    case = selectors.case_get_for(advisor=user, pk=id)
     changes = payload.model_dump(exclude_unset=True)
     with fields_renamed(CASE_FIELDS):
-        case_update(
+        services.case_update(
             case=case,
             by=user,
             alias=changes.get("alias"),
@@ -180,7 +166,7 @@ def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
             answers={a.question: a.answer for a in payload.answers},
             add_questions=payload.add_questions,
         )
-    return case_get_for(advisor=user, pk=id)
+    return selectors.case_get_for(advisor=user, pk=id)
 
 
 @cases.post(
@@ -194,8 +180,8 @@ def mark_case_ready(
     """Refused below eight answers or without a solution; once ready, the case is an
     opportunity awaiting the meeting request."""
     user = current_user(request)
-    opportunity = case_mark_ready(
-        case=case_get_for(advisor=user, pk=id), by=user, ask_by=payload.ask_by
+    opportunity = services.case_mark_ready(
+        case=selectors.case_get_for(advisor=user, pk=id), by=user, ask_by=payload.ask_by
     )
     return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
 
@@ -203,13 +189,13 @@ def mark_case_ready(
 @SOLUTIONS.listing("List what the firm solves")
 def list_solutions(request: HttpRequest) -> QuerySet[models.Solution]:
     """The "what we solve" library that concerns are matched against."""
-    return solutions_of(advisor=current_user(request))
+    return selectors.solutions_of(advisor=current_user(request))
 
 
 @SOLUTIONS.adding("Add to what the firm solves")
 def create_solution(request: HttpRequest, payload: SolutionCreate) -> Status[models.Solution]:
     """Firm admins only. Its keywords are what concerns are matched on."""
-    solution = solution_create(
+    solution = services.solution_create(
         by=current_user(request),
         title=payload.title,
         topic=payload.topic or "",
@@ -223,7 +209,7 @@ def create_solution(request: HttpRequest, payload: SolutionCreate) -> Status[mod
 @SOLUTION.read("Get a library entry")
 def get_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Archived entries too."""
-    return solution_get_for(advisor=current_user(request), pk=id)
+    return selectors.solution_get_for(advisor=current_user(request), pk=id)
 
 
 @SOLUTION.update("Update a library entry")
@@ -232,18 +218,18 @@ def update_solution(request: HttpRequest, id: RecordId, payload: SolutionUpdate)
     changes = changes_of(payload, clearable=("topic", "keywords"))
     if "keywords" in changes:
         changes["keywords"] = ", ".join(changes["keywords"])
-    return SOLUTION.changed(request, id, solution_update, **changes)
+    return SOLUTION.changed(request, id, services.solution_update, **changes)
 
 
 @SOLUTION.action("/archive", "Archive a library entry")
 def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Firm admins only. It no longer matches concerns; the opportunities it produced keep it."""
-    return SOLUTION.changed(request, id, solution_archive)
+    return SOLUTION.changed(request, id, services.solution_archive)
 
 
 @QUESTIONS.listing("List the diagnostic question bank")
 def list_questions(request: HttpRequest) -> QuerySet[models.DiagnosticQuestion]:
-    return question_bank(advisor=current_user(request))
+    return selectors.question_bank(advisor=current_user(request))
 
 
 @QUESTIONS.adding("Add a diagnostic question")
@@ -251,14 +237,16 @@ def create_question(
     request: HttpRequest, payload: QuestionCreate
 ) -> Status[models.DiagnosticQuestion]:
     """Firm admins only. It comes last in its topic, and new client cases can draw it."""
-    question = question_create(by=current_user(request), topic=payload.topic, text=payload.text)
+    question = services.question_create(
+        by=current_user(request), topic=payload.topic, text=payload.text
+    )
     return Status(201, question)
 
 
 @QUESTION.read("Get a diagnostic question")
 def get_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Archived questions too."""
-    return question_get_for(advisor=current_user(request), pk=id)
+    return selectors.question_get_for(advisor=current_user(request), pk=id)
 
 
 @QUESTION.update("Reword or move a diagnostic question")
@@ -266,10 +254,12 @@ def update_question(
     request: HttpRequest, id: RecordId, payload: QuestionUpdate
 ) -> models.DiagnosticQuestion:
     """Firm admins only. Cases that already asked it keep their wording."""
-    return QUESTION.changed(request, id, question_update, **changes_of(payload, clearable=()))
+    return QUESTION.changed(
+        request, id, services.question_update, **changes_of(payload, clearable=())
+    )
 
 
 @QUESTION.action("/archive", "Archive a diagnostic question")
 def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Firm admins only. It is no longer drawn; the cases that asked it keep it."""
-    return QUESTION.changed(request, id, question_archive)
+    return QUESTION.changed(request, id, services.question_archive)
