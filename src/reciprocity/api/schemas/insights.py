@@ -1,10 +1,11 @@
 """Response bodies of the diagnoses. Slugs are literals, so the OpenAPI document lists them."""
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
 
-from reciprocity.api.schemas.common import PartnerRef, RecordId
+from reciprocity.api.schemas.common import BlankIsNull, PartnerRef, RecordId
 from reciprocity.insights import diagnoses as insights
 from reciprocity.insights import funnel, models
 from reciprocity.insights.diagnoses import ActionSlug, DiagnosisSlug, Severity
@@ -29,7 +30,7 @@ class Diagnosis(Schema):
         description="high: decide now; medium: look into it; low; info: reassurance (too "
         "early to judge), listed after the others."
     )
-    reason: FailureReason | None = Field(
+    reason: Annotated[FailureReason | None, BlankIsNull] = Field(
         description="For walk_away, the failure reason to retire the partner with."
     )
 
@@ -38,10 +39,6 @@ class Diagnosis(Schema):
         if obj.partner_id is None:
             return None
         return {"id": obj.partner_id, "name": obj.partner_name}
-
-    @staticmethod
-    def resolve_reason(obj: insights.Diagnosis) -> str | None:
-        return obj.reason or None
 
 
 class DiagnosisFilters(Schema):
