@@ -12,6 +12,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from reciprocity.accounts.models import Team, User
+from reciprocity.insights.models import Dismissal
 from reciprocity.partners.agenda import OVERDUE
 from reciprocity.partners.models import CORE_STAGES, PIPELINE_STAGES, Partner, Stage
 from reciprocity.partners.selectors import partners_visible_to
@@ -85,6 +86,13 @@ def funnel_scope(
     if owner is not None:
         partners = partners.filter(owner_id=owner.pk)
     return partners
+
+
+def dismissals_of(*, partner: Partner) -> list[Dismissal]:
+    """The partner's diagnoses set aside and still in force, with who did it (one query)."""
+    return list(
+        Dismissal.objects.live().filter(partner_id=partner.pk).select_related("by").order_by("slug")
+    )
 
 
 def stage_counts(partners: QuerySet[Partner]) -> list[StageCount]:
