@@ -8,10 +8,10 @@ never contradicts the agenda or the diagnosis:
    agenda's own words: a promise, a keep-warm touch, a meeting, a referral step);
 2. the most severe diagnosis, with the playbook's answer;
 3. the agenda's next item due this week;
-4. whichever comes first: the partner's next step further ahead (the earliest open
-   commitment), or the next keep-warm touch, said with what the stage asks for;
-5. a partner too early to judge gets the reassurance and what to keep doing; any other, what
-   the stage asks for.
+4. the partner's next step further ahead (the earliest open commitment), unless a keep-warm
+   touch comes before it;
+5. for a partner too early to judge, the reassurance and what to keep doing; for any other,
+   what the stage asks for, with the next keep-warm touch where a cadence runs.
 
 A retired partner has nothing to do, whatever is left open. The agenda's snoozed items are left
 out, as the agenda leaves them out.
