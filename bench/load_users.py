@@ -47,6 +47,26 @@ class Advisor(HttpUser):
     def _partner(self) -> int:
         return self.rng.choice(SETUP["partners"])
 
+    def _write(
+        self,
+        path: str,
+        body: dict[str, Any],
+        name: str,
+        kind: str,
+        mark: Any,
+        ok: tuple[int, ...] = (201,),
+    ) -> bool:
+        """A write through the API; its mark is kept under WRITES[kind] when it succeeds."""
+        with self.client.post(
+            f"/api/v1/{path}", json=body, headers=self.api, name=name, catch_response=True
+        ) as response:
+            if response.status_code in ok:
+                WRITES[kind].append(mark)
+                response.success()
+                return True
+            response.failure(f"{response.status_code}: {response.text[:200]}")
+            return False
+
     @task(4)
     def partner_list(self) -> None:
         self.client.get("/partners/", headers=self.web, name="web: partner list")
@@ -71,50 +91,19 @@ class Advisor(HttpUser):
     def log_touch(self) -> None:
         mark = f"load {uuid.uuid4().hex}"
         body = {"kind": "call", "summary": mark}
-        with self.client.post(
-            f"/api/v1/partners/{self._partner()}/touches",
-            json=body,
-            headers=self.api,
-            name="API: log a touch",
-            catch_response=True,
-        ) as response:
-            if response.status_code == 201:
-                WRITES["touch"].append(mark)
-                response.success()
-            else:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+        self._write(f"partners/{self._partner()}/touches", body, "API: log a touch", "touch", mark)
 
     @task(1)
     def create_partner(self) -> None:
         mark = f"Load {uuid.uuid4().hex}"
         body = {"name": mark, "profession": "cpa", "organization": "Load & Co"}
-        with self.client.post(
-            "/api/v1/partners",
-            json=body,
-            headers=self.api,
-            name="API: create a partner",
-            catch_response=True,
-        ) as response:
-            if response.status_code == 201:
-                WRITES["partner"].append(mark)
-                response.success()
-            else:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+        self._write("partners", body, "API: create a partner", "partner", mark)
 
     @task(2)
     def move_stage(self) -> None:
         partner, stage = self.rng.choice(sorted(self.mine.items()))
         to = self.rng.choice([s for s in STAGES if s != stage])
-        with self.client.post(
-            f"/api/v1/partners/{partner}/stage",
-            json={"stage": to},
-            headers=self.api,
-            name="API: move a stage",
-            catch_response=True,
-        ) as response:
-            if response.status_code in (200, 201):
-                WRITES["stage"].append([int(partner), to])
-                self.mine[partner] = to
-                response.success()
-            else:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+        moved = [int(partner), to]
+        path, name = f"partners/{partner}/stage", "API: move a stage"
+        if self._write(path, {"stage": to}, name, "stage", moved, ok=(200, 201)):
+            self.mine[partner] = to

@@ -1,6 +1,8 @@
 """Factories for every model; tests build the data they need from these."""
 
 import datetime as dt
+import random
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -9,15 +11,19 @@ from reciprocity import events
 from reciprocity.accounts.models import Firm, Role, Team, User
 from reciprocity.integrations.webhooks.models import WebhookEndpoint, new_secret
 from reciprocity.partners.models import (
+    CanDescribeValue,
     Commitment,
     CommitmentOwner,
     Partner,
     Profession,
+    Propensity,
+    ReferralProcess,
     Stage,
     StageChange,
     Touch,
     TouchKind,
 )
+from reciprocity.partners.services import partner_change_stage, partner_create
 from reciprocity.playbook.models import (
     AdvisorProfile,
     ClientConcern,
@@ -28,6 +34,7 @@ from reciprocity.playbook.models import (
     Solution,
     Strategy,
 )
+from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
 
 
@@ -200,3 +207,76 @@ class ReferralFactory(factory.django.DjangoModelFactory):
 
 def ago(days: float) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
+
+
+def met_partner(
+    owner: User, *, days_ago: int, stage: str = Stage.FIRST_MEETING, **profile: Any
+) -> Partner:
+    """A partner first met ``days_ago`` days ago, through the services (so the stage history
+    is there), moved on to ``stage`` a day later."""
+    partner = partner_create(
+        by=owner,
+        name="Carla Reyes",
+        profession=Profession.CPA,
+        stage=Stage.FIRST_MEETING,
+        occurred_at=ago(days_ago),
+        **profile,
+    )
+    if stage != Stage.FIRST_MEETING:
+        partner_change_stage(partner=partner, by=owner, stage=stage, occurred_at=ago(days_ago - 1))
+    return partner
+
+
+def agreement_in_force(partner: Partner, by: User) -> None:
+    """A written agreement with a promise on each side, reviewed in 300 days."""
+    agreement_create(
+        partner=partner,
+        by=by,
+        promises=[
+            PromiseInput(CommitmentOwner.ADVISOR, "Send the estate-planning article"),
+            PromiseInput(CommitmentOwner.PARTNER, "Introduce us to the owners' association"),
+        ],
+        referral_process=ReferralProcess.EMAIL_THREAD,
+        next_review=timezone.localdate() + dt.timedelta(days=300),
+    )
+
+
+def random_partner(
+    rng: random.Random,
+    *,
+    owner: User,
+    team: Team | None,
+    name: str,
+    stage: str,
+    touches: int,
+    referrals: int,
+    touch_days: int = 900,
+) -> Partner:
+    """A partner of a varied book, drawn from rng: a profile, the stage change into its stage,
+    up to `touches` touches (in the last `touch_days`) and up to `referrals` referrals both ways
+    and of both kinds. The same rng state gives the same partner."""
+    partner = PartnerFactory(
+        owner=owner,
+        team=team,
+        name=name,
+        stage=stage,
+        stage_changed_at=ago(rng.randint(20, 900)),
+        growth_mode=rng.choice([None, True, False]),
+        propensity_to_refer=rng.choice([None, *Propensity.values]),
+        can_describe_value=rng.choice(CanDescribeValue.values),
+    )
+    StageChangeFactory(
+        partner=partner,
+        occurred_at=partner.stage_changed_at,
+        reason="other" if stage == Stage.RETIRED else "",
+    )
+    for _ in range(rng.randint(0, touches)):
+        TouchFactory(partner=partner, occurred_at=ago(rng.randint(0, touch_days)))
+    for _ in range(rng.randint(0, referrals)):
+        ReferralFactory(
+            partner=partner,
+            direction=rng.choice(Direction.values),
+            kind=rng.choice(Kind.values),
+            occurred_at=ago(rng.randint(0, 900)),
+        )
+    return partner

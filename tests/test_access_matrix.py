@@ -699,6 +699,7 @@ MATRIX: dict[str, Route] = {
     "api:search_records": no_id("what the caller may see (test_search, with the cast)"),
     "api:list_diagnoses": no_id("the caller's visible partners (?partner= in test_api_diagnoses)"),
     "api:list_partner_diagnoses": Route(api_partner),
+    "api:get_next_action": Route(api_partner),
     "api:get_funnel": no_id("the funnel of the caller's visible partners, like the dashboard"),
     "api:dismiss_diagnosis": Route(api_partner_diagnosis, body={"reason": "Sneaky"}),
     "api:get_commitment": Route(api_commitment),

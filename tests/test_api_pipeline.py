@@ -155,24 +155,6 @@ def test_touches_are_listed_newest_first_and_paginated(cast: Cast, api: ApiClien
     assert [item["summary"] for item in page["items"]] == ["1", "5"]
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"kind": "smoke_signal", "summary": "Hi"}, "kind"),
-        ({"kind": "call"}, "summary"),
-        ({"kind": "call", "summary": ""}, "summary"),
-        ({"kind": "call", "summary": "Hi", "occurred_at": "yesterday"}, "occurred_at"),
-    ],
-)
-def test_a_bad_touch_is_refused_and_nothing_is_logged(
-    cast: Cast, api: ApiClient, body: dict[str, Any], field: str
-) -> None:
-    response = api.call("POST", f"partners/{cast.alice_shared.pk}/touches", body)
-    assert response.status_code == 422
-    assert [error["field"] for error in response.json()["errors"]] == [field]
-    assert not Touch.objects.exists()
-
-
 def test_the_touch_list_runs_a_constant_number_of_queries(
     cast: Cast, api: ApiClient, django_assert_max_num_queries: Any
 ) -> None:
@@ -215,21 +197,26 @@ def test_a_commitment_owner_defaults_to_the_advisor(cast: Cast, api: ApiClient) 
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("records", "body", "field"),
     [
-        ({"what": "Call", "due": "2025-02-30"}, "due"),
-        ({"what": "Call", "due": "next week"}, "due"),
-        ({"what": "Call"}, "due"),
-        ({"what": "", "due": "2030-01-01"}, "what"),
-        ({"what": "Call", "due": "2030-01-01", "owner": "client"}, "owner"),
+        ("touches", {"kind": "smoke_signal", "summary": "Hi"}, "kind"),
+        ("touches", {"kind": "call"}, "summary"),
+        ("touches", {"kind": "call", "summary": ""}, "summary"),
+        ("touches", {"kind": "call", "summary": "Hi", "occurred_at": "yesterday"}, "occurred_at"),
+        ("commitments", {"what": "Call", "due": "2025-02-30"}, "due"),
+        ("commitments", {"what": "Call", "due": "next week"}, "due"),
+        ("commitments", {"what": "Call"}, "due"),
+        ("commitments", {"what": "", "due": "2030-01-01"}, "what"),
+        ("commitments", {"what": "Call", "due": "2030-01-01", "owner": "client"}, "owner"),
     ],
 )
-def test_a_bad_commitment_is_refused_and_nothing_is_saved(
-    cast: Cast, api: ApiClient, body: dict[str, Any], field: str
+def test_a_bad_touch_or_commitment_is_refused_and_nothing_is_saved(
+    cast: Cast, api: ApiClient, records: str, body: dict[str, Any], field: str
 ) -> None:
-    response = api.call("POST", f"partners/{cast.alice_shared.pk}/commitments", body)
+    response = api.call("POST", f"partners/{cast.alice_shared.pk}/{records}", body)
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert not Touch.objects.exists()
     assert not Commitment.objects.exists()
 
 

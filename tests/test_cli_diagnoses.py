@@ -45,6 +45,7 @@ def test_json_lists_each_diagnosis_with_evidence_and_action(cast: Cast) -> None:
     assert entries == [
         {
             "slug": "wrong_firm",
+            "partner": {"id": partner.pk, "name": "Walter Greystone"},
             "partner_id": partner.pk,
             "partner_name": "Walter Greystone",
             "title": "Their firm is not meeting new clients",

@@ -10,7 +10,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from reciprocity.accounts.models import User
 from reciprocity.insights.diagnoses import (
     GONE_COLD_FACTOR,
     ONE_WAY_MIN_SENT,
@@ -20,51 +19,26 @@ from reciprocity.insights.diagnoses import (
     day,
     diagnoses_for,
 )
-from reciprocity.partners import services
-from reciprocity.partners.models import CommitmentOwner, Partner, Profession, ReferralProcess, Stage
+from reciprocity.partners.models import Stage
 from reciprocity.playbook.selectors.cadences import add_months
-from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.playbook.services.cadences import cadence_set
 from reciprocity.playbook.services.firm import firm_defaults_install
 from reciprocity.referrals.models import Direction
 from tests.api_client import token_client
 from tests.conftest import Cast
-from tests.factories import ReferralFactory, TouchFactory, ago
+from tests.factories import (
+    ReferralFactory,
+    TouchFactory,
+    ago,
+    agreement_in_force,
+    met_partner,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def met(owner: User, *, days_ago: int, stage: str = Stage.FIRST_MEETING, **profile: Any) -> Partner:
-    partner = services.partner_create(
-        by=owner,
-        name="Carla Reyes",
-        profession=Profession.CPA,
-        stage=Stage.FIRST_MEETING,
-        occurred_at=ago(days_ago),
-        **profile,
-    )
-    if stage != Stage.FIRST_MEETING:
-        services.partner_change_stage(
-            partner=partner, by=owner, stage=stage, occurred_at=ago(days_ago - 1)
-        )
-    return partner
-
-
 def of(found: list[Diagnosis], slug: str) -> list[Diagnosis]:
     return [d for d in found if d.slug == slug]
-
-
-def agree(partner: Partner, by: User) -> None:
-    agreement_create(
-        partner=partner,
-        by=by,
-        promises=[
-            PromiseInput(CommitmentOwner.ADVISOR, "Send the estate-planning article"),
-            PromiseInput(CommitmentOwner.PARTNER, "Introduce us to the owners' association"),
-        ],
-        referral_process=ReferralProcess.EMAIL_THREAD,
-        next_review=timezone.localdate() + dt.timedelta(days=300),
-    )
 
 
 # --- gone_cold ------------------------------------------------------------------------------
@@ -74,8 +48,8 @@ def test_an_active_partner_untouched_for_twice_the_stages_cadence_has_gone_cold(
     cast: Cast,
 ) -> None:
     firm_defaults_install(firm=cast.firm)  # active: touch base every 4 months
-    partner = met(cast.alice, days_ago=900, stage=Stage.ACTIVE)
-    agree(partner, cast.alice)
+    partner = met_partner(cast.alice, days_ago=900, stage=Stage.ACTIVE)
+    agreement_in_force(partner, cast.alice)
     last = timezone.localdate() - dt.timedelta(days=400)
     TouchFactory(partner=partner, occurred_at=ago(400))
     today = timezone.localdate()
@@ -96,8 +70,8 @@ def test_an_active_partner_untouched_for_twice_the_stages_cadence_has_gone_cold(
 
 def test_on_the_last_day_of_twice_the_cadence_it_has_not_gone_cold(cast: Cast) -> None:
     firm_defaults_install(firm=cast.firm)
-    partner = met(cast.alice, days_ago=900, stage=Stage.ACTIVE)
-    agree(partner, cast.alice)
+    partner = met_partner(cast.alice, days_ago=900, stage=Stage.ACTIVE)
+    agreement_in_force(partner, cast.alice)
     TouchFactory(partner=partner, occurred_at=ago(300))
     last = timezone.localdate(ago(300))
     limit = add_months(last, 4 * GONE_COLD_FACTOR)
@@ -109,8 +83,8 @@ def test_on_the_last_day_of_twice_the_cadence_it_has_not_gone_cold(cast: Cast) -
 
 def test_the_partners_own_cadence_counts_and_turning_it_off_ends_gone_cold(cast: Cast) -> None:
     firm_defaults_install(firm=cast.firm)
-    partner = met(cast.alice, days_ago=900, stage=Stage.ACTIVE)
-    agree(partner, cast.alice)
+    partner = met_partner(cast.alice, days_ago=900, stage=Stage.ACTIVE)
+    agreement_in_force(partner, cast.alice)
     TouchFactory(partner=partner, occurred_at=ago(400))
     cadence_set(partner=partner, by=cast.alice, kind="touch_base", interval_months=12)
     assert of(diagnoses_for(advisor=cast.alice), "gone_cold") == []
@@ -121,12 +95,12 @@ def test_the_partners_own_cadence_counts_and_turning_it_off_ends_gone_cold(cast:
 
 
 def test_a_partner_never_worked_and_never_referring_has_not_gone_cold(cast: Cast) -> None:
-    met(cast.alice, days_ago=900, stage=Stage.DUE_DILIGENCE)
+    met_partner(cast.alice, days_ago=900, stage=Stage.DUE_DILIGENCE)
     assert of(diagnoses_for(advisor=cast.alice), "gone_cold") == []
 
 
 def test_a_partner_who_referred_long_ago_and_was_never_touched_has_gone_cold(cast: Cast) -> None:
-    partner = met(cast.alice, days_ago=900, stage=Stage.DUE_DILIGENCE)
+    partner = met_partner(cast.alice, days_ago=900, stage=Stage.DUE_DILIGENCE)
     ReferralFactory(partner=partner, direction=Direction.RECEIVED, occurred_at=ago(500))
     (diagnosis,) = of(diagnoses_for(advisor=cast.alice), "gone_cold")
     assert diagnosis.evidence[:2] == [
@@ -143,7 +117,7 @@ def test_a_partner_who_referred_long_ago_and_was_never_touched_has_gone_cold(cas
 def test_an_active_partner_or_champion_without_an_agreement_has_none_in_force(
     cast: Cast, stage: str
 ) -> None:
-    partner = met(cast.alice, days_ago=30, stage=stage)
+    partner = met_partner(cast.alice, days_ago=30, stage=stage)
     (diagnosis,) = of(diagnoses_for(advisor=cast.alice), "no_agreement")
     assert diagnosis.action == "make_it_explicit"
     assert diagnosis.action_url == f"/partners/{partner.pk}/agreement/"
@@ -151,17 +125,17 @@ def test_an_active_partner_or_champion_without_an_agreement_has_none_in_force(
 
 
 def test_an_agreement_in_force_or_an_earlier_stage_is_not_no_agreement(cast: Cast) -> None:
-    partner = met(cast.alice, days_ago=30, stage=Stage.ACTIVE)
-    agree(partner, cast.alice)
-    met(cast.alice, days_ago=30, stage=Stage.PROPOSED)
+    partner = met_partner(cast.alice, days_ago=30, stage=Stage.ACTIVE)
+    agreement_in_force(partner, cast.alice)
+    met_partner(cast.alice, days_ago=30, stage=Stage.PROPOSED)
     assert of(diagnoses_for(advisor=cast.alice), "no_agreement") == []
 
 
 def test_one_way_never_asks_for_an_agreement_in_force(cast: Cast) -> None:
-    partner = met(cast.alice, days_ago=300, stage=Stage.ACTIVE)
+    partner = met_partner(cast.alice, days_ago=300, stage=Stage.ACTIVE)
     for days in range(ONE_WAY_MIN_SENT):
         ReferralFactory(partner=partner, direction=Direction.SENT, occurred_at=ago(30 + days))
-    agree(partner, cast.alice)
+    agreement_in_force(partner, cast.alice)
     found = diagnoses_for(advisor=cast.alice)
     (one_way,) = of(found, "one_way")
     assert one_way.action == "review_agreement"
@@ -174,7 +148,7 @@ def test_one_way_never_asks_for_an_agreement_in_force(cast: Cast) -> None:
 
 
 def test_a_partner_met_under_the_patience_window_is_too_early_in_the_list(cast: Cast) -> None:
-    partner = met(cast.alice, days_ago=60)
+    partner = met_partner(cast.alice, days_ago=60)
     met_on = timezone.localdate(ago(60))
 
     (diagnosis,) = diagnoses_for(advisor=cast.alice)
@@ -188,7 +162,7 @@ def test_a_partner_met_under_the_patience_window_is_too_early_in_the_list(cast: 
 
 
 def test_on_the_day_the_patience_window_ends_it_is_no_longer_too_early(cast: Cast) -> None:
-    met(cast.alice, days_ago=60)
+    met_partner(cast.alice, days_ago=60)
     judge_from = add_months(timezone.localdate(ago(60)), PATIENCE_MONTHS)
     eve = judge_from - dt.timedelta(days=1)
     assert [d.slug for d in diagnoses_for(advisor=cast.alice, today=eve)] == ["too_early"]
@@ -196,20 +170,20 @@ def test_on_the_day_the_patience_window_ends_it_is_no_longer_too_early(cast: Cas
 
 
 def test_a_referral_received_means_it_is_not_too_early(cast: Cast) -> None:
-    partner = met(cast.alice, days_ago=60)
+    partner = met_partner(cast.alice, days_ago=60)
     ReferralFactory(partner=partner, direction=Direction.RECEIVED, occurred_at=ago(10))
     assert diagnoses_for(advisor=cast.alice) == []
 
 
 def test_too_early_never_shows_with_a_walk_away(cast: Cast) -> None:
-    met(cast.alice, days_ago=60, growth_mode=False)
+    met_partner(cast.alice, days_ago=60, growth_mode=False)
     found = diagnoses_for(advisor=cast.alice)
     assert [d.slug for d in found] == ["wrong_firm"]
     assert found[0].action == "walk_away"
 
 
 def test_the_partner_page_reassures_a_partner_too_early_to_judge(cast: Cast, client: Any) -> None:
-    partner = met(cast.alice, days_ago=60)
+    partner = met_partner(cast.alice, days_ago=60)
     client.force_login(cast.alice)
     page = client.get(f"/partners/{partner.pk}/").content.decode()
     assert 'data-slug="too_early"' in page
@@ -222,7 +196,7 @@ def test_the_partner_page_reassures_a_partner_too_early_to_judge(cast: Cast, cli
 def test_a_low_propensity_is_the_wrong_professional_only_after_the_patience_window(
     cast: Cast,
 ) -> None:
-    met(cast.alice, days_ago=60, propensity_to_refer="low")
+    met_partner(cast.alice, days_ago=60, propensity_to_refer="low")
     judge_from = add_months(timezone.localdate(ago(60)), PATIENCE_MONTHS)
     eve = judge_from - dt.timedelta(days=1)
     assert [d.slug for d in diagnoses_for(advisor=cast.alice, today=eve)] == ["too_early"]
@@ -236,8 +210,8 @@ def test_a_low_propensity_is_the_wrong_professional_only_after_the_patience_wind
 
 def test_the_command_and_the_api_list_the_new_slugs(cast: Cast) -> None:
     firm_defaults_install(firm=cast.firm)
-    early = met(cast.alice, days_ago=60)
-    active = met(cast.alice, days_ago=900, stage=Stage.ACTIVE)
+    early = met_partner(cast.alice, days_ago=60)
+    active = met_partner(cast.alice, days_ago=900, stage=Stage.ACTIVE)
     TouchFactory(partner=active, occurred_at=ago(400))
     out = io.StringIO()
     call_command("diagnoses", "--user", "alice", "--json", stdout=out)

@@ -116,6 +116,10 @@ def test_the_partner_page_dismisses_with_a_reason(cast: Cast) -> None:
     body = response.content.decode()
     assert "Diagnosis dismissed" in body
     assert 'data-slug="wrong_message"' not in body
+    # Set aside, not forgotten: the panel says so, with the reason, instead of "nothing stalled".
+    assert 'data-set-aside="wrong_message"' in body
+    assert "Retested him last week" in body
+    assert "Nothing stalled" not in body
     assert Dismissal.objects.get().reason == "Retested him last week"
 
 

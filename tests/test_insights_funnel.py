@@ -6,14 +6,15 @@ from typing import Any
 
 import pytest
 
-from reciprocity.insights.funnel import funnel_for
+from reciprocity.api.insights import FUNNEL_OF_OTHERS, UNKNOWN_FUNNEL_SCOPE
+from reciprocity.insights.funnel import first_referral_of, funnel_for
 from reciprocity.insights.selectors import scope_of
 from reciprocity.partners.models import Partner, Stage
 from reciprocity.partners.services import partner_change_stage
 from reciprocity.referrals.services.ledger import referral_create
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
-from tests.factories import PartnerFactory, ago
+from tests.factories import PartnerFactory, TeamFactory, ago
 
 
 def moved(partner: Partner, by: Any, *moves: tuple[str, float]) -> Partner:
@@ -124,3 +125,51 @@ def test_the_api_answers_the_same_figures(cast: Cast, book: dict[str, Partner]) 
     }
     assert body["first_referral"] == {"median_days": 15.0, "partners": 2}
     assert body["top"][0] == {"partner": {"id": book["met"].pk, "name": "Ben Met"}, "received": 2}
+
+
+def test_a_firm_admin_draws_one_advisors_funnel_and_one_teams(
+    cast: Cast, book: dict[str, Partner]
+) -> None:
+    api = token_client(cast.ada)
+
+    alice = api.call("GET", f"insights/funnel?owner={cast.alice.pk}").json()
+    north = api.call("GET", f"insights/funnel?team={cast.north.pk}").json()
+    firm = api.call("GET", "insights/funnel").json()
+
+    # North is alice and bob: alice's six partners and bob's one.
+    assert alice["steps"][0]["reached"] == 6
+    assert north["steps"][0]["reached"] == 7
+    assert firm["steps"][0]["reached"] == 7  # carol, ada and cole own none
+    assert north["top"] == firm["top"]
+    page = client_for(cast.ada).get(f"/dashboard/?team={cast.north.pk}").content.decode()
+    assert "The partners of <strong>North</strong>" in page
+
+
+def test_an_advisor_may_not_draw_a_colleagues_funnel(cast: Cast) -> None:
+    response = token_client(cast.alice).call("GET", f"insights/funnel?owner={cast.bob.pk}")
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == FUNNEL_OF_OTHERS
+
+
+def test_a_team_of_another_firm_is_refused_by_name(cast: Cast) -> None:
+    other = TeamFactory(firm=cast.other_firm, name="South")
+
+    response = token_client(cast.ada).call("GET", f"insights/funnel?team={other.pk}")
+
+    assert response.status_code == 422
+    assert UNKNOWN_FUNNEL_SCOPE["team"] in str(response.json())
+
+
+def test_the_partner_page_shows_the_days_from_first_meeting_to_first_referral(
+    cast: Cast, book: dict[str, Partner]
+) -> None:
+    client = client_for(cast.alice)
+    deep = client.get(f"/partners/{book['deep'].pk}/").content.decode()
+    new = PartnerFactory(owner=cast.alice, name="Never Met")
+    never = client.get(f"/partners/{new.pk}/").content.decode()
+
+    assert first_referral_of(book["deep"]).days == 30
+    assert first_referral_of(book["met"]).days == 0  # the referral came before the meeting
+    assert '<span class="fact__value">30</span> days' in deep
+    assert "Not met yet" in never

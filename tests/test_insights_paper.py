@@ -23,7 +23,7 @@ from reciprocity.partners.models import (
 from reciprocity.partners.services import commitment_update, partner_update, touch_log
 from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.playbook.services.message import advisor_message_set
-from reciprocity.referrals.models import ConsentMethod, Direction, Referral, ReferralStatus
+from reciprocity.referrals.models import ConsentMethod, Direction, Kind, Referral, ReferralStatus
 from reciprocity.referrals.services.ledger import referral_create
 from tests.conftest import Cast, client_for
 from tests.factories import CommitmentFactory, ReferralFactory, TouchFactory, ago
@@ -272,3 +272,31 @@ def test_a_retired_partner_still_has_a_review_of_its_last_year(cast: Cast) -> No
     partner.stage = Stage.RETIRED
     partner.save(update_fields=["stage"])
     assert client_for(cast.alice).get(review_url(partner)).status_code == 200
+
+
+def test_the_review_counts_each_kind_of_referral_by_its_own_happy_ending(cast: Cast) -> None:
+    partner = cast.alice_private
+    in_year = timezone.make_aware(dt.datetime(timezone.localdate().year, 1, 15, 12))
+    for direction, kind, status in [
+        (Direction.SENT, Kind.REFERRAL, ReferralStatus.ENGAGED),
+        (Direction.RECEIVED, Kind.REFERRAL, ReferralStatus.BECAME_CLIENT),
+        (Direction.RECEIVED, Kind.CONNECTION, ReferralStatus.MEETING_HELD),
+        (Direction.SENT, Kind.REFERRAL, ReferralStatus.DECLINED),
+        (Direction.RECEIVED, Kind.REFERRAL, ReferralStatus.CONTACTED),
+    ]:
+        closed = status != ReferralStatus.CONTACTED
+        ReferralFactory(
+            partner=partner,
+            direction=direction,
+            kind=kind,
+            status=status,
+            occurred_at=in_year,
+            closed_at=in_year if closed else None,
+            consent_at=in_year,
+            consent_method=ConsentMethod.VERBAL,
+            outcome_reason="Chose another firm" if status == ReferralStatus.DECLINED else "",
+        )
+
+    counts = annual_review_for(advisor=cast.alice, partner=partner, year=in_year.year).counts
+
+    assert (counts.succeeded, counts.closed_otherwise, counts.in_flight) == (3, 1, 1)

@@ -14,9 +14,7 @@ from reciprocity.insights.diagnoses import assess, judged_until
 from reciprocity.insights.selectors import picture_for
 from reciprocity.partners import selectors
 from reciprocity.partners.models import (
-    CanDescribeValue,
     Partner,
-    Propensity,
     Stage,
 )
 from reciprocity.playbook.selectors.agenda import agenda_for
@@ -24,19 +22,9 @@ from reciprocity.playbook.selectors.cadences import add_months
 from reciprocity.referrals.models import Direction, Kind, Referral
 from tests.api_client import session_client
 from tests.conftest import Cast, client_for
-from tests.factories import (
-    CommitmentFactory,
-    PartnerFactory,
-    ReferralFactory,
-    StageChangeFactory,
-    TouchFactory,
-)
+from tests.factories import CommitmentFactory, PartnerFactory, random_partner
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(days: int) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=days)
 
 
 def book(owner: Any, n: int, *, seed: int = 7) -> list[Partner]:
@@ -44,31 +32,16 @@ def book(owner: Any, n: int, *, seed: int = 7) -> list[Partner]:
     rng = random.Random(seed)
     partners = []
     for i in range(n):
-        stage = rng.choice(Stage.values)
-        partner = PartnerFactory(
+        partner = random_partner(
+            rng,
             owner=owner,
             team=None,
+            stage=rng.choice(Stage.values),
             name=f"{rng.choice(['Ana', 'ben', 'Cy'])} {i:02}",
-            stage=stage,
-            stage_changed_at=ago(rng.randint(20, 900)),
-            growth_mode=rng.choice([None, True, False]),
-            propensity_to_refer=rng.choice([None, *Propensity.values]),
-            can_describe_value=rng.choice(CanDescribeValue.values),
+            touches=10,
+            referrals=4,
+            touch_days=800,
         )
-        StageChangeFactory(
-            partner=partner,
-            occurred_at=partner.stage_changed_at,
-            reason="other" if stage == Stage.RETIRED else "",
-        )
-        for _ in range(rng.randint(0, 10)):
-            TouchFactory(partner=partner, occurred_at=ago(rng.randint(0, 800)))
-        for _ in range(rng.randint(0, 4)):
-            ReferralFactory(
-                partner=partner,
-                direction=rng.choice(Direction.values),
-                kind=rng.choice(Kind.values),
-                occurred_at=ago(rng.randint(0, 900)),
-            )
         if rng.random() < 0.7:
             CommitmentFactory(
                 partner=partner, due=timezone.localdate() + dt.timedelta(rng.randint(-20, 20))

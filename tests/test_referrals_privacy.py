@@ -2,6 +2,7 @@
 hypothetical memo that names no one."""
 
 import datetime as dt
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -42,14 +43,19 @@ NAME = "Ann Lee"
 CONTACT = "ann.lee@example.com, 555-201-7788"
 
 
+def sent(cast: Cast, **fields: Any) -> Referral:
+    """A referral alice sends her private partner."""
+    return referral_create(
+        by=cast.alice, partner=cast.alice_private, direction=Direction.SENT, **fields
+    )
+
+
 def test_a_sent_referral_without_consent_refuses_the_clients_name_and_saves_nothing(
     cast: Cast,
 ) -> None:
     with pytest.raises(ValidationError) as error:
-        referral_create(
-            by=cast.alice,
-            partner=cast.alice_private,
-            direction=Direction.SENT,
+        sent(
+            cast,
             need="Estate plan",
             client_name=NAME,
             client_contact=CONTACT,
@@ -106,10 +112,8 @@ def test_recording_consent_allows_the_identity_and_moves_a_proposed_referral_on(
 def test_consent_can_be_given_at_creation_for_a_referral_entered_after_the_fact(
     cast: Cast,
 ) -> None:
-    referral = referral_create(
-        by=cast.alice,
-        partner=cast.alice_private,
-        direction=Direction.SENT,
+    referral = sent(
+        cast,
         need="Estate plan",
         status=ReferralStatus.CONSENT_GIVEN,
         consent_method=ConsentMethod.WRITTEN,
@@ -121,10 +125,8 @@ def test_consent_can_be_given_at_creation_for_a_referral_entered_after_the_fact(
 
 def test_consent_given_cannot_be_claimed_without_recording_it(cast: Cast) -> None:
     with pytest.raises(ValidationError) as error:
-        referral_create(
-            by=cast.alice,
-            partner=cast.alice_private,
-            direction=Direction.SENT,
+        sent(
+            cast,
             need="Estate plan",
             status=ReferralStatus.CONSENT_GIVEN,
         )
@@ -166,10 +168,8 @@ def test_received_referrals_carry_the_prospects_name_and_need_no_consent(cast: C
 
 
 def test_withdrawn_consent_forgets_the_identity(cast: Cast) -> None:
-    referral = referral_create(
-        by=cast.alice,
-        partner=cast.alice_private,
-        direction=Direction.SENT,
+    referral = sent(
+        cast,
         need="Estate plan",
         consent_method=ConsentMethod.EMAIL,
         client_name=NAME,
@@ -181,10 +181,8 @@ def test_withdrawn_consent_forgets_the_identity(cast: Cast) -> None:
 
 
 def test_the_memo_identifies_no_one_even_when_the_notes_do(cast: Cast) -> None:
-    referral = referral_create(
-        by=cast.alice,
-        partner=cast.alice_private,
-        direction=Direction.SENT,
+    referral = sent(
+        cast,
         need="Ann Lee needs an estate plan after selling her business",
         notes=(
             "Mrs Lee (ann.lee@example.com, +1 555 201 7788) is 62, widowed, two adult children.\n"
@@ -212,10 +210,8 @@ def test_the_memo_identifies_no_one_even_when_the_notes_do(cast: Cast) -> None:
 def test_the_memo_of_a_referral_without_consent_is_its_situation_and_questions(
     cast: Cast,
 ) -> None:
-    referral = referral_create(
-        by=cast.alice,
-        partner=cast.alice_private,
-        direction=Direction.SENT,
+    referral = sent(
+        cast,
         need="Business owner planning a sale",
         client_has_professional=Answer.NO,
         consultation_fee=Answer.NO,

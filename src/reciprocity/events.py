@@ -132,31 +132,30 @@ def partners_created(partners: Iterable[Any]) -> None:
     emit_all(_partner_created(partner) for partner in partners if partner.firm_id is not None)
 
 
-def partner_stage_changed(partner: Any, change: Any) -> None:
+def _about_partner(partner: Any, type: str, told: dict[str, Any], once: str = "") -> None:
+    """An event about a partner: the partner as it stands, and what happened to it."""
     emit(
         firm_id=partner.firm_id,
-        type=PARTNER_STAGE_CHANGED,
+        type=type,
         subject=partner_subject(partner.pk),
-        payload={"partner": _partner(partner), **_move(change, "stage")},
+        payload={"partner": _partner(partner), **told},
+        once=once,
     )
+
+
+def partner_stage_changed(partner: Any, change: Any) -> None:
+    _about_partner(partner, PARTNER_STAGE_CHANGED, _move(change, "stage"))
 
 
 def touch_logged(partner: Any, touch: Any) -> None:
-    emit(
-        firm_id=partner.firm_id,
-        type=TOUCH_LOGGED,
-        subject=partner_subject(partner.pk),
-        payload={
-            "partner": _partner(partner),
-            "touch": {
-                "id": touch.pk,
-                "kind": touch.kind,
-                "summary": touch.summary,
-                "occurred_at": _when(touch.occurred_at),
-                "by": touch.by_id,
-            },
-        },
-    )
+    touched = {
+        "id": touch.pk,
+        "kind": touch.kind,
+        "summary": touch.summary,
+        "occurred_at": _when(touch.occurred_at),
+        "by": touch.by_id,
+    }
+    _about_partner(partner, TOUCH_LOGGED, {"touch": touched})
 
 
 def _referral(referral: Any) -> dict[str, Any]:
@@ -171,13 +170,20 @@ def _referral(referral: Any) -> dict[str, Any]:
     }
 
 
-def referral_logged(referral: Any) -> None:
-    """``referral.sent`` or ``referral.received``, by its direction."""
+def _about_referral(referral: Any, type: str, told: dict[str, Any]) -> None:
+    """An event about a referral, heard in order with its partner's events."""
     emit(
         firm_id=referral.firm_id,
-        type=REFERRAL_SENT if referral.direction == "sent" else REFERRAL_RECEIVED,
+        type=type,
         subject=partner_subject(referral.partner_id),
-        payload={"referral": _referral(referral)},
+        payload={"referral": _referral(referral), **told},
+    )
+
+
+def referral_logged(referral: Any) -> None:
+    """``referral.sent`` or ``referral.received``, by its direction."""
+    _about_referral(
+        referral, REFERRAL_SENT if referral.direction == "sent" else REFERRAL_RECEIVED, {}
     )
 
 
@@ -185,30 +191,22 @@ def referral_status_changed(referral: Any, change: Any) -> None:
     """A status recorded on a referral already saved (its first status comes with its creation)."""
     if referral.pk is None:
         return
-    emit(
-        firm_id=referral.firm_id,
-        type=REFERRAL_STATUS_CHANGED,
-        subject=partner_subject(referral.partner_id),
-        payload={"referral": _referral(referral), **_move(change, "status")},
-    )
+    _about_referral(referral, REFERRAL_STATUS_CHANGED, _move(change, "status"))
 
 
 def commitment_overdue(commitment: Any, partner: Any) -> None:
     """Once per commitment and due date: moved to a later date, it may be told again."""
-    emit(
-        firm_id=partner.firm_id,
-        type=COMMITMENT_OVERDUE,
-        subject=partner_subject(partner.pk),
-        payload={
-            "partner": _partner(partner),
-            "commitment": {
-                "id": commitment.pk,
-                "what": commitment.what,
-                "due": _when(commitment.due),
-                "owner": commitment.owner,
-                "status": commitment.status,
-            },
-        },
+    overdue = {
+        "id": commitment.pk,
+        "what": commitment.what,
+        "due": _when(commitment.due),
+        "owner": commitment.owner,
+        "status": commitment.status,
+    }
+    _about_partner(
+        partner,
+        COMMITMENT_OVERDUE,
+        {"commitment": overdue},
         once=f"commitment:{commitment.pk}:{commitment.due.isoformat()}",
     )
 

@@ -81,3 +81,18 @@ def test_a_retired_partner_says_why_in_its_header(page: Any, advisor: User) -> N
     expect(page.locator(".detail-head")).to_contain_text("Wrong message")
     expect(page.get_by_text("add a commitment", exact=False)).to_have_count(0)
     expect(page.get_by_role("button", name="Add commitment")).to_have_count(0)
+
+
+def test_a_card_dragged_to_qualified_asks_the_three_questions_first(
+    page: Any, advisor: User
+) -> None:
+    partner = a_partner(advisor, Stage.IDENTIFIED)
+    log_in(page, advisor)
+    card = page.locator(".card", has=page.get_by_role("link", name="Carla Reyes", exact=True))
+    card.drag_to(page.locator("#board .column[data-stage=qualified]"))
+    dialog = page.get_by_role("dialog", name="Move Carla Reyes")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Move to")).to_have_value(Stage.QUALIFIED)
+    expect(dialog.get_by_text("Qualify them: the three reasons alliances fail")).to_be_visible()
+    partner.refresh_from_db()
+    assert partner.stage == Stage.IDENTIFIED

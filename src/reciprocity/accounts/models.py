@@ -45,6 +45,18 @@ class AuditedHistory(models.Model):
         abstract = True
 
 
+def _threshold(
+    verbose_name: str, default: int, *, most: int, help_text: str
+) -> models.PositiveSmallIntegerField:
+    """A firm's count a judgement turns on: a whole number from 1 to ``most``."""
+    return models.PositiveSmallIntegerField(
+        verbose_name,
+        default=default,
+        validators=[MinValueValidator(1), MaxValueValidator(most)],
+        help_text=help_text,
+    )
+
+
 class Firm(models.Model):
     """An advisory firm. Nothing of one firm is ever visible to another."""
 
@@ -71,48 +83,48 @@ class Firm(models.Model):
         help_text="Emails sent to an advisor's logging address are logged as touches with their "
         "date and subject; with this on, their text is kept too.",
     )
-    patience_months = models.PositiveSmallIntegerField(
+    patience_months = _threshold(
         "patience (months)",
-        default=DEFAULT_PATIENCE_MONTHS,
-        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        DEFAULT_PATIENCE_MONTHS,
+        most=60,
         help_text="Before this many months from the first meeting, no referral yet is too "
         "early to judge.",
     )
-    many_touches = models.PositiveSmallIntegerField(
+    many_touches = _threshold(
         "many touches",
-        default=DEFAULT_MANY_TOUCHES,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        DEFAULT_MANY_TOUCHES,
+        most=100,
         help_text="This many touches and the patience window with no referral: change the "
         "strategy.",
     )
-    one_way_min_sent = models.PositiveSmallIntegerField(
+    one_way_min_sent = _threshold(
         "one-way after (referrals sent)",
-        default=DEFAULT_ONE_WAY_MIN_SENT,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        DEFAULT_ONE_WAY_MIN_SENT,
+        most=100,
         help_text="This many referrals sent in twelve months, and none back, is one-way.",
     )
-    walk_away_months = models.PositiveSmallIntegerField(
+    walk_away_months = _threshold(
         "walk away after (months)",
-        default=DEFAULT_WALK_AWAY_MONTHS,
-        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        DEFAULT_WALK_AWAY_MONTHS,
+        most=120,
         help_text="Nothing back for this many months after sending: walk away.",
     )
-    focus_limit = models.PositiveSmallIntegerField(
+    focus_limit = _threshold(
         "core partners at most",
-        default=DEFAULT_FOCUS_LIMIT,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        DEFAULT_FOCUS_LIMIT,
+        most=100,
         help_text="More of an advisor's partners than this in the core stages is too many.",
     )
-    gone_cold_factor = models.PositiveSmallIntegerField(
+    gone_cold_factor = _threshold(
         "gone cold after (times the cadence)",
-        default=DEFAULT_GONE_COLD_FACTOR,
-        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        DEFAULT_GONE_COLD_FACTOR,
+        most=12,
         help_text="No touch for more than this many times the stage's cadence: gone cold.",
     )
-    yield_target = models.PositiveSmallIntegerField(
+    yield_target = _threshold(
         "referrals a year from a core partner",
-        default=DEFAULT_YIELD_TARGET,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        DEFAULT_YIELD_TARGET,
+        most=100,
         help_text="The yield score's target: referrals received in twelve months for full marks.",
     )
     requires_disclosure_evidence = models.BooleanField(

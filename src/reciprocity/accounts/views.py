@@ -4,6 +4,7 @@ Pages about one person or team find it through the selectors, so anyone who is n
 that firm gets a 404; the firm-wide pages refuse other roles with a 403.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -25,6 +26,7 @@ from reciprocity.accounts.forms import (
 )
 from reciprocity.accounts.models import User
 from reciprocity.web.forms import add_service_errors, form_creates
+from reciprocity.web.http import action_taken
 
 
 class AdminRequest(HttpRequest):
@@ -82,21 +84,33 @@ def person(request: AdminRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/person.html", {"person": target, "form": form})
 
 
+def _deactivate(request: AdminRequest, person: User) -> str:
+    services.person_deactivate(person=person, by=request.user)
+    return f"{person.display_name} can no longer sign in."
+
+
+def _reactivate(request: AdminRequest, person: User) -> str:
+    services.person_reactivate(person=person, by=request.user)
+    return f"{person.display_name} can sign in again."
+
+
+def _invite_again(request: AdminRequest, person: User) -> str:
+    services.invitation_send(user=person, by=request.user, request=request)
+    return f"Invitation sent again to {person.email}."
+
+
+# The buttons on a person's page, by the name of their route: each runs a service and says
+# what it did.
+PERSON_ACTIONS: dict[str, Callable[[AdminRequest, User], str]] = {
+    "deactivate": _deactivate,
+    "reactivate": _reactivate,
+    "invite": _invite_again,
+}
+
+
 def _person_action(request: AdminRequest, pk: int, action: str) -> HttpResponse:
     target = selectors.person_get_for(admin=request.user, pk=pk)
-    try:
-        if action == "deactivate":
-            services.person_deactivate(person=target, by=request.user)
-            messages.success(request, f"{target.display_name} can no longer sign in.")
-        elif action == "reactivate":
-            services.person_reactivate(person=target, by=request.user)
-            messages.success(request, f"{target.display_name} can sign in again.")
-        else:
-            services.invitation_send(user=target, by=request.user, request=request)
-            messages.success(request, f"Invitation sent again to {target.email}.")
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+    action_taken(request, lambda: PERSON_ACTIONS[action](request, target))
     return redirect("firm_person", pk=target.pk)
 
 

@@ -4,18 +4,17 @@ read and changed (done, dropped) by their own id."""
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
-from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import created_for_partner
+from reciprocity.api.common import ListOperations, created_for_partner
 from reciprocity.api.conditional import guarded
 from reciprocity.api.errors import fields_renamed, responses
-from reciprocity.api.pagination import Pagination
 from reciprocity.api.schemas import commitments as schemas
 from reciprocity.api.schemas.common import RecordId, UpdatedSince
 from reciprocity.partners import models, selectors, services
 
 partner_commitments = Router(tags=["Commitments"])
+COMMITMENTS = ListOperations(partner_commitments, "/{id}/commitments", schemas.Commitment)
 commitments = Router(tags=["Commitments"])
 
 # commitment_update names the touch it logs by its own arguments and the touch's fields.
@@ -26,12 +25,7 @@ LOG_TOUCH_FIELDS = {
 }
 
 
-@partner_commitments.get(
-    "/{id}/commitments",
-    response=responses({200: list[schemas.Commitment]}),
-    summary="List a partner's commitments",
-)
-@paginate(Pagination)
+@COMMITMENTS.listing("List a partner's commitments")
 def list_commitments(
     request: HttpRequest, id: RecordId, changes: Query[UpdatedSince]
 ) -> QuerySet[models.Commitment]:
@@ -41,11 +35,7 @@ def list_commitments(
     return selectors.commitments_of(partner=partner, updated_since=changes.updated_since)
 
 
-@partner_commitments.post(
-    "/{id}/commitments",
-    response=responses({201: schemas.Commitment}),
-    summary="Add a commitment",
-)
+@COMMITMENTS.adding("Add a commitment")
 def create_commitment(
     request: HttpRequest, id: RecordId, payload: schemas.CommitmentCreate
 ) -> Status[models.Commitment]:

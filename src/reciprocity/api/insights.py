@@ -4,6 +4,7 @@ A partner named that the caller may not see is a 404, like everywhere else. A di
 dismissed with a reason, and comes back when its evidence changes.
 """
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
@@ -21,10 +22,19 @@ from reciprocity.insights.diagnoses import (
     assess_paged,
     diagnoses_for,
 )
+from reciprocity.insights.forms import FunnelForm
 from reciprocity.insights.funnel import Funnel, funnel_for
 from reciprocity.insights.models import Dismissal
-from reciprocity.insights.selectors import mine_only_for, scope_of
+from reciprocity.insights.next_action import next_actions_for
+from reciprocity.insights.selectors import funnel_scope, mine_only_for
+from reciprocity.partners.advised import NextAction
 from reciprocity.partners.selectors import partner_get_for
+
+FUNNEL_OF_OTHERS = "Only firm admins and compliance officers see a team's or an advisor's funnel."
+UNKNOWN_FUNNEL_SCOPE = {
+    "team": "No team of your firm has that id.",
+    "owner": "No advisor of your firm has that id.",
+}
 
 diagnoses = Router(tags=["Diagnoses"])
 partner_diagnoses = Router(tags=["Diagnoses"])
@@ -70,16 +80,41 @@ def list_partner_diagnoses(
     return _only(diagnoses_for(advisor=user, partner=partner), filters.slug)
 
 
+@partner_diagnoses.get(
+    "/{id}/next-action",
+    response=responses({200: schemas.NextAction}),
+    summary="A partner's next best action",
+)
+def get_next_action(request: HttpRequest, id: RecordId) -> NextAction:
+    """What to do next with this partner, in one sentence: the sentence of the board's card
+    and the partner's page, read from the agenda, the diagnoses, the next step and the stage.
+    An archived partner is a 404."""
+    user = current_user(request)
+    partner = partner_get_for(advisor=user, pk=id, include_archived=False)
+    return next_actions_for(user, [partner.pk])[partner.pk]
+
+
 @insights.get(
     "/funnel", response=responses({200: schemas.Funnel}, not_found=False), summary="The funnel"
 )
 def get_funnel(request: HttpRequest, filters: Query[schemas.FunnelFilters]) -> Funnel:
     """Conversion between pipeline stages, median days in each stage, days from the first
     meeting to the first referral, and the top partners by referrals received in twelve months:
-    the dashboard's figures. Scoped like the dashboard (``all``)."""
+    the dashboard's figures. Scoped like the dashboard (``all``); firm admins and compliance
+    officers may draw one team's (``team``) or one advisor's (``owner``), else 403."""
     user = current_user(request)
     mine_only = mine_only_for(advisor=user, wide=filters.all)
-    return funnel_for(partners=scope_of(advisor=user, mine_only=mine_only))
+    team = owner = None
+    if filters.team is not None or filters.owner is not None:
+        if not user.sees_whole_firm:
+            raise PermissionDenied(FUNNEL_OF_OTHERS)
+        form = FunnelForm({"team": filters.team, "owner": filters.owner}, user=user)
+        if not form.is_valid():
+            raise ValidationError({name: UNKNOWN_FUNNEL_SCOPE[name] for name in form.errors})
+        team, owner = form.cleaned_data["team"], form.cleaned_data["owner"]
+    return funnel_for(
+        partners=funnel_scope(advisor=user, mine_only=mine_only, team=team, owner=owner)
+    )
 
 
 @partner_diagnoses.post(

@@ -5,7 +5,6 @@ Views stay thin: selectors read (scoped to the caller, 404 for what they may not
 write (403 for a read-only role, ValidationError for bad input).
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,7 +16,7 @@ from ninja.pagination import paginate
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import changed
+from reciprocity.api.common import RecordOperations
 from reciprocity.api.conditional import guarded
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
@@ -50,12 +49,9 @@ def _referral(user: User, pk: int) -> Referral:
     return selectors.referral_get_for(advisor=user, pk=pk)
 
 
-def _changed(
-    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
-) -> Referral:
-    return changed(
-        request, pk, get=selectors.referral_get_for, change=change, record="referral", **fields
-    )
+REFERRAL = RecordOperations(
+    referrals, schemas.Referral, get=selectors.referral_get_for, record="referral"
+)
 
 
 # --- Referrals --------------------------------------------------------------------------------
@@ -106,37 +102,31 @@ def create_referral(request: HttpRequest, payload: schemas.ReferralCreate) -> St
     return Status(201, _referral(user, referral.pk))
 
 
-@referrals.get("/{id}", response=responses({200: schemas.Referral}), summary="Get a referral")
+@REFERRAL.read("Get a referral")
 def get_referral(request: HttpRequest, id: RecordId) -> Referral:
     return _referral(current_user(request), id)
 
 
-@referrals.patch("/{id}", response=responses({200: schemas.Referral}), summary="Update a referral")
+@REFERRAL.update("Update a referral")
 def update_referral(
     request: HttpRequest, id: RecordId, payload: schemas.ReferralUpdate
 ) -> Referral:
     """Change the description, the pre-send answers, the estimate or, with the client's consent,
     their name and contact details."""
-    return _changed(request, id, ledger.referral_update, **payload.model_dump(exclude_unset=True))
+    return REFERRAL.changed(
+        request, id, ledger.referral_update, **payload.model_dump(exclude_unset=True)
+    )
 
 
-@referrals.post(
-    "/{id}/archive",
-    response=responses({200: schemas.Referral}),
-    summary="Archive a referral",
-)
+@REFERRAL.action("/archive", "Archive a referral")
 def archive_referral(request: HttpRequest, id: RecordId) -> Referral:
     """Archived, never deleted: it leaves the balance but stays on the firm's books."""
-    return _changed(request, id, ledger.referral_archive)
+    return REFERRAL.changed(request, id, ledger.referral_archive)
 
 
-@referrals.post(
-    "/{id}/restore",
-    response=responses({200: schemas.Referral}),
-    summary="Restore an archived referral",
-)
+@REFERRAL.action("/restore", "Restore an archived referral")
 def restore_referral(request: HttpRequest, id: RecordId) -> Referral:
-    return _changed(request, id, ledger.referral_restore)
+    return REFERRAL.changed(request, id, ledger.referral_restore)
 
 
 # --- Status -----------------------------------------------------------------------------------
@@ -177,15 +167,11 @@ def change_referral_status(
 
 
 # --- Consent ----------------------------------------------------------------------------------
-@referrals.post(
-    "/{id}/consent",
-    response=responses({200: schemas.Referral}),
-    summary="Record the client's consent",
-)
+@REFERRAL.action("/consent", "Record the client's consent")
 def record_consent(request: HttpRequest, id: RecordId, payload: schemas.ConsentCreate) -> Referral:
     """The client agreed to their name and details being shared (a sent referral); the client's
     name and contact details may come with it. A proposed referral moves to consent_given."""
-    return _changed(
+    return REFERRAL.changed(
         request,
         id,
         ledger.referral_record_consent,
@@ -193,14 +179,10 @@ def record_consent(request: HttpRequest, id: RecordId, payload: schemas.ConsentC
     )
 
 
-@referrals.post(
-    "/{id}/consent/withdraw",
-    response=responses({200: schemas.Referral}),
-    summary="Withdraw the client's consent",
-)
+@REFERRAL.action("/consent/withdraw", "Withdraw the client's consent")
 def withdraw_consent(request: HttpRequest, id: RecordId) -> Referral:
     """Forgets the consent and the client's name and contact details it allowed."""
-    return _changed(request, id, ledger.referral_consent_withdraw)
+    return REFERRAL.changed(request, id, ledger.referral_consent_withdraw)
 
 
 # --- Steps ------------------------------------------------------------------------------------

@@ -19,3 +19,8 @@ class InsightsConfig(AppConfig):
         from reciprocity.partners.scored import register as register_scorer
 
         register_scorer(Scorer(slugs=tuple(SCORES), annotate=with_scores, scores_of=scores_of))
+
+        from reciprocity.insights.next_action import next_actions_for
+        from reciprocity.partners.advised import register as register_adviser
+
+        register_adviser(next_actions_for)

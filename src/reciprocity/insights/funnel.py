@@ -38,6 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Lead
 from django.utils import timezone
 
+from reciprocity.dates import local_day
 from reciprocity.partners.models import PIPELINE_STAGES, Partner, Stage, StageChange
 from reciprocity.referrals.models import Direction, Kind, Referral
 
@@ -168,25 +169,61 @@ def _received(partners: QuerySet[Partner]) -> QuerySet[Referral]:
     )
 
 
-def _first_referral_days(partners: QuerySet[Partner]) -> list[float]:
+def _first_referral_moments() -> tuple[Subquery, Subquery]:
+    """A partner's first move into a met stage, and the first referral received from them: to
+    annotate the partners with."""
     met = StageChange.objects.filter(partner_id=OuterRef("pk"), to_stage__in=MET_STAGES)
     received = _received(Partner.objects.all()).filter(partner_id=OuterRef("pk"))
+    return (
+        Subquery(
+            met.order_by().values("partner_id").annotate(m=Min("occurred_at")).values("m"),
+            output_field=DateTimeField(),
+        ),
+        Subquery(
+            received.order_by().values("partner_id").annotate(m=Min("occurred_at")).values("m"),
+            output_field=DateTimeField(),
+        ),
+    )
+
+
+def _first_referral_days(partners: QuerySet[Partner]) -> list[float]:
+    met, received = _first_referral_moments()
     pairs = (
         partners.order_by()
-        .annotate(
-            met_at=Subquery(
-                met.order_by().values("partner_id").annotate(m=Min("occurred_at")).values("m"),
-                output_field=DateTimeField(),
-            ),
-            first_received_at=Subquery(
-                received.order_by().values("partner_id").annotate(m=Min("occurred_at")).values("m"),
-                output_field=DateTimeField(),
-            ),
-        )
+        .annotate(met_at=met, first_received_at=received)
         .filter(met_at__isnull=False, first_received_at__isnull=False)
         .values_list("met_at", "first_received_at")
     )
     return [_days(met_at, first) for met_at, first in pairs]
+
+
+@dataclass(frozen=True)
+class FirstReferral:
+    """One partner's time from the first meeting to the first referral received."""
+
+    met_on: dt.date | None
+    received_on: dt.date | None
+
+    @property
+    def days(self) -> int | None:
+        if self.met_on is None or self.received_on is None:
+            return None
+        return max((self.received_on - self.met_on).days, 0)
+
+
+def first_referral_of(partner: Partner) -> FirstReferral:
+    """The partner's first meeting and first referral received, as local days: one query."""
+    met, received = _first_referral_moments()
+    met_at, received_at = (
+        Partner.objects.filter(pk=partner.pk)
+        .annotate(met_at=met, first_received_at=received)
+        .values_list("met_at", "first_received_at")
+        .get()
+    )
+    return FirstReferral(
+        met_on=local_day(met_at) if met_at else None,
+        received_on=local_day(received_at) if received_at else None,
+    )
 
 
 def _top(partners: QuerySet[Partner], *, now: dt.datetime) -> list[TopPartner]:

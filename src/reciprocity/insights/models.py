@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory
 from reciprocity.partners.models import Partner
+from reciprocity.records import ArchivableQuerySet
 
 
 class Dismissal(models.Model):
@@ -23,6 +24,8 @@ class Dismissal(models.Model):
     dismissed_at = models.DateTimeField()
     archived_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords(bases=[AuditedHistory])
+
+    objects = ArchivableQuerySet["Dismissal"].as_manager()
 
     class Meta:
         ordering = ["partner", "slug", "-dismissed_at"]

@@ -6,7 +6,9 @@ so a printed page left on a desk identifies nobody.
 """
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -24,7 +26,7 @@ from reciprocity.partners.selectors import open_commitments, touches_of
 from reciprocity.playbook.models import Agreement, AgreementPromise
 from reciprocity.playbook.selectors.brief import PartnerBrief, partner_brief
 from reciprocity.playbook.selectors.cadences import EffectiveCadence, cadences_of
-from reciprocity.referrals.models import Direction, Kind, Referral
+from reciprocity.referrals.models import LIFECYCLES, Direction, Kind, Referral
 from reciprocity.referrals.selectors import Balance, balance_for, referrals_of
 
 # What fits on one page of a brief.
@@ -110,7 +112,7 @@ class YearCounts:
     received: int
     connections_sent: int
     connections_received: int
-    became_clients: int
+    succeeded: int  # closed as each kind hopes: engaged, became a client, met
     closed_otherwise: int
     in_flight: int
 
@@ -158,12 +160,24 @@ def _year_counts(referrals: QuerySet[Referral]) -> YearCounts:
         received=Count("pk", filter=referral & received),
         connections_sent=Count("pk", filter=connection & sent),
         connections_received=Count("pk", filter=connection & received),
-        became_clients=Count("pk", filter=closed & Q(status="became_client")),
+        succeeded=Count("pk", filter=closed & _succeeded()),
         closed=Count("pk", filter=closed),
         in_flight=Count("pk", filter=~closed),
     )
     closed_count = counts.pop("closed")
-    return YearCounts(**counts, closed_otherwise=closed_count - counts["became_clients"])
+    return YearCounts(**counts, closed_otherwise=closed_count - counts["succeeded"])
+
+
+def _succeeded() -> Q:
+    """At the end of its kind's path: a sent referral engaged, a received one a client, a
+    connection met."""
+    return reduce(
+        operator.or_,
+        (
+            Q(direction=direction, kind=kind, status=lifecycle.success)
+            for (direction, kind), lifecycle in LIFECYCLES.items()
+        ),
+    )
 
 
 def annual_review_for(*, advisor: User, partner: Partner, year: int) -> AnnualReview:

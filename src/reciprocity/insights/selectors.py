@@ -11,7 +11,8 @@ from django.db.models import Count, DateField, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from reciprocity.accounts.models import User
+from reciprocity.accounts.models import Team, User
+from reciprocity.insights.models import Dismissal
 from reciprocity.partners.agenda import OVERDUE
 from reciprocity.partners.models import CORE_STAGES, PIPELINE_STAGES, Partner, Stage
 from reciprocity.partners.selectors import partners_visible_to
@@ -70,6 +71,28 @@ def mine_only_for(*, advisor: User, wide: bool | None) -> bool:
 def scope_of(*, advisor: User, mine_only: bool = True) -> QuerySet[Partner]:
     partners = partners_visible_to(advisor=advisor)
     return partners.owned_by(advisor) if mine_only else partners
+
+
+def funnel_scope(
+    *, advisor: User, mine_only: bool, team: Team | None = None, owner: User | None = None
+) -> QuerySet[Partner]:
+    """The partners a funnel is drawn over: the dashboard's scope, or the partners owned by one
+    team's members, or by one advisor, among those the reader may see."""
+    if team is None and owner is None:
+        return scope_of(advisor=advisor, mine_only=mine_only)
+    partners = partners_visible_to(advisor=advisor)
+    if team is not None:
+        partners = partners.filter(owner_id__in=team.members.values("pk"))
+    if owner is not None:
+        partners = partners.filter(owner_id=owner.pk)
+    return partners
+
+
+def dismissals_of(*, partner: Partner) -> list[Dismissal]:
+    """The partner's diagnoses set aside and still in force, with who did it (one query)."""
+    return list(
+        Dismissal.objects.live().filter(partner_id=partner.pk).select_related("by").order_by("slug")
+    )
 
 
 def stage_counts(partners: QuerySet[Partner]) -> list[StageCount]:

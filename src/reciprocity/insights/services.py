@@ -37,9 +37,7 @@ def dismissal_create(*, partner: Partner, by: User, slug: str, reason: str) -> D
     if current is None:
         raise ValidationError({"slug": NOT_DIAGNOSED})
     now = timezone.now()
-    for earlier in Dismissal.objects.select_for_update().filter(
-        partner=partner, slug=slug, archived_at__isnull=True
-    ):
+    for earlier in Dismissal.objects.live().select_for_update().filter(partner=partner, slug=slug):
         earlier.archived_at = now
         attribute(earlier, by).save()
     dismissal = Dismissal(

@@ -13,13 +13,13 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from reciprocity.accounts.decorators import write_required
-from reciprocity.accounts.models import User
+from reciprocity.accounts.models import Team, User
 from reciprocity.insights import charts, services
 from reciprocity.insights.diagnoses import assess_paged, thresholds_of
-from reciprocity.insights.forms import DismissForm
+from reciprocity.insights.forms import DismissForm, FunnelForm
 from reciprocity.insights.funnel import funnel_for
 from reciprocity.insights.paper import annual_review_for, meeting_brief_for, review_years_of
-from reciprocity.insights.selectors import mine_only_for, picture_for, scope_of
+from reciprocity.insights.selectors import funnel_scope, mine_only_for, picture_for
 from reciprocity.ops.routers import reads_from_replica
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import partner_get_for
@@ -44,16 +44,34 @@ DASHBOARD_LIST_LIMIT = 20
 DASHBOARD_MAX_SHOWN = 500
 
 
+def funnel_label(*, team: Team | None, owner: User | None) -> str:
+    """Whose funnel is drawn, when it is not the dashboard's scope."""
+    if owner is not None:
+        return owner.display_name + (f" in {team.name}" if team is not None else "")
+    return team.name if team is not None else ""
+
+
 def dashboard_context(
-    user: User, *, mine_only: bool, shown: int = DASHBOARD_LIST_LIMIT
+    user: User,
+    *,
+    mine_only: bool,
+    shown: int = DASHBOARD_LIST_LIMIT,
+    funnel_form: FunnelForm | None = None,
 ) -> dict[str, Any]:
     picture = picture_for(advisor=user, mine_only=mine_only)
-    funnel = funnel_for(partners=scope_of(advisor=user, mine_only=mine_only))
+    chosen = funnel_form.cleaned_data if funnel_form and funnel_form.is_valid() else {}
+    funnel = funnel_for(
+        partners=funnel_scope(
+            advisor=user, mine_only=mine_only, team=chosen.get("team"), owner=chosen.get("owner")
+        )
+    )
     assessment = assess_paged(advisor=user, mine_only=mine_only, today=picture.today)
     more = min(shown + DASHBOARD_LIST_LIMIT, DASHBOARD_MAX_SHOWN)
     return {
         "picture": picture,
         "funnel": funnel,
+        "funnel_form": funnel_form,
+        "funnel_of": funnel_label(team=chosen.get("team"), owner=chosen.get("owner")),
         "diagnoses": assessment.diagnoses[:shown],
         "diagnoses_count": len(assessment.diagnoses),
         "too_early": assessment.too_early[:shown],
@@ -75,9 +93,13 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     wide = SCOPES.get(request.GET.get("scope", ""))
     mine_only = mine_only_for(advisor=request.user, wide=wide)
     shown = request.GET.get("shown", "")
+    funnel_form = (
+        FunnelForm(request.GET, user=request.user) if request.user.sees_whole_firm else None
+    )
     context = dashboard_context(
         request.user,
         mine_only=mine_only,
+        funnel_form=funnel_form,
         shown=min(int(shown), DASHBOARD_MAX_SHOWN)
         if shown.isdigit() and int(shown)
         else DASHBOARD_LIST_LIMIT,

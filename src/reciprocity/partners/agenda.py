@@ -150,6 +150,19 @@ class AgendaSource[R]:
         """The advisor's items due up to ``query.until``, with the partners in scope."""
         raise NotImplementedError
 
+    def item(
+        self, partner_id: int, partner_name: str, reference: tuple[object, ...], **fields: Any
+    ) -> AgendaItem:
+        """An item of this source about a partner, keyed by the source, the partner and
+        ``reference`` (what tells it apart: a record's id, a kind and a date)."""
+        return AgendaItem(
+            source=self.slug,
+            key=item_key(self.slug, partner_id, *reference),
+            partner_id=partner_id,
+            partner_name=partner_name,
+            **fields,
+        )
+
     def window(self, query: AgendaQuery) -> Window:
         """The first items of each section and the counts. This reads every item; a source
         that can count and cut in SQL says so by overriding it."""

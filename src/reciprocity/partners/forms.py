@@ -368,6 +368,7 @@ class BoardFilterForm(PageForm, forms.Form):
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
         owner.queryset = advisors_of_firm(user=user)
+        owner.label_from_instance = lambda advisor: advisor.display_name  # type: ignore[method-assign,assignment]
 
 
 class PartnerListForm(PageForm, forms.Form):

@@ -26,7 +26,6 @@ from reciprocity.partners.agenda import (
     AgendaSource,
     Completion,
     Controls,
-    item_key,
 )
 from reciprocity.partners.models import CommitmentOwner, Partner
 from reciprocity.records import Conflict, lock
@@ -47,11 +46,10 @@ class ReferralStepSource(AgendaSource[ReferralStep]):
                 continue
             step, referral = found.step, found.step.referral
             items.append(
-                AgendaItem(
-                    source=self.slug,
-                    key=item_key(self.slug, referral.partner_id, step.pk),
-                    partner_id=referral.partner_id,
-                    partner_name=referral.partner.name,
+                self.item(
+                    referral.partner_id,
+                    referral.partner.name,
+                    (step.pk,),
                     title=f"{step.label}: {referral.need}",
                     due=found.due,
                     owner=CommitmentOwner.ADVISOR,

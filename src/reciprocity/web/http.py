@@ -5,9 +5,11 @@ names the page region it came from (the HX-Target header); the answer is that re
 in place, with the flash messages swapped in out of band.
 """
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.forms import BaseForm
@@ -57,6 +59,19 @@ def flash_errors(request: AuthedRequest, form: BaseForm) -> None:
     """A form's errors as flash messages, for forms posted from a page that does not show them."""
     for errors in form.errors.values():
         messages.error(request, " ".join(str(error) for error in errors))
+
+
+def action_taken(request: HttpRequest, act: Callable[[], str]) -> bool:
+    """Run a button's service: say what it did (``act`` returns that), or flash why the
+    service refused. True when done."""
+    try:
+        done = act()
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return False
+    messages.success(request, done)
+    return True
 
 
 class KeysFirstPaginator(Paginator):

@@ -6,7 +6,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import changed
+from reciprocity.api.common import RecordOperations
 from reciprocity.api.errors import responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
@@ -18,6 +18,9 @@ from reciprocity.playbook.selectors.meetings import meeting_get_for
 from reciprocity.playbook.services.agreements import PromiseInput, agreement_create, agreement_end
 
 agreements = Router(tags=["Agreements"])
+AGREEMENT = RecordOperations(
+    agreements, schemas.Agreement, get=agreement_get_for, record="agreement"
+)
 
 
 @agreements.get(
@@ -62,25 +65,14 @@ def create_agreement(
     return Status(201, agreement_get_for(advisor=user, pk=agreement.pk))
 
 
-@agreements.get("/{id}", response=responses({200: schemas.Agreement}), summary="Get an agreement")
+@AGREEMENT.read("Get an agreement")
 def get_agreement(request: HttpRequest, id: RecordId) -> models.Agreement:
     return agreement_get_for(advisor=current_user(request), pk=id)
 
 
-@agreements.post(
-    "/{id}/end",
-    response=responses({200: schemas.Agreement}),
-    summary="End an agreement",
-)
+@AGREEMENT.action("/end", "End an agreement")
 def end_agreement(
     request: HttpRequest, id: RecordId, payload: schemas.ReasonBody
 ) -> models.Agreement:
     """The record stays, with its history; its open review is dropped."""
-    return changed(
-        request,
-        id,
-        get=agreement_get_for,
-        change=agreement_end,
-        record="agreement",
-        reason=payload.reason,
-    )
+    return AGREEMENT.changed(request, id, agreement_end, reason=payload.reason)

@@ -24,7 +24,7 @@ from reciprocity.playbook.services.cadences import (
     cadence_set,
 )
 
-partner_cadences = Router()
+partner_cadences = Router(tags=["Cadences"])
 
 # The firm's playbook: everyone in the firm reads it; only its firm admins change it (the
 # services refuse anyone else with 403, as the web pages do).
@@ -52,7 +52,6 @@ def _cadences(partner: Partner) -> dict[str, Any]:
     "/{id}/cadences",
     response=responses({200: schemas.CadenceList}),
     summary="List a partner's cadences",
-    tags=["Cadences"],
 )
 def list_cadences(request: HttpRequest, id: RecordId) -> dict[str, Any]:
     """The keep-warm rhythm running for the partner: its overrides, else the firm's default for
@@ -64,7 +63,6 @@ def list_cadences(request: HttpRequest, id: RecordId) -> dict[str, Any]:
     "/{id}/cadences",
     response=responses({200: schemas.CadenceList}),
     summary="Override a cadence for a partner",
-    tags=["Cadences"],
 )
 def set_cadence(request: HttpRequest, id: RecordId, payload: schemas.CadenceSet) -> dict[str, Any]:
     """Another interval or off for this partner; ``use_default`` drops the override."""

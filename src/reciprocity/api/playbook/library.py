@@ -1,18 +1,15 @@
 """The diagnostic library through the API: a partner's client concerns and client cases, and
 the firm's library and question bank (firm admins)."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import paginate
 
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import changed, created_for_partner
+from reciprocity.api.common import ListOperations, RecordOperations, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
-from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
 from reciprocity.api.playbook.schemas.library import (
     Case,
@@ -32,34 +29,14 @@ from reciprocity.api.playbook.schemas.library import (
 from reciprocity.api.playbook.schemas.strategies import Opportunity
 from reciprocity.api.schemas.common import RecordId
 from reciprocity.playbook import models
-from reciprocity.playbook.selectors.library import (
-    case_get_for,
-    cases_of,
-    concern_get_for,
-    concerns_of,
-    question_bank,
-    question_get_for,
-    solution_get_for,
-    solutions_of,
-)
+from reciprocity.playbook.selectors import library as selectors
 from reciprocity.playbook.selectors.strategies import opportunity_get_for
-from reciprocity.playbook.services.library import (
-    case_create,
-    case_mark_ready,
-    case_update,
-    concern_dismiss,
-    concern_log,
-    concern_match,
-    question_archive,
-    question_create,
-    question_update,
-    solution_archive,
-    solution_create,
-    solution_update,
-)
+from reciprocity.playbook.services import library as services
 
-partner_concerns = Router()
-partner_cases = Router()
+partner_concerns = Router(tags=["Concerns"])
+partner_cases = Router(tags=["Client cases"])
+CONCERNS = ListOperations(partner_concerns, "/{id}/concerns", Concern)
+CASES = ListOperations(partner_cases, "/{id}/cases", Case)
 
 # The firm's playbook: everyone in the firm reads it; only its firm admins change it (the
 # services refuse anyone else with 403, as the web pages do).
@@ -71,45 +48,42 @@ cases = Router(tags=["Client cases"])
 CASE_FIELDS = {"answers": "answers", "questions": "add_questions"}
 
 
-def _solution_changed(
-    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
-) -> models.Solution:
-    return changed(request, pk, get=solution_get_for, change=change, record="solution", **fields)
-
-
-def _question_changed(
-    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
-) -> models.DiagnosticQuestion:
-    return changed(request, pk, get=question_get_for, change=change, record="question", **fields)
-
-
-@partner_concerns.get(
-    "/{id}/concerns",
-    response=responses({200: list[Concern]}),
-    summary="List a partner's client concerns",
-    tags=["Concerns"],
+CONCERN = RecordOperations(concerns, Concern, get=selectors.concern_get_for, record="concern")
+CASE = RecordOperations(cases, Case, get=selectors.case_get_for, record="case")
+SOLUTIONS = ListOperations(firm_library, "/solutions", Solution, not_found=False)
+QUESTIONS = ListOperations(firm_library, "/questions", Question, not_found=False)
+SOLUTION = RecordOperations(
+    firm_library,
+    Solution,
+    get=selectors.solution_get_for,
+    record="solution",
+    path="/solutions/{id}",
 )
-@paginate(Pagination)
+QUESTION = RecordOperations(
+    firm_library,
+    Question,
+    get=selectors.question_get_for,
+    record="question",
+    path="/questions/{id}",
+)
+
+
+@CONCERNS.listing("List a partner's client concerns")
 def list_concerns(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientConcern]:
     """The inventory of what the partner's clients worry about and the problems the partner
     sees, newest first."""
-    return concerns_of(partner=partner_or_404(current_user(request), id))
+    return selectors.concerns_of(partner=partner_or_404(current_user(request), id))
 
 
-@partner_concerns.post(
-    "/{id}/concerns",
-    response=responses({201: Concern}),
-    summary="Log a client concern",
-    tags=["Concerns"],
-)
+@CONCERNS.adding("Log a client concern")
 def log_concern(
     request: HttpRequest, id: RecordId, payload: ConcernCreate
 ) -> Status[models.ClientConcern]:
     return created_for_partner(
         request,
         id,
-        concern_log,
-        answer=concern_get_for,
+        services.concern_log,
+        answer=selectors.concern_get_for,
         source=payload.source,
         description=payload.description,
         topic=payload.topic or "",
@@ -117,9 +91,9 @@ def log_concern(
     )
 
 
-@concerns.get("/{id}", response=responses({200: Concern}), summary="Get a concern")
+@CONCERN.read("Get a concern")
 def get_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
-    return concern_get_for(advisor=current_user(request), pk=id)
+    return selectors.concern_get_for(advisor=current_user(request), pk=id)
 
 
 @concerns.post(
@@ -133,8 +107,8 @@ def match_concern(
     """An entry of the firm's library answers the concern: an opportunity to bring the solution
     to the partner and ask for a meeting with the client."""
     user = current_user(request)
-    opportunity = concern_match(
-        concern=concern_get_for(advisor=user, pk=id),
+    opportunity = services.concern_match(
+        concern=selectors.concern_get_for(advisor=user, pk=id),
         solution=payload.solution,
         by=user,
         proposal=payload.proposal,
@@ -143,32 +117,17 @@ def match_concern(
     return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
 
 
-@concerns.post(
-    "/{id}/dismiss",
-    response=responses({200: Concern}),
-    summary="Dismiss a concern",
-)
+@CONCERN.action("/dismiss", "Dismiss a concern")
 def dismiss_concern(request: HttpRequest, id: RecordId) -> models.ClientConcern:
-    return changed(request, id, get=concern_get_for, change=concern_dismiss, record="concern")
+    return CONCERN.changed(request, id, services.concern_dismiss)
 
 
-@partner_cases.get(
-    "/{id}/cases",
-    response=responses({200: list[Case]}),
-    summary="List a partner's client cases",
-    tags=["Client cases"],
-)
-@paginate(Pagination)
+@CASES.listing("List a partner's client cases")
 def list_cases(request: HttpRequest, id: RecordId) -> QuerySet[models.ClientCase]:
-    return cases_of(partner=partner_or_404(current_user(request), id))
+    return selectors.cases_of(partner=partner_or_404(current_user(request), id))
 
 
-@partner_cases.post(
-    "/{id}/cases",
-    response=responses({201: Case}),
-    summary="Start a client case",
-    tags=["Client cases"],
-)
+@CASES.adding("Start a client case")
 def create_case(
     request: HttpRequest, id: RecordId, payload: CaseCreate
 ) -> Status[models.ClientCase]:
@@ -177,8 +136,8 @@ def create_case(
     return created_for_partner(
         request,
         id,
-        case_create,
-        answer=case_get_for,
+        services.case_create,
+        answer=selectors.case_get_for,
         alias=payload.alias,
         description=payload.description,
         topics=[str(topic) for topic in payload.topics],
@@ -186,23 +145,19 @@ def create_case(
     )
 
 
-@cases.get("/{id}", response=responses({200: Case}), summary="Get a client case")
+@CASE.read("Get a client case")
 def get_case(request: HttpRequest, id: RecordId) -> models.ClientCase:
-    return case_get_for(advisor=current_user(request), pk=id)
+    return selectors.case_get_for(advisor=current_user(request), pk=id)
 
 
-@cases.patch(
-    "/{id}",
-    response=responses({200: Case}),
-    summary="Update a client case",
-)
+@CASE.update("Update a client case")
 def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
     """Answer its questions, write the solution, add questions from the bank; all or nothing."""
     user = current_user(request)
-    case = case_get_for(advisor=user, pk=id)
+    case = selectors.case_get_for(advisor=user, pk=id)
     changes = payload.model_dump(exclude_unset=True)
     with fields_renamed(CASE_FIELDS):
-        case_update(
+        services.case_update(
             case=case,
             by=user,
             alias=changes.get("alias"),
@@ -211,7 +166,7 @@ def update_case(request: HttpRequest, id: RecordId, payload: CaseUpdate) -> Any:
             answers={a.question: a.answer for a in payload.answers},
             add_questions=payload.add_questions,
         )
-    return case_get_for(advisor=user, pk=id)
+    return selectors.case_get_for(advisor=user, pk=id)
 
 
 @cases.post(
@@ -225,31 +180,22 @@ def mark_case_ready(
     """Refused below eight answers or without a solution; once ready, the case is an
     opportunity awaiting the meeting request."""
     user = current_user(request)
-    opportunity = case_mark_ready(
-        case=case_get_for(advisor=user, pk=id), by=user, ask_by=payload.ask_by
+    opportunity = services.case_mark_ready(
+        case=selectors.case_get_for(advisor=user, pk=id), by=user, ask_by=payload.ask_by
     )
     return Status(201, opportunity_get_for(advisor=user, pk=opportunity.pk))
 
 
-@firm_library.get(
-    "/solutions",
-    response=responses({200: list[Solution]}, not_found=False),
-    summary="List what the firm solves",
-)
-@paginate(Pagination)
+@SOLUTIONS.listing("List what the firm solves")
 def list_solutions(request: HttpRequest) -> QuerySet[models.Solution]:
     """The "what we solve" library that concerns are matched against."""
-    return solutions_of(advisor=current_user(request))
+    return selectors.solutions_of(advisor=current_user(request))
 
 
-@firm_library.post(
-    "/solutions",
-    response=responses({201: Solution}, not_found=False),
-    summary="Add to what the firm solves",
-)
+@SOLUTIONS.adding("Add to what the firm solves")
 def create_solution(request: HttpRequest, payload: SolutionCreate) -> Status[models.Solution]:
     """Firm admins only. Its keywords are what concerns are matched on."""
-    solution = solution_create(
+    solution = services.solution_create(
         by=current_user(request),
         title=payload.title,
         topic=payload.topic or "",
@@ -260,89 +206,60 @@ def create_solution(request: HttpRequest, payload: SolutionCreate) -> Status[mod
     return Status(201, solution)
 
 
-@firm_library.get(
-    "/solutions/{id}",
-    response=responses({200: Solution}),
-    summary="Get a library entry",
-)
+@SOLUTION.read("Get a library entry")
 def get_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Archived entries too."""
-    return solution_get_for(advisor=current_user(request), pk=id)
+    return selectors.solution_get_for(advisor=current_user(request), pk=id)
 
 
-@firm_library.patch(
-    "/solutions/{id}",
-    response=responses({200: Solution}),
-    summary="Update a library entry",
-)
+@SOLUTION.update("Update a library entry")
 def update_solution(request: HttpRequest, id: RecordId, payload: SolutionUpdate) -> models.Solution:
     """Firm admins only. Opportunities already matched keep their text."""
     changes = changes_of(payload, clearable=("topic", "keywords"))
     if "keywords" in changes:
         changes["keywords"] = ", ".join(changes["keywords"])
-    return _solution_changed(request, id, solution_update, **changes)
+    return SOLUTION.changed(request, id, services.solution_update, **changes)
 
 
-@firm_library.post(
-    "/solutions/{id}/archive",
-    response=responses({200: Solution}),
-    summary="Archive a library entry",
-)
+@SOLUTION.action("/archive", "Archive a library entry")
 def archive_solution(request: HttpRequest, id: RecordId) -> models.Solution:
     """Firm admins only. It no longer matches concerns; the opportunities it produced keep it."""
-    return _solution_changed(request, id, solution_archive)
+    return SOLUTION.changed(request, id, services.solution_archive)
 
 
-@firm_library.get(
-    "/questions",
-    response=responses({200: list[Question]}, not_found=False),
-    summary="List the diagnostic question bank",
-)
-@paginate(Pagination)
+@QUESTIONS.listing("List the diagnostic question bank")
 def list_questions(request: HttpRequest) -> QuerySet[models.DiagnosticQuestion]:
-    return question_bank(advisor=current_user(request))
+    return selectors.question_bank(advisor=current_user(request))
 
 
-@firm_library.post(
-    "/questions",
-    response=responses({201: Question}, not_found=False),
-    summary="Add a diagnostic question",
-)
+@QUESTIONS.adding("Add a diagnostic question")
 def create_question(
     request: HttpRequest, payload: QuestionCreate
 ) -> Status[models.DiagnosticQuestion]:
     """Firm admins only. It comes last in its topic, and new client cases can draw it."""
-    question = question_create(by=current_user(request), topic=payload.topic, text=payload.text)
+    question = services.question_create(
+        by=current_user(request), topic=payload.topic, text=payload.text
+    )
     return Status(201, question)
 
 
-@firm_library.get(
-    "/questions/{id}",
-    response=responses({200: Question}),
-    summary="Get a diagnostic question",
-)
+@QUESTION.read("Get a diagnostic question")
 def get_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Archived questions too."""
-    return question_get_for(advisor=current_user(request), pk=id)
+    return selectors.question_get_for(advisor=current_user(request), pk=id)
 
 
-@firm_library.patch(
-    "/questions/{id}",
-    response=responses({200: Question}),
-    summary="Reword or move a diagnostic question",
-)
+@QUESTION.update("Reword or move a diagnostic question")
 def update_question(
     request: HttpRequest, id: RecordId, payload: QuestionUpdate
 ) -> models.DiagnosticQuestion:
     """Firm admins only. Cases that already asked it keep their wording."""
-    return _question_changed(request, id, question_update, **changes_of(payload, clearable=()))
+    return QUESTION.changed(
+        request, id, services.question_update, **changes_of(payload, clearable=())
+    )
 
 
-@firm_library.post(
-    "/questions/{id}/archive",
-    response=responses({200: Question}),
-    summary="Archive a diagnostic question",
-)
+@QUESTION.action("/archive", "Archive a diagnostic question")
 def archive_question(request: HttpRequest, id: RecordId) -> models.DiagnosticQuestion:
     """Firm admins only. It is no longer drawn; the cases that asked it keep it."""
-    return _question_changed(request, id, question_archive)
+    return QUESTION.changed(request, id, services.question_archive)

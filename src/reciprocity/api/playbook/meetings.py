@@ -1,9 +1,6 @@
 """Meetings through the API: a partner's meetings, hold, cancel, move; and the firm's meeting
 plans (firm admins)."""
 
-from collections.abc import Callable
-from typing import Any
-
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Router, Status
@@ -11,7 +8,7 @@ from ninja.pagination import paginate
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import changed, created_for_partner
+from reciprocity.api.common import ListOperations, RecordOperations, created_for_partner
 from reciprocity.api.errors import fields_renamed, responses
 from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import changes_of, partner_or_404
@@ -37,7 +34,8 @@ from reciprocity.playbook.services.meetings import (
     meeting_update,
 )
 
-partner_meetings = Router()
+partner_meetings = Router(tags=["Meetings"])
+MEETINGS = ListOperations(partner_meetings, "/{id}/meetings", schemas.Meeting)
 
 # The firm's playbook: everyone in the firm reads it; only its firm admins change it (the
 # services refuse anyone else with 403, as the web pages do).
@@ -48,30 +46,23 @@ firm_meeting_plans = Router(tags=["Firm playbook"])
 meetings = Router(tags=["Meetings"])
 
 
-def _changed(
-    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
-) -> models.Meeting:
-    return changed(request, pk, get=meeting_get_for, change=change, record="meeting", **fields)
-
-
-@partner_meetings.get(
-    "/{id}/meetings",
-    response=responses({200: list[schemas.Meeting]}),
-    summary="List a partner's meetings",
-    tags=["Meetings"],
+MEETING = RecordOperations(meetings, schemas.Meeting, get=meeting_get_for, record="meeting")
+MEETING_PLAN = RecordOperations(
+    firm_meeting_plans,
+    schemas.MeetingPlan,
+    get=meeting_plan_get_for,
+    record="plan",
+    path="/meeting-plans/{id}",
 )
-@paginate(Pagination)
+
+
+@MEETINGS.listing("List a partner's meetings")
 def list_meetings(request: HttpRequest, id: RecordId) -> QuerySet[models.Meeting]:
     """Planned, held and cancelled, latest first, with their points."""
     return meetings_of(partner=partner_or_404(current_user(request), id))
 
 
-@partner_meetings.post(
-    "/{id}/meetings",
-    response=responses({201: schemas.Meeting}),
-    summary="Schedule a meeting",
-    tags=["Meetings"],
-)
+@MEETINGS.adding("Schedule a meeting")
 def schedule_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingCreate
 ) -> Status[models.Meeting]:
@@ -85,23 +76,19 @@ def schedule_meeting(
     )
 
 
-@meetings.get("/{id}", response=responses({200: schemas.Meeting}), summary="Get a meeting")
+@MEETING.read("Get a meeting")
 def get_meeting(request: HttpRequest, id: RecordId) -> models.Meeting:
     return meeting_get_for(advisor=current_user(request), pk=id)
 
 
-@meetings.post(
-    "/{id}/hold",
-    response=responses({200: schemas.Meeting}),
-    summary="Record a meeting as held",
-)
+@MEETING.action("/hold", "Record a meeting as held")
 def hold_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingHold
 ) -> models.Meeting:
     """What was covered and answered; answers to points that name a profile field fill the
     partner's profile, and the meeting is a touch on the timeline."""
     with fields_renamed({f"point_{p.point}": "points" for p in payload.points}):
-        return _changed(
+        return MEETING.changed(
             request,
             id,
             meeting_hold,
@@ -112,27 +99,19 @@ def hold_meeting(
         )
 
 
-@meetings.post(
-    "/{id}/cancel",
-    response=responses({200: schemas.Meeting}),
-    summary="Cancel a meeting",
-)
+@MEETING.action("/cancel", "Cancel a meeting")
 def cancel_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingCancel
 ) -> models.Meeting:
-    return _changed(request, id, meeting_cancel, reason=payload.reason)
+    return MEETING.changed(request, id, meeting_cancel, reason=payload.reason)
 
 
-@meetings.post(
-    "/{id}/reschedule",
-    response=responses({200: schemas.Meeting}),
-    summary="Reschedule a meeting",
-)
+@MEETING.action("/reschedule", "Reschedule a meeting")
 def reschedule_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingReschedule
 ) -> models.Meeting:
     """Only a planned meeting moves; the agenda and the calendar feed follow."""
-    return _changed(
+    return MEETING.changed(
         request,
         id,
         meeting_update,
@@ -150,20 +129,12 @@ def list_meeting_plans(request: HttpRequest) -> QuerySet[models.MeetingPlan]:
     return meeting_plans_of(advisor=current_user(request))
 
 
-@firm_meeting_plans.get(
-    "/meeting-plans/{id}",
-    response=responses({200: schemas.MeetingPlan}),
-    summary="Get a meeting plan",
-)
+@MEETING_PLAN.read("Get a meeting plan")
 def get_meeting_plan(request: HttpRequest, id: RecordId) -> models.MeetingPlan:
     return meeting_plan_get_for(advisor=current_user(request), pk=id)
 
 
-@firm_meeting_plans.patch(
-    "/meeting-plans/{id}",
-    response=responses({200: schemas.MeetingPlan}),
-    summary="Update a meeting plan",
-)
+@MEETING_PLAN.update("Update a meeting plan")
 def update_meeting_plan(
     request: HttpRequest, id: RecordId, payload: schemas.MeetingPlanUpdate
 ) -> models.MeetingPlan:
@@ -217,11 +188,7 @@ def update_meeting_plan_item(
     return meeting_plan_item_update(item=item, by=user, **changes)
 
 
-@firm_meeting_plans.post(
-    "/meeting-plans/{id}/items/{item_id}/remove",
-    response=responses({200: schemas.MeetingPlan}),
-    summary="Remove a point from a meeting plan",
-)
+@MEETING_PLAN.action("/items/{item_id}/remove", "Remove a point from a meeting plan")
 def remove_meeting_plan_item(
     request: HttpRequest, id: RecordId, item_id: RecordId
 ) -> models.MeetingPlan:

@@ -5,13 +5,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import paginate
 
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
+from reciprocity.api.common import ListOperations
 from reciprocity.api.errors import fields_renamed, responses
-from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import message as schemas
 from reciprocity.api.schemas.common import RecordId
@@ -19,7 +18,10 @@ from reciprocity.playbook import models
 from reciprocity.playbook.selectors.message import advisor_profile_of, message_checks_of
 from reciprocity.playbook.services.message import advisor_message_set, message_check_record
 
-partner_message_checks = Router()
+partner_message_checks = Router(tags=["Message checks"])
+MESSAGE_CHECKS = ListOperations(
+    partner_message_checks, "/{id}/message-checks", schemas.MessageCheck
+)
 me = Router(tags=["Your message"])
 
 
@@ -61,24 +63,13 @@ def set_my_message(request: HttpRequest, payload: schemas.AdvisorMessageSet) -> 
     return _message(user)
 
 
-@partner_message_checks.get(
-    "/{id}/message-checks",
-    response=responses({200: list[schemas.MessageCheck]}),
-    summary="List a partner's message checks",
-    tags=["Message checks"],
-)
-@paginate(Pagination)
+@MESSAGE_CHECKS.listing("List a partner's message checks")
 def list_message_checks(request: HttpRequest, id: RecordId) -> QuerySet[models.MessageCheck]:
     """Each time you tested whether the partner can say your message back, newest first."""
     return message_checks_of(partner=partner_or_404(current_user(request), id))
 
 
-@partner_message_checks.post(
-    "/{id}/message-checks",
-    response=responses({201: schemas.MessageCheck}),
-    summary="Record whether a partner can say your message back",
-    tags=["Message checks"],
-)
+@MESSAGE_CHECKS.adding("Record whether a partner can say your message back")
 def record_message_check(
     request: HttpRequest, id: RecordId, payload: schemas.MessageCheckCreate
 ) -> Status[models.MessageCheck]:

@@ -1,19 +1,16 @@
 """Strategies and opportunities through the API: a partner's strategy and its switches, the
 opportunities strategies produce, and each strategy's yield."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
-from ninja.pagination import paginate
 
 from reciprocity.accounts.models import User
 from reciprocity.api.auth import current_user
-from reciprocity.api.common import changed, created_for_partner
+from reciprocity.api.common import ListOperations, RecordOperations, created_for_partner
 from reciprocity.api.errors import responses
-from reciprocity.api.pagination import Pagination
 from reciprocity.api.playbook.common import partner_or_404
 from reciprocity.api.playbook.schemas import strategies as schemas
 from reciprocity.api.schemas.common import RecordId
@@ -37,24 +34,21 @@ from reciprocity.playbook.services.strategies import (
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.selectors import referral_get_for
 
-partner_strategy = Router()
-partner_opportunities = Router()
+partner_strategy = Router(tags=["Strategies"])
+partner_opportunities = Router(tags=["Opportunities"])
+OPPORTUNITIES = ListOperations(partner_opportunities, "/{id}/opportunities", schemas.Opportunity)
 opportunities = Router(tags=["Opportunities"])
 
 
-def _changed(
-    request: HttpRequest, pk: int, change: Callable[..., object], **fields: Any
-) -> models.Opportunity:
-    return changed(
-        request, pk, get=opportunity_get_for, change=change, record="opportunity", **fields
-    )
+OPPORTUNITY = RecordOperations(
+    opportunities, schemas.Opportunity, get=opportunity_get_for, record="opportunity"
+)
 
 
 @partner_strategy.get(
     "/{id}/strategy",
     response=responses({200: schemas.PartnerStrategy}),
     summary="Get a partner's referral strategy",
-    tags=["Strategies"],
 )
 def get_strategy(request: HttpRequest, id: RecordId) -> dict[str, Any]:
     """The rung of the influencer referral spectrum run with the partner, and its history."""
@@ -72,7 +66,6 @@ def get_strategy(request: HttpRequest, id: RecordId) -> dict[str, Any]:
     "/{id}/strategy",
     response=responses({201: schemas.StrategySwitch}),
     summary="Switch a partner's referral strategy",
-    tags=["Strategies"],
 )
 def switch_strategy(
     request: HttpRequest, id: RecordId, payload: schemas.StrategySwitchCreate
@@ -85,24 +78,13 @@ def switch_strategy(
     )
 
 
-@partner_opportunities.get(
-    "/{id}/opportunities",
-    response=responses({200: list[schemas.Opportunity]}),
-    summary="List a partner's opportunities",
-    tags=["Opportunities"],
-)
-@paginate(Pagination)
+@OPPORTUNITIES.listing("List a partner's opportunities")
 def list_opportunities(request: HttpRequest, id: RecordId) -> QuerySet[models.Opportunity]:
     """Chances to be introduced to the partner's clients, by the date to ask for the meeting."""
     return opportunities_of(partner=partner_or_404(current_user(request), id))
 
 
-@partner_opportunities.post(
-    "/{id}/opportunities",
-    response=responses({201: schemas.Opportunity}),
-    summary="Add an opportunity",
-    tags=["Opportunities"],
-)
+@OPPORTUNITIES.adding("Add an opportunity")
 def create_opportunity(
     request: HttpRequest, id: RecordId, payload: schemas.OpportunityCreate
 ) -> Status[models.Opportunity]:
@@ -154,23 +136,17 @@ def get_strategy_yield(
     ]
 
 
-@opportunities.get(
-    "/{id}", response=responses({200: schemas.Opportunity}), summary="Get an opportunity"
-)
+@OPPORTUNITY.read("Get an opportunity")
 def get_opportunity(request: HttpRequest, id: RecordId) -> models.Opportunity:
     return opportunity_get_for(advisor=current_user(request), pk=id)
 
 
-@opportunities.post(
-    "/{id}/request",
-    response=responses({200: schemas.Opportunity}),
-    summary="Ask the partner for a meeting with the client",
-)
+@OPPORTUNITY.action("/request", "Ask the partner for a meeting with the client")
 def request_opportunity_meeting(
     request: HttpRequest, id: RecordId, payload: schemas.OpportunityRequest
 ) -> models.Opportunity:
     """The ask is a touch with the partner."""
-    return _changed(
+    return OPPORTUNITY.changed(
         request,
         id,
         opportunity_request_meeting,
@@ -178,11 +154,7 @@ def request_opportunity_meeting(
     )
 
 
-@opportunities.post(
-    "/{id}/close",
-    response=responses({200: schemas.Opportunity}),
-    summary="Close an opportunity",
-)
+@OPPORTUNITY.action("/close", "Close an opportunity")
 def close_opportunity(
     request: HttpRequest, id: RecordId, payload: schemas.OpportunityClose
 ) -> models.Opportunity:
@@ -205,11 +177,7 @@ def _referral(user: User, pk: int) -> Referral:
     return referral_get_for(advisor=user, pk=pk)
 
 
-@opportunities.post(
-    "/{id}/referral",
-    response=responses({200: schemas.Opportunity}),
-    summary="Link the referral an opportunity produced",
-)
+@OPPORTUNITY.action("/referral", "Link the referral an opportunity produced")
 def link_opportunity_referral(
     request: HttpRequest, id: RecordId, payload: schemas.OpportunityLink
 ) -> models.Opportunity:
@@ -229,11 +197,7 @@ def link_opportunity_referral(
     return opportunity_get_for(advisor=user, pk=id)
 
 
-@opportunities.post(
-    "/{id}/referral/unlink",
-    response=responses({200: schemas.Opportunity}),
-    summary="Unlink an opportunity's referral",
-)
+@OPPORTUNITY.action("/referral/unlink", "Unlink an opportunity's referral")
 def unlink_opportunity_referral(request: HttpRequest, id: RecordId) -> models.Opportunity:
     """For a link made by mistake: the opportunity stays referred; the history keeps both."""
-    return _changed(request, id, opportunity_unlink_referral)
+    return OPPORTUNITY.changed(request, id, opportunity_unlink_referral)

@@ -58,6 +58,10 @@ def _digits_only(value: object) -> object:
     return value
 
 
+# A choice the database leaves blank ("") where the API says null.
+BlankIsNull = BeforeValidator(lambda value: value or None)
+
+
 # A whole number as the document promises it: digits in a path or query, a number in a body.
 WholeNumber = BeforeValidator(_digits_only)
 # Every id the API accepts: a positive 64-bit integer, the range of the databases' keys.

@@ -8,7 +8,15 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import BeforeValidator
 
-from reciprocity.api.schemas.common import Day, Input, PartnerRef, Text, UserRef, WholeNumber
+from reciprocity.api.schemas.common import (
+    BlankIsNull,
+    Day,
+    Input,
+    PartnerRef,
+    Text,
+    UserRef,
+    WholeNumber,
+)
 from reciprocity.dates import out_of_range
 from reciprocity.referrals import compliance
 from reciprocity.referrals.disclosure import (
@@ -31,31 +39,19 @@ class Disclosure(Schema):
     was delivered, and the client's acknowledgement."""
 
     compensated: bool
-    arrangement_kind: ArrangementKind | None
+    arrangement_kind: Annotated[ArrangementKind | None, BlankIsNull]
     arrangement_terms: str = Field(description="The amount or basis of the arrangement.")
     disclosure_text: str
     document: Document | None = Field(description="The disclosure document, when one is attached.")
     delivered_on: dt.date | None
-    delivery_method: DeliveryMethod | None
+    delivery_method: Annotated[DeliveryMethod | None, BlankIsNull]
     acknowledged_on: dt.date | None
-    acknowledgement_method: AcknowledgementMethod | None
+    acknowledgement_method: Annotated[AcknowledgementMethod | None, BlankIsNull]
     missing: list[str] = Field(
         description="The evidence not recorded yet for a compensated referral (empty otherwise). "
         "When the firm requires the evidence, the referral does not pass the introduction "
         "(introduced, meeting_held, engaged, became_client) until this is empty."
     )
-
-    @staticmethod
-    def resolve_arrangement_kind(obj: ReferralDisclosure) -> str | None:
-        return obj.arrangement_kind or None
-
-    @staticmethod
-    def resolve_delivery_method(obj: ReferralDisclosure) -> str | None:
-        return obj.delivery_method or None
-
-    @staticmethod
-    def resolve_acknowledgement_method(obj: ReferralDisclosure) -> str | None:
-        return obj.acknowledgement_method or None
 
     @staticmethod
     def resolve_document(obj: ReferralDisclosure) -> Document | None:
@@ -117,55 +113,23 @@ class ComplianceQuery(Text):
 class ComplianceReferral(Schema):
     """A compensated referral as the compliance list shows it (read from its disclosure)."""
 
-    id: int
-    occurred_at: dt.datetime
-    direction: Direction
-    kind: Kind
-    need: str
-    status: ReferralStatus
+    id: int = Field(validation_alias="referral_id")
+    occurred_at: dt.datetime = Field(validation_alias="referral.occurred_at")
+    direction: Direction = Field(validation_alias="referral.direction")
+    kind: Kind = Field(validation_alias="referral.kind")
+    need: str = Field(validation_alias="referral.need")
+    status: ReferralStatus = Field(validation_alias="referral.status")
     past_introduction: bool = Field(
         description="Its status is the introduction or later (introduced, meeting_held, engaged, "
         "became_client)."
     )
-    partner: PartnerRef
-    by: UserRef
+    partner: PartnerRef = Field(validation_alias="referral.partner")
+    by: UserRef = Field(validation_alias="referral.by")
     disclosure: Disclosure
-
-    @staticmethod
-    def resolve_id(obj: ReferralDisclosure) -> int:
-        return obj.referral_id
-
-    @staticmethod
-    def resolve_occurred_at(obj: ReferralDisclosure) -> dt.datetime:
-        return obj.referral.occurred_at
-
-    @staticmethod
-    def resolve_direction(obj: ReferralDisclosure) -> str:
-        return obj.referral.direction
-
-    @staticmethod
-    def resolve_kind(obj: ReferralDisclosure) -> str:
-        return obj.referral.kind
-
-    @staticmethod
-    def resolve_need(obj: ReferralDisclosure) -> str:
-        return obj.referral.need
-
-    @staticmethod
-    def resolve_status(obj: ReferralDisclosure) -> str:
-        return obj.referral.status
 
     @staticmethod
     def resolve_past_introduction(obj: ReferralDisclosure) -> bool:
         return compliance.past_introduction(obj)
-
-    @staticmethod
-    def resolve_partner(obj: ReferralDisclosure) -> object:
-        return obj.referral.partner
-
-    @staticmethod
-    def resolve_by(obj: ReferralDisclosure) -> object:
-        return obj.referral.by
 
     @staticmethod
     def resolve_disclosure(obj: ReferralDisclosure) -> ReferralDisclosure:

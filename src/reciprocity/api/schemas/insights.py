@@ -1,10 +1,11 @@
 """Response bodies of the diagnoses. Slugs are literals, so the OpenAPI document lists them."""
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
 
-from reciprocity.api.schemas.common import PartnerRef, RecordId
+from reciprocity.api.schemas.common import BlankIsNull, PartnerRef, RecordId
 from reciprocity.insights import diagnoses as insights
 from reciprocity.insights import funnel, models
 from reciprocity.insights.diagnoses import ActionSlug, DiagnosisSlug, Severity
@@ -29,7 +30,7 @@ class Diagnosis(Schema):
         description="high: decide now; medium: look into it; low; info: reassurance (too "
         "early to judge), listed after the others."
     )
-    reason: FailureReason | None = Field(
+    reason: Annotated[FailureReason | None, BlankIsNull] = Field(
         description="For walk_away, the failure reason to retire the partner with."
     )
 
@@ -38,10 +39,6 @@ class Diagnosis(Schema):
         if obj.partner_id is None:
             return None
         return {"id": obj.partner_id, "name": obj.partner_name}
-
-    @staticmethod
-    def resolve_reason(obj: insights.Diagnosis) -> str | None:
-        return obj.reason or None
 
 
 class DiagnosisFilters(Schema):
@@ -64,6 +61,16 @@ class FunnelFilters(Schema):
         None,
         description="true: every partner you can see; false: only your own. Not given: the "
         "whole firm for a firm admin or compliance officer, your own for an advisor.",
+    )
+    team: RecordId | None = Field(
+        None,
+        description="Firm admins and compliance officers: the funnel of the partners owned by "
+        "this team's members.",
+    )
+    owner: RecordId | None = Field(
+        None,
+        description="Firm admins and compliance officers: the funnel of this advisor's "
+        "partners (with ``team``, the advisor must be in it for any partner to count).",
     )
 
 
@@ -132,3 +139,14 @@ class Dismissal(Schema):
     @staticmethod
     def resolve_by(obj: models.Dismissal) -> str:
         return obj.by.display_name
+
+
+class NextAction(Schema):
+    sentence: str = Field(description="What to do next with the partner, in one sentence.")
+    source: str = Field(
+        description="Where it comes from: an agenda item's kind (``commitment``, "
+        "``cadence``, ...), ``diagnosis``, ``next_step`` or ``stage``."
+    )
+    due: dt.date | None = Field(description="When it is due, if it has a date.")
+    overdue: bool
+    is_next_step: bool = Field(description="It is the partner's next step (``next_step``).")

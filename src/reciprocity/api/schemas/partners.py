@@ -1,11 +1,12 @@
 """Partners and their stage changes."""
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
 from reciprocity.api.schemas.common import (
+    BlankIsNull,
     Changes,
     Input,
     RecordId,
@@ -98,13 +99,13 @@ class Partner(Schema):
     profession: Profession
     profession_other: str
     organization: str
-    organization_size: OrganizationSize | None
+    organization_size: Annotated[OrganizationSize | None, BlankIsNull]
     specialties: str
     niche: str = Field(description="The clients they serve.")
     growth_mode: bool | None = Field(description="Whether their firm is in growth mode.")
     propensity_to_refer: Propensity | None
-    preferred_referral_process: ReferralProcess | None
-    preferred_contact_method: ContactMethod | None
+    preferred_referral_process: Annotated[ReferralProcess | None, BlankIsNull]
+    preferred_contact_method: Annotated[ContactMethod | None, BlankIsNull]
     values: str = Field(description="What they value.")
     can_describe_value: CanDescribeValue = Field(
         description="Whether they can say whom you help and what is unique about you."
@@ -148,18 +149,6 @@ class Partner(Schema):
     @staticmethod
     def resolve_scores(obj: models.Partner) -> dict[str, Any]:
         return scores_json(obj)
-
-    @staticmethod
-    def resolve_organization_size(obj: models.Partner) -> str | None:
-        return obj.organization_size or None
-
-    @staticmethod
-    def resolve_preferred_referral_process(obj: models.Partner) -> str | None:
-        return obj.preferred_referral_process or None
-
-    @staticmethod
-    def resolve_preferred_contact_method(obj: models.Partner) -> str | None:
-        return obj.preferred_contact_method or None
 
     @staticmethod
     def resolve_tags(obj: models.Partner) -> list[str]:
@@ -275,8 +264,8 @@ class PartnerUpdate(Input):
 class StageChange(Schema):
     id: int
     stage: Stage
-    from_stage: Stage | None
-    reason: FailureReason | None
+    from_stage: Annotated[Stage | None, BlankIsNull]
+    reason: Annotated[FailureReason | None, BlankIsNull]
     note: str
     occurred_at: dt.datetime
     recorded_at: dt.datetime
@@ -285,14 +274,6 @@ class StageChange(Schema):
     @staticmethod
     def resolve_stage(obj: models.StageChange) -> str:
         return obj.to_stage
-
-    @staticmethod
-    def resolve_from_stage(obj: models.StageChange) -> str | None:
-        return obj.from_stage or None
-
-    @staticmethod
-    def resolve_reason(obj: models.StageChange) -> str | None:
-        return obj.reason or None
 
 
 class QualificationAnswers(Input):

@@ -1,10 +1,11 @@
 """The partner's confirmation links of a sent referral."""
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
 
-from reciprocity.api.schemas.common import Input, UserRef
+from reciprocity.api.schemas.common import BlankIsNull, Input, UserRef
 from reciprocity.referrals.link_models import LinkPurpose, PartnerAnswer
 from reciprocity.referrals.link_models import ReferralLink as ReferralLinkModel
 from reciprocity.referrals.link_selectors import link_state
@@ -21,23 +22,19 @@ class ReferralLink(Schema):
     expires_at: dt.datetime
     used_at: dt.datetime | None
     revoked_at: dt.datetime | None
-    answer: PartnerAnswer | None = Field(description="The partner's answer, once given.")
+    answer: Annotated[PartnerAnswer | None, BlankIsNull] = Field(
+        description="The partner's answer, once given."
+    )
     note: str = Field(description="The partner's note.")
-    moved_to: str | None = Field(description="The status the answer moved the referral to.")
+    moved_to: Annotated[str | None, BlankIsNull] = Field(
+        description="The status the answer moved the referral to."
+    )
     held_reason: str = Field(description="Why the answer left the status where it was.")
     touch_id: int | None = Field(description="The touch logged on the partner's timeline.")
 
     @staticmethod
     def resolve_state(obj: ReferralLinkModel) -> str:
         return link_state(obj)
-
-    @staticmethod
-    def resolve_answer(obj: ReferralLinkModel) -> str | None:
-        return obj.answer or None
-
-    @staticmethod
-    def resolve_moved_to(obj: ReferralLinkModel) -> str | None:
-        return obj.moved_to or None
 
 
 class ReferralLinkCreated(ReferralLink):

@@ -3,11 +3,12 @@ the texts drafted for the partner."""
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
 from reciprocity.api.schemas.common import (
+    BlankIsNull,
     Changes,
     Input,
     PartnerRef,
@@ -80,7 +81,7 @@ class Referral(Schema):
     client_name: str = Field(description="Stored for a sent referral only with consent.")
     client_contact: str
     consent_at: dt.datetime | None = Field(description="When the client consented to sharing.")
-    consent_method: ConsentMethod | None
+    consent_method: Annotated[ConsentMethod | None, BlankIsNull]
     may_identify_client: bool = Field(
         description="Whether the client may be named: received, or sent with consent."
     )
@@ -125,10 +126,6 @@ class Referral(Schema):
             succeeded=outcome.succeeded,
             reason=outcome.reason,
         )
-
-    @staticmethod
-    def resolve_consent_method(obj: referral_models.Referral) -> str | None:
-        return obj.consent_method or None
 
     @staticmethod
     def resolve_steps(obj: referral_models.Referral) -> list[referral_models.ReferralStep]:
@@ -217,7 +214,7 @@ class ReferralUpdate(Input):
 class ReferralStatusChange(Schema):
     id: int
     status: ReferralStatus
-    from_status: ReferralStatus | None
+    from_status: Annotated[ReferralStatus | None, BlankIsNull]
     reason: str
     occurred_at: dt.datetime
     recorded_at: dt.datetime
@@ -226,10 +223,6 @@ class ReferralStatusChange(Schema):
     @staticmethod
     def resolve_status(obj: referral_models.ReferralStatusChange) -> str:
         return obj.to_status
-
-    @staticmethod
-    def resolve_from_status(obj: referral_models.ReferralStatusChange) -> str | None:
-        return obj.from_status or None
 
 
 class ReferralStatusChangeCreate(Input):

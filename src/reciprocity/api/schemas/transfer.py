@@ -4,35 +4,17 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from reciprocity.accounts.models import User
 from reciprocity.api.schemas.common import Input, RecordId, Text, UserRef
-from reciprocity.partners.duplicates import Duplicate as DuplicateRecord
 
 
 class Duplicate(Schema):
     """A partner you can see that is likely the same person, with why."""
 
-    id: int
-    name: str
-    organization: str
-    owner: UserRef
+    id: int = Field(validation_alias="partner.pk")
+    name: str = Field(validation_alias="partner.name")
+    organization: str = Field(validation_alias="partner.organization")
+    owner: UserRef = Field(validation_alias="partner.owner")
     reasons: list[str]
-
-    @staticmethod
-    def resolve_id(obj: DuplicateRecord) -> int:
-        return obj.partner.pk
-
-    @staticmethod
-    def resolve_name(obj: DuplicateRecord) -> str:
-        return obj.partner.name
-
-    @staticmethod
-    def resolve_organization(obj: DuplicateRecord) -> str:
-        return obj.partner.organization
-
-    @staticmethod
-    def resolve_owner(obj: DuplicateRecord) -> User:
-        return obj.partner.owner
 
 
 class DuplicatesFound(Schema):

@@ -6,10 +6,8 @@ import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple, Protocol, get_args
-from urllib.parse import urlencode
 
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from reciprocity.accounts.models import (
@@ -22,7 +20,8 @@ from reciprocity.accounts.models import (
     User,
 )
 from reciprocity.dates import local_day
-from reciprocity.partners.models import FailureReason, Partner, Stage
+from reciprocity.insights.diagnoses.actions import ACTIONS
+from reciprocity.partners.models import Partner, Stage
 from reciprocity.playbook.selectors.cadences import add_months
 
 DiagnosisSlug = Literal[
@@ -82,18 +81,7 @@ DIAGNOSED_STAGES = [
     Stage.CHAMPION,
 ]
 
-ACTION_LABELS: dict[str, str] = {
-    "change_strategy": "Move up the referral spectrum",
-    "make_the_ask": "Make the ask: write the agreement",
-    # The agreement is written and nothing comes back: go over it together, not write another.
-    "review_agreement": "Review the agreement together: ask for what it promised",
-    "walk_away": "Walk away",
-    "change_message": "Sharpen your message",
-    "focus": "Choose your five to seven",
-    "reconnect": "Reconnect: plan the next touch, or move them to dormant",
-    "make_it_explicit": "Make it explicit: write the agreement",
-    "keep_going": "Keep going: keep to the cadence",
-}
+ACTION_LABELS: dict[str, str] = {slug: action.label for slug, action in ACTIONS.items()}
 # Whether a kind names a partner, and how: its severity and action, without the wording.
 Verdict = tuple[Severity, ActionSlug]
 # The same day months later (``add_months``), remembered: reading a book, the rules ask it of
@@ -182,23 +170,7 @@ class Assessment:
 
 def action_url(diagnosis: Diagnosis) -> str:
     """Where in the web UI the suggested action is taken."""
-    if diagnosis.action == "focus":
-        return reverse("pipeline")
-    pk = diagnosis.partner_id
-    if diagnosis.action == "change_message":
-        if diagnosis.owners_message:
-            return reverse("partner_detail", args=[pk]) + "#playbook"
-        return reverse("playbook_message")
-    if diagnosis.action == "change_strategy":
-        return reverse("partner_detail", args=[pk]) + "#strategy-title"
-    if diagnosis.action == "reconnect":
-        return reverse("partner_detail", args=[pk]) + "#commitments-title"
-    if diagnosis.action == "keep_going":
-        return reverse("partner_detail", args=[pk]) + "#touch-title"
-    if diagnosis.action in ("make_the_ask", "review_agreement", "make_it_explicit"):
-        return reverse("partner_agreement", args=[pk])
-    query = urlencode({"stage": Stage.RETIRED.value, "reason": diagnosis.reason})
-    return reverse("partner_stage", args=[pk]) + "?" + query
+    return ACTIONS[diagnosis.action].url(diagnosis)
 
 
 # --- Wording ------------------------------------------------------------------------------------
@@ -316,9 +288,7 @@ class Kind:
         owners_message: bool = False,
     ) -> Diagnosis:
         action = action or self.action
-        label = ACTION_LABELS[action]
-        if action == "walk_away" and reason:
-            label = f"{label}: {FailureReason(reason).label.lower()}"
+        label = ACTIONS[action].label_for(reason)
         return Diagnosis(
             slug=self.slug,
             partner_id=partner.pk if partner else None,

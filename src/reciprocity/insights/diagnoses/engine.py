@@ -6,6 +6,7 @@ queries: one for the partners with every count annotated, one for the advisor's 
 """
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -205,3 +206,20 @@ def diagnoses_of_firm(*, firm: Firm, today: dt.date | None = None) -> list[Diagn
         )
         found.extend(diagnoses)
     return found
+
+
+def diagnoses_of_partners(
+    *, advisor: User, partner_ids: Collection[int], today: dt.date | None = None
+) -> dict[int, tuple[list[Diagnosis], TooEarly | None]]:
+    """The diagnoses of each of these partners ``advisor`` may see (whoever owns them), as the
+    partner page shows them, by partner id: one query whatever their number."""
+    today, now = _moment(today)
+    thresholds = thresholds_of(advisor)
+    partners = partners_visible_to(advisor=advisor).filter(
+        pk__in=partner_ids, stage__in=DIAGNOSED_STAGES
+    )
+    readings = with_readings(partners, today=today, now=now, thresholds=thresholds)
+    return {
+        row.pk: _partner_diagnoses(row, advisor=advisor, today=today, thresholds=thresholds)
+        for row in readings
+    }

@@ -1,10 +1,13 @@
-"""The diagnosis panel of the partner page, so the partner app's views need not know of it."""
+"""The diagnosis panel and the time to the first referral on the partner page, so the partner
+app's views need not know of them."""
 
 from typing import Any
 
 from django import template
 
-from reciprocity.insights.diagnoses import DIAGNOSED_STAGES, assess
+from reciprocity.insights.diagnoses import DIAGNOSED_STAGES, TITLES, assess
+from reciprocity.insights.funnel import FirstReferral, first_referral_of
+from reciprocity.insights.selectors import dismissals_of
 from reciprocity.partners.models import Partner
 
 register = template.Library()
@@ -15,10 +18,24 @@ def partner_diagnoses(context: template.Context, partner: Partner) -> dict[str, 
     """One query for a partner in the diagnosed stages; none otherwise."""
     diagnosed = partner.stage in DIAGNOSED_STAGES and partner.archived_at is None
     found = assess(advisor=context["request"].user, partner=partner) if diagnosed else None
+    shown = {diagnosis.slug for diagnosis in found.diagnoses} if found else set()
+    # What was set aside stays in sight, with why, so an empty panel is not false reassurance.
+    set_aside = (
+        [(d, TITLES[d.slug]) for d in dismissals_of(partner=partner) if d.slug not in shown]
+        if diagnosed
+        else []
+    )
     return {
         "partner": partner,
         "diagnosed": diagnosed,
         "diagnoses": found.diagnoses if found else [],
+        "set_aside": set_aside,
         "too_early": found.too_early[0] if found and found.too_early else None,
         "can_write": context.get("can_write", False),
     }
+
+
+@register.simple_tag
+def first_referral(partner: Partner) -> FirstReferral:
+    """From the first meeting to the first referral received: one query."""
+    return first_referral_of(partner)

@@ -25,9 +25,7 @@ from reciprocity.integrations.webhooks.models import DiagnosisNotice, WebhookEnd
 
 def _listening_firms() -> list[Firm]:
     """The firms with a live endpoint that wants ``diagnosis.raised``."""
-    endpoints = WebhookEndpoint.objects.filter(active=True, archived_at__isnull=True).only(
-        "firm_id", "events"
-    )
+    endpoints = WebhookEndpoint.objects.live().filter(active=True).only("firm_id", "events")
     firm_ids = {
         endpoint.firm_id for endpoint in endpoints if events.DIAGNOSIS_RAISED in endpoint.events
     }

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory, Firm
 from reciprocity.partners.models import Partner
+from reciprocity.records import ArchivableQuerySet
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 MESSAGE_PREFIX = "msg_"
@@ -52,6 +53,8 @@ class WebhookEndpoint(models.Model):
     history = HistoricalRecords(
         bases=[AuditedHistory], excluded_fields=["secret", "previous_secret"]
     )
+
+    objects = ArchivableQuerySet["WebhookEndpoint"].as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -21,8 +21,8 @@ LOOK_BACK = dt.timedelta(days=7)
 def _listening_since(today: dt.date) -> dict[int, dt.date]:
     """Firm id → the first day to look at, for firms with a live endpoint wanting the event."""
     since: dict[int, dt.date] = {}
-    endpoints = WebhookEndpoint.objects.filter(active=True, archived_at__isnull=True).only(
-        "firm_id", "events", "created_at"
+    endpoints = (
+        WebhookEndpoint.objects.live().filter(active=True).only("firm_id", "events", "created_at")
     )
     for endpoint in endpoints:
         if events.COMMITMENT_OVERDUE not in endpoint.events:

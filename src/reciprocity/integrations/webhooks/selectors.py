@@ -23,7 +23,7 @@ def webhook_endpoints_of(
     if admin.firm_id is None or not admin.manages_firm:
         return WebhookEndpoint.objects.none()
     endpoints = WebhookEndpoint.objects.filter(firm_id=admin.firm_id).select_related("created_by")
-    return endpoints if include_archived else endpoints.filter(archived_at__isnull=True)
+    return endpoints if include_archived else endpoints.live()
 
 
 def webhook_endpoint_get_for(*, admin: User, pk: Any) -> WebhookEndpoint:

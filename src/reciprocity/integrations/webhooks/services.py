@@ -181,9 +181,11 @@ def events_record(batch: Sequence[events.Event]) -> list[WebhookEvent]:
     written on its own, so that one told already is skipped."""
     firm_ids = {event.firm_id for event in batch}
     wanting: dict[tuple[int, str], list[WebhookEndpoint]] = defaultdict(list)
-    for endpoint in WebhookEndpoint.objects.filter(
-        firm_id__in=firm_ids, active=True, archived_at__isnull=True
-    ).only("pk", "firm_id", "events"):
+    for endpoint in (
+        WebhookEndpoint.objects.live()
+        .filter(firm_id__in=firm_ids, active=True)
+        .only("pk", "firm_id", "events")
+    ):
         for kind in endpoint.events:
             wanting[endpoint.firm_id, kind].append(endpoint)
     kept = [event for event in batch if wanting.get((event.firm_id, event.type))]

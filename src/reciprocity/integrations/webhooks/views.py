@@ -2,11 +2,12 @@
 secret and recent deliveries, and the actions on it. Other roles get a 403 for the list, and
 a 404 for any one endpoint (it is found through the selectors)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +17,7 @@ from reciprocity.integrations.webhooks import selectors, services
 from reciprocity.integrations.webhooks.forms import WebhookEndpointForm
 from reciprocity.integrations.webhooks.models import WebhookEndpoint
 from reciprocity.web.forms import form_creates, form_saves
-from reciprocity.web.http import AuthedRequest
+from reciprocity.web.http import AuthedRequest, action_taken
 
 
 @firm_admin_required
@@ -60,25 +61,44 @@ def webhook_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return _detail(request, endpoint, form)
 
 
+def _rotate(request: AuthedRequest, endpoint: WebhookEndpoint) -> str:
+    services.webhook_endpoint_rotate_secret(endpoint=endpoint, by=request.user)
+    return "New secret made; the old one also signs for the next 24 hours."
+
+
+def _switch(request: AuthedRequest, endpoint: WebhookEndpoint) -> str:
+    turned_on = not endpoint.active
+    services.webhook_endpoint_update(endpoint=endpoint, by=request.user, active=turned_on)
+    return "Endpoint switched on." if turned_on else "Switched off."
+
+
+def _archive(request: AuthedRequest, endpoint: WebhookEndpoint) -> str:
+    services.webhook_endpoint_archive(endpoint=endpoint, by=request.user)
+    return f"Endpoint archived: {endpoint.url}."
+
+
+@dataclass(frozen=True)
+class EndpointAction:
+    """A button on an endpoint's page: the service it runs, saying what it did, and the page
+    it goes to once done (the endpoint's own when empty)."""
+
+    run: Callable[[AuthedRequest, WebhookEndpoint], str]
+    then: str = ""
+
+
+# The buttons on an endpoint's page, by the name of their route.
+ENDPOINT_ACTIONS = {
+    "rotate": EndpointAction(_rotate),
+    "switch": EndpointAction(_switch),
+    "archive": EndpointAction(_archive, then="webhooks"),
+}
+
+
 def _act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     endpoint = selectors.webhook_endpoint_get_for(admin=request.user, pk=pk)
-    try:
-        if action == "rotate":
-            services.webhook_endpoint_rotate_secret(endpoint=endpoint, by=request.user)
-            messages.success(
-                request, "New secret made; the old one also signs for the next 24 hours."
-            )
-        elif action == "archive":
-            services.webhook_endpoint_archive(endpoint=endpoint, by=request.user)
-            messages.success(request, f"Endpoint archived: {endpoint.url}.")
-            return redirect("webhooks")
-        else:
-            turned_on = not endpoint.active
-            services.webhook_endpoint_update(endpoint=endpoint, by=request.user, active=turned_on)
-            messages.success(request, "Endpoint switched on." if turned_on else "Switched off.")
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+    button = ENDPOINT_ACTIONS[action]
+    if action_taken(request, lambda: button.run(request, endpoint)) and button.then:
+        return redirect(button.then)
     return redirect("webhook_detail", pk=endpoint.pk)
 
 
@@ -110,10 +130,10 @@ def webhook_resend(request: AuthedRequest, pk: int, delivery_pk: int) -> HttpRes
     delivery = selectors.webhook_delivery_get_for(
         admin=request.user, endpoint_pk=pk, pk=delivery_pk
     )
-    try:
+
+    def resend() -> str:
         services.webhook_delivery_resend(delivery=delivery, by=request.user)
-        messages.success(request, f"{delivery.event.type} will be sent again in a moment.")
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        return f"{delivery.event.type} will be sent again in a moment."
+
+    action_taken(request, resend)
     return redirect("webhook_detail", pk=pk)

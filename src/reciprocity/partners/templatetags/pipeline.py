@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from reciprocity.dates import local_day
 from reciprocity.partners import qualification, scored, selectors
+from reciprocity.partners.advised import NextAction
 from reciprocity.partners.models import Partner, Stage
 
 register = template.Library()
@@ -48,3 +49,9 @@ def days_until(day: dt.date | None) -> int | None:
 def scores(partner: Partner) -> list[scored.PartnerScore]:
     """The partner's scores: from the list's or the board's annotations, else one query."""
     return scored.scores_of(partner)
+
+
+@register.filter
+def action_for(actions: dict[int, NextAction], partner: Partner) -> NextAction | None:
+    """The partner's next best action among those the board read for its cards."""
+    return actions.get(partner.pk)

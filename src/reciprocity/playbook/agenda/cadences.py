@@ -16,7 +16,6 @@ from reciprocity.partners.agenda import (
     Completion,
     Controls,
     Window,
-    item_key,
     parse_item_key,
 )
 from reciprocity.partners.models import Partner, Touch, TouchKind
@@ -53,11 +52,10 @@ class CadenceSource(CalendarSource, AgendaSource[Touch]):
             if last_touch_at
             else "no touch logged yet"
         )
-        return AgendaItem(
-            source=self.slug,
-            key=item_key(self.slug, partner_id, kind, due.isoformat()),
-            partner_id=partner_id,
-            partner_name=partner_name,
+        return self.item(
+            partner_id,
+            partner_name,
+            (kind, due.isoformat()),
             title=CADENCE_TITLES[kind].format(name=partner_name),
             due=due,
             detail=f"{description}; {last}.",

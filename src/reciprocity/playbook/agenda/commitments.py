@@ -16,7 +16,6 @@ from reciprocity.partners.agenda import (
     Completion,
     Controls,
     Window,
-    item_key,
     parse_item_key,
 )
 from reciprocity.partners.models import (
@@ -37,11 +36,10 @@ class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
     label = "Promise"
 
     def _item(self, c: Commitment) -> AgendaItem:
-        return AgendaItem(
-            source=self.slug,
-            key=item_key(self.slug, c.partner_id, c.pk),
-            partner_id=c.partner_id,
-            partner_name=c.partner.name,
+        return self.item(
+            c.partner_id,
+            c.partner.name,
+            (c.pk,),
             title=c.what,
             due=c.due,
             owner=c.owner,

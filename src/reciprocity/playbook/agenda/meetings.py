@@ -15,7 +15,6 @@ from reciprocity.partners.agenda import (
     AgendaSource,
     Completion,
     Controls,
-    item_key,
 )
 from reciprocity.partners.models import Partner
 from reciprocity.playbook import ics
@@ -48,11 +47,10 @@ class MeetingSource(CalendarSource, AgendaSource[Meeting]):
             day = local_day(m.scheduled_for)
             verb = "Record what was covered in" if day < query.today else "Prepare"
             items.append(
-                AgendaItem(
-                    source=self.slug,
-                    key=item_key(self.slug, m.partner_id, m.pk),
-                    partner_id=m.partner_id,
-                    partner_name=m.partner.name,
+                self.item(
+                    m.partner_id,
+                    m.partner.name,
+                    (m.pk,),
                     title=f"{verb} the {m.get_kind_display().lower()} with {m.partner.name}",
                     due=day,
                     detail=m.plan.name if m.plan else "",

@@ -13,7 +13,6 @@ from reciprocity.partners.agenda import (
     AgendaSource,
     Completion,
     Controls,
-    item_key,
 )
 from reciprocity.partners.models import Partner, TouchKind
 from reciprocity.playbook.models import Opportunity, OpportunityStatus
@@ -30,11 +29,10 @@ class OpportunitySource(AgendaSource[Opportunity]):
             partner__in=query.partners, status=OpportunityStatus.OPEN, ask_by__lte=query.until
         ).select_related("partner")
         return [
-            AgendaItem(
-                source=self.slug,
-                key=item_key(self.slug, o.partner_id, o.pk),
-                partner_id=o.partner_id,
-                partner_name=o.partner.name,
+            self.item(
+                o.partner_id,
+                o.partner.name,
+                (o.pk,),
                 title=f"Ask {o.partner.name} for a meeting with the client: {o.title}",
                 due=o.ask_by,
                 detail=o.get_strategy_display(),

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 from reciprocity.accounts.models import AuditedHistory, Firm
 from reciprocity.partners.models import Partner
 from reciprocity.playbook.models.strategies import Strategy
+from reciprocity.records import ArchivableQuerySet
 
 
 class Topic(models.TextChoices):
@@ -31,6 +32,8 @@ class Solution(models.Model):
     )
     archived_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords(bases=[AuditedHistory])
+
+    objects = ArchivableQuerySet["Solution"].as_manager()
 
     class Meta:
         ordering = ["title", "pk"]
@@ -94,6 +97,8 @@ class DiagnosticQuestion(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     archived_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords(bases=[AuditedHistory])
+
+    objects = ArchivableQuerySet["DiagnosticQuestion"].as_manager()
 
     class Meta:
         ordering = ["topic", "position", "pk"]

@@ -2,6 +2,7 @@
 out."""
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.partners.agenda import Agenda, AgendaQuery, agenda_sources, merge_windows
+from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import AgendaSnooze
 
@@ -44,6 +46,38 @@ def agenda_for(
         partners = partners.filter(owner_id=advisor.pk)
     if f.partner is not None:
         partners = partners.filter(pk=f.partner)
+    return _agenda(
+        advisor,
+        partners,
+        today=today,
+        horizon_days=horizon_days,
+        mine_only=mine_only and f.owner is None,
+        limit=limit,
+        kind=f.kind,
+    )
+
+
+def agenda_of_partners(
+    advisor: User, *, partner_ids: Collection[int], today: dt.date | None = None
+) -> Agenda:
+    """What the agenda holds for these partners (those of them ``advisor`` may see, whoever
+    owns them) over the coming week: every item, in the agenda's order. A constant number of
+    queries whatever the number of partners."""
+    today = today or timezone.localdate()
+    partners = partners_visible_to(advisor=advisor).filter(pk__in=partner_ids)
+    return _agenda(advisor, partners, today=today, horizon_days=7, mine_only=False)
+
+
+def _agenda(
+    advisor: User,
+    partners: QuerySet[Partner],
+    *,
+    today: dt.date,
+    horizon_days: int,
+    mine_only: bool,
+    limit: int | None = None,
+    kind: str = "",
+) -> Agenda:
     snoozed = frozenset(
         AgendaSnooze.objects.filter(advisor_id=advisor.pk, until__gt=today).values_list(
             "key", flat=True
@@ -54,11 +88,11 @@ def agenda_for(
         today=today,
         until=today + dt.timedelta(days=horizon_days),
         partners=partners,
-        mine_only=mine_only and f.owner is None,
+        mine_only=mine_only,
         limit=limit,
         snoozed_keys=snoozed,
     )
-    sources = [source for source in agenda_sources() if not f.kind or source.slug == f.kind]
+    sources = [source for source in agenda_sources() if not kind or source.slug == kind]
     return merge_windows((source.window(query) for source in sources), today=today, limit=limit)
 
 

@@ -133,9 +133,8 @@ def _last_touch(kind: str) -> Any:
             ),
         )
     last = (
-        Touch.objects.filter(
-            partner_id=OuterRef("pk"), archived_at__isnull=True, kind__in=CADENCE_TOUCH_KINDS[kind]
-        )
+        Touch.objects.live()
+        .filter(partner_id=OuterRef("pk"), kind__in=CADENCE_TOUCH_KINDS[kind])
         .order_by()
         .values("partner_id")
         .annotate(last=Max("occurred_at"))

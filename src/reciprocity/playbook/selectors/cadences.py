@@ -71,9 +71,8 @@ def _last_touch_annotations() -> dict[str, Subquery]:
     annotations: dict[str, Subquery] = {}
     for kind, touch_kinds in CADENCE_TOUCH_KINDS.items():
         last = (
-            Touch.objects.filter(
-                partner_id=OuterRef("pk"), archived_at__isnull=True, kind__in=touch_kinds
-            )
+            Touch.objects.live()
+            .filter(partner_id=OuterRef("pk"), kind__in=touch_kinds)
             .order_by()
             .values("partner_id")
             .annotate(last=Max("occurred_at"))

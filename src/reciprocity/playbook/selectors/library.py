@@ -24,7 +24,7 @@ def solutions_of(*, advisor: User, include_archived: bool = False) -> QuerySet[S
         return Solution.objects.none()
     qs = Solution.objects.filter(firm_id=advisor.firm_id)
     if not include_archived:
-        qs = qs.filter(archived_at__isnull=True)
+        qs = qs.live()
     return qs
 
 
@@ -45,9 +45,7 @@ def solutions_matching(*, concern: ClientConcern, limit: int = 5) -> list[Soluti
     # Possessives and plurals should not hide a match: "employer's stock", "markets".
     text = re.sub(r"['\u2019]s\b", "", concern.description.lower())
     matches = []
-    for solution in Solution.objects.filter(
-        firm_id=concern.partner.firm_id, archived_at__isnull=True
-    ):
+    for solution in Solution.objects.live().filter(firm_id=concern.partner.firm_id):
         found = tuple(
             word
             for word in solution.keyword_list
@@ -87,7 +85,7 @@ def question_bank(
     if topic:
         qs = qs.filter(topic=topic)
     if not include_archived:
-        qs = qs.filter(archived_at__isnull=True)
+        qs = qs.live()
     return qs
 
 

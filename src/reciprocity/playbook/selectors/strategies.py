@@ -155,13 +155,16 @@ def opportunities_of(*, partner: Partner) -> QuerySet[Opportunity]:
 
 def referrals_to_link(*, partner: Partner) -> QuerySet[Referral]:
     """The partner's received referrals an opportunity may still claim, most recent first."""
-    return Referral.objects.filter(
-        partner_id=partner.pk,
-        direction=Direction.RECEIVED,
-        kind=Kind.REFERRAL,
-        archived_at__isnull=True,
-        opportunity__isnull=True,
-    ).order_by("-occurred_at", "-pk")
+    return (
+        Referral.objects.live()
+        .filter(
+            partner_id=partner.pk,
+            direction=Direction.RECEIVED,
+            kind=Kind.REFERRAL,
+            opportunity__isnull=True,
+        )
+        .order_by("-occurred_at", "-pk")
+    )
 
 
 def opportunity_get_for(*, advisor: User, pk: Any) -> Opportunity:

@@ -284,9 +284,7 @@ def question_archive(*, question: DiagnosticQuestion, by: User) -> DiagnosticQue
 def _draw(firm_id: int, topics: Sequence[str], count: int) -> list[DiagnosticQuestion]:
     """Take questions from each topic in turn, in the bank's order, until ``count``."""
     by_topic: dict[str, list[DiagnosticQuestion]] = {topic: [] for topic in topics}
-    for question in DiagnosticQuestion.objects.filter(
-        firm_id=firm_id, topic__in=topics, archived_at__isnull=True
-    ):
+    for question in DiagnosticQuestion.objects.live().filter(firm_id=firm_id, topic__in=topics):
         by_topic[question.topic].append(question)
     drawn: list[DiagnosticQuestion] = []
     depth = 0

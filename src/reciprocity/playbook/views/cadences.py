@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reciprocity.accounts.decorators import posting_requires_write, write_required
@@ -15,7 +15,8 @@ from reciprocity.playbook.forms.cadences import (
 from reciprocity.playbook.selectors.cadences import cadence_defaults_of, cadences_of
 from reciprocity.playbook.services import cadences as services
 from reciprocity.playbook.views.common import (
-    is_firm_admin,
+    firm_entries_page,
+    partner_form_posted,
     partner_or_404,
     partner_page,
 )
@@ -52,36 +53,26 @@ def partner_cadences(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @write_required
 def partner_cadence_reset(request: AuthedRequest, pk: int) -> HttpResponse:
-    partner = partner_or_404(request, pk)
-    form = CadenceResetForm(request.POST)
-    form_posted(
+    partner_form_posted(
         request,
-        form,
-        lambda data: services.cadence_reset(partner=partner, by=request.user, **data),
+        pk,
+        CadenceResetForm,
+        services.cadence_reset,
         done="The firm's default applies again.",
     )
-    return redirect("partner_cadences", pk=partner.pk)
+    return redirect("partner_cadences", pk=pk)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def cadence_defaults(request: AuthedRequest) -> HttpResponse:
-    form = CadenceDefaultForm(request.POST or None)
-    if form_submitted(
+    return firm_entries_page(
         request,
-        form,
-        lambda data: services.cadence_default_set(by=request.user, **data),
-        done="Cadence default saved for the firm.",
-    ):
-        return redirect("cadence_defaults")
-    return render(
-        request,
-        "playbook/cadence_defaults.html",
-        {
-            "defaults": list(cadence_defaults_of(advisor=request.user)),
-            "form": form,
-            "is_admin": is_firm_admin(request),
-        },
+        CadenceDefaultForm(request.POST or None),
+        services.cadence_default_set,
+        added="Cadence default saved for the firm.",
+        template="playbook/cadence_defaults.html",
+        entries=lambda: {"defaults": list(cadence_defaults_of(advisor=request.user))},
     )
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from reciprocity.accounts.decorators import posting_requires_write
 from reciprocity.accounts.models import Role
 from reciprocity.partners import selectors as partner_selectors
-from reciprocity.web.forms import form_creates
+from reciprocity.web.forms import form_creates, form_posted, form_submitted
 from reciprocity.web.http import AuthedRequest
 
 
@@ -41,6 +41,46 @@ def partner_page(
     """A page about one partner: the partner, whether this user may write there, the rest."""
     can_write = writable and can_write_partner(request, partner)
     return render(request, template, {"partner": partner, "can_write": can_write, **context})
+
+
+def firm_entries_page(
+    request: AuthedRequest,
+    form: forms.Form,
+    add: Callable[..., object],
+    *,
+    added: str,
+    template: str,
+    entries: Callable[[], dict[str, Any]],
+) -> HttpResponse:
+    """A page of the firm's shared entries (cadence defaults, the question bank, the library):
+    ``entries`` lists them, and the form adds one through the service ``add`` (by=, **the
+    form's data), which refuses anyone but a firm admin."""
+    if form_submitted(request, form, lambda data: add(by=request.user, **data), done=added):
+        return redirect(request.path)
+    context = {**entries(), "form": form, "is_admin": is_firm_admin(request)}
+    return render(request, template, context)
+
+
+def partner_form_posted(
+    request: AuthedRequest,
+    pk: int,
+    form: type[forms.Form],
+    write: Callable[..., object],
+    *,
+    done: str | Callable[[Any, dict[str, Any]], str],
+) -> Any:
+    """A form about a partner posted from a page that does not show it: the service ``write``
+    runs (partner=, by=, **the form's data), then ``done`` is said (called with the partner and
+    the data, once written) or the refusal flashed. The partner, for the answer."""
+    partner = partner_or_404(request, pk)
+    posted = form(request.POST)
+    form_posted(
+        request,
+        posted,
+        lambda data: write(partner=partner, by=request.user, **data),
+        done=done if isinstance(done, str) else lambda: done(partner, posted.cleaned_data),
+    )
+    return partner
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Web pages of client concerns, client cases, and the firm's question bank and library."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -27,13 +28,14 @@ from reciprocity.playbook.selectors import library as selectors
 from reciprocity.playbook.services import library as services
 from reciprocity.playbook.views.common import (
     PartnerRecords,
+    firm_entries_page,
     is_firm_admin,
     partner_or_404,
     partner_page,
 )
 from reciprocity.playbook.views.overview import panel_or_redirect
 from reciprocity.web.forms import form_saves, form_submitted
-from reciprocity.web.http import AuthedRequest
+from reciprocity.web.http import AuthedRequest, action_taken
 
 partner_concerns = PartnerRecords(
     template="playbook/partner_concerns.html",
@@ -196,131 +198,126 @@ def case_question_remove(
 ) -> HttpResponse:
     partner = partner_or_404(request, partner_id)
     case = selectors.case_of(partner=partner, pk=case_id)
-    try:
+
+    def remove() -> str:
         services.case_question_remove(case=case, by=request.user, case_question_id=question_id)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, "Question removed.")
+        return "Question removed."
+
+    action_taken(request, remove)
     return redirect("case_detail", partner_id=partner.pk, case_id=case.pk)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_bank(request: AuthedRequest) -> HttpResponse:
-    form = QuestionForm(request.POST or None)
-    if form_submitted(
+    def by_topic() -> dict[str, Any]:
+        questions = list(selectors.question_bank(advisor=request.user))
+        return {
+            "by_topic": [
+                (topic, [q for q in questions if q.topic == topic.value]) for topic in Topic
+            ]
+        }
+
+    return firm_entries_page(
         request,
-        form,
-        lambda data: services.question_create(by=request.user, **data),
-        done="Question added to the bank.",
-    ):
-        return redirect("question_bank")
-    questions = list(selectors.question_bank(advisor=request.user))
-    by_topic = [(topic, [q for q in questions if q.topic == topic.value]) for topic in Topic]
-    return render(
-        request,
-        "playbook/question_bank.html",
-        {"by_topic": by_topic, "form": form, "is_admin": is_firm_admin(request)},
+        QuestionForm(request.POST or None),
+        services.question_create,
+        added="Question added to the bank.",
+        template="playbook/question_bank.html",
+        entries=by_topic,
     )
 
 
-def _entry_page(
-    request: AuthedRequest,
-    entry: Any,
-    form: forms.Form,
-    update: Callable[[dict[str, Any]], object],
-    *,
-    name: str,
-    saved: str,
-    back: str,
-) -> HttpResponse:
-    """One entry of the firm's question bank or library (``name``: question or solution): firm
-    admins change it, others read."""
-    if form_submitted(request, form, update, done=saved):
-        return redirect(back)
-    if request.method == "POST":
-        entry.refresh_from_db()  # the page shows the entry as saved, not the rejected change
-    return render(
-        request,
-        f"playbook/{name}_detail.html",
-        {name: entry, "form": form, "is_admin": is_firm_admin(request)},
-    )
+@dataclass(frozen=True)
+class FirmEntry:
+    """One kind of entry of the firm's playbook (``name``: question or solution): its page,
+    where firm admins change it and others read, and its archiving."""
+
+    name: str  # the template's and the services' name for the entry
+    get: Callable[..., Any]  # the selector: (advisor=, pk=) -> the entry
+    form: type[forms.Form]
+    fields: tuple[str, ...]  # the form's fields, read from the entry
+    update: Callable[..., object]  # the service: (<name>=, by=, **the form's data)
+    saved: str
+    archive: Callable[..., object]  # the service: (<name>=, by=)
+    archived: Callable[[Any], str]  # what is said once the entry is archived
+    listing: str  # the route of the entry's list, where both go back to
+
+    def _entry(self, request: AuthedRequest, ids: dict[str, int]) -> Any:
+        # The route names the entry's id after it: question_id, solution_id.
+        return self.get(advisor=request.user, pk=ids[f"{self.name}_id"])
+
+    def detail_view(self) -> Callable[..., HttpResponse]:
+        @login_required
+        @require_http_methods(["GET", "POST"])
+        def detail(request: AuthedRequest, **ids: int) -> HttpResponse:
+            entry = self._entry(request, ids)
+            initial = {field: getattr(entry, field) for field in self.fields}
+            form = self.form(request.POST or None, initial=initial)
+            if form_submitted(
+                request,
+                form,
+                lambda data: self.update(**{self.name: entry}, by=request.user, **data),
+                done=self.saved,
+            ):
+                return redirect(self.listing)
+            if request.method == "POST":
+                entry.refresh_from_db()  # the page shows the entry as saved, not the refused change
+            context = {self.name: entry, "form": form, "is_admin": is_firm_admin(request)}
+            return render(request, f"playbook/{self.name}_detail.html", context)
+
+        return detail
+
+    def archive_view(self) -> Callable[..., HttpResponse]:
+        @login_required
+        @require_POST
+        def archive(request: AuthedRequest, **ids: int) -> HttpResponse:
+            entry = self._entry(request, ids)
+            self.archive(**{self.name: entry}, by=request.user)
+            messages.success(request, self.archived(entry))
+            return redirect(self.listing)
+
+        return archive
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def question_detail(request: AuthedRequest, question_id: int) -> HttpResponse:
-    question = selectors.question_get_for(advisor=request.user, pk=question_id)
-    form = QuestionForm(
-        request.POST or None, initial={"topic": question.topic, "text": question.text}
-    )
-    return _entry_page(
-        request,
-        question,
-        form,
-        lambda data: services.question_update(question=question, by=request.user, **data),
-        name="question",
-        saved="Question saved; cases that asked it keep their wording.",
-        back="question_bank",
-    )
-
-
-@login_required
-@require_POST
-def question_archive(request: AuthedRequest, question_id: int) -> HttpResponse:
-    question = selectors.question_get_for(advisor=request.user, pk=question_id)
-    services.question_archive(question=question, by=request.user)
-    messages.success(request, "Question archived; cases that asked it keep it.")
-    return redirect("question_bank")
+QUESTIONS = FirmEntry(
+    name="question",
+    get=selectors.question_get_for,
+    form=QuestionForm,
+    fields=("topic", "text"),
+    update=services.question_update,
+    saved="Question saved; cases that asked it keep their wording.",
+    archive=services.question_archive,
+    archived=lambda question: "Question archived; cases that asked it keep it.",
+    listing="question_bank",
+)
+question_detail = QUESTIONS.detail_view()
+question_archive = QUESTIONS.archive_view()
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def solution_library(request: AuthedRequest) -> HttpResponse:
-    form = SolutionForm(request.POST or None)
-    if form_submitted(
+    return firm_entries_page(
         request,
-        form,
-        lambda data: services.solution_create(by=request.user, **data),
-        done="Added to what you solve.",
-    ):
-        return redirect("solution_library")
-    return render(
-        request,
-        "playbook/solution_library.html",
-        {
-            "solutions": list(selectors.solutions_of(advisor=request.user)),
-            "form": form,
-            "is_admin": is_firm_admin(request),
-        },
+        SolutionForm(request.POST or None),
+        services.solution_create,
+        added="Added to what you solve.",
+        template="playbook/solution_library.html",
+        entries=lambda: {"solutions": list(selectors.solutions_of(advisor=request.user))},
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def solution_detail(request: AuthedRequest, solution_id: int) -> HttpResponse:
-    solution = selectors.solution_get_for(advisor=request.user, pk=solution_id)
-    form = SolutionForm(
-        request.POST or None,
-        initial={field: getattr(solution, field) for field in services.SOLUTION_FIELDS},
-    )
-    return _entry_page(
-        request,
-        solution,
-        form,
-        lambda data: services.solution_update(solution=solution, by=request.user, **data),
-        name="solution",
-        saved="Library entry saved.",
-        back="solution_library",
-    )
-
-
-@login_required
-@require_POST
-def solution_archive(request: AuthedRequest, solution_id: int) -> HttpResponse:
-    solution = selectors.solution_get_for(advisor=request.user, pk=solution_id)
-    services.solution_archive(solution=solution, by=request.user)
-    messages.success(request, f"Archived: {solution.title}. It no longer matches concerns.")
-    return redirect("solution_library")
+SOLUTIONS = FirmEntry(
+    name="solution",
+    get=selectors.solution_get_for,
+    form=SolutionForm,
+    fields=services.SOLUTION_FIELDS,
+    update=services.solution_update,
+    saved="Library entry saved.",
+    archive=services.solution_archive,
+    archived=lambda solution: f"Archived: {solution.title}. It no longer matches concerns.",
+    listing="solution_library",
+)
+solution_detail = SOLUTIONS.detail_view()
+solution_archive = SOLUTIONS.archive_view()

@@ -14,9 +14,9 @@ from reciprocity.playbook.services.message import (
     advisor_message_set,
     message_check_record,
 )
-from reciprocity.playbook.views.common import partner_or_404
+from reciprocity.playbook.views.common import partner_form_posted
 from reciprocity.playbook.views.overview import panel_or_redirect
-from reciprocity.web.forms import form_posted, form_submitted
+from reciprocity.web.forms import form_submitted
 from reciprocity.web.http import AuthedRequest
 
 
@@ -24,12 +24,11 @@ from reciprocity.web.http import AuthedRequest
 @require_POST
 @write_required
 def message_check(request: AuthedRequest, pk: int) -> HttpResponse:
-    partner = partner_or_404(request, pk)
-    form = MessageCheckForm(request.POST)
-    form_posted(
+    partner = partner_form_posted(
         request,
-        form,
-        lambda data: message_check_record(partner=partner, by=request.user, **data),
+        pk,
+        MessageCheckForm,
+        message_check_record,
         done="Recorded whether they could say your message back.",
     )
     return panel_or_redirect(request, partner)

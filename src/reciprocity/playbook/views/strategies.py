@@ -1,11 +1,11 @@
 """Web pages of the strategy switch and of a partner's opportunities."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -33,24 +33,23 @@ from reciprocity.playbook.selectors.strategies import (
     strategy_yield,
 )
 from reciprocity.playbook.services import strategies as services
-from reciprocity.playbook.views.common import partner_or_404, partner_page
+from reciprocity.playbook.views.common import partner_form_posted, partner_or_404, partner_page
 from reciprocity.playbook.views.overview import PLAYBOOK, panel_or_redirect
 from reciprocity.web.forms import form_posted, form_saves, form_submitted
-from reciprocity.web.http import AuthedRequest, flash_errors, htmx_target
+from reciprocity.web.http import AuthedRequest, action_taken, flash_errors, htmx_target
 
 
 @login_required
 @require_POST
 @write_required
 def strategy_switch(request: AuthedRequest, pk: int) -> HttpResponse:
-    partner = partner_or_404(request, pk)
-    form = StrategyForm(request.POST)
-    form_posted(
+    partner = partner_form_posted(
         request,
-        form,
-        lambda data: services.strategy_set(partner=partner, by=request.user, **data),
-        done=lambda: (
-            f"Strategy with {partner.name}: {Strategy(form.cleaned_data['strategy']).label}."
+        pk,
+        StrategyForm,
+        services.strategy_set,
+        done=lambda partner, data: (
+            f"Strategy with {partner.name}: {Strategy(data['strategy']).label}."
         ),
     )
     return panel_or_redirect(request, partner)
@@ -175,28 +174,46 @@ def opportunity_request(
     return panel_or_redirect(request, partner)
 
 
+def _opportunity_changed(
+    request: AuthedRequest,
+    ids: tuple[int, int],
+    form: type[OpportunityCloseForm | OpportunityLinkForm],
+    change: Callable[..., object],
+    *,
+    done: Callable[[Opportunity], str],
+    fallback: str = "",
+) -> HttpResponse:
+    """A form about an opportunity (``ids``: its partner's and its own) that names a referral
+    of the user's: the service ``change`` runs (opportunity=, by=, **the form's data) and
+    ``done`` is said, back to the panel or ``fallback``; or the refusal is shown."""
+    partner = partner_or_404(request, ids[0])
+    opportunity = _opportunity(request, partner, ids[1])
+    posted = form(request.POST, user=request.user)
+    if not form_saves(
+        posted, lambda data: change(opportunity=opportunity, by=request.user, **data)
+    ):
+        return _opportunity_refused(request, partner, opportunity, posted)
+    messages.success(request, done(opportunity))
+    return panel_or_redirect(request, partner, fallback)
+
+
+def _closed_message(opportunity: Opportunity) -> str:
+    if opportunity.referral_id is not None:
+        return _linked_message(opportunity)
+    return f"{opportunity.get_status_display()}: {opportunity.title}"
+
+
 @login_required
 @require_POST
 @write_required
 def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
-    partner = partner_or_404(request, partner_id)
-    opportunity = _opportunity(request, partner, opportunity_id)
-    form = OpportunityCloseForm(request.POST, user=request.user)
-    if not form_saves(
-        form,
-        lambda data: services.opportunity_close(
-            opportunity=opportunity,
-            by=request.user,
-            outcome=data["outcome"],
-            referral=data.get("referral"),
-        ),
-    ):
-        return _opportunity_refused(request, partner, opportunity, form)
-    if opportunity.referral_id is not None:
-        messages.success(request, _linked_message(opportunity))
-    else:
-        messages.success(request, f"{opportunity.get_status_display()}: {opportunity.title}")
-    return panel_or_redirect(request, partner)
+    return _opportunity_changed(
+        request,
+        (partner_id, opportunity_id),
+        OpportunityCloseForm,
+        services.opportunity_close,
+        done=_closed_message,
+    )
 
 
 @login_required
@@ -204,18 +221,14 @@ def opportunity_close(request: AuthedRequest, partner_id: int, opportunity_id: i
 @write_required
 def opportunity_link(request: AuthedRequest, partner_id: int, opportunity_id: int) -> HttpResponse:
     """Link the referral received that a referred (or still open) opportunity produced."""
-    partner = partner_or_404(request, partner_id)
-    opportunity = _opportunity(request, partner, opportunity_id)
-    form = OpportunityLinkForm(request.POST, user=request.user)
-    if not form_saves(
-        form,
-        lambda data: services.opportunity_link_referral(
-            opportunity=opportunity, referral=data["referral"], by=request.user
-        ),
-    ):
-        return _opportunity_refused(request, partner, opportunity, form)
-    messages.success(request, _linked_message(opportunity))
-    return panel_or_redirect(request, partner, reverse("partner_opportunities", args=[partner.pk]))
+    return _opportunity_changed(
+        request,
+        (partner_id, opportunity_id),
+        OpportunityLinkForm,
+        services.opportunity_link_referral,
+        done=_linked_message,
+        fallback=reverse("partner_opportunities", args=[partner_id]),
+    )
 
 
 @login_required
@@ -227,11 +240,10 @@ def opportunity_unlink(
     """Undo a link made by mistake; the opportunity stays referred."""
     partner = partner_or_404(request, partner_id)
     opportunity = _opportunity(request, partner, opportunity_id)
-    try:
+
+    def unlink() -> str:
         services.opportunity_unlink_referral(opportunity=opportunity, by=request.user)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, f"Unlinked the referral from {opportunity.title}.")
+        return f"Unlinked the referral from {opportunity.title}."
+
+    action_taken(request, unlink)
     return panel_or_redirect(request, partner, reverse("partner_opportunities", args=[partner.pk]))

@@ -73,8 +73,9 @@
       function (each) { return each.dataset.stage; }
     );
     var back = pipeline.indexOf(stage) !== -1 && pipeline.indexOf(stage) < pipeline.indexOf(card.dataset.stage);
-    if (stage === "retired" || back) {
-      // Walking away needs a reason, and a move back a confirmation: ask before anything moves.
+    if (stage === "retired" || stage === "qualified" || back) {
+      // Walking away needs a reason, qualifying the three questions' answers, and a move back a
+      // confirmation: ask before anything moves.
       openMoveDialog(
         card.dataset.moveUrl + "?stage=" + stage + "&owner=" + encodeURIComponent(ownerFilter()),
         card.dataset.moveUrl

@@ -1,12 +1,13 @@
 """Bodies of client concerns, client cases, and the firm's library and question bank."""
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
 from pydantic import StrictInt
 
 from reciprocity.api.playbook.schemas.common import Id
-from reciprocity.api.schemas.common import Day, Input, PartnerRef
+from reciprocity.api.schemas.common import BlankIsNull, Day, Input, PartnerRef
 from reciprocity.playbook import models
 from reciprocity.playbook.models import CaseStatus, ConcernSource, ConcernStatus, Topic
 
@@ -16,15 +17,11 @@ class Concern(Schema):
     partner: PartnerRef
     source: ConcernSource
     description: str
-    topic: Topic | None
+    topic: Annotated[Topic | None, BlankIsNull]
     heard_on: dt.date
     status: ConcernStatus
     opportunity_ids: list[int]
     created_at: dt.datetime
-
-    @staticmethod
-    def resolve_topic(obj: models.ClientConcern) -> str | None:
-        return obj.topic or None
 
     @staticmethod
     def resolve_opportunity_ids(obj: models.ClientConcern) -> list[int]:
@@ -47,15 +44,11 @@ class ConcernMatch(Input):
 class Solution(Schema):
     id: int
     title: str
-    topic: Topic | None
+    topic: Annotated[Topic | None, BlankIsNull]
     problem: str
     approach: str
     keywords: list[str]
     archived_at: dt.datetime | None = Field(description="Archived entries no longer match.")
-
-    @staticmethod
-    def resolve_topic(obj: models.Solution) -> str | None:
-        return obj.topic or None
 
     @staticmethod
     def resolve_keywords(obj: models.Solution) -> list[str]:

@@ -7,7 +7,7 @@ from ninja import Field, Schema
 from pydantic import StrictBool, StrictInt
 
 from reciprocity.api.playbook.schemas.common import Id
-from reciprocity.api.schemas.common import Input, PartnerRef, When
+from reciprocity.api.schemas.common import BlankIsNull, Input, PartnerRef, When
 from reciprocity.playbook import models
 from reciprocity.playbook.models import MeetingKind, MeetingStatus, ProfileField
 
@@ -16,13 +16,11 @@ class MeetingPoint(Schema):
     id: int
     position: int
     prompt: str
-    profile_field: ProfileField | None = Field(description="The profile field its answer fills.")
+    profile_field: Annotated[ProfileField | None, BlankIsNull] = Field(
+        description="The profile field its answer fills."
+    )
     covered: bool
     answer: str
-
-    @staticmethod
-    def resolve_profile_field(obj: models.MeetingPoint) -> str | None:
-        return obj.profile_field or None
 
 
 class Meeting(Schema):
@@ -90,11 +88,7 @@ class MeetingPlanItem(Schema):
     position: int
     prompt: str
     guidance: str
-    profile_field: ProfileField | None
-
-    @staticmethod
-    def resolve_profile_field(obj: models.MeetingPlanItem) -> str | None:
-        return obj.profile_field or None
+    profile_field: Annotated[ProfileField | None, BlankIsNull]
 
 
 class MeetingPlan(Schema):

@@ -21,6 +21,12 @@ SEVERITY_WORDS = {
 def diagnosis_entry(diagnosis: Diagnosis) -> dict[str, Any]:
     return {
         "slug": diagnosis.slug,
+        # As the API says it (null for the book); the flat pair is kept for scripts reading it.
+        "partner": (
+            {"id": diagnosis.partner_id, "name": diagnosis.partner_name}
+            if diagnosis.partner_id is not None
+            else None
+        ),
         "partner_id": diagnosis.partner_id,
         "partner_name": diagnosis.partner_name or None,
         "title": diagnosis.title,
@@ -36,8 +42,9 @@ def diagnosis_entry(diagnosis: Diagnosis) -> dict[str, Any]:
 class Command(ProductCommand):
     help = (
         "Stalled alliances: no referral after many touches, referrals going one way, the wrong "
-        "message, firm or professional, too many core partners; each with its evidence and "
-        "the playbook's answer."
+        "message, firm or professional, an alliance gone cold, no written agreement, too many "
+        "core partners; each with its evidence and the playbook's answer. Partners too early "
+        "to judge are listed last, as reassurance."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

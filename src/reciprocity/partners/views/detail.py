@@ -1,71 +1,50 @@
-"""Web pages of the partner pipeline. Forms parse, services write, selectors read.
+"""A partner's page and the writes made from it: the profile, the stage, touches, commitments,
+archiving and merging. A write from the board answers with the board re-rendered."""
 
-Every write answers a plain POST with a redirect, so it works without JavaScript. An htmx request
-names the page region it came from (the HX-Target header); the answer is that region re-rendered
-in place, with the flash messages swapped in out of band.
-"""
-
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.forms import BaseForm, model_to_dict
-from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from reciprocity.accounts.decorators import write_required
-from reciprocity.accounts.models import User
-from reciprocity.accounts.services import ensure_can_write
-from reciprocity.partners import bulk, selectors, services
+from reciprocity.partners import selectors, services
+from reciprocity.partners.advised import next_actions
 from reciprocity.partners.duplicates import (
-    Duplicate,
     merge_candidates_for,
     merge_candidates_shown,
-    partner_duplicates_for,
 )
 from reciprocity.partners.forms import (
-    BULK_EXPORT,
-    BoardFilterForm,
     CommitmentCloseForm,
     CommitmentForm,
-    PartnerBulkForm,
-    PartnerCreateForm,
     PartnerForm,
     PartnerMergeForm,
     StageForm,
     TouchForm,
-    partners_listed,
 )
 from reciprocity.partners.merge import MERGE_NOT_ALLOWED, partner_merge
 from reciprocity.partners.models import (
-    CORE_STAGES,
-    PIPELINE_STAGES,
     Partner,
     Stage,
     TouchKind,
 )
-from reciprocity.partners.scored import with_scores
+from reciprocity.partners.views.board import board_context, board_owner
+from reciprocity.partners.views.regions import BOARD, DETAIL, MOVE_DIALOG
 from reciprocity.referrals.selectors import (
     balance_for,
     open_referrals_of,
     stage_suggestion,
-    with_balance,
 )
-from reciprocity.spreadsheets import csv_lines
-from reciprocity.web.forms import add_service_errors, form_creates, form_saves
+from reciprocity.web.forms import add_service_errors, form_saves
 from reciprocity.web.http import (
     AuthedRequest,
-    KeysFirstPaginator,
     flash_errors,
     htmx_target,
     render_region,
@@ -73,213 +52,14 @@ from reciprocity.web.http import (
     vary_on_htmx,
 )
 
-# Ids of the page regions htmx swaps (the templates use the same ids).
-BOARD = "board"
-MOVE_DIALOG = "move-dialog-body"
-DETAIL = "partner-detail"
-RESULTS = "results"
 # A partner's page shows this many timeline entries at first, and this many more on request.
 TIMELINE_PAGE = 20
 TIMELINE_MAX = 1000
-# The research default: a handful of core partners get the attention they need.
-CORE_FOCUS_LIMIT = 7
 
 
 def _refetch(request: AuthedRequest, partner: Partner) -> Partner:
     # The services update counters in the database; read the partner again to show them.
     return selectors.partner_get_for(advisor=request.user, pk=partner.pk)
-
-
-# --- Pipeline board ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    stage: Stage
-    cards: list[Partner]
-    total: int
-    list_url: str
-
-    @property
-    def capped(self) -> bool:
-        return self.total > len(self.cards)
-
-
-def _board_owner(request: AuthedRequest, data: Any) -> User | None:
-    """Firm admins (and compliance) may narrow the board to one advisor's partners."""
-    if not request.user.sees_whole_firm:
-        return None
-    form = BoardFilterForm(data, user=request.user)
-    return form.cleaned_data.get("owner") if form.is_valid() else None
-
-
-def _board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]:
-    list_url = reverse("partner_list")
-    columns = []
-
-    def annotate(cards: QuerySet[Partner]) -> QuerySet[Partner]:
-        # The cards' balance and scores, in the cards' own query.
-        return with_scores(with_balance(cards), firm_id=request.user.firm_id)
-
-    for stage, cards, total in selectors.board_columns(
-        advisor=request.user, owner=owner.pk if owner else None, annotate=annotate
-    ):
-        query = {
-            "stage": stage.value,
-            "sort": "next_step",
-            **({"owner": owner.pk} if owner else {}),
-        }
-        columns.append(Column(stage, cards, total, f"{list_url}?{urlencode(query)}"))
-    by_stage = {column.stage: column for column in columns}
-    shown = [partner for column in columns for partner in column.cards]
-    # A retired partner's leftover commitments are not work waiting to be done.
-    steps = [selectors.next_step_of(p) for p in shown if p.stage != Stage.RETIRED]
-    core = sum(by_stage[stage].total for stage in CORE_STAGES)
-    return {
-        "pipeline_columns": [by_stage[stage] for stage in PIPELINE_STAGES],
-        "side_columns": [column for column in columns if column.stage not in PIPELINE_STAGES],
-        "in_pipeline": sum(by_stage[stage].total for stage in PIPELINE_STAGES),
-        "core_count": core,
-        "too_many_core": core > CORE_FOCUS_LIMIT,
-        "overdue_count": sum(1 for step in steps if step and step.is_overdue),
-        "dormant_hints": sum(1 for partner in shown if selectors.dormancy_suggested(partner)),
-        "empty": not any(column.total for column in columns),
-        "owner": owner,
-        "can_write": not request.user.is_read_only,
-        "board_url": reverse("pipeline") + (f"?{urlencode({'owner': owner.pk})}" if owner else ""),
-    }
-
-
-@login_required
-@vary_on_htmx
-def pipeline(request: AuthedRequest) -> HttpResponse:
-    owner = _board_owner(request, request.GET)
-    context = _board_context(request, owner)
-    if htmx_target(request) == BOARD:
-        return render_region(request, "partners/pipeline.html#board", context)
-    if request.user.sees_whole_firm:
-        context["filter_form"] = BoardFilterForm(request.GET or None, user=request.user)
-    return render(request, "partners/pipeline.html", context)
-
-
-# --- Partner list and creation ----------------------------------------------------------------
-
-
-@login_required
-@vary_on_htmx
-def partner_list(request: AuthedRequest) -> HttpResponse:
-    form, filters, partners = partners_listed(advisor=request.user, params=request.GET)
-    page = KeysFirstPaginator(
-        partners.prefetch_related("tags"), settings.RECIPROCITY_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
-    context = {
-        "form": form,
-        "page": page,
-        "sort": filters.sort,
-        "filtered": filters.narrowing,
-        "archived": filters.archived,
-        "show_owner": request.user.sees_whole_firm or request.user.teams.exists(),
-        "can_write": not request.user.is_read_only,
-        "bulk_form": PartnerBulkForm(user=request.user),
-    }
-    if htmx_target(request) == RESULTS:
-        return render_region(request, "partners/partner_list.html#results", context)
-    return render(request, "partners/partner_list.html", context)
-
-
-EXPORT_HEADER = (
-    "id", "name", "organization", "profession", "stage", "owner", "email", "phone", "tags",
-    "touches", "last_touch_at", "next_step", "next_step_due",
-)  # fmt: skip
-
-
-def _export_row(partner: Partner) -> list[Any]:
-    step = selectors.next_step_of(partner)
-    return [
-        partner.pk,
-        partner.name,
-        partner.organization,
-        partner.profession_label,
-        partner.get_stage_display(),
-        partner.owner.display_name,
-        partner.email,
-        partner.phone,
-        ", ".join(tag.name for tag in partner.tags.all()),
-        partner.touch_count,
-        partner.last_touch_at.isoformat() if partner.last_touch_at else "",
-        step.what if step else "",
-        step.due.isoformat() if step else "",
-    ]
-
-
-@login_required
-@require_POST
-def partner_bulk(request: AuthedRequest) -> HttpResponseBase:
-    """The list's bulk actions on the ticked rows; plain POST, back to the list as it was."""
-    form = PartnerBulkForm(request.POST, user=request.user)
-    back = safe_next(request) or reverse("partner_list")
-    if not form.is_valid():
-        flash_errors(request, form)
-        return redirect(back)
-    ids = form.partner_ids()
-    if form.cleaned_data["action"] == BULK_EXPORT:
-        if not ids:
-            messages.error(request, bulk.NONE_SELECTED)
-            return redirect(back)
-        rows = selectors.partners_chosen(advisor=request.user, ids=ids)
-        response = StreamingHttpResponse(
-            csv_lines(EXPORT_HEADER, (_export_row(p) for p in rows)), content_type="text/csv"
-        )
-        response["Content-Disposition"] = 'attachment; filename="partners.csv"'
-        return response
-    ensure_can_write(request.user)
-    action = form.bulk_action()
-    try:
-        changed = bulk.partner_bulk_apply(partner_ids=ids, by=request.user, action=action)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{changed} partner{pluralize(changed)} {action.verb}.")
-    return redirect(back)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-@vary_on_htmx
-@write_required
-def partner_create(request: AuthedRequest) -> HttpResponse:
-    form = PartnerCreateForm(request.POST or None, user=request.user)
-    duplicates: list[Duplicate] = []
-    if request.method == "POST" and form.is_valid() and not form.cleaned_data["create_anyway"]:
-        # Likely duplicates are shown first; "Add anyway" posts the same form again.
-        data = form.cleaned_data
-        duplicates = partner_duplicates_for(
-            advisor=request.user,
-            name=data["name"],
-            organization=data["organization"],
-            email=data["email"],
-            phone=data["phone"],
-        )
-    if (
-        request.method == "POST"
-        and not duplicates
-        and (
-            partner := form_creates(
-                form,
-                lambda _data: services.partner_create(by=request.user, **form.service_kwargs()),
-            )
-        )
-    ):
-        messages.success(request, f"{partner.name} added to your pipeline.")
-        url = reverse("partner_detail", args=[partner.pk])
-        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    context = {"form": form, "duplicates": duplicates}
-    if request.htmx:
-        return render_region(request, "partners/partner_form.html#form", context)
-    return render(request, "partners/partner_form.html", context)
-
-
-# --- Partner detail and its inline forms ------------------------------------------------------
 
 
 def _timeline_shown(request: AuthedRequest) -> int:
@@ -306,6 +86,7 @@ def _detail_context(request: AuthedRequest, partner: Partner, **forms: Any) -> d
         "suggestion": stage_suggestion(partner, balance),
         "in_flight": open_referrals_of(partner=partner),
         "next_step": selectors.next_step_of(partner),
+        "next_action": next_actions(request.user, [partner.pk]).get(partner.pk),
         "tags": list(partner.tags.all()),
         "commitments": list(selectors.open_commitments(partner=partner)),
         "timeline": timeline[:shown],
@@ -340,7 +121,7 @@ def _after_write(request: AuthedRequest, partner: Partner) -> HttpResponse:
     if target is None:
         return redirect(safe_next(request) or reverse("partner_detail", args=[partner.pk]))
     if target in (BOARD, MOVE_DIALOG):
-        context = _board_context(request, _board_owner(request, request.POST))
+        context = board_context(request, board_owner(request, request.POST))
         response = render_region(request, "partners/pipeline.html#board", context)
         if target == MOVE_DIALOG:
             response = trigger_client_event(
@@ -419,7 +200,7 @@ def partner_stage(request: AuthedRequest, pk: int) -> HttpResponse:
         return render_region(
             request,
             "partners/pipeline.html#board",
-            _board_context(request, _board_owner(request, request.POST)),
+            board_context(request, board_owner(request, request.POST)),
         )
     context = {
         "partner": partner,

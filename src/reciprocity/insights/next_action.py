@@ -1,0 +1,207 @@
+"""The next best action: one sentence per partner saying what to do next, on the board's cards
+and the partner's page.
+
+It is read from what the rest of the product already says, most pressing first, so that it
+never contradicts the agenda or the diagnosis:
+
+1. the agenda's most urgent item for the partner, when it is overdue or due today (the
+   agenda's own words: a promise, a keep-warm touch, a meeting, a referral step);
+2. the most severe diagnosis, with the playbook's answer;
+3. the agenda's next item due this week;
+4. the partner's next step further ahead (the earliest open commitment), unless a keep-warm
+   touch comes before it;
+5. for a partner too early to judge, the reassurance and what to keep doing; for any other,
+   what the stage asks for, with the next keep-warm touch where a cadence runs.
+
+A retired partner has nothing to do, whatever is left open. The agenda's snoozed items are left
+out, as the agenda leaves them out.
+
+Reads cost a constant number of queries whatever the number of partners: the agenda's for the
+partners, one for their diagnoses, one for their open commitments, one for their cadences.
+"""
+
+import datetime as dt
+from collections.abc import Collection
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from reciprocity.accounts.models import User
+from reciprocity.insights.diagnoses import Diagnosis, TooEarly
+from reciprocity.insights.diagnoses.base import SEVERITY_ORDER
+from reciprocity.insights.diagnoses.engine import diagnoses_of_partners
+from reciprocity.partners.advised import NextAction
+from reciprocity.partners.agenda import AgendaItem, item_key
+from reciprocity.partners.models import (
+    Commitment,
+    CommitmentOwner,
+    CommitmentStatus,
+    Partner,
+    Stage,
+)
+from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.playbook.agenda.commitments import CommitmentSource
+from reciprocity.playbook.selectors.agenda import agenda_of_partners
+from reciprocity.playbook.selectors.cadences import (
+    CADENCE_TITLES,
+    EffectiveCadence,
+    cadence_items_of,
+)
+
+# Where an action comes from, besides an agenda source (whose slug it then carries).
+DIAGNOSIS = "diagnosis"
+NEXT_STEP = "next_step"
+STAGE = "stage"
+
+# What each stage asks for when nothing more pressing is due; {name} is the partner's.
+STAGE_ACTIONS: dict[str, str] = {
+    Stage.IDENTIFIED: (
+        "Qualify {name}: do they refer, can they say what you do, is their firm growing?"
+    ),
+    Stage.QUALIFIED: "Book a first meeting with {name}, with the meeting plan's questions ready.",
+    Stage.FIRST_MEETING: (
+        "Agree a next step with {name}: a second conversation, or a first referral to send."
+    ),
+    Stage.DUE_DILIGENCE: "Learn how {name} works with clients, then propose the partnership.",
+    Stage.PROPOSED: "Settle the partnership with {name}: write down what each of you will do.",
+    Stage.ACTIVE: "Keep {name} warm and send the next good referral their way.",
+    Stage.CHAMPION: "Keep {name} warm like a best client, and thank them for every referral.",
+    Stage.DORMANT: "Decide about {name}: one concrete touch to reconnect, or retire the alliance.",
+    Stage.RETIRED: "Nothing to do: the alliance with {name} is retired.",
+}
+TOO_EARLY_ACTION = (
+    "Give it time: keep to the cadence with {name}; judge the alliance from {judge_from}."
+)
+
+
+def _when(due: dt.date, today: dt.date) -> str:
+    if due < today:
+        return f"Overdue since {due:%b %-d}"
+    if due == today:
+        return "Today"
+    return f"By {due:%a %b %-d}"
+
+
+def _sentence(text: str) -> str:
+    """Capitalized, and ended with a full stop unless it already ends a sentence."""
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def _from_item(item: AgendaItem, today: dt.date, step: Commitment | None) -> NextAction:
+    title = item.title
+    if item.owner == CommitmentOwner.PARTNER:
+        title = f"follow up with {item.partner_name}, who promised: {title}"
+    return NextAction(
+        partner_id=item.partner_id,
+        sentence=_sentence(f"{_when(item.due, today)}: {title[:1].upper()}{title[1:]}"),
+        source=item.source,
+        due=item.due,
+        overdue=item.due < today,
+        is_next_step=_is_step(item, step),
+    )
+
+
+def _is_step(item: AgendaItem, step: Commitment | None) -> bool:
+    return step is not None and item.key == item_key(
+        CommitmentSource.slug, step.partner_id, step.pk
+    )
+
+
+def _first_commitments(partner_ids: Collection[int]) -> dict[int, Commitment]:
+    """Each partner's earliest open commitment (the next step), in one query."""
+    found: dict[int, Commitment] = {}
+    rows = (
+        Commitment.objects.filter(partner_id__in=partner_ids, status=CommitmentStatus.OPEN)
+        .order_by("partner_id", "due", "pk")
+        .only("partner_id", "what", "due", "owner")
+    )
+    for commitment in rows:
+        found.setdefault(commitment.partner_id, commitment)
+    return found
+
+
+def _next_cadences(advisor: User, partners: QuerySet[Partner]) -> dict[int, EffectiveCadence]:
+    """Each partner's next keep-warm touch, however far ahead."""
+    found: dict[int, EffectiveCadence] = {}
+    for cadence in cadence_items_of(advisor=advisor, partners=partners):
+        assert cadence.due is not None
+        first = found.get(cadence.partner_id)
+        if first is None or (cadence.due, cadence.kind) < (first.due or cadence.due, first.kind):
+            found[cadence.partner_id] = cadence
+    return found
+
+
+def _next_action(
+    partner: Partner,
+    *,
+    items: list[AgendaItem],
+    diagnosed: tuple[list[Diagnosis], TooEarly | None] | None,
+    step: Commitment | None,
+    cadence: EffectiveCadence | None,
+    today: dt.date,
+) -> NextAction:
+    if partner.stage == Stage.RETIRED:
+        # A retired partner's leftover items are not work waiting to be done.
+        return NextAction(partner.pk, STAGE_ACTIONS[Stage.RETIRED].format(name=partner.name), STAGE)
+    if items and items[0].due <= today:
+        return _from_item(items[0], today, step)
+    diagnoses, early = diagnosed or ([], None)
+    if diagnoses:
+        worst = min(diagnoses, key=lambda d: SEVERITY_ORDER[d.severity])
+        return NextAction(
+            partner.pk,
+            f"{worst.action_label} ({worst.title[:1].lower()}{worst.title[1:]}).",
+            DIAGNOSIS,
+        )
+    if items:
+        return _from_item(items[0], today, step)
+    # Whichever comes first: the next step, or the next keep-warm touch.
+    if step is not None and (cadence is None or cadence.due is None or step.due <= cadence.due):
+        whose = "their move" if step.owner == CommitmentOwner.PARTNER else "yours"
+        return NextAction(
+            partner.pk,
+            _sentence(f"Next step by {step.due:%b %-d, %Y} ({whose}): {step.what}"),
+            NEXT_STEP,
+            due=step.due,
+            is_next_step=True,
+        )
+    if early is not None:
+        judge_from = f"{early.judge_from:%b %-d, %Y}"
+        return NextAction(
+            partner.pk, TOO_EARLY_ACTION.format(name=partner.name, judge_from=judge_from), STAGE
+        )
+    sentence = STAGE_ACTIONS[partner.stage].format(name=partner.name)
+    if cadence is not None and cadence.due is not None:
+        touch = CADENCE_TITLES[cadence.kind].format(name=partner.name)
+        touch = f"{touch[:1].lower()}{touch[1:]}"
+        sentence = _sentence(f"{sentence} Next: {touch}, by {cadence.due:%b %-d}")
+    return NextAction(partner.pk, sentence, STAGE, due=cadence.due if cadence else None)
+
+
+def next_actions_for(
+    advisor: User, partner_ids: Collection[int], *, today: dt.date | None = None
+) -> dict[int, NextAction]:
+    """The next best action of each of these partners ``advisor`` may see, by partner id."""
+    today = today or timezone.localdate()
+    visible = partners_visible_to(advisor=advisor).filter(pk__in=partner_ids)
+    partners = {p.pk: p for p in visible.only("pk", "name", "stage")}
+    agenda: dict[int, list[AgendaItem]] = {}
+    for item in agenda_of_partners(advisor, partner_ids=list(partners), today=today).items:
+        agenda.setdefault(item.partner_id, []).append(item)
+    # The diagnosed stages are chosen in SQL: one query, whichever stages the partners are in.
+    diagnosed = diagnoses_of_partners(advisor=advisor, partner_ids=list(partners), today=today)
+    steps = _first_commitments(list(partners))
+    cadences = _next_cadences(advisor, visible)
+    return {
+        pk: _next_action(
+            partner,
+            items=agenda.get(pk, []),
+            diagnosed=diagnosed.get(pk),
+            step=steps.get(pk),
+            cadence=cadences.get(pk),
+            today=today,
+        )
+        for pk, partner in partners.items()
+    }

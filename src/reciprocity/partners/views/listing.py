@@ -1,0 +1,157 @@
+"""The partner list, its bulk actions and export, and adding a partner."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from reciprocity.accounts.decorators import write_required
+from reciprocity.accounts.services import ensure_can_write
+from reciprocity.partners import bulk, selectors, services
+from reciprocity.partners.duplicates import (
+    Duplicate,
+    partner_duplicates_for,
+)
+from reciprocity.partners.forms import (
+    BULK_EXPORT,
+    PartnerBulkForm,
+    PartnerCreateForm,
+    partners_listed,
+)
+from reciprocity.partners.models import (
+    Partner,
+)
+from reciprocity.partners.views.regions import RESULTS
+from reciprocity.spreadsheets import csv_lines
+from reciprocity.web.forms import form_creates
+from reciprocity.web.http import (
+    AuthedRequest,
+    KeysFirstPaginator,
+    flash_errors,
+    htmx_target,
+    render_region,
+    safe_next,
+    vary_on_htmx,
+)
+
+
+@login_required
+@vary_on_htmx
+def partner_list(request: AuthedRequest) -> HttpResponse:
+    form, filters, partners = partners_listed(advisor=request.user, params=request.GET)
+    page = KeysFirstPaginator(
+        partners.prefetch_related("tags"), settings.RECIPROCITY_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "sort": filters.sort,
+        "filtered": filters.narrowing,
+        "archived": filters.archived,
+        "show_owner": request.user.sees_whole_firm or request.user.teams.exists(),
+        "can_write": not request.user.is_read_only,
+        "bulk_form": PartnerBulkForm(user=request.user),
+    }
+    if htmx_target(request) == RESULTS:
+        return render_region(request, "partners/partner_list.html#results", context)
+    return render(request, "partners/partner_list.html", context)
+
+
+EXPORT_HEADER = (
+    "id", "name", "organization", "profession", "stage", "owner", "email", "phone", "tags",
+    "touches", "last_touch_at", "next_step", "next_step_due",
+)  # fmt: skip
+
+
+def _export_row(partner: Partner) -> list[Any]:
+    step = selectors.next_step_of(partner)
+    return [
+        partner.pk,
+        partner.name,
+        partner.organization,
+        partner.profession_label,
+        partner.get_stage_display(),
+        partner.owner.display_name,
+        partner.email,
+        partner.phone,
+        ", ".join(tag.name for tag in partner.tags.all()),
+        partner.touch_count,
+        partner.last_touch_at.isoformat() if partner.last_touch_at else "",
+        step.what if step else "",
+        step.due.isoformat() if step else "",
+    ]
+
+
+@login_required
+@require_POST
+def partner_bulk(request: AuthedRequest) -> HttpResponseBase:
+    """The list's bulk actions on the ticked rows; plain POST, back to the list as it was."""
+    form = PartnerBulkForm(request.POST, user=request.user)
+    back = safe_next(request) or reverse("partner_list")
+    if not form.is_valid():
+        flash_errors(request, form)
+        return redirect(back)
+    ids = form.partner_ids()
+    if form.cleaned_data["action"] == BULK_EXPORT:
+        if not ids:
+            messages.error(request, bulk.NONE_SELECTED)
+            return redirect(back)
+        rows = selectors.partners_chosen(advisor=request.user, ids=ids)
+        response = StreamingHttpResponse(
+            csv_lines(EXPORT_HEADER, (_export_row(p) for p in rows)), content_type="text/csv"
+        )
+        response["Content-Disposition"] = 'attachment; filename="partners.csv"'
+        return response
+    ensure_can_write(request.user)
+    action = form.bulk_action()
+    try:
+        changed = bulk.partner_bulk_apply(partner_ids=ids, by=request.user, action=action)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{changed} partner{pluralize(changed)} {action.verb}.")
+    return redirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_htmx
+@write_required
+def partner_create(request: AuthedRequest) -> HttpResponse:
+    form = PartnerCreateForm(request.POST or None, user=request.user)
+    duplicates: list[Duplicate] = []
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data["create_anyway"]:
+        # Likely duplicates are shown first; "Add anyway" posts the same form again.
+        data = form.cleaned_data
+        duplicates = partner_duplicates_for(
+            advisor=request.user,
+            name=data["name"],
+            organization=data["organization"],
+            email=data["email"],
+            phone=data["phone"],
+        )
+    if (
+        request.method == "POST"
+        and not duplicates
+        and (
+            partner := form_creates(
+                form,
+                lambda _data: services.partner_create(by=request.user, **form.service_kwargs()),
+            )
+        )
+    ):
+        messages.success(request, f"{partner.name} added to your pipeline.")
+        url = reverse("partner_detail", args=[partner.pk])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    context = {"form": form, "duplicates": duplicates}
+    if request.htmx:
+        return render_region(request, "partners/partner_form.html#form", context)
+    return render(request, "partners/partner_form.html", context)
