@@ -254,7 +254,7 @@ def test_the_board_card_shows_each_score_as_a_badge_with_its_parts(cast: Cast) -
     PartnerFactory(owner=cast.alice, stage=Stage.ACTIVE, name="Dana Deeds", growth_mode=True)
     page = client_for(cast.alice).get("/pipeline/").content.decode()
     for score in SCORES.values():
-        assert f'<span class="score__title">{score.title}</span>' in page
+        assert f'<span class="score__title">{score.title} </span>' in page
     assert "Firm in growth mode: yes: 30/30" in page
     assert 'class="score score--' in page
 

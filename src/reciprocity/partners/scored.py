@@ -37,12 +37,6 @@ class PartnerScore:
     def band(self) -> str:
         return band_of(self.score)
 
-    @property
-    def explained(self) -> str:
-        """The parts on one line, for a badge's title."""
-        lines = (f"{part.label}: {part.points}/{part.of}" for part in self.parts)
-        return f"{self.title} {self.score}: " + "; ".join(lines)
-
 
 @dataclass(frozen=True)
 class Scorer:

@@ -48,7 +48,7 @@ from reciprocity.records import changed_since
 
 NOT_FOUND = "No partner with that id."
 COMMITMENT_NOT_FOUND = "No commitment with that id."
-BOARD_COLUMN_LIMIT = 25
+BOARD_COLUMN_LIMIT = 20
 # A column's first cards are the most urgent: the next step due soonest (overdue first), then
 # those without one, the longest in their stage first.
 BOARD_ORDER = [
