@@ -182,6 +182,15 @@ def test_too_early_never_shows_with_a_walk_away(cast: Cast) -> None:
     assert found[0].action == "walk_away"
 
 
+def test_too_early_does_not_reassure_beside_any_other_diagnosis(cast: Cast) -> None:
+    # Met a month ago, and they cannot say what you do: a cause to act on, not a wait.
+    met_partner(cast.alice, days_ago=30, can_describe_value="no")
+
+    found = diagnoses_for(advisor=cast.alice)
+
+    assert [d.slug for d in found] == ["wrong_message"]
+
+
 def test_the_partner_page_reassures_a_partner_too_early_to_judge(cast: Cast, client: Any) -> None:
     partner = met_partner(cast.alice, days_ago=60)
     client.force_login(cast.alice)

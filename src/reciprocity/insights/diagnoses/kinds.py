@@ -359,7 +359,8 @@ class NoAgreement(Kind):
 
 class TooEarlyToJudge(Kind):
     """Under the patience window since the first meeting, and no referral yet: the expected
-    state, not a failure. Never shown together with a walk-away. Answer: keep going."""
+    state, not a failure. Shown only when nothing else is found (set aside or not): a
+    reassurance beside a cause or a walk-away would contradict it. Answer: keep going."""
 
     slug = "too_early"
     title = "Too early to judge"
@@ -371,7 +372,7 @@ class TooEarlyToJudge(Kind):
         return Q(received_ever=0) & ~patient
 
     def verdict(self, p: Any, judging: Judging) -> Verdict | None:
-        if p.received_ever or judging.patient_enough or judging.walks_away:
+        if p.received_ever or judging.patient_enough or judging.found:
             return None
         return self.severity, self.action
 
