@@ -22,7 +22,7 @@ from reciprocity.playbook.selectors.cadences import add_months
 from reciprocity.referrals.models import Direction, Kind, Referral
 from tests.api_client import session_client
 from tests.conftest import Cast, client_for
-from tests.factories import CommitmentFactory, PartnerFactory, random_partner
+from tests.factories import CommitmentFactory, PartnerFactory, met_partner, random_partner
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +154,7 @@ def test_the_diagnoses_prefilter_drops_no_partner_the_rules_name(
     cast: Cast, monkeypatch: Any
 ) -> None:
     book(cast.alice, 60, seed=11)
+    met_partner(cast.alice, days_ago=30)  # met a month ago, nothing else: too early to judge
     filtered = assess(advisor=cast.alice)
     named = diagnoses.diagnoses_for(advisor=cast.alice)
 

@@ -60,9 +60,11 @@ def test_a_partner_added_today_gets_its_past_from_the_add_form(cast: Cast) -> No
 
 
 def test_without_a_past_the_partner_starts_today_and_is_too_early_to_judge(cast: Cast) -> None:
-    partner = add(cast, stage="active", growth_mode="false")
+    # Due diligence: an active partner would also lack an agreement, and the reassurance shows
+    # only when nothing else is found.
+    partner = add(cast, stage="due_diligence", growth_mode="false")
     assert partner is not None
-    assert history(partner) == [("", "active", timezone.localdate())]
+    assert history(partner) == [("", "due_diligence", timezone.localdate())]
     # A firm not in growth mode is known at once, but within the patience window, counted
     # from today, it is the lesser severity.
     found = assess(advisor=cast.alice, partner=partner)

@@ -161,19 +161,20 @@ def test_an_advisor_adds_a_commitment_and_completes_it_with_a_touch(
 
 
 def test_a_card_dragged_to_another_column_moves_the_partner(page: Any, advisor: User) -> None:
-    partner = a_partner(advisor)
+    # Forward, past qualifying (a drop on Qualified asks the three questions first).
+    partner = a_partner(advisor, stage=Stage.QUALIFIED)
     log_in(page, advisor)
-    expect(card(page, "Carla Reyes")).to_have_attribute("data-stage", Stage.IDENTIFIED)
+    expect(card(page, "Carla Reyes")).to_have_attribute("data-stage", Stage.QUALIFIED)
 
-    card(page, "Carla Reyes").drag_to(column(page, Stage.QUALIFIED))
+    card(page, "Carla Reyes").drag_to(column(page, Stage.FIRST_MEETING))
 
-    expect(column(page, Stage.QUALIFIED).locator(".card")).to_contain_text("Carla Reyes")
-    expect(column(page, Stage.IDENTIFIED)).to_contain_text("No partners here yet")
-    expect(page.locator("#messages")).to_contain_text("Carla Reyes moved to Qualified.")
+    expect(column(page, Stage.FIRST_MEETING).locator(".card")).to_contain_text("Carla Reyes")
+    expect(column(page, Stage.QUALIFIED)).to_contain_text("No partners here yet")
+    expect(page.locator("#messages")).to_contain_text("Carla Reyes moved to First meeting.")
     partner.refresh_from_db()
-    assert partner.stage == Stage.QUALIFIED
+    assert partner.stage == Stage.FIRST_MEETING
     assert StageChange.objects.filter(
-        partner=partner, from_stage=Stage.IDENTIFIED, to_stage=Stage.QUALIFIED, by=advisor
+        partner=partner, from_stage=Stage.QUALIFIED, to_stage=Stage.FIRST_MEETING, by=advisor
     ).exists()
 
 
