@@ -16,18 +16,15 @@ from reciprocity.accounts.models import User
 from reciprocity.insights.diagnoses import assess, assess_paged, diagnosed_partner_ids
 from reciprocity.insights.services import dismissal_create
 from reciprocity.partners.models import (
-    CommitmentOwner,
     Partner,
-    ReferralProcess,
     Stage,
     StageChange,
 )
-from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.playbook.services.cadences import cadence_set
 from reciprocity.playbook.services.firm import firm_defaults_install
 from tests.api_client import session_client
 from tests.conftest import Cast, client_for
-from tests.factories import TouchFactory, ago, random_partner
+from tests.factories import TouchFactory, ago, agreement_in_force, random_partner
 
 pytestmark = pytest.mark.django_db
 
@@ -56,16 +53,7 @@ def varied_book(cast: Cast, n: int, *, seed: int) -> list[Partner]:
         if rng.random() < 0.2:
             StageChange.objects.filter(partner=partner).delete()
         if stage in (Stage.ACTIVE, Stage.CHAMPION) and rng.random() < 0.4:
-            agreement_create(
-                partner=partner,
-                by=owner,
-                promises=[
-                    PromiseInput(CommitmentOwner.ADVISOR, "Send the article"),
-                    PromiseInput(CommitmentOwner.PARTNER, "Introduce us"),
-                ],
-                referral_process=ReferralProcess.EMAIL_THREAD,
-                next_review=timezone.localdate() + dt.timedelta(days=300),
-            )
+            agreement_in_force(partner, owner)
         if rng.random() < 0.2:
             enabled = rng.random() < 0.7
             months = rng.choice([1, 2, 6]) if enabled else None
