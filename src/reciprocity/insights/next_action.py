@@ -17,7 +17,8 @@ A retired partner has nothing to do, whatever is left open. The agenda's snoozed
 out, as the agenda leaves them out.
 
 Reads cost a constant number of queries whatever the number of partners: the agenda's for the
-partners, one for their diagnoses, one for their open commitments, one for their cadences.
+partners, one for the partners with their next steps, one for their diagnoses, two for their
+cadences.
 """
 
 import datetime as dt
@@ -32,14 +33,13 @@ from reciprocity.insights.diagnoses.base import SEVERITY_ORDER
 from reciprocity.insights.diagnoses.engine import diagnoses_of_partners
 from reciprocity.partners.advised import NextAction
 from reciprocity.partners.agenda import AgendaItem, item_key
-from reciprocity.partners.models import (
-    Commitment,
-    CommitmentOwner,
-    CommitmentStatus,
-    Partner,
-    Stage,
+from reciprocity.partners.models import CommitmentOwner, Partner, Stage
+from reciprocity.partners.selectors import (
+    NextStep,
+    next_step_of,
+    partners_visible_to,
+    with_next_step,
 )
-from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.agenda.commitments import CommitmentSource
 from reciprocity.playbook.selectors.agenda import agenda_of_partners
 from reciprocity.playbook.selectors.cadences import (
@@ -89,7 +89,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else f"{text}."
 
 
-def _from_item(item: AgendaItem, today: dt.date, step: Commitment | None) -> NextAction:
+def _from_item(item: AgendaItem, today: dt.date, step: NextStep | None) -> NextAction:
     title = item.title
     if item.owner == CommitmentOwner.PARTNER:
         title = f"follow up with {item.partner_name}, who promised: {title}"
@@ -103,23 +103,10 @@ def _from_item(item: AgendaItem, today: dt.date, step: Commitment | None) -> Nex
     )
 
 
-def _is_step(item: AgendaItem, step: Commitment | None) -> bool:
+def _is_step(item: AgendaItem, step: NextStep | None) -> bool:
     return step is not None and item.key == item_key(
-        CommitmentSource.slug, step.partner_id, step.pk
+        CommitmentSource.slug, item.partner_id, step.commitment_id
     )
-
-
-def _first_commitments(partner_ids: Collection[int]) -> dict[int, Commitment]:
-    """Each partner's earliest open commitment (the next step), in one query."""
-    found: dict[int, Commitment] = {}
-    rows = (
-        Commitment.objects.filter(partner_id__in=partner_ids, status=CommitmentStatus.OPEN)
-        .order_by("partner_id", "due", "pk")
-        .only("partner_id", "what", "due", "owner")
-    )
-    for commitment in rows:
-        found.setdefault(commitment.partner_id, commitment)
-    return found
 
 
 def _next_cadences(advisor: User, partners: QuerySet[Partner]) -> dict[int, EffectiveCadence]:
@@ -138,7 +125,7 @@ def _next_action(
     *,
     items: list[AgendaItem],
     diagnosed: tuple[list[Diagnosis], TooEarly | None] | None,
-    step: Commitment | None,
+    step: NextStep | None,
     cadence: EffectiveCadence | None,
     today: dt.date,
 ) -> NextAction:
@@ -186,20 +173,20 @@ def next_actions_for(
     """The next best action of each of these partners ``advisor`` may see, by partner id."""
     today = today or timezone.localdate()
     visible = partners_visible_to(advisor=advisor).filter(pk__in=partner_ids)
-    partners = {p.pk: p for p in visible.only("pk", "name", "stage")}
+    # Each partner's next step comes with it, read as the rest of the product reads it.
+    partners = {p.pk: p for p in with_next_step(visible.only("pk", "name", "stage"))}
     agenda: dict[int, list[AgendaItem]] = {}
     for item in agenda_of_partners(advisor, partner_ids=list(partners), today=today).items:
         agenda.setdefault(item.partner_id, []).append(item)
     # The diagnosed stages are chosen in SQL: one query, whichever stages the partners are in.
     diagnosed = diagnoses_of_partners(advisor=advisor, partner_ids=list(partners), today=today)
-    steps = _first_commitments(list(partners))
     cadences = _next_cadences(advisor, visible)
     return {
         pk: _next_action(
             partner,
             items=agenda.get(pk, []),
             diagnosed=diagnosed.get(pk),
-            step=steps.get(pk),
+            step=next_step_of(partner),
             cadence=cadences.get(pk),
             today=today,
         )
