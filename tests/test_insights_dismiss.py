@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from reciprocity.accounts.models import User
+from reciprocity.api.schemas.common import NOT_UNICODE
 from reciprocity.insights.diagnoses import diagnoses_for
 from reciprocity.insights.models import Dismissal
 from reciprocity.insights.services import (
@@ -147,3 +148,16 @@ def test_the_api_dismisses_and_a_partner_one_may_not_see_is_a_404(cast: Cast) ->
     again = client.call("POST", path, {"reason": "Again"})
     assert again.status_code == 422
     assert NOT_DIAGNOSED in again.json()["detail"]
+
+
+def test_a_reason_that_cannot_be_stored_is_refused_by_name_and_nothing_is_saved(
+    cast: Cast,
+) -> None:
+    partner = wrong_message(cast.alice)
+    path = f"partners/{partner.pk}/diagnoses/wrong_message/dismiss"
+
+    response = token_client(cast.alice).call("POST", path, {"reason": "\ud800"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "reason", "message": NOT_UNICODE}]
+    assert not Dismissal.objects.exists()

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
-from reciprocity.api.schemas.common import BlankIsNull, PartnerRef, RecordId
+from reciprocity.api.schemas.common import BlankIsNull, Input, PartnerRef, RecordId
 from reciprocity.insights import diagnoses as insights
 from reciprocity.insights import funnel, models
 from reciprocity.insights.diagnoses import ActionSlug, DiagnosisSlug, Severity
@@ -119,7 +119,7 @@ class Funnel(Schema):
         }
 
 
-class DismissalCreate(Schema):
+class DismissalCreate(Input):
     reason: str = Field(description="Why you set this diagnosis aside (required).")
 
 
