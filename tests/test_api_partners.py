@@ -197,9 +197,9 @@ def test_the_list_runs_a_constant_number_of_queries(
     books = [item for item in response.json()["items"] if item["name"].startswith("Book")]
     assert all(len(item["tags"]) == 1 and item["next_step"] for item in books)
     assert all((item["referrals_sent"], item["connections_received"]) == (1, 1) for item in books)
-    # token and user, the firm's advisors' messages (the fit score), count, page (balance and
-    # scores included), tags: whatever the size of the book.
-    assert len(queries) == 5, [query["sql"] for query in queries.captured_queries]
+    # token and user, count, page (with its balance), tags, and the page's scores (the firm's
+    # advisors' messages for the fit score, then the scores): whatever the size of the book.
+    assert len(queries) == 6, [query["sql"] for query in queries.captured_queries]
 
 
 # --- Creating ---------------------------------------------------------------------------------

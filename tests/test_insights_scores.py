@@ -2,12 +2,15 @@
 and day, a constant number of queries, the list's sorts and the API's shape."""
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reciprocity.insights.scores import SCORES, message_words, scores_of
+from reciprocity.insights.scores import SCORES, Scoring, message_words, scores_of
 from reciprocity.partners.models import (
     CommitmentOwner,
     CommitmentStatus,
@@ -237,16 +240,36 @@ def test_the_board_and_the_list_cost_the_same_queries_for_3_or_30_partners(
     assert queries_for(lambda: client.get(url)) == small
 
 
+def test_a_page_counts_each_input_of_the_scores_once_for_its_own_partners_only(
+    cast: Cast,
+) -> None:
+    AdvisorProfileFactory(user=cast.alice, whom_i_help="Retired physicians and dentists")
+    build_book(cast.alice, 30)
+    api = token_client(cast.alice)
+    api.call("GET", "partners?limit=1")
+    with CaptureQueriesContext(connection) as queries:
+        assert api.call("GET", "partners?limit=5").status_code == 200
+    (scoring,) = [q["sql"] for q in queries.captured_queries if "score_inputs" in q["sql"]]
+    # One subquery per input (each part reading its inputs' columns, not their subqueries
+    # again), over the page's five partners: not the book's thirty.
+    day = Scoring(today=timezone.localdate(), messages={})
+    inputs = {name for score in SCORES.values() for name in score.inputs(day)}
+    assert scoring.count("SELECT") <= len(inputs) + 3
+    chosen = re.findall(r'"partners_partner"\."id" IN \(([^)]*)\)', scoring)
+    assert chosen
+    assert all(len(ids.split(",")) == 5 for ids in chosen)
+
+
 def test_the_api_list_costs_the_same_queries_for_3_or_30_partners(
     cast: Cast, django_assert_max_num_queries: Any
 ) -> None:
     api = token_client(cast.alice)
     build_book(cast.alice, 3)
     api.call("GET", "partners?limit=1")
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert api.call("GET", "partners?limit=100").status_code == 200
     build_book(cast.alice, 27)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert len(api.call("GET", "partners?limit=100").json()["items"]) == 32
 
 

@@ -80,19 +80,24 @@ def rows_between[M: models.Model](
     return queryset.filter(pk__in=queryset.values("pk")[start:stop])
 
 
-def after_key[M: models.Model](queryset: models.QuerySet[M], row: M) -> models.QuerySet[M]:
-    """The rows of ``queryset`` that come after ``row`` in its order (keyset paging), for an
-    order of plain field names ending in the primary key; ValueError for any other order."""
+def after_key[M: models.Model](queryset: models.QuerySet[M], pk: Any) -> models.QuerySet[M] | None:
+    """The rows of ``queryset`` that come after the row ``pk`` in its order (keyset paging), or
+    None when that row is not in it; for an order of plain field names ending in the primary
+    key, ValueError for any other order. The row's keys are read alone, not the row's
+    annotations."""
     order = [str(term) for term in queryset.query.order_by]
     if not order or any(not isinstance(t, str) for t in queryset.query.order_by):
         raise ValueError("keyset paging needs an order of plain fields")
     if order[-1].lstrip("-") not in ("pk", "id"):
         raise ValueError("keyset paging needs an order that ends with the primary key")
+    names = [term.lstrip("-") for term in order]
+    row = queryset.filter(pk=pk).values(*names).first()
+    if row is None:
+        return None
     parts = []
     equal = models.Q()
-    for term in order:
-        name = term.lstrip("-")
-        value = getattr(row, "pk" if name == "id" else name)
+    for term, name in zip(order, names, strict=True):
+        value = row[name]
         if value is None:
             raise ValueError(f"keyset paging cannot start after an empty {name}")
         parts.append(equal & models.Q(**{f"{name}__{'lt' if term[0] == '-' else 'gt'}": value}))

@@ -50,13 +50,13 @@ class Pagination(LimitOffsetPagination):
         if pagination.after is not None:
             if offset:
                 raise ValidationError({"after": AFTER_WITH_OFFSET})
-            row = queryset.filter(pk=pagination.after).first()
-            if row is None:
-                raise ValidationError({"after": AFTER_NOT_IN_LIST})
             try:
-                page = after_key(queryset, row)
+                after = after_key(queryset, pagination.after)
             except ValueError:
                 raise ValidationError({"after": AFTER_NEEDS_DEFAULT_ORDER}) from None
+            if after is None:
+                raise ValidationError({"after": AFTER_NOT_IN_LIST})
+            page = after
         return {
             self.items_attribute: rows_between(page, offset, offset + limit),
             "count": self._items_count(queryset),

@@ -14,11 +14,13 @@ class InsightsConfig(AppConfig):
         choices = [(slug, title) for slug, title in TITLES.items() if slug != "too_many_partners"]
         register(DiagnosisFilter(choices=choices, partner_ids=diagnosed_partner_ids))
 
-        from reciprocity.insights.scores import SCORES, scores_of, with_scores
+        from reciprocity.insights.scores import SCORES, ranked_by, scores_of, with_scores
         from reciprocity.partners.scored import Scorer
         from reciprocity.partners.scored import register as register_scorer
 
-        register_scorer(Scorer(slugs=tuple(SCORES), annotate=with_scores, scores_of=scores_of))
+        register_scorer(
+            Scorer(slugs=tuple(SCORES), annotate=with_scores, rank=ranked_by, scores_of=scores_of)
+        )
 
         from reciprocity.insights.next_action import next_actions_for
         from reciprocity.partners.advised import register as register_adviser

@@ -8,9 +8,11 @@ back from the same annotations. Every window counts from the start of ``today``:
 on the same day give the same scores.
 """
 
+import copy
 import datetime as dt
 import re
-from typing import Any, ClassVar
+from collections.abc import Collection, Iterable
+from typing import Any, ClassVar, cast
 
 from django.db.models import (
     Case,
@@ -30,6 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, Least, NullIf
 from django.utils import timezone
+from django_cte import CTE, with_cte
 
 from reciprocity.partners.models import (
     CanDescribeValue,
@@ -37,6 +40,7 @@ from reciprocity.partners.models import (
     CommitmentOwner,
     CommitmentStatus,
     Partner,
+    PartnerQuerySet,
     Propensity,
     Touch,
 )
@@ -407,17 +411,30 @@ def _messages(firm_id: int | None) -> dict[int, str]:
     return dict(rows.values_list("user_id", "whom_i_help"))
 
 
-def with_scores(
-    qs: QuerySet[Partner], firm_id: int | None, *, today: dt.date | None = None
+def _scored(
+    partners: QuerySet[Partner], scoring: Scoring, scores: Iterable[Score]
 ) -> QuerySet[Partner]:
-    """Annotate ``score_<slug>`` and ``score_<slug>_<part>`` for every score, and the inputs
-    (``sc_*``) the parts read, counted on ``today`` (the local day by default)."""
-    scoring = Scoring(today=today or timezone.localdate(), messages=_messages(firm_id))
+    """``partners`` with ``score_<slug>``, ``score_<slug>_<part>`` and the inputs (``sc_*``)
+    of ``scores`` annotated. Each input is counted once per partner, in a materialized common
+    table of ``partners``, and the points and totals read its columns: annotated on the
+    partners themselves, each part would repeat the subqueries of every input it reads (the
+    recency alone reads the interval once per month a cadence may have), and each total every
+    part again."""
+    scores = list(scores)
     inputs: dict[str, Any] = {}
+    for score in scores:
+        inputs.update(score.inputs(scoring))
+    counted = CTE(
+        partners.order_by().annotate(**inputs).values("id", *inputs),
+        name="score_inputs",
+        materialized=True,
+    )
+    joined = counted.join(partners, id=counted.col.id).annotate(
+        **{name: getattr(counted.col, name) for name in inputs}
+    )
     points: dict[str, Any] = {}
     totals: dict[str, Any] = {}
-    for score in SCORES.values():
-        inputs.update(score.inputs(scoring))
+    for score in scores:
         for key, expression in score.points(scoring).items():
             points[f"score_{score.slug}_{key}"] = ExpressionWrapper(
                 expression, output_field=IntegerField()
@@ -425,16 +442,52 @@ def with_scores(
         totals[f"score_{score.slug}"] = _int(
             sum((F(f"score_{score.slug}_{key}") for key, _of in score.parts), Value(0))
         )
-    inputs["sc_today"] = Value(scoring.today, output_field=DateField())
-    return qs.annotate(**inputs).annotate(**points).annotate(**totals)
+    scored = joined.annotate(**points).annotate(**totals)
+    return with_cte(counted, select=scored.annotate(sc_today=Value(scoring.today, DateField())))
+
+
+def score_values(
+    *, ids: Collection[int], firm_id: int | None, today: dt.date | None = None
+) -> dict[int, dict[str, Any]]:
+    """Every score's annotations (``with_scores``) of the partners ``ids``, by partner: one
+    query, its work bounded by the number of partners."""
+    scoring = Scoring(today=today or timezone.localdate(), messages=_messages(firm_id))
+    scored = _scored(Partner.objects.filter(pk__in=ids), scoring, SCORES.values())
+    names = [name for name in scored.query.annotations if name.startswith(("sc_", "score_"))]
+    return {row.pop("id"): row for row in scored.values("id", *names)}
+
+
+def with_scores(
+    qs: QuerySet[Partner], firm_id: int | None, *, today: dt.date | None = None
+) -> QuerySet[Partner]:
+    """``qs`` whose partners, once fetched, carry ``score_<slug>`` and ``score_<slug>_<part>``
+    for every score and the inputs (``sc_*``) the parts read, counted on ``today`` (the local
+    day by default): one more query for the partners a page shows, whatever the book."""
+
+    def attach(partners: list[Partner]) -> None:
+        if not partners:
+            return
+        values = score_values(ids=[p.pk for p in partners], firm_id=firm_id, today=today)
+        for partner in partners:
+            vars(partner).update(values.get(partner.pk, {}))
+
+    return cast(PartnerQuerySet, qs).attaching(attach)
+
+
+def ranked_by(qs: QuerySet[Partner], firm_id: int | None, slug: str) -> QuerySet[Partner]:
+    """``qs`` with the score ``slug`` annotated in SQL (``score_<slug>``), to sort by: counted
+    for every partner of ``qs``, as a sort by it needs."""
+    scoring = Scoring(today=timezone.localdate(), messages=_messages(firm_id))
+    return _scored(qs, scoring, [SCORES[slug]])
 
 
 def scores_of(partner: Partner, *, today: dt.date | None = None) -> list[PartnerScore]:
-    """The partner's scores, from ``with_scores`` annotations when present, else one query."""
+    """The partner's scores, from ``with_scores``' values when present, else one query."""
     source: Any = partner
     if not hasattr(partner, "score_fit") or today is not None:
-        source = with_scores(Partner.objects.filter(pk=partner.pk), partner.firm_id, today=today)
-        source = source.get()
+        source = copy.copy(partner)
+        values = score_values(ids=[partner.pk], firm_id=partner.firm_id, today=today)
+        vars(source).update(values[partner.pk])
     return [
         PartnerScore(
             slug=score.slug,

@@ -1,10 +1,12 @@
 """Centers of influence as a pipeline: partners, stage history, touches and commitments."""
 
+from collections.abc import Callable
 from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.query import ModelIterable
 from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory, Firm, Team, User
@@ -120,8 +122,38 @@ class InTeams(models.Func):
         )
 
 
+# What ``PartnerQuerySet.attaching`` runs on the partners a query fetched.
+Attacher = Callable[[list["Partner"]], None]
+
+
 class PartnerQuerySet(ArchivableQuerySet["Partner"]):
     """The words reads of partners are written in: ``visible_to(user).owned_by(user).live()``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._attachers: tuple[Attacher, ...] = ()
+
+    # Django's own hook for what a chained queryset carries over (not in the type stubs).
+    def _clone(self) -> Self:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._attachers = self._attachers
+        return clone
+
+    def _fetch_all(self) -> None:
+        fetched = self._result_cache is None
+        super()._fetch_all()
+        if fetched and self._attachers and self._iterable_class is ModelIterable:
+            partners = list(self._result_cache or ())
+            for attach in self._attachers:
+                attach(partners)
+
+    def attaching(self, attach: Attacher) -> Self:
+        """Run ``attach`` on the partners this query fetches, once they are fetched (as
+        ``prefetch_related`` does): values computed for the rows a page shows only, in one
+        query of their own, whatever the book the page is cut from."""
+        clone = self.all()
+        clone._attachers = (*self._attachers, attach)
+        return clone
 
     def visible_to(self, user: User) -> Self:
         """Access rule (one place): an advisor sees the partners they own and those shared with

@@ -41,8 +41,11 @@ class PartnerScore:
 @dataclass(frozen=True)
 class Scorer:
     slugs: tuple[str, ...]
-    # ``partners`` with every score and its parts annotated, for the firm's advisors' messages.
+    # ``partners`` whose rows, once fetched, carry every score and its parts, for the firm's
+    # advisors' messages.
     annotate: Callable[[QuerySet[Partner], int | None], QuerySet[Partner]]
+    # ``partners`` with one score (``score_<slug>``) in SQL, to sort by.
+    rank: Callable[[QuerySet[Partner], int | None, str], QuerySet[Partner]]
     # The scores of one partner: from the annotations when present, else one query.
     scores_of: Callable[[Partner], list[PartnerScore]]
 
@@ -56,6 +59,10 @@ def register(scorer: Scorer) -> None:
 
 def with_scores(qs: QuerySet[Partner], *, firm_id: int | None) -> QuerySet[Partner]:
     return _registered[0].annotate(qs, firm_id) if _registered else qs
+
+
+def ranked_by(qs: QuerySet[Partner], *, firm_id: int | None, slug: str) -> QuerySet[Partner]:
+    return _registered[0].rank(qs, firm_id, slug) if _registered else qs
 
 
 def scores_of(partner: Partner) -> list[PartnerScore]:

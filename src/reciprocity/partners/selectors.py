@@ -43,7 +43,7 @@ from reciprocity.partners.models import (
     Tag,
     Touch,
 )
-from reciprocity.partners.scored import with_scores
+from reciprocity.partners.scored import ranked_by, with_scores
 from reciprocity.records import changed_since
 
 NOT_FOUND = "No partner with that id."
@@ -193,7 +193,7 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-touches": ("-touch_count", "name"),
     "next_step": (F("next_step_due").asc(nulls_last=True), "name"),
     "organization": ("organization", "name"),
-    # The scores (annotated by ``with_scores``), highest first.
+    # The scores (annotated by ``ranked_by``), highest first.
     "fit": (F("score_fit").desc(), "name", "pk"),
     "engagement": (F("score_engagement").desc(), "name", "pk"),
     "reciprocity": (F("score_reciprocity").desc(), "name", "pk"),
@@ -241,7 +241,9 @@ def partner_list(
         )
     found: QuerySet[Partner] = with_next_step_due(qs) if f.sort == "next_step" else qs
     found = with_next_step(found.select_related("owner", "firm"))
-    if scored or f.sort in SCORE_SORTS:
+    if f.sort in SCORE_SORTS:
+        found = ranked_by(found, firm_id=advisor.firm_id, slug=f.sort)
+    if scored:
         found = with_scores(found, firm_id=advisor.firm_id)
     if f.updated_since is not None:
         return changed_since(found, f.updated_since)
