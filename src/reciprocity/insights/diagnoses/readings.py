@@ -137,6 +137,7 @@ class VerdictRow(NamedTuple):
     propensity_to_refer: str | None
     can_describe_value: str
     met_at: dt.datetime
+    # Counted up to ``many_touches`` only: all a verdict compares it with.
     touches_since_met: int
     last_touched_at: dt.datetime | None
     received_ever: int
@@ -166,25 +167,26 @@ _TOUCHED = VerdictRow._fields.index("last_touched_at")
 _RECEIVED = VerdictRow._fields.index("last_received_at")
 
 
-# The parts joined, each table's aggregate once; names quoted, values bound.
+# The parts joined, each table's aggregate once; names quoted, values bound. The touches are
+# read by partner instead, through the index on (partner, moment), and counted only as far as
+# a verdict compares (``many_touches``): a firm's partners carry dozens each, and a pass over
+# all of them read millions of rows to learn "at least that many".
 _JOINED = """
 SELECT s.id, s.name, s.stage, s.growth_mode, s.propensity, s.describes,
-    COALESCE(m.m, s.changed_at), COALESCE(t.since_met, 0), t.last_at,
+    COALESCE(m.m, s.changed_at),
+    (SELECT COUNT(*) FROM (
+        SELECT 1 FROM {touch} t
+        WHERE t.partner_id = s.id AND t.archived_at IS NULL
+            AND t.occurred_at >= COALESCE(m.m, s.changed_at) AND t.occurred_at <= %s
+        LIMIT %s
+    ) n),
+    (SELECT MAX(t.occurred_at) FROM {touch} t
+        WHERE t.partner_id = s.id AND t.archived_at IS NULL AND t.occurred_at <= %s),
     COALESCE(r.ever, 0), COALESCE(r.r12, 0), COALESCE(r.r24, 0), COALESCE(r.s12, 0),
     r.first_sent, r.last_received, a.partner_id IS NOT NULL,
     c.enabled, c.interval_months, d.interval_months, x.partner_id IS NOT NULL
 FROM diag_scope s
 LEFT JOIN diag_met m ON m.partner_id = s.id
-LEFT JOIN (
-    -- A partner with no recorded move into a met stage counts from its last move.
-    SELECT t.partner_id, MAX(t.occurred_at) AS last_at,
-        SUM(CASE WHEN t.occurred_at >= COALESCE(tm.m, ts.changed_at) THEN 1 ELSE 0 END)
-            AS since_met
-    FROM diag_touch t
-    JOIN diag_scope ts ON ts.id = t.partner_id
-    LEFT JOIN diag_met tm ON tm.partner_id = t.partner_id
-    GROUP BY t.partner_id
-) t ON t.partner_id = s.id
 LEFT JOIN diag_referral r ON r.partner_id = s.id
 LEFT JOIN diag_agreed a ON a.partner_id = s.id
 LEFT JOIN diag_dismissed x ON x.partner_id = s.id
@@ -232,12 +234,6 @@ def verdict_rows(
         .annotate(m=Min("occurred_at"))
         .order_by()
     )
-    touches = (
-        Touch.objects.live()
-        .filter(partner_id__in=in_scope, occurred_at__lte=now)
-        .values("partner_id", "occurred_at")
-        .order_by()
-    )
     received = Q(direction=Direction.RECEIVED)
     sent = Q(direction=Direction.SENT)
     referrals = (
@@ -277,20 +273,21 @@ def verdict_rows(
             partners,
         ),
         ("diag_met(partner_id, m)", met),
-        ("diag_touch(partner_id, occurred_at)", touches),
         ("diag_referral(partner_id, ever, r12, r24, s12, first_sent, last_received)", referrals),
         ("diag_agreed(partner_id)", agreed),
         ("diag_dismissed(partner_id)", dismissed),
     ]
     using = scope.db
     compiled = [(name, *qs.query.get_compiler(using=using).as_sql()) for name, qs in parts]
-    cadence, stage_cadence = (
+    touch, cadence, stage_cadence = (
         connections[using].ops.quote_name(model._meta.db_table)
-        for model in (Cadence, CadenceDefault)
+        for model in (Touch, Cadence, CadenceDefault)
     )
     sql = "WITH " + ", ".join(f"{name} AS ({part})" for name, part, _ in compiled)
-    sql += _JOINED.format(cadence=cadence, stage_cadence=stage_cadence)
+    sql += _JOINED.format(touch=touch, cadence=cadence, stage_cadence=stage_cadence)
     params = [p for _, _, part_params in compiled for p in part_params]
+    until = connections[using].ops.adapt_datetimefield_value(now)
+    params += [until, thresholds.many_touches, until]
     params += [CadenceKind.TOUCH_BASE, CadenceKind.TOUCH_BASE]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
