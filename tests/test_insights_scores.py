@@ -273,13 +273,19 @@ def test_the_api_list_costs_the_same_queries_for_3_or_30_partners(
         assert len(api.call("GET", "partners?limit=100").json()["items"]) == 32
 
 
-def test_the_board_card_shows_each_score_as_a_badge_with_its_parts(cast: Cast) -> None:
-    PartnerFactory(owner=cast.alice, stage=Stage.ACTIVE, name="Dana Deeds", growth_mode=True)
+def test_the_board_card_shows_each_score_as_a_badge_linking_to_its_parts(cast: Cast) -> None:
+    partner = PartnerFactory(
+        owner=cast.alice, stage=Stage.ACTIVE, name="Dana Deeds", growth_mode=True
+    )
     page = client_for(cast.alice).get("/pipeline/").content.decode()
     for score in SCORES.values():
         assert f'<span class="score__title">{score.title} </span>' in page
-    assert "Firm in growth mode: yes: 30/30" in page
-    assert 'class="score score--' in page
+    assert f'href="/partners/{partner.pk}/#scores-heading"' in page
+    # The parts are on the partner's page, not repeated on every card.
+    assert "Firm in growth mode" not in page
+    parts = client_for(cast.alice).get(f"/partners/{partner.pk}/").content.decode()
+    assert 'id="scores-heading"' in parts
+    assert "Firm in growth mode: yes" in parts
 
 
 def test_the_partner_page_shows_a_table_of_each_scores_parts(cast: Cast) -> None:
