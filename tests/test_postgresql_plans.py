@@ -1,18 +1,21 @@
 """On PostgreSQL, the advisor's partner list is served by the indexes (the owner's, the team's),
-not by a walk through the whole firm, and JIT compilation is off for the app's connections."""
+not by a walk through the whole firm; the diagnoses read each partner's touches from the index of
+the live ones; and JIT compilation is off for the app's connections."""
 
 import datetime as dt
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reciprocity.accounts.models import Team, User
-from reciprocity.partners.models import Partner, Profession, Stage
+from reciprocity.insights.diagnoses import assess_paged
+from reciprocity.partners.models import Partner, Profession, Stage, Touch
 from reciprocity.partners.selectors import PartnerFilters, partner_list
 from reciprocity.settings import _postgresql_options
-from tests.factories import FirmFactory, UserFactory
+from tests.factories import FirmFactory, UserFactory, ago
 
 pytestmark = [
     pytest.mark.django_db,
@@ -66,6 +69,30 @@ def test_the_advisors_partner_list_is_read_through_the_indexes() -> None:
     assert "Index Cond: (team_id = ANY " in plan, plan
     assert len(list(page)) == 25
     assert partner_list(advisor=advisor).count() == PARTNERS_EACH + 10
+
+
+def test_the_diagnoses_count_touches_from_the_index_of_live_ones_as_a_verdict_needs() -> (
+    None
+):
+    advisor, _team = a_firm()
+    mine = list(Partner.objects.filter(owner=advisor, stage=Stage.ACTIVE))
+    Touch.objects.bulk_create(
+        Touch(partner=partner, by=advisor, kind="call", summary="Call", occurred_at=ago(days=d))
+        for partner in mine
+        for d in range(1, 40)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE partners_touch")
+    with CaptureQueriesContext(connection) as queries:
+        assess_paged(advisor=advisor)
+    (readings,) = [q["sql"] for q in queries.captured_queries if "diag_scope" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {readings}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    # Each partner's touches by the index, a few entries each: no pass over the table.
+    assert "touch_live_partner_at" in plan, plan
+    assert "Seq Scan on partners_touch" not in plan, plan
 
 
 def test_the_apps_connections_run_without_jit() -> None:

@@ -100,7 +100,11 @@ def _earliest_open() -> QuerySet[Commitment]:
 def with_next_step_due(qs: QuerySet[Partner]) -> QuerySet[Partner]:
     """Annotate the due day of each partner's next step (to order by urgency)."""
     return qs.annotate(
-        next_step_due=Subquery(_earliest_open().values("due")[:1], output_field=DateField())
+        # Ordered by the day alone, as the index (partner, status, due) reads it: the first
+        # entry is the answer, where the next step's tie-break on the key would sort them all.
+        next_step_due=Subquery(
+            _earliest_open().order_by("due").values("due")[:1], output_field=DateField()
+        )
     )
 
 
