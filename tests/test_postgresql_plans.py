@@ -71,9 +71,7 @@ def test_the_advisors_partner_list_is_read_through_the_indexes() -> None:
     assert partner_list(advisor=advisor).count() == PARTNERS_EACH + 10
 
 
-def test_the_diagnoses_count_touches_from_the_index_of_live_ones_as_a_verdict_needs() -> (
-    None
-):
+def test_the_diagnoses_count_touches_from_the_index_of_live_ones_as_a_verdict_needs() -> None:
     advisor, _team = a_firm()
     mine = list(Partner.objects.filter(owner=advisor, stage=Stage.ACTIVE))
     Touch.objects.bulk_create(
