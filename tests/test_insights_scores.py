@@ -21,6 +21,7 @@ from reciprocity.partners.models import (
 )
 from reciprocity.partners.scored import band_of
 from reciprocity.playbook.models import Cadence, CadenceKind
+from reciprocity.playbook.selectors.cadences import add_months
 from reciprocity.referrals.models import Direction, Kind
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
@@ -127,6 +128,31 @@ def test_engagement_counts_touches_against_the_cadence_and_the_last_touchs_recen
     found = points(fresh(partner), "engagement")
     assert found["Touches in 12 months"] == 40  # capped
     assert found["Last touch"] == 20
+
+
+@pytest.mark.parametrize("interval", [1, 3, 4, 12, 36])
+def test_recency_holds_at_each_cut_off_of_one_and_two_intervals(cast: Cast, interval: int) -> None:
+    """Full points from the start of the day one interval ago, half from the start of the day
+    two intervals ago (a month's end held), nothing a second before."""
+    today = timezone.localdate()
+
+    def start(months: int) -> dt.datetime:
+        day = add_months(today, -months)
+        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+    second = dt.timedelta(seconds=1)
+    for touched, expected in [
+        (start(interval), 20),
+        (start(interval) - second, 10),
+        (start(2 * interval), 10),
+        (start(2 * interval) - second, 0),
+    ]:
+        partner = PartnerFactory(owner=cast.alice, stage=Stage.ACTIVE)
+        Cadence.objects.create(
+            partner=partner, kind=CadenceKind.TOUCH_BASE, interval_months=interval, by=cast.alice
+        )
+        TouchFactory(partner=partner, occurred_at=touched)
+        assert points(fresh(partner), "engagement")["Last touch"] == expected, touched
 
 
 def test_engagement_counts_commitments_kept_on_each_side(cast: Cast) -> None:

@@ -256,7 +256,19 @@ class Engagement(Score):
         touches = Touch.objects.live().filter(
             partner_id=OuterRef("pk"), kind__in=kinds, occurred_at__lt=scoring.until
         )
-        last = touches.order_by().values("partner_id").annotate(m=Max("occurred_at")).values("m")
+        last = touches.order_by().values("partner_id").annotate(m=Max("occurred_at"))
+        # How many months back the last touch was: the first k whose cut-off (the start of the
+        # day k months ago) it is on or after, up to twice the longest interval. Counted once
+        # here, so the recency compares it with the interval instead of binding a cut-off for
+        # each interval a cadence may have.
+        months_back = Case(
+            *[
+                When(m__gte=scoring.start(add_months(scoring.today, -months)), then=Value(months))
+                for months in range(1, 2 * INTERVAL_MAX_MONTHS + 1)
+            ],
+            default=Value(None),
+            output_field=IntegerField(),
+        )
         override = Cadence.objects.filter(
             partner_id=OuterRef("pk"), kind=CadenceKind.TOUCH_BASE, enabled=True
         )
@@ -279,7 +291,10 @@ class Engagement(Score):
                 output_field=IntegerField(),
             ),
             "sc_touches": _count(touches.filter(occurred_at__gte=scoring.since)),
-            "sc_last_touch": Subquery(last, output_field=DateTimeField()),
+            "sc_last_touch": Subquery(last.values("m"), output_field=DateTimeField()),
+            "sc_months_back": Subquery(
+                last.annotate(back=months_back).values("back"), output_field=IntegerField()
+            ),
         }
         for owner in CommitmentOwner.values:
             inputs[f"sc_{owner}_done"] = _count(done.filter(owner=owner))
@@ -292,15 +307,16 @@ class Engagement(Score):
             Value(40), _int(Value(40) * F("sc_touches") * F("sc_interval") / Value(WINDOW_MONTHS))
         )
         # Within one interval of the last touch, or within two.
-        recent, late = [], []
-        for months in range(1, INTERVAL_MAX_MONTHS + 1):
-            within = scoring.start(add_months(scoring.today, -months))
-            twice = scoring.start(add_months(scoring.today, -2 * months))
-            recent.append(When(sc_interval=months, sc_last_touch__gte=within, then=Value(20)))
-            late.append(When(sc_interval=months, sc_last_touch__gte=twice, then=Value(10)))
+        interval = F("sc_interval")
+        known = Q(sc_interval__gte=1, sc_interval__lte=INTERVAL_MAX_MONTHS)
         points: dict[str, Any] = {
             "cadence": cadence,
-            "recency": Case(*recent, *late, default=Value(0), output_field=IntegerField()),
+            "recency": Case(
+                When(known & Q(sc_months_back__lte=interval), then=Value(20)),
+                When(known & Q(sc_months_back__lte=interval * 2), then=Value(10)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
         }
         for owner in CommitmentOwner.values:
             done, missed = F(f"sc_{owner}_done"), F(f"sc_{owner}_missed")
