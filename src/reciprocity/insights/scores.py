@@ -433,9 +433,8 @@ def _scored(
     """``partners`` with ``score_<slug>``, ``score_<slug>_<part>`` and the inputs (``sc_*``)
     of ``scores`` annotated. Each input is counted once per partner, in a materialized common
     table of ``partners``, and the points and totals read its columns: annotated on the
-    partners themselves, each part would repeat the subqueries of every input it reads (the
-    recency alone reads the interval once per month a cadence may have), and each total every
-    part again."""
+    partners themselves, each part would repeat the subqueries of every input it reads, and
+    each total every part again."""
     scores = list(scores)
     inputs: dict[str, Any] = {}
     for score in scores:
