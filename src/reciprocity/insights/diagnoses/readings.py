@@ -168,11 +168,12 @@ _RECEIVED = VerdictRow._fields.index("last_received_at")
 
 
 # The parts joined, each table's aggregate once; names quoted, values bound. The touches are
-# read by partner instead, through the index on (partner, moment), and counted only as far as
-# a verdict compares (``many_touches``): a firm's partners carry dozens each, and a pass over
-# all of them read millions of rows to learn "at least that many".
+# read by partner instead, through the index of live touches on (partner, moment), and counted
+# only as far as a verdict compares (``many_touches``): a firm's partners carry dozens each,
+# and a pass over all of them read millions of rows to learn "at least that many".
 _JOINED = """
 SELECT s.id, s.name, s.stage, s.growth_mode, s.propensity, s.describes,
+    -- A partner with no recorded move into a met stage counts from its last move.
     COALESCE(m.m, s.changed_at),
     (SELECT COUNT(*) FROM (
         SELECT 1 FROM {touch} t
@@ -211,7 +212,9 @@ def verdict_rows(
 
     One query whatever the book: each table is aggregated once by partner over the scope's
     partners and joined to them (correlated subqueries would read each partner's rows apart,
-    a dozen index probes a partner). The parts are the ORM's; the joins are written here."""
+    a dozen index probes a partner), but the touches, of which a partner may have hundreds:
+    two short reads of the index of live ones each. The parts are the ORM's; the joins are
+    written here."""
     thresholds = thresholds or Thresholds()
     since_window = start_of(add_months(today, -WINDOW_MONTHS))
     since_walk_away = start_of(add_months(today, -thresholds.walk_away_months))
