@@ -299,6 +299,27 @@ def test_the_api_list_costs_the_same_queries_for_3_or_30_partners(
         assert len(api.call("GET", "partners?limit=100").json()["items"]) == 32
 
 
+@pytest.mark.parametrize("slug", ["fit", "engagement"])
+def test_the_api_pages_through_a_sort_by_a_score_as_the_whole_list_orders_it(
+    cast: Cast, slug: str
+) -> None:
+    build_book(cast.alice, 12)
+    for index, partner in enumerate(Partner.objects.filter(owner=cast.alice)):
+        TouchFactory.create_batch(index % 4, partner=partner, occurred_at=ago(index * 9))
+        partner.growth_mode = index % 3 == 0
+        partner.save(update_fields=["growth_mode"])
+    api = token_client(cast.alice)
+    whole = api.call("GET", f"partners?sort={slug}&limit=100").json()["items"]
+    pages = [
+        api.call("GET", f"partners?sort={slug}&offset={offset}&limit=5").json()["items"]
+        for offset in (0, 5, 10)
+    ]
+    paged = [item for page in pages for item in page]
+    assert [item["id"] for item in paged] == [item["id"] for item in whole]
+    ranked = [item["scores"][slug]["score"] for item in whole]
+    assert ranked == sorted(ranked, reverse=True)
+
+
 def test_the_board_card_shows_each_score_as_a_badge_linking_to_its_parts(cast: Cast) -> None:
     partner = PartnerFactory(
         owner=cast.alice, stage=Stage.ACTIVE, name="Dana Deeds", growth_mode=True
