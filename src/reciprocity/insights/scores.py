@@ -419,6 +419,11 @@ def scoring_day(partner: Any) -> dt.date:
     return getattr(partner, "sc_today", None) or timezone.localdate()
 
 
+def _scoring(firm_id: int | None, today: dt.date | None = None) -> Scoring:
+    """The scores counted on ``today`` (the local day by default) for the firm's messages."""
+    return Scoring(today=today or timezone.localdate(), messages=_messages(firm_id))
+
+
 def _messages(firm_id: int | None) -> dict[int, str]:
     """Each advisor's "whom I help" in the firm (one query)."""
     if firm_id is None:
@@ -466,8 +471,7 @@ def score_values(
 ) -> dict[int, dict[str, Any]]:
     """Every score's annotations (``with_scores``) of the partners ``ids``, by partner: one
     query, its work bounded by the number of partners."""
-    scoring = Scoring(today=today or timezone.localdate(), messages=_messages(firm_id))
-    scored = _scored(Partner.objects.filter(pk__in=ids), scoring, SCORES.values())
+    scored = _scored(Partner.objects.filter(pk__in=ids), _scoring(firm_id, today), SCORES.values())
     names = [name for name in scored.query.annotations if name.startswith(("sc_", "score_"))]
     return {row.pop("id"): row for row in scored.values("id", *names)}
 
@@ -492,8 +496,7 @@ def with_scores(
 def ranked_by(qs: QuerySet[Partner], firm_id: int | None, slug: str) -> QuerySet[Partner]:
     """``qs`` with the score ``slug`` annotated in SQL (``score_<slug>``), to sort by: counted
     for every partner of ``qs``, as a sort by it needs."""
-    scoring = Scoring(today=timezone.localdate(), messages=_messages(firm_id))
-    return _scored(qs, scoring, [SCORES[slug]])
+    return _scored(qs, _scoring(firm_id), [SCORES[slug]])
 
 
 def scores_of(partner: Partner, *, today: dt.date | None = None) -> list[PartnerScore]:

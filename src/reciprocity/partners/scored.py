@@ -43,7 +43,7 @@ class Scorer:
     slugs: tuple[str, ...]
     # ``partners`` whose rows, once fetched, carry every score and its parts, for the firm's
     # advisors' messages.
-    annotate: Callable[[QuerySet[Partner], int | None], QuerySet[Partner]]
+    attach: Callable[[QuerySet[Partner], int | None], QuerySet[Partner]]
     # ``partners`` with one score (``score_<slug>``) in SQL, to sort by.
     rank: Callable[[QuerySet[Partner], int | None, str], QuerySet[Partner]]
     # The scores of one partner: from the annotations when present, else one query.
@@ -58,7 +58,7 @@ def register(scorer: Scorer) -> None:
 
 
 def with_scores(qs: QuerySet[Partner], *, firm_id: int | None) -> QuerySet[Partner]:
-    return _registered[0].annotate(qs, firm_id) if _registered else qs
+    return _registered[0].attach(qs, firm_id) if _registered else qs
 
 
 def ranked_by(qs: QuerySet[Partner], *, firm_id: int | None, slug: str) -> QuerySet[Partner]:
