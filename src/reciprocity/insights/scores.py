@@ -55,6 +55,7 @@ from reciprocity.playbook.models import (
 from reciprocity.playbook.models.cadences import INTERVAL_MAX_MONTHS
 from reciprocity.playbook.selectors.cadences import add_months
 from reciprocity.referrals.models import Direction, Kind, Referral
+from reciprocity.statements import values_of
 
 WINDOW_MONTHS = 12
 # Seed 002: touch base every four months, when neither the partner nor the stage says otherwise.
@@ -140,6 +141,9 @@ class Scoring:
         self.until += dt.timedelta(days=1)
         self.since = self.start(add_months(today, -WINDOW_MONTHS))
         self.messages = messages
+        # All the statement of the scores depends on besides the partners: the windows are
+        # counted from local days, and the fit matches each advisor's words.
+        self.key = (today, timezone.get_current_timezone_name(), tuple(sorted(messages.items())))
 
     @staticmethod
     def start(day: dt.date) -> dt.datetime:
@@ -470,10 +474,17 @@ def score_values(
     *, ids: Collection[int], firm_id: int | None, today: dt.date | None = None
 ) -> dict[int, dict[str, Any]]:
     """Every score's annotations (``with_scores``) of the partners ``ids``, by partner: one
-    query, its work bounded by the number of partners."""
-    scored = _scored(Partner.objects.filter(pk__in=ids), _scoring(firm_id, today), SCORES.values())
-    names = [name for name in scored.query.annotations if name.startswith(("sc_", "score_"))]
-    return {row.pop("id"): row for row in scored.values("id", *names)}
+    query, its work bounded by the number of partners. Its statement is built once for each
+    day, firm's messages and number of partners (``statements``)."""
+    scoring = _scoring(firm_id, today)
+
+    def build(stand_ins: list[int]) -> QuerySet[Partner]:
+        scored = _scored(Partner.objects.filter(pk__in=stand_ins), scoring, SCORES.values())
+        names = [name for name in scored.query.annotations if name.startswith(("sc_", "score_"))]
+        return scored.values("id", *names)
+
+    rows = values_of(Partner, build, ids, key=("scores", *scoring.key))
+    return {row.pop("id"): row for row in rows}
 
 
 def with_scores(

@@ -1,0 +1,90 @@
+"""A read compiled once per shape: the same rows as the ORM for each call's ids, compiled
+again only for another shape, the values converted as the ORM converts them."""
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import Count, F, Max, QuerySet
+from django.test.utils import CaptureQueriesContext
+
+from reciprocity.partners.models import Partner
+from reciprocity.statements import values_of
+from tests.conftest import Cast
+from tests.factories import PartnerFactory, TouchFactory, ago
+
+pytestmark = pytest.mark.django_db
+
+
+class Builder:
+    """A read of partners with a count, a date and a datetime, counting its builds."""
+
+    def __init__(self) -> None:
+        self.built = 0
+
+    def __call__(self, ids: list[int]) -> QuerySet[Any]:
+        self.built += 1
+        return (
+            Partner.objects.filter(pk__in=ids)
+            .annotate(touched=Count("touches"), last=Max("touches__occurred_at"))
+            .annotate(twice=F("touched") * 2)
+            .values("id", "name", "stage_changed_at", "touched", "last", "twice")
+        )
+
+
+def by_id(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {row["id"]: row for row in rows}
+
+
+def test_a_statement_answers_what_the_orm_answers_for_other_ids_of_the_same_number(
+    cast: Cast,
+) -> None:
+    partners = [PartnerFactory(owner=cast.alice) for _ in range(4)]
+    for days, partner in enumerate(partners):
+        TouchFactory(partner=partner, occurred_at=ago(days + 1))
+    build = Builder()
+    key = ("test", "same number")
+
+    first = values_of(Partner, build, [partners[0].pk, partners[1].pk], key=key)
+    second = values_of(Partner, build, [partners[3].pk, partners[2].pk], key=key)
+
+    assert build.built == 1
+    assert by_id(first) == by_id(list(build([partners[0].pk, partners[1].pk])))
+    assert by_id(second) == by_id(list(build([partners[2].pk, partners[3].pk])))
+    assert {row["touched"] for row in second} == {1}
+    assert all(row["last"].tzinfo is not None for row in second)
+
+
+def test_another_number_of_ids_or_another_key_compiles_again(cast: Cast) -> None:
+    partners = [PartnerFactory(owner=cast.alice) for _ in range(3)]
+    build = Builder()
+
+    values_of(Partner, build, [p.pk for p in partners[:2]], key=("test", "numbers"))
+    rows = values_of(Partner, build, [p.pk for p in partners], key=("test", "numbers"))
+    values_of(Partner, build, [p.pk for p in partners], key=("test", "other key"))
+
+    assert build.built == 3
+    assert {row["id"] for row in rows} == {p.pk for p in partners}
+
+
+def test_repeated_ids_are_read_once_and_no_ids_read_nothing(cast: Cast) -> None:
+    partner = PartnerFactory(owner=cast.alice)
+    build = Builder()
+
+    rows = values_of(Partner, build, [partner.pk, partner.pk], key=("test", "repeats"))
+    with CaptureQueriesContext(connection) as queries:
+        nothing = values_of(Partner, build, [], key=("test", "repeats"))
+
+    assert [row["id"] for row in rows] == [partner.pk]
+    assert nothing == []
+    assert len(queries) == 0
+
+
+def test_a_statement_that_drops_an_id_is_refused(cast: Cast) -> None:
+    partner = PartnerFactory(owner=cast.alice)
+
+    def first_only(ids: list[int]) -> QuerySet[Any]:
+        return Partner.objects.filter(pk__in=ids[:1]).values("id")
+
+    with pytest.raises(ValueError, match="every id"):
+        values_of(Partner, first_only, [partner.pk, partner.pk + 1], key=("test", "drops"))
