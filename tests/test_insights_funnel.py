@@ -2,19 +2,30 @@
 first meeting to the first referral, top partners by yield; every figure against a count made by
 hand from the records, in a constant number of queries, scoped to who asks."""
 
+import datetime as dt
+import itertools
+import random
+import statistics
 from typing import Any
 
 import pytest
 
 from reciprocity.api.insights import FUNNEL_OF_OTHERS, UNKNOWN_FUNNEL_SCOPE
-from reciprocity.insights.funnel import first_referral_of, funnel_for
+from reciprocity.insights.funnel import MET_STAGES, first_referral_of, funnel_for
 from reciprocity.insights.selectors import scope_of
-from reciprocity.partners.models import Partner, Stage
+from reciprocity.partners.models import PIPELINE_STAGES, Partner, Stage, StageChange
 from reciprocity.partners.services import partner_change_stage
+from reciprocity.referrals.models import Referral
 from reciprocity.referrals.services.ledger import referral_create
 from tests.api_client import token_client
 from tests.conftest import Cast, client_for
-from tests.factories import PartnerFactory, TeamFactory, ago
+from tests.factories import (
+    PartnerFactory,
+    ReferralFactory,
+    StageChangeFactory,
+    TeamFactory,
+    ago,
+)
 
 
 def moved(partner: Partner, by: Any, *moves: tuple[str, float]) -> Partner:
@@ -103,6 +114,75 @@ def test_the_funnel_costs_the_same_queries_whatever_the_book(
         )
     with django_assert_num_queries(4):
         funnel_for(partners=scope_of(advisor=cast.alice, mine_only=True))
+
+
+def expected_medians(partners: list[Partner]) -> tuple[dict[str, tuple[float | None, int]], Any]:
+    """The medians counted here from every record, as the funnel once counted them."""
+    stays: dict[str, list[float]] = {stage: [] for stage in PIPELINE_STAGES}
+    waits: list[float] = []
+    for partner in partners:
+        changes = sorted(
+            StageChange.objects.filter(partner=partner), key=lambda c: (c.occurred_at, c.pk)
+        )
+        for change, following in itertools.pairwise(changes):
+            if change.to_stage in stays:
+                stays[change.to_stage].append(
+                    days_between(change.occurred_at, following.occurred_at)
+                )
+        met = [c.occurred_at for c in changes if c.to_stage in MET_STAGES]
+        firsts = [
+            r.occurred_at
+            for r in Referral.objects.live().filter(
+                partner=partner, direction="received", kind="referral"
+            )
+        ]
+        if met and firsts:
+            waits.append(max(days_between(min(met), min(firsts)), 0))
+
+    def median(values: list[float]) -> tuple[float | None, int]:
+        return (round(statistics.median(values), 1) if values else None, len(values))
+
+    return {stage: median(values) for stage, values in stays.items()}, median(waits)
+
+
+def days_between(start: dt.datetime, end: dt.datetime) -> float:
+    return (end - start).total_seconds() / 86400
+
+
+def test_the_medians_counted_in_the_database_are_those_of_every_record(cast: Cast) -> None:
+    chance = random.Random(20)
+    partners = []
+    for _ in range(23):
+        partner = PartnerFactory(owner=cast.alice, stage_changed_at=ago(400))
+        StageChangeFactory(partner=partner, to_stage=Stage.IDENTIFIED, occurred_at=ago(400))
+        at = 400.0
+        for stage in chance.sample(list(Stage.values), chance.randint(0, 5)):
+            # Now and then two moves at the same moment: the one recorded first ends first.
+            at -= 0 if chance.random() < 0.15 else chance.uniform(0.01, 60)
+            StageChangeFactory(
+                partner=partner,
+                to_stage=stage,
+                occurred_at=ago(at),
+                reason="Not a fit" if stage == Stage.RETIRED else "",
+            )
+        for _ in range(chance.randint(0, 3)):
+            ReferralFactory(
+                partner=partner,
+                direction=chance.choice(["received", "sent"]),
+                kind=chance.choice(["referral", "referral", "connection"]),
+                occurred_at=ago(chance.uniform(1, 420)),
+                archived_at=ago(1) if chance.random() < 0.1 else None,
+            )
+        partners.append(partner)
+
+    funnel = funnel_for(partners=Partner.objects.filter(pk__in=[p.pk for p in partners]))
+
+    times, first = expected_medians(partners)
+    # The book gives the medians odd and even counts to take the middle of.
+    assert {count % 2 for _median, count in times.values() if count > 1} == {0, 1}
+    assert first[1] > 1
+    assert {t.stage: (t.median_days, t.stays) for t in funnel.times} == times
+    assert (funnel.first_referral_median_days, funnel.first_referral_partners) == first
 
 
 def test_the_dashboard_shows_the_funnel_as_tables(cast: Cast, book: dict[str, Partner]) -> None:

@@ -12,31 +12,37 @@ lasts, how long the first referral takes, and who refers most.
 - **Top partners by yield**: referrals received in the last twelve months.
 
 Only referrals of kind ``referral`` count, as everywhere in the insights. Reads are scoped by the
-caller's partners and cost a constant four queries whatever the book.
+caller's partners and cost a constant four queries whatever the book; the counts and medians are
+taken by the database, so what is read here is a row per stage, not per partner or stay.
 """
 
 import datetime as dt
-import statistics
 from dataclasses import dataclass
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import (
+    Avg,
     Case,
     Count,
     DateTimeField,
+    DurationField,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
     Min,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Greatest, Lead
+from django.db.models.functions import Coalesce, Greatest, Lead, RowNumber
 from django.utils import timezone
+from django_cte import CTE, with_cte
 
 from reciprocity.dates import local_day
 from reciprocity.partners.models import PIPELINE_STAGES, Partner, Stage, StageChange
@@ -132,17 +138,52 @@ def _steps(partners: QuerySet[Partner]) -> list[Step]:
     ]
 
 
-def _days(start: dt.datetime, end: dt.datetime) -> float:
-    return max((end - start).total_seconds(), 0) / SECONDS_PER_DAY
+def _in_days(duration: dt.timedelta | None) -> float | None:
+    return None if duration is None else round(duration.total_seconds() / SECONDS_PER_DAY, 1)
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+def _medians(durations: QuerySet[Any], *ctes: CTE) -> dict[Any, tuple[dt.timedelta, int]]:
+    """The median ``duration`` of each ``group`` of ``durations`` (a ``values()`` query of
+    those two columns, over the common tables ``ctes``), and how many rows it is taken over.
+    Counted in SQL, so that a book's every row is not read here: the rows are ranked in their
+    group and the middle ones averaged (one for an odd count, the two middle ones for an even
+    one)."""
+    rows = CTE(durations, name="funnel_durations")
+    ranked = CTE(
+        rows.queryset()
+        .order_by()
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[rows.col.group], order_by=[rows.col.duration.asc()]
+            ),
+            total=Window(Count("*"), partition_by=[rows.col.group]),
+        )
+        .values("group", "duration", "rank", "total"),
+        name="funnel_ranked",
+    )
+    total = ranked.col.total
+    middle = (
+        ranked.queryset()
+        .order_by()
+        .filter(Q(rank=(total + 1) / 2) | Q(rank=(total + 2) / 2))
+        .values("group")
+        .annotate(
+            median=Avg(ranked.col.duration, output_field=DurationField()),
+            count=Max(total),
+        )
+        .values_list("group", "median", "count")
+    )
+    return {
+        group: (median, count)
+        for group, median, count in with_cte(*ctes, rows, ranked, select=middle)
+    }
 
 
 def _times(partners: QuerySet[Partner]) -> list[StageTime]:
-    stays = (
+    # A stay ends with the partner's next move, whatever the stage moved to.
+    stays = CTE(
         StageChange.objects.filter(partner__in=partners)
+        .order_by()
         .annotate(
             left_at=Window(
                 Lead("occurred_at"),
@@ -150,17 +191,27 @@ def _times(partners: QuerySet[Partner]) -> list[StageTime]:
                 order_by=[F("occurred_at").asc(), F("pk").asc()],
             )
         )
-        .order_by()
-        .values_list("to_stage", "occurred_at", "left_at")
+        .values("to_stage", "occurred_at", "left_at"),
+        name="funnel_stays",
     )
-    durations: dict[str, list[float]] = {stage: [] for stage in PIPELINE_STAGES}
-    for stage, entered, left in stays:
-        if left is not None and stage in durations:
-            durations[stage].append(_days(entered, left))
-    return [
-        StageTime(stage.value, stage.label, _median(durations[stage]), len(durations[stage]))
-        for stage in PIPELINE_STAGES
-    ]
+    completed = (
+        stays.queryset()
+        .order_by()
+        .filter(Q(left_at__isnull=False) & Q(to_stage__in=PIPELINE_STAGES))
+        .annotate(
+            group=stays.col.to_stage,
+            duration=ExpressionWrapper(
+                stays.col.left_at - stays.col.occurred_at, output_field=DurationField()
+            ),
+        )
+        .values("group", "duration")
+    )
+    medians = _medians(completed, stays)
+    times = []
+    for stage in PIPELINE_STAGES:
+        median, count = medians.get(stage.value, (None, 0))
+        times.append(StageTime(stage.value, stage.label, _in_days(median), count))
+    return times
 
 
 def _received(partners: QuerySet[Partner]) -> QuerySet[Referral]:
@@ -186,15 +237,35 @@ def _first_referral_moments() -> tuple[Subquery, Subquery]:
     )
 
 
-def _first_referral_days(partners: QuerySet[Partner]) -> list[float]:
-    met, received = _first_referral_moments()
-    pairs = (
-        partners.order_by()
-        .annotate(met_at=met, first_received_at=received)
-        .filter(met_at__isnull=False, first_received_at__isnull=False)
-        .values_list("met_at", "first_received_at")
+def _first_referral(partners: QuerySet[Partner]) -> tuple[float | None, int]:
+    """The median days from the first meeting to the first referral received, over the
+    partners with both, and how many they are: each moment read once per partner, grouped."""
+    met = CTE(
+        StageChange.objects.filter(partner__in=partners, to_stage__in=MET_STAGES)
+        .order_by()
+        .values("partner_id")
+        .annotate(at=Min("occurred_at")),
+        name="funnel_met",
     )
-    return [_days(met_at, first) for met_at, first in pairs]
+    first = CTE(
+        _received(partners).order_by().values("partner_id").annotate(at=Min("occurred_at")),
+        name="funnel_first_received",
+    )
+    # A referral received before the meeting counts as day 0.
+    waited = (
+        first.join(met.queryset(), partner_id=first.col.partner_id)
+        .order_by()
+        .annotate(
+            group=Value(1),
+            duration=Greatest(
+                ExpressionWrapper(first.col.at - met.col.at, output_field=DurationField()),
+                Value(dt.timedelta(0), output_field=DurationField()),
+            ),
+        )
+        .values("group", "duration")
+    )
+    median, count = _medians(waited, met, first).get(1, (None, 0))
+    return _in_days(median), count
 
 
 @dataclass(frozen=True)
@@ -242,11 +313,11 @@ def _top(partners: QuerySet[Partner], *, now: dt.datetime) -> list[TopPartner]:
 def funnel_for(*, partners: QuerySet[Partner], now: dt.datetime | None = None) -> Funnel:
     """The funnel of ``partners`` (already scoped to who asks)."""
     now = now or timezone.now()
-    first_referral = _first_referral_days(partners)
+    first_referral_days, first_referral_partners = _first_referral(partners)
     return Funnel(
         steps=_steps(partners),
         times=_times(partners),
-        first_referral_median_days=_median(first_referral),
-        first_referral_partners=len(first_referral),
+        first_referral_median_days=first_referral_days,
+        first_referral_partners=first_referral_partners,
         top=_top(partners, now=now),
     )
