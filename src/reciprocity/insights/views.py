@@ -66,15 +66,16 @@ def dashboard_context(
         )
     )
     assessment = assess_paged(advisor=user, mine_only=mine_only, today=picture.today)
+    diagnoses, too_early = assessment.first(shown)
     more = min(shown + DASHBOARD_LIST_LIMIT, DASHBOARD_MAX_SHOWN)
     return {
         "picture": picture,
         "funnel": funnel,
         "funnel_form": funnel_form,
         "funnel_of": funnel_label(team=chosen.get("team"), owner=chosen.get("owner")),
-        "diagnoses": assessment.diagnoses[:shown],
+        "diagnoses": diagnoses,
         "diagnoses_count": len(assessment.diagnoses),
-        "too_early": assessment.too_early[:shown],
+        "too_early": too_early,
         "too_early_count": len(assessment.too_early),
         "more_shown": more if more > shown else None,
         "patience_months": thresholds_of(user).patience_months,

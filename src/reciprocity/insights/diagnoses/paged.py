@@ -180,9 +180,14 @@ class Paged[T](Sequence[T]):
                 raise IndexError(index)
             return found[0]
         entries = self._entries[index]
-        self._book.judge(
-            {e.partner_id for e in entries if e.final is None and e.partner_id is not None}
-        )
+        self._book.judge(self._unworded(entries))
+        return self._worded(entries)
+
+    @staticmethod
+    def _unworded(entries: list[_Entry]) -> set[int]:
+        return {e.partner_id for e in entries if e.final is None and e.partner_id is not None}
+
+    def _worded(self, entries: list[_Entry]) -> list[T]:
         return [item for e in entries if (item := self._word(e)) is not None]
 
     def __iter__(self) -> Iterator[T]:
@@ -208,6 +213,14 @@ class PagedAssessment:
     diagnoses: Paged[Diagnosis]
     too_early: Paged[TooEarly]
     everything: Paged[Diagnosis]
+
+    def first(self, count: int) -> tuple[list[Diagnosis], list[TooEarly]]:
+        """The first ``count`` diagnoses and the first ``count`` partners too early to judge,
+        the partners of both read in one query."""
+        diagnoses = self.diagnoses._entries[:count]
+        too_early = self.too_early._entries[:count]
+        self.diagnoses._book.judge(Paged._unworded(diagnoses) | Paged._unworded(too_early))
+        return self.diagnoses._worded(diagnoses), self.too_early._worded(too_early)
 
 
 def assess_paged(
