@@ -74,9 +74,8 @@ def rows_between[M: models.Model](
 ) -> models.QuerySet[M]:
     """Rows ``start`` to ``stop`` of an ordered queryset, with whatever it annotates computed
     for those rows only: the page's keys are found first in a subquery that only walks past the
-    skipped rows, then its rows are read (still one query)."""
-    if start == 0:
-        return queryset[:stop]
+    skipped rows, then its rows are read (still one query). The first page too: a big book's
+    rows sorted with their joins (the owner, the team) cost several times their keys sorted."""
     return queryset.filter(pk__in=queryset.values("pk")[start:stop])
 
 
