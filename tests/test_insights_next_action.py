@@ -214,6 +214,25 @@ def test_the_board_and_the_partner_page_show_the_same_sentence(cast: Cast, clien
     assert expected in page
 
 
+def test_the_partner_page_reads_the_diagnoses_once_for_the_action_and_the_panel(
+    cast: Cast, client: Client
+) -> None:
+    partner = met_partner(cast.alice, stage=Stage.ACTIVE, days_ago=40)
+    [diagnosis] = [
+        d for d in diagnoses_for(advisor=cast.alice, partner=partner) if d.severity != "info"
+    ]
+    client.force_login(cast.alice)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("partner_detail", args=[partner.pk])).content.decode()
+
+    # Every diagnosis's dismissal is read with the readings: one such query on the page.
+    readings = [q for q in queries.captured_queries if f"dismissed_{diagnosis.slug}" in q["sql"]]
+    assert len(readings) == 1
+    assert escape(diagnosis.title) in page
+    assert f"{ACTION_LABELS[diagnosis.action]}" in page
+
+
 def test_a_card_does_not_repeat_the_next_step_it_already_shows(cast: Cast, client: Client) -> None:
     partner = PartnerFactory(owner=cast.alice, name="Ann Lee", stage=Stage.QUALIFIED)
     CommitmentFactory(partner=partner, what="Book the lunch", due=timezone.localdate())

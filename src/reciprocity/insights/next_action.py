@@ -23,6 +23,7 @@ cadences.
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import replace
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -182,13 +183,16 @@ def next_actions_for(
     diagnosed = diagnoses_of_partners(advisor=advisor, partner_ids=list(partners), today=today)
     cadences = _next_cadences(advisor, visible)
     return {
-        pk: _next_action(
-            partner,
-            items=agenda.get(pk, []),
+        pk: replace(
+            _next_action(
+                partner,
+                items=agenda.get(pk, []),
+                diagnosed=diagnosed.get(pk),
+                step=next_step_of(partner),
+                cadence=cadences.get(pk),
+                today=today,
+            ),
             diagnosed=diagnosed.get(pk),
-            step=next_step_of(partner),
-            cadence=cadences.get(pk),
-            today=today,
         )
         for pk, partner in partners.items()
     }

@@ -8,6 +8,7 @@ and the partner pages ask without importing it.
 import datetime as dt
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from reciprocity.accounts.models import User
 
@@ -22,6 +23,9 @@ class NextAction:
     overdue: bool = False
     # It is the partner's next step: a card that shows the step need not say it twice.
     is_next_step: bool = False
+    # The partner's diagnoses as they were read for the action (the diagnosed stages only),
+    # for a page that shows them too and need not read them again.
+    diagnosed: Any = None
 
 
 # The next best action of each of the partners ``advisor`` may see among the ids, by id.

@@ -57,6 +57,7 @@ from reciprocity.insights.diagnoses.engine import (
     KINDS,
     TITLES,
     assess,
+    assessment_of,
     diagnoses_for,
     diagnoses_of_firm,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "action_url",
     "assess",
     "assess_paged",
+    "assessment_of",
     "day",
     "diagnosed_partner_ids",
     "diagnoses_for",

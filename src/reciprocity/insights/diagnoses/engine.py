@@ -176,6 +176,13 @@ def assess(
     return Assessment(diagnoses=diagnoses, too_early=early_ones)
 
 
+def assessment_of(diagnosed: tuple[list[Diagnosis], TooEarly | None]) -> Assessment:
+    """One partner's diagnoses as ``diagnoses_of_partners`` reads them, as ``assess`` answers
+    them for that partner."""
+    found, early = diagnosed
+    return Assessment(diagnoses=sorted(found, key=_sort_key), too_early=[early] if early else [])
+
+
 def diagnoses_for(
     *,
     advisor: User,
