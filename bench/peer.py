@@ -138,6 +138,8 @@ def ensure_venv() -> Path:
 
 def prepare(python: Path, reuse: bool) -> None:
     peer, ours = HERE / "peer" / "bottlecrm.py", HERE / "peer" / "reciprocity_side.py"
+    # The working directory of both sides' processes, missing in a fresh clone.
+    DATA.mkdir(exist_ok=True)
     if not (reuse and _exists(PEER_DB)):
         _pg_admin(f'DROP DATABASE IF EXISTS "{PEER_DB}"')
         _pg_admin(f'CREATE DATABASE "{PEER_DB}"')
