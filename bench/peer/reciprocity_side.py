@@ -26,6 +26,7 @@ def load() -> None:
 
 
 def worker() -> None:
+    from django.core.management import call_command
     from django.db.models import Count
     from django.test import Client
     from protocol import serve
@@ -33,6 +34,8 @@ def worker() -> None:
     from reciprocity.accounts.models import User
     from reciprocity.partners.models import Partner, Touch
 
+    # The pages are served as in production: their static files' manifest must exist.
+    call_command("collectstatic", verbosity=0, interactive=False)
     user = User.objects.get(username="bench0")
     client = Client()
     client.force_login(user)
