@@ -182,17 +182,17 @@ def next_actions_for(
     # The diagnosed stages are chosen in SQL: one query, whichever stages the partners are in.
     diagnosed = diagnoses_of_partners(advisor=advisor, partner_ids=list(partners), today=today)
     cadences = _next_cadences(advisor, visible)
-    return {
-        pk: replace(
-            _next_action(
-                partner,
-                items=agenda.get(pk, []),
-                diagnosed=diagnosed.get(pk),
-                step=next_step_of(partner),
-                cadence=cadences.get(pk),
-                today=today,
-            ),
-            diagnosed=diagnosed.get(pk),
+    actions: dict[int, NextAction] = {}
+    for pk, partner in partners.items():
+        found = diagnosed.get(pk)
+        action = _next_action(
+            partner,
+            items=agenda.get(pk, []),
+            diagnosed=found,
+            step=next_step_of(partner),
+            cadence=cadences.get(pk),
+            today=today,
         )
-        for pk, partner in partners.items()
-    }
+        # The page that shows the action shows these diagnoses too, without reading them again.
+        actions[pk] = replace(action, diagnosed=found)
+    return actions
