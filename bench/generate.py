@@ -197,15 +197,19 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         _update_touch_columns(touch_count, last_touch)
 
         rows = []
+        next_due: dict[int, dt.date] = {}
         for i in range(size.commitments):
             pk = partner_ids[rng.randrange(len(partner_ids))]
             status = CommitmentStatus.OPEN if rng.random() < 0.5 else CommitmentStatus.DONE
+            due = today + dt.timedelta(days=rng.randint(-90, 60))
+            if status == CommitmentStatus.OPEN:
+                next_due[pk] = min(due, next_due.get(pk, due))
             rows.append(
                 Commitment(
                     partner_id=pk,
                     what=f"Send the planning checklist {i}",
                     owner=rng.choice(CommitmentOwner.values),
-                    due=today + dt.timedelta(days=rng.randint(-90, 60)),
+                    due=due,
                     status=status,
                     completed_at=now if status == CommitmentStatus.DONE else None,
                     by_id=owner_of[pk],
@@ -215,6 +219,7 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
                 _bulk(Commitment, rows)
                 rows = []
         _bulk(Commitment, rows)
+        _update_next_step_column(next_due)
 
         rows = []
         for i in range(size.referrals):
@@ -252,6 +257,14 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         "teams": len(teams),
         "long_timeline_partner": long_timeline,
     }
+
+
+def _update_next_step_column(due: dict[int, dt.date]) -> None:
+    """The partners' next step due day, as the commitments' writes keep it."""
+    rows = Partner.objects.in_bulk(list(due))
+    for pk, partner in rows.items():
+        partner.next_step_due = due[pk]
+    Partner.objects.bulk_update(list(rows.values()), ["next_step_due"], BATCH)
 
 
 def _update_touch_columns(count: dict[int, int], last: dict[int, dt.datetime]) -> None:

@@ -1,7 +1,9 @@
-"""One writer process of the concurrency test: logs touches on a shared partner and walks its
-own partner through the pipeline. Prints the number of errors it met."""
+"""One writer process of the concurrency test: logs touches and commitments on a shared partner
+(completing every other one) and walks its own partner through the pipeline. Prints the number
+of errors it met."""
 
 import argparse
+import datetime as dt
 import os
 import sys
 
@@ -18,6 +20,8 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.utils import timezone
+
     from reciprocity.accounts.models import User
     from reciprocity.partners import services
     from reciprocity.partners.models import PIPELINE_STAGES, Partner
@@ -29,6 +33,12 @@ def main() -> None:
     for op in range(args.ops):
         try:
             services.touch_log(partner=shared, by=user, kind="call", summary=f"call {op}")
+            due = timezone.localdate() + dt.timedelta(days=(args.own * 7 + op * 3) % 40)
+            promise = services.commitment_create(
+                partner=shared, by=user, what=f"promise {op}", owner="advisor", due=due
+            )
+            if op % 2:
+                services.commitment_complete(commitment=promise, by=user)
             stage = PIPELINE_STAGES[(op + 1) % len(PIPELINE_STAGES)]
             services.partner_change_stage(partner=own, by=user, stage=stage)
         except Exception as error:

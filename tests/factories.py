@@ -23,7 +23,11 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.partners.services import partner_change_stage, partner_create
+from reciprocity.partners.services import (
+    _refresh_next_step_due,
+    partner_change_stage,
+    partner_create,
+)
 from reciprocity.playbook.models import (
     AdvisorProfile,
     ClientConcern,
@@ -113,12 +117,19 @@ class TouchFactory(factory.django.DjangoModelFactory):
 class CommitmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Commitment
+        skip_postgeneration_save = True
 
     partner = factory.SubFactory(PartnerFactory)
     what = factory.Faker("sentence", nb_words=5)
     owner = CommitmentOwner.ADVISOR
     due = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=7))
     by = factory.LazyAttribute(lambda c: c.partner.owner)
+
+    @factory.post_generation
+    def next_step(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """The partner's next step due day, as the services keep it."""
+        if create:
+            _refresh_next_step_due(self.partner_id)
 
 
 class WebhookEndpointFactory(factory.django.DjangoModelFactory):

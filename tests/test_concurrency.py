@@ -11,7 +11,13 @@ from django.db import connection
 from reciprocity.accounts.models import User
 from reciprocity.audit.integrity import chain_check
 from reciprocity.audit.models import ChainHead, ChainLink
-from reciprocity.partners.models import Partner, StageChange, Touch
+from reciprocity.partners.models import (
+    Commitment,
+    CommitmentStatus,
+    Partner,
+    StageChange,
+    Touch,
+)
 from tests.factories import PartnerFactory, UserFactory
 
 # Slow: left out of the quick loop (-m "not slow"); make test runs it.
@@ -71,6 +77,10 @@ def test_eight_writers_at_once_lose_nothing() -> None:
     shared.refresh_from_db()
     assert Touch.objects.filter(partner=shared).count() == WRITERS * OPS
     assert shared.touch_count == WRITERS * OPS
+    # The next step kept on the row is the earliest of what every writer left open.
+    still_open = Commitment.objects.filter(partner=shared, status=CommitmentStatus.OPEN)
+    assert still_open.count() == WRITERS * (OPS - OPS // 2)
+    assert shared.next_step_due == min(c.due for c in still_open)
     for partner in own:
         partner.refresh_from_db()
         assert StageChange.objects.filter(partner=partner).count() == OPS

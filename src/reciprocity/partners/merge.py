@@ -20,7 +20,11 @@ from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
 from reciprocity.partners.models import Commitment, Partner, StageChange, Touch
-from reciprocity.partners.services import PROFILE_FIELDS, _refresh_touch_stats
+from reciprocity.partners.services import (
+    PROFILE_FIELDS,
+    _refresh_next_step_due,
+    _refresh_touch_stats,
+)
 
 MERGE_SELF = "Choose another partner: a partner cannot be merged with itself."
 MERGE_ARCHIVED = "An archived partner cannot be merged; restore it first."
@@ -135,10 +139,12 @@ def partner_merge(*, user: User, keep: Partner, other: Partner) -> MergeResult:
     )
     attribute(keep, user).save()
     _refresh_touch_stats(keep.pk)
+    _refresh_next_step_due(keep.pk)
     other.merged_into = keep
     other.archived_at = timezone.now()
     other._change_reason = _reason(f"Merged into {keep.name} (#{keep.pk})")  # type: ignore[attr-defined]
     attribute(other, user).save(update_fields=["merged_into", "archived_at", "updated_at"])
     _refresh_touch_stats(other.pk)
+    _refresh_next_step_due(other.pk)
     keep.refresh_from_db()
     return result

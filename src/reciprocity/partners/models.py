@@ -230,6 +230,9 @@ class Partner(models.Model):
     # Derived from touches by the services; kept on the row so lists sort and filter cheaply.
     touch_count = models.PositiveIntegerField(default=0)
     last_touch_at = models.DateTimeField(null=True, blank=True)
+    # The due day of the next step (the earliest open commitment), kept by the commitments'
+    # writes so that the board and the list order by urgency without a lookup per partner.
+    next_step_due = models.DateField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -246,7 +249,10 @@ class Partner(models.Model):
     objects = PartnerQuerySet.as_manager()
 
     history = HistoricalRecords(
-        bases=[AuditedHistory], excluded_fields=["updated_at"], m2m_fields=[tags]
+        bases=[AuditedHistory],
+        # Derived from the commitments, whose own history tells what changed.
+        excluded_fields=["updated_at", "next_step_due"],
+        m2m_fields=[tags],
     )
 
     class Meta:
@@ -254,6 +260,12 @@ class Partner(models.Model):
         indexes = [
             models.Index(fields=["firm", "stage", "name"], name="partner_firm_stage_name"),
             models.Index(fields=["owner", "stage"], name="partner_owner_stage"),
+            # The board's order within each stage (BOARD_ORDER), read in order for a firm.
+            models.Index(
+                fields=["firm", "stage", "next_step_due", "stage_changed_at", "id"],
+                condition=Q(archived_at__isnull=True),
+                name="partner_board_order",
+            ),
             models.Index(fields=["team", "stage"], name="partner_team_stage"),
             models.Index(fields=["firm", "last_touch_at"], name="partner_firm_last_touch"),
             models.Index(fields=["firm", "organization"], name="partner_firm_organization"),

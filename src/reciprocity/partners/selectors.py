@@ -13,7 +13,6 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
-    DateField,
     Exists,
     F,
     JSONField,
@@ -95,17 +94,6 @@ def _earliest_open() -> QuerySet[Commitment]:
     return Commitment.objects.filter(
         partner_id=OuterRef("pk"), status=CommitmentStatus.OPEN
     ).order_by("due", "pk")
-
-
-def with_next_step_due(qs: QuerySet[Partner]) -> QuerySet[Partner]:
-    """Annotate the due day of each partner's next step (to order by urgency)."""
-    return qs.annotate(
-        # Ordered by the day alone, as the index (partner, status, due) reads it: the first
-        # entry is the answer, where the next step's tie-break on the key would sort them all.
-        next_step_due=Subquery(
-            _earliest_open().order_by("due").values("due")[:1], output_field=DateField()
-        )
-    )
 
 
 def with_next_step(qs: QuerySet[Partner]) -> QuerySet[Partner]:
@@ -234,17 +222,9 @@ def partner_list(
     if f.diagnosis:
         qs = qs.filter(pk__in=diagnosed_partner_ids(advisor, f.diagnosis))
     if f.overdue:
-        qs = qs.filter(
-            Exists(
-                Commitment.objects.filter(
-                    partner_id=OuterRef("pk"),
-                    status=CommitmentStatus.OPEN,
-                    due__lt=timezone.localdate(),
-                )
-            )
-        )
-    found: QuerySet[Partner] = with_next_step_due(qs) if f.sort == "next_step" else qs
-    found = with_next_step(found.select_related("owner", "firm"))
+        # The next step is the earliest open commitment: it is overdue when any is.
+        qs = qs.filter(next_step_due__lt=timezone.localdate())
+    found = with_next_step(qs.select_related("owner", "firm"))
     if f.sort in SCORE_SORTS:
         found = ranked_by(found, firm_id=advisor.firm_id, slug=f.sort)
     if scored:
@@ -269,28 +249,27 @@ def board_columns(
 ) -> list[tuple[Stage, list[Partner], int]]:
     """The pipeline board: each stage with up to BOARD_COLUMN_LIMIT cards and its total.
 
-    Two queries whatever the size of the book: the counts, and the cards (a window function keeps
-    each column's first cards, most recently moved first). ``annotate`` adds to the cards' query
-    (the referral balance, say) without another query.
+    Three queries whatever the size of the book: the counts, the first cards' keys (a window
+    function over the bare rows, in the order of an index for a whole firm), and the cards.
+    ``annotate`` adds to the cards' query (the referral balance, say) without another query.
     """
     qs = partners_visible_to(advisor=advisor)
     if owner:
         qs = qs.filter(owner_id=owner)
     counts = _stage_counts(qs)
-    # The first cards are chosen on the bare rows; only they get their next step and whatever
-    # ``annotate`` adds.
-    first = with_next_step_due(qs.order_by()).annotate(
+    # The keys apart: joined in one statement, the planner expects every partner of the scope
+    # back from the window and reads them all to find a few hundred.
+    first = qs.order_by().annotate(
         rank=Window(RowNumber(), partition_by=[F("stage")], order_by=BOARD_ORDER)
     )
-    cards_qs: QuerySet[Partner] = qs.filter(
-        pk__in=first.filter(rank__lte=BOARD_COLUMN_LIMIT).values("pk")
-    )
+    keys = list(first.filter(rank__lte=BOARD_COLUMN_LIMIT).values_list("pk", flat=True))
+    cards_qs: QuerySet[Partner] = qs.filter(pk__in=keys)
     if annotate:
         cards_qs = annotate(cards_qs)
     cards: dict[str, list[Partner]] = {stage: [] for stage in Stage.values}
-    for partner in with_next_step(
-        with_next_step_due(cards_qs.select_related("owner", "firm"))
-    ).order_by("stage", *BOARD_ORDER):
+    for partner in with_next_step(cards_qs.select_related("owner", "firm")).order_by(
+        "stage", *BOARD_ORDER
+    ):
         cards[partner.stage].append(partner)
     return [(stage, cards[stage], counts.get(stage, 0)) for stage in Stage]
 

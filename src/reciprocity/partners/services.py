@@ -361,6 +361,20 @@ def _refresh_touch_stats(partner_id: int) -> None:
     )
 
 
+def _lock_partner(partner_id: int) -> Partner:
+    """Serialise the writers of one partner's commitments, so that the next step kept on its
+    row is recounted from what the others committed."""
+    return Partner.objects.select_for_update().only("pk", "archived_at").get(pk=partner_id)
+
+
+def _refresh_next_step_due(partner_id: int) -> None:
+    """Recompute the due day of the partner's next step from its open commitments."""
+    earliest = Commitment.objects.filter(
+        partner_id=OuterRef("pk"), status=CommitmentStatus.OPEN
+    ).order_by("due")
+    Partner.objects.filter(pk=partner_id).update(next_step_due=Subquery(earliest.values("due")[:1]))
+
+
 @transaction.atomic
 def touch_log(
     *,
@@ -408,7 +422,7 @@ def commitment_create(
     *, partner: Partner, by: User, what: str, owner: str, due: dt.date
 ) -> Commitment:
     ensure_can_write(by)
-    if partner.archived_at is not None:
+    if _lock_partner(partner.pk).archived_at is not None:
         raise ValidationError(ARCHIVED_PARTNER)
     commitment = Commitment(
         partner_id=partner.pk,
@@ -419,6 +433,7 @@ def commitment_create(
     )
     commitment.full_clean(exclude=["partner", "by", "touch"])
     attribute(commitment, by).save()
+    _refresh_next_step_due(partner.pk)
     return commitment
 
 
@@ -437,6 +452,8 @@ def commitment_update(
 ) -> Commitment:
     """Edit a commitment, or close it (done or dropped). Completing it can log a touch at once."""
     ensure_can_write(by)
+    # The partner first, as every writer of its commitments and touches locks it.
+    _lock_partner(commitment.partner_id)
     locked = lock(commitment)
     if status is not None and status not in CommitmentStatus.values:
         raise ValidationError({"status": UNKNOWN_STATUS})
@@ -464,6 +481,7 @@ def commitment_update(
             occurred_at=locked.completed_at,
         )
     attribute(locked, by).save()
+    _refresh_next_step_due(locked.partner_id)
     return locked
 
 
@@ -479,6 +497,7 @@ def commitment_complete(
     """Complete an open commitment, once: one already done or dropped is refused, so however
     many times it is asked (two clicks, parallel requests) at most one touch is logged."""
     ensure_can_write(by)
+    _lock_partner(commitment.partner_id)
     if lock(commitment).status != CommitmentStatus.OPEN:
         raise Conflict({"status": COMMITMENT_NOT_OPEN})
     return commitment_update(
