@@ -22,7 +22,11 @@ from reciprocity.partners.agenda import (
 )
 from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentStatus, Stage, Touch
 from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
-from reciprocity.playbook.selectors.agenda import agenda_for
+from reciprocity.playbook.selectors.agenda import (
+    AgendaFilters,
+    agenda_for,
+    first_items_of_partners,
+)
 from reciprocity.playbook.services.agenda import (
     SNOOZE_NEEDS_REASON,
     SNOOZE_NOT_AFTER_TODAY,
@@ -83,6 +87,29 @@ def test_overdue_comes_first_then_today_then_this_week(playbook_cast: Cast) -> N
     assert [i.source for i in agenda.this_week] == ["opportunity", "meeting"]
     assert "Far away" not in {i.title for i in agenda.items}
     assert len(agenda) == 5
+
+
+def test_each_partners_first_item_is_the_first_of_its_agenda(playbook_cast: Cast) -> None:
+    alice = playbook_cast.alice
+    private, shared = playbook_cast.alice_private, playbook_cast.alice_shared
+    # Ties on the earliest day, a later one, a snoozed one, and other sources.
+    for what, due in (("Call back", -2), ("Agree the intro", -2), ("Later", 1), ("Snoozed", -4)):
+        CommitmentFactory(partner=private, what=what, due=days(due))
+    OpportunityFactory(partner=private, title="Client worried about markets", ask_by=days(-3))
+    MeetingFactory(partner=shared, scheduled_for=at(2))
+    CommitmentFactory(partner=shared, what="Send the article", due=days(2))
+    snoozed = next(i for i in agenda_for(alice).items if i.title == "Snoozed")
+    agenda_snooze(by=alice, key=snoozed.key, until=days(3), reason="On holiday")
+    ids = [private.pk, shared.pk, playbook_cast.mallory_partner.pk]
+
+    first = first_items_of_partners(alice, partner_ids=ids)
+
+    assert set(first) == {private.pk, shared.pk}  # not another firm's partner
+    for pk in (private.pk, shared.pk):
+        whole = agenda_for(alice, mine_only=False, filters=AgendaFilters(partner=pk))
+        assert first[pk] == whole.items[0]
+    assert first[private.pk].source == "opportunity"
+    assert first[shared.pk].title == "Send the article"  # a whole day comes before a meeting
 
 
 def test_a_longer_horizon_reaches_further(playbook_cast: Cast) -> None:

@@ -42,7 +42,7 @@ from reciprocity.partners.selectors import (
     with_next_step,
 )
 from reciprocity.playbook.agenda.commitments import CommitmentSource
-from reciprocity.playbook.selectors.agenda import agenda_of_partners
+from reciprocity.playbook.selectors.agenda import first_items_of_partners
 from reciprocity.playbook.selectors.cadences import (
     CADENCE_TITLES,
     EffectiveCadence,
@@ -124,7 +124,7 @@ def _next_cadences(advisor: User, partners: QuerySet[Partner]) -> dict[int, Effe
 def _next_action(
     partner: Partner,
     *,
-    items: list[AgendaItem],
+    item: AgendaItem | None,
     diagnosed: tuple[list[Diagnosis], TooEarly | None] | None,
     step: NextStep | None,
     cadence: EffectiveCadence | None,
@@ -133,8 +133,8 @@ def _next_action(
     if partner.stage == Stage.RETIRED:
         # A retired partner's leftover items are not work waiting to be done.
         return NextAction(partner.pk, STAGE_ACTIONS[Stage.RETIRED].format(name=partner.name), STAGE)
-    if items and items[0].due <= today:
-        return _from_item(items[0], today, step)
+    if item is not None and item.due <= today:
+        return _from_item(item, today, step)
     diagnoses, early = diagnosed or ([], None)
     if diagnoses:
         worst = min(diagnoses, key=lambda d: SEVERITY_ORDER[d.severity])
@@ -143,8 +143,8 @@ def _next_action(
             f"{worst.action_label} ({worst.title[:1].lower()}{worst.title[1:]}).",
             DIAGNOSIS,
         )
-    if items:
-        return _from_item(items[0], today, step)
+    if item is not None:
+        return _from_item(item, today, step)
     # Whichever comes first: the next step, or the next keep-warm touch.
     if step is not None and (cadence is None or cadence.due is None or step.due <= cadence.due):
         whose = "their move" if step.owner == CommitmentOwner.PARTNER else "yours"
@@ -176,9 +176,7 @@ def next_actions_for(
     visible = partners_visible_to(advisor=advisor).filter(pk__in=partner_ids)
     # Each partner's next step comes with it, read as the rest of the product reads it.
     partners = {p.pk: p for p in with_next_step(visible.only("pk", "name", "stage"))}
-    agenda: dict[int, list[AgendaItem]] = {}
-    for item in agenda_of_partners(advisor, partner_ids=list(partners), today=today).items:
-        agenda.setdefault(item.partner_id, []).append(item)
+    first = first_items_of_partners(advisor, partner_ids=list(partners), today=today)
     # The diagnosed stages are chosen in SQL: one query, whichever stages the partners are in.
     diagnosed = diagnoses_of_partners(advisor=advisor, partner_ids=list(partners), today=today)
     cadences = _next_cadences(advisor, visible)
@@ -187,7 +185,7 @@ def next_actions_for(
         found = diagnosed.get(pk)
         action = _next_action(
             partner,
-            items=agenda.get(pk, []),
+            item=first.get(pk),
             diagnosed=found,
             step=next_step_of(partner),
             cadence=cadences.get(pk),

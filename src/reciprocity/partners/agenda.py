@@ -99,6 +99,9 @@ class AgendaQuery:
     # snoozed, which are left out and counted apart.
     limit: int | None = None
     snoozed_keys: frozenset[str] = frozenset()
+    # Only each partner's first item is wanted (what to do next): a source may leave out any
+    # item that comes after another of the same partner's, and count only what it keeps.
+    first_per_partner: bool = False
 
 
 @dataclass(frozen=True)

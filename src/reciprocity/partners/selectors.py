@@ -24,7 +24,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import JSONObject, Lower, RowNumber
+from django.db.models.functions import JSONObject, Lower, Rank, RowNumber
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
@@ -398,6 +398,13 @@ class CommitmentWindow:
     snoozed: int
 
 
+def _section_counts(commitments: list[Commitment], today: dt.date) -> dict[str, int]:
+    counts = dict.fromkeys(SECTIONS, 0)
+    for c in commitments:
+        counts[section_of(c.due, today)] += 1
+    return counts
+
+
 def agenda_window(
     *,
     partners: QuerySet[Partner],
@@ -405,18 +412,23 @@ def agenda_window(
     until: dt.date,
     limit: int | None,
     snoozed: list[int],
+    first_per_partner: bool = False,
 ) -> CommitmentWindow:
     """The agenda's open commitments, counted per section in one query and cut to each
     section's first ``limit`` (oldest due first) in another; ``snoozed`` ones are left out and
-    counted apart."""
+    counted apart. ``first_per_partner``: only those of each partner's earliest due day (its
+    first item is among them), in one query, counted as kept."""
     due = agenda_items(partners=partners, until=until)
+    if first_per_partner:
+        earliest = due.exclude(pk__in=snoozed).annotate(
+            rank=Window(Rank(), partition_by=[F("partner_id")], order_by=[F("due").asc()])
+        )
+        kept: list[Commitment] = list(earliest.filter(rank=1))
+        return CommitmentWindow(kept, _section_counts(kept, today), 0)
     if limit is None:  # every row is read anyway: count them here
         rows = list(due)
         shown = [c for c in rows if c.pk not in snoozed]
-        counts = dict.fromkeys(SECTIONS, 0)
-        for c in shown:
-            counts[section_of(c.due, today)] += 1
-        return CommitmentWindow(shown, counts, len(rows) - len(shown))
+        return CommitmentWindow(shown, _section_counts(shown, today), len(rows) - len(shown))
     counts = due.aggregate(
         overdue=Count("pk", filter=Q(due__lt=today) & ~Q(pk__in=snoozed)),
         due_today=Count("pk", filter=Q(due=today) & ~Q(pk__in=snoozed)),

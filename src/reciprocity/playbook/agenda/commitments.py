@@ -63,6 +63,7 @@ class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
             until=query.until,
             limit=query.limit,
             snoozed=[int(pk) for pk in snoozed if pk.isdigit()],
+            first_per_partner=query.first_per_partner,
         )
         return Window(
             items=[self._item(c) for c in found.commitments],

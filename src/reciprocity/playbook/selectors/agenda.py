@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.partners.agenda import Agenda, AgendaQuery, agenda_sources, merge_windows
+from reciprocity.partners.agenda import (
+    Agenda,
+    AgendaItem,
+    AgendaQuery,
+    agenda_sources,
+    merge_windows,
+)
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import AgendaSnooze
@@ -57,15 +63,21 @@ def agenda_for(
     )
 
 
-def agenda_of_partners(
+def first_items_of_partners(
     advisor: User, *, partner_ids: Collection[int], today: dt.date | None = None
-) -> Agenda:
-    """What the agenda holds for these partners (those of them ``advisor`` may see, whoever
-    owns them) over the coming week: every item, in the agenda's order. A constant number of
-    queries whatever the number of partners."""
+) -> dict[int, AgendaItem]:
+    """The first item the agenda holds for each of these partners (those of them ``advisor``
+    may see, whoever owns them) over the coming week, by partner id: what the agenda would
+    have them do first. A constant number of queries whatever the number of partners."""
     today = today or timezone.localdate()
     partners = partners_visible_to(advisor=advisor).filter(pk__in=partner_ids)
-    return _agenda(advisor, partners, today=today, horizon_days=7, mine_only=False)
+    agenda = _agenda(
+        advisor, partners, today=today, horizon_days=7, mine_only=False, first_per_partner=True
+    )
+    first: dict[int, AgendaItem] = {}
+    for item in agenda.items:  # in the agenda's order
+        first.setdefault(item.partner_id, item)
+    return first
 
 
 def _agenda(
@@ -77,6 +89,7 @@ def _agenda(
     mine_only: bool,
     limit: int | None = None,
     kind: str = "",
+    first_per_partner: bool = False,
 ) -> Agenda:
     snoozed = frozenset(
         AgendaSnooze.objects.filter(advisor_id=advisor.pk, until__gt=today).values_list(
@@ -91,6 +104,7 @@ def _agenda(
         mine_only=mine_only,
         limit=limit,
         snoozed_keys=snoozed,
+        first_per_partner=first_per_partner,
     )
     sources = [source for source in agenda_sources() if not kind or source.slug == kind]
     return merge_windows((source.window(query) for source in sources), today=today, limit=limit)
