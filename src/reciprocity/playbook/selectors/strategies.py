@@ -77,7 +77,7 @@ def strategy_yield(
     among: QuerySet[Partner] | None = None,
 ) -> list[StrategyYield]:
     """What each rung of the spectrum produced: opportunities, meeting requests, the referrals
-    received while it was in force and the clients those became. Three queries; every strategy
+    received while it was in force and the clients those became. Four queries; every strategy
     is listed, so a rung that yields nothing shows it.
 
     A received referral counts under the strategy in force with its partner when it came (the
@@ -114,23 +114,32 @@ def strategy_yield(
     )
     if since is not None:
         received = received.filter(occurred_at__gte=since)
+    tallies = {
+        "referrals": Count("pk"),
+        "clients": Count("pk", filter=Q(status=ReferralStatus.BECAME_CLIENT)),
+        "linked": Count("pk", filter=Q(opportunity__isnull=False)),
+    }
+    totals = received.aggregate(**tallies)
+    # Only the referrals of partners who ever switched need the strategy in force when they
+    # came, looked up one by one; every other referral counts under client-requested.
     in_force = PartnerStrategy.objects.filter(
         partner_id=OuterRef("partner_id"), started_at__lte=OuterRef("occurred_at")
     ).order_by("-started_at", "-pk")
     produced: dict[str, dict[str, Any]] = {
         row["strategy_then"]: dict(row)
-        for row in received.annotate(
+        for row in received.filter(partner_id__in=PartnerStrategy.objects.values("partner_id"))
+        .annotate(
             strategy_then=Coalesce(
                 Subquery(in_force.values("strategy")[:1]), Value(Strategy.CLIENT_REQUESTED)
             )
         )
         .order_by()
         .values("strategy_then")
-        .annotate(
-            referrals=Count("pk"),
-            clients=Count("pk", filter=Q(status=ReferralStatus.BECAME_CLIENT)),
-            linked=Count("pk", filter=Q(opportunity__isnull=False)),
-        )
+        .annotate(**tallies)
+    }
+    switched = [row for strategy, row in produced.items() if strategy != Strategy.CLIENT_REQUESTED]
+    produced[Strategy.CLIENT_REQUESTED] = {
+        name: total - sum(row[name] for row in switched) for name, total in totals.items()
     }
     return [
         StrategyYield(
