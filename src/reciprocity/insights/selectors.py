@@ -111,52 +111,49 @@ def _live_referrals(partners: QuerySet[Partner]) -> QuerySet[Referral]:
     return Referral.objects.live().filter(partner__in=partners.values("pk"))
 
 
-def referral_months(
+def referral_flows(
     partners: QuerySet[Partner], *, today: dt.date, months: int = MONTHS
-) -> list[MonthFlow]:
+) -> tuple[list[MonthFlow], BalanceTotals]:
     """Referrals sent and received in each of the last ``months`` calendar months, this one
-    included, oldest first (one query)."""
+    included, oldest first; and referrals and connections both ways since the same day a year
+    ago. One query: the two read the same rows."""
     first = add_months(today.replace(day=1), -(months - 1))
+    since = add_months(today, -MONTHS)
     rows = (
         _live_referrals(partners)
-        .filter(kind=Kind.REFERRAL, occurred_at__gte=_start_of(first))
+        .filter(occurred_at__gte=_start_of(min(first, since)))
         .annotate(month=TruncMonth("occurred_at", output_field=DateField()))
         .order_by()
-        .values("month", "direction")
-        .annotate(n=Count("pk"))
+        .values("month", "direction", "kind")
+        .annotate(
+            in_months=Count("pk", filter=Q(occurred_at__gte=_start_of(first))),
+            in_year=Count("pk", filter=Q(occurred_at__gte=_start_of(since))),
+        )
     )
-    found: dict[tuple[dt.date, str], int] = {}
+    flows: dict[tuple[dt.date, str], int] = {}
+    totals: dict[tuple[str, str], int] = {}
     for row in rows:
-        key = (row["month"], row["direction"])
-        found[key] = found.get(key, 0) + row["n"]
-    return [
+        if row["kind"] == Kind.REFERRAL:
+            key = (row["month"], row["direction"])
+            flows[key] = flows.get(key, 0) + row["in_months"]
+        both = (row["direction"], row["kind"])
+        totals[both] = totals.get(both, 0) + row["in_year"]
+    flow = [
         MonthFlow(
             month=month,
-            sent=found.get((month, Direction.SENT), 0),
-            received=found.get((month, Direction.RECEIVED), 0),
+            sent=flows.get((month, Direction.SENT), 0),
+            received=flows.get((month, Direction.RECEIVED), 0),
         )
         for month in (add_months(first, offset) for offset in range(months))
     ]
-
-
-def balance_totals(partners: QuerySet[Partner], *, today: dt.date) -> BalanceTotals:
-    """Referrals and connections both ways since the same day a year ago (one query)."""
-    since = add_months(today, -MONTHS)
-
-    def count(direction: str, kind: str) -> Count:
-        return Count("pk", filter=Q(direction=direction, kind=kind))
-
-    totals = (
-        _live_referrals(partners)
-        .filter(occurred_at__gte=_start_of(since))
-        .aggregate(
-            referrals_sent=count(Direction.SENT, Kind.REFERRAL),
-            referrals_received=count(Direction.RECEIVED, Kind.REFERRAL),
-            connections_sent=count(Direction.SENT, Kind.CONNECTION),
-            connections_received=count(Direction.RECEIVED, Kind.CONNECTION),
-        )
+    balance = BalanceTotals(
+        since=since,
+        referrals_sent=totals.get((Direction.SENT, Kind.REFERRAL), 0),
+        referrals_received=totals.get((Direction.RECEIVED, Kind.REFERRAL), 0),
+        connections_sent=totals.get((Direction.SENT, Kind.CONNECTION), 0),
+        connections_received=totals.get((Direction.RECEIVED, Kind.CONNECTION), 0),
     )
-    return BalanceTotals(since=since, **totals)
+    return flow, balance
 
 
 @dataclass(frozen=True)
@@ -202,12 +199,13 @@ def picture_for(*, advisor: User, mine_only: bool = True, today: dt.date | None 
     is overdue on the advisor's own agenda."""
     today = today or timezone.localdate()
     partners = scope_of(advisor=advisor, mine_only=mine_only)
+    months, balance = referral_flows(partners, today=today)
     return Picture(
         today=today,
         mine_only=mine_only,
         stages=stage_counts(partners),
-        months=referral_months(partners, today=today),
-        balance=balance_totals(partners, today=today),
+        months=months,
+        balance=balance,
         overdue=agenda_for(advisor, today=today, limit=0).count(OVERDUE),
         yields=strategy_yield(advisor=advisor, among=partners),
     )
