@@ -59,6 +59,28 @@ def test_a_change_through_the_api_shows_up_in_the_next_sync(cast: Cast) -> None:
     assert ids(client.call("GET", f"partners?updated_since={since}")) == [cast.alice_shared.pk]
 
 
+def test_a_new_or_closed_commitment_shows_its_partner_in_the_next_sync(cast: Cast) -> None:
+    # The partner's answer carries its next step: its version moves on with it.
+    client = token_client(cast.alice)
+    partner = cast.alice_shared
+    stamped(Partner, cast.alice_private.pk, EARLIER)
+    stamped(Partner, partner.pk, EARLIER)
+    since = iso(timezone.now() - dt.timedelta(seconds=1))
+    promise = {"what": "Send the checklist", "owner": "advisor", "due": "2030-01-15"}
+
+    made = client.call("POST", f"partners/{partner.pk}/commitments", promise)
+    assert made.status_code == 201, made.json()
+    assert ids(client.call("GET", f"partners?updated_since={since}")) == [partner.pk]
+    detail = client.call("GET", f"partners/{partner.pk}").json()
+    assert detail["next_step"]["what"] == "Send the checklist"
+
+    stamped(Partner, partner.pk, EARLIER)
+    closed = client.call("PATCH", f"commitments/{made.json()['id']}", {"status": "done"})
+    assert closed.status_code == 200, closed.json()
+    assert ids(client.call("GET", f"partners?updated_since={since}")) == [partner.pk]
+    assert client.call("GET", f"partners/{partner.pk}").json()["next_step"] is None
+
+
 def test_the_same_moment_is_broken_by_id_so_pages_by_keys_never_skip(cast: Cast) -> None:
     partners = [PartnerFactory(owner=cast.alice) for _ in range(4)]
     for partner in (*partners, cast.alice_private, cast.alice_shared):

@@ -368,11 +368,15 @@ def _lock_partner(partner_id: int) -> Partner:
 
 
 def _refresh_next_step_due(partner_id: int) -> None:
-    """Recompute the due day of the partner's next step from its open commitments."""
+    """Recompute the due day of the partner's next step from its open commitments. The
+    partner's version moves on too: its answers carry the next step (its ETag, ?updated_since=);
+    a value, not Now(), as for the touches."""
     earliest = Commitment.objects.filter(
         partner_id=OuterRef("pk"), status=CommitmentStatus.OPEN
     ).order_by("due")
-    Partner.objects.filter(pk=partner_id).update(next_step_due=Subquery(earliest.values("due")[:1]))
+    Partner.objects.filter(pk=partner_id).update(
+        updated_at=timezone.now(), next_step_due=Subquery(earliest.values("due")[:1])
+    )
 
 
 @transaction.atomic
