@@ -154,8 +154,9 @@ def test_the_api_yield_counts_referrals_and_clients(
     for _ in range(10):
         linked(PartnerFactory(owner=cast.alice), Strategy.TALK_CLIENTS)
 
-    # The token, then the yield's three: partners on each rung, opportunities, referrals.
-    with django_assert_max_num_queries(5):
+    # The token, then the yield's four: partners on each rung, opportunities, the referrals'
+    # totals, and those of the partners who switched by the strategy then.
+    with django_assert_max_num_queries(6):
         rows = ok(api.call("GET", "opportunities/yield"))
 
     assert [row["strategy"] for row in rows] == Strategy.values
