@@ -115,7 +115,8 @@ def test_the_boards_first_cards_are_the_most_urgent(cast: Cast, monkeypatch: Any
     CommitmentFactory(partner=late, due=today - dt.timedelta(days=3))
 
     columns = {
-        stage: (cards, total) for stage, cards, total in selectors.board_columns(advisor=cast.alice)
+        stage: (cards, total)
+        for stage, cards, total in selectors.board_columns(advisor=cast.alice).columns
     }
     cards, total = columns[Stage.ACTIVE]
 

@@ -106,6 +106,6 @@ def test_the_board_shows_the_most_urgent_next_steps_first(cast: Cast) -> None:
             owner="advisor",
             due=today + dt.timedelta(days),
         )
-    columns = {stage: cards for stage, cards, _ in board_columns(advisor=cast.alice)}
+    columns = {stage: cards for stage, cards, _ in board_columns(advisor=cast.alice).columns}
     shown = [card.name for card in columns["active"] if card.pk in {later.pk, sooner.pk, none.pk}]
     assert shown == ["Sooner", "Later", "No step"]

@@ -96,6 +96,35 @@ def test_a_capped_column_shows_its_total_and_links_to_the_filtered_list(
     assert 'href="/partners/?stage=qualified&amp;sort=next_step"' in page
 
 
+def test_the_summary_counts_overdue_and_quiet_partners_beyond_the_cards_shown(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "BOARD_COLUMN_LIMIT", 1)
+    now, today = timezone.now(), timezone.localdate()
+    window = cast.firm.dormancy_days
+    for days_quiet in (window + 1, window + 30, window):
+        partner = PartnerFactory(
+            owner=cast.alice,
+            stage=Stage.ACTIVE,
+            stage_changed_at=now - dt.timedelta(days=500),
+            last_touch_at=now - dt.timedelta(days=days_quiet, hours=1),
+        )
+        CommitmentFactory(partner=partner, due=today - dt.timedelta(days=days_quiet))
+    # Never touched: quiet since the stage was reached. Retired: its overdue step is not work.
+    PartnerFactory(
+        owner=cast.alice, stage=Stage.CHAMPION, stage_changed_at=now - dt.timedelta(days=window + 2)
+    )
+    CommitmentFactory(
+        partner=PartnerFactory(owner=cast.alice, stage=Stage.RETIRED),
+        due=today - dt.timedelta(days=3),
+    )
+    context = client_for(cast.alice).get("/pipeline/").context
+    assert context["overdue_count"] == 3
+    assert context["dormant_hints"] == 3
+    shown = [p for column in context["pipeline_columns"] for p in column.cards]
+    assert sum(selectors.dormancy_suggested(p) for p in shown) < 3
+
+
 def test_each_card_has_a_move_link_to_the_stage_form(cast: Cast) -> None:
     client = client_for(cast.alice)
     page = client.get("/pipeline/").content.decode()

@@ -241,12 +241,24 @@ def tags_visible_to(*, advisor: User) -> QuerySet[Tag]:
     return Tag.objects.filter(firm_id=advisor.firm_id).order_by("name")
 
 
+@dataclass(frozen=True)
+class Board:
+    """The pipeline board: each stage with its first cards and its total, and what the
+    summary counts over the whole scope, not over the cards shown."""
+
+    columns: list[tuple[Stage, list[Partner], int]]
+    # Partners whose next step is late (retired ones left out: theirs is not work waiting).
+    overdue: int
+    # Partners quiet for longer than the firm's dormancy window (``dormancy_suggested``).
+    going_quiet: int
+
+
 def board_columns(
     *,
     advisor: User,
     owner: int | None = None,
     annotate: Callable[[QuerySet[Partner]], QuerySet[Partner]] | None = None,
-) -> list[tuple[Stage, list[Partner], int]]:
+) -> Board:
     """The pipeline board: each stage with up to BOARD_COLUMN_LIMIT cards and its total.
 
     Three queries whatever the size of the book: the counts, the first cards' keys (a window
@@ -256,7 +268,7 @@ def board_columns(
     qs = partners_visible_to(advisor=advisor)
     if owner:
         qs = qs.filter(owner_id=owner)
-    counts = _stage_counts(qs)
+    counts = _stage_counts(qs, advisor=advisor)
     # The keys apart: joined in one statement, the planner expects every partner of the scope
     # back from the window and reads them all to find a few hundred.
     first = qs.order_by().annotate(
@@ -271,11 +283,33 @@ def board_columns(
         "stage", *BOARD_ORDER
     ):
         cards[partner.stage].append(partner)
-    return [(stage, cards[stage], counts.get(stage, 0)) for stage in Stage]
+    return Board(
+        columns=[(stage, cards[stage], counts.get(stage, (0, 0, 0))[0]) for stage in Stage],
+        overdue=sum(overdue for _, overdue, _ in counts.values()),
+        going_quiet=sum(quiet for _, _, quiet in counts.values()),
+    )
 
 
-def _stage_counts(qs: QuerySet[Partner]) -> dict[str, int]:
-    return dict(qs.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+def _stage_counts(qs: QuerySet[Partner], *, advisor: User) -> dict[str, tuple[int, int, int]]:
+    """Per stage: the partners, those whose next step is overdue and those going quiet."""
+    now = timezone.now()
+    dormancy_days = advisor.firm.dormancy_days if advisor.firm is not None else 0
+    # ``dormancy_suggested``: more whole days quiet than the window.
+    quiet_before = now - dt.timedelta(days=dormancy_days + 1)
+    overdue = Q(next_step_due__lt=timezone.localdate(now)) & ~Q(stage=Stage.RETIRED)
+    quiet = Q(stage__in=DORMANCY_STAGES) & (
+        Q(last_touch_at__lte=quiet_before)
+        | Q(last_touch_at__isnull=True, stage_changed_at__lte=quiet_before)
+    )
+    rows = (
+        qs.order_by()
+        .values("stage")
+        .annotate(
+            n=Count("pk"), overdue=Count("pk", filter=overdue), quiet=Count("pk", filter=quiet)
+        )
+        .values_list("stage", "n", "overdue", "quiet")
+    )
+    return {stage: (n, late, silent) for stage, n, late, silent in rows}
 
 
 def owners_visible_to(*, advisor: User) -> QuerySet[User]:

@@ -66,9 +66,10 @@ def board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]:
         # The cards' balance and scores, in the cards' own query.
         return with_scores(with_balance(cards), firm_id=request.user.firm_id)
 
-    for stage, cards, total in selectors.board_columns(
+    board = selectors.board_columns(
         advisor=request.user, owner=owner.pk if owner else None, annotate=annotate
-    ):
+    )
+    for stage, cards, total in board.columns:
         query = {
             "stage": stage.value,
             "sort": "next_step",
@@ -77,8 +78,6 @@ def board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]:
         columns.append(Column(stage, cards, total, f"{list_url}?{urlencode(query)}"))
     by_stage = {column.stage: column for column in columns}
     shown = [partner for column in columns for partner in column.cards]
-    # A retired partner's leftover commitments are not work waiting to be done.
-    steps = [selectors.next_step_of(p) for p in shown if p.stage != Stage.RETIRED]
     actions = next_actions(request.user, [partner.pk for partner in shown])
     core = sum(by_stage[stage].total for stage in CORE_STAGES)
     return {
@@ -87,8 +86,8 @@ def board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]:
         "in_pipeline": sum(by_stage[stage].total for stage in PIPELINE_STAGES),
         "core_count": core,
         "too_many_core": core > CORE_FOCUS_LIMIT,
-        "overdue_count": sum(1 for step in steps if step and step.is_overdue),
-        "dormant_hints": sum(1 for partner in shown if selectors.dormancy_suggested(partner)),
+        "overdue_count": board.overdue,
+        "dormant_hints": board.going_quiet,
         "empty": not any(column.total for column in columns),
         "next_actions": actions,
         "owner": owner,
