@@ -25,6 +25,7 @@ from reciprocity.partners.models import (
 )
 from reciprocity.partners.services import (
     _refresh_next_step_due,
+    _refresh_touch_stats,
     partner_change_stage,
     partner_create,
 )
@@ -106,12 +107,19 @@ class StageChangeFactory(factory.django.DjangoModelFactory):
 class TouchFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Touch
+        skip_postgeneration_save = True
 
     partner = factory.SubFactory(PartnerFactory)
     kind = TouchKind.CALL
     summary = factory.Faker("sentence", nb_words=6)
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
     by = factory.LazyAttribute(lambda t: t.partner.owner)
+
+    @factory.post_generation
+    def stats(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """The partner's touch count and last touch, as the services keep them."""
+        if create:
+            _refresh_touch_stats(self.partner_id)
 
 
 class CommitmentFactory(factory.django.DjangoModelFactory):

@@ -108,6 +108,9 @@ def test_the_paged_diagnoses_are_the_full_readings_list_in_order_with_its_counts
     same(cast.alice, too_early=False)
     later = timezone.localdate() + dt.timedelta(days=200)
     same(cast.alice, mine_only=False, today=later)
+    # An earlier day: the touches since are still to come, the partners' last ones among them.
+    earlier = timezone.localdate() - dt.timedelta(days=40)
+    same(cast.alice, mine_only=False, today=earlier)
     # Local days read in a time zone far from the database's.
     with timezone.override("Pacific/Auckland"):
         same(cast.alice, mine_only=False)

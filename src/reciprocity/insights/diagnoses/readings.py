@@ -137,7 +137,8 @@ class VerdictRow(NamedTuple):
     propensity_to_refer: str | None
     can_describe_value: str
     met_at: dt.datetime
-    # Counted up to ``many_touches`` only: all a verdict compares it with.
+    # Counted up to ``many_touches`` only, and only where a verdict reads it (no referral
+    # received); 0 elsewhere, and where the partner has fewer live touches than that in all.
     touches_since_met: int
     last_touched_at: dt.datetime | None
     received_ever: int
@@ -168,21 +169,29 @@ _RECEIVED = VerdictRow._fields.index("last_received_at")
 
 
 # The parts joined, each table's aggregate once; names quoted, values bound. The touches are
-# read by partner instead, through the index of live touches on (partner, moment), and counted
-# only as far as a verdict compares (``many_touches``): a firm's partners carry dozens each,
-# and a pass over all of them read millions of rows to learn "at least that many".
+# read by partner instead, through the index of live touches on (partner, moment), and only
+# where the partner's own row cannot answer: a firm's partners carry dozens each, and a pass
+# over all of them read millions of rows.
+# - The last touch is the one the partner's row keeps, unless that one is still to come.
+# - The touches since the first meeting are counted only as far as a verdict compares
+#   (``many_touches``), and only where one reads them: no referral received yet, and that many
+#   live touches in all (those since the meeting are among them).
 _JOINED = """
 SELECT s.id, s.name, s.stage, s.growth_mode, s.propensity, s.describes,
     -- A partner with no recorded move into a met stage counts from its last move.
     COALESCE(m.m, s.changed_at),
-    (SELECT COUNT(*) FROM (
-        SELECT 1 FROM {touch} t
-        WHERE t.partner_id = s.id AND t.archived_at IS NULL
-            AND t.occurred_at >= COALESCE(m.m, s.changed_at) AND t.occurred_at <= %s
-        LIMIT %s
-    ) n),
-    (SELECT MAX(t.occurred_at) FROM {touch} t
-        WHERE t.partner_id = s.id AND t.archived_at IS NULL AND t.occurred_at <= %s),
+    CASE WHEN COALESCE(r.ever, 0) > 0 OR s.touches < %s THEN 0 ELSE (
+        SELECT COUNT(*) FROM (
+            SELECT 1 FROM {touch} t
+            WHERE t.partner_id = s.id AND t.archived_at IS NULL
+                AND t.occurred_at >= COALESCE(m.m, s.changed_at) AND t.occurred_at <= %s
+            LIMIT %s
+        ) n
+    ) END,
+    CASE WHEN s.last_touch IS NULL OR s.last_touch <= %s THEN s.last_touch ELSE (
+        SELECT MAX(t.occurred_at) FROM {touch} t
+        WHERE t.partner_id = s.id AND t.archived_at IS NULL AND t.occurred_at <= %s
+    ) END,
     COALESCE(r.ever, 0), COALESCE(r.r12, 0), COALESCE(r.r24, 0), COALESCE(r.s12, 0),
     r.first_sent, r.last_received, a.partner_id IS NOT NULL,
     c.enabled, c.interval_months, d.interval_months, x.partner_id IS NOT NULL
@@ -228,6 +237,8 @@ def verdict_rows(
         "can_describe_value",
         "stage_changed_at",
         "firm_id",
+        "touch_count",
+        "last_touch_at",
     )
     met = (
         StageChange.objects.filter(
@@ -272,7 +283,8 @@ def verdict_rows(
     )
     parts = [
         (
-            "diag_scope(id, name, stage, growth_mode, propensity, describes, changed_at, firm_id)",
+            "diag_scope(id, name, stage, growth_mode, propensity, describes, changed_at, firm_id,"
+            " touches, last_touch)",
             partners,
         ),
         ("diag_met(partner_id, m)", met),
@@ -290,7 +302,8 @@ def verdict_rows(
     sql += _JOINED.format(touch=touch, cadence=cadence, stage_cadence=stage_cadence)
     params = [p for _, _, part_params in compiled for p in part_params]
     until = connections[using].ops.adapt_datetimefield_value(now)
-    params += [until, thresholds.many_touches, until]
+    many = thresholds.many_touches
+    params += [many, until, many, until, until]
     params += [CadenceKind.TOUCH_BASE, CadenceKind.TOUCH_BASE]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
