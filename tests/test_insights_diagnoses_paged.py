@@ -14,17 +14,29 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.insights.diagnoses import assess, assess_paged, diagnosed_partner_ids
+from reciprocity.insights.diagnoses.base import cutoffs_of, thresholds_of
 from reciprocity.insights.services import dismissal_create
 from reciprocity.partners.models import (
+    CanDescribeValue,
     Partner,
+    Propensity,
     Stage,
     StageChange,
 )
+from reciprocity.playbook.models import CadenceDefault, CadenceKind
 from reciprocity.playbook.services.cadences import cadence_set
 from reciprocity.playbook.services.firm import firm_defaults_install
 from tests.api_client import session_client
 from tests.conftest import Cast, client_for
-from tests.factories import TouchFactory, ago, agreement_in_force, random_partner
+from tests.factories import (
+    PartnerFactory,
+    ReferralFactory,
+    StageChangeFactory,
+    TouchFactory,
+    ago,
+    agreement_in_force,
+    random_partner,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +126,84 @@ def test_the_paged_diagnoses_are_the_full_readings_list_in_order_with_its_counts
     # Local days read in a time zone far from the database's.
     with timezone.override("Pacific/Auckland"):
         same(cast.alice, mine_only=False)
+
+
+def book_on_the_cutoffs(cast: Cast) -> None:
+    """Partners a moment either side of each day the verdicts turn on: the end of the patience
+    window, of the walk-away window and of each touch-base window, and in every branch of the
+    kinds' verdicts."""
+    firm_defaults_install(firm=cast.firm)
+    cuts = cutoffs_of(timezone.localdate(), thresholds_of(cast.alice))
+    moment = dt.timedelta(microseconds=1)
+    many = cuts.thresholds.many_touches
+
+    def partner(met_at: dt.datetime, stage: str = Stage.ACTIVE, **profile: Any) -> Partner:
+        found = PartnerFactory(owner=cast.alice, stage=stage, stage_changed_at=met_at, **profile)
+        StageChangeFactory(partner=found, to_stage=stage, occurred_at=met_at)
+        return found
+
+    long_ago = ago(1200)
+    for side in (-moment, dt.timedelta(0)):
+        at = cuts.patient + side
+        # Wrong firm, high or medium; wrong professional or too early; no referral yet.
+        partner(at, Stage.FIRST_MEETING, growth_mode=False)
+        partner(at, Stage.FIRST_MEETING, propensity_to_refer=Propensity.LOW)
+        quiet = partner(at, Stage.FIRST_MEETING)
+        told = partner(at, Stage.FIRST_MEETING, can_describe_value=CanDescribeValue.NO)
+        for touched in (quiet, told):
+            for day in range(many):
+                TouchFactory(partner=touched, occurred_at=at + dt.timedelta(days=day + 1))
+        # One way: walked away from, or not yet (with an agreement or without).
+        for first_sent in (cuts.walk_away + side, ago(200)):
+            for agreed in (True, False):
+                one_way = partner(long_ago)
+                if agreed:
+                    agreement_in_force(one_way, cast.alice)
+                ReferralFactory(partner=one_way, occurred_at=first_sent)
+                for days in (10, 20, 30):
+                    ReferralFactory(partner=one_way, occurred_at=ago(days))
+        old_received = partner(long_ago)
+        ReferralFactory(partner=old_received, direction="received", occurred_at=ago(1000))
+        ReferralFactory(partner=old_received, occurred_at=cuts.walk_away + side)
+        for days in (10, 20, 30):
+            ReferralFactory(partner=old_received, occurred_at=ago(days))
+        # Gone cold: the stage's window, a window of their own, touching base turned off.
+        stage_window = CadenceDefault.objects.get(
+            firm=cast.firm, stage=Stage.ACTIVE, kind=CadenceKind.TOUCH_BASE
+        ).interval_months
+        cold = partner(long_ago)
+        TouchFactory(partner=cold, occurred_at=cuts.gone_cold[stage_window] + side)
+        for months, enabled in ((1, True), (6, True), (6, False)):
+            own = partner(long_ago)
+            kwargs: dict[str, Any] = {"interval_months": months} if enabled else {}
+            cadence_set(partner=own, by=cast.alice, kind="touch_base", enabled=enabled, **kwargs)
+            TouchFactory(partner=own, occurred_at=ago(2000))
+            ReferralFactory(
+                partner=own, direction="received", occurred_at=cuts.gone_cold[months] + side
+            )
+
+
+@pytest.mark.parametrize("zone", ["", "Pacific/Auckland"])
+def test_the_verdicts_in_sql_turn_on_the_same_moments_as_the_full_reading(
+    cast: Cast, zone: str
+) -> None:
+    with timezone.override(zone or timezone.get_default_timezone()):
+        book_on_the_cutoffs(cast)
+        same(cast.alice, mine_only=False)
+        found = {(d.slug, d.severity, d.action) for d in assess(advisor=cast.alice).everything}
+    assert found >= {
+        ("wrong_firm", "high", "walk_away"),
+        ("wrong_firm", "medium", "walk_away"),
+        ("wrong_professional", "high", "walk_away"),
+        ("wrong_message", "medium", "change_message"),
+        ("no_referral_yet", "medium", "change_strategy"),
+        ("one_way", "high", "walk_away"),
+        ("one_way", "medium", "review_agreement"),
+        ("one_way", "medium", "make_the_ask"),
+        ("gone_cold", "medium", "reconnect"),
+        ("no_agreement", "medium", "make_it_explicit"),
+        ("too_early", "info", "keep_going"),
+    }
 
 
 def test_the_paged_diagnoses_of_a_book_with_none_are_empty(cast: Cast) -> None:

@@ -5,7 +5,7 @@ import datetime as dt
 import functools
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, NamedTuple, Protocol, get_args
+from typing import Any, ClassVar, Literal, NamedTuple, cast, get_args
 
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +22,7 @@ from reciprocity.accounts.models import (
 from reciprocity.dates import local_day
 from reciprocity.insights.diagnoses.actions import ACTIONS
 from reciprocity.partners.models import Partner, Stage
+from reciprocity.playbook.models.cadences import INTERVAL_MAX_MONTHS, INTERVAL_MIN_MONTHS
 from reciprocity.playbook.selectors.cadences import add_months
 
 DiagnosisSlug = Literal[
@@ -199,18 +200,61 @@ def plural(count: int, word: str, plural: str = "") -> str:
     return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
+def judged_until(today: dt.date, patience_months: int = PATIENCE_MONTHS) -> dt.date:
+    """The last day a first meeting may have been for the partner to be judged today: the
+    latest day whose patience window later is not after ``today`` (a Feb 29 lands on Feb 28)."""
+    day = add_months(today, -patience_months)
+    while add_months(day + dt.timedelta(days=1), patience_months) <= today:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def verdict_code(severity: Severity, action: ActionSlug) -> str:
+    """A verdict as the SQL of the kinds answers it (``Kind.verdict_sql``)."""
+    return f"{severity}:{action}"
+
+
+@functools.cache
+def verdict_of_code(code: str) -> Verdict:
+    severity, action = code.split(":")
+    return cast(Severity, severity), cast(ActionSlug, action)
+
+
+class Cutoffs(NamedTuple):
+    """The moments the kinds' verdicts in SQL compare with on a day, so that the database
+    needs no calendar of its own: a first meeting before ``patient`` was long enough ago to
+    judge; a referral exchanged before ``walk_away`` is past the walk-away window; a last
+    contact before ``gone_cold[months]`` is gone cold for a touch-base window of that many
+    months (each window a cadence may have)."""
+
+    patient: dt.datetime
+    walk_away: dt.datetime
+    gone_cold: dict[int, dt.datetime]
+    thresholds: Thresholds
+
+
+def cutoffs_of(today: dt.date, thresholds: Thresholds) -> Cutoffs:
+    """The cutoffs of ``today``. A moment falls on or before a day (in the current time zone)
+    when it comes before the start of the next day."""
+
+    def before(last: dt.date) -> dt.datetime:
+        return start_of(last + dt.timedelta(days=1))
+
+    # Gone cold: strictly after the window, so on or before yesterday.
+    yesterday = today - dt.timedelta(days=1)
+    factor = thresholds.gone_cold_factor
+    return Cutoffs(
+        patient=before(judged_until(today, thresholds.patience_months)),
+        walk_away=before(judged_until(today, thresholds.walk_away_months)),
+        gone_cold={
+            months: before(judged_until(yesterday, factor * months))
+            for months in range(INTERVAL_MIN_MONTHS, INTERVAL_MAX_MONTHS + 1)
+        },
+        thresholds=thresholds,
+    )
+
+
 # --- The kinds ----------------------------------------------------------------------------------
-
-
-class Finding(Protocol):
-    """What the later rules read of a diagnosis found before them: a ``Diagnosis``, or the
-    unworded entry the paged list keeps."""
-
-    @property
-    def slug(self) -> str: ...
-
-    @property
-    def action(self) -> str: ...
 
 
 class Judging(NamedTuple):
@@ -226,7 +270,7 @@ class Judging(NamedTuple):
     judge_from: dt.date
     # The time zone the days are read in, looked up once for the book.
     zone: dt.tzinfo
-    found: tuple[Finding, ...] = ()
+    found: tuple[Diagnosis, ...] = ()
 
     @property
     def patient_enough(self) -> bool:
@@ -236,7 +280,7 @@ class Judging(NamedTuple):
     def months(self) -> int:
         return months_between(self.met_on, self.today)
 
-    def with_found(self, diagnosis: Finding) -> "Judging":
+    def with_found(self, diagnosis: Diagnosis) -> "Judging":
         return self._replace(found=(*self.found, diagnosis))
 
     def local_day(self, moment: dt.datetime) -> dt.date:
@@ -259,9 +303,11 @@ class Kind:
     title: ClassVar[str]
     action: ClassVar[ActionSlug]
     severity: ClassVar[Severity] = "medium"
-    # A reassurance (too early to judge) rather than a problem: listed apart, and only read
-    # when asked for.
+    # A reassurance (too early to judge) rather than a problem: listed apart, only read when
+    # asked for, and found only where no other kind names the partner.
     reassurance: ClassVar[bool] = False
+    # The kinds before it whose finding rules it out: a stall is named once.
+    unless_found: ClassVar[tuple[DiagnosisSlug, ...]] = ()
 
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         """A condition every partner ``judge`` names meets (``patient``: met long enough ago
@@ -271,6 +317,12 @@ class Kind:
     def verdict(self, p: Any, judging: Judging) -> Verdict | None:
         """Whether ``judge`` names the partner, and with which severity and action: the same
         decision without the wording, on the readings the decision needs only."""
+        raise NotImplementedError
+
+    def verdict_sql(self, cuts: Cutoffs) -> tuple[str, list[Any]]:
+        """``verdict`` in SQL, with its parameters: an expression over the columns
+        ``readings.verdict_codes`` names that is the verdict's ``verdict_code`` or NULL. What
+        the kinds before it found is left to the reader (``unless_found``, ``reassurance``)."""
         raise NotImplementedError
 
     def judge(self, p: Any, judging: Judging) -> "Diagnosis | None":
@@ -318,10 +370,9 @@ def judging_for(
     advisor: User,
     today: dt.date,
     thresholds: Thresholds,
-    zone: dt.tzinfo | None = None,
 ) -> Judging:
     assert p.met_at is not None
-    zone = zone or timezone.get_current_timezone()
+    zone = timezone.get_current_timezone()
     met_on = local_day_in(p.met_at, zone)
     return Judging(
         advisor=advisor,

@@ -13,6 +13,7 @@ from reciprocity.insights.diagnoses.base import (
     FALLBACK_CADENCE_MONTHS,
     WINDOW_MONTHS,
     ActionSlug,
+    Cutoffs,
     Diagnosis,
     Judging,
     Kind,
@@ -23,6 +24,7 @@ from reciprocity.insights.diagnoses.base import (
     months_later,
     plural,
     start_of,
+    verdict_code,
 )
 from reciprocity.partners.models import CanDescribeValue, FailureReason, Propensity, Stage
 from reciprocity.playbook.models import STRATEGY_RUNGS, Strategy
@@ -51,6 +53,18 @@ class WrongFirm(Kind):
         if p.growth_mode is not False or p.received_12m:
             return None
         return ("high" if judging.patient_enough else "medium"), self.action
+
+    def verdict_sql(self, cuts: Cutoffs) -> tuple[str, list[Any]]:
+        return (
+            "CASE WHEN growth_mode = %s AND received_12m = 0 THEN"
+            " CASE WHEN met_at < %s THEN %s ELSE %s END END",
+            [
+                False,
+                cuts.patient,
+                verdict_code("high", self.action),
+                verdict_code("medium", self.action),
+            ],
+        )
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
         if self.verdict(p, judging) is None:
@@ -90,6 +104,12 @@ class WrongProfessional(Kind):
             return None
         return self.severity, self.action
 
+    def verdict_sql(self, cuts: Cutoffs) -> tuple[str, list[Any]]:
+        return (
+            "CASE WHEN propensity = %s AND received_ever = 0 AND met_at < %s THEN %s END",
+            [Propensity.LOW, cuts.patient, verdict_code(self.severity, self.action)],
+        )
+
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
         if self.verdict(p, judging) is None:
             return None
@@ -121,6 +141,12 @@ class WrongMessage(Kind):
         if p.can_describe_value != CanDescribeValue.NO:
             return None
         return self.severity, self.action
+
+    def verdict_sql(self, cuts: Cutoffs) -> tuple[str, list[Any]]:
+        return (
+            "CASE WHEN describes = %s THEN %s END",
+            [CanDescribeValue.NO, verdict_code(self.severity, self.action)],
+        )
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
         if self.verdict(p, judging) is None:
@@ -154,18 +180,25 @@ class NoReferralYet(Kind):
     slug = "no_referral_yet"
     title = "No referral yet"
     action = "change_strategy"
+    unless_found = ("wrong_firm", "wrong_professional", "wrong_message")
 
     def candidates(self, *, today: dt.date, patient: Q, thresholds: Thresholds) -> Q:
         return Q(received_ever=0, touches_since_met__gte=thresholds.many_touches)
 
     def verdict(self, p: Any, judging: Judging) -> Verdict | None:
-        if judging.found_any("wrong_firm", "wrong_professional", "wrong_message"):
+        if judging.found_any(*self.unless_found):
             return None
         if p.received_ever or not judging.patient_enough:
             return None
         if p.touches_since_met < judging.thresholds.many_touches:
             return None
         return self.severity, self.action
+
+    def verdict_sql(self, cuts: Cutoffs) -> tuple[str, list[Any]]:
+        return (
+            "CASE WHEN received_ever = 0 AND met_at < %s AND touches_since_met >= %s THEN %s END",
+            [cuts.patient, cuts.thresholds.many_touches, verdict_code(self.severity, self.action)],
+        )
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
         touches = p.touches_since_met
@@ -202,6 +235,22 @@ class OneWay(Kind):
         if self.nothing_back_since(p, judging):
             return "high", "walk_away"
         return self.severity, ("review_agreement" if p.has_agreement else "make_the_ask")
+
+    def verdict_sql(self, cuts: Cutoffs) -> tuple[str, list[Any]]:
+        # Nothing back since the later of the first referral sent and the last received.
+        return (
+            "CASE WHEN sent_12m >= %s AND received_12m = 0 THEN CASE"
+            " WHEN first_sent_at IS NOT NULL AND received_24m = 0 AND (CASE"
+            " WHEN last_received_at > first_sent_at THEN last_received_at ELSE first_sent_at"
+            " END) < %s THEN %s WHEN has_agreement THEN %s ELSE %s END END",
+            [
+                cuts.thresholds.one_way_min_sent,
+                cuts.walk_away,
+                verdict_code("high", "walk_away"),
+                verdict_code(self.severity, "review_agreement"),
+                verdict_code(self.severity, "make_the_ask"),
+            ],
+        )
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
         if self.verdict(p, judging) is None:
@@ -285,6 +334,29 @@ class GoneCold(Kind):
             return None
         return self.severity, self.action
 
+    def verdict_sql(self, cuts: Cutoffs) -> tuple[str, list[Any]]:
+        # ``window_of`` (none when touching base is off), and the later of the last touch and
+        # the last referral from them; a window outside the cadences' range names nobody.
+        window = (
+            "CASE WHEN cadence_enabled IS NOT NULL AND NOT cadence_enabled THEN NULL"
+            " WHEN cadence_enabled IS NOT NULL AND cadence_months <> 0 THEN cadence_months"
+            " ELSE COALESCE(NULLIF(stage_cadence_months, 0), %s) END"
+        )
+        last_contact = (
+            "CASE WHEN last_touched_at IS NULL THEN last_received_at"
+            " WHEN last_received_at IS NULL OR last_touched_at >= last_received_at"
+            " THEN last_touched_at ELSE last_received_at END"
+        )
+        cutoffs = " ".join("WHEN %s THEN %s" for _ in cuts.gone_cold)
+        return (
+            f"CASE WHEN ({last_contact}) < (CASE ({window}) {cutoffs} END) THEN %s END",
+            [
+                FALLBACK_CADENCE_MONTHS,
+                *(value for pair in cuts.gone_cold.items() for value in pair),
+                verdict_code(self.severity, self.action),
+            ],
+        )
+
     @staticmethod
     def window_of(p: Any) -> int | None:
         """The touch-base window in months; None when touching base is off for this partner."""
@@ -344,6 +416,12 @@ class NoAgreement(Kind):
             return None
         return self.severity, self.action
 
+    def verdict_sql(self, cuts: Cutoffs) -> tuple[str, list[Any]]:
+        return (
+            "CASE WHEN stage IN (%s, %s) AND NOT has_agreement THEN %s END",
+            [*AGREED_STAGES, verdict_code(self.severity, self.action)],
+        )
+
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
         if self.verdict(p, judging) is None:
             return None
@@ -375,6 +453,12 @@ class TooEarlyToJudge(Kind):
         if p.received_ever or judging.patient_enough or judging.found:
             return None
         return self.severity, self.action
+
+    def verdict_sql(self, cuts: Cutoffs) -> tuple[str, list[Any]]:
+        return (
+            "CASE WHEN received_ever = 0 AND met_at >= %s THEN %s END",
+            [cuts.patient, verdict_code(self.severity, self.action)],
+        )
 
     def judge(self, p: Any, judging: Judging) -> Diagnosis | None:
         if self.verdict(p, judging) is None:

@@ -1,11 +1,10 @@
 """The diagnoses bounded by the page: the same list as ``engine.assess``, with the work of the
 wording done for the rows a page shows only.
 
-One query reads what the kinds' verdicts need of the partners of the scope
-(``readings.verdict_rows``: each table aggregated once by partner), as plain values, in the
-order ``assess`` reads them;
-each kind's ``verdict`` (its decision without the wording) then says which diagnoses each one
-carries, at which severity, so the list's order and every count are exact. A partner with a
+One query reads which diagnoses each partner of the scope carries, at which severity and
+with which action (``readings.verdict_codes``: what the kinds' verdicts read, each table
+aggregated once by partner, and each kind's decision without the wording in SQL,
+``Kind.verdict_sql``), so the list's order and every count are exact. A partner with a
 dismissed diagnosis is read in full at once (whether the dismissal still holds depends on the
 wording). A slice of the list reads its partners in full, in one query, and judges them with
 ``judge``: the same diagnoses, worded.
@@ -16,8 +15,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, overload
 
-from django.utils import timezone
-
 from reciprocity.accounts.models import User
 from reciprocity.insights.diagnoses.base import (
     SEVERITY_ORDER,
@@ -25,13 +22,11 @@ from reciprocity.insights.diagnoses.base import (
     ActionSlug,
     Diagnosis,
     DiagnosisSlug,
-    Judging,
-    Kind,
     Severity,
     Thresholds,
     TooEarly,
-    judging_for,
     thresholds_of,
+    verdict_of_code,
 )
 from reciprocity.insights.diagnoses.engine import (
     BOOK_KIND,
@@ -40,10 +35,7 @@ from reciprocity.insights.diagnoses.engine import (
     _scope,
 )
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
-from reciprocity.insights.diagnoses.readings import (
-    verdict_rows,
-    with_readings,
-)
+from reciprocity.insights.diagnoses.readings import verdict_codes, with_readings
 from reciprocity.partners.models import Partner
 
 
@@ -79,25 +71,6 @@ class _Entry(NamedTuple):
             self.partner_id or 0,
             SLUG_ORDER[self.slug],
         )
-
-
-def _verdicts(
-    row: Any, judging: Judging, kinds: tuple[Kind, ...]
-) -> tuple[list[_Entry], _Entry | None]:
-    """What ``engine._partner_diagnoses`` finds of a partner with no dismissal, unworded."""
-    found: list[_Entry] = []
-    early = None
-    for kind in kinds:
-        verdict = kind.verdict(row, judging)
-        if verdict is None:
-            continue
-        entry = _Entry(kind.slug, row.pk, row.name, *verdict)
-        if kind.reassurance:
-            early = entry
-            continue
-        found.append(entry)
-        judging = judging.with_found(entry)
-    return found, early
 
 
 class _Book:
@@ -240,12 +213,11 @@ def assess_paged(
     book = _Book(advisor=advisor, scope=scope, today=today, now=now, thresholds=thresholds)
     # Every partner of the scope, not only ``may_be_named``'s: most of a big book are
     # candidates, and its conditions, repeated in the query's filter, cost the database more
-    # than the verdicts of the others cost here.
-    rows = verdict_rows(scope, today=today, now=now, thresholds=thresholds)
+    # than the verdicts of the others.
+    kinds = tuple(kind for kind in PARTNER_KINDS if too_early or not kind.reassurance)
+    rows = verdict_codes(scope, today=today, now=now, kinds=kinds, thresholds=thresholds)
     # Whether a dismissal still holds depends on the wording: those partners are read in full.
     book.judge({row.pk for row in rows if row.dismissed_any})
-    kinds = tuple(kind for kind in PARTNER_KINDS if too_early or not kind.reassurance)
-    zone = timezone.get_current_timezone()
     diagnoses: list[_Entry] = []
     early_ones: list[_Entry] = []
     for row in rows:
@@ -255,11 +227,10 @@ def assess_paged(
             if early is not None and early.diagnosis is not None and too_early:
                 early_ones.append(_Entry.of(early.diagnosis, final=False))
             continue
-        judging = judging_for(row, advisor=advisor, today=today, thresholds=thresholds, zone=zone)
-        unworded, early_one = _verdicts(row, judging, kinds)
-        diagnoses.extend(unworded)
-        if early_one is not None:
-            early_ones.append(early_one)
+        for kind, code in zip(kinds, row.codes, strict=True):
+            if code is not None:
+                entry = _Entry(kind.slug, row.pk, row.name, *verdict_of_code(code))
+                (early_ones if kind.reassurance else diagnoses).append(entry)
     if partner is None:
         focus = BOOK_KIND.judge_book(advisor, thresholds)
         if focus is not None:

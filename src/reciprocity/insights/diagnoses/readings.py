@@ -19,16 +19,16 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from reciprocity.insights.diagnoses.base import (
     DIAGNOSED_STAGES,
-    PATIENCE_MONTHS,
     WINDOW_MONTHS,
     Thresholds,
+    cutoffs_of,
+    judged_until,
     start_of,
 )
+from reciprocity.insights.diagnoses.base import Kind as DiagnosisKind
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
 from reciprocity.insights.models import Dismissal
 from reciprocity.partners.models import Partner, StageChange, Touch
@@ -126,60 +126,20 @@ def _verdict_annotations(
     )
 
 
-class VerdictRow(NamedTuple):
-    """What ``verdict_rows`` reads of a partner, in its query's columns' order, and the last
-    sign of life (the later of the last touch and the last referral from them)."""
-
-    pk: int
-    name: str
-    stage: str
-    growth_mode: bool | None
-    propensity_to_refer: str | None
-    can_describe_value: str
-    met_at: dt.datetime
-    # Counted up to ``many_touches`` only, and only where a verdict reads it (no referral
-    # received); 0 elsewhere, and where the partner has fewer live touches than that in all.
-    touches_since_met: int
-    last_touched_at: dt.datetime | None
-    received_ever: int
-    received_12m: int
-    received_24m: int
-    sent_12m: int
-    first_sent_at: dt.datetime | None
-    last_received_at: dt.datetime | None
-    has_agreement: bool
-    cadence_enabled: bool | None
-    cadence_months: int | None
-    stage_cadence_months: int | None
-    dismissed_any: bool
-    last_contact_at: dt.datetime | None
-
-
-# Where SQLite answers a moment as text, and a flag as 0 or 1.
-_MOMENTS = [
-    VerdictRow._fields.index(name)
-    for name in ("met_at", "last_touched_at", "first_sent_at", "last_received_at")
-]
-_FLAGS = [
-    VerdictRow._fields.index(name)
-    for name in ("growth_mode", "has_agreement", "cadence_enabled", "dismissed_any")
-]
-_TOUCHED = VerdictRow._fields.index("last_touched_at")
-_RECEIVED = VerdictRow._fields.index("last_received_at")
-
-
-# The parts joined, each table's aggregate once; names quoted, values bound. The touches are
-# read by partner instead, through the index of live touches on (partner, moment), and only
-# where the partner's own row cannot answer: a firm's partners carry dozens each, and a pass
-# over all of them read millions of rows.
+# The readings the kinds' verdicts read (``Kind.verdict_sql`` names these columns), each
+# table's aggregate once; names quoted, values bound. The touches are read by partner
+# instead, through the index of live touches on (partner, moment), and only where the
+# partner's own row cannot answer: a firm's partners carry dozens each, and a pass over all
+# of them read millions of rows.
 # - The last touch is the one the partner's row keeps, unless that one is still to come.
 # - The touches since the first meeting are counted only as far as a verdict compares
 #   (``many_touches``), and only where one reads them: no referral received yet, and that many
-#   live touches in all (those since the meeting are among them).
+#   live touches in all (those since the meeting are among them); 0 elsewhere.
 _JOINED = """
-SELECT s.id, s.name, s.stage, s.growth_mode, s.propensity, s.describes,
+SELECT s.id AS id, s.name AS name, s.stage AS stage, s.growth_mode AS growth_mode,
+    s.propensity AS propensity, s.describes AS describes,
     -- A partner with no recorded move into a met stage counts from its last move.
-    COALESCE(m.m, s.changed_at),
+    COALESCE(m.m, s.changed_at) AS met_at,
     CASE WHEN COALESCE(r.ever, 0) > 0 OR s.touches < %s THEN 0 ELSE (
         SELECT COUNT(*) FROM (
             SELECT 1 FROM {touch} t
@@ -187,14 +147,17 @@ SELECT s.id, s.name, s.stage, s.growth_mode, s.propensity, s.describes,
                 AND t.occurred_at >= COALESCE(m.m, s.changed_at) AND t.occurred_at <= %s
             LIMIT %s
         ) n
-    ) END,
+    ) END AS touches_since_met,
     CASE WHEN s.last_touch IS NULL OR s.last_touch <= %s THEN s.last_touch ELSE (
         SELECT MAX(t.occurred_at) FROM {touch} t
         WHERE t.partner_id = s.id AND t.archived_at IS NULL AND t.occurred_at <= %s
-    ) END,
-    COALESCE(r.ever, 0), COALESCE(r.r12, 0), COALESCE(r.r24, 0), COALESCE(r.s12, 0),
-    r.first_sent, r.last_received, a.partner_id IS NOT NULL,
-    c.enabled, c.interval_months, d.interval_months, x.partner_id IS NOT NULL
+    ) END AS last_touched_at,
+    COALESCE(r.ever, 0) AS received_ever, COALESCE(r.r12, 0) AS received_12m,
+    COALESCE(r.r24, 0) AS received_24m, COALESCE(r.s12, 0) AS sent_12m,
+    r.first_sent AS first_sent_at, r.last_received AS last_received_at,
+    a.partner_id IS NOT NULL AS has_agreement, c.enabled AS cadence_enabled,
+    c.interval_months AS cadence_months, d.interval_months AS stage_cadence_months,
+    x.partner_id IS NOT NULL AS dismissed
 FROM diag_scope s
 LEFT JOIN diag_met m ON m.partner_id = s.id
 LEFT JOIN diag_referral r ON r.partner_id = s.id
@@ -203,27 +166,44 @@ LEFT JOIN diag_dismissed x ON x.partner_id = s.id
 LEFT JOIN {cadence} c ON c.partner_id = s.id AND c.kind = %s
 LEFT JOIN {stage_cadence} d
     ON d.firm_id = s.firm_id AND d.stage = s.stage AND d.kind = %s
-ORDER BY s.name, s.id
+"""
+
+# The kinds' verdicts over the readings (``raw``), then what the kinds before each one found;
+# in the order ``assess`` reads the partners (that of the partners too early to judge).
+_VERDICTS = """
+SELECT id, name, dismissed, {found} FROM (
+    SELECT id, name, dismissed, {raw} FROM ({readings}) readings
+) verdicts
+ORDER BY name, id
 """
 
 
-def verdict_rows(
+class VerdictCodes(NamedTuple):
+    """A partner as ``verdict_codes`` reads it: whether some diagnosis of theirs is dismissed
+    (whose fingerprint only the wording tells), and each kind's ``verdict_code`` or None."""
+
+    pk: int
+    name: str
+    dismissed_any: bool
+    codes: tuple[str | None, ...]
+
+
+def verdict_codes(
     scope: QuerySet[Partner],
     *,
     today: dt.date,
     now: dt.datetime,
+    kinds: tuple[DiagnosisKind, ...],
     thresholds: Thresholds | None = None,
-) -> list[VerdictRow]:
-    """What the kinds' verdicts read of every partner of ``scope`` (``with_readings`` without
-    what only the wording reads), ordered as ``assess`` reads them, and ``dismissed_any``:
-    whether some diagnosis of the partner is dismissed (whose fingerprint only the wording
-    tells).
+) -> list[VerdictCodes]:
+    """Which of ``kinds`` name each partner of ``scope``, and how (``verdict``, decided in
+    SQL: ``Kind.verdict_sql``), in the order ``assess`` reads them.
 
     One query whatever the book: each table is aggregated once by partner over the scope's
     partners and joined to them (correlated subqueries would read each partner's rows apart,
-    a dozen index probes a partner), but the touches, of which a partner may have hundreds:
-    two short reads of the index of live ones each. The parts are the ORM's; the joins are
-    written here."""
+    a dozen index probes a partner); the kinds' verdicts are read over those readings, then
+    what the kinds before each one found. The parts are the ORM's; the joins are written
+    here."""
     thresholds = thresholds or Thresholds()
     since_window = start_of(add_months(today, -WINDOW_MONTHS))
     since_walk_away = start_of(add_months(today, -thresholds.walk_away_months))
@@ -298,39 +278,44 @@ def verdict_rows(
         connections[using].ops.quote_name(model._meta.db_table)
         for model in (Touch, Cadence, CadenceDefault)
     )
-    sql = "WITH " + ", ".join(f"{name} AS ({part})" for name, part, _ in compiled)
-    sql += _JOINED.format(touch=touch, cadence=cadence, stage_cadence=stage_cadence)
-    params = [p for _, _, part_params in compiled for p in part_params]
-    until = connections[using].ops.adapt_datetimefield_value(now)
+    readings = _JOINED.format(touch=touch, cadence=cadence, stage_cadence=stage_cadence)
     many = thresholds.many_touches
-    params += [many, until, many, until, until]
-    params += [CadenceKind.TOUCH_BASE, CadenceKind.TOUCH_BASE]
+    reading_params = [many, now, many, now, now, CadenceKind.TOUCH_BASE, CadenceKind.TOUCH_BASE]
+    cuts = cutoffs_of(today, thresholds)
+    verdicts = [kind.verdict_sql(cuts) for kind in kinds]
+    raw = ", ".join(f"{expression} AS k{at}" for at, (expression, _) in enumerate(verdicts))
+    sql = "WITH " + ", ".join(f"{name} AS ({part})" for name, part, _ in compiled)
+    sql += _VERDICTS.format(found=", ".join(_found(kinds)), raw=raw, readings=readings)
+    params = [p for _, _, part_params in compiled for p in part_params]
+    params += [param for _, kind_params in verdicts for param in kind_params]
+    params += reading_params
+    ops = connections[using].ops
+    params = [ops.adapt_datetimefield_value(p) if isinstance(p, dt.datetime) else p for p in params]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    # The zone SQLite's text moments were written in (None only without USE_TZ).
-    zone = connections[using].timezone or dt.UTC
-    return [_row(values, zone) for values in fetched]
+        return [
+            VerdictCodes(pk, name, bool(dismissed), codes)
+            for pk, name, dismissed, *codes in cursor.fetchall()
+        ]
 
 
-def _row(values: tuple[Any, ...], zone: dt.tzinfo) -> VerdictRow:
-    row = list(values)
-    for at in _MOMENTS:
-        if isinstance(value := row[at], str):
-            row[at] = _moment(value, zone)
-    for at in _FLAGS:
-        if (value := row[at]) is not None:
-            row[at] = bool(value)
-    touched, received = row[_TOUCHED], row[_RECEIVED]
-    both = touched is not None and received is not None
-    row.append(max(touched, received) if both else touched or received)
-    return VerdictRow._make(row)
-
-
-def _moment(value: str, zone: dt.tzinfo) -> dt.datetime:
-    moment = parse_datetime(value)
-    assert moment is not None
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, zone)
+def _found(kinds: tuple[DiagnosisKind, ...]) -> list[str]:
+    """Each kind's verdict where the kinds before it leave it standing: a reassurance where no
+    other names the partner, a kind with ``unless_found`` where none of those does."""
+    at = {kind.slug: index for index, kind in enumerate(kinds)}
+    found = []
+    for index, kind in enumerate(kinds):
+        unless = (
+            [at[other.slug] for other in kinds if other is not kind and not other.reassurance]
+            if kind.reassurance
+            else [at[slug] for slug in kind.unless_found]
+        )
+        if unless:
+            clear = " AND ".join(f"k{other} IS NULL" for other in unless)
+            found.append(f"CASE WHEN {clear} THEN k{index} END")
+        else:
+            found.append(f"k{index}")
+    return found
 
 
 def with_readings(
@@ -370,15 +355,6 @@ def with_readings(
             for kind in PARTNER_KINDS
         },
     )
-
-
-def judged_until(today: dt.date, patience_months: int = PATIENCE_MONTHS) -> dt.date:
-    """The last day a first meeting may have been for the partner to be judged today: the
-    latest day whose patience window later is not after ``today`` (a Feb 29 lands on Feb 28)."""
-    day = add_months(today, -patience_months)
-    while add_months(day + dt.timedelta(days=1), patience_months) <= today:
-        day += dt.timedelta(days=1)
-    return day
 
 
 def may_be_named(
