@@ -1,6 +1,7 @@
 """On PostgreSQL, the advisor's partner list is served by the indexes (the owner's, the team's),
-not by a walk through the whole firm; the diagnoses read each partner's touches from the index of
-the live ones; and JIT compilation is off for the app's connections."""
+not by a walk through the whole firm, and so are their referrals (the partner's index); the
+diagnoses read each partner's touches from the index of the live ones; and JIT compilation is
+off for the app's connections."""
 
 import datetime as dt
 from typing import Any
@@ -14,6 +15,8 @@ from reciprocity.accounts.models import Team, User
 from reciprocity.insights.diagnoses import assess_paged
 from reciprocity.partners.models import Partner, Profession, Stage, Touch
 from reciprocity.partners.selectors import PartnerFilters, partner_list
+from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
+from reciprocity.referrals.selectors import referrals_visible_to
 from reciprocity.settings import _postgresql_options
 from tests.factories import FirmFactory, UserFactory, ago
 
@@ -69,6 +72,36 @@ def test_the_advisors_partner_list_is_read_through_the_indexes() -> None:
     assert "Index Cond: (team_id = ANY " in plan, plan
     assert len(list(page)) == 25
     assert partner_list(advisor=advisor).count() == PARTNERS_EACH + 10
+
+
+def test_the_advisors_referrals_are_found_through_their_partners_index() -> None:
+    advisor, _team = a_firm()
+    now = timezone.now()
+    Referral.objects.bulk_create(
+        Referral(
+            firm_id=partner.firm_id,
+            partner=partner,
+            direction=Direction.SENT,
+            kind=Kind.REFERRAL,
+            need="A plan",
+            status=lifecycle_of(Direction.SENT, Kind.REFERRAL).initial,
+            occurred_at=now,
+            status_changed_at=now,
+            by_id=partner.owner_id,
+        )
+        for partner in Partner.objects.all()
+        for _ in range(3)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE referrals_referral")
+    referrals = referrals_visible_to(advisor=advisor)
+
+    plan = plan_of(referrals)
+
+    # The advisor's partners read once, then their referrals by the partner's index.
+    assert "Seq Scan on referrals_referral" not in plan, plan
+    assert "partner_id = ANY " in plan, plan
+    assert referrals.count() == 3 * (PARTNERS_EACH + 10)
 
 
 def test_the_diagnoses_count_touches_from_the_index_of_live_ones_as_a_verdict_needs() -> None:

@@ -103,18 +103,20 @@ class Tag(models.Model):
         return self.name
 
 
-class InTeams(models.Func):
-    """``team_id`` among the ids a subquery returns. On PostgreSQL the subquery becomes an
-    array computed once (``= ANY(ARRAY(...))``), a condition the team index serves, so an OR
-    with the owner's index is a bitmap OR; other databases get a plain ``IN``."""
+class AmongIds(models.Func):
+    """``field`` among the ids a subquery returns. On PostgreSQL the subquery becomes an array
+    computed once (``= ANY(ARRAY(...))``), a condition the field's index serves: an OR of it
+    with another indexed condition is a bitmap OR, and rows are found by probing the index
+    for those ids where an ``IN`` over a subquery the planner cannot estimate may scan the
+    whole firm. Other databases get a plain ``IN``."""
 
     conditional = True
     output_field = models.BooleanField()
     template = "%(expressions)s"
     arg_joiner = " IN "
 
-    def __init__(self, team_ids: models.QuerySet[Any]) -> None:
-        super().__init__(models.F("team_id"), models.Subquery(team_ids))
+    def __init__(self, field: str, ids: models.QuerySet[Any]) -> None:
+        super().__init__(models.F(field), models.Subquery(ids))
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
         return self.as_sql(
@@ -167,7 +169,7 @@ class PartnerQuerySet(ArchivableQuerySet["Partner"]):
         # Two indexed parts, each served by its own index (owner, team): the partners they own,
         # and those of the teams they belong to, whose ids are read once (not per row).
         teams = Team.members.through.objects.filter(user_id=user.pk).values("team_id")
-        return firm.filter(models.Q(owner_id=user.pk) | models.Q(InTeams(teams)))
+        return firm.filter(models.Q(owner_id=user.pk) | models.Q(AmongIds("team_id", teams)))
 
     def owned_by(self, user: User) -> Self:
         return self.filter(owner_id=user.pk)

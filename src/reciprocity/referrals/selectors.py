@@ -33,6 +33,7 @@ from reciprocity.accounts.models import Role, User
 from reciprocity.dates import local_day
 from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import (
+    AmongIds,
     Partner,
     Profession,
     Stage,
@@ -90,8 +91,13 @@ def referrals_visible_to(*, advisor: User, include_archived: bool = False) -> Qu
     """Referrals of the partners ``advisor`` may see (archived partners included)."""
     if advisor.firm_id is None:
         return Referral.objects.none()
-    partners = partners_visible_to(advisor=advisor, include_archived=True)
-    qs = Referral.objects.filter(firm_id=advisor.firm_id, partner__in=partners.values("pk"))
+    partners = partners_visible_to(advisor=advisor, include_archived=True).values("pk")
+    # An advisor's partners are read once and their referrals found through the index; the
+    # whole firm's are better scanned.
+    among = (
+        Q(partner__in=partners) if advisor.sees_whole_firm else Q(AmongIds("partner_id", partners))
+    )
+    qs = Referral.objects.filter(among, firm_id=advisor.firm_id)
     return qs if include_archived else qs.live()
 
 
