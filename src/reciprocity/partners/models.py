@@ -261,6 +261,14 @@ class Partner(models.Model):
         ordering = ["name", "pk"]
         indexes = [
             models.Index(fields=["firm", "stage", "name"], name="partner_firm_stage_name"),
+            # The lists' default order (by name) of the live partners, read in order for a big
+            # book or a firm; the owner and the team in the index, for the visibility rule.
+            models.Index(
+                fields=["firm", "name", "id"],
+                include=["owner", "team"],
+                condition=Q(archived_at__isnull=True),
+                name="partner_firm_name",
+            ),
             models.Index(fields=["owner", "stage"], name="partner_owner_stage"),
             # The board's order within each stage (BOARD_ORDER), read in order for a firm.
             models.Index(
