@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+# The interpreter itself, not a launcher in front of it (pyenv's shims): given a launcher, uv
+# takes the environment for another interpreter's and builds it again on every command.
+PYTHON_COMMAND := $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+PYTHON ?= $(shell $(PYTHON_COMMAND) -c 'import sys; print(sys.executable)' 2>/dev/null || echo $(PYTHON_COMMAND))
 UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
