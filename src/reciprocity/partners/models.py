@@ -262,10 +262,11 @@ class Partner(models.Model):
         indexes = [
             models.Index(fields=["firm", "stage", "name"], name="partner_firm_stage_name"),
             # The lists' default order (by name) of the live partners, read in order for a big
-            # book or a firm; the owner and the team in the index, for the visibility rule.
+            # book or a firm; the owner and the team in the index (after the unique id, so the
+            # order is the same), for the visibility rule. Keys, not included columns: SQLite
+            # has none.
             models.Index(
-                fields=["firm", "name", "id"],
-                include=["owner", "team"],
+                fields=["firm", "name", "id", "owner", "team"],
                 condition=Q(archived_at__isnull=True),
                 name="partner_firm_name",
             ),
