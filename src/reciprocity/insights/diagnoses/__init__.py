@@ -50,6 +50,7 @@ from reciprocity.insights.diagnoses.base import (
     TooEarly,
     action_url,
     day,
+    judged_until,
     months_between,
     thresholds_of,
 )
@@ -67,7 +68,7 @@ from reciprocity.insights.diagnoses.paged import (
     assess_paged,
     diagnosed_partner_ids,
 )
-from reciprocity.insights.diagnoses.readings import judged_until, may_be_named, with_readings
+from reciprocity.insights.diagnoses.readings import may_be_named, with_readings
 
 __all__ = [
     "ACTION_LABELS",

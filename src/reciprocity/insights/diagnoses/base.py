@@ -209,6 +209,12 @@ def judged_until(today: dt.date, patience_months: int = PATIENCE_MONTHS) -> dt.d
     return day
 
 
+def judged_before(today: dt.date, months: int) -> dt.datetime:
+    """The moment a first meeting (or any moment) must come before for its local day to be at
+    most ``judged_until(today, months)``: the start of the next day."""
+    return start_of(judged_until(today, months) + dt.timedelta(days=1))
+
+
 def verdict_code(severity: Severity, action: ActionSlug) -> str:
     """A verdict as the SQL of the kinds answers it (``Kind.verdict_sql``)."""
     return f"{severity}:{action}"
@@ -234,20 +240,15 @@ class Cutoffs(NamedTuple):
 
 
 def cutoffs_of(today: dt.date, thresholds: Thresholds) -> Cutoffs:
-    """The cutoffs of ``today``. A moment falls on or before a day (in the current time zone)
-    when it comes before the start of the next day."""
-
-    def before(last: dt.date) -> dt.datetime:
-        return start_of(last + dt.timedelta(days=1))
-
+    """The cutoffs of ``today``, in the current time zone."""
     # Gone cold: strictly after the window, so on or before yesterday.
     yesterday = today - dt.timedelta(days=1)
     factor = thresholds.gone_cold_factor
     return Cutoffs(
-        patient=before(judged_until(today, thresholds.patience_months)),
-        walk_away=before(judged_until(today, thresholds.walk_away_months)),
+        patient=judged_before(today, thresholds.patience_months),
+        walk_away=judged_before(today, thresholds.walk_away_months),
         gone_cold={
-            months: before(judged_until(yesterday, factor * months))
+            months: judged_before(yesterday, factor * months)
             for months in range(INTERVAL_MIN_MONTHS, INTERVAL_MAX_MONTHS + 1)
         },
         thresholds=thresholds,
@@ -268,7 +269,7 @@ class Judging(NamedTuple):
     # The partner's first meeting, the day from which it may be judged, and the months since.
     met_on: dt.date
     judge_from: dt.date
-    # The time zone the days are read in, looked up once for the book.
+    # The time zone the days are read in, looked up once for the partner's rules.
     zone: dt.tzinfo
     found: tuple[Diagnosis, ...] = ()
 

@@ -25,7 +25,7 @@ from reciprocity.insights.diagnoses.base import (
     WINDOW_MONTHS,
     Thresholds,
     cutoffs_of,
-    judged_until,
+    judged_before,
     start_of,
 )
 from reciprocity.insights.diagnoses.base import Kind as DiagnosisKind
@@ -369,8 +369,7 @@ def may_be_named(
     that the Python part reads the candidates only. Every partner the kinds name is among
     them."""
     thresholds = thresholds or Thresholds()
-    last_judged = judged_until(today, thresholds.patience_months)
-    patient = Q(met_at__lt=start_of(last_judged + dt.timedelta(days=1)))
+    patient = Q(met_at__lt=judged_before(today, thresholds.patience_months))
     condition = Q(pk__in=[])
     for kind in PARTNER_KINDS:
         if kind.reassurance and not too_early:
