@@ -32,6 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
@@ -70,23 +71,25 @@ class AddMonths(Func):
             compiler.compile(expression) for expression in self.get_source_expressions()
         )
         # The same day of the month ``months`` later, or that month's last day, whichever is
-        # earlier; SQLite answers NULL past year 9999, held at the last day.
+        # earlier; SQLite answers NULL past year 9999, held at the last day. The day and the
+        # months are named once in a row of their own: written out in each place, SQLite
+        # would compute them (a lookup of the last touch, say) once for every place.
         same_day = (
-            f"COALESCE(date({day_sql}, 'start of month', '+' || ({months_sql}) || ' months', "
-            f"'+' || (CAST(strftime('%%d', {day_sql}) AS INTEGER) - 1) || ' days'), '9999-12-31')"
+            "COALESCE(date(day, 'start of month', '+' || months || ' months', "
+            "'+' || (CAST(strftime('%%d', day) AS INTEGER) - 1) || ' days'), '9999-12-31')"
         )
         month_end = (
-            f"COALESCE(date({day_sql}, 'start of month', '+' || (({months_sql}) + 1) || ' months',"
+            "COALESCE(date(day, 'start of month', '+' || (months + 1) || ' months',"
             " '-1 day'), '9999-12-31')"
         )
-        params = [*day_params, *months_params, *day_params, *day_params, *months_params]
-        return f"MIN({same_day}, {month_end})", params
+        sql = (
+            f"(SELECT MIN({same_day}, {month_end}) "
+            f"FROM (SELECT {day_sql} AS day, {months_sql} AS months))"
+        )
+        return sql, [*day_params, *months_params]
 
 
-def _local_day(moment: Any) -> Case:
-    """The local day of a stored moment, the calendar's ends for one at its edge. SQLite stores
-    moments in UTC as text: in UTC their day is their first ten characters, read natively
-    rather than by a function per row."""
+def _day_of(moment: Any) -> Case:
     zone = timezone.get_current_timezone()
     if connection.vendor == "sqlite" and timezone.get_current_timezone_name() == "UTC":
         day: Any = Func(moment, function="date", output_field=DateField())
@@ -98,6 +101,31 @@ def _local_day(moment: Any) -> Case:
         default=day,
         output_field=DateField(),
     )
+
+
+class LocalDay(Func):
+    """The local day of a stored moment, the calendar's ends for one at its edge. SQLite stores
+    moments in UTC as text: in UTC their day is their first ten characters, read natively
+    rather than by a function per row."""
+
+    output_field = DateField()
+    arity = 1
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        (moment,) = self.get_source_expressions()
+        return compiler.compile(_day_of(moment).resolve_expression(compiler.query))
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # The moment named once, in a row of its own, as in ``AddMonths``: the day's rule
+        # reads it three times.
+        (moment,) = self.get_source_expressions()
+        moment_sql, moment_params = compiler.compile(moment)
+        named = RawSQL("moment", (), output_field=DateTimeField())
+        day_sql, day_params = compiler.compile(_day_of(named).resolve_expression(compiler.query))
+        return (
+            f"(SELECT {day_sql} FROM (SELECT {moment_sql} AS moment))",
+            [*day_params, *moment_params],
+        )
 
 
 def _interval(kind: str, defaults: list[CadenceDefault]) -> Case:
@@ -175,7 +203,7 @@ def cadence_dues(partners: QuerySet[Partner], firm_ids: list[int]) -> QuerySet[P
         since = Coalesce(F(f"last_{kind}"), F("stage_changed_at"))
         dues[f"due_{kind}"] = Case(
             When(**{f"interval_{kind}__isnull": True}, then=Value(None)),
-            default=AddMonths(_local_day(since), F(f"interval_{kind}")),
+            default=AddMonths(LocalDay(since), F(f"interval_{kind}")),
             output_field=DateField(),
         )
     return qs.annotate(**dues)
