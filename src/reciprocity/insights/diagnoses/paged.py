@@ -220,6 +220,10 @@ def assess_paged(
     book.judge({row.pk for row in rows if row.dismissed_any})
     diagnoses: list[_Entry] = []
     early_ones: list[_Entry] = []
+    # What a row's codes name, read once for each combination of codes: a book's partners
+    # share a few dozen, and reading every kind of every partner cost more than the query.
+    named: dict[tuple[str | None, ...], list[tuple[DiagnosisSlug, bool, Severity, ActionSlug]]]
+    named = {}
     for row in rows:
         if row.dismissed_any:
             found, early = book.judged.get(row.pk, ([], None))
@@ -227,10 +231,16 @@ def assess_paged(
             if early is not None and early.diagnosis is not None and too_early:
                 early_ones.append(_Entry.of(early.diagnosis, final=False))
             continue
-        for kind, code in zip(kinds, row.codes, strict=True):
-            if code is not None:
-                entry = _Entry(kind.slug, row.pk, row.name, *verdict_of_code(code))
-                (early_ones if kind.reassurance else diagnoses).append(entry)
+        verdicts = named.get(row.codes)
+        if verdicts is None:
+            verdicts = named[row.codes] = [
+                (kind.slug, kind.reassurance, *verdict_of_code(code))
+                for kind, code in zip(kinds, row.codes, strict=True)
+                if code is not None
+            ]
+        for slug, reassurance, severity, action in verdicts:
+            entry = _Entry(slug, row.pk, row.name, severity, action)
+            (early_ones if reassurance else diagnoses).append(entry)
     if partner is None:
         focus = BOOK_KIND.judge_book(advisor, thresholds)
         if focus is not None:

@@ -293,9 +293,9 @@ def verdict_codes(
     params = [ops.adapt_datetimefield_value(p) if isinstance(p, dt.datetime) else p for p in params]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
+        # The codes as a tuple (a row's own slice): ``assess_paged`` reads each combination once.
         return [
-            VerdictCodes(pk, name, bool(dismissed), codes)
-            for pk, name, dismissed, *codes in cursor.fetchall()
+            VerdictCodes(row[0], row[1], bool(row[2]), tuple(row[3:])) for row in cursor.fetchall()
         ]
 
 
