@@ -22,8 +22,20 @@ def is_partial(response: HttpResponse) -> bool:
     return "<html" not in response.content.decode()
 
 
-def queries_for(request: Callable[[], HttpResponse]) -> int:
+class QueryCount(int):
+    """A number of queries that shows them when a comparison fails, so that a count that
+    differs says which queries it differs by."""
+
+    statements: list[str]
+
+    def __repr__(self) -> str:
+        return f"{int(self)} queries [{' | '.join(sql[:120] for sql in self.statements)}]"
+
+
+def queries_for(request: Callable[[], HttpResponse]) -> QueryCount:
     with CaptureQueriesContext(connection) as captured:
         response = request()
     assert response.status_code == 200
-    return len(captured)
+    count = QueryCount(len(captured))
+    count.statements = [query["sql"] for query in captured.captured_queries]
+    return count
