@@ -18,14 +18,13 @@ out, as the agenda leaves them out.
 
 Reads cost a constant number of queries whatever the number of partners: the agenda's for the
 partners, one for the partners with their next steps, one for their diagnoses, two for their
-cadences.
+cadences (which the agenda's keep-warm items are read from too).
 """
 
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import replace
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
@@ -41,6 +40,7 @@ from reciprocity.partners.selectors import (
     partners_visible_to,
     with_next_step,
 )
+from reciprocity.playbook.agenda.cadences import CadenceSource
 from reciprocity.playbook.agenda.commitments import CommitmentSource
 from reciprocity.playbook.selectors.agenda import first_items_of_partners
 from reciprocity.playbook.selectors.cadences import (
@@ -110,10 +110,10 @@ def _is_step(item: AgendaItem, step: NextStep | None) -> bool:
     )
 
 
-def _next_cadences(advisor: User, partners: QuerySet[Partner]) -> dict[int, EffectiveCadence]:
+def _next_cadences(cadences: list[EffectiveCadence]) -> dict[int, EffectiveCadence]:
     """Each partner's next keep-warm touch, however far ahead."""
     found: dict[int, EffectiveCadence] = {}
-    for cadence in cadence_items_of(advisor=advisor, partners=partners):
+    for cadence in cadences:
         assert cadence.due is not None
         first = found.get(cadence.partner_id)
         if first is None or (cadence.due, cadence.kind) < (first.due or cadence.due, first.kind):
@@ -176,10 +176,14 @@ def next_actions_for(
     visible = partners_visible_to(advisor=advisor).filter(pk__in=partner_ids)
     # Each partner's next step comes with it, read as the rest of the product reads it.
     partners = {p.pk: p for p in with_next_step(visible.only("pk", "name", "stage"))}
-    first = first_items_of_partners(advisor, partner_ids=list(partners), today=today)
+    # Every dated cadence, read once: the agenda's keep-warm items are among them.
+    dated = cadence_items_of(advisor=advisor, partners=visible)
+    first = first_items_of_partners(
+        advisor, partner_ids=list(partners), today=today, known={CadenceSource.slug: dated}
+    )
     # The diagnosed stages are chosen in SQL: one query, whichever stages the partners are in.
     diagnosed = diagnoses_of_partners(advisor=advisor, partner_ids=list(partners), today=today)
-    cadences = _next_cadences(advisor, visible)
+    cadences = _next_cadences(dated)
     actions: dict[int, NextAction] = {}
     for pk, partner in partners.items():
         found = diagnosed.get(pk)

@@ -12,7 +12,7 @@ checked against who may see the partner before anything else is looked at.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -102,6 +102,9 @@ class AgendaQuery:
     # Only each partner's first item is wanted (what to do next): a source may leave out any
     # item that comes after another of the same partner's, and count only what it keeps.
     first_per_partner: bool = False
+    # What the caller has read already for these partners, by source slug: a source that
+    # finds its own records here uses them rather than reading them again.
+    known: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,13 @@ class CadenceSource(CalendarSource, AgendaSource[Touch]):
 
     def items(self, query: AgendaQuery) -> list[AgendaItem]:
         items = []
-        for cadence in cadence_items_of(advisor=query.advisor, partners=query.partners):
+        known = query.known.get(self.slug)
+        cadences = (
+            cadence_items_of(advisor=query.advisor, partners=query.partners)
+            if known is None
+            else known
+        )
+        for cadence in cadences:
             assert cadence.due is not None
             if cadence.due > query.until:
                 continue

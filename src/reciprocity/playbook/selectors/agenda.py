@@ -2,8 +2,9 @@
 out."""
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -64,15 +65,26 @@ def agenda_for(
 
 
 def first_items_of_partners(
-    advisor: User, *, partner_ids: Collection[int], today: dt.date | None = None
+    advisor: User,
+    *,
+    partner_ids: Collection[int],
+    today: dt.date | None = None,
+    known: Mapping[str, Any] | None = None,
 ) -> dict[int, AgendaItem]:
     """The first item the agenda holds for each of these partners (those of them ``advisor``
     may see, whoever owns them) over the coming week, by partner id: what the agenda would
-    have them do first. A constant number of queries whatever the number of partners."""
+    have them do first. A constant number of queries whatever the number of partners.
+    ``known``: what the caller has read already for them, by source slug (``AgendaQuery``)."""
     today = today or timezone.localdate()
     partners = partners_visible_to(advisor=advisor).filter(pk__in=partner_ids)
     agenda = _agenda(
-        advisor, partners, today=today, horizon_days=7, mine_only=False, first_per_partner=True
+        advisor,
+        partners,
+        today=today,
+        horizon_days=7,
+        mine_only=False,
+        first_per_partner=True,
+        known=known or {},
     )
     first: dict[int, AgendaItem] = {}
     for item in agenda.items:  # in the agenda's order
@@ -90,6 +102,7 @@ def _agenda(
     limit: int | None = None,
     kind: str = "",
     first_per_partner: bool = False,
+    known: Mapping[str, Any] | None = None,
 ) -> Agenda:
     snoozed = frozenset(
         AgendaSnooze.objects.filter(advisor_id=advisor.pk, until__gt=today).values_list(
@@ -105,6 +118,7 @@ def _agenda(
         limit=limit,
         snoozed_keys=snoozed,
         first_per_partner=first_per_partner,
+        known=known or {},
     )
     sources = [source for source in agenda_sources() if not kind or source.slug == kind]
     return merge_windows((source.window(query) for source in sources), today=today, limit=limit)
