@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from reciprocity.accounts.models import User
+from reciprocity.accounts.models import Role, User
 from reciprocity.partners import services
 from reciprocity.partners.models import Partner, Profession, Stage, TouchKind
 from tests.browser.conftest import SCREENSHOTS, WAIT_MS, log_in
@@ -199,3 +199,36 @@ def test_the_agenda_on_a_phone(page: Any, advisor: User, partner: Partner) -> No
     page.get_by_role("button", name="Show").tap()
     expect(page.get_by_role("heading", name=re.compile(partner.name))).to_be_visible()
     assert page_overflow(page) == 0
+
+
+LAPTOP = {"width": 1280, "height": 800}
+
+
+def test_the_partner_list_fits_a_laptop_screen_with_every_column(
+    browser: Any, live_server: Any, advisor: User, partner: Partner
+) -> None:
+    # A firm admin's list has every column: the step, the four scores and the owner.
+    advisor.role = Role.FIRM_ADMIN
+    advisor.save(update_fields=["role"])
+    services.partner_create(
+        by=advisor,
+        name="Penelope Ashworth-Montgomery",
+        profession=Profession.INSURANCE_AGENT,
+        organization="Ashworth-Montgomery Insurance",
+        stage=Stage.PROPOSED,
+    )
+    context = browser.new_context(base_url=live_server.url, viewport=LAPTOP)
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    try:
+        log_in(page, advisor)
+        page.goto("/partners/")
+        table = page.locator(".table-wrap")
+        expect(table.get_by_role("columnheader", name="Owner")).to_be_visible()
+        assert page_overflow(page) == 0
+        # Nothing hides past the table's right edge.
+        assert table.evaluate("wrap => wrap.scrollWidth <= wrap.clientWidth")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "laptop-partner-list.png", full_page=True)
+    finally:
+        context.close()
