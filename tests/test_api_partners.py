@@ -382,3 +382,28 @@ def test_a_partner_is_archived_and_restored(cast: Cast, api: ApiClient) -> None:
     assert restored.json()["archived_at"] is None
     assert names(api.call("GET", "partners")) == ["Priya Private", "Sam Shared"]
     assert StageChange.objects.filter(partner=partner).count() == 0
+
+
+def test_the_list_sorts_by_stage_in_the_pipelines_order(cast: Cast, api: ApiClient) -> None:
+    for stage in (Stage.RETIRED, Stage.ACTIVE, Stage.IDENTIFIED, Stage.PROPOSED, Stage.CHAMPION):
+        PartnerFactory(owner=cast.alice, name=f"By stage {stage}", stage=stage)
+    Partner.objects.filter(pk__in=[cast.alice_private.pk, cast.alice_shared.pk]).update(
+        archived_at=timezone.now()
+    )
+
+    assert names(api.call("GET", "partners?sort=stage")) == [
+        "By stage identified",
+        "By stage proposed",
+        "By stage active",
+        "By stage champion",
+        "By stage retired",
+    ]
+
+
+def test_a_retired_partners_late_step_is_not_overdue_work(cast: Cast, api: ApiClient) -> None:
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    CommitmentFactory(partner=cast.alice_private, due=yesterday)
+    CommitmentFactory(partner=cast.alice_shared, due=yesterday)
+    Partner.objects.filter(pk=cast.alice_shared.pk).update(stage=Stage.RETIRED)
+
+    assert names(api.call("GET", "partners?overdue=true")) == ["Priya Private"]

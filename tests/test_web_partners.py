@@ -65,6 +65,20 @@ def test_the_list_filters_by_stage_profession_owner_and_overdue(cast: Cast) -> N
     assert "Active Annie" not in overdue
 
 
+def test_a_retired_partners_late_step_is_neither_overdue_nor_flagged_in_the_list(
+    cast: Cast,
+) -> None:
+    walked = PartnerFactory(owner=cast.alice, name="Walked Wally", stage=Stage.RETIRED)
+    CommitmentFactory(partner=walked, due=timezone.localdate() - dt.timedelta(days=1))
+    client = client_for(cast.alice)
+
+    assert "Walked Wally" not in client.get("/partners/", {"overdue": "on"}).content.decode()
+    page = client.get("/partners/", {"stage": "retired"}).content.decode()
+    assert "Walked Wally" in page
+    assert "row--overdue" not in page
+    assert "flag--overdue" not in page
+
+
 def test_every_sort_key_renders_and_marks_the_sorted_column(cast: Cast) -> None:
     client = client_for(cast.alice)
     for key in SORTS:

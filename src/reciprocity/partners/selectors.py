@@ -178,7 +178,11 @@ class PartnerFilters:
 SORTS: dict[str, tuple[Any, ...]] = {
     "name": ("name", "pk"),
     "-name": ("-name", "-pk"),
-    "stage": ("stage", "name"),
+    # The stages in the pipeline's order (their stored values sort alphabetically).
+    "stage": (
+        Case(*[When(stage=stage, then=Value(rank)) for rank, stage in enumerate(Stage)]),
+        "name",
+    ),
     "last_touch": (F("last_touch_at").asc(nulls_first=True), "name"),
     "-last_touch": (F("last_touch_at").desc(nulls_last=True), "name"),
     "touches": ("touch_count", "name"),
@@ -222,8 +226,9 @@ def partner_list(
     if f.diagnosis:
         qs = qs.filter(pk__in=diagnosed_partner_ids(advisor, f.diagnosis))
     if f.overdue:
-        # The next step is the earliest open commitment: it is overdue when any is.
-        qs = qs.filter(next_step_due__lt=timezone.localdate())
+        # The next step is the earliest open commitment: it is overdue when any is. A retired
+        # partner's leftovers are not work waiting, as the board counts them.
+        qs = qs.filter(next_step_due__lt=timezone.localdate()).exclude(stage=Stage.RETIRED)
     found = with_next_step(qs.select_related("owner", "firm"))
     if f.sort in SCORE_SORTS:
         found = ranked_by(found, firm_id=advisor.firm_id, slug=f.sort)
