@@ -201,6 +201,34 @@ def test_the_agenda_on_a_phone(page: Any, advisor: User, partner: Partner) -> No
     assert page_overflow(page) == 0
 
 
+def test_the_dashboard_on_a_phone(page: Any, advisor: User, partner: Partner) -> None:
+    # Gone cold: its action ("Reconnect: plan the next touch, or move them to dormant") is the
+    # longest a diagnosis has.
+    cold = services.partner_create(
+        by=advisor,
+        name="Cornelius Coldwater-Abernathy",
+        profession=Profession.CPA,
+        stage=Stage.ACTIVE,
+        occurred_at=timezone.now() - dt.timedelta(days=500),
+    )
+    services.touch_log(
+        partner=cold,
+        by=advisor,
+        kind=TouchKind.CALL,
+        summary="Catch-up call",
+        occurred_at=timezone.now() - dt.timedelta(days=400),
+    )
+    log_in(page, advisor)
+    page.goto("/dashboard/")
+    diagnosis = page.locator(".diagnosis", has_text=cold.name).first
+    action = diagnosis.locator(".diagnosis__action .button", has_text="Reconnect")
+    expect(action).to_be_visible()
+    # A long title and action wrap within the screen.
+    assert page_overflow(page) == 0
+    assert_within_screen(action)
+    screenshot(page, "dashboard")
+
+
 LAPTOP = {"width": 1280, "height": 800}
 
 
