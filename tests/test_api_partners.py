@@ -12,7 +12,7 @@ from django.utils import timezone
 from reciprocity.api.errors import FIELD_REQUIRED, FIELD_UNKNOWN
 from reciprocity.api.schemas.common import NUL_IN_TEXT
 from reciprocity.api.schemas.partners import PartnerSort
-from reciprocity.partners.models import Partner, Profession, Stage, StageChange
+from reciprocity.partners.models import NOTES_MAX, Partner, Profession, Stage, StageChange
 from reciprocity.partners.selectors import SORTS
 from reciprocity.partners.services import OWNER_NOT_IN_FIRM, RETIRED_NEEDS_REASON, TEAM_NOT_YOURS
 from reciprocity.referrals.models import Direction, Kind
@@ -407,3 +407,11 @@ def test_a_retired_partners_late_step_is_not_overdue_work(cast: Cast, api: ApiCl
     Partner.objects.filter(pk=cast.alice_shared.pk).update(stage=Stage.RETIRED)
 
     assert names(api.call("GET", "partners?overdue=true")) == ["Priya Private"]
+
+
+def test_over_long_notes_are_refused_naming_the_field(api: ApiClient) -> None:
+    body = {"name": "Verbose Vera", "profession": "cpa", "notes": "x" * (NOTES_MAX + 1)}
+    response = api.call("POST", "partners", body)
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["notes"]
+    assert not Partner.objects.filter(name="Verbose Vera").exists()

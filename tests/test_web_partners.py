@@ -7,6 +7,8 @@ from reciprocity.accounts.services import READ_ONLY_ROLE
 from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners import services
 from reciprocity.partners.models import (
+    NOTES_MAX,
+    TEXT_MAX,
     Commitment,
     CommitmentStatus,
     Partner,
@@ -255,6 +257,30 @@ def test_adding_a_partner_without_a_name_shows_the_error_and_saves_nothing(cast:
     assert is_partial(response)
     assert 'id="profile-name_error"' in response.content.decode()
     assert Partner.objects.count() == before
+
+
+def test_over_long_notes_are_refused_on_their_field_and_nothing_is_saved(cast: Cast) -> None:
+    response = client_for(cast.alice).post(
+        "/partners/new/",
+        {"name": "Verbose Vera", "profession": "cpa", "can_describe_value": "unknown"}
+        | {"notes": "x" * (NOTES_MAX + 1), "niche": "y" * (TEXT_MAX + 1)},
+    )
+    page = response.content.decode()
+    assert 'id="profile-notes_error"' in page
+    assert 'id="profile-niche_error"' in page
+    assert not Partner.objects.filter(name="Verbose Vera").exists()
+
+
+def test_an_over_long_note_on_a_stage_change_is_refused(cast: Cast) -> None:
+    partner = PartnerFactory(owner=cast.alice)
+    response = client_for(cast.alice).post(
+        f"/partners/{partner.pk}/stage/",
+        {"stage": "qualified", "note": "z" * (TEXT_MAX + 1)},
+        headers=htmx("partner-detail"),
+    )
+    assert f"at most {TEXT_MAX} characters" in response.content.decode()
+    partner.refresh_from_db()
+    assert partner.stage == Stage.IDENTIFIED
 
 
 def test_adding_a_partner_with_an_unknown_stage_is_refused(cast: Cast) -> None:

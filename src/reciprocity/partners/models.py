@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.query import ModelIterable
@@ -11,6 +12,19 @@ from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory, Firm, Team, User
 from reciprocity.records import ArchivableQuerySet
+
+# Free text a person types: room for any real note, bounded so that one field cannot hold
+# megabytes. A form, the API and an import refuse more, naming the field.
+TEXT_MAX = 2_000
+NOTES_MAX = 10_000
+
+
+def bounded_text(
+    verbose_name: str | None = None, *, limit: int = TEXT_MAX, blank: bool = False
+) -> "models.TextField[str, str]":
+    return models.TextField(
+        verbose_name, blank=blank, max_length=limit, validators=[MaxLengthValidator(limit)]
+    )
 
 
 class Stage(models.TextChoices):
@@ -198,8 +212,8 @@ class Partner(models.Model):
     organization_size = models.CharField(
         max_length=10, choices=OrganizationSize.choices, blank=True
     )
-    specialties = models.TextField(blank=True)
-    niche = models.TextField("clients served", blank=True)
+    specialties = bounded_text(blank=True)
+    niche = bounded_text("clients served", blank=True)
     growth_mode = models.BooleanField(
         "firm in growth mode", null=True, blank=True, help_text="Unknown when empty."
     )
@@ -213,7 +227,7 @@ class Partner(models.Model):
     preferred_contact_method = models.CharField(
         max_length=20, choices=ContactMethod.choices, blank=True
     )
-    values = models.TextField("what they value", blank=True)
+    values = bounded_text("what they value", blank=True)
     can_describe_value = models.CharField(
         "can describe our value",
         max_length=10,
@@ -222,9 +236,9 @@ class Partner(models.Model):
     )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    address = models.TextField(blank=True)
+    address = bounded_text(blank=True)
     website = models.URLField(blank=True)
-    notes = models.TextField(blank=True)
+    notes = bounded_text(blank=True, limit=NOTES_MAX)
     tags = models.ManyToManyField(Tag, blank=True, related_name="partners")
 
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.IDENTIFIED)
@@ -301,7 +315,7 @@ class StageChange(models.Model):
     from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=20, choices=Stage.choices)
     reason = models.CharField(max_length=20, choices=FailureReason.choices, blank=True)
-    note = models.TextField(blank=True)
+    note = bounded_text(blank=True)
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)
     by = models.ForeignKey(

@@ -36,7 +36,15 @@ from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory, Firm
 from reciprocity.choices import unknown_choice_message
-from reciprocity.partners.models import Commitment, Partner, Profession, Touch, TouchKind
+from reciprocity.partners.models import (
+    NOTES_MAX,
+    Commitment,
+    Partner,
+    Profession,
+    Touch,
+    TouchKind,
+    bounded_text,
+)
 from reciprocity.records import ArchivableQuerySet
 
 
@@ -168,7 +176,7 @@ class Referral(models.Model):
     direction = models.CharField(max_length=10, choices=Direction.choices)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.REFERRAL)
     need = models.CharField("need or topic", max_length=300)
-    notes = models.TextField(blank=True)
+    notes = bounded_text(blank=True, limit=NOTES_MAX)
 
     # Identity of the person referred: for a sent referral, only once consent is recorded.
     client_name = models.CharField("client or prospect", max_length=200, blank=True)
@@ -183,7 +191,7 @@ class Referral(models.Model):
         choices=Answer.choices,
         default=Answer.UNKNOWN,
     )
-    existing_relationship = models.TextField("that relationship", blank=True)
+    existing_relationship = bounded_text("that relationship", blank=True)
     consultation_fee = models.CharField(
         "fee for an initial consultation",
         max_length=10,
@@ -198,7 +206,7 @@ class Referral(models.Model):
     occurred_at = models.DateTimeField(help_text="When the referral was sent or received.")
     # Set by the services when the status reaches a closed one; open referrals have none.
     closed_at = models.DateTimeField(null=True, blank=True)
-    outcome_reason = models.TextField(blank=True)
+    outcome_reason = bounded_text(blank=True)
     # Set when the partner confirms, through their link, that they received the referral.
     receipt_confirmed_at = models.DateTimeField(
         "partner confirmed receipt at", null=True, blank=True
