@@ -2,7 +2,7 @@
 
 import pytest
 
-from reciprocity.partners.models import Partner
+from reciprocity.partners.models import TEXT_MAX, Partner
 from reciprocity.transfer.imports import engine, rows
 from reciprocity.transfer.imports.services import ImportFiles, import_check
 from tests.factories import PartnerFactory, UserFactory
@@ -40,6 +40,18 @@ def test_every_refused_row_names_its_line_column_and_reason(db):
     reasons = {r.line: r.reason for r in outcome.refused}
     assert reasons[3] == rows.NAME_MISSING
     assert reasons[2].startswith("Unknown profession 'Dentist'")
+
+
+def test_an_over_long_text_refuses_its_row_naming_the_column(db):
+    advisor = UserFactory()
+    outcome = check(
+        advisor,
+        "Name,Profession,Niche\n"
+        f"Jane Doe,cpa,{'x' * (TEXT_MAX + 1)}\n"
+        "Raj Patel,attorney,Business owners\n",
+    )
+    assert [(r.line, r.column) for r in outcome.refused] == [(2, "Niche")]
+    assert outcome.refused[0].reason == rows.TOO_LONG.format(limit=TEXT_MAX, length=TEXT_MAX + 1)
 
 
 def test_a_row_matching_a_partner_of_the_book_updates_or_leaves_it(db):
