@@ -415,3 +415,11 @@ def test_over_long_notes_are_refused_naming_the_field(api: ApiClient) -> None:
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["notes"]
     assert not Partner.objects.filter(name="Verbose Vera").exists()
+
+
+def test_an_over_long_tag_is_refused_naming_the_field(api: ApiClient) -> None:
+    body = {"name": "Taggy Tess", "profession": "cpa", "tags": ["t" * 51]}
+    response = api.call("POST", "partners", body)
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["tags"]
+    assert not Partner.objects.filter(name="Taggy Tess").exists()

@@ -54,6 +54,11 @@ def test_an_over_long_text_refuses_its_row_naming_the_column(db):
     assert outcome.refused[0].reason == rows.TOO_LONG.format(limit=TEXT_MAX, length=TEXT_MAX + 1)
 
 
+def test_an_over_long_tag_refuses_its_row_not_cut(db):
+    outcome = check(UserFactory(), f"Name,Profession,Tags\nJane Doe,cpa,vip; {'t' * 51}\n")
+    assert [(r.line, r.column) for r in outcome.refused] == [(2, "Tags")]
+
+
 def test_a_row_matching_a_partner_of_the_book_updates_or_leaves_it(db):
     advisor = UserFactory()
     PartnerFactory(

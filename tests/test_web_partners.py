@@ -271,6 +271,18 @@ def test_over_long_notes_are_refused_on_their_field_and_nothing_is_saved(cast: C
     assert not Partner.objects.filter(name="Verbose Vera").exists()
 
 
+def test_an_over_long_tag_is_refused_not_cut(cast: Cast) -> None:
+    response = client_for(cast.alice).post(
+        "/partners/new/",
+        {"name": "Taggy Tess", "profession": "cpa", "can_describe_value": "unknown"}
+        | {"tags": "downtown, " + "t" * 60},
+    )
+    page = response.content.decode()
+    assert 'id="profile-tags_error"' in page
+    assert "A tag has at most 50 characters" in page
+    assert not Partner.objects.filter(name="Taggy Tess").exists()
+
+
 def test_an_over_long_note_on_a_stage_change_is_refused(cast: Cast) -> None:
     partner = PartnerFactory(owner=cast.alice)
     response = client_for(cast.alice).post(

@@ -50,6 +50,7 @@ FIRST_MEETING_SINCE = (
 )
 OWNER_NOT_IN_FIRM = "The owner must be an advisor of your firm."
 TEAM_NOT_YOURS = "Share only with a team the owner belongs to."
+TAG_TOO_LONG = 'A tag has at most {limit} characters: "{tag}" has {length}.'
 # Who may see a partner is decided by its owner (handing it to a colleague, sharing it or
 # not) or a firm admin, never by a teammate it is shared with.
 OWNER_CHANGE_NOT_YOURS = "Only the partner's owner or a firm admin can hand it to another advisor."
@@ -119,8 +120,22 @@ def _clean_owner_and_team(*, by: User, owner: User, team: Team | None) -> tuple[
     return owner, team
 
 
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """The tags' names, trimmed and each once; ValidationError on ``tags`` for one too long
+    (cutting it would save a tag nobody typed)."""
+    limit = Tag._meta.get_field("name").max_length or 0
+    names = sorted({name.strip() for name in tags if name and name.strip()})
+    for name in names:
+        if len(name) > limit:
+            shown = f"{name[:40]}…"
+            raise ValidationError(
+                {"tags": TAG_TOO_LONG.format(limit=limit, tag=shown, length=len(name))}
+            )
+    return names
+
+
 def _set_tags(partner: Partner, tags: Iterable[str]) -> None:
-    names = sorted({name.strip()[:50] for name in tags if name and name.strip()})
+    names = clean_tags(tags)
     existing = {
         tag.name: tag for tag in Tag.objects.filter(firm_id=partner.firm_id, name__in=names)
     }

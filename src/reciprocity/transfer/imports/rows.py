@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from reciprocity.dates import happened_at
 from reciprocity.partners.models import Partner, Profession, Stage
+from reciprocity.partners.services import clean_tags
 from reciprocity.transfer.imports.mapping import CHOICES, JOINED, NO, YES, Mapping, normal
 
 # User-facing messages; tests reuse them.
@@ -244,7 +245,7 @@ def split_tags(text: str) -> list[str]:
     """Tags separated by commas, semicolons or Google's " ::: "; Google's own system labels
     ("* myContacts") are not the advisor's."""
     parts = (part.strip() for part in re.split(r",|;|:::", text))
-    return sorted({part[:50] for part in parts if part and not part.startswith("*")})
+    return clean_tags(part for part in parts if not part.startswith("*"))
 
 
 def _text(text: str, limit: int | None) -> str:
