@@ -184,17 +184,31 @@ def test_a_read_only_user_cannot_bulk_change(cast: Cast) -> None:
     assert response.status_code == 403
 
 
-def test_bulk_export_is_a_csv_of_the_chosen(cast: Cast) -> None:
+def test_bulk_export_is_the_lists_own_csv_of_the_chosen(cast: Cast) -> None:
     partner_update(partner=cast.alice_private, by=cast.alice, name="=cmd()")
-    response = bulk_post(cast, "export", [cast.alice_private, cast.alice_shared])
-    assert response["Content-Type"] == "text/csv"
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0][:3] == ["id", "name", "organization"]
-    assert sorted(row[1] for row in rows[1:]) == ["'=cmd()", "Sam Shared"]
+    PartnerFactory(owner=cast.alice, name="Not Chosen")
+    client = client_for(cast.alice)
+    chosen = [cast.alice_private, cast.alice_shared]
+    response = client.post(
+        "/partners/bulk/", {"action": "export", "partner": [str(p.pk) for p in chosen]}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/partners/export/?format=csv&partner=")
+    exported = client.get(response["Location"])
+    assert exported["Content-Type"].startswith("text/csv")
+    text = b"".join(exported.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    # The columns of "Export this list".
+    whole = client.get("/partners/export/", {"format": "csv"})
+    header = next(csv.reader(io.StringIO(b"".join(whole.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == header
+    assert sorted(row[header.index("Name")] for row in rows[1:]) == ["'=cmd()", "Sam Shared"]
 
 
 def test_a_read_only_user_may_export(cast: Cast) -> None:
-    response = client_for(cast.cole).post(
+    client = client_for(cast.cole)
+    response = client.post(
         "/partners/bulk/", {"action": "export", "partner": [str(cast.alice_private.pk)]}
     )
-    assert response.status_code == 200
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200

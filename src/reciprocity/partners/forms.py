@@ -371,6 +371,13 @@ class BoardFilterForm(PageForm, forms.Form):
         owner.label_from_instance = lambda advisor: advisor.display_name  # type: ignore[method-assign,assignment]
 
 
+def chosen_ids(data: Any) -> tuple[int, ...]:
+    """The partners ticked in the list (``partner``, repeated), as the bulk actions and the
+    export of the chosen read them."""
+    values = cast(QueryDict, data).getlist("partner") if hasattr(data, "getlist") else []
+    return tuple(int(value) for value in values if value.isdigit())
+
+
 class PartnerListForm(PageForm, forms.Form):
     """The list's search, filters and sort, read from the query string."""
 
@@ -427,6 +434,7 @@ class PartnerListForm(PageForm, forms.Form):
             tag=data.get("tag") or "",
             quiet_days=data.get("quiet_days"),
             diagnosis=data.get("diagnosis") or "",
+            ids=chosen_ids(self.data),
         )
 
 
@@ -479,8 +487,7 @@ class PartnerBulkForm(PageForm, forms.Form):
 
     def partner_ids(self) -> list[int]:
         """The ticked rows; an id the user may not see is the service's to refuse."""
-        values = cast(QueryDict, self.data).getlist("partner")
-        return [int(value) for value in values if value.isdigit()]
+        return list(chosen_ids(self.data))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

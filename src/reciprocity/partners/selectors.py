@@ -157,6 +157,8 @@ class PartnerFilters:
     # Partners with no touch for at least this many days (never touched ones included).
     quiet_days: int | None = None
     diagnosis: str = ""
+    # Only these partners, archived or not: the rows ticked in the list.
+    ids: tuple[int, ...] = ()
 
     @property
     def narrowing(self) -> bool:
@@ -207,7 +209,11 @@ def partner_list(
     """Visible partners with their next step, filtered and sorted; paginate the result. With
     ``scored`` (or a sort by a score) each carries its scores, in the same query."""
     f = filters or PartnerFilters()
-    qs = partners_visible_to(advisor=advisor, include_archived=f.archived or f.include_archived)
+    qs = partners_visible_to(
+        advisor=advisor, include_archived=f.archived or f.include_archived or bool(f.ids)
+    )
+    if f.ids:
+        qs = qs.filter(pk__in=f.ids)
     if f.archived:
         qs = qs.filter(archived_at__isnull=False)
     if f.search:
@@ -422,12 +428,6 @@ def agenda_items(*, partners: QuerySet[Partner], until: dt.date) -> QuerySet[Com
         .select_related("partner")
         .order_by("due", Lower("partner__name"), "pk")
     )
-
-
-def partners_chosen(*, advisor: User, ids: list[int]) -> QuerySet[Partner]:
-    """The partners ticked in the list that ``advisor`` may see, as the list shows them."""
-    qs = partners_visible_to(advisor=advisor, include_archived=True).filter(pk__in=ids)
-    return with_next_step(qs.select_related("owner")).prefetch_related("tags").order_by("name")
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """The partner list, its bulk actions and export, and adding a partner."""
 
-from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from reciprocity.accounts.decorators import write_required
 from reciprocity.accounts.services import ensure_can_write
-from reciprocity.partners import bulk, selectors, services
+from reciprocity.partners import bulk, services
 from reciprocity.partners.duplicates import (
     Duplicate,
     partner_duplicates_for,
@@ -26,11 +26,7 @@ from reciprocity.partners.forms import (
     PartnerCreateForm,
     partners_listed,
 )
-from reciprocity.partners.models import (
-    Partner,
-)
 from reciprocity.partners.views.regions import RESULTS
-from reciprocity.spreadsheets import csv_lines
 from reciprocity.web.forms import form_creates
 from reciprocity.web.http import (
     AuthedRequest,
@@ -65,31 +61,6 @@ def partner_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "partners/partner_list.html", context)
 
 
-EXPORT_HEADER = (
-    "id", "name", "organization", "profession", "stage", "owner", "email", "phone", "tags",
-    "touches", "last_touch_at", "next_step", "next_step_due",
-)  # fmt: skip
-
-
-def _export_row(partner: Partner) -> list[Any]:
-    step = selectors.next_step_of(partner)
-    return [
-        partner.pk,
-        partner.name,
-        partner.organization,
-        partner.profession_label,
-        partner.get_stage_display(),
-        partner.owner.display_name,
-        partner.email,
-        partner.phone,
-        ", ".join(tag.name for tag in partner.tags.all()),
-        partner.touch_count,
-        partner.last_touch_at.isoformat() if partner.last_touch_at else "",
-        step.what if step else "",
-        step.due.isoformat() if step else "",
-    ]
-
-
 @login_required
 @require_POST
 def partner_bulk(request: AuthedRequest) -> HttpResponseBase:
@@ -104,12 +75,9 @@ def partner_bulk(request: AuthedRequest) -> HttpResponseBase:
         if not ids:
             messages.error(request, bulk.NONE_SELECTED)
             return redirect(back)
-        rows = selectors.partners_chosen(advisor=request.user, ids=ids)
-        response = StreamingHttpResponse(
-            csv_lines(EXPORT_HEADER, (_export_row(p) for p in rows)), content_type="text/csv"
-        )
-        response["Content-Disposition"] = 'attachment; filename="partners.csv"'
-        return response
+        # The list's own export, of the chosen rows: the same columns as "Export this list".
+        query = urlencode({"format": "csv", "partner": ids}, doseq=True)
+        return redirect(f"{reverse('partner_export')}?{query}")
     ensure_can_write(request.user)
     action = form.bulk_action()
     try:
