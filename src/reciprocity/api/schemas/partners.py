@@ -192,7 +192,9 @@ class PartnerFilters(Changes, Text):
     stage: Stage | None = None
     profession: Profession | None = None
     owner: RecordId | None = Field(None, description="The owning advisor's id.")
-    overdue: bool = Field(False, description="Only partners with an overdue commitment.")
+    overdue: bool = Field(
+        False, description="Only partners with an overdue commitment (retired ones left out)."
+    )
     archived: bool = Field(False, description="Archived partners instead of current ones.")
     sort: PartnerSort = "name"
 
