@@ -34,6 +34,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
+from reciprocity.partners.services import after_move
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
 
 PASSWORD = "bench"  # noqa: S105 (a generated book on a throwaway database)
@@ -130,20 +131,22 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         for advisor in advisors:
             for n in range(size.partners_each):
                 changed = now - dt.timedelta(days=rng.randint(1, 900), minutes=rng.randint(0, 999))
-                partners.append(
-                    Partner(
-                        firm=firm,
-                        owner=advisor,
-                        team_id=team_of[advisor.pk] if rng.random() < 0.2 else None,
-                        name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {n}",
-                        profession=rng.choice(Profession.values),
-                        organization=f"{rng.choice(LAST_NAMES)} & Co {n % 997}",
-                        propensity_to_refer=rng.choice([None, *Propensity.values]),
-                        growth_mode=rng.choice([None, True, False]),
-                        stage=rng.choices(STAGES, STAGE_WEIGHTS)[0],
-                        stage_changed_at=changed,
-                    )
+                partner = Partner(
+                    firm=firm,
+                    owner=advisor,
+                    team_id=team_of[advisor.pk] if rng.random() < 0.2 else None,
+                    name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {n}",
+                    profession=rng.choice(Profession.values),
+                    organization=f"{rng.choice(LAST_NAMES)} & Co {n % 997}",
+                    propensity_to_refer=rng.choice([None, *Propensity.values]),
+                    growth_mode=rng.choice([None, True, False]),
+                    stage=rng.choices(STAGES, STAGE_WEIGHTS)[0],
+                    stage_changed_at=changed,
                 )
+                # Its one move, recorded below, as the stage writes keep it.
+                for name, value in after_move(partner, partner.stage, changed).items():
+                    setattr(partner, name, value)
+                partners.append(partner)
         _bulk(Partner, partners)
         partner_rows = list(
             Partner.objects.filter(firm=firm).order_by("pk").values_list("pk", "owner_id")

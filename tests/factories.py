@@ -24,10 +24,12 @@ from reciprocity.partners.models import (
     TouchKind,
 )
 from reciprocity.partners.services import (
+    MOVE_FIELDS,
     _refresh_next_step_due,
     _refresh_touch_stats,
     partner_change_stage,
     partner_create,
+    refresh_move_stats,
 )
 from reciprocity.playbook.models import (
     AdvisorProfile,
@@ -96,12 +98,20 @@ class PartnerFactory(factory.django.DjangoModelFactory):
 class StageChangeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = StageChange
+        skip_postgeneration_save = True
 
     partner = factory.SubFactory(PartnerFactory)
     from_stage = ""
     to_stage = factory.LazyAttribute(lambda c: c.partner.stage)
     occurred_at = factory.LazyAttribute(lambda c: c.partner.stage_changed_at)
     by = factory.LazyAttribute(lambda c: c.partner.owner)
+
+    @factory.post_generation
+    def stats(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """The partner's first meeting and furthest stage, as the stage writes keep them."""
+        if create:
+            refresh_move_stats(Partner.objects.filter(pk=self.partner_id))
+            self.partner.refresh_from_db(fields=MOVE_FIELDS)
 
 
 class TouchFactory(factory.django.DjangoModelFactory):

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from reciprocity.api.insights import FUNNEL_OF_OTHERS, UNKNOWN_FUNNEL_SCOPE
-from reciprocity.insights.funnel import MET_STAGES, first_referral_of, funnel_for
+from reciprocity.insights.funnel import first_referral_of, funnel_for
 from reciprocity.insights.selectors import scope_of
-from reciprocity.partners.models import PIPELINE_STAGES, Partner, Stage, StageChange
+from reciprocity.partners.models import MET_STAGES, PIPELINE_STAGES, Partner, Stage, StageChange
 from reciprocity.partners.services import partner_change_stage
 from reciprocity.referrals.models import Referral
 from reciprocity.referrals.services.ledger import referral_create

@@ -23,33 +23,25 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.db.models import (
     Avg,
-    Case,
     Count,
-    DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
-    IntegerField,
     Max,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
-    When,
     Window,
 )
-from django.db.models.functions import Coalesce, Greatest, Lead, RowNumber
+from django.db.models.functions import Greatest, Lead, RowNumber
 from django.utils import timezone
 from django_cte import CTE, with_cte
 
 from reciprocity.dates import local_day
-from reciprocity.partners.models import PIPELINE_STAGES, Partner, Stage, StageChange
+from reciprocity.partners.models import PIPELINE_STAGES, Partner, StageChange, stage_rank
 from reciprocity.referrals.models import Direction, Kind, Referral
 
-# From the first meeting on, the partner has been met.
-MET_STAGES = PIPELINE_STAGES[PIPELINE_STAGES.index(Stage.FIRST_MEETING) :]
 TOP_PARTNERS = 5
 YIELD_MONTHS = 12
 SECONDS_PER_DAY = 86400
@@ -96,27 +88,10 @@ class Funnel:
     top: list[TopPartner]
 
 
-def _rank(field: str) -> Case:
-    """A pipeline stage's place (0 for identified), -1 for dormant and retired."""
-    return Case(
-        *[When(**{field: stage}, then=Value(i)) for i, stage in enumerate(PIPELINE_STAGES)],
-        default=Value(-1),
-        output_field=IntegerField(),
-    )
-
-
 def _steps(partners: QuerySet[Partner]) -> list[Step]:
-    furthest_moved = (
-        StageChange.objects.filter(partner_id=OuterRef("pk"))
-        .order_by()
-        .values("partner_id")
-        .annotate(top=Max(_rank("to_stage")))
-        .values("top")
-    )
-    furthest = Greatest(
-        Coalesce(Subquery(furthest_moved, output_field=IntegerField()), Value(-1)),
-        _rank("stage"),
-    )
+    # The furthest stage kept on the row is that of the recorded moves; a partner's own stage
+    # counts too.
+    furthest = Greatest(stage_rank("furthest_stage"), stage_rank("stage"))
     counts = dict(
         partners.order_by()
         .annotate(furthest=furthest)
@@ -220,31 +195,14 @@ def _received(partners: QuerySet[Partner]) -> QuerySet[Referral]:
     )
 
 
-def _first_referral_moments() -> tuple[Subquery, Subquery]:
-    """A partner's first move into a met stage, and the first referral received from them: to
-    annotate the partners with."""
-    met = StageChange.objects.filter(partner_id=OuterRef("pk"), to_stage__in=MET_STAGES)
-    received = _received(Partner.objects.all()).filter(partner_id=OuterRef("pk"))
-    return (
-        Subquery(
-            met.order_by().values("partner_id").annotate(m=Min("occurred_at")).values("m"),
-            output_field=DateTimeField(),
-        ),
-        Subquery(
-            received.order_by().values("partner_id").annotate(m=Min("occurred_at")).values("m"),
-            output_field=DateTimeField(),
-        ),
-    )
-
-
 def _first_referral(partners: QuerySet[Partner]) -> tuple[float | None, int]:
     """The median days from the first meeting to the first referral received, over the
     partners with both, and how many they are: each moment read once per partner, grouped."""
     met = CTE(
-        StageChange.objects.filter(partner__in=partners, to_stage__in=MET_STAGES)
+        partners.filter(first_met_at__isnull=False)
         .order_by()
-        .values("partner_id")
-        .annotate(at=Min("occurred_at")),
+        .annotate(partner_id=F("pk"), at=F("first_met_at"))
+        .values("partner_id", "at"),
         name="funnel_met",
     )
     first = CTE(
@@ -284,13 +242,10 @@ class FirstReferral:
 
 def first_referral_of(partner: Partner) -> FirstReferral:
     """The partner's first meeting and first referral received, as local days: one query."""
-    met, received = _first_referral_moments()
-    met_at, received_at = (
-        Partner.objects.filter(pk=partner.pk)
-        .annotate(met_at=met, first_received_at=received)
-        .values_list("met_at", "first_received_at")
-        .get()
-    )
+    received_at = _received(Partner.objects.filter(pk=partner.pk)).aggregate(m=Min("occurred_at"))[
+        "m"
+    ]
+    met_at = partner.first_met_at
     return FirstReferral(
         met_on=local_day(met_at) if met_at else None,
         received_on=local_day(received_at) if received_at else None,

@@ -24,6 +24,7 @@ from reciprocity.partners.services import (
     PROFILE_FIELDS,
     _refresh_next_step_due,
     _refresh_touch_stats,
+    refresh_move_stats,
 )
 
 MERGE_SELF = "Choose another partner: a partner cannot be merged with itself."
@@ -146,5 +147,6 @@ def partner_merge(*, user: User, keep: Partner, other: Partner) -> MergeResult:
     attribute(other, user).save(update_fields=["merged_into", "archived_at", "updated_at"])
     _refresh_touch_stats(other.pk)
     _refresh_next_step_due(other.pk)
+    refresh_move_stats(Partner.objects.filter(pk__in=[keep.pk, other.pk]))
     keep.refresh_from_db()
     return result

@@ -50,6 +50,26 @@ PIPELINE_STAGES = [
 ]
 # Partners in these stages are the "core" an advisor should keep to a handful of.
 CORE_STAGES = [Stage.PROPOSED, Stage.ACTIVE, Stage.CHAMPION]
+# From the first meeting on, the partner has been met.
+MET_STAGES = PIPELINE_STAGES[PIPELINE_STAGES.index(Stage.FIRST_MEETING) :]
+
+
+def stage_rank(field: str) -> models.Case:
+    """A pipeline stage's place in SQL (0 for identified), -1 for dormant, retired or none."""
+    return models.Case(
+        *[
+            models.When(**{field: stage}, then=models.Value(i))
+            for i, stage in enumerate(PIPELINE_STAGES)
+        ],
+        default=models.Value(-1),
+        output_field=models.IntegerField(),
+    )
+
+
+def further_stage(stage: str, other: str) -> str:
+    """The later of two stages in the pipeline ("" when neither is a pipeline stage)."""
+    ranked = [PIPELINE_STAGES.index(Stage(s)) for s in (stage, other) if s in PIPELINE_STAGES]
+    return PIPELINE_STAGES[max(ranked)].value if ranked else ""
 
 
 class FailureReason(models.TextChoices):
@@ -249,6 +269,13 @@ class Partner(models.Model):
     # The due day of the next step (the earliest open commitment), kept by the commitments'
     # writes so that the board and the list order by urgency without a lookup per partner.
     next_step_due = models.DateField(null=True, blank=True, editable=False)
+    # Read from the stage history by the funnel, the diagnoses and the balance, and kept on the
+    # row by the stage writes so that a firm's picture does not scan every move: the first move
+    # into a met stage, and the furthest pipeline stage any move went to.
+    first_met_at = models.DateTimeField(null=True, blank=True, editable=False)
+    furthest_stage = models.CharField(
+        max_length=20, choices=Stage.choices, blank=True, editable=False
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -267,7 +294,7 @@ class Partner(models.Model):
     history = HistoricalRecords(
         bases=[AuditedHistory],
         # Derived from the commitments, whose own history tells what changed.
-        excluded_fields=["updated_at", "next_step_due"],
+        excluded_fields=["updated_at", "next_step_due", "first_met_at", "furthest_stage"],
         m2m_fields=[tags],
     )
 

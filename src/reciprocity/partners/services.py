@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from reciprocity.choices import unknown_choice_message
 from reciprocity.dates import happened_at, planned_on
 from reciprocity.partners import qualification
 from reciprocity.partners.models import (
+    MET_STAGES,
     PIPELINE_STAGES,
     Commitment,
     CommitmentStatus,
@@ -29,6 +30,8 @@ from reciprocity.partners.models import (
     Tag,
     Touch,
     TouchKind,
+    further_stage,
+    stage_rank,
 )
 from reciprocity.records import Conflict, lock, model_update
 
@@ -193,6 +196,9 @@ def partner_create(
         stage_changed_at=when,
         **profile,
     )
+    for to_stage, moment in history:
+        for field, value in after_move(partner, to_stage, moment).items():
+            setattr(partner, field, value)
     partner.full_clean(exclude=["firm", "owner", "team"])
     attribute(partner, by).save()
     _set_tags(partner, tags)
@@ -315,11 +321,13 @@ def partner_change_stage(
     )
     change.full_clean(exclude=["partner", "by"])
     attribute(change, by).save()
+    for field, value in after_move(locked, stage, when).items():
+        setattr(locked, field, value)
     locked.stage = stage
     locked.stage_changed_at = when
-    attribute(locked, by).save(update_fields=["stage", "stage_changed_at", "updated_at", *answered])
-    partner.stage, partner.stage_changed_at = locked.stage, locked.stage_changed_at
-    for field in answered:
+    moved = ["stage", "stage_changed_at", *MOVE_FIELDS]
+    attribute(locked, by).save(update_fields=[*moved, "updated_at", *answered])
+    for field in [*moved, *answered]:
         setattr(partner, field, getattr(locked, field))
     events.partner_stage_changed(locked, change)
     return change
@@ -358,6 +366,36 @@ def partner_archive(*, partner: Partner, by: User) -> Partner:
 
 def partner_restore(*, partner: Partner, by: User) -> Partner:
     return record_archive_set(record=partner, by=by, archived=False)
+
+
+# What the stage moves leave on the partner's row (see ``Partner.first_met_at``).
+MOVE_FIELDS = ("first_met_at", "furthest_stage")
+
+
+def after_move(partner: Partner, stage: str, moment: dt.datetime) -> dict[str, Any]:
+    """The partner's ``MOVE_FIELDS`` once a move into ``stage`` at ``moment`` is recorded. The
+    earliest met move, not the first recorded: a merge brings in moves of their own times."""
+    met = partner.first_met_at
+    if stage in MET_STAGES and (met is None or moment < met):
+        met = moment
+    return {"first_met_at": met, "furthest_stage": further_stage(partner.furthest_stage, stage)}
+
+
+def refresh_move_stats(partners: QuerySet[Partner]) -> None:
+    """Recompute the first meeting and furthest stage of ``partners`` from their recorded moves:
+    after moves change hands (a merge) or arrive in bulk (an import)."""
+    moves = StageChange.objects.filter(partner_id=OuterRef("pk")).order_by()
+    furthest = (
+        moves.filter(to_stage__in=PIPELINE_STAGES)
+        .annotate(rank=stage_rank("to_stage"))
+        .order_by("-rank")
+        .values("to_stage")[:1]
+    )
+    met = moves.filter(to_stage__in=MET_STAGES).values("partner_id").annotate(m=Min("occurred_at"))
+    partners.update(
+        first_met_at=Subquery(met.values("m")),
+        furthest_stage=Coalesce(Subquery(furthest), Value("")),
+    )
 
 
 def _refresh_touch_stats(partner_id: int) -> None:

@@ -37,7 +37,6 @@ from reciprocity.partners.models import (
     Partner,
     Profession,
     Stage,
-    StageChange,
 )
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.records import changed_since
@@ -62,14 +61,6 @@ DOCUMENT_NOT_FOUND = "This referral has no disclosure document."
 BALANCE_WINDOW_DAYS = 365
 # "Referrals flow both ways, repeatedly": at least this many each way within the window.
 CHAMPION_MIN_EACH_WAY = 2
-# Meeting the partner starts the clock for time-to-first-referral.
-MET_STAGES = [
-    Stage.FIRST_MEETING,
-    Stage.DUE_DILIGENCE,
-    Stage.PROPOSED,
-    Stage.ACTIVE,
-    Stage.CHAMPION,
-]
 BEFORE_ACTIVE = [
     Stage.IDENTIFIED,
     Stage.QUALIFIED,
@@ -403,7 +394,7 @@ def _window_start(now: dt.datetime | None) -> dt.datetime:
 def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> QuerySet[Partner]:
     """Annotate each partner's balance: ``referrals_sent``, ``referrals_received``,
     ``connections_sent``, ``connections_received``, the same with ``_12m`` for the window,
-    ``first_referral_received_at`` and ``first_met_at``.
+    and ``first_referral_received_at`` (the first meeting is kept on the row).
 
     Correlated subqueries rather than joins, so the counts stay exact whatever else the queryset
     joins, and the list stays one query whatever its length.
@@ -422,15 +413,8 @@ def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> Qu
             Q(direction=direction, kind=kind, occurred_at__gte=since)
         )
     first_received = live.filter(direction=Direction.RECEIVED, kind=Kind.REFERRAL).order_by()
-    first_met = StageChange.objects.filter(
-        partner_id=OuterRef("pk"), to_stage__in=MET_STAGES
-    ).order_by()
     annotations["first_referral_received_at"] = Subquery(
         first_received.values("partner_id").annotate(m=Min("occurred_at")).values("m"),
-        output_field=DateTimeField(),
-    )
-    annotations["first_met_at"] = Subquery(
-        first_met.values("partner_id").annotate(m=Min("occurred_at")).values("m"),
         output_field=DateTimeField(),
     )
     return qs.annotate(**annotations)
@@ -439,7 +423,7 @@ def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> Qu
 def balance_for(partner: Partner, *, now: dt.datetime | None = None) -> Balance:
     """The partner's balance: from ``with_balance`` annotations when present, else one query."""
     source: Any = partner
-    if not hasattr(partner, "first_met_at") or now is not None:
+    if not hasattr(partner, "first_referral_received_at") or now is not None:
         source = with_balance(Partner.objects.filter(pk=partner.pk), now=now).get()
     counts = {
         name + suffix: getattr(source, name + suffix)

@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 from django.db import connections
 from django.db.models import (
+    Case,
     Count,
     DateTimeField,
     Exists,
@@ -16,12 +17,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
 
 from reciprocity.insights.diagnoses.base import (
-    DIAGNOSED_STAGES,
     WINDOW_MONTHS,
     Thresholds,
     cutoffs_of,
@@ -31,7 +32,7 @@ from reciprocity.insights.diagnoses.base import (
 from reciprocity.insights.diagnoses.base import Kind as DiagnosisKind
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
 from reciprocity.insights.models import Dismissal
-from reciprocity.partners.models import Partner, StageChange, Touch
+from reciprocity.partners.models import Partner, Touch
 from reciprocity.playbook.models import (
     AdvisorProfile,
     Agreement,
@@ -59,15 +60,18 @@ def _first(qs: QuerySet[Any], fn: type[Min] | type[Max] = Min) -> Subquery:
     )
 
 
+def _met_by(now: dt.datetime) -> Case:
+    """The partner's first move into a met stage, if made by ``now``: the one kept on the row
+    is the earliest, so when it is still to come, so are the others."""
+    return Case(When(first_met_at__lte=now, then=F("first_met_at")))
+
+
 def _verdict_annotations(
     qs: QuerySet[Partner], *, today: dt.date, now: dt.datetime, thresholds: Thresholds
 ) -> QuerySet[Partner]:
     """``qs`` with what the kinds' verdicts read (the wording reads them too)."""
     since_window = start_of(add_months(today, -WINDOW_MONTHS))
     since_walk_away = start_of(add_months(today, -thresholds.walk_away_months))
-    met = StageChange.objects.filter(
-        partner_id=OuterRef("pk"), to_stage__in=DIAGNOSED_STAGES, occurred_at__lte=now
-    )
     referrals = Referral.objects.live().filter(
         partner_id=OuterRef("pk"),
         kind=Kind.REFERRAL,
@@ -93,15 +97,7 @@ def _verdict_annotations(
     )
     return (
         # A partner with no recorded move into a met stage counts from its last move.
-        qs.annotate(
-            met_at=Coalesce(
-                Subquery(
-                    met.order_by().values("partner_id").annotate(m=Min("occurred_at")).values("m"),
-                    output_field=DateTimeField(),
-                ),
-                F("stage_changed_at"),
-            )
-        )
+        qs.annotate(met_at=Coalesce(_met_by(now), F("stage_changed_at")))
         .annotate(
             touches_since_met=_count(touches),
             received_ever=_count(received),
@@ -139,12 +135,12 @@ _JOINED = """
 SELECT s.id AS id, s.name AS name, s.stage AS stage, s.growth_mode AS growth_mode,
     s.propensity AS propensity, s.describes AS describes,
     -- A partner with no recorded move into a met stage counts from its last move.
-    COALESCE(m.m, s.changed_at) AS met_at,
+    COALESCE(s.met, s.changed_at) AS met_at,
     CASE WHEN COALESCE(r.ever, 0) > 0 OR s.touches < %s THEN 0 ELSE (
         SELECT COUNT(*) FROM (
             SELECT 1 FROM {touch} t
             WHERE t.partner_id = s.id AND t.archived_at IS NULL
-                AND t.occurred_at >= COALESCE(m.m, s.changed_at) AND t.occurred_at <= %s
+                AND t.occurred_at >= COALESCE(s.met, s.changed_at) AND t.occurred_at <= %s
             LIMIT %s
         ) n
     ) END AS touches_since_met,
@@ -159,7 +155,6 @@ SELECT s.id AS id, s.name AS name, s.stage AS stage, s.growth_mode AS growth_mod
     c.interval_months AS cadence_months, d.interval_months AS stage_cadence_months,
     x.partner_id IS NOT NULL AS dismissed
 FROM diag_scope s
-LEFT JOIN diag_met m ON m.partner_id = s.id
 LEFT JOIN diag_referral r ON r.partner_id = s.id
 LEFT JOIN diag_agreed a ON a.partner_id = s.id
 LEFT JOIN diag_dismissed x ON x.partner_id = s.id
@@ -208,25 +203,22 @@ def verdict_codes(
     since_window = start_of(add_months(today, -WINDOW_MONTHS))
     since_walk_away = start_of(add_months(today, -thresholds.walk_away_months))
     in_scope = RawSQL("SELECT id FROM diag_scope", ())
-    partners = scope.order_by().values(
-        "pk",
-        "name",
-        "stage",
-        "growth_mode",
-        "propensity_to_refer",
-        "can_describe_value",
-        "stage_changed_at",
-        "firm_id",
-        "touch_count",
-        "last_touch_at",
-    )
-    met = (
-        StageChange.objects.filter(
-            partner_id__in=in_scope, to_stage__in=DIAGNOSED_STAGES, occurred_at__lte=now
+    partners = (
+        scope.order_by()
+        .annotate(met_by_now=_met_by(now))
+        .values(
+            "pk",
+            "name",
+            "stage",
+            "growth_mode",
+            "propensity_to_refer",
+            "can_describe_value",
+            "stage_changed_at",
+            "firm_id",
+            "touch_count",
+            "last_touch_at",
+            "met_by_now",
         )
-        .values("partner_id")
-        .annotate(m=Min("occurred_at"))
-        .order_by()
     )
     received = Q(direction=Direction.RECEIVED)
     sent = Q(direction=Direction.SENT)
@@ -264,10 +256,9 @@ def verdict_codes(
     parts = [
         (
             "diag_scope(id, name, stage, growth_mode, propensity, describes, changed_at, firm_id,"
-            " touches, last_touch)",
+            " touches, last_touch, met)",
             partners,
         ),
-        ("diag_met(partner_id, m)", met),
         ("diag_referral(partner_id, ever, r12, r24, s12, first_sent, last_received)", referrals),
         ("diag_agreed(partner_id)", agreed),
         ("diag_dismissed(partner_id)", dismissed),

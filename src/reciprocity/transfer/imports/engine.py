@@ -24,6 +24,7 @@ from reciprocity.accounts.audit import history_rows_created
 from reciprocity.accounts.models import User
 from reciprocity.accounts.selectors import advisors_of_firm
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange, Tag, Touch
+from reciprocity.partners.services import after_move
 from reciprocity.transfer.imports.bulk import insert_with_history
 from reciprocity.transfer.imports.formats import Table
 from reciprocity.transfer.imports.mapping import Mapping, normal
@@ -285,16 +286,19 @@ class Walk:
         partners = []
         for row, owner in creates:
             profile = {"profession": Profession.OTHER, **row.profile}
-            partners.append(
-                Partner(
-                    firm=self.by.firm,
-                    owner=owner,
-                    name=row.name,
-                    stage=row.stage or Stage.IDENTIFIED,
-                    stage_changed_at=self._history_starts(row),
-                    **profile,
-                )
+            partner = Partner(
+                firm=self.by.firm,
+                owner=owner,
+                name=row.name,
+                stage=row.stage or Stage.IDENTIFIED,
+                stage_changed_at=self._history_starts(row),
+                **profile,
             )
+            # Its one move, recorded below.
+            moved = after_move(partner, partner.stage, partner.stage_changed_at)
+            for name, value in moved.items():
+                setattr(partner, name, value)
+            partners.append(partner)
         created = insert_with_history(partners, by=self.by)
         # Told in the import's transaction: an import rolled back tells nothing.
         events.partners_created(created)
@@ -402,7 +406,9 @@ class Walk:
                         by=self.by,
                     )
                 )
-                edits.update(stage=row.stage, stage_changed_at=when)
+                edits.update(
+                    stage=row.stage, stage_changed_at=when, **after_move(partner, row.stage, when)
+                )
             if row.external_id and partner.pk not in known_ids:
                 ids.append(self._external_id(partner, row))
             if not edits and partner.pk not in retag:
