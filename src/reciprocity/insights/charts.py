@@ -10,6 +10,7 @@ would run it. Every chart has a text alternative in the page (its alt text and a
 import base64
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import pygal
 from pygal.style import Style
@@ -60,6 +61,9 @@ STYLE = Style(
     value_colors=(TEXT, TEXT),
 )
 WIDTH, HEIGHT = 600, 300
+# pygal takes about 10 ms to draw a chart, and the same figures draw the same chart: a process
+# keeps the charts it drew last (each a few kilobytes) and draws again only for new figures.
+CHARTS_KEPT = 256
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL)
 
 
@@ -95,6 +99,11 @@ def data_uri(svg: str) -> str:
 def stage_chart(stages: Sequence[StageCount]) -> str:
     """Partners per stage, as horizontal bars in the stages' colours (the stage names are too
     long to stand side by side under vertical bars)."""
+    return _stage_chart(tuple(stages))
+
+
+@lru_cache(maxsize=CHARTS_KEPT)
+def _stage_chart(stages: tuple[StageCount, ...]) -> str:
     chart = pygal.HorizontalBar(
         **_options(show_legend=False, truncate_label=-1, show_y_guides=False, show_x_guides=True)
     )
@@ -113,6 +122,11 @@ def stage_chart(stages: Sequence[StageCount]) -> str:
 
 def referral_chart(months: Sequence[MonthFlow]) -> str:
     """Referrals sent and received per month, side by side."""
+    return _referral_chart(tuple(months))
+
+
+@lru_cache(maxsize=CHARTS_KEPT)
+def _referral_chart(months: tuple[MonthFlow, ...]) -> str:
     chart = pygal.Bar(
         **_options(
             show_legend=True,
