@@ -43,6 +43,7 @@ from reciprocity.playbook.models import (
 )
 from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
+from reciprocity.referrals.services.ledger import first_received_refresh
 
 
 class FirmFactory(factory.django.DjangoModelFactory):
@@ -222,6 +223,7 @@ class ReferralFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Referral
+        skip_postgeneration_save = True
 
     partner = factory.SubFactory(PartnerFactory)
     firm = factory.LazyAttribute(lambda r: r.partner.firm)
@@ -232,6 +234,13 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=5))
     status_changed_at = factory.LazyAttribute(lambda r: r.occurred_at)
     by = factory.LazyAttribute(lambda r: r.partner.owner)
+
+    @factory.post_generation
+    def first_received(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """The partner's first referral received, as the referrals' writes keep it."""
+        if create:
+            first_received_refresh([self.partner_id])
+            self.partner.refresh_from_db(fields=["first_received_at"])
 
 
 def ago(days: float) -> dt.datetime:

@@ -28,7 +28,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
-    Min,
     Q,
     QuerySet,
     Value,
@@ -197,32 +196,23 @@ def _received(partners: QuerySet[Partner]) -> QuerySet[Referral]:
 
 def _first_referral(partners: QuerySet[Partner]) -> tuple[float | None, int]:
     """The median days from the first meeting to the first referral received, over the
-    partners with both, and how many they are: each moment read once per partner, grouped."""
-    met = CTE(
-        partners.filter(first_met_at__isnull=False)
-        .order_by()
-        .annotate(partner_id=F("pk"), at=F("first_met_at"))
-        .values("partner_id", "at"),
-        name="funnel_met",
-    )
-    first = CTE(
-        _received(partners).order_by().values("partner_id").annotate(at=Min("occurred_at")),
-        name="funnel_first_received",
-    )
+    partners with both, and how many they are: both moments are kept on the partner's row."""
     # A referral received before the meeting counts as day 0.
     waited = (
-        first.join(met.queryset(), partner_id=first.col.partner_id)
+        partners.filter(first_met_at__isnull=False, first_received_at__isnull=False)
         .order_by()
         .annotate(
             group=Value(1),
             duration=Greatest(
-                ExpressionWrapper(first.col.at - met.col.at, output_field=DurationField()),
+                ExpressionWrapper(
+                    F("first_received_at") - F("first_met_at"), output_field=DurationField()
+                ),
                 Value(dt.timedelta(0), output_field=DurationField()),
             ),
         )
         .values("group", "duration")
     )
-    median, count = _medians(waited, met, first).get(1, (None, 0))
+    median, count = _medians(waited).get(1, (None, 0))
     return _in_days(median), count
 
 
@@ -241,11 +231,9 @@ class FirstReferral:
 
 
 def first_referral_of(partner: Partner) -> FirstReferral:
-    """The partner's first meeting and first referral received, as local days: one query."""
-    received_at = _received(Partner.objects.filter(pk=partner.pk)).aggregate(m=Min("occurred_at"))[
-        "m"
-    ]
-    met_at = partner.first_met_at
+    """The partner's first meeting and first referral received, as local days (both kept on
+    the partner's row)."""
+    met_at, received_at = partner.first_met_at, partner.first_received_at
     return FirstReferral(
         met_on=local_day(met_at) if met_at else None,
         received_on=local_day(received_at) if received_at else None,

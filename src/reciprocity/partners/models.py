@@ -276,6 +276,9 @@ class Partner(models.Model):
     furthest_stage = models.CharField(
         max_length=20, choices=Stage.choices, blank=True, editable=False
     )
+    # The first live referral received from the partner, kept by the referrals' writes for the
+    # same readers (the time from the first meeting to the first referral).
+    first_received_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -294,7 +297,13 @@ class Partner(models.Model):
     history = HistoricalRecords(
         bases=[AuditedHistory],
         # Derived from the commitments, whose own history tells what changed.
-        excluded_fields=["updated_at", "next_step_due", "first_met_at", "furthest_stage"],
+        excluded_fields=[
+            "updated_at",
+            "next_step_due",
+            "first_met_at",
+            "furthest_stage",
+            "first_received_at",
+        ],
         m2m_fields=[tags],
     )
 

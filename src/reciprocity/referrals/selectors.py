@@ -18,7 +18,6 @@ from django.db.models import (
     Exists,
     F,
     Max,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -394,7 +393,7 @@ def _window_start(now: dt.datetime | None) -> dt.datetime:
 def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> QuerySet[Partner]:
     """Annotate each partner's balance: ``referrals_sent``, ``referrals_received``,
     ``connections_sent``, ``connections_received``, the same with ``_12m`` for the window,
-    and ``first_referral_received_at`` (the first meeting is kept on the row).
+    and ``first_referral_received_at`` (kept on the row, as is the first meeting).
 
     Correlated subqueries rather than joins, so the counts stay exact whatever else the queryset
     joins, and the list stays one query whatever its length.
@@ -412,11 +411,7 @@ def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> Qu
         annotations[name + WINDOW_SUFFIX] = count(
             Q(direction=direction, kind=kind, occurred_at__gte=since)
         )
-    first_received = live.filter(direction=Direction.RECEIVED, kind=Kind.REFERRAL).order_by()
-    annotations["first_referral_received_at"] = Subquery(
-        first_received.values("partner_id").annotate(m=Min("occurred_at")).values("m"),
-        output_field=DateTimeField(),
-    )
+    annotations["first_referral_received_at"] = F("first_received_at")
     return qs.annotate(**annotations)
 
 

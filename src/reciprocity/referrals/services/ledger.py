@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from reciprocity import events
@@ -271,9 +272,15 @@ def referral_create(
     referral.full_clean(
         exclude=["firm", "partner", "by", "thank_you_commitment", "report_back_commitment"]
     )
+    received = direction == Direction.RECEIVED and kind == Kind.REFERRAL
+    if received:
+        _lock_partner_of(referral)
     attribute(referral, by).save()
     change.referral = referral
     attribute(change, by).save()
+    if received:
+        first_received_refresh([partner.pk])
+        partner.refresh_from_db(fields=["first_received_at"])
 
     if direction == Direction.SENT and kind == Kind.REFERRAL:
         template = protocol_template_for(firm_id=partner.firm_id, profession=partner.profession)
@@ -472,10 +479,38 @@ def referral_change_status(
     return change
 
 
+def first_received_refresh(partner_ids: list[int]) -> None:
+    """Recompute the partners' first live referral received (``Partner.first_received_at``)
+    from their referrals; the caller holds the partners' row locks, so that every writer's
+    referral is counted."""
+    first = (
+        Referral.objects.live()
+        .filter(partner_id=OuterRef("pk"), direction=Direction.RECEIVED, kind=Kind.REFERRAL)
+        .order_by()
+        .values("partner_id")
+        .annotate(m=Min("occurred_at"))
+        .values("m")
+    )
+    Partner.objects.filter(pk__in=partner_ids).update(first_received_at=Subquery(first))
+
+
+def _lock_partner_of(referral: Referral) -> None:
+    """Serialise the writers of one partner's referrals (see ``first_received_refresh``)."""
+    Partner.objects.select_for_update().only("pk").get(pk=referral.partner_id)
+
+
+@transaction.atomic
 def referral_archive(*, referral: Referral, by: User) -> Referral:
     """Archive, never delete: an archived referral leaves the balance but stays on the books."""
-    return record_archive_set(record=referral, by=by, archived=True)
+    _lock_partner_of(referral)
+    archived = record_archive_set(record=referral, by=by, archived=True)
+    first_received_refresh([referral.partner_id])
+    return archived
 
 
+@transaction.atomic
 def referral_restore(*, referral: Referral, by: User) -> Referral:
-    return record_archive_set(record=referral, by=by, archived=False)
+    _lock_partner_of(referral)
+    restored = record_archive_set(record=referral, by=by, archived=False)
+    first_received_refresh([referral.partner_id])
+    return restored
