@@ -382,8 +382,8 @@ def after_move(partner: Partner, stage: str, moment: dt.datetime) -> dict[str, A
 
 
 def refresh_move_stats(partners: QuerySet[Partner]) -> None:
-    """Recompute the first meeting and furthest stage of ``partners`` from their recorded moves:
-    after moves change hands (a merge) or arrive in bulk (an import)."""
+    """Recompute the first meeting and furthest stage of ``partners`` from their recorded moves,
+    after moves change hands (a merge)."""
     moves = StageChange.objects.filter(partner_id=OuterRef("pk")).order_by()
     furthest = (
         moves.filter(to_stage__in=PIPELINE_STAGES)
