@@ -391,13 +391,15 @@ def test_the_list_sorts_by_stage_in_the_pipelines_order(cast: Cast, api: ApiClie
         archived_at=timezone.now()
     )
 
-    assert names(api.call("GET", "partners?sort=stage")) == [
+    in_order = [
         "By stage identified",
         "By stage proposed",
         "By stage active",
         "By stage champion",
         "By stage retired",
     ]
+    assert names(api.call("GET", "partners?sort=stage")) == in_order
+    assert names(api.call("GET", "partners?sort=-stage")) == in_order[::-1]
 
 
 def test_a_retired_partners_late_step_is_not_overdue_work(cast: Cast, api: ApiClient) -> None:

@@ -91,6 +91,18 @@ def test_every_sort_key_renders_and_marks_the_sorted_column(cast: Cast) -> None:
     assert 'aria-sort="descending"' in page
 
 
+@pytest.mark.parametrize("key", ["name", "organization", "stage", "next_step"])
+def test_a_sorted_columns_header_sorts_the_other_way_when_clicked_again(
+    cast: Cast, key: str
+) -> None:
+    client = client_for(cast.alice)
+    ascending = client.get("/partners/", {"sort": key}).content.decode()
+    assert f'href="?sort=-{key}"' in ascending
+    descending = client.get("/partners/", {"sort": f"-{key}"}).content.decode()
+    assert 'aria-sort="descending"' in descending
+    assert f'href="?sort={key}"' in descending
+
+
 def test_an_unknown_sort_falls_back_to_name(cast: Cast) -> None:
     response = client_for(cast.alice).get("/partners/", {"sort": "drop table"})
     assert response.status_code == 200

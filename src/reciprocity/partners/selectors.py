@@ -177,20 +177,22 @@ class PartnerFilters:
         )
 
 
+PIPELINE_ORDER = Case(*[When(stage=stage, then=Value(rank)) for rank, stage in enumerate(Stage)])
+
 SORTS: dict[str, tuple[Any, ...]] = {
     "name": ("name", "pk"),
     "-name": ("-name", "-pk"),
     # The stages in the pipeline's order (their stored values sort alphabetically).
-    "stage": (
-        Case(*[When(stage=stage, then=Value(rank)) for rank, stage in enumerate(Stage)]),
-        "name",
-    ),
+    "stage": (PIPELINE_ORDER.asc(), "name"),
+    "-stage": (PIPELINE_ORDER.desc(), "name"),
     "last_touch": (F("last_touch_at").asc(nulls_first=True), "name"),
     "-last_touch": (F("last_touch_at").desc(nulls_last=True), "name"),
     "touches": ("touch_count", "name"),
     "-touches": ("-touch_count", "name"),
     "next_step": (F("next_step_due").asc(nulls_last=True), "name"),
+    "-next_step": (F("next_step_due").desc(nulls_last=True), "name"),
     "organization": ("organization", "name"),
+    "-organization": ("-organization", "name"),
     # The scores (annotated by ``ranked_by``), highest first.
     "fit": (F("score_fit").desc(), "name", "pk"),
     "engagement": (F("score_engagement").desc(), "name", "pk"),

@@ -37,16 +37,19 @@ PartnerSort = Literal[
     "name",
     "-name",
     "stage",
+    "-stage",
     "last_touch",
     "-last_touch",
     "touches",
     "-touches",
     "next_step",
+    "-next_step",
     "fit",
     "engagement",
     "reciprocity",
     "yield",
     "organization",
+    "-organization",
 ]
 
 
