@@ -662,3 +662,14 @@ def test_the_owner_filter_offers_teammates_to_an_advisor_and_everyone_to_an_admi
     everyone = owner_options(cast.ada)
     assert f'value="{cast.carol.pk}"' in everyone
     assert f'value="{cast.mallory.pk}"' not in everyone
+
+
+@pytest.mark.parametrize("url", ["/partners/", "/pipeline/", "/agenda/"])
+def test_the_owner_filters_name_people_as_the_pages_do_not_by_username(
+    cast: Cast, url: str
+) -> None:
+    page = client_for(cast.ada).get(url).content.decode()
+    choices = page[page.index('name="owner"') :]
+    choices = choices[: choices.index("</select>")]
+    assert f">{cast.alice.display_name}</option>" in choices
+    assert ">alice</option>" not in choices

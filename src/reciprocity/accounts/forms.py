@@ -12,6 +12,14 @@ from reciprocity.accounts.selectors import advisors_of_firm, teams_of_firm
 from reciprocity.accounts.services import FIRM_SETTINGS
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """A choice of people of the firm, each named as the pages name them (``display_name``),
+    not by their username."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name)
+
+
 class LoginForm(AllauthLoginForm):
     """Allauth's sign-in form, with the field named for what it takes."""
 

@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 
 from reciprocity.accounts.audit import SOURCES
+from reciprocity.accounts.forms import PersonChoiceField
 from reciprocity.accounts.models import User
 from reciprocity.audit.selectors import SOURCE_LABELS, AuditFilters, audit_kinds, audit_people
 
@@ -10,7 +11,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class AuditFilterForm(forms.Form):
-    who = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    who = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
     model = forms.ChoiceField(label="Record", required=False)
     source = forms.ChoiceField(label="From", required=False)
     since = forms.DateField(label="From date", required=False, widget=DATE)
@@ -22,7 +23,6 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         who = self.fields["who"]
         who.queryset = audit_people(reader=reader)  # type: ignore[attr-defined]
-        who.label_from_instance = lambda user: user.display_name  # type: ignore[attr-defined]
         self.fields["model"].choices = [("", "Any record"), *audit_kinds()]  # type: ignore[attr-defined]
         self.fields["source"].choices = [  # type: ignore[attr-defined]
             ("", "Anywhere"),

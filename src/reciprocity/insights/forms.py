@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from reciprocity.accounts.forms import PersonChoiceField
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 
@@ -19,7 +20,7 @@ class FunnelForm(forms.Form):
     team = forms.ModelChoiceField(
         label="Team", queryset=Team.objects.none(), required=False, empty_label="Every team"
     )
-    owner = forms.ModelChoiceField(
+    owner = PersonChoiceField(
         label="Advisor", queryset=User.objects.none(), required=False, empty_label="Every advisor"
     )
 
@@ -30,6 +31,5 @@ class FunnelForm(forms.Form):
         assert isinstance(owner, forms.ModelChoiceField)
         team.queryset = teams_of(user=user).order_by("name")
         owner.queryset = advisors_of_firm(user=user)
-        owner.label_from_instance = lambda advisor: advisor.display_name  # type: ignore[method-assign,assignment]
         for name, field in self.fields.items():
             field.widget.attrs["id"] = f"funnel-{name}"

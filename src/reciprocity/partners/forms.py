@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from reciprocity.accounts.forms import PersonChoiceField
 from reciprocity.accounts.models import Team, User
 from reciprocity.accounts.selectors import advisors_of_firm, teams_of
 from reciprocity.partners import bulk, qualification, services
@@ -112,7 +113,7 @@ class PartnerForm(PageForm, forms.ModelForm):
             del self.fields["team"]
         # Handing a partner to a colleague is the owner's decision, or a firm admin's.
         if user.sees_whole_firm or (partner is not None and partner.owner_id == user.pk):
-            self.fields["owner"] = forms.ModelChoiceField(
+            self.fields["owner"] = PersonChoiceField(
                 queryset=advisors_of_firm(user=user),
                 required=not self.owner_optional,
                 empty_label="Me" if self.owner_optional else None,
@@ -357,9 +358,7 @@ class CommitmentCloseForm(forms.Form):
 
 
 class BoardFilterForm(PageForm, forms.Form):
-    owner = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="Everyone"
-    )
+    owner = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Everyone")
 
     id_prefix = "board"
 
@@ -368,7 +367,6 @@ class BoardFilterForm(PageForm, forms.Form):
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
         owner.queryset = advisors_of_firm(user=user)
-        owner.label_from_instance = lambda advisor: advisor.display_name  # type: ignore[method-assign,assignment]
 
 
 def chosen_ids(data: Any) -> tuple[int, ...]:
@@ -384,7 +382,7 @@ class PartnerListForm(PageForm, forms.Form):
     q = search_field("Name or organization")
     stage = optional_choice("Stage", Stage.choices, "Any stage")
     profession = optional_choice("Profession", Profession.choices, "Any profession")
-    owner = forms.ModelChoiceField(
+    owner = PersonChoiceField(
         label="Owner", queryset=User.objects.none(), required=False, empty_label="Anyone"
     )
     tag = forms.ChoiceField(label="Tag", required=False)
@@ -466,7 +464,7 @@ class PartnerBulkForm(PageForm, forms.Form):
     reason = forms.ChoiceField(
         label="Reason (retired)", required=False, choices=[("", "—"), *FailureReason.choices]
     )
-    owner = forms.ModelChoiceField(label="Owner", queryset=User.objects.none(), required=False)
+    owner = PersonChoiceField(label="Owner", queryset=User.objects.none(), required=False)
     team = forms.ModelChoiceField(
         label="Team", queryset=Team.objects.none(), required=False, empty_label="No team"
     )

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from reciprocity.accounts.forms import PersonChoiceField
 from reciprocity.accounts.models import User
 from reciprocity.partners.agenda import agenda_sources
 from reciprocity.partners.models import TouchKind
@@ -52,7 +53,7 @@ class AgendaFilterForm(PageForm, forms.Form):
 
     group = forms.ChoiceField(label="Group by", choices=GROUP_BY, required=False)
     kind = forms.ChoiceField(label="Show", required=False)
-    owner = forms.ModelChoiceField(
+    owner = PersonChoiceField(
         label="Partners of", queryset=User.objects.none(), required=False, empty_label="Mine"
     )
     partner = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
