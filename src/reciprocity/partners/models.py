@@ -269,9 +269,9 @@ class Partner(models.Model):
     # The due day of the next step (the earliest open commitment), kept by the commitments'
     # writes so that the board and the list order by urgency without a lookup per partner.
     next_step_due = models.DateField(null=True, blank=True, editable=False)
-    # Read from the stage history by the funnel, the diagnoses and the balance, and kept on the
-    # row by the stage writes so that a firm's picture does not scan every move: the first move
-    # into a met stage, and the furthest pipeline stage any move went to.
+    # What the funnel, the diagnoses and the balance read of the stage history, kept on the row
+    # by the stage writes so that a firm's picture does not scan every move: the first move into
+    # a met stage, and the furthest pipeline stage any move went to.
     first_met_at = models.DateTimeField(null=True, blank=True, editable=False)
     furthest_stage = models.CharField(
         max_length=20, choices=Stage.choices, blank=True, editable=False
@@ -296,7 +296,8 @@ class Partner(models.Model):
 
     history = HistoricalRecords(
         bases=[AuditedHistory],
-        # Derived from the commitments, whose own history tells what changed.
+        # Derived from the commitments, the moves and the referrals, whose own history tells
+        # what changed.
         excluded_fields=[
             "updated_at",
             "next_step_due",
