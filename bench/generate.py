@@ -34,7 +34,7 @@ from reciprocity.partners.models import (
     Touch,
     TouchKind,
 )
-from reciprocity.partners.services import after_move
+from reciprocity.partners.services import record_move
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
 from reciprocity.referrals.services.ledger import first_received_refresh
 
@@ -145,8 +145,7 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
                     stage_changed_at=changed,
                 )
                 # Its one move, recorded below, as the stage writes keep it.
-                for name, value in after_move(partner, partner.stage, changed).items():
-                    setattr(partner, name, value)
+                record_move(partner, partner.stage, changed)
                 partners.append(partner)
         _bulk(Partner, partners)
         partner_rows = list(

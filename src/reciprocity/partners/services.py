@@ -197,8 +197,7 @@ def partner_create(
         **profile,
     )
     for to_stage, moment in history:
-        for field, value in after_move(partner, to_stage, moment).items():
-            setattr(partner, field, value)
+        record_move(partner, to_stage, moment)
     partner.full_clean(exclude=["firm", "owner", "team"])
     attribute(partner, by).save()
     _set_tags(partner, tags)
@@ -321,8 +320,7 @@ def partner_change_stage(
     )
     change.full_clean(exclude=["partner", "by"])
     attribute(change, by).save()
-    for field, value in after_move(locked, stage, when).items():
-        setattr(locked, field, value)
+    record_move(locked, stage, when)
     locked.stage = stage
     locked.stage_changed_at = when
     moved = ["stage", "stage_changed_at", *MOVE_FIELDS]
@@ -372,13 +370,16 @@ def partner_restore(*, partner: Partner, by: User) -> Partner:
 MOVE_FIELDS = ("first_met_at", "furthest_stage")
 
 
-def after_move(partner: Partner, stage: str, moment: dt.datetime) -> dict[str, Any]:
-    """The partner's ``MOVE_FIELDS`` once a move into ``stage`` at ``moment`` is recorded. The
-    earliest met move, not the first recorded: a merge brings in moves of their own times."""
+def record_move(partner: Partner, stage: str, moment: dt.datetime) -> dict[str, Any]:
+    """Set the partner's ``MOVE_FIELDS`` (not saved) for a move into ``stage`` at ``moment``,
+    and return them. The earliest met move, not the first recorded: a merge brings in moves of
+    their own times."""
     met = partner.first_met_at
     if stage in MET_STAGES and (met is None or moment < met):
         met = moment
-    return {"first_met_at": met, "furthest_stage": further_stage(partner.furthest_stage, stage)}
+    partner.first_met_at = met
+    partner.furthest_stage = further_stage(partner.furthest_stage, stage)
+    return {field: getattr(partner, field) for field in MOVE_FIELDS}
 
 
 def refresh_move_stats(partners: QuerySet[Partner]) -> None:

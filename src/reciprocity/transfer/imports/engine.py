@@ -24,7 +24,7 @@ from reciprocity.accounts.audit import history_rows_created
 from reciprocity.accounts.models import User
 from reciprocity.accounts.selectors import advisors_of_firm
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange, Tag, Touch
-from reciprocity.partners.services import after_move
+from reciprocity.partners.services import record_move
 from reciprocity.transfer.imports.bulk import insert_with_history
 from reciprocity.transfer.imports.formats import Table
 from reciprocity.transfer.imports.mapping import Mapping, normal
@@ -295,9 +295,7 @@ class Walk:
                 **profile,
             )
             # Its one move, recorded below.
-            moved = after_move(partner, partner.stage, partner.stage_changed_at)
-            for name, value in moved.items():
-                setattr(partner, name, value)
+            record_move(partner, partner.stage, partner.stage_changed_at)
             partners.append(partner)
         created = insert_with_history(partners, by=self.by)
         # Told in the import's transaction: an import rolled back tells nothing.
@@ -407,7 +405,7 @@ class Walk:
                     )
                 )
                 edits.update(
-                    stage=row.stage, stage_changed_at=when, **after_move(partner, row.stage, when)
+                    stage=row.stage, stage_changed_at=when, **record_move(partner, row.stage, when)
                 )
             if row.external_id and partner.pk not in known_ids:
                 ids.append(self._external_id(partner, row))
