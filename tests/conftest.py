@@ -12,6 +12,7 @@ from reciprocity.accounts.models import Firm, Role, Team, User
 from reciprocity.partners.models import Partner
 from reciprocity.playbook.services.firm import firm_defaults_install
 from tests.factories import FirmFactory, PartnerFactory, TeamFactory, UserFactory
+from tests.web import QueryCount
 
 PASSWORD = "correct horse battery staple"
 
@@ -30,6 +31,13 @@ class Cast:
     alice_private: Partner  # owned by alice, not shared
     alice_shared: Partner  # owned by alice, shared with North
     mallory_partner: Partner
+
+
+def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
+    """Two query counts that differ say by which statements (- left only, + right only)."""
+    if op == "==" and isinstance(left, QueryCount) and isinstance(right, QueryCount):
+        return [f"{int(left)} == {int(right)} queries", *left.differences(right)]
+    return None
 
 
 @pytest.fixture

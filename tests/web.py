@@ -1,5 +1,7 @@
 """Helpers the web tests share: htmx headers, message checks and query counting."""
 
+import difflib
+import re
 from collections.abc import Callable
 
 from django.db import connection
@@ -30,6 +32,22 @@ class QueryCount(int):
 
     def __repr__(self) -> str:
         return f"{int(self)} queries [{' | '.join(sql[:120] for sql in self.statements)}]"
+
+    def differences(self, other: "QueryCount") -> list[str]:
+        """The statements one count has and the other has not, with literals blanked (dates,
+        ids and session keys differ between two requests of the same shape)."""
+
+        def shapes(count: QueryCount) -> list[str]:
+            return [LITERALS.sub("?", sql)[:300] for sql in count.statements]
+
+        return [
+            line
+            for line in difflib.unified_diff(shapes(self), shapes(other), lineterm="", n=0)
+            if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+        ]
+
+
+LITERALS = re.compile(r"'[^']*'|\b\d+\b")
 
 
 def queries_for(request: Callable[[], HttpResponse]) -> QueryCount:
