@@ -36,7 +36,7 @@ from reciprocity.partners.models import (
 )
 from reciprocity.partners.services import record_move
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
-from reciprocity.referrals.services.ledger import first_received_refresh
+from reciprocity.referrals.services.ledger import referral_marks_refresh
 
 PASSWORD = "bench"  # noqa: S105 (a generated book on a throwaway database)
 LONG_TIMELINE_TOUCHES = 500
@@ -248,7 +248,7 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
                 rows = []
         _bulk(Referral, rows)
         for start in range(0, len(partner_ids), BATCH):
-            first_received_refresh(partner_ids[start : start + BATCH])
+            referral_marks_refresh(partner_ids[start : start + BATCH])
     # The planner's statistics and the visibility map (index-only scans), as autovacuum would
     # leave a table after a load this size.
     with connection.cursor() as cursor:

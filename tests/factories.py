@@ -43,7 +43,7 @@ from reciprocity.playbook.models import (
 )
 from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
-from reciprocity.referrals.services.ledger import first_received_refresh
+from reciprocity.referrals.services.ledger import REFERRAL_MARKS, referral_marks_refresh
 
 
 class FirmFactory(factory.django.DjangoModelFactory):
@@ -236,11 +236,11 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     by = factory.LazyAttribute(lambda r: r.partner.owner)
 
     @factory.post_generation
-    def first_received(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        """The partner's first referral received, as the referrals' writes keep it."""
+    def marks(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """What the partner keeps of its referrals, as the referrals' writes keep it."""
         if create:
-            first_received_refresh([self.partner_id])
-            self.partner.refresh_from_db(fields=["first_received_at"])
+            referral_marks_refresh([self.partner_id])
+            self.partner.refresh_from_db(fields=REFERRAL_MARKS)
 
 
 def ago(days: float) -> dt.datetime:

@@ -276,9 +276,12 @@ class Partner(models.Model):
     furthest_stage = models.CharField(
         max_length=20, choices=Stage.choices, blank=True, editable=False
     )
-    # The first live referral received from the partner, kept by the referrals' writes for the
-    # same readers (the time from the first meeting to the first referral).
+    # The first and the latest live referral received from the partner and the earliest sent
+    # to them, kept by the referrals' writes for the same readers (the time from the first
+    # meeting to the first referral; the diagnoses' verdicts: anything back, and since when).
     first_received_at = models.DateTimeField(null=True, blank=True, editable=False)
+    latest_received_at = models.DateTimeField(null=True, blank=True, editable=False)
+    earliest_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -304,6 +307,8 @@ class Partner(models.Model):
             "first_met_at",
             "furthest_stage",
             "first_received_at",
+            "latest_received_at",
+            "earliest_sent_at",
         ],
         m2m_fields=[tags],
     )

@@ -4,19 +4,19 @@ from reciprocity.accounts.models import User
 from reciprocity.partners.merge import MergeMove
 from reciprocity.partners.models import Partner
 from reciprocity.referrals.models import Referral
-from reciprocity.referrals.services.ledger import first_received_refresh
+from reciprocity.referrals.services.ledger import REFERRAL_MARKS, referral_marks_refresh
 
 
 class ReferralMove(MergeMove):
     """Referrals both ways, with their protocol steps and status history (they hang off the
-    referral, not the partner); the first referral received of both partners follows."""
+    referral, not the partner); what both partners keep of their referrals follows."""
 
     def move(self, *, keep: Partner, other: Partner, by: User) -> int:
         moved = super().move(keep=keep, other=other, by=by)
-        first_received_refresh([keep.pk, other.pk])
-        # The merge saves both partners after the moves: with the first referral as it is now.
+        referral_marks_refresh([keep.pk, other.pk])
+        # The merge saves both partners after the moves: with their referrals as they are now.
         for partner in (keep, other):
-            partner.refresh_from_db(fields=["first_received_at"])
+            partner.refresh_from_db(fields=REFERRAL_MARKS)
         return moved
 
 

@@ -123,20 +123,27 @@ def _verdict_annotations(
 
 
 # The readings the kinds' verdicts read (``Kind.verdict_sql`` names these columns), each
-# table's aggregate once; names quoted, values bound. The touches are read by partner
-# instead, through the index of live touches on (partner, moment), and only where the
-# partner's own row cannot answer: a firm's partners carry dozens each, and a pass over all
-# of them read millions of rows.
+# table's aggregate once; names quoted, values bound. The touches and the referrals are read
+# by partner instead, through their indexes on (partner, ..., moment), and only where the
+# partner's own row cannot answer: a firm's partners carry dozens of touches and several
+# referrals each, and a pass over all of them read millions of rows.
 # - The last touch is the one the partner's row keeps, unless that one is still to come.
 # - The touches since the first meeting are counted only as far as a verdict compares
 #   (``many_touches``), and only where one reads them: no referral received yet, and that many
 #   live touches in all (those since the meeting are among them); 0 elsewhere.
+# - The referrals received are what the verdicts ask of them: whether any came by now, in the
+#   window, in the walk-away window (1 or 0), read from the first and the last one the row
+#   keeps (the last looked up again when the row's is still to come); the first sent is the
+#   row's unless still to come (then none is sent yet).
+# - The referrals sent in the window are counted only as far as a verdict compares
+#   (``one_way_min_sent``), and only where one reads them: some sent by now, none received in
+#   the window; 0 elsewhere.
 _JOINED = """
 SELECT s.id AS id, s.name AS name, s.stage AS stage, s.growth_mode AS growth_mode,
     s.propensity AS propensity, s.describes AS describes,
     -- A partner with no recorded move into a met stage counts from its last move.
     COALESCE(s.met, s.changed_at) AS met_at,
-    CASE WHEN COALESCE(r.ever, 0) > 0 OR s.touches < %s THEN 0 ELSE (
+    CASE WHEN s.received_ever = 1 OR s.touches < %s THEN 0 ELSE (
         SELECT COUNT(*) FROM (
             SELECT 1 FROM {touch} t
             WHERE t.partner_id = s.id AND t.archived_at IS NULL
@@ -148,14 +155,22 @@ SELECT s.id AS id, s.name AS name, s.stage AS stage, s.growth_mode AS growth_mod
         SELECT MAX(t.occurred_at) FROM {touch} t
         WHERE t.partner_id = s.id AND t.archived_at IS NULL AND t.occurred_at <= %s
     ) END AS last_touched_at,
-    COALESCE(r.ever, 0) AS received_ever, COALESCE(r.r12, 0) AS received_12m,
-    COALESCE(r.r24, 0) AS received_24m, COALESCE(r.s12, 0) AS sent_12m,
-    r.first_sent AS first_sent_at, r.last_received AS last_received_at,
+    s.received_ever AS received_ever,
+    CASE WHEN s.last_received >= %s THEN 1 ELSE 0 END AS received_12m,
+    CASE WHEN s.last_received >= %s THEN 1 ELSE 0 END AS received_24m,
+    CASE WHEN s.first_sent IS NULL OR s.last_received >= %s THEN 0 ELSE (
+        SELECT COUNT(*) FROM (
+            SELECT 1 FROM {referral} f
+            WHERE f.partner_id = s.id AND f.direction = %s AND f.kind = %s
+                AND f.archived_at IS NULL AND f.occurred_at >= %s AND f.occurred_at <= %s
+            LIMIT %s
+        ) n
+    ) END AS sent_12m,
+    s.first_sent AS first_sent_at, s.last_received AS last_received_at,
     a.partner_id IS NOT NULL AS has_agreement, c.enabled AS cadence_enabled,
     c.interval_months AS cadence_months, d.interval_months AS stage_cadence_months,
     x.partner_id IS NOT NULL AS dismissed
 FROM diag_scope s
-LEFT JOIN diag_referral r ON r.partner_id = s.id
 LEFT JOIN diag_agreed a ON a.partner_id = s.id
 LEFT JOIN diag_dismissed x ON x.partner_id = s.id
 LEFT JOIN {cadence} c ON c.partner_id = s.id AND c.kind = %s
@@ -203,9 +218,26 @@ def verdict_codes(
     since_window = start_of(add_months(today, -WINDOW_MONTHS))
     since_walk_away = start_of(add_months(today, -thresholds.walk_away_months))
     in_scope = RawSQL("SELECT id FROM diag_scope", ())
+    received_by_now = Referral.objects.live().filter(
+        partner_id=OuterRef("pk"),
+        direction=Direction.RECEIVED,
+        kind=Kind.REFERRAL,
+        occurred_at__lte=now,
+    )
     partners = (
         scope.order_by()
-        .annotate(met_by_now=_met_by(now))
+        .annotate(
+            met_by_now=_met_by(now),
+            received_by_now=Case(When(first_received_at__lte=now, then=1), default=0),
+            last_received_by_now=Case(
+                When(
+                    Q(latest_received_at__isnull=True) | Q(latest_received_at__lte=now),
+                    then=F("latest_received_at"),
+                ),
+                default=_first(received_by_now, Max),
+            ),
+            first_sent_by_now=Case(When(earliest_sent_at__lte=now, then=F("earliest_sent_at"))),
+        )
         .values(
             "pk",
             "name",
@@ -218,23 +250,10 @@ def verdict_codes(
             "touch_count",
             "last_touch_at",
             "met_by_now",
+            "received_by_now",
+            "last_received_by_now",
+            "first_sent_by_now",
         )
-    )
-    received = Q(direction=Direction.RECEIVED)
-    sent = Q(direction=Direction.SENT)
-    referrals = (
-        Referral.objects.live()
-        .filter(partner_id__in=in_scope, kind=Kind.REFERRAL, occurred_at__lte=now)
-        .values("partner_id")
-        .annotate(
-            received_ever=Count("pk", filter=received),
-            received_12m=Count("pk", filter=received & Q(occurred_at__gte=since_window)),
-            received_24m=Count("pk", filter=received & Q(occurred_at__gte=since_walk_away)),
-            sent_12m=Count("pk", filter=sent & Q(occurred_at__gte=since_window)),
-            first_sent_at=Min("occurred_at", filter=sent),
-            last_received_at=Max("occurred_at", filter=received),
-        )
-        .order_by()
     )
     agreed = (
         Agreement.objects.filter(
@@ -256,22 +275,28 @@ def verdict_codes(
     parts = [
         (
             "diag_scope(id, name, stage, growth_mode, propensity, describes, changed_at, firm_id,"
-            " touches, last_touch, met)",
+            " touches, last_touch, met, received_ever, last_received, first_sent)",
             partners,
         ),
-        ("diag_referral(partner_id, ever, r12, r24, s12, first_sent, last_received)", referrals),
         ("diag_agreed(partner_id)", agreed),
         ("diag_dismissed(partner_id)", dismissed),
     ]
     using = scope.db
     compiled = [(name, *qs.query.get_compiler(using=using).as_sql()) for name, qs in parts]
-    touch, cadence, stage_cadence = (
+    touch, referral, cadence, stage_cadence = (
         connections[using].ops.quote_name(model._meta.db_table)
-        for model in (Touch, Cadence, CadenceDefault)
+        for model in (Touch, Referral, Cadence, CadenceDefault)
     )
-    readings = _JOINED.format(touch=touch, cadence=cadence, stage_cadence=stage_cadence)
-    many = thresholds.many_touches
-    reading_params = [many, now, many, now, now, CadenceKind.TOUCH_BASE, CadenceKind.TOUCH_BASE]
+    readings = _JOINED.format(
+        touch=touch, referral=referral, cadence=cadence, stage_cadence=stage_cadence
+    )
+    many, min_sent = thresholds.many_touches, thresholds.one_way_min_sent
+    reading_params = [
+        *(many, now, many, now, now),
+        *(since_window, since_walk_away),
+        *(since_window, Direction.SENT, Kind.REFERRAL, since_window, now, min_sent),
+        *(CadenceKind.TOUCH_BASE, CadenceKind.TOUCH_BASE),
+    ]
     cuts = cutoffs_of(today, thresholds)
     verdicts = [kind.verdict_sql(cuts) for kind in kinds]
     raw = ", ".join(f"{expression} AS k{at}" for at, (expression, _) in enumerate(verdicts))

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from reciprocity import events
@@ -82,6 +82,9 @@ REPORT_BACK_PROMPT = "Report back to {partner} on {need}"
 THANK_YOU_DUE_DAYS = 2
 REPORT_BACK_DUE_DAYS = 14
 FOLLOW_UP_RECENT_DAYS = HISTORY_AFTER_DAYS
+
+# What the referrals' writes keep on the partner's row (``referral_marks_refresh``).
+REFERRAL_MARKS = ["first_received_at", "latest_received_at", "earliest_sent_at"]
 
 # Fields an advisor edits directly; status, consent, steps and archiving have their own services.
 EDITABLE_FIELDS = (
@@ -272,15 +275,15 @@ def referral_create(
     referral.full_clean(
         exclude=["firm", "partner", "by", "thank_you_commitment", "report_back_commitment"]
     )
-    received = direction == Direction.RECEIVED and kind == Kind.REFERRAL
-    if received:
+    marked = kind == Kind.REFERRAL
+    if marked:
         _lock_partner_of(referral)
     attribute(referral, by).save()
     change.referral = referral
     attribute(change, by).save()
-    if received:
-        first_received_refresh([partner.pk])
-        partner.refresh_from_db(fields=["first_received_at"])
+    if marked:
+        referral_marks_refresh([partner.pk])
+        partner.refresh_from_db(fields=REFERRAL_MARKS)
 
     if direction == Direction.SENT and kind == Kind.REFERRAL:
         template = protocol_template_for(firm_id=partner.firm_id, profession=partner.profession)
@@ -479,23 +482,30 @@ def referral_change_status(
     return change
 
 
-def first_received_refresh(partner_ids: list[int]) -> None:
-    """Recompute the partners' first live referral received (``Partner.first_received_at``)
-    from their referrals; the caller holds the partners' row locks, so that every writer's
-    referral is counted."""
-    first = (
-        Referral.objects.live()
-        .filter(partner_id=OuterRef("pk"), direction=Direction.RECEIVED, kind=Kind.REFERRAL)
-        .order_by()
-        .values("partner_id")
-        .annotate(m=Min("occurred_at"))
-        .values("m")
+def referral_marks_refresh(partner_ids: list[int]) -> None:
+    """Recompute the partners' first and last live referral received and first sent
+    (``REFERRAL_MARKS``) from their referrals; the caller holds the partners' row locks, so
+    that every writer's referral is counted."""
+
+    def moment(direction: str, fn: type[Min] | type[Max]) -> Subquery:
+        return Subquery(
+            Referral.objects.live()
+            .filter(partner_id=OuterRef("pk"), direction=direction, kind=Kind.REFERRAL)
+            .order_by()
+            .values("partner_id")
+            .annotate(m=fn("occurred_at"))
+            .values("m")
+        )
+
+    Partner.objects.filter(pk__in=partner_ids).update(
+        first_received_at=moment(Direction.RECEIVED, Min),
+        latest_received_at=moment(Direction.RECEIVED, Max),
+        earliest_sent_at=moment(Direction.SENT, Min),
     )
-    Partner.objects.filter(pk__in=partner_ids).update(first_received_at=Subquery(first))
 
 
 def _lock_partner_of(referral: Referral) -> None:
-    """Serialise the writers of one partner's referrals (see ``first_received_refresh``)."""
+    """Serialise the writers of one partner's referrals (see ``referral_marks_refresh``)."""
     Partner.objects.select_for_update().only("pk").get(pk=referral.partner_id)
 
 
@@ -504,7 +514,7 @@ def referral_archive(*, referral: Referral, by: User) -> Referral:
     """Archive, never delete: an archived referral leaves the balance but stays on the books."""
     _lock_partner_of(referral)
     archived = record_archive_set(record=referral, by=by, archived=True)
-    first_received_refresh([referral.partner_id])
+    referral_marks_refresh([referral.partner_id])
     return archived
 
 
@@ -512,5 +522,5 @@ def referral_archive(*, referral: Referral, by: User) -> Referral:
 def referral_restore(*, referral: Referral, by: User) -> Referral:
     _lock_partner_of(referral)
     restored = record_archive_set(record=referral, by=by, archived=False)
-    first_received_refresh([referral.partner_id])
+    referral_marks_refresh([referral.partner_id])
     return restored
