@@ -132,9 +132,9 @@ def _verdict_annotations(
 #   (``many_touches``), and only where one reads them: no referral received yet, and that many
 #   live touches in all (those since the meeting are among them); 0 elsewhere.
 # - The referrals received are what the verdicts ask of them: whether any came by now, in the
-#   window, in the walk-away window (1 or 0), read from the first and the last one the row
-#   keeps (the last looked up again when the row's is still to come); the first sent is the
-#   row's unless still to come (then none is sent yet).
+#   window, in the walk-away window (1 or 0), read from the first and the latest one the row
+#   keeps (the latest looked up again when the row's is still to come); the first sent is the
+#   row's earliest unless still to come (then none is sent yet).
 # - The referrals sent in the window are counted only as far as a verdict compares
 #   (``one_way_min_sent``), and only where one reads them: some sent by now, none received in
 #   the window; 0 elsewhere.
@@ -218,7 +218,7 @@ def verdict_codes(
     since_window = start_of(add_months(today, -WINDOW_MONTHS))
     since_walk_away = start_of(add_months(today, -thresholds.walk_away_months))
     in_scope = RawSQL("SELECT id FROM diag_scope", ())
-    received_by_now = Referral.objects.live().filter(
+    received = Referral.objects.live().filter(
         partner_id=OuterRef("pk"),
         direction=Direction.RECEIVED,
         kind=Kind.REFERRAL,
@@ -234,7 +234,7 @@ def verdict_codes(
                     Q(latest_received_at__isnull=True) | Q(latest_received_at__lte=now),
                     then=F("latest_received_at"),
                 ),
-                default=_first(received_by_now, Max),
+                default=_first(received, Max),
             ),
             first_sent_by_now=Case(When(earliest_sent_at__lte=now, then=F("earliest_sent_at"))),
         )

@@ -3,8 +3,8 @@ from django.db.models import Max, Min, OuterRef, Subquery
 
 
 def fill_referral_marks(apps, schema_editor):
-    """Every partner's last live referral received and first sent, as the referrals' writes
-    keep them from now on."""
+    """Every partner's latest live referral received and earliest sent, as the referrals'
+    writes keep them from now on."""
     Partner = apps.get_model("partners", "Partner")
     Referral = apps.get_model("referrals", "Referral")
 

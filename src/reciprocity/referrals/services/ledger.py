@@ -84,7 +84,7 @@ REPORT_BACK_DUE_DAYS = 14
 FOLLOW_UP_RECENT_DAYS = HISTORY_AFTER_DAYS
 
 # What the referrals' writes keep on the partner's row (``referral_marks_refresh``).
-REFERRAL_MARKS = ["first_received_at", "latest_received_at", "earliest_sent_at"]
+REFERRAL_MARKS = ("first_received_at", "latest_received_at", "earliest_sent_at")
 
 # Fields an advisor edits directly; status, consent, steps and archiving have their own services.
 EDITABLE_FIELDS = (
