@@ -483,7 +483,7 @@ def referral_change_status(
 
 
 def referral_marks_refresh(partner_ids: list[int]) -> None:
-    """Recompute the partners' first and last live referral received and first sent
+    """Recompute the partners' first and latest live referral received and earliest sent
     (``REFERRAL_MARKS``) from their referrals; the caller holds the partners' row locks, so
     that every writer's referral is counted."""
 
