@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 from django.apps import apps
-from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts import services as account_services
@@ -17,7 +16,6 @@ from reciprocity.playbook.models import (
     MeetingPlanItem,
     Solution,
 )
-from reciprocity.playbook.selectors.brief import partner_brief
 from reciprocity.playbook.services.agreements import PromiseInput, agreement_create
 from reciprocity.playbook.services.cadences import cadence_default_remove
 from reciprocity.playbook.services.firm import firm_defaults_install
@@ -90,8 +88,3 @@ def test_installing_the_defaults_again_keeps_the_firms_own_edits(playbook_cast: 
     plan.refresh_from_db()
     assert plan.name == "Our first coffee"
     assert (MeetingPlanItem.objects.count(), DiagnosticQuestion.objects.count()) == counts
-
-
-def test_a_brief_of_a_partner_of_another_firm_is_a_404(playbook_cast: Cast) -> None:
-    with pytest.raises(Http404):
-        partner_brief(advisor=playbook_cast.mallory, partner=playbook_cast.alice_private)

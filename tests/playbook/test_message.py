@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from reciprocity.partners.selectors import partner_get_for
 from reciprocity.playbook.models import AdvisorProfile, MeetingKind, MessageCheck, Strategy
 from reciprocity.playbook.selectors.brief import partner_brief
 from reciprocity.playbook.selectors.message import advisor_profile_of, message_checks_of
@@ -93,7 +94,7 @@ def test_the_partner_page_shows_the_owners_message_before_the_next_meeting(
         scheduled_for=timezone.now() + dt.timedelta(days=1),
     )
 
-    brief = partner_brief(advisor=playbook_cast.bob, partner=partner)
+    brief = partner_brief(partner=partner_get_for(advisor=playbook_cast.bob, pk=partner.pk))
 
     assert brief.message is not None
     assert (brief.message.whom_i_help, brief.message.what_is_unique) == (WHOM, UNIQUE)
@@ -108,7 +109,7 @@ def test_the_partner_page_shows_the_owners_message_before_the_next_meeting(
 
 
 def test_a_brief_without_a_message_says_so(playbook_cast: Cast) -> None:
-    brief = partner_brief(advisor=playbook_cast.alice, partner=playbook_cast.alice_private)
+    brief = partner_brief(partner=playbook_cast.alice_private)
 
     assert brief.message_missing
     assert brief.next_meeting is None

@@ -18,7 +18,8 @@ out, as the agenda leaves them out.
 
 Reads cost a constant number of queries whatever the number of partners: the agenda's for the
 partners, one for the partners with their next steps, one for their diagnoses, two for their
-cadences (which the agenda's keep-warm items are read from too).
+cadences (which the agenda's keep-warm items are read from too, and the partner page's
+playbook panel shows).
 """
 
 import datetime as dt
@@ -46,7 +47,8 @@ from reciprocity.playbook.selectors.agenda import first_items_of_partners
 from reciprocity.playbook.selectors.cadences import (
     CADENCE_TITLES,
     EffectiveCadence,
-    cadence_items_of,
+    cadences_of_partners,
+    dated_cadences,
 )
 
 # Where an action comes from, besides an agenda source (whose slug it then carries).
@@ -176,8 +178,9 @@ def next_actions_for(
     visible = partners_visible_to(advisor=advisor).filter(pk__in=partner_ids)
     # Each partner's next step comes with it, read as the rest of the product reads it.
     partners = {p.pk: p for p in with_next_step(visible.only("pk", "name", "stage"))}
-    # Every dated cadence, read once: the agenda's keep-warm items are among them.
-    dated = cadence_items_of(advisor=advisor, partners=visible)
+    # Every running cadence, read once: the agenda's keep-warm items are among the dated ones.
+    running = cadences_of_partners(advisor=advisor, partners=visible)
+    dated = dated_cadences(running)
     first = first_items_of_partners(
         advisor, partner_ids=list(partners), today=today, known={CadenceSource.slug: dated}
     )
@@ -195,6 +198,7 @@ def next_actions_for(
             cadence=cadences.get(pk),
             today=today,
         )
-        # The page that shows the action shows these diagnoses too, without reading them again.
-        actions[pk] = replace(action, diagnosed=found)
+        # The page that shows the action shows these diagnoses and cadences too, without
+        # reading them again.
+        actions[pk] = replace(action, diagnosed=found, cadences=running.get(pk, []))
     return actions

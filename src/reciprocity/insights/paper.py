@@ -57,7 +57,7 @@ def meeting_brief_for(*, advisor: User, partner: Partner) -> MeetingBrief:
     """The brief of a partner fetched through ``partner_get_for``."""
     commitments = list(open_commitments(partner=partner)[: BRIEF_COMMITMENTS * 2])
     return MeetingBrief(
-        brief=partner_brief(advisor=advisor, partner=partner),
+        brief=partner_brief(partner=partner),
         touches=list(touches_of(partner=partner)[:BRIEF_TOUCHES]),
         advisor_owes=[c for c in commitments if c.owner == CommitmentOwner.ADVISOR][
             :BRIEF_COMMITMENTS

@@ -26,6 +26,8 @@ class NextAction:
     # The partner's diagnoses as they were read for the action (the diagnosed stages only),
     # for a page that shows them too and need not read them again.
     diagnosed: Any = None
+    # The partner's running cadences (``cadences_of``), read for the action: the same.
+    cadences: Any = None
 
 
 # The next best action of each of the partners ``advisor`` may see among the ids, by id.

@@ -2,9 +2,7 @@
 
 from dataclasses import dataclass
 
-from reciprocity.accounts.models import User
 from reciprocity.partners.models import Partner
-from reciprocity.partners.selectors import partner_get_for
 from reciprocity.playbook.models import (
     MEETING_FOR_STAGE,
     AdvisorProfile,
@@ -29,8 +27,13 @@ class PartnerBrief:
     last_check: MessageCheck | None
     strategy: str
     agreement: Agreement | None
-    next_meeting: Meeting | None
+    # The first planned meetings, soonest first (the partner's panel lists them).
+    planned: list[Meeting]
     plan: MeetingPlan | None
+
+    @property
+    def next_meeting(self) -> Meeting | None:
+        return self.planned[0] if self.planned else None
 
     @property
     def strategy_label(self) -> str:
@@ -41,15 +44,18 @@ class PartnerBrief:
         return self.message is None or not self.message.has_message
 
 
-def partner_brief(*, advisor: User, partner: Partner) -> PartnerBrief:
-    partner = partner_get_for(advisor=advisor, pk=partner.pk)
-    next_meeting = (
+# How many planned meetings a brief holds.
+PLANNED_SHOWN = 5
+
+
+def partner_brief(*, partner: Partner) -> PartnerBrief:
+    """The brief of a partner, read for whoever asks (``partner_get_for``)."""
+    planned = list(
         Meeting.objects.filter(partner=partner, status=MeetingStatus.PLANNED)
         .select_related("plan")
-        .order_by("scheduled_for", "pk")
-        .first()
+        .order_by("scheduled_for", "pk")[:PLANNED_SHOWN]
     )
-    kind = next_meeting.kind if next_meeting else MEETING_FOR_STAGE.get(partner.stage)
+    kind = planned[0].kind if planned else MEETING_FOR_STAGE.get(partner.stage)
     return PartnerBrief(
         partner=partner,
         message=AdvisorProfile.objects.filter(user_id=partner.owner_id).first(),
@@ -57,7 +63,7 @@ def partner_brief(*, advisor: User, partner: Partner) -> PartnerBrief:
         last_check=partner.message_checks.select_related("by").first(),
         strategy=strategy_of(partner=partner),
         agreement=agreement_active_for(partner=partner),
-        next_meeting=next_meeting,
+        planned=planned,
         plan=(
             MeetingPlan.objects.filter(firm_id=partner.firm_id, kind=kind)
             .prefetch_related("items")

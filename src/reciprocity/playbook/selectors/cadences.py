@@ -147,6 +147,16 @@ def cadences_of(*, partner: Partner) -> list[EffectiveCadence]:
     return _effective(found[0]) if found else []
 
 
+def cadences_of_partners(
+    *, advisor: User, partners: QuerySet[Partner]
+) -> dict[int, list[EffectiveCadence]]:
+    """The cadences running for each of these partners with any, by partner id, in the
+    partners' order (name, then id): what ``cadences_of`` finds for each, in three queries."""
+    firm_ids = [advisor.firm_id] if advisor.firm_id else []
+    found = ((partner.pk, _effective(partner)) for partner in _cadence_partners(partners, firm_ids))
+    return {pk: cadences for pk, cadences in found if cadences}
+
+
 def cadence_items_of(
     *, advisor: User, mine_only: bool = True, partners: QuerySet[Partner] | None = None
 ) -> list[EffectiveCadence]:
@@ -155,10 +165,12 @@ def cadence_items_of(
         partners = partners_visible_to(advisor=advisor)
         if mine_only:
             partners = partners.filter(owner_id=advisor.pk)
-    result: list[EffectiveCadence] = []
-    for partner in _cadence_partners(partners, [advisor.firm_id] if advisor.firm_id else []):
-        result.extend(c for c in _effective(partner) if c.due is not None)
-    return result
+    return dated_cadences(cadences_of_partners(advisor=advisor, partners=partners))
+
+
+def dated_cadences(running: dict[int, list[EffectiveCadence]]) -> list[EffectiveCadence]:
+    """The cadences with a due date (an interval), the partners' order kept."""
+    return [cadence for found in running.values() for cadence in found if cadence.due is not None]
 
 
 def newsletter_list(*, advisor: User, mine_only: bool = False) -> list[Partner]:

@@ -110,7 +110,7 @@ def meeting_detail(request: AuthedRequest, partner_id: int, meeting_id: int) -> 
         "playbook/meeting_detail.html",
         {
             "meeting": meeting,
-            "brief": partner_brief(advisor=request.user, partner=partner),
+            "brief": partner_brief(partner=partner),
             "form": form,
             "cancel_form": MeetingCancelForm(),
             "reschedule_form": MeetingRescheduleForm(

@@ -16,7 +16,6 @@ from reciprocity.playbook.models import (
     STRATEGY_RUNGS,
     ConcernStatus,
     Meeting,
-    MeetingStatus,
     Opportunity,
     Strategy,
 )
@@ -60,17 +59,16 @@ class PartnerPlaybook:
         return self.brief.partner
 
 
-def partner_playbook(user: Any, partner: Any) -> PartnerPlaybook:
-    """The panel's data in a fixed number of queries, whatever the partner's history."""
-    brief = partner_brief(advisor=user, partner=partner)
+def partner_playbook(
+    user: Any, partner: Any, *, cadences: list[EffectiveCadence] | None = None
+) -> PartnerPlaybook:
+    """The panel's data in a fixed number of queries, whatever the partner's history.
+    ``cadences``: the partner's running cadences, when the page has read them already."""
+    brief = partner_brief(partner=partner)
     return PartnerPlaybook(
         brief=brief,
-        cadences=cadences_of(partner=brief.partner),
-        meetings=list(
-            brief.partner.meetings.filter(status=MeetingStatus.PLANNED)
-            .select_related("plan")
-            .order_by("scheduled_for", "pk")[:PANEL_LIMIT]
-        ),
+        cadences=cadences_of(partner=partner) if cadences is None else cadences,
+        meetings=brief.planned[:PANEL_LIMIT],
         opportunities=list(
             opportunities_of(partner=brief.partner).filter(status__in=OPEN_OPPORTUNITY_STATUSES)[
                 :PANEL_LIMIT
@@ -92,9 +90,11 @@ def partner_playbook(user: Any, partner: Any) -> PartnerPlaybook:
 PANEL_LIMIT = 5
 
 
-def panel_context(request: AuthedRequest, partner: Any) -> dict[str, Any]:
+def panel_context(
+    request: AuthedRequest, partner: Any, *, cadences: list[EffectiveCadence] | None = None
+) -> dict[str, Any]:
     return {
-        "playbook": partner_playbook(request.user, partner),
+        "playbook": partner_playbook(request.user, partner, cadences=cadences),
         "partner": partner,
         "is_owner": partner.owner_id == request.user.pk,
         "can_write": can_write_partner(request, partner),
