@@ -15,6 +15,7 @@ from django.utils import timezone
 from reciprocity.accounts.models import User
 from reciprocity.insights.diagnoses import assess, assess_paged, diagnosed_partner_ids
 from reciprocity.insights.diagnoses.base import cutoffs_of, thresholds_of
+from reciprocity.insights.models import Dismissal
 from reciprocity.insights.services import dismissal_create
 from reciprocity.partners.models import (
     CanDescribeValue,
@@ -97,6 +98,11 @@ def same(advisor: User, **kwargs: Any) -> None:
     assert paged.diagnoses[:] == full.diagnoses
     assert paged.too_early[:] == full.too_early
     assert paged.everything[:] == full.everything
+    # The first page before the counts, as the dashboard reads them.
+    for count in (1, 5, 20):
+        diagnoses, too_early = assess_paged(advisor=advisor, **kwargs).first(count)
+        assert diagnoses == full.diagnoses[:count]
+        assert too_early == full.too_early[:count]
     # Page by page, as the API reads it, and item by item.
     pages = [paged.everything[start : start + 7] for start in range(0, len(full.everything), 7)]
     assert [d for page in pages for d in page] == full.everything
@@ -245,6 +251,23 @@ def queries(read: Callable[[], Any]) -> int:
     with CaptureQueriesContext(connection) as captured:
         read()
     return len(captured)
+
+
+def test_the_first_page_reads_its_partners_and_those_with_a_dismissal_in_one_query(
+    cast: Cast,
+) -> None:
+    varied_book(cast, 30, seed=7)
+    full = assess(advisor=cast.alice, mine_only=False)
+    assert Dismissal.objects.exists()
+    assessment = assess_paged(advisor=cast.alice, mine_only=False)
+
+    with CaptureQueriesContext(connection) as captured:
+        diagnoses, too_early = assessment.first(10)
+        counts = (len(assessment.diagnoses), len(assessment.too_early))
+
+    assert len(captured) == 1
+    assert (diagnoses, too_early) == (full.diagnoses[:10], full.too_early[:10])
+    assert counts == (len(full.diagnoses), len(full.too_early))
 
 
 @pytest.mark.parametrize("scope", ["", "?scope=all"])

@@ -5,14 +5,16 @@ One query reads which diagnoses each partner of the scope carries, at which seve
 with which action (``readings.verdict_codes``: what the kinds' verdicts read, each table
 aggregated once by partner, and each kind's decision without the wording in SQL,
 ``Kind.verdict_sql``), so the list's order and every count are exact. A partner with a
-dismissed diagnosis is read in full at once (whether the dismissal still holds depends on the
-wording). A slice of the list reads its partners in full, in one query, and judges them with
-``judge``: the same diagnoses, worded.
+dismissed diagnosis is read in full before the list is (whether the dismissal still holds
+depends on the wording): with the first page's partners when the first page is asked for,
+in the same query. A slice of the list reads its partners in full, in one query, and judges
+them with ``judge``: the same diagnoses, worded.
 """
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, NamedTuple, overload
 
 from reciprocity.accounts.models import User
@@ -127,18 +129,84 @@ class _Book:
         return self.judged.get(pk, ([], None))[1]
 
 
-class Paged[T](Sequence[T]):
-    """A list whose length is known and whose items are worded when a slice of them is read."""
+class _Lists:
+    """The entries of an assessment: the diagnoses in the list's order, and the partners too
+    early to judge in the rows' order. Those of the partners with a dismissal are put in
+    place once their partners are judged (``settle``)."""
 
     def __init__(
-        self, entries: list[_Entry], book: _Book, word: Callable[[_Entry], T | None]
+        self,
+        book: _Book,
+        *,
+        diagnoses: list[_Entry],
+        early: list[_Entry | int],
+        dismissed: set[int],
+        too_early: bool,
     ) -> None:
-        self._entries = entries
+        self.book = book
+        self._diagnoses = diagnoses
+        # A partner with a dismissal holds its place among the rows by its id until judged.
+        self._pending = early
+        self._early: list[_Entry] = []
+        self._dismissed = dismissed
+        self._too_early = too_early
+        self.settled = False
+
+    def settle(self, also: set[int] | None = None) -> None:
+        """Judge the partners with a dismissal, and ``also`` these in the same query, and put
+        their entries in place. Once: the query runs even when none has a dismissal, so that
+        a page costs the same queries whatever it holds."""
+        if self.settled:
+            return
+        self.book.judge(self._dismissed | (also or set()))
+        for entry in self._pending:
+            if isinstance(entry, _Entry):
+                self._early.append(entry)
+                continue
+            found, reassurance = self.book.judged.get(entry, ([], None))
+            self._diagnoses.extend(_Entry.of(d) for d in found)
+            if reassurance is not None and reassurance.diagnosis is not None and self._too_early:
+                self._early.append(_Entry.of(reassurance.diagnosis, final=False))
+        self._diagnoses.sort(key=_Entry.sort_key)
+        self.settled = True
+
+    def read_so_far(self, count: int) -> set[int]:
+        """The partners of the first ``count`` entries of each list, those with a dismissal
+        left out: the first ``count`` once settled are among these and those."""
+        diagnoses = self._diagnoses[:count]
+        early = list(islice((e for e in self._pending if isinstance(e, _Entry)), count))
+        return Paged.unworded(diagnoses) | Paged.unworded(early)
+
+    @property
+    def diagnoses(self) -> list[_Entry]:
+        self.settle()
+        return self._diagnoses
+
+    @property
+    def too_early(self) -> list[_Entry]:
+        self.settle()
+        return self._early
+
+
+class Paged[T](Sequence[T]):
+    """A list whose length is known and whose items are worded when a slice of them is read.
+    ``entries`` gives the list's entries, settled (``_Lists``): asked for once."""
+
+    def __init__(
+        self, entries: Callable[[], list[_Entry]], book: _Book, word: Callable[[_Entry], T | None]
+    ) -> None:
+        self._read = entries
+        self._kept: list[_Entry] | None = None
         self._book = book
         self._word = word
 
+    def _entries(self) -> list[_Entry]:
+        if self._kept is None:
+            self._kept = self._read()
+        return self._kept
+
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries())
 
     @overload
     def __getitem__(self, index: int) -> T: ...
@@ -152,15 +220,15 @@ class Paged[T](Sequence[T]):
             if not found:
                 raise IndexError(index)
             return found[0]
-        entries = self._entries[index]
-        self._book.judge(self._unworded(entries))
-        return self._worded(entries)
+        entries = self._entries()[index]
+        self._book.judge(self.unworded(entries))
+        return self.worded(entries)
 
     @staticmethod
-    def _unworded(entries: list[_Entry]) -> set[int]:
+    def unworded(entries: list[_Entry]) -> set[int]:
         return {e.partner_id for e in entries if e.final is None and e.partner_id is not None}
 
-    def _worded(self, entries: list[_Entry]) -> list[T]:
+    def worded(self, entries: list[_Entry]) -> list[T]:
         return [item for e in entries if (item := self._word(e)) is not None]
 
     def __iter__(self) -> Iterator[T]:
@@ -170,12 +238,11 @@ class Paged[T](Sequence[T]):
         """The items of the diagnosis ``slug`` (all of them for None)."""
         if slug is None:
             return self
-        entries = [e for e in self._entries if e.slug == slug]
-        return Paged(entries, self._book, self._word)
+        return Paged(lambda: [e for e in self._entries() if e.slug == slug], self._book, self._word)
 
     def partner_ids(self) -> set[int]:
         """The partners the items are about (no wording needed)."""
-        return {e.partner_id for e in self._entries if e.partner_id}
+        return {e.partner_id for e in self._entries() if e.partner_id}
 
 
 @dataclass(frozen=True)
@@ -186,14 +253,21 @@ class PagedAssessment:
     diagnoses: Paged[Diagnosis]
     too_early: Paged[TooEarly]
     everything: Paged[Diagnosis]
+    lists: _Lists
 
     def first(self, count: int) -> tuple[list[Diagnosis], list[TooEarly]]:
         """The first ``count`` diagnoses and the first ``count`` partners too early to judge,
-        the partners of both read in one query."""
-        diagnoses = self.diagnoses._entries[:count]
-        too_early = self.too_early._entries[:count]
-        self.diagnoses._book.judge(Paged._unworded(diagnoses) | Paged._unworded(too_early))
-        return self.diagnoses._worded(diagnoses), self.too_early._worded(too_early)
+        the partners of both read in one query (with those with a dismissal, when not read
+        yet)."""
+        if self.lists.settled:
+            diagnoses = self.lists.diagnoses[:count]
+            too_early = self.lists.too_early[:count]
+            self.lists.book.judge(Paged.unworded(diagnoses) | Paged.unworded(too_early))
+        else:
+            self.lists.settle(also=self.lists.read_so_far(count))
+            diagnoses = self.lists.diagnoses[:count]
+            too_early = self.lists.too_early[:count]
+        return self.diagnoses.worded(diagnoses), self.too_early.worded(too_early)
 
 
 def assess_paged(
@@ -216,20 +290,18 @@ def assess_paged(
     # than the verdicts of the others.
     kinds = tuple(kind for kind in PARTNER_KINDS if too_early or not kind.reassurance)
     rows = verdict_codes(scope, today=today, now=now, kinds=kinds, thresholds=thresholds)
-    # Whether a dismissal still holds depends on the wording: those partners are read in full.
-    book.judge({row.pk for row in rows if row.dismissed_any})
     diagnoses: list[_Entry] = []
-    early_ones: list[_Entry] = []
+    early_ones: list[_Entry | int] = []
+    dismissed: set[int] = set()
     # What a row's codes name, read once for each combination of codes: a book's partners
     # share a few dozen, and reading every kind of every partner cost more than the query.
     named: dict[tuple[str | None, ...], list[tuple[DiagnosisSlug, bool, Severity, ActionSlug]]]
     named = {}
     for row in rows:
         if row.dismissed_any:
-            found, early = book.judged.get(row.pk, ([], None))
-            diagnoses.extend(_Entry.of(d) for d in found)
-            if early is not None and early.diagnosis is not None and too_early:
-                early_ones.append(_Entry.of(early.diagnosis, final=False))
+            # Whether the dismissal still holds depends on the wording: judged in full later.
+            dismissed.add(row.pk)
+            early_ones.append(row.pk)
             continue
         verdicts = named.get(row.codes)
         if verdicts is None:
@@ -246,10 +318,14 @@ def assess_paged(
         if focus is not None:
             diagnoses.append(_Entry.of(focus))
     diagnoses.sort(key=_Entry.sort_key)
+    lists = _Lists(
+        book, diagnoses=diagnoses, early=early_ones, dismissed=dismissed, too_early=too_early
+    )
     return PagedAssessment(
-        diagnoses=Paged(diagnoses, book, book.worded),
-        too_early=Paged(early_ones, book, book.too_early_of),
-        everything=Paged(diagnoses + early_ones, book, book.worded),
+        diagnoses=Paged(lambda: lists.diagnoses, book, book.worded),
+        too_early=Paged(lambda: lists.too_early, book, book.too_early_of),
+        everything=Paged(lambda: lists.diagnoses + lists.too_early, book, book.worded),
+        lists=lists,
     )
 
 
