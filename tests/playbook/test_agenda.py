@@ -14,13 +14,23 @@ from django.utils import timezone
 from reciprocity.partners import agenda as agenda_module
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.agenda import (
+    OVERDUE,
     UNKNOWN_AGENDA_ITEM,
     AgendaItem,
     AgendaQuery,
     AgendaSource,
     item_key,
 )
-from reciprocity.partners.models import Commitment, CommitmentOwner, CommitmentStatus, Stage, Touch
+from reciprocity.partners.models import (
+    Commitment,
+    CommitmentOwner,
+    CommitmentStatus,
+    FailureReason,
+    Partner,
+    Stage,
+    Touch,
+)
+from reciprocity.playbook.agenda.commitments import CommitmentSource
 from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
 from reciprocity.playbook.selectors.agenda import (
     AgendaFilters,
@@ -241,6 +251,31 @@ def test_a_key_naming_another_partners_item_is_refused(playbook_cast: Cast) -> N
 
 
 # --- Completing in place --------------------------------------------------------------------
+
+
+def test_a_retired_partners_open_commitments_leave_the_agenda_and_the_calendar(
+    playbook_cast: Cast,
+) -> None:
+    alice, partner = playbook_cast.alice, playbook_cast.alice_private
+    CommitmentFactory(partner=partner, what="Send the article", due=days(-3))
+    CommitmentFactory(partner=partner, what="Call back", due=days(2))
+    source = CommitmentSource()
+
+    def listed() -> tuple[list[str], int, list[str]]:
+        agenda = agenda_for(alice)
+        events = source.calendar_events(
+            advisor=alice, partners=Partner.objects.filter(pk=partner.pk), today=days(0)
+        )
+        titles = [item.title for item in agenda.overdue + agenda.this_week]
+        return titles, agenda.count(OVERDUE), [event.summary for event in events]
+
+    assert listed()[:2] == (["Send the article", "Call back"], 1)
+    partner_services.partner_change_stage(
+        partner=partner, by=alice, stage=Stage.RETIRED, reason=FailureReason.WRONG_FIRM
+    )
+
+    assert listed() == ([], 0, [])
+    assert partner.commitments.filter(status=CommitmentStatus.OPEN).count() == 2
 
 
 def test_a_commitment_completes_in_place_and_can_log_a_touch(playbook_cast: Cast) -> None:

@@ -422,10 +422,14 @@ def commitment_of(*, partner: Partner, pk: Any) -> Commitment:
 
 
 def agenda_items(*, partners: QuerySet[Partner], until: dt.date) -> QuerySet[Commitment]:
-    """Open commitments of ``partners`` due up to ``until`` (overdue included), oldest first."""
+    """Open commitments of ``partners`` due up to ``until`` (overdue included), oldest first.
+    A retired partner's are left out: what is left open with a partner walked away from is not
+    work waiting to be done (it stays on their page, to close or drop)."""
     return (
         Commitment.objects.filter(
-            partner__in=partners.values("pk"), status=CommitmentStatus.OPEN, due__lte=until
+            partner__in=partners.exclude(stage=Stage.RETIRED).values("pk"),
+            status=CommitmentStatus.OPEN,
+            due__lte=until,
         )
         .select_related("partner")
         .order_by("due", Lower("partner__name"), "pk")

@@ -23,6 +23,7 @@ from reciprocity.partners.models import (
     CommitmentOwner,
     CommitmentStatus,
     Partner,
+    Stage,
     TouchKind,
 )
 from reciprocity.partners.selectors import agenda_items, agenda_window, commitment_get_for
@@ -121,9 +122,10 @@ class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
     def calendar_events(
         self, *, advisor: User, partners: QuerySet[Partner], today: dt.date
     ) -> list[ics.CalendarEvent]:
-        """Every open commitment at its due date, whoever owes it."""
+        """Every open commitment at its due date, whoever owes it, but a retired partner's
+        (``agenda_items``)."""
         commitments = Commitment.objects.filter(
-            partner__in=partners, status=CommitmentStatus.OPEN
+            partner__in=partners.exclude(stage=Stage.RETIRED), status=CommitmentStatus.OPEN
         ).select_related("partner")
         events = []
         for c in commitments.order_by("due", "pk"):
