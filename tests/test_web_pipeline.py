@@ -96,6 +96,28 @@ def test_a_capped_column_shows_its_total_and_links_to_the_filtered_list(
     assert 'href="/partners/?stage=qualified&amp;sort=next_step"' in page
 
 
+def test_a_capped_columns_list_goes_on_from_its_cards_in_the_same_order(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "BOARD_COLUMN_LIMIT", 3)
+    # No next step for any: the board orders them by time in the stage, longest first.
+    for days, name in enumerate(["Ann", "Bea", "Cal", "Dee", "Eve"]):
+        PartnerFactory(
+            owner=cast.alice,
+            name=name,
+            stage=Stage.QUALIFIED,
+            stage_changed_at=timezone.now() - dt.timedelta(days=10 - days % 2 * 5 - days),
+        )
+    board = selectors.board_columns(advisor=cast.alice)
+    cards = next(cards for stage, cards, _total in board.columns if stage == Stage.QUALIFIED)
+    listed = selectors.partner_list(
+        advisor=cast.alice, filters=selectors.PartnerFilters(stage="qualified", sort="next_step")
+    )
+
+    assert [p.name for p in cards] != ["Ann", "Bea", "Cal"]
+    assert [p.name for p in listed][:3] == [p.name for p in cards]
+
+
 def test_the_summary_counts_overdue_and_quiet_partners_beyond_the_cards_shown(
     cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -189,8 +189,10 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-last_touch": (F("last_touch_at").desc(nulls_last=True), "name"),
     "touches": ("touch_count", "name"),
     "-touches": ("-touch_count", "name"),
-    "next_step": (F("next_step_due").asc(nulls_last=True), "name"),
-    "-next_step": (F("next_step_due").desc(nulls_last=True), "name"),
+    # Ties as the board orders them (BOARD_ORDER): a capped column's "See all" goes on from
+    # its cards, and for one stage the board's index serves the order.
+    "next_step": (F("next_step_due").asc(nulls_last=True), "stage_changed_at", "pk"),
+    "-next_step": (F("next_step_due").desc(nulls_last=True), "stage_changed_at", "pk"),
     "organization": ("organization", "name"),
     "-organization": ("-organization", "name"),
     # The scores (annotated by ``ranked_by``), highest first.
