@@ -51,6 +51,22 @@ def test_each_change_says_who_when_from_where_and_before_and_after(cast: Cast) -
     assert [e.when for e in entries] == sorted((e.when for e in entries), reverse=True)
 
 
+def test_a_move_after_touches_shows_the_move_not_the_touches_counted_since(cast: Cast) -> None:
+    partner = services.partner_create(by=cast.alice, name="Tess Touched", profession="cpa")
+    for summary in ("Intro call", "Coffee"):
+        services.touch_log(partner=partner, by=cast.alice, kind="call", summary=summary)
+    services.partner_change_stage(partner=partner, by=cast.alice, stage=Stage.QUALIFIED)
+
+    moved = next(
+        e
+        for e in partner_history(partner=partner)
+        if e.kind == "Partner" and any(c.field == "Stage" for c in e.changes)
+    )
+
+    # The touches' own entries say who logged them; the count and the last one follow them.
+    assert {c.field for c in moved.changes} == {"Stage", "Stage changed at"}
+
+
 def test_names_stand_in_for_ids_and_tags_are_listed(cast: Cast) -> None:
     partner = services.partner_create(by=cast.alice, name="Tom Tagged", profession="attorney")
     services.partner_update(

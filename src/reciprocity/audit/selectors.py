@@ -36,6 +36,10 @@ SOURCE_LABELS = {
 }
 # Fields never shown: bookkeeping, hashes of secrets, and a purge's tombstone (its seal).
 HIDDEN_FIELDS = {"id", "created_at", "updated_at", "recorded_at", "purged_links", "signature"}
+# Kept on a record by other records' writes (a partner's touch count and last touch, by its
+# touches), without an entry of its own: a change would show on the record's next entry, as if
+# its author had made it. The other records' entries say who changed what.
+DERIVED_FIELDS = {"touch_count", "last_touch_at"}
 # The first of these a record has names it in a list.
 LABEL_FIELDS = ("name", "label", "what", "need", "summary", "username")
 NOT_AUDIT_READER = "Only a compliance officer or a firm admin can read the audit log."
@@ -98,7 +102,7 @@ def _shown_fields(model: type[models.Model], historical: type[models.Model]) -> 
         for f in model._meta.concrete_fields
         if f.editable
         and f.name in tracked
-        and f.name not in HIDDEN_FIELDS
+        and f.name not in HIDDEN_FIELDS | DERIVED_FIELDS
         and not f.name.endswith("_hash")
     ]
 
