@@ -27,7 +27,7 @@ class PartnerBrief:
     last_check: MessageCheck | None
     strategy: str
     agreement: Agreement | None
-    # The first planned meetings, soonest first (the partner's panel lists them).
+    # The first planned meetings (PLANNED_SHOWN), soonest first: the partner's panel lists them.
     planned: list[Meeting]
     plan: MeetingPlan | None
 

@@ -68,7 +68,7 @@ def partner_playbook(
     return PartnerPlaybook(
         brief=brief,
         cadences=cadences_of(partner=partner) if cadences is None else cadences,
-        meetings=brief.planned[:PANEL_LIMIT],
+        meetings=brief.planned,
         opportunities=list(
             opportunities_of(partner=brief.partner).filter(status__in=OPEN_OPPORTUNITY_STATUSES)[
                 :PANEL_LIMIT
