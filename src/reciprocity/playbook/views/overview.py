@@ -60,7 +60,7 @@ class PartnerPlaybook:
 
 
 def partner_playbook(
-    user: Any, partner: Any, *, cadences: list[EffectiveCadence] | None = None
+    partner: Any, *, cadences: list[EffectiveCadence] | None = None
 ) -> PartnerPlaybook:
     """The panel's data in a fixed number of queries, whatever the partner's history.
     ``cadences``: the partner's running cadences, when the page has read them already."""
@@ -94,7 +94,7 @@ def panel_context(
     request: AuthedRequest, partner: Any, *, cadences: list[EffectiveCadence] | None = None
 ) -> dict[str, Any]:
     return {
-        "playbook": partner_playbook(request.user, partner, cadences=cadences),
+        "playbook": partner_playbook(partner, cadences=cadences),
         "partner": partner,
         "is_owner": partner.owner_id == request.user.pk,
         "can_write": can_write_partner(request, partner),
