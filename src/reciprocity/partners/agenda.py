@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.urls import reverse
 
-from reciprocity.partners.models import CommitmentOwner, Partner
+from reciprocity.partners.models import CommitmentOwner, Partner, PartnerQuerySet
 
 if TYPE_CHECKING:
     from reciprocity.accounts.models import User
@@ -93,7 +92,7 @@ class AgendaQuery:
     advisor: "User"
     today: dt.date
     until: dt.date
-    partners: QuerySet[Partner]  # the partners in scope; use it as a subquery
+    partners: PartnerQuerySet  # the partners in scope; use it as a subquery
     mine_only: bool
     # How many of each section's first items are wanted (None: every item), and the keys
     # snoozed, which are left out and counted apart.

@@ -208,6 +208,11 @@ class PartnerQuerySet(ArchivableQuerySet["Partner"]):
     def owned_by(self, user: User) -> Self:
         return self.filter(owner_id=user.pk)
 
+    def not_retired(self) -> Self:
+        """Leave out the partners walked away from: what is left open with them is not work
+        waiting to be done (the agenda, the board's overdue count, the cadences)."""
+        return self.exclude(stage=Stage.RETIRED)
+
 
 class Partner(models.Model):
     """A center of influence, as one advisor's relationship."""

@@ -238,7 +238,7 @@ def partner_list(
     if f.overdue:
         # The next step is the earliest open commitment: it is overdue when any is. A retired
         # partner's leftovers are not work waiting, as the board counts them.
-        qs = qs.filter(next_step_due__lt=timezone.localdate()).exclude(stage=Stage.RETIRED)
+        qs = qs.filter(next_step_due__lt=timezone.localdate()).not_retired()
     found = with_next_step(qs.select_related("owner", "firm"))
     if f.sort in SCORE_SORTS:
         found = ranked_by(found, firm_id=advisor.firm_id, slug=f.sort)
@@ -423,13 +423,13 @@ def commitment_of(*, partner: Partner, pk: Any) -> Commitment:
     return get_visible_or_404(visible, pk, not_found=COMMITMENT_NOT_FOUND)
 
 
-def agenda_items(*, partners: QuerySet[Partner], until: dt.date) -> QuerySet[Commitment]:
+def agenda_items(*, partners: PartnerQuerySet, until: dt.date) -> QuerySet[Commitment]:
     """Open commitments of ``partners`` due up to ``until`` (overdue included), oldest first.
     A retired partner's are left out: what is left open with a partner walked away from is not
     work waiting to be done (it stays on their page, to close or drop)."""
     return (
         Commitment.objects.filter(
-            partner__in=partners.exclude(stage=Stage.RETIRED).values("pk"),
+            partner__in=partners.not_retired().values("pk"),
             status=CommitmentStatus.OPEN,
             due__lte=until,
         )
@@ -454,7 +454,7 @@ def _section_counts(commitments: list[Commitment], today: dt.date) -> dict[str, 
 
 def agenda_window(
     *,
-    partners: QuerySet[Partner],
+    partners: PartnerQuerySet,
     today: dt.date,
     until: dt.date,
     limit: int | None,

@@ -3,7 +3,6 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import Http404
 
 from reciprocity.accounts.models import User
@@ -18,7 +17,7 @@ from reciprocity.partners.agenda import (
     Window,
     parse_item_key,
 )
-from reciprocity.partners.models import Partner, Touch, TouchKind
+from reciprocity.partners.models import Partner, PartnerQuerySet, Touch, TouchKind
 from reciprocity.playbook import ics
 from reciprocity.playbook.models import CADENCE_COMPLETION_TOUCH, CADENCE_TOUCH_KINDS, CadenceKind
 from reciprocity.playbook.selectors.cadence_due import cadence_window
@@ -161,7 +160,7 @@ class CadenceSource(CalendarSource, AgendaSource[Touch]):
         )
 
     def calendar_events(
-        self, *, advisor: User, partners: QuerySet[Partner], today: dt.date
+        self, *, advisor: User, partners: PartnerQuerySet, today: dt.date
     ) -> list[ics.CalendarEvent]:
         """Each dated cadence at its next due date, however far ahead."""
         events = []

@@ -4,7 +4,6 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import Http404
 
 from reciprocity.accounts.models import User
@@ -23,7 +22,7 @@ from reciprocity.partners.models import (
     CommitmentOwner,
     CommitmentStatus,
     Partner,
-    Stage,
+    PartnerQuerySet,
     TouchKind,
 )
 from reciprocity.partners.selectors import agenda_items, agenda_window, commitment_get_for
@@ -120,12 +119,12 @@ class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
         )
 
     def calendar_events(
-        self, *, advisor: User, partners: QuerySet[Partner], today: dt.date
+        self, *, advisor: User, partners: PartnerQuerySet, today: dt.date
     ) -> list[ics.CalendarEvent]:
         """Every open commitment at its due date, whoever owes it, but a retired partner's
         (``agenda_items``)."""
         commitments = Commitment.objects.filter(
-            partner__in=partners.exclude(stage=Stage.RETIRED), status=CommitmentStatus.OPEN
+            partner__in=partners.not_retired(), status=CommitmentStatus.OPEN
         ).select_related("partner")
         events = []
         for c in commitments.order_by("due", "pk"):

@@ -3,7 +3,6 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +15,7 @@ from reciprocity.partners.agenda import (
     Completion,
     Controls,
 )
-from reciprocity.partners.models import Partner
+from reciprocity.partners.models import Partner, PartnerQuerySet
 from reciprocity.playbook import ics
 from reciprocity.playbook.models import Meeting, MeetingStatus
 from reciprocity.playbook.selectors.calendar import CalendarSource, meeting_event
@@ -88,7 +87,7 @@ class MeetingSource(CalendarSource, AgendaSource[Meeting]):
         )
 
     def calendar_events(
-        self, *, advisor: User, partners: QuerySet[Partner], today: dt.date
+        self, *, advisor: User, partners: PartnerQuerySet, today: dt.date
     ) -> list[ics.CalendarEvent]:
         """Planned and recently held meetings at their time, with the plan and the message."""
         since = timezone.make_aware(

@@ -17,7 +17,7 @@ from reciprocity.partners.agenda import (
     agenda_sources,
     merge_windows,
 )
-from reciprocity.partners.models import Partner
+from reciprocity.partners.models import PartnerQuerySet
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import AgendaSnooze
 
@@ -94,7 +94,7 @@ def first_items_of_partners(
 
 def _agenda(
     advisor: User,
-    partners: QuerySet[Partner],
+    partners: PartnerQuerySet,
     *,
     today: dt.date,
     horizon_days: int,

@@ -38,7 +38,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from reciprocity.partners.agenda import SECTIONS, section_of
-from reciprocity.partners.models import Partner, Stage, Touch
+from reciprocity.partners.models import Partner, PartnerQuerySet, Touch
 from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
 
 # The calendar's ends: a moment stored before the date rules (year 1, year 9999) has no local
@@ -171,7 +171,7 @@ def _last_touch(kind: str) -> Any:
     return Subquery(last, output_field=DateTimeField())
 
 
-def cadence_dues(partners: QuerySet[Partner], firm_ids: list[int]) -> QuerySet[Partner]:
+def cadence_dues(partners: PartnerQuerySet, firm_ids: list[int]) -> QuerySet[Partner]:
     """``partners`` with a cadence running, each annotated, for each kind, with ``last_<kind>``
     (the last touch that counts), ``interval_<kind>`` and ``due_<kind>`` (NULL when no dated
     cadence of the kind runs). On PostgreSQL the touches are read in one join grouped by
@@ -180,7 +180,7 @@ def cadence_dues(partners: QuerySet[Partner], firm_ids: list[int]) -> QuerySet[P
     # Only partners with a cadence running: in a stage with a dated default, or overridden.
     dated_stages = {row.stage for row in defaults if row.interval_months}
     qs = (
-        partners.exclude(stage=Stage.RETIRED)
+        partners.not_retired()
         .filter(archived_at__isnull=True)
         .filter(
             Q(stage__in=dated_stages)
@@ -277,7 +277,7 @@ def _counts(
 
 def cadence_window(
     *,
-    partners: QuerySet[Partner],
+    partners: PartnerQuerySet,
     firm_ids: list[int],
     today: dt.date,
     until: dt.date,

@@ -19,7 +19,7 @@ from django.db.models import (
 
 from reciprocity.accounts.models import User
 from reciprocity.dates import local_day, shifted
-from reciprocity.partners.models import Partner, Stage, Touch
+from reciprocity.partners.models import Partner, PartnerQuerySet, Touch
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
 
@@ -82,13 +82,13 @@ def _last_touch_annotations() -> dict[str, Subquery]:
     return annotations
 
 
-def _cadence_partners(partners: QuerySet[Partner], firm_ids: Iterable[int]) -> list[Partner]:
+def _cadence_partners(partners: PartnerQuerySet, firm_ids: Iterable[int]) -> list[Partner]:
     """Partners with a cadence running (a stage default or an override), with their last
     matching touches and overrides, in three queries whatever their number."""
     defaults = list(CadenceDefault.objects.filter(firm_id__in=list(firm_ids)))
     stages = {row.stage for row in defaults}
     candidates = (
-        partners.exclude(stage=Stage.RETIRED)
+        partners.not_retired()
         .filter(archived_at__isnull=True)
         .filter(Q(stage__in=stages) | Exists(Cadence.objects.filter(partner_id=OuterRef("pk"))))
         # Only what the cadences read: a book of thousands is read whole.
@@ -148,7 +148,7 @@ def cadences_of(*, partner: Partner) -> list[EffectiveCadence]:
 
 
 def cadences_of_partners(
-    *, advisor: User, partners: QuerySet[Partner]
+    *, advisor: User, partners: PartnerQuerySet
 ) -> dict[int, list[EffectiveCadence]]:
     """The cadences running for each of these partners with any, by partner id, in the
     partners' order (name, then id): what ``cadences_of`` finds for each, in three queries."""
@@ -158,7 +158,7 @@ def cadences_of_partners(
 
 
 def cadence_items_of(
-    *, advisor: User, mine_only: bool = True, partners: QuerySet[Partner] | None = None
+    *, advisor: User, mine_only: bool = True, partners: PartnerQuerySet | None = None
 ) -> list[EffectiveCadence]:
     """Every dated cadence of the advisor's partners, with its next due date."""
     if partners is None:

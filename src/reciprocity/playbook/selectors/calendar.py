@@ -5,14 +5,13 @@ import abc
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.dates import local_day, shifted
 from reciprocity.partners.agenda import agenda_sources
-from reciprocity.partners.models import Partner
+from reciprocity.partners.models import PartnerQuerySet
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook import ics
 from reciprocity.playbook.models import AdvisorProfile, CalendarFeed, Meeting
@@ -26,7 +25,7 @@ class CalendarSource(abc.ABC):
 
     @abc.abstractmethod
     def calendar_events(
-        self, *, advisor: User, partners: QuerySet[Partner], today: dt.date
+        self, *, advisor: User, partners: PartnerQuerySet, today: dt.date
     ) -> list[ics.CalendarEvent]:
         """The events of the partners in scope, in a fixed number of queries."""
 

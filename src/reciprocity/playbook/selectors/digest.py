@@ -46,8 +46,9 @@ def suggestions_for(*, advisor: User, today: dt.date | None = None) -> list[Sugg
     today = today or timezone.localdate()
     now = timezone.make_aware(dt.datetime.combine(today, dt.time(12)))
     partners = list(
-        with_strategy(partners_visible_to(advisor=advisor).filter(owner_id=advisor.pk))
-        .exclude(stage=Stage.RETIRED)
+        with_strategy(
+            partners_visible_to(advisor=advisor).filter(owner_id=advisor.pk).not_retired()
+        )
         .select_related("firm")
         .annotate(
             has_agreement=Exists(
