@@ -13,6 +13,7 @@ from django.utils.html import escape
 
 from reciprocity.insights.diagnoses import ACTION_LABELS, PATIENCE_MONTHS, diagnoses_for
 from reciprocity.insights.next_action import (
+    STAGE,
     STAGE_ACTIONS,
     TOO_EARLY_ACTION,
     next_actions_for,
@@ -23,6 +24,7 @@ from reciprocity.partners.models import (
     Partner,
     Stage,
 )
+from reciprocity.playbook.agenda.commitments import CommitmentSource
 from reciprocity.playbook.models import CadenceKind
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.selectors.cadences import add_months, cadence_items_of
@@ -186,7 +188,9 @@ def test_the_cost_does_not_grow_with_the_number_of_partners(cast: Cast) -> None:
             partner = met_partner(
                 cast.alice, stage=[Stage.ACTIVE, Stage.FIRST_MEETING][i % 2], days_ago=90
             )
-            CommitmentFactory(partner=partner, due=timezone.localdate() - dt.timedelta(days=i))
+            # Half overdue (the agenda decides), half beyond the week (the diagnoses decide).
+            days = -i if i % 2 else 10 + i
+            CommitmentFactory(partner=partner, due=timezone.localdate() + dt.timedelta(days=days))
             TouchFactory(partner=partner, occurred_at=ago(20 + i))
             ids.append(partner.pk)
         return ids
@@ -202,6 +206,20 @@ def test_the_cost_does_not_grow_with_the_number_of_partners(cast: Cast) -> None:
     assert len(many) == len(few)
 
 
+def test_the_diagnoses_are_not_read_where_the_agenda_decides_every_action(cast: Cast) -> None:
+    partners = [met_partner(cast.alice, stage=Stage.ACTIVE, days_ago=40) for _ in range(3)]
+    for partner in partners:
+        CommitmentFactory(partner=partner, due=timezone.localdate() - dt.timedelta(days=2))
+    partners.append(PartnerFactory(owner=cast.alice, stage=Stage.RETIRED))
+
+    with CaptureQueriesContext(connection) as queries:
+        found = next_actions_for(cast.alice, [partner.pk for partner in partners])
+
+    assert all("dismissed_" not in q["sql"] for q in queries.captured_queries)
+    assert [found[p.pk].source for p in partners] == [CommitmentSource.slug] * 3 + [STAGE]
+    assert all(found[p.pk].diagnosed is None for p in partners)
+
+
 def test_the_board_and_the_partner_page_show_the_same_sentence(cast: Cast, client: Client) -> None:
     partner = PartnerFactory(owner=cast.alice, name="Ann Lee", stage=Stage.QUALIFIED)
     expected = escape(STAGE_ACTIONS[Stage.QUALIFIED].format(name="Ann Lee"))
@@ -214,10 +232,14 @@ def test_the_board_and_the_partner_page_show_the_same_sentence(cast: Cast, clien
     assert expected in page
 
 
-def test_the_partner_page_reads_the_diagnoses_once_for_the_action_and_the_panel(
-    cast: Cast, client: Client
+@pytest.mark.parametrize("due_today", [False, True], ids=["diagnosis", "agenda"])
+def test_the_partner_page_reads_the_diagnoses_once_whichever_decides_the_action(
+    cast: Cast, client: Client, due_today: bool
 ) -> None:
     partner = met_partner(cast.alice, stage=Stage.ACTIVE, days_ago=40)
+    if due_today:
+        # The agenda decides the action; the diagnosis panel reads the diagnoses itself.
+        CommitmentFactory(partner=partner, what="Send the article", due=timezone.localdate())
     [diagnosis] = [
         d for d in diagnoses_for(advisor=cast.alice, partner=partner) if d.severity != "info"
     ]
@@ -231,6 +253,7 @@ def test_the_partner_page_reads_the_diagnoses_once_for_the_action_and_the_panel(
     assert len(readings) == 1
     assert escape(diagnosis.title) in page
     assert f"{ACTION_LABELS[diagnosis.action]}" in page
+    assert ("Send the article" in page) is due_today
 
 
 def test_a_card_does_not_repeat_the_next_step_it_already_shows(cast: Cast, client: Client) -> None:

@@ -17,9 +17,9 @@ A retired partner has nothing to do, whatever is left open. The agenda's snoozed
 out, as the agenda leaves them out.
 
 Reads cost a constant number of queries whatever the number of partners: the agenda's for the
-partners, one for the partners with their next steps, one for their diagnoses, two for their
-cadences (which the agenda's keep-warm items are read from too, and the partner page's
-playbook panel shows).
+partners, one for the partners with their next steps, one for the diagnoses of those the agenda
+does not decide (none when it decides for all), two for their cadences (which the agenda's
+keep-warm items are read from too, and the partner page's playbook panel shows).
 """
 
 import datetime as dt
@@ -123,6 +123,10 @@ def _next_cadences(cadences: list[EffectiveCadence]) -> dict[int, EffectiveCaden
     return found
 
 
+def _due_by(item: AgendaItem | None, today: dt.date) -> bool:
+    return item is not None and item.due <= today
+
+
 def _next_action(
     partner: Partner,
     *,
@@ -135,7 +139,7 @@ def _next_action(
     if partner.stage == Stage.RETIRED:
         # A retired partner's leftover items are not work waiting to be done.
         return NextAction(partner.pk, STAGE_ACTIONS[Stage.RETIRED].format(name=partner.name), STAGE)
-    if item is not None and item.due <= today:
+    if item is not None and _due_by(item, today):
         return _from_item(item, today, step)
     diagnoses, early = diagnosed or ([], None)
     if diagnoses:
@@ -184,8 +188,18 @@ def next_actions_for(
     first = first_items_of_partners(
         advisor, partner_ids=list(partners), today=today, known={CadenceSource.slug: dated}
     )
-    # The diagnosed stages are chosen in SQL: one query, whichever stages the partners are in.
-    diagnosed = diagnoses_of_partners(advisor=advisor, partner_ids=list(partners), today=today)
+    # Diagnosed only where the agenda does not decide already (nothing due by today), and in
+    # SQL, the diagnosed stages among them: at most one query, whatever their number.
+    undecided = [
+        pk
+        for pk, partner in partners.items()
+        if partner.stage != Stage.RETIRED and not _due_by(first.get(pk), today)
+    ]
+    diagnosed = (
+        diagnoses_of_partners(advisor=advisor, partner_ids=undecided, today=today)
+        if undecided
+        else {}
+    )
     cadences = _next_cadences(dated)
     actions: dict[int, NextAction] = {}
     for pk, partner in partners.items():
@@ -198,7 +212,7 @@ def next_actions_for(
             cadence=cadences.get(pk),
             today=today,
         )
-        # The page that shows the action shows these diagnoses and cadences too, without
-        # reading them again.
+        # The page that shows the action shows these diagnoses (when they were read) and
+        # cadences too, without reading them again.
         actions[pk] = replace(action, diagnosed=found, cadences=running.get(pk, []))
     return actions

@@ -23,8 +23,9 @@ class NextAction:
     overdue: bool = False
     # It is the partner's next step: a card that shows the step need not say it twice.
     is_next_step: bool = False
-    # The partner's diagnoses as they were read for the action (the diagnosed stages only),
-    # for a page that shows them too and need not read them again.
+    # The partner's diagnoses as they were read for the action (the diagnosed stages only, and
+    # None where the agenda decided the action without them), for a page that shows them too
+    # and need not read them again.
     diagnosed: Any = None
     # The partner's running cadences (``cadences_of``), read for the action: the same.
     cadences: Any = None
