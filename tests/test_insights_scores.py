@@ -330,6 +330,11 @@ def test_the_board_card_shows_each_score_as_a_badge_linking_to_its_parts(cast: C
     page = client_for(cast.alice).get("/pipeline/").content.decode()
     for score in SCORES.values():
         assert f'<span class="score__title">{score.title} </span>' in page
+    cards = page.count('class="card__scores"')
+    assert cards
+    assert page.count('<span class="score-badge score-badge--') == cards * len(SCORES)
+    # Read aloud as a list: each score with its band, a comma after each but the last.
+    assert page.count("),</span></span>") == cards * (len(SCORES) - 1)
     assert f'href="/partners/{partner.pk}/#scores-heading"' in page
     # The parts are on the partner's page, not repeated on every card.
     assert "Firm in growth mode" not in page

@@ -4,6 +4,8 @@ import datetime as dt
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from reciprocity.dates import local_day
 from reciprocity.partners import qualification, scored, selectors
@@ -49,6 +51,23 @@ def days_until(day: dt.date | None) -> int | None:
 def scores(partner: Partner) -> list[scored.PartnerScore]:
     """The partner's scores: from the list's or the board's annotations, else one query."""
     return scored.scores_of(partner)
+
+
+@register.filter
+def score_badges(partner: Partner) -> SafeString:
+    """The partner's scores as a card's badges, the band said for screen readers. Built here,
+    not in a loop of the template: a board shows hundreds of cards, and the loop's variable
+    lookups cost more than the markup."""
+    found = scored.scores_of(partner)
+    return format_html_join(
+        "",
+        '<span class="score-badge score-badge--{}"><span class="score__title">{} </span>{}'
+        '<span class="visually-hidden"> ({}){}</span></span>',
+        (
+            (score.band, score.title, score.score, score.band, "," if at < len(found) - 1 else "")
+            for at, score in enumerate(found)
+        ),
+    )
 
 
 @register.filter
