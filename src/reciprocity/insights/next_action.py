@@ -123,10 +123,6 @@ def _next_cadences(cadences: list[EffectiveCadence]) -> dict[int, EffectiveCaden
     return found
 
 
-def _due_by(item: AgendaItem | None, today: dt.date) -> bool:
-    return item is not None and item.due <= today
-
-
 def _next_action(
     partner: Partner,
     *,
@@ -139,7 +135,7 @@ def _next_action(
     if partner.stage == Stage.RETIRED:
         # A retired partner's leftover items are not work waiting to be done.
         return NextAction(partner.pk, STAGE_ACTIONS[Stage.RETIRED].format(name=partner.name), STAGE)
-    if item is not None and _due_by(item, today):
+    if item is not None and item.due <= today:
         return _from_item(item, today, step)
     diagnoses, early = diagnosed or ([], None)
     if diagnoses:
@@ -193,7 +189,7 @@ def next_actions_for(
     undecided = [
         pk
         for pk, partner in partners.items()
-        if partner.stage != Stage.RETIRED and not _due_by(first.get(pk), today)
+        if partner.stage != Stage.RETIRED and (pk not in first or first[pk].due > today)
     ]
     diagnosed = (
         diagnoses_of_partners(advisor=advisor, partner_ids=undecided, today=today)
