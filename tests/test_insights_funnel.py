@@ -2,6 +2,7 @@
 first meeting to the first referral, top partners by yield; every figure against a count made by
 hand from the records, in a constant number of queries, scoped to who asks."""
 
+import collections
 import datetime as dt
 import itertools
 import random
@@ -9,6 +10,7 @@ import statistics
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 
 from reciprocity.api.insights import FUNNEL_OF_OTHERS, UNKNOWN_FUNNEL_SCOPE
 from reciprocity.insights.funnel import first_referral_of, funnel_for
@@ -253,3 +255,48 @@ def test_the_partner_page_shows_the_days_from_first_meeting_to_first_referral(
     assert first_referral_of(book["met"]).days == 0  # the referral came before the meeting
     assert '<span class="fact__value">30</span> days' in deep
     assert "Not met yet" in never
+
+
+@pytest.mark.parametrize("mine_only", [True, False], ids=["own", "firm"])
+def test_the_top_partners_are_those_of_a_recount_of_the_referrals(
+    cast: Cast, mine_only: bool
+) -> None:
+    chance = random.Random(7)
+    # Few names among many partners, so that ties are broken by the name, then the id.
+    partners = [
+        PartnerFactory(owner=chance.choice([cast.alice, cast.bob]), name=chance.choice("ABC"))
+        for _ in range(12)
+    ]
+    partners.append(PartnerFactory(owner=cast.alice, name="Archived", archived_at=ago(1)))
+    for _ in range(60):
+        ReferralFactory(
+            partner=chance.choice(partners),
+            direction=chance.choice(["received", "sent"]),
+            kind=chance.choice(["referral", "referral", "connection"]),
+            occurred_at=ago(chance.uniform(0, 500)),
+            archived_at=ago(1) if chance.random() < 0.1 else None,
+        )
+    ReferralFactory(partner=partners[0], direction="received", occurred_at=ago(-3))  # to come
+    reader = cast.alice if mine_only else cast.ada
+    partners_in = scope_of(advisor=reader, mine_only=mine_only)
+
+    funnel = funnel_for(partners=partners_in)
+
+    since = ago(0) - relativedelta(months=12)
+    counted = collections.Counter(
+        r.partner_id
+        for r in Referral.objects.filter(
+            partner__in=partners_in,
+            archived_at__isnull=True,
+            direction="received",
+            kind="referral",
+            occurred_at__gte=since,
+            occurred_at__lte=ago(0),
+        )
+    )
+    names = dict(Partner.objects.values_list("pk", "name"))
+    expected = sorted(counted.items(), key=lambda item: (-item[1], names[item[0]], item[0]))[:5]
+    assert [(t.partner_id, t.name, t.received) for t in funnel.top] == [
+        (pk, names[pk], n) for pk, n in expected
+    ]
+    assert len(funnel.top) == 5
