@@ -4,10 +4,11 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from reciprocity.partners.models import Touch
+from reciprocity.partners.models import Partner, Touch
 from reciprocity.playbook.models import MeetingKind, OpportunityStatus, PartnerStrategy, Strategy
 from reciprocity.playbook.selectors.library import case_get_for, concern_get_for
 from reciprocity.playbook.selectors.strategies import (
@@ -195,6 +196,23 @@ def test_the_yield_of_each_strategy_is_counted(playbook_cast: Cast) -> None:
     only_shared = {r.strategy: r.referred for r in strategy_yield(advisor=playbook_cast.bob)}
     assert only_shared["client_requested"] == 1
     assert sum(only_shared.values()) == 1
+
+
+def test_the_yield_among_some_partners_counts_only_those_the_reader_may_see(
+    playbook_cast: Cast,
+) -> None:
+    for partner in (playbook_cast.alice_private, playbook_cast.alice_shared):
+        OpportunityFactory(partner=partner, status="referred")
+    OpportunityFactory(partner=playbook_cast.mallory_partner, status="referred")
+    bob = playbook_cast.bob
+
+    def referred(among: QuerySet[Partner]) -> int:
+        return sum(row.referred for row in strategy_yield(advisor=bob, among=among))
+
+    # Bob sees alice's shared partner only, whatever the narrowing asks for.
+    assert referred(Partner.objects.all()) == 1
+    assert referred(Partner.objects.filter(pk=playbook_cast.alice_private.pk)) == 0
+    assert referred(Partner.objects.filter(owner=bob)) == 0
 
 
 # --- Access ---------------------------------------------------------------------------------------

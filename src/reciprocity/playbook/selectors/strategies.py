@@ -86,7 +86,9 @@ def strategy_yield(
     scope)."""
     partners = partners_visible_to(advisor=advisor)
     if among is not None:
-        partners = partners.filter(pk__in=among.values("pk"))
+        # Both conditions on the one table: as a subquery of ids, a firm's partners were read
+        # twice and joined to each other.
+        partners = partners & among
     if partner is not None:
         partners = partners.filter(pk=partner.pk)
     # Only the partners who ever switched need their latest switch looked up: their ids are
