@@ -181,7 +181,7 @@ def cadence_dues(partners: PartnerQuerySet, firm_ids: list[int]) -> QuerySet[Par
     dated_stages = {row.stage for row in defaults if row.interval_months}
     qs = (
         partners.not_retired()
-        .filter(archived_at__isnull=True)
+        .live()
         .filter(
             Q(stage__in=dated_stages)
             | Exists(Cadence.objects.filter(partner_id=OuterRef("pk"), enabled=True))

@@ -89,7 +89,7 @@ def _cadence_partners(partners: PartnerQuerySet, firm_ids: Iterable[int]) -> lis
     stages = {row.stage for row in defaults}
     candidates = (
         partners.not_retired()
-        .filter(archived_at__isnull=True)
+        .live()
         .filter(Q(stage__in=stages) | Exists(Cadence.objects.filter(partner_id=OuterRef("pk"))))
         # Only what the cadences read: a book of thousands is read whole.
         .only("pk", "name", "firm_id", "stage", "stage_changed_at")

@@ -46,9 +46,7 @@ def suggestions_for(*, advisor: User, today: dt.date | None = None) -> list[Sugg
     today = today or timezone.localdate()
     now = timezone.make_aware(dt.datetime.combine(today, dt.time(12)))
     partners = list(
-        with_strategy(
-            partners_visible_to(advisor=advisor).filter(owner_id=advisor.pk).not_retired()
-        )
+        with_strategy(partners_visible_to(advisor=advisor).owned_by(advisor).not_retired())
         .select_related("firm")
         .annotate(
             has_agreement=Exists(
