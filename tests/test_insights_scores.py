@@ -19,7 +19,7 @@ from reciprocity.partners.models import (
     Stage,
     TouchKind,
 )
-from reciprocity.partners.scored import band_of
+from reciprocity.partners.scored import band_of, score_totals, with_scores
 from reciprocity.playbook.models import Cadence, CadenceKind
 from reciprocity.playbook.selectors.cadences import add_months
 from reciprocity.referrals.models import Direction, Kind
@@ -341,6 +341,24 @@ def test_the_board_card_shows_each_score_as_a_badge_linking_to_its_parts(cast: C
     parts = client_for(cast.alice).get(f"/partners/{partner.pk}/").content.decode()
     assert 'id="scores-heading"' in parts
     assert "Firm in growth mode: yes" in parts
+
+
+def test_a_cards_badges_read_the_totals_the_board_fetched_and_match_the_scores_in_full(
+    cast: Cast,
+) -> None:
+    AdvisorProfileFactory(user=cast.alice, whom_i_help="Physicians and dentists")
+    partner = PartnerFactory(
+        owner=cast.alice, growth_mode=True, niche="Dentists", propensity_to_refer=Propensity.HIGH
+    )
+    TouchFactory.create_batch(3, partner=partner, occurred_at=ago(20))
+    full = [(s.slug, s.title, s.score, s.band) for s in scores_of(fresh(partner))]
+    (fetched,) = with_scores(Partner.objects.filter(pk=partner.pk), firm_id=cast.alice.firm_id)
+    with CaptureQueriesContext(connection) as read:
+        totals = score_totals(fetched)
+    assert len(read) == 0
+    assert [(s.slug, s.title, s.score, s.band) for s in totals] == full
+    # A partner fetched without them: the scores are read for it.
+    assert [(s.slug, s.title, s.score, s.band) for s in score_totals(fresh(partner))] == full
 
 
 def test_the_partner_page_shows_a_table_of_each_scores_parts(cast: Cast) -> None:

@@ -19,7 +19,12 @@ class InsightsConfig(AppConfig):
         from reciprocity.partners.scored import register as register_scorer
 
         register_scorer(
-            Scorer(slugs=tuple(SCORES), attach=with_scores, rank=ranked_by, scores_of=scores_of)
+            Scorer(
+                titles={slug: score.title for slug, score in SCORES.items()},
+                attach=with_scores,
+                rank=ranked_by,
+                scores_of=scores_of,
+            )
         )
 
         from reciprocity.insights.next_action import next_actions_for

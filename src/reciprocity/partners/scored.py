@@ -27,11 +27,12 @@ class ScorePart:
 
 
 @dataclass(frozen=True)
-class PartnerScore:
+class ScoreTotal:
+    """A score without its parts: what a board card's badge shows."""
+
     slug: str
     title: str
     score: int
-    parts: tuple[ScorePart, ...]
 
     @property
     def band(self) -> str:
@@ -39,8 +40,14 @@ class PartnerScore:
 
 
 @dataclass(frozen=True)
+class PartnerScore(ScoreTotal):
+    parts: tuple[ScorePart, ...]
+
+
+@dataclass(frozen=True)
 class Scorer:
-    slugs: tuple[str, ...]
+    # Every score's title by its slug, in the order they are shown.
+    titles: dict[str, str]
     # ``partners`` whose rows, once fetched, carry every score and its parts, for the firm's
     # advisors' messages.
     attach: Callable[[QuerySet[Partner], int | None], QuerySet[Partner]]
@@ -67,3 +74,17 @@ def ranked_by(qs: QuerySet[Partner], *, firm_id: int | None, slug: str) -> Query
 
 def scores_of(partner: Partner) -> list[PartnerScore]:
     return _registered[0].scores_of(partner) if _registered else []
+
+
+def score_totals(partner: Partner) -> list[ScoreTotal]:
+    """The partner's scores without their parts: read from ``with_scores``' values when
+    present, where the parts' wording would cost a board more than its badges' markup; else
+    the scores in full (one query)."""
+    if not _registered:
+        return []
+    titles = _registered[0].titles
+    if not all(hasattr(partner, f"score_{slug}") for slug in titles):
+        return [ScoreTotal(s.slug, s.title, s.score) for s in scores_of(partner)]
+    return [
+        ScoreTotal(slug, title, getattr(partner, f"score_{slug}")) for slug, title in titles.items()
+    ]

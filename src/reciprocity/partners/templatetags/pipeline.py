@@ -58,7 +58,7 @@ def score_badges(partner: Partner) -> SafeString:
     """The partner's scores as a card's badges, the band said for screen readers. Built here,
     not in a loop of the template: a board shows hundreds of cards, and the loop's variable
     lookups cost more than the markup."""
-    found = scored.scores_of(partner)
+    found = scored.score_totals(partner)
     return format_html_join(
         "",
         '<span class="score-badge score-badge--{}"><span class="score__title">{} </span>{}'
