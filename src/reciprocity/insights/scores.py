@@ -22,7 +22,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -260,7 +259,9 @@ class Engagement(Score):
         touches = Touch.objects.live().filter(
             partner_id=OuterRef("pk"), kind__in=kinds, occurred_at__lt=scoring.until
         )
-        last = touches.order_by().values("partner_id").annotate(m=Max("occurred_at"))
+        # The last touch as the first one backwards, through the index of the live touches by
+        # partner and moment: a maximum grouped by partner reads every touch of theirs.
+        last = touches.order_by("-occurred_at").annotate(m=F("occurred_at"))
         # How many months back the last touch was: the first k whose cut-off (the start of the
         # day k months ago) it is on or after, up to twice the longest interval. Counted once
         # here, so the recency compares it with the interval instead of binding a cut-off for
@@ -295,9 +296,9 @@ class Engagement(Score):
                 output_field=IntegerField(),
             ),
             "sc_touches": _count(touches.filter(occurred_at__gte=scoring.since)),
-            "sc_last_touch": Subquery(last.values("m"), output_field=DateTimeField()),
+            "sc_last_touch": Subquery(last.values("m")[:1], output_field=DateTimeField()),
             "sc_months_back": Subquery(
-                last.annotate(back=months_back).values("back"), output_field=IntegerField()
+                last.annotate(back=months_back).values("back")[:1], output_field=IntegerField()
             ),
         }
         for owner in CommitmentOwner.values:

@@ -11,8 +11,6 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
-    Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -53,11 +51,11 @@ def _count(qs: QuerySet[Any]) -> Coalesce:
     )
 
 
-def _first(qs: QuerySet[Any], fn: type[Min] | type[Max] = Min) -> Subquery:
-    return Subquery(
-        qs.order_by().values("partner_id").annotate(m=fn("occurred_at")).values("m"),
-        output_field=DateTimeField(),
-    )
+def _first(qs: QuerySet[Any], *, last: bool = False) -> Subquery:
+    """The moment of the first (or the last) of ``qs``: the first row in the order of the
+    indexes by partner and moment, where a minimum grouped by partner reads every row."""
+    order = "-occurred_at" if last else "occurred_at"
+    return Subquery(qs.order_by(order).values("occurred_at")[:1], output_field=DateTimeField())
 
 
 def _met_by(now: dt.datetime) -> Case:
@@ -105,9 +103,9 @@ def _verdict_annotations(
             received_24m=_count(received.filter(occurred_at__gte=since_walk_away)),
             sent_12m=_count(sent.filter(occurred_at__gte=since_window)),
             first_sent_at=_first(sent),
-            last_received_at=_first(received, Max),
+            last_received_at=_first(received, last=True),
             has_agreement=Exists(in_force),
-            last_touched_at=_first(all_touches, Max),
+            last_touched_at=_first(all_touches, last=True),
             cadence_enabled=Subquery(override.values("enabled")[:1]),
             cadence_months=Subquery(override.values("interval_months")[:1]),
             stage_cadence_months=Subquery(stage_cadence.values("interval_months")[:1]),
@@ -234,7 +232,7 @@ def verdict_codes(
                     Q(latest_received_at__isnull=True) | Q(latest_received_at__lte=now),
                     then=F("latest_received_at"),
                 ),
-                default=_first(received, Max),
+                default=_first(received, last=True),
             ),
             first_sent_by_now=Case(When(earliest_sent_at__lte=now, then=F("earliest_sent_at"))),
         )

@@ -9,7 +9,6 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import (
     DateTimeField,
     Exists,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -70,13 +69,13 @@ def cadence_defaults_of(*, advisor: User) -> QuerySet[CadenceDefault]:
 def _last_touch_annotations() -> dict[str, Subquery]:
     annotations: dict[str, Subquery] = {}
     for kind, touch_kinds in CADENCE_TOUCH_KINDS.items():
+        # The first backwards in the index of the live touches by partner and moment: a
+        # maximum grouped by partner reads every touch of theirs.
         last = (
             Touch.objects.live()
             .filter(partner_id=OuterRef("pk"), kind__in=touch_kinds)
-            .order_by()
-            .values("partner_id")
-            .annotate(last=Max("occurred_at"))
-            .values("last")
+            .order_by("-occurred_at")
+            .values("occurred_at")[:1]
         )
         annotations[f"last_{kind}"] = Subquery(last, output_field=DateTimeField())
     return annotations
