@@ -151,8 +151,8 @@ def _interval(kind: str, defaults: list[CadenceDefault]) -> Case:
 
 def _last_touch(kind: str) -> Any:
     """The last live touch that counts for ``kind``: on PostgreSQL one join grouped by partner
-    (a hash over the touches), on SQLite a lookup per partner in the partner-and-moment index
-    (its grouping of a join is the slower there)."""
+    (a hash over the touches), on SQLite a lookup per partner in the partner-and-moment index, the
+    first row backwards (its grouping of a join is the slower there)."""
     if connection.vendor == "postgresql":
         return Max(
             "touches__occurred_at",
@@ -163,10 +163,8 @@ def _last_touch(kind: str) -> Any:
     last = (
         Touch.objects.live()
         .filter(partner_id=OuterRef("pk"), kind__in=CADENCE_TOUCH_KINDS[kind])
-        .order_by()
-        .values("partner_id")
-        .annotate(last=Max("occurred_at"))
-        .values("last")
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
     )
     return Subquery(last, output_field=DateTimeField())
 
