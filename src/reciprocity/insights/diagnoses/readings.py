@@ -178,10 +178,16 @@ LEFT JOIN {stage_cadence} d
 
 # The kinds' verdicts over the readings (``raw``), then what the kinds before each one found;
 # in the order ``assess`` reads the partners (that of the partners too early to judge).
-_VERDICTS = """
-SELECT id, name, dismissed, {found} FROM (
+# - The verdicts are materialized: read from a subquery, each would be written out again
+#   wherever the next step names it, and counted again, with its reads of the touches and the
+#   referrals.
+# - Only the partners some kind names, or with a dismissal, are returned: the others give the
+#   list nothing, and a firm's half of them were fetched to be dropped.
+_VERDICTS = """, diag_verdicts AS MATERIALIZED (
     SELECT id, name, dismissed, {raw} FROM ({readings}) readings
-) verdicts
+)
+SELECT id, name, dismissed, {found} FROM diag_verdicts
+WHERE dismissed OR {named}
 ORDER BY name, id
 """
 
@@ -205,7 +211,8 @@ def verdict_codes(
     thresholds: Thresholds | None = None,
 ) -> list[VerdictCodes]:
     """Which of ``kinds`` name each partner of ``scope``, and how (``verdict``, decided in
-    SQL: ``Kind.verdict_sql``), in the order ``assess`` reads them.
+    SQL: ``Kind.verdict_sql``), in the order ``assess`` reads them: the partners some kind
+    names or with a dismissal, the others left out.
 
     One query whatever the book: each table is aggregated once by partner over the scope's
     partners and joined to them (correlated subqueries would read each partner's rows apart,
@@ -299,7 +306,8 @@ def verdict_codes(
     verdicts = [kind.verdict_sql(cuts) for kind in kinds]
     raw = ", ".join(f"{expression} AS k{at}" for at, (expression, _) in enumerate(verdicts))
     sql = "WITH " + ", ".join(f"{name} AS ({part})" for name, part, _ in compiled)
-    sql += _VERDICTS.format(found=", ".join(_found(kinds)), raw=raw, readings=readings)
+    named = " OR ".join(f"k{at} IS NOT NULL" for at in range(len(kinds)))
+    sql += _VERDICTS.format(found=", ".join(_found(kinds)), raw=raw, readings=readings, named=named)
     params = [p for _, _, part_params in compiled for p in part_params]
     params += [param for _, kind_params in verdicts for param in kind_params]
     params += reading_params
