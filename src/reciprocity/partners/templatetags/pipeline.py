@@ -1,10 +1,11 @@
 """Small read-only helpers the partner templates share (board cards, list rows, detail)."""
 
 import datetime as dt
+import functools
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from reciprocity.dates import local_day
@@ -59,14 +60,27 @@ def score_badges(partner: Partner) -> SafeString:
     not in a loop of the template: a board shows hundreds of cards, and the loop's variable
     lookups cost more than the markup."""
     found = scored.score_totals(partner)
-    return format_html_join(
-        "",
+    return SafeString(
+        "".join(
+            _badge(score.title, score.score, last=at == len(found) - 1)
+            for at, score in enumerate(found)
+        )
+    )
+
+
+@functools.cache
+def _badge(title: str, score: int, *, last: bool) -> SafeString:
+    """One badge: a few hundred different ones at most (a title, a score out of 100), each
+    escaped once for every card that shows it."""
+    band = scored.band_of(score)
+    return format_html(
         '<span class="score-badge score-badge--{}"><span class="score__title">{} </span>{}'
         '<span class="visually-hidden"> ({}){}</span></span>',
-        (
-            (score.band, score.title, score.score, score.band, "," if at < len(found) - 1 else "")
-            for at, score in enumerate(found)
-        ),
+        band,
+        title,
+        score,
+        band,
+        "" if last else ",",
     )
 
 
