@@ -425,3 +425,12 @@ def test_an_over_long_tag_is_refused_naming_the_field(api: ApiClient) -> None:
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["tags"]
     assert not Partner.objects.filter(name="Taggy Tess").exists()
+
+
+def test_a_partner_is_read_with_its_balance_in_one_query(cast: Cast) -> None:
+    api = token_client(cast.alice)
+    with CaptureQueriesContext(connection) as captured:
+        assert api.call("GET", f"partners/{cast.alice_private.pk}").status_code == 200
+    balance = [q["sql"] for q in captured.captured_queries if 'AS "referrals_sent"' in q["sql"]]
+    assert len(balance) == 1
+    assert 'AS "next_step"' in balance[0]

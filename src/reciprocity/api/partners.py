@@ -42,7 +42,8 @@ NULLABLE_FIELDS = {"growth_mode", "propensity_to_refer"}
 
 
 def _partner(user: User, pk: int) -> models.Partner:
-    return selectors.partner_get_for(advisor=user, pk=pk)
+    # The balance the answer gives, read with the partner.
+    return selectors.partner_get_for(advisor=user, pk=pk, annotate=with_balance)
 
 
 def _changed(

@@ -132,12 +132,18 @@ def dormancy_suggested(partner: Partner, *, now: dt.datetime | None = None) -> b
     return (now - quiet_since).days > partner.firm.dormancy_days
 
 
-def partner_get_for(*, advisor: User, pk: Any, include_archived: bool = True) -> Partner:
-    """The partner with ``pk`` if ``advisor`` may see it; Http404 otherwise."""
+def partner_get_for(
+    *,
+    advisor: User,
+    pk: Any,
+    include_archived: bool = True,
+    annotate: Callable[[QuerySet[Partner]], QuerySet[Partner]] | None = None,
+) -> Partner:
+    """The partner with ``pk`` if ``advisor`` may see it; Http404 otherwise. ``annotate`` adds
+    to its query (the referral balance, say) without another query."""
     qs = partners_visible_to(advisor=advisor, include_archived=include_archived)
-    return get_visible_or_404(
-        with_next_step(qs.select_related("firm", "owner", "team")), pk, not_found=NOT_FOUND
-    )
+    found = with_next_step(qs.select_related("firm", "owner", "team"))
+    return get_visible_or_404(annotate(found) if annotate else found, pk, not_found=NOT_FOUND)
 
 
 @dataclass

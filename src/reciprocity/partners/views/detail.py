@@ -41,6 +41,7 @@ from reciprocity.referrals.selectors import (
     balance_for,
     open_referrals_of,
     stage_suggestion,
+    with_balance,
 )
 from reciprocity.web.forms import add_service_errors, form_saves
 from reciprocity.web.http import (
@@ -57,9 +58,14 @@ TIMELINE_PAGE = 20
 TIMELINE_MAX = 1000
 
 
+def _shown(request: AuthedRequest, pk: int) -> Partner:
+    """The partner as its page shows it: its referral balance read in the same query."""
+    return selectors.partner_get_for(advisor=request.user, pk=pk, annotate=with_balance)
+
+
 def _refetch(request: AuthedRequest, partner: Partner) -> Partner:
     # The services update counters in the database; read the partner again to show them.
-    return selectors.partner_get_for(advisor=request.user, pk=partner.pk)
+    return _shown(request, partner.pk)
 
 
 def _timeline_shown(request: AuthedRequest) -> int:
@@ -134,7 +140,7 @@ def _after_write(request: AuthedRequest, partner: Partner) -> HttpResponse:
 @login_required
 @vary_on_htmx
 def partner_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _detail(request, selectors.partner_get_for(advisor=request.user, pk=pk))
+    return _detail(request, _shown(request, pk))
 
 
 def _profile_initial(partner: Partner) -> dict[str, Any]:
