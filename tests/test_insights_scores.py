@@ -370,7 +370,9 @@ def test_the_partner_page_shows_a_table_of_each_scores_parts(cast: Cast) -> None
 
 
 @pytest.mark.parametrize("slug", list(SCORES))
-def test_the_list_sorts_by_each_score_highest_first(cast: Cast, slug: str) -> None:
+def test_the_list_sorts_by_each_score_highest_first_or_reversed_the_weakest_first(
+    cast: Cast, slug: str
+) -> None:
     low = PartnerFactory(owner=cast.alice, name="Aaron Low", growth_mode=False)
     high = PartnerFactory(owner=cast.alice, name="Zoe High", growth_mode=True)
     high.propensity_to_refer = Propensity.HIGH
@@ -384,6 +386,13 @@ def test_the_list_sorts_by_each_score_highest_first(cast: Cast, slug: str) -> No
     api = token_client(cast.alice)
     names = [item["name"] for item in api.call("GET", f"partners?sort={slug}").json()["items"]]
     assert names.index(high.name) < names.index(low.name)
+    # Reversed, the weakest first; the header says so and sorts back highest first.
+    page = client_for(cast.alice).get(f"/partners/?sort=-{slug}").content.decode()
+    assert page.index(low.name) < page.index(high.name)
+    assert 'aria-sort="ascending"' in page
+    assert f'href="?sort={slug}"' in page
+    names = [item["name"] for item in api.call("GET", f"partners?sort=-{slug}").json()["items"]]
+    assert names.index(low.name) < names.index(high.name)
 
 
 def test_the_api_gives_every_score_with_its_band_and_parts(cast: Cast) -> None:
@@ -407,7 +416,7 @@ def test_the_openapi_document_lists_the_scores(cast: Cast) -> None:
     assert set(schemas["Score"]["properties"]) == {"score", "band", "parts"}
     assert set(schemas["ScorePart"]["properties"]) == {"label", "points", "of"}
     sorts = schemas["PartnerSort"]["enum"] if "PartnerSort" in schemas else None
-    assert sorts is None or {"fit", "yield"} <= set(sorts)
+    assert sorts is None or {"fit", "yield", "-fit", "-yield"} <= set(sorts)
 
 
 def test_the_firm_admin_sets_the_yield_target_on_the_settings_page(cast: Cast) -> None:

@@ -201,16 +201,24 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-next_step": (F("next_step_due").desc(nulls_last=True), "stage_changed_at", "pk"),
     "organization": ("organization", "name"),
     "-organization": ("-organization", "name"),
-    # The scores (annotated by ``ranked_by``), highest first.
+    # The scores (annotated by ``ranked_by``), highest first; reversed, the weakest first.
     "fit": (F("score_fit").desc(), "name", "pk"),
+    "-fit": (F("score_fit").asc(), "name", "pk"),
     "engagement": (F("score_engagement").desc(), "name", "pk"),
+    "-engagement": (F("score_engagement").asc(), "name", "pk"),
     "reciprocity": (F("score_reciprocity").desc(), "name", "pk"),
+    "-reciprocity": (F("score_reciprocity").asc(), "name", "pk"),
     "yield": (F("score_yield").desc(), "name", "pk"),
+    "-yield": (F("score_yield").asc(), "name", "pk"),
 }
 
 
-# The sorts that read the scores' annotations.
-SCORE_SORTS = ("fit", "engagement", "reciprocity", "yield")
+# The sorts that read the scores' annotations, with the score each reads.
+SCORE_SORTS = {
+    sort: sort.removeprefix("-")
+    for sort in SORTS
+    if sort.removeprefix("-") in ("fit", "engagement", "reciprocity", "yield")
+}
 
 
 def partner_list(
@@ -247,7 +255,7 @@ def partner_list(
         qs = qs.filter(next_step_due__lt=timezone.localdate()).not_retired()
     found = with_next_step(qs.select_related("owner", "firm"))
     if f.sort in SCORE_SORTS:
-        found = ranked_by(found, firm_id=advisor.firm_id, slug=f.sort)
+        found = ranked_by(found, firm_id=advisor.firm_id, slug=SCORE_SORTS[f.sort])
     if scored:
         found = with_scores(found, firm_id=advisor.firm_id)
     if f.updated_since is not None:

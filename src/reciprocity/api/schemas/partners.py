@@ -45,9 +45,13 @@ PartnerSort = Literal[
     "next_step",
     "-next_step",
     "fit",
+    "-fit",
     "engagement",
+    "-engagement",
     "reciprocity",
+    "-reciprocity",
     "yield",
+    "-yield",
     "organization",
     "-organization",
 ]
