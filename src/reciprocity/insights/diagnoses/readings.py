@@ -179,8 +179,8 @@ LEFT JOIN {stage_cadence} d
 # The kinds' verdicts over the readings (``raw``), then what the kinds before each one found;
 # in the order ``assess`` reads the partners (that of the partners too early to judge).
 # - The verdicts are materialized: read from a subquery, each would be written out again
-#   wherever the next step names it, and counted again, with its reads of the touches and the
-#   referrals.
+#   wherever the select over them names it, and counted again, with its reads of the touches
+#   and the referrals.
 # - Only the partners some kind names, or with a dismissal, are returned: the others give the
 #   list nothing, and a firm's half of them were fetched to be dropped.
 _VERDICTS = """, diag_verdicts AS MATERIALIZED (

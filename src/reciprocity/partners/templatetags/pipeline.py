@@ -71,7 +71,7 @@ def score_badges(partner: Partner) -> SafeString:
 @functools.cache
 def _badge(title: str, score: int, *, last: bool) -> SafeString:
     """One badge: a few hundred different ones at most (a title, a score out of 100), each
-    escaped once for every card that shows it."""
+    built and escaped once, then shown on every card with that score."""
     band = scored.band_of(score)
     return format_html(
         '<span class="score-badge score-badge--{}"><span class="score__title">{} </span>{}'
