@@ -434,3 +434,13 @@ def test_a_partner_is_read_with_its_balance_in_one_query(cast: Cast) -> None:
     balance = [q["sql"] for q in captured.captured_queries if 'AS "referrals_sent"' in q["sql"]]
     assert len(balance) == 1
     assert 'AS "next_step"' in balance[0]
+
+
+@pytest.mark.parametrize("path", ["touches", "stage"])
+def test_a_partners_touches_and_moves_check_the_partner_without_its_balance(
+    cast: Cast, path: str
+) -> None:
+    api = token_client(cast.alice)
+    with CaptureQueriesContext(connection) as captured:
+        assert api.call("GET", f"partners/{cast.alice_private.pk}/{path}").status_code == 200
+    assert all('AS "referrals_sent"' not in q["sql"] for q in captured.captured_queries)

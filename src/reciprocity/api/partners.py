@@ -42,7 +42,11 @@ NULLABLE_FIELDS = {"growth_mode", "propensity_to_refer"}
 
 
 def _partner(user: User, pk: int) -> models.Partner:
-    # The balance the answer gives, read with the partner.
+    return selectors.partner_get_for(advisor=user, pk=pk)
+
+
+def _answered(user: User, pk: int) -> models.Partner:
+    """The partner as an answer gives it: its referral balance read in the same query."""
     return selectors.partner_get_for(advisor=user, pk=pk, annotate=with_balance)
 
 
@@ -128,12 +132,12 @@ def create_partner(
             ),
         )
     partner = services.partner_create(by=user, **_profile(payload.model_dump()))
-    return Status(201, _partner(user, partner.pk))
+    return Status(201, _answered(user, partner.pk))
 
 
 @partners.get("/{id}", response=responses({200: schemas.Partner}), summary="Get a partner")
 def get_partner(request: HttpRequest, id: RecordId) -> models.Partner:
-    return _partner(current_user(request), id)
+    return _answered(current_user(request), id)
 
 
 @partners.patch("/{id}", response=responses({200: schemas.Partner}), summary="Update a partner")
@@ -150,10 +154,10 @@ def update_partner(
             partner=partner, by=user, tags=changes.pop("tags", None), **_profile(changes)
         )
     try:
-        return _partner(user, id)
+        return _answered(user, id)
     except Http404:
         # Handed to a colleague and no longer shared with the caller: answered as it now is.
-        return _partner(updated.owner, id)
+        return _answered(updated.owner, id)
 
 
 @partners.post(
