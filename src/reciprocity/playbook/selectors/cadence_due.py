@@ -28,7 +28,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -38,8 +37,9 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from reciprocity.partners.agenda import SECTIONS, section_of
-from reciprocity.partners.models import Partner, PartnerQuerySet, Touch
+from reciprocity.partners.models import Partner, PartnerQuerySet
 from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
+from reciprocity.playbook.selectors.cadences import last_touch_of
 
 # The calendar's ends: a moment stored before the date rules (year 1, year 9999) has no local
 # day beyond them, and a due date past the last day is held there (``dates.shifted``).
@@ -151,8 +151,8 @@ def _interval(kind: str, defaults: list[CadenceDefault]) -> Case:
 
 def _last_touch(kind: str) -> Any:
     """The last live touch that counts for ``kind``: on PostgreSQL one join grouped by partner
-    (a hash over the touches), on SQLite a lookup per partner in the partner-and-moment index, the
-    first row backwards (its grouping of a join is the slower there)."""
+    (a hash over the touches), on SQLite a lookup per partner (``last_touch_of``; its grouping of
+    a join is the slower there)."""
     if connection.vendor == "postgresql":
         return Max(
             "touches__occurred_at",
@@ -160,13 +160,7 @@ def _last_touch(kind: str) -> Any:
                 touches__archived_at__isnull=True, touches__kind__in=CADENCE_TOUCH_KINDS[kind]
             ),
         )
-    last = (
-        Touch.objects.live()
-        .filter(partner_id=OuterRef("pk"), kind__in=CADENCE_TOUCH_KINDS[kind])
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
-    )
-    return Subquery(last, output_field=DateTimeField())
+    return last_touch_of(kind)
 
 
 def cadence_dues(partners: PartnerQuerySet, firm_ids: list[int]) -> QuerySet[Partner]:

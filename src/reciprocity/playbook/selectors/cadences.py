@@ -66,19 +66,21 @@ def cadence_defaults_of(*, advisor: User) -> QuerySet[CadenceDefault]:
     return CadenceDefault.objects.filter(firm_id=advisor.firm_id).order_by("stage", "kind")
 
 
+def last_touch_of(kind: str) -> Subquery:
+    """The outer partner's last live touch that counts for the cadence ``kind``: the first
+    backwards in the index of the live touches by partner and moment (a maximum grouped by
+    partner reads every touch of theirs)."""
+    last = (
+        Touch.objects.live()
+        .filter(partner_id=OuterRef("pk"), kind__in=CADENCE_TOUCH_KINDS[kind])
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return Subquery(last, output_field=DateTimeField())
+
+
 def _last_touch_annotations() -> dict[str, Subquery]:
-    annotations: dict[str, Subquery] = {}
-    for kind, touch_kinds in CADENCE_TOUCH_KINDS.items():
-        # The first backwards in the index of the live touches by partner and moment: a
-        # maximum grouped by partner reads every touch of theirs.
-        last = (
-            Touch.objects.live()
-            .filter(partner_id=OuterRef("pk"), kind__in=touch_kinds)
-            .order_by("-occurred_at")
-            .values("occurred_at")[:1]
-        )
-        annotations[f"last_{kind}"] = Subquery(last, output_field=DateTimeField())
-    return annotations
+    return {f"last_{kind}": last_touch_of(kind) for kind in CADENCE_TOUCH_KINDS}
 
 
 def _cadence_partners(partners: PartnerQuerySet, firm_ids: Iterable[int]) -> list[Partner]:
