@@ -48,7 +48,7 @@ class ReferralStepSource(AgendaSource[ReferralStep]):
             items.append(
                 self.item(
                     referral.partner_id,
-                    referral.partner.name,
+                    step.partner_name,  # type: ignore[attr-defined]
                     (step.pk,),
                     title=f"{step.label}: {referral.need}",
                     due=found.due,

@@ -314,7 +314,9 @@ def next_steps_in_flight(*, partners: QuerySet[Partner]) -> list[NextStep]:
                 output_field=DateTimeField(),
             ),
         )
-        .select_related("referral", "referral__partner")
+        # The partner's name is all an item shows of it.
+        .annotate(partner_name=F("referral__partner__name"))
+        .select_related("referral")
     )
     found = [
         NextStep(

@@ -38,7 +38,7 @@ class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
     def _item(self, c: Commitment) -> AgendaItem:
         return self.item(
             c.partner_id,
-            c.partner.name,
+            c.partner_name,  # type: ignore[attr-defined]
             (c.pk,),
             title=c.what,
             due=c.due,

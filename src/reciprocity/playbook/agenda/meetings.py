@@ -3,6 +3,7 @@
 import datetime as dt
 from typing import Any
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,7 +41,9 @@ class MeetingSource(CalendarSource, AgendaSource[Meeting]):
             partner__in=query.partners,
             status=MeetingStatus.PLANNED,
             scheduled_for__lt=_day_end(query.until),
-        ).select_related("partner", "plan")
+        ).select_related("plan")
+        # The partner's name is all an item shows of it.
+        meetings = meetings.annotate(partner_name=F("partner__name"))
         items = []
         for m in meetings:
             day = local_day(m.scheduled_for)
@@ -48,9 +51,9 @@ class MeetingSource(CalendarSource, AgendaSource[Meeting]):
             items.append(
                 self.item(
                     m.partner_id,
-                    m.partner.name,
+                    m.partner_name,
                     (m.pk,),
-                    title=f"{verb} the {m.get_kind_display().lower()} with {m.partner.name}",
+                    title=f"{verb} the {m.get_kind_display().lower()} with {m.partner_name}",
                     due=day,
                     detail=m.plan.name if m.plan else "",
                     object_id=m.pk,

@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from reciprocity.accounts.models import User
 from reciprocity.partners.agenda import (
@@ -27,13 +28,13 @@ class OpportunitySource(AgendaSource[Opportunity]):
     def items(self, query: AgendaQuery) -> list[AgendaItem]:
         opportunities = Opportunity.objects.filter(
             partner__in=query.partners, status=OpportunityStatus.OPEN, ask_by__lte=query.until
-        ).select_related("partner")
+        ).annotate(partner_name=F("partner__name"))  # all an item shows of the partner
         return [
             self.item(
                 o.partner_id,
-                o.partner.name,
+                o.partner_name,
                 (o.pk,),
-                title=f"Ask {o.partner.name} for a meeting with the client: {o.title}",
+                title=f"Ask {o.partner_name} for a meeting with the client: {o.title}",
                 due=o.ask_by,
                 detail=o.get_strategy_display(),
                 object_id=o.pk,
