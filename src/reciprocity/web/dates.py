@@ -2,10 +2,11 @@
 its year only when it is not this year ("Sat, Dec 4"; "Sat, Dec 4, 2027")."""
 
 import datetime as dt
+import functools
 
 from django import template
 from django.template.defaultfilters import date as format_date
-from django.utils import timezone
+from django.utils import timezone, translation
 
 register = template.Library()
 
@@ -28,4 +29,13 @@ def day_label(value: dt.date | dt.datetime | None, variant: str = "") -> str:
     this_year, other_year = FORMATS[variant]
     day = timezone.localtime(value).date() if isinstance(value, dt.datetime) else value
     chosen = this_year if day.year == timezone.localdate().year else other_year
-    return format_date(value, chosen)
+    if isinstance(value, dt.datetime):
+        return format_date(value, chosen)
+    return _label_of_day(value, chosen, translation.get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_of_day(day: dt.date, chosen: str, language: str | None) -> str:
+    """A day's label in one format and language, made once: a page labels hundreds of days,
+    few of them different, and each label costs a pass through the date format's letters."""
+    return format_date(day, chosen)
