@@ -1,16 +1,21 @@
 """Emails logged by themselves: an advisor BCCs their logging address, and the email is a touch
 on the partner's timeline, received by SMTP, from an MTA's pipe, or from a provider's webhook."""
 
+import asyncio
 import datetime as dt
 import io
 import smtplib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -218,24 +223,41 @@ def test_a_waiting_message_can_become_a_new_partner_or_be_dismissed(
 # --- The three ways in -----------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_smtp_receiver_logs_a_message_sent_with_smtplib(cast: Cast, logged: str) -> None:
+@contextmanager
+def smtp_receiver() -> Iterator[int]:
+    """The SMTP receiver listening on a free port, which it yields; stopped on the way out."""
     from reciprocity.integrations.smtp import mail_in_controller
 
     port = free_port()
     controller = mail_in_controller(host="127.0.0.1", port=port)
     controller.start()
     try:
-        with smtplib.SMTP("127.0.0.1", port) as smtp:
-            # BCC: the logging address is only in the envelope.
-            smtp.sendmail("alice@harbor.example", [logged], an_email(to="priya@cpa.example"))
-            with pytest.raises(smtplib.SMTPRecipientsRefused):
-                smtp.sendmail(
-                    "x@spam.example", ["log+ffffffffffffffff@localhost"], an_email(to="a@b.example")
-                )
+        yield port
     finally:
         controller.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_smtp_receiver_logs_a_message_sent_with_smtplib(cast: Cast, logged: str) -> None:
+    with smtp_receiver() as port, smtplib.SMTP("127.0.0.1", port) as smtp:
+        # BCC: the logging address is only in the envelope.
+        smtp.sendmail("alice@harbor.example", [logged], an_email(to="priya@cpa.example"))
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp.sendmail(
+                "x@spam.example", ["log+ffffffffffffffff@localhost"], an_email(to="a@b.example")
+            )
     assert len(email_touches(cast.alice_private)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_smtp_receiver_closes_its_database_connection_when_it_stops(logged: str) -> None:
+    with smtp_receiver() as port, smtplib.SMTP("127.0.0.1", port) as smtp:
+        smtp.sendmail("alice@harbor.example", [logged], an_email(to="priya@cpa.example"))
+
+    def closed() -> bool:  # asked in the thread the handlers ran in
+        return connection.connection is None
+
+    assert asyncio.run(sync_to_async(closed, thread_sensitive=True)())
 
 
 def test_mail_in_read_logs_one_message_from_standard_input(

@@ -4,6 +4,7 @@ Recipients are checked as they are given (RCPT TO): an address that is not a liv
 address is refused there with the same answer whatever the reason, so a sender learns nothing.
 """
 
+import asyncio
 import logging
 from typing import Any
 
@@ -11,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from reciprocity.integrations.mail.parsing import secret_of
 from reciprocity.integrations.models import MailInAddress
@@ -51,9 +52,21 @@ class MailInHandler:
         return ACCEPTED if logged else REFUSED
 
 
+class MailInController(Controller):
+    """The SMTP server's thread, which closes the database connection its handlers used when
+    it stops: they all run in one thread (``thread_sensitive``), whose connection is kept
+    between messages and would otherwise stay open until the process ends."""
+
+    def stop(self, no_assert: bool = False) -> None:
+        if self.loop.is_running():
+            closing = sync_to_async(connections.close_all, thread_sensitive=True)()
+            asyncio.run_coroutine_threadsafe(closing, self.loop).result()
+        super().stop(no_assert)
+
+
 def mail_in_controller(*, host: str, port: int) -> Controller:
     """An SMTP server on ``host:port`` in a thread of its own (``start()`` / ``stop()``)."""
-    return Controller(
+    return MailInController(
         MailInHandler(),
         hostname=host,
         port=port,
