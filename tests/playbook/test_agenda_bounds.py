@@ -8,9 +8,11 @@ from reciprocity.partners.models import CommitmentOwner
 from reciprocity.playbook.models import AgendaSnooze
 from reciprocity.playbook.selectors.agenda import AgendaFilters, agenda_for
 from reciprocity.playbook.services.agenda import agenda_snooze
+from reciprocity.referrals.models import Direction
+from reciprocity.referrals.services.ledger import referral_create
 from tests.api_client import session_client
 from tests.conftest import Cast, client_for
-from tests.factories import CommitmentFactory, OpportunityFactory, PartnerFactory
+from tests.factories import CommitmentFactory, MeetingFactory, OpportunityFactory, PartnerFactory
 from tests.playbook.helpers import days
 
 
@@ -36,6 +38,31 @@ def test_a_limited_agenda_keeps_each_sections_first_items_and_counts_them_all(
     assert len(first) == len(everything)
     # the most overdue first
     assert first.overdue[0].due == days(-6)
+
+
+def test_the_items_read_their_partners_name_and_not_the_rest_of_its_row(
+    playbook_cast: Cast,
+) -> None:
+    alice, partner = playbook_cast.alice, playbook_cast.alice_private
+    CommitmentFactory(partner=partner, due=days(0))
+    OpportunityFactory(partner=partner, ask_by=days(1))
+    MeetingFactory(partner=partner)
+    referral_create(
+        by=alice, partner=partner, direction=Direction.SENT, need="A plan", consent_method="verbal"
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        items = agenda_for(alice).items
+
+    assert {item.source for item in items} >= {
+        "commitment",
+        "opportunity",
+        "meeting",
+        "referral_step",
+    }
+    assert {item.partner_name for item in items} == {partner.name}
+    # A partner's whole row (its notes, say) costs more to read than the item that shows it.
+    assert not [q for q in captured.captured_queries if '"partners_partner"."notes"' in q["sql"]]
 
 
 def test_snoozed_items_are_left_out_of_the_counts_and_counted_apart(playbook_cast: Cast) -> None:
