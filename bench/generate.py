@@ -23,6 +23,7 @@ from django.utils import timezone
 from reciprocity.accounts.models import Role, Team, User
 from reciprocity.accounts.services import firm_create
 from reciprocity.partners.models import (
+    LAST_TOUCH_KINDS,
     Commitment,
     CommitmentOwner,
     CommitmentStatus,
@@ -170,7 +171,8 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         )
         long_timeline = partner_ids[0]
         touch_count: dict[int, int] = {}
-        last_touch: dict[int, dt.datetime] = {}
+        # Each partner's last touch of each sort (``LAST_TOUCH_KINDS``), by column.
+        last_touch: dict[str, dict[int, dt.datetime]] = {c: {} for c in LAST_TOUCH_KINDS}
         kinds = TouchKind.values
         remaining = size.touches
         first = True
@@ -183,12 +185,15 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
                     pk = partner_ids[rng.randrange(len(partner_ids))]
                 at = now - dt.timedelta(days=rng.randint(0, 900), minutes=rng.randint(0, 1440))
                 touch_count[pk] = touch_count.get(pk, 0) + 1
-                if pk not in last_touch or at > last_touch[pk]:
-                    last_touch[pk] = at
+                kind = rng.choice(kinds)
+                for column, counted in LAST_TOUCH_KINDS.items():
+                    last = last_touch[column]
+                    if (counted is None or kind in counted) and (pk not in last or at > last[pk]):
+                        last[pk] = at
                 rows.append(
                     Touch(
                         partner_id=pk,
-                        kind=rng.choice(kinds),
+                        kind=kind,
                         summary="Talked about clients",
                         occurred_at=at,
                         by_id=owner_of[pk],
@@ -274,10 +279,11 @@ def _update_next_step_column(due: dict[int, dt.date]) -> None:
     Partner.objects.bulk_update(list(rows.values()), ["next_step_due"], BATCH)
 
 
-def _update_touch_columns(count: dict[int, int], last: dict[int, dt.datetime]) -> None:
+def _update_touch_columns(count: dict[int, int], last: dict[str, dict[int, dt.datetime]]) -> None:
     """The partners' derived touch columns, as the services keep them."""
     rows = Partner.objects.in_bulk(list(count))
     for pk, partner in rows.items():
         partner.touch_count = count[pk]
-        partner.last_touch_at = last[pk]
-    Partner.objects.bulk_update(list(rows.values()), ["touch_count", "last_touch_at"], BATCH)
+        for column, moments in last.items():
+            setattr(partner, column, moments.get(pk))
+    Partner.objects.bulk_update(list(rows.values()), ["touch_count", *last], BATCH)

@@ -271,6 +271,11 @@ class Partner(models.Model):
     # Derived from touches by the services; kept on the row so lists sort and filter cheaply.
     touch_count = models.PositiveIntegerField(default=0)
     last_touch_at = models.DateTimeField(null=True, blank=True)
+    # The last live touch of each sort the keep-warm cadences count (``LAST_TOUCH_KINDS``),
+    # kept with the others: a book's cadences come due from the rows, not a lookup per partner.
+    last_conversation_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_meeting_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_newsletter_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The due day of the next step (the earliest open commitment), kept by the commitments'
     # writes so that the board and the list order by urgency without a lookup per partner.
     next_step_due = models.DateField(null=True, blank=True, editable=False)
@@ -309,6 +314,9 @@ class Partner(models.Model):
         excluded_fields=[
             "updated_at",
             "next_step_due",
+            "last_conversation_at",
+            "last_meeting_at",
+            "last_newsletter_at",
             "first_met_at",
             "furthest_stage",
             "first_received_at",
@@ -393,6 +401,23 @@ class TouchKind(models.TextChoices):
     NEWSLETTER = "newsletter", "Newsletter"
     EVENT = "event", "Event"
     GIFT = "gift", "Gift"
+
+
+# A partner's last touch columns and the kinds of touch each one reads (None: any kind).
+LAST_TOUCH_KINDS: dict[str, tuple[str, ...] | None] = {
+    "last_touch_at": None,
+    # What keeps an alliance warm: every touch but a note and a newsletter.
+    "last_conversation_at": (
+        TouchKind.CALL,
+        TouchKind.EMAIL,
+        TouchKind.MEETING,
+        TouchKind.EVENT,
+        TouchKind.THANK_YOU,
+        TouchKind.GIFT,
+    ),
+    "last_meeting_at": (TouchKind.MEETING,),
+    "last_newsletter_at": (TouchKind.NEWSLETTER,),
+}
 
 
 class Touch(models.Model):

@@ -19,6 +19,7 @@ from reciprocity.choices import unknown_choice_message
 from reciprocity.dates import happened_at, planned_on
 from reciprocity.partners import qualification
 from reciprocity.partners.models import (
+    LAST_TOUCH_KINDS,
     MET_STAGES,
     PIPELINE_STAGES,
     Commitment,
@@ -399,19 +400,26 @@ def refresh_move_stats(partners: QuerySet[Partner]) -> None:
     )
 
 
+def touch_stats() -> dict[str, Any]:
+    """The partner's touch count and last touches (``LAST_TOUCH_KINDS``), from its live
+    touches: the values of an update of partners."""
+    live = Touch.objects.live().filter(partner_id=OuterRef("pk")).order_by().values("partner_id")
+    stats: dict[str, Any] = {
+        "touch_count": Coalesce(Subquery(live.annotate(n=Count("pk")).values("n")), 0)
+    }
+    for column, kinds in LAST_TOUCH_KINDS.items():
+        touches = live if kinds is None else live.filter(kind__in=kinds)
+        stats[column] = Subquery(touches.annotate(m=Max("occurred_at")).values("m"))
+    return stats
+
+
 def _refresh_touch_stats(partner_id: int) -> None:
-    """Recompute the partner's touch count and last touch from the touches themselves."""
-    live = Touch.objects.live().filter(partner_id=OuterRef("pk"))
+    """Recompute the partner's touch count and last touches from the touches themselves."""
     Partner.objects.filter(pk=partner_id).update(
         # The partner's own fields change, so does its version (its ETag, ?updated_since=);
         # a value, not Now(): SQLite compares the text it stores, which must be Django's.
         updated_at=timezone.now(),
-        touch_count=Coalesce(
-            Subquery(live.order_by().values("partner_id").annotate(n=Count("pk")).values("n")), 0
-        ),
-        last_touch_at=Subquery(
-            live.order_by().values("partner_id").annotate(m=Max("occurred_at")).values("m")
-        ),
+        **touch_stats(),
     )
 
 

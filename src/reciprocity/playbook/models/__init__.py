@@ -9,6 +9,7 @@ from reciprocity.playbook.models.agenda import AgendaSnooze
 from reciprocity.playbook.models.agreements import Agreement, AgreementPromise, AgreementStatus
 from reciprocity.playbook.models.cadences import (
     CADENCE_COMPLETION_TOUCH,
+    CADENCE_LAST_TOUCH,
     CADENCE_TOUCH_KINDS,
     INTERVAL_MAX_MONTHS,
     INTERVAL_MIN_MONTHS,
@@ -54,6 +55,7 @@ from reciprocity.playbook.models.strategies import (
 # Django finds an app's models here; each sub-domain's models live in its own module.
 __all__ = [
     "CADENCE_COMPLETION_TOUCH",
+    "CADENCE_LAST_TOUCH",
     "CADENCE_TOUCH_KINDS",
     "INTERVAL_MAX_MONTHS",
     "INTERVAL_MIN_MONTHS",

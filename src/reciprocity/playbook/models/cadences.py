@@ -7,7 +7,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory, Firm
-from reciprocity.partners.models import Partner, Stage, TouchKind
+from reciprocity.partners.models import LAST_TOUCH_KINDS, Partner, Stage, TouchKind
 
 
 class CadenceKind(models.TextChoices):
@@ -16,18 +16,18 @@ class CadenceKind(models.TextChoices):
     NEWSLETTER = "newsletter", "Newsletter list"
 
 
-# The touches that count for each cadence: the last one sets when the next is due.
+# The partner's column holding the last touch that counts for each cadence: the last one sets
+# when the next is due.
+CADENCE_LAST_TOUCH: dict[str, str] = {
+    CadenceKind.TOUCH_BASE: "last_conversation_at",
+    CadenceKind.ANNUAL_REVIEW: "last_meeting_at",
+    CadenceKind.NEWSLETTER: "last_newsletter_at",
+}
+# The touches that count for each cadence: those its column reads.
 CADENCE_TOUCH_KINDS: dict[str, tuple[str, ...]] = {
-    CadenceKind.TOUCH_BASE: (
-        TouchKind.CALL,
-        TouchKind.EMAIL,
-        TouchKind.MEETING,
-        TouchKind.EVENT,
-        TouchKind.THANK_YOU,
-        TouchKind.GIFT,
-    ),
-    CadenceKind.ANNUAL_REVIEW: (TouchKind.MEETING,),
-    CadenceKind.NEWSLETTER: (TouchKind.NEWSLETTER,),
+    kind: kinds
+    for kind, column in CADENCE_LAST_TOUCH.items()
+    if (kinds := LAST_TOUCH_KINDS[column])
 }
 
 # The touch logged when a cadence item is completed without saying how.

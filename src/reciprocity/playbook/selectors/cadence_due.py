@@ -24,7 +24,6 @@ from django.db.models import (
     FilteredRelation,
     Func,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -38,7 +37,7 @@ from django.utils import timezone
 
 from reciprocity.partners.agenda import SECTIONS, section_of
 from reciprocity.partners.models import Partner, PartnerQuerySet
-from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
+from reciprocity.playbook.models import Cadence, CadenceDefault, CadenceKind
 from reciprocity.playbook.selectors.cadences import last_touch_of
 
 # The calendar's ends: a moment stored before the date rules (year 1, year 9999) has no local
@@ -149,20 +148,6 @@ def _interval(kind: str, defaults: list[CadenceDefault]) -> Case:
     )
 
 
-def _last_touch(kind: str) -> Any:
-    """The last live touch that counts for ``kind``: on PostgreSQL one join grouped by partner
-    (a hash over the touches), on SQLite a lookup per partner (``last_touch_of``; its grouping of
-    a join is the slower there)."""
-    if connection.vendor == "postgresql":
-        return Max(
-            "touches__occurred_at",
-            filter=Q(
-                touches__archived_at__isnull=True, touches__kind__in=CADENCE_TOUCH_KINDS[kind]
-            ),
-        )
-    return last_touch_of(kind)
-
-
 def cadence_dues(partners: PartnerQuerySet, firm_ids: list[int]) -> QuerySet[Partner]:
     """``partners`` with a cadence running, each annotated, for each kind, with ``last_<kind>``
     (the last touch that counts), ``interval_<kind>`` and ``due_<kind>`` (NULL when no dated
@@ -187,7 +172,7 @@ def cadence_dues(partners: PartnerQuerySet, firm_ids: list[int]) -> QuerySet[Par
     )
     annotations: dict[str, Any] = {}
     for kind in CadenceKind.values:
-        annotations[f"last_{kind}"] = _last_touch(kind)
+        annotations[f"last_{kind}"] = last_touch_of(kind)
         annotations[f"interval_{kind}"] = _interval(kind, defaults)
     qs = qs.annotate(**annotations)
     dues = {}

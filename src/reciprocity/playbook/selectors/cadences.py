@@ -7,20 +7,25 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import (
-    DateTimeField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
 )
 
 from reciprocity.accounts.models import User
 from reciprocity.dates import local_day, shifted
-from reciprocity.partners.models import Partner, PartnerQuerySet, Touch
+from reciprocity.partners.models import Partner, PartnerQuerySet
 from reciprocity.partners.selectors import partners_visible_to
-from reciprocity.playbook.models import CADENCE_TOUCH_KINDS, Cadence, CadenceDefault, CadenceKind
+from reciprocity.playbook.models import (
+    CADENCE_LAST_TOUCH,
+    CADENCE_TOUCH_KINDS,
+    Cadence,
+    CadenceDefault,
+    CadenceKind,
+)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -66,20 +71,13 @@ def cadence_defaults_of(*, advisor: User) -> QuerySet[CadenceDefault]:
     return CadenceDefault.objects.filter(firm_id=advisor.firm_id).order_by("stage", "kind")
 
 
-def last_touch_of(kind: str) -> Subquery:
-    """The outer partner's last live touch that counts for the cadence ``kind``: the first
-    backwards in the index of the live touches by partner and moment (a maximum grouped by
-    partner reads every touch of theirs)."""
-    last = (
-        Touch.objects.live()
-        .filter(partner_id=OuterRef("pk"), kind__in=CADENCE_TOUCH_KINDS[kind])
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
-    )
-    return Subquery(last, output_field=DateTimeField())
+def last_touch_of(kind: str) -> F:
+    """The outer partner's last live touch that counts for the cadence ``kind``: a column of
+    its own, which the touches' writes keep."""
+    return F(CADENCE_LAST_TOUCH[kind])
 
 
-def _last_touch_annotations() -> dict[str, Subquery]:
+def _last_touch_annotations() -> dict[str, F]:
     return {f"last_{kind}": last_touch_of(kind) for kind in CADENCE_TOUCH_KINDS}
 
 

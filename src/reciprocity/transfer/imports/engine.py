@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
@@ -24,7 +22,7 @@ from reciprocity.accounts.audit import history_rows_created
 from reciprocity.accounts.models import User
 from reciprocity.accounts.selectors import advisors_of_firm
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange, Tag, Touch
-from reciprocity.partners.services import record_move
+from reciprocity.partners.services import record_move, touch_stats
 from reciprocity.transfer.imports.bulk import insert_with_history
 from reciprocity.transfer.imports.formats import Table
 from reciprocity.transfer.imports.mapping import Mapping, normal
@@ -474,13 +472,10 @@ class Walk:
 
 
 def touch_stats_refresh(partner_ids: set[int]) -> None:
-    """Count and last touch of many partners from their touches, a chunk at a time (the
+    """Count and last touches of many partners from their touches, a chunk at a time (the
     partners' own rule, applied set-wise)."""
-    live = Touch.objects.live().filter(partner_id=OuterRef("pk")).order_by().values("partner_id")
     ids = sorted(partner_ids)
     for start in range(0, len(ids), BATCH):
         Partner.objects.filter(pk__in=ids[start : start + BATCH]).update(
-            updated_at=timezone.now(),
-            touch_count=Coalesce(Subquery(live.annotate(n=Count("pk")).values("n")), 0),
-            last_touch_at=Subquery(live.annotate(m=Max("occurred_at")).values("m")),
+            updated_at=timezone.now(), **touch_stats()
         )
