@@ -37,13 +37,15 @@ class MeetingSource(CalendarSource, AgendaSource[Meeting]):
     label = "Meeting"
 
     def items(self, query: AgendaQuery) -> list[AgendaItem]:
-        meetings = Meeting.objects.filter(
-            partner__in=query.partners,
-            status=MeetingStatus.PLANNED,
-            scheduled_for__lt=_day_end(query.until),
-        ).select_related("plan")
-        # The partner's name is all an item shows of it.
-        meetings = meetings.annotate(partner_name=F("partner__name"))
+        meetings = (
+            Meeting.objects.filter(
+                partner__in=query.partners,
+                status=MeetingStatus.PLANNED,
+                scheduled_for__lt=_day_end(query.until),
+            )
+            .select_related("plan")
+            .annotate(partner_name=F("partner__name"))  # all an item shows of the partner
+        )
         items = []
         for m in meetings:
             day = local_day(m.scheduled_for)

@@ -21,7 +21,6 @@ from reciprocity.partners.models import Partner, PartnerQuerySet
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import (
     CADENCE_LAST_TOUCH,
-    CADENCE_TOUCH_KINDS,
     Cadence,
     CadenceDefault,
     CadenceKind,
@@ -78,7 +77,7 @@ def last_touch_of(kind: str) -> F:
 
 
 def _last_touch_annotations() -> dict[str, F]:
-    return {f"last_{kind}": last_touch_of(kind) for kind in CADENCE_TOUCH_KINDS}
+    return {f"last_{kind}": last_touch_of(kind) for kind in CADENCE_LAST_TOUCH}
 
 
 def _cadence_partners(partners: PartnerQuerySet, firm_ids: Iterable[int]) -> list[Partner]:
