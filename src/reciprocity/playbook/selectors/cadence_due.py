@@ -226,7 +226,8 @@ def _counts(
     snoozed: dict[str, list[tuple[int, dt.date]]],
 ) -> tuple[dict[str, int], int]:
     """Each section's count and the snoozed ones', when no item is wanted: one pass, no
-    ranking."""
+    ranking. The due dates are computed once per row (a materialized common table): read from
+    a plain subquery, SQLite would compute each kind's for every sum that names it."""
     q, date = connection.ops.quote_name, connection.ops.adapt_datefield_value
     sums: list[str] = []
     params: list[Any] = []
@@ -245,7 +246,10 @@ def _counts(
             sums.append(f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)")
             params.extend(args)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(sums)} FROM ({inner}) dated", [*params, *inner_params])
+        cursor.execute(
+            f"WITH dated AS MATERIALIZED ({inner}) SELECT {', '.join(sums)} FROM dated",
+            [*inner_params, *params],
+        )
         totals = list(cursor.fetchone())
     per_kind = [totals[index : index + 4] for index in range(0, len(totals), 4)]
     counts = {name: sum(row[index] for row in per_kind) for index, name in enumerate(SECTIONS)}
@@ -267,9 +271,12 @@ def cadence_window(
     partner and due date of each snoozed round) are left out and counted apart."""
     dues = cadence_dues(partners, firm_ids)
     kinds = list(CadenceKind.values)
-    inner, inner_params = dues.values(
-        "pk", "name", *(f"due_{kind}" for kind in kinds)
-    ).query.sql_with_params()
+    # Unordered: each reader of the rows orders what it takes.
+    inner, inner_params = (
+        dues.order_by()
+        .values("pk", "name", *(f"due_{kind}" for kind in kinds))
+        .query.sql_with_params()
+    )
     q, date = connection.ops.quote_name, connection.ops.adapt_datefield_value
     # The agenda's order (``agenda_order``): the due date, the name in lower case, then the key,
     # whose partner id compares as text followed by its colon; byte order on PostgreSQL too.
