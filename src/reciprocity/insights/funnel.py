@@ -87,17 +87,22 @@ class Funnel:
     top: list[TopPartner]
 
 
-def _steps(partners: QuerySet[Partner]) -> list[Step]:
+def furthest_counted(partners: QuerySet[Partner]) -> QuerySet[Partner, tuple[int, int]]:
+    """How many ``partners`` reached each stage's rank as their furthest."""
     # The furthest stage kept on the row is that of the recorded moves; a partner's own stage
     # counts too.
     furthest = Greatest(stage_rank("furthest_stage"), stage_rank("stage"))
-    counts = dict(
+    return (
         partners.order_by()
         .annotate(furthest=furthest)
         .values("furthest")
         .annotate(n=Count("pk"))
         .values_list("furthest", "n")
     )
+
+
+def _steps(partners: QuerySet[Partner]) -> list[Step]:
+    counts = dict(furthest_counted(partners))
     reached = [
         sum(n for rank, n in counts.items() if rank >= i) for i in range(len(PIPELINE_STAGES))
     ]

@@ -95,11 +95,14 @@ def dismissals_of(*, partner: Partner) -> list[Dismissal]:
     )
 
 
+def stages_counted(partners: QuerySet[Partner]) -> QuerySet[Partner, tuple[str, int]]:
+    """How many ``partners`` are in each stage that has any."""
+    return partners.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n")
+
+
 def stage_counts(partners: QuerySet[Partner]) -> list[StageCount]:
     """Every stage, pipeline first, with its count (one query)."""
-    counts = dict(
-        partners.order_by().values("stage").annotate(n=Count("pk")).values_list("stage", "n")
-    )
+    counts = dict(stages_counted(partners))
     return [StageCount(stage.value, stage.label, counts.get(stage, 0)) for stage in Stage]
 
 

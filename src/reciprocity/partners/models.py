@@ -339,7 +339,14 @@ class Partner(models.Model):
                 condition=Q(archived_at__isnull=True),
                 name="partner_firm_name",
             ),
-            models.Index(fields=["owner", "stage"], name="partner_owner_stage"),
+            # An advisor's own live partners counted by stage and by furthest stage (the
+            # dashboard's picture and funnel) from the index alone, the visibility rule's
+            # columns with them.
+            models.Index(
+                fields=["owner", "firm", "stage", "team", "furthest_stage"],
+                condition=Q(archived_at__isnull=True),
+                name="partner_owner_live_stage",
+            ),
             # The board's order within each stage (BOARD_ORDER), read in order for a firm.
             models.Index(
                 fields=["firm", "stage", "next_step_due", "stage_changed_at", "id"],
