@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.insights.diagnoses import assess, assess_paged, diagnosed_partner_ids
+from reciprocity.insights.diagnoses import assess, assess_paged, diagnosed_partner_ids, paged
 from reciprocity.insights.diagnoses.base import cutoffs_of, thresholds_of
 from reciprocity.insights.models import Dismissal
 from reciprocity.insights.services import dismissal_create
@@ -132,6 +132,17 @@ def test_the_paged_diagnoses_are_the_full_readings_list_in_order_with_its_counts
     # Local days read in a time zone far from the database's.
     with timezone.override("Pacific/Auckland"):
         same(cast.alice, mine_only=False)
+
+
+def test_the_diagnoses_found_late_are_in_order_when_sorted_again_with_the_rest(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    varied_book(cast, 45, seed=7)
+    # Every entry found late (the partners with a dismissal) makes the list sorted again.
+    monkeypatch.setattr(paged, "INSERTED_AT_MOST", 0)
+
+    same(cast.alice, mine_only=False)
+    same(cast.bob, mine_only=False)
 
 
 def book_on_the_cutoffs(cast: Cast) -> None:

@@ -12,6 +12,7 @@ them with ``judge``: the same diagnoses, worded.
 """
 
 import datetime as dt
+from bisect import insort
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -39,6 +40,10 @@ from reciprocity.insights.diagnoses.engine import (
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
 from reciprocity.insights.diagnoses.readings import verdict_codes, with_readings
 from reciprocity.partners.models import Partner
+
+# Beyond this many entries found late (by the partners with a dismissal), the list is sorted
+# again rather than each put in its place.
+INSERTED_AT_MOST = 64
 
 
 class _Entry(NamedTuple):
@@ -159,15 +164,23 @@ class _Lists:
         if self.settled:
             return
         self.book.judge(self._dismissed | (also or set()))
+        found_late: list[_Entry] = []
         for entry in self._pending:
             if isinstance(entry, _Entry):
                 self._early.append(entry)
                 continue
             found, reassurance = self.book.judged.get(entry, ([], None))
-            self._diagnoses.extend(_Entry.of(d) for d in found)
+            found_late.extend(_Entry.of(d) for d in found)
             if reassurance is not None and reassurance.diagnosis is not None and self._too_early:
                 self._early.append(_Entry.of(reassurance.diagnosis, final=False))
-        self._diagnoses.sort(key=_Entry.sort_key)
+        # The list is in order already: the few found late are put in their places, rather
+        # than a big book's every entry sorted again.
+        if len(found_late) > INSERTED_AT_MOST:
+            self._diagnoses.extend(found_late)
+            self._diagnoses.sort(key=_Entry.sort_key)
+        else:
+            for late in found_late:
+                insort(self._diagnoses, late, key=_Entry.sort_key)
         self.settled = True
 
     def read_so_far(self, count: int) -> set[int]:
