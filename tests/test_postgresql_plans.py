@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import Role, Team, User
 from reciprocity.insights.diagnoses import assess_paged
+from reciprocity.insights.funnel import funnel_for
+from reciprocity.insights.selectors import referral_flows, scope_of
 from reciprocity.partners.models import Partner, Profession, Stage, Touch
 from reciprocity.partners.selectors import PartnerFilters, partner_list
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
@@ -95,26 +97,32 @@ def test_a_whole_firms_list_is_read_in_name_order_from_the_index() -> None:
     assert len(names) == 25
 
 
-def test_the_advisors_referrals_are_found_through_their_partners_index() -> None:
-    advisor, _team = a_firm()
+def some_referrals_each(partners: Any, each: int) -> None:
+    """``each`` referrals sent and as many received for each of ``partners``, a year apart."""
     now = timezone.now()
     Referral.objects.bulk_create(
         Referral(
             firm_id=partner.firm_id,
             partner=partner,
-            direction=Direction.SENT,
+            direction=direction,
             kind=Kind.REFERRAL,
             need="A plan",
-            status=lifecycle_of(Direction.SENT, Kind.REFERRAL).initial,
-            occurred_at=now,
+            status=lifecycle_of(direction, Kind.REFERRAL).initial,
+            occurred_at=now - dt.timedelta(days=365 * n + 7),
             status_changed_at=now,
             by_id=partner.owner_id,
         )
-        for partner in Partner.objects.all()
-        for _ in range(3)
+        for partner in partners
+        for n in range(each)
+        for direction in (Direction.SENT, Direction.RECEIVED)
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE referrals_referral")
+
+
+def test_the_advisors_referrals_are_found_through_their_partners_index() -> None:
+    advisor, _team = a_firm()
+    some_referrals_each(Partner.objects.all(), 3)
     referrals = referrals_visible_to(advisor=advisor)
 
     plan = plan_of(referrals)
@@ -122,7 +130,32 @@ def test_the_advisors_referrals_are_found_through_their_partners_index() -> None
     # The advisor's partners read once, then their referrals by the partner's index.
     assert "Seq Scan on referrals_referral" not in plan, plan
     assert "partner_id = ANY " in plan, plan
-    assert referrals.count() == 3 * (PARTNERS_EACH + 10)
+    assert referrals.count() == 2 * 3 * (PARTNERS_EACH + 10)
+
+
+def test_a_whole_firms_referral_figures_are_read_from_the_index_of_live_referrals() -> None:
+    advisor, _team = a_firm()
+    admin = UserFactory(firm=advisor.firm, role=Role.FIRM_ADMIN)
+    # Twenty years of referrals, of which the figures read the last.
+    some_referrals_each(Partner.objects.all()[:1000], 20)
+    firm = scope_of(advisor=admin, mine_only=False)
+
+    with CaptureQueriesContext(connection) as queries:
+        referral_flows(firm, today=timezone.localdate())
+        funnel_for(partners=firm)
+    plans = []
+    for query in queries.captured_queries:
+        if "referrals_referral" in query["sql"]:
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN {query['sql']}")
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+
+    # The flows and the top partners: a year of the firm's referrals from the index, not the
+    # firm's whole history from the table.
+    assert len(plans) == 2
+    for plan in plans:
+        assert "referral_live_flow" in plan, plan
+        assert "Seq Scan on referrals_referral" not in plan, plan
 
 
 def test_the_diagnoses_count_touches_from_the_index_of_live_ones_as_a_verdict_needs() -> None:

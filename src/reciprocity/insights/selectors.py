@@ -124,6 +124,9 @@ def referral_flows(
     since = add_months(today, -MONTHS)
     rows = (
         _live_referrals(partners)
+        # Every pair named, so that the index of live referrals by direction and kind is read
+        # from the day on for each (``referral_live_flow``), not the whole table.
+        .filter(direction__in=Direction.values, kind__in=Kind.values)
         .filter(occurred_at__gte=_start_of(min(first, since)))
         .annotate(month=TruncMonth("occurred_at", output_field=DateField()))
         .order_by()

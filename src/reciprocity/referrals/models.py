@@ -236,6 +236,14 @@ class Referral(models.Model):
                 name="referral_partner_balance",
             ),
             models.Index(fields=["firm", "occurred_at"], name="referral_firm_at"),
+            # The live referrals of a whole scope counted by direction and kind (the
+            # dashboard's flows and balance, its top partners, the strategies' yield) from the
+            # index alone, each pair's from a day on; PostgreSQL otherwise walks the table.
+            models.Index(
+                fields=["direction", "kind", "occurred_at", "partner", "status", "id"],
+                condition=Q(archived_at__isnull=True),
+                name="referral_live_flow",
+            ),
             models.Index(fields=["firm", "status"], name="referral_firm_status"),
             models.Index(fields=["firm", "updated_at", "id"], name="referral_firm_updated"),
         ]
