@@ -231,9 +231,13 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-pk"]
         indexes = [
+            # A partner's live referrals each way and of each kind, from the index alone: the
+            # balance, the verdicts' counts over a window, the latest received. The archived
+            # ones count nowhere, and a partner's whole list has the partner's own index.
             models.Index(
                 fields=["partner", "direction", "kind", "occurred_at"],
-                name="referral_partner_balance",
+                condition=Q(archived_at__isnull=True),
+                name="referral_partner_live",
             ),
             models.Index(fields=["firm", "occurred_at"], name="referral_firm_at"),
             # The live referrals of a whole scope counted by direction and kind (the
