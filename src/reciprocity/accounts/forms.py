@@ -14,8 +14,8 @@ from reciprocity.accounts.services import FIRM_SETTINGS
 
 class PersonSelect(forms.Select):
     """Django's select, each option written in the select's own template: a firm lists its
-    hundreds of people, and the template Django includes for each option (and for its
-    attributes) cost most of a firm admin's list page. The markup is the same."""
+    hundreds of people, and the templates Django includes for each option (and for its
+    attributes) were a large part of a firm admin's list page. The markup is the same."""
 
     template_name = "accounts/widgets/person_select.html"
 
