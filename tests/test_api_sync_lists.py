@@ -111,7 +111,10 @@ def test_a_sync_never_sees_another_firms_partners(cast: Cast) -> None:
     assert cast.mallory_partner.pk not in ids(found)
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00", "1", "1850-01-01T00:00:00"])
+@pytest.mark.parametrize(
+    "value",
+    ["yesterday", "2026-13-01T00:00:00", "1", "-9.06e-59", "1E3", "1850-01-01T00:00:00"],
+)
 def test_an_updated_since_that_is_no_date_time_answers_422_naming_it(
     cast: Cast, value: str
 ) -> None:

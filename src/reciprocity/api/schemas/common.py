@@ -11,9 +11,19 @@ from reciprocity.accounts.models import User as UserModel
 from reciprocity.dates import BEFORE_1900, EARLIEST, TOO_FAR_AHEAD
 
 
+def _reads_as_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _text_only(value: Any) -> Any:
-    # Pydantic would read a bare number as seconds since 1970; the contract is ISO 8601 text.
-    if isinstance(value, int | float):
+    # The contract is ISO 8601 text. Pydantic would read a number, or text that reads as one
+    # ("1", "-1.5", "-9e-59": a query string is text), as seconds since 1970; no ISO 8601 date
+    # or date-time reads as a number.
+    if isinstance(value, int | float) or (isinstance(value, str) and _reads_as_number(value)):
         raise ValueError("Use an ISO 8601 date or date-time string.")
     return value
 
@@ -34,18 +44,9 @@ When = Annotated[dt.datetime, BeforeValidator(_text_only), AfterValidator(_as_ut
 Day = Annotated[dt.date, BeforeValidator(_text_only)]
 
 
-def _not_a_number(value: Any) -> Any:
-    # A query string is text: pydantic would read "1" as one second after 1970.
-    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
-        raise ValueError("Use an ISO 8601 date or date-time string.")
-    return value
-
-
 # An instant to compare stored ones with (a query's): without an offset, it is read as UTC.
 Instant = Annotated[
-    When,
-    BeforeValidator(_not_a_number),
-    AfterValidator(lambda value: value if value.tzinfo else value.replace(tzinfo=dt.UTC)),
+    When, AfterValidator(lambda value: value if value.tzinfo else value.replace(tzinfo=dt.UTC))
 ]
 
 
