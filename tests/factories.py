@@ -30,6 +30,7 @@ from reciprocity.partners.services import (
     partner_change_stage,
     partner_create,
     refresh_move_stats,
+    refresh_stays,
 )
 from reciprocity.playbook.models import (
     AdvisorProfile,
@@ -109,10 +110,13 @@ class StageChangeFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def stats(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        """The partner's first meeting and furthest stage, as the stage writes keep them."""
+        """The partner's first meeting and furthest stage, and when each move was left, as the
+        stage writes keep them."""
         if create:
             refresh_move_stats(Partner.objects.filter(pk=self.partner_id))
+            refresh_stays([self.partner_id])
             self.partner.refresh_from_db(fields=MOVE_FIELDS)
+            self.refresh_from_db(fields=["left_at"])
 
 
 class TouchFactory(factory.django.DjangoModelFactory):

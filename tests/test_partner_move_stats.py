@@ -1,6 +1,7 @@
-"""The first meeting and the furthest stage kept on the partner's row: always what a recount of
-the recorded moves finds, whatever the writes (create, move, merge, import), so that the funnel,
-the diagnoses and the balance read them from the row instead of the stage history."""
+"""The first meeting and the furthest stage kept on the partner's row, and when each move was
+left kept on the move: always what a recount of the recorded moves finds, whatever the writes
+(create, move, merge, import), so that the funnel, the diagnoses and the balance read them as
+they are instead of ordering the stage history."""
 
 import datetime as dt
 
@@ -31,10 +32,19 @@ def recount(partner: Partner) -> tuple[dt.datetime | None, str]:
     return min(met, default=None), max(reached, key=PIPELINE_STAGES.index, default="")
 
 
+def stays_recounted(partner: Partner) -> dict[int, dt.datetime | None]:
+    """Each move's end: the next move's moment, by time then id; none for the last."""
+    moves = sorted(StageChange.objects.filter(partner=partner), key=lambda m: (m.occurred_at, m.pk))
+    ends: list[dt.datetime | None] = [move.occurred_at for move in moves[1:]]
+    return {move.pk: end for move, end in zip(moves, [*ends, None], strict=False)}
+
+
 def assert_kept(partners: list[Partner]) -> None:
     for partner in partners:
         partner.refresh_from_db(fields=["first_met_at", "furthest_stage"])
         assert (partner.first_met_at, partner.furthest_stage) == recount(partner), partner.name
+        kept = dict(StageChange.objects.filter(partner=partner).values_list("pk", "left_at"))
+        assert kept == stays_recounted(partner), partner.name
 
 
 moves = st.tuples(st.integers(0, 1), st.sampled_from(list(Stage)), st.integers(0, 3))

@@ -1,7 +1,7 @@
 """On PostgreSQL, the advisor's partner list is served by the indexes (the owner's, the team's),
 not by a walk through the whole firm, and so are their referrals (the partner's index); the
-diagnoses read each partner's touches from the index of the live ones; and JIT compilation is
-off for the app's connections."""
+diagnoses read each partner's touches from the index of the live ones; a whole firm's furthest
+stages are counted from an index alone; and JIT compilation is off for the app's connections."""
 
 import datetime as dt
 from typing import Any
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import Role, Team, User
 from reciprocity.insights.diagnoses import assess_paged
-from reciprocity.insights.funnel import funnel_for
+from reciprocity.insights.funnel import funnel_for, furthest_pairs
 from reciprocity.insights.selectors import referral_flows, scope_of
 from reciprocity.partners.models import Partner, Profession, Stage, Touch
 from reciprocity.partners.selectors import PartnerFilters, partner_list
@@ -156,6 +156,20 @@ def test_a_whole_firms_referral_figures_are_read_from_the_index_of_live_referral
     for plan in plans:
         assert "referral_live_flow" in plan, plan
         assert "Seq Scan on referrals_referral" not in plan, plan
+
+
+# Outside a transaction: a vacuum marks the table's pages all visible, as autovacuum does.
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_firms_furthest_stages_are_counted_from_an_index_alone() -> None:
+    advisor, _team = a_firm()
+    admin = UserFactory(firm=advisor.firm, role=Role.FIRM_ADMIN)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE partners_partner")
+
+    plan = plan_of(furthest_pairs(scope_of(advisor=admin, mine_only=False)))
+
+    # The firm's 4,000 live partners by stage and furthest stage, without reading their rows.
+    assert "Index Only Scan using partner_firm_live_stage" in plan, plan
 
 
 def test_the_diagnoses_count_touches_from_the_index_of_live_ones_as_a_verdict_needs() -> None:

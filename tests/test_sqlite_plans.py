@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from reciprocity.insights.funnel import furthest_counted
+from reciprocity.insights.funnel import furthest_pairs
 from reciprocity.insights.selectors import scope_of, stage_counts, stages_counted
 from reciprocity.partners.models import Partner, Profession, Stage
 from tests.factories import FirmFactory, UserFactory
@@ -43,7 +43,7 @@ def test_an_advisors_own_partners_are_counted_by_stage_from_their_index() -> Non
     )
     mine = scope_of(advisor=advisor, mine_only=True)
 
-    plans = [plan_of(counted) for counted in (stages_counted(mine), furthest_counted(mine))]
+    plans = [plan_of(counted) for counted in (stages_counted(mine), furthest_pairs(mine))]
 
     # Found by the owner in the index of the live ones, not by the firm's ids or names.
     for plan in plans:

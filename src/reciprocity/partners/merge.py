@@ -25,6 +25,7 @@ from reciprocity.partners.services import (
     _refresh_next_step_due,
     _refresh_touch_stats,
     refresh_move_stats,
+    refresh_stays,
 )
 
 MERGE_SELF = "Choose another partner: a partner cannot be merged with itself."
@@ -148,5 +149,6 @@ def partner_merge(*, user: User, keep: Partner, other: Partner) -> MergeResult:
     _refresh_touch_stats(other.pk)
     _refresh_next_step_due(other.pk)
     refresh_move_stats(Partner.objects.filter(pk__in=[keep.pk, other.pk]))
+    refresh_stays([keep.pk])
     keep.refresh_from_db()
     return result

@@ -54,6 +54,10 @@ CORE_STAGES = [Stage.PROPOSED, Stage.ACTIVE, Stage.CHAMPION]
 MET_STAGES = PIPELINE_STAGES[PIPELINE_STAGES.index(Stage.FIRST_MEETING) :]
 
 
+# A pipeline stage's place (0 for identified); dormant, retired and none have none.
+PIPELINE_RANK = {stage.value: rank for rank, stage in enumerate(PIPELINE_STAGES)}
+
+
 def stage_rank(field: str) -> models.Case:
     """A pipeline stage's place in SQL (0 for identified), -1 for dormant, retired or none."""
     return models.Case(
@@ -343,9 +347,26 @@ class Partner(models.Model):
             # dashboard's picture and funnel) from the index alone, the visibility rule's
             # columns with them.
             models.Index(
-                fields=["owner", "firm", "stage", "team", "furthest_stage"],
+                fields=["owner", "firm", "stage", "furthest_stage", "team"],
                 condition=Q(archived_at__isnull=True),
                 name="partner_owner_live_stage",
+            ),
+            # The same counts over a whole firm (a firm admin's dashboard and funnel).
+            models.Index(
+                fields=["firm", "stage", "furthest_stage"],
+                condition=Q(archived_at__isnull=True),
+                name="partner_firm_live_stage",
+            ),
+            # The funnel's time from the first meeting to the first referral, over the live
+            # partners that have both: a firm's are a third of its rows.
+            models.Index(
+                fields=["firm", "first_met_at", "first_received_at"],
+                condition=Q(
+                    archived_at__isnull=True,
+                    first_met_at__isnull=False,
+                    first_received_at__isnull=False,
+                ),
+                name="partner_firm_first_referral",
             ),
             # The board's order within each stage (BOARD_ORDER), read in order for a firm.
             models.Index(
@@ -379,15 +400,29 @@ class StageChange(models.Model):
     reason = models.CharField(max_length=20, choices=FailureReason.choices, blank=True)
     note = bounded_text(blank=True)
     occurred_at = models.DateTimeField()
+    # When the partner moved on: the moment of their next move (by time, then id), empty for
+    # the move into their current stage. Kept by the writes that record moves
+    # (``partners.services.refresh_stays``), so that time in stage is read without ordering a
+    # whole scope's moves partner by partner.
+    left_at = models.DateTimeField(null=True, blank=True, editable=False)
     recorded_at = models.DateTimeField(auto_now_add=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stage_changes"
     )
-    history = HistoricalRecords(bases=[AuditedHistory])
+    # The next move's own history tells when a stay ended.
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["left_at"])
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
-        indexes = [models.Index(fields=["partner", "occurred_at"], name="stagechange_partner_at")]
+        indexes = [
+            models.Index(fields=["partner", "occurred_at"], name="stagechange_partner_at"),
+            # The completed stays, read from the index alone for the funnel's time in stage.
+            models.Index(
+                fields=["partner", "to_stage", "occurred_at", "left_at"],
+                condition=Q(left_at__isnull=False),
+                name="stagechange_stays",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(to_stage=Stage.RETIRED) | ~Q(reason=""),

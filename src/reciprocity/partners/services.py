@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -203,9 +203,15 @@ def partner_create(
     attribute(partner, by).save()
     _set_tags(partner, tags)
     previous = ""
-    for to_stage, moment in history:
+    left = [moment for _, moment in history[1:]] + [None]
+    for (to_stage, moment), left_at in zip(history, left, strict=True):
         change = StageChange(
-            partner=partner, from_stage=previous, to_stage=to_stage, occurred_at=moment, by=by
+            partner=partner,
+            from_stage=previous,
+            to_stage=to_stage,
+            occurred_at=moment,
+            left_at=left_at,
+            by=by,
         )
         attribute(change, by).save()
         previous = to_stage
@@ -320,6 +326,8 @@ def partner_change_stage(
         by=by,
     )
     change.full_clean(exclude=["partner", "by"])
+    # The stay in the stage left ends now: the move into it is the partner's only open one.
+    StageChange.objects.filter(partner_id=locked.pk, left_at__isnull=True).update(left_at=when)
     attribute(change, by).save()
     record_move(locked, stage, when)
     locked.stage = stage
@@ -397,6 +405,19 @@ def refresh_move_stats(partners: QuerySet[Partner]) -> None:
     partners.update(
         first_met_at=Subquery(met.values("m")),
         furthest_stage=Coalesce(Subquery(furthest), Value("")),
+    )
+
+
+def refresh_stays(partner_ids: Iterable[int]) -> None:
+    """Recompute when each move of the partners was left (``StageChange.left_at``): the moment
+    of the partner's next move, by time then id. After moves are added out of turn (an
+    import's, a merge's)."""
+    later = StageChange.objects.filter(partner_id=OuterRef("partner_id")).filter(
+        Q(occurred_at__gt=OuterRef("occurred_at"))
+        | Q(occurred_at=OuterRef("occurred_at"), pk__gt=OuterRef("pk"))
+    )
+    StageChange.objects.filter(partner_id__in=list(partner_ids)).update(
+        left_at=Subquery(later.order_by("occurred_at", "pk").values("occurred_at")[:1])
     )
 
 

@@ -22,7 +22,7 @@ from reciprocity.accounts.audit import history_rows_created
 from reciprocity.accounts.models import User
 from reciprocity.accounts.selectors import advisors_of_firm
 from reciprocity.partners.models import Partner, Profession, Stage, StageChange, Tag, Touch
-from reciprocity.partners.services import record_move, touch_stats
+from reciprocity.partners.services import record_move, refresh_stays, touch_stats
 from reciprocity.transfer.imports.bulk import insert_with_history
 from reciprocity.transfer.imports.formats import Table
 from reciprocity.transfer.imports.mapping import Mapping, normal
@@ -428,6 +428,7 @@ class Walk:
             )
         if stage_changes:
             insert_with_history(stage_changes, by=self.by)
+            refresh_stays(change.partner_id for change in stage_changes)
         if ids:
             insert_with_history(ids, by=self.by)
         self._tags(retag, replace=True)
