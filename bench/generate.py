@@ -24,6 +24,7 @@ from reciprocity.accounts.models import Role, Team, User
 from reciprocity.accounts.services import firm_create
 from reciprocity.partners.models import (
     LAST_TOUCH_KINDS,
+    PIPELINE_STAGES,
     Commitment,
     CommitmentOwner,
     CommitmentStatus,
@@ -85,6 +86,19 @@ STAGES = list(Stage.values)
 STAGE_WEIGHTS = [20, 15, 12, 10, 8, 10, 5, 10, 10]
 
 
+def _path_to(stage: str, rng: random.Random) -> list[str]:
+    """The stages a partner went through to ``stage``, one move each: the pipeline in order
+    (some skip a stage), then dormant or retired from somewhere along it."""
+    pipeline = [s.value for s in PIPELINE_STAGES]
+    if stage in pipeline:
+        walked = pipeline[: pipeline.index(stage) + 1]
+    else:
+        walked = [*pipeline[: rng.randint(1, 6)], stage]
+    if len(walked) == 1:
+        return walked
+    return [walked[0], *(s for s in walked[1:-1] if rng.random() < 0.8), walked[-1]]
+
+
 def _bulk(model: Any, rows: list[Any]) -> None:
     for start in range(0, len(rows), BATCH):
         model.objects.bulk_create(rows[start : start + BATCH])
@@ -130,6 +144,7 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         }
 
         partners = []
+        moves: list[list[tuple[str, dt.datetime]]] = []  # each partner's, oldest first
         for advisor in advisors:
             for n in range(size.partners_each):
                 changed = now - dt.timedelta(days=rng.randint(1, 900), minutes=rng.randint(0, 999))
@@ -145,8 +160,14 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
                     stage=rng.choices(STAGES, STAGE_WEIGHTS)[0],
                     stage_changed_at=changed,
                 )
-                # Its one move, recorded below, as the stage writes keep it.
-                record_move(partner, partner.stage, changed)
+                # Its moves, recorded below, as the stage writes keep them.
+                path = _path_to(partner.stage, rng)
+                moments = [changed]
+                for _ in path[1:]:
+                    moments.append(moments[-1] - dt.timedelta(days=rng.randint(7, 120)))
+                moves.append(list(zip(path, reversed(moments), strict=True)))
+                for stage, moment in moves[-1]:
+                    record_move(partner, stage, moment)
                 partners.append(partner)
         _bulk(Partner, partners)
         partner_rows = list(
@@ -154,19 +175,21 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         )
         owner_of = dict(partner_rows)
         partner_ids = [pk for pk, _ in partner_rows]
+        # The partners were inserted in the order they were made, and are read back in it.
         _bulk(
             StageChange,
             [
                 StageChange(
-                    partner_id=p.pk,
-                    to_stage=p.stage,
-                    occurred_at=p.stage_changed_at,
-                    reason="other" if p.stage == Stage.RETIRED else "",
-                    by_id=p.owner_id,
+                    partner_id=pk,
+                    from_stage=path[i - 1][0] if i else "",
+                    to_stage=stage,
+                    occurred_at=moment,
+                    left_at=path[i + 1][1] if i + 1 < len(path) else None,
+                    reason="other" if stage == Stage.RETIRED else "",
+                    by_id=owner_of[pk],
                 )
-                for p in Partner.objects.filter(firm=firm).only(
-                    "pk", "stage", "stage_changed_at", "owner_id"
-                )
+                for pk, path in zip(partner_ids, moves, strict=True)
+                for i, (stage, moment) in enumerate(path)
             ],
         )
         long_timeline = partner_ids[0]
@@ -264,6 +287,7 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         "advisors": len(advisors),
         "partners": len(partner_ids),
         "touches": size.touches,
+        "stage_changes": sum(len(path) for path in moves),
         "commitments": size.commitments,
         "referrals": size.referrals,
         "teams": len(teams),
