@@ -7,6 +7,13 @@ class InsightsConfig(AppConfig):
     verbose_name = "Insights"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from reciprocity.insights.medians import add_sqlite_median
+
+        # The funnel's medians on SQLite, which has no median of its own.
+        connection_created.connect(add_sqlite_median, dispatch_uid="insights.sqlite_median")
+
         from reciprocity.insights.diagnoses import TITLES, diagnosed_partner_ids
         from reciprocity.partners.diagnosed import DiagnosisFilter, register
 
