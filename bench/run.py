@@ -136,9 +136,8 @@ def report() -> str:
             f"### {result['size']} on {result['database_version']}",
             "",
             f"Generated in {g['seconds']} s: {g['advisors']} advisor(s), {g['partners']:,} "
-            f"partners, {g['touches']:,} touches, "
-            + (f"{g['stage_changes']:,} stage changes, " if "stage_changes" in g else "")
-            + f"{g['commitments']:,} commitments, "
+            f"partners, {g['touches']:,} touches, {g['stage_changes']:,} stage changes, "
+            f"{g['commitments']:,} commitments, "
             f"{g['referrals']:,} referrals, {g['teams']} teams.",
             "",
         ]
