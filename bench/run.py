@@ -132,9 +132,11 @@ def report() -> str:
     lines = [f"Machine: {_machine_line(results[0]['machine'])}", ""]
     for result in results:
         g = result["generated"]
+        lines += [f"### {result['size']} on {result['database_version']}", ""]
+        # A result kept from a run on another machine says so: its times compare with its own.
+        if result["machine"] != results[0]["machine"]:
+            lines += [f"Measured on another machine: {_machine_line(result['machine'])}.", ""]
         lines += [
-            f"### {result['size']} on {result['database_version']}",
-            "",
             f"Generated in {g['seconds']} s: {g['advisors']} advisor(s), {g['partners']:,} "
             f"partners, {g['touches']:,} touches, {g['stage_changes']:,} stage changes, "
             f"{g['commitments']:,} commitments, "
