@@ -47,8 +47,8 @@ from reciprocity.records import changed_since
 
 NOT_FOUND = "No partner with that id."
 COMMITMENT_NOT_FOUND = "No commitment with that id."
-# A column's cards: a dozen fill two screens, and each costs the page its next step, next best
-# action and scores. The rest of a column is in the list, sorted the same way ("See all").
+# A column's cards: a dozen already run to three screens, and each costs the page its next step,
+# next best action and scores. The rest of a column is in the list, sorted the same way ("See all").
 BOARD_COLUMN_LIMIT = 12
 # A column's first cards are the most urgent: the next step due soonest (overdue first), then
 # those without one, the longest in their stage first.
