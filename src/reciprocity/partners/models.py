@@ -62,8 +62,8 @@ def stage_rank(field: str) -> models.Case:
     """A pipeline stage's place in SQL (0 for identified), -1 for dormant, retired or none."""
     return models.Case(
         *[
-            models.When(**{field: stage}, then=models.Value(i))
-            for i, stage in enumerate(PIPELINE_STAGES)
+            models.When(**{field: stage}, then=models.Value(rank))
+            for stage, rank in PIPELINE_RANK.items()
         ],
         default=models.Value(-1),
         output_field=models.IntegerField(),
