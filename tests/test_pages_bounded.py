@@ -19,6 +19,7 @@ from reciprocity.partners.models import (
 )
 from reciprocity.playbook.selectors.agenda import agenda_for
 from reciprocity.playbook.selectors.cadences import add_months
+from reciprocity.records import rows_between
 from reciprocity.referrals.models import Direction, Kind, Referral
 from tests.api_client import session_client
 from tests.conftest import Cast, client_for
@@ -100,6 +101,16 @@ def test_a_deep_page_of_the_partner_list_shows_the_same_rows_as_a_slice(cast: Ca
     assert [selectors.next_step_of(p) for p in page.context["page"].object_list] == [
         selectors.next_step_of(p) for p in expected[25:]
     ]
+
+
+def test_any_slice_of_a_list_read_by_its_keys_is_the_same_slice(cast: Cast) -> None:
+    book(cast.alice, 12)
+    listed = selectors.partner_list(advisor=cast.alice)
+    everyone = [p.pk for p in listed]
+
+    for start, stop in [(0, 5), (5, 12), (10, 40), (12, 20), (3, 3)]:
+        assert [p.pk for p in rows_between(listed, start, stop)] == everyone[start:stop]
+    assert list(rows_between(listed.none(), 0, 5)) == []
 
 
 # --- The board ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """On PostgreSQL, the advisor's partner list is served by the indexes (the owner's, the team's),
-not by a walk through the whole firm, and so are their referrals (the partner's index); the
-diagnoses read each partner's touches from the index of the live ones; a whole firm's furthest
-stages are counted from an index alone; and JIT compilation is off for the app's connections."""
+not by a walk through the whole firm, and so are their referrals (the partner's index; a page of
+them is read by its keys); the diagnoses read each partner's touches from the index of the live
+ones; a whole firm's furthest stages are counted from an index alone; and JIT compilation is off
+for the app's connections."""
 
 import datetime as dt
 from typing import Any
@@ -17,8 +18,9 @@ from reciprocity.insights.funnel import funnel_for, furthest_pairs
 from reciprocity.insights.selectors import referral_flows, scope_of
 from reciprocity.partners.models import Partner, Profession, Stage, Touch
 from reciprocity.partners.selectors import PartnerFilters, partner_list
+from reciprocity.records import rows_between
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
-from reciprocity.referrals.selectors import referrals_visible_to
+from reciprocity.referrals.selectors import referral_list, referrals_visible_to
 from reciprocity.settings import _postgresql_options
 from tests.factories import FirmFactory, UserFactory, ago
 
@@ -131,6 +133,23 @@ def test_the_advisors_referrals_are_found_through_their_partners_index() -> None
     assert "Seq Scan on referrals_referral" not in plan, plan
     assert "partner_id = ANY " in plan, plan
     assert referrals.count() == 2 * 3 * (PARTNERS_EACH + 10)
+
+
+def test_a_page_of_the_advisors_referrals_is_found_by_its_keys_then_read_by_them() -> None:
+    advisor, _team = a_firm()
+    some_referrals_each(Partner.objects.all(), 3)
+    listed = referral_list(advisor=advisor)
+
+    plan = plan_of(rows_between(listed, 0, 50))
+
+    # The page's keys are found among the referrals of the advisor's partners; its rows are
+    # then read by those keys, where joining every visible referral to the page's keys read
+    # the advisor's whole list a second time.
+    assert "Index Cond: (id = ANY " in plan, plan
+    assert "referrals_referral_pkey" in plan, plan
+    assert "Semi Join" not in plan, plan
+    assert "Seq Scan on referrals_referral" not in plan, plan
+    assert len(list(rows_between(listed, 0, 50))) == 50
 
 
 def test_a_whole_firms_referral_figures_are_read_from_the_index_of_live_referrals() -> None:

@@ -69,14 +69,46 @@ def changed_since[M: models.Model](
     return queryset.order_by("updated_at", "pk")
 
 
+class _Ids(models.Subquery):
+    # No ids at all (an empty slice, ``none()``) means no row matches, as ``__in`` has it:
+    # not ``IN NULL``, which no database accepts.
+    empty_result_set_value = NotImplemented
+
+
+class AmongIds(models.Func):
+    """``field`` among the ids a subquery returns. On PostgreSQL the subquery becomes an array
+    computed once (``= ANY(ARRAY(...))``), a condition the field's index serves: an OR of it
+    with another indexed condition is a bitmap OR, and rows are found by probing the index
+    for those ids where an ``IN`` over a subquery the planner cannot estimate may scan the
+    whole firm (or join a whole scope's rows to a page of them). Other databases get a plain
+    ``IN``."""
+
+    conditional = True
+    output_field = models.BooleanField()
+    template = "%(expressions)s"
+    arg_joiner = " IN "
+
+    def __init__(self, field: str, ids: models.QuerySet[Any]) -> None:
+        # The ids' order matters only to pick a slice of them; otherwise it is a sort for nothing.
+        if not ids.query.is_sliced:
+            ids = ids.order_by()
+        super().__init__(models.F(field), _Ids(ids))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        return self.as_sql(
+            compiler, connection, arg_joiner=" = ANY(ARRAY", template="%(expressions)s)"
+        )
+
+
 def rows_between[M: models.Model](
     queryset: models.QuerySet[M], start: int, stop: int
 ) -> models.QuerySet[M]:
     """Rows ``start`` to ``stop`` of an ordered queryset, with whatever it annotates computed
     for those rows only: the page's keys are found first in a subquery that only walks past the
     skipped rows, then its rows are read (still one query). The first page too: a big book's
-    rows sorted with their joins (the owner, the team) cost several times their keys sorted."""
-    return queryset.filter(pk__in=queryset.values("pk")[start:stop])
+    rows sorted with their joins (the owner, the team) cost several times their keys sorted.
+    The rows are then read by those keys, not found again among the whole scope's."""
+    return queryset.filter(AmongIds("pk", queryset.values("pk")[start:stop]))
 
 
 def after_key[M: models.Model](queryset: models.QuerySet[M], pk: Any) -> models.QuerySet[M] | None:

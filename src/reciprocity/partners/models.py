@@ -11,7 +11,7 @@ from django.db.models.query import ModelIterable
 from simple_history.models import HistoricalRecords
 
 from reciprocity.accounts.models import AuditedHistory, Firm, Team, User
-from reciprocity.records import ArchivableQuerySet
+from reciprocity.records import AmongIds, ArchivableQuerySet
 
 # Free text a person types: room for any real note, bounded so that one field cannot hold
 # megabytes. A form, the API and an import refuse more, naming the field.
@@ -139,27 +139,6 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class AmongIds(models.Func):
-    """``field`` among the ids a subquery returns. On PostgreSQL the subquery becomes an array
-    computed once (``= ANY(ARRAY(...))``), a condition the field's index serves: an OR of it
-    with another indexed condition is a bitmap OR, and rows are found by probing the index
-    for those ids where an ``IN`` over a subquery the planner cannot estimate may scan the
-    whole firm. Other databases get a plain ``IN``."""
-
-    conditional = True
-    output_field = models.BooleanField()
-    template = "%(expressions)s"
-    arg_joiner = " IN "
-
-    def __init__(self, field: str, ids: models.QuerySet[Any]) -> None:
-        super().__init__(models.F(field), models.Subquery(ids))
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
-        return self.as_sql(
-            compiler, connection, arg_joiner=" = ANY(ARRAY", template="%(expressions)s)"
-        )
 
 
 # What ``PartnerQuerySet.attaching`` runs on the partners a query fetched.

@@ -239,6 +239,13 @@ class Referral(models.Model):
                 condition=Q(archived_at__isnull=True),
                 name="referral_partner_live",
             ),
+            # A list of the referrals of an advisor's partners, newest first, counted and its
+            # page's keys found from the index alone (the firm is checked there too).
+            models.Index(
+                fields=["partner", "occurred_at", "id", "firm"],
+                condition=Q(archived_at__isnull=True),
+                name="referral_partner_recent",
+            ),
             models.Index(fields=["firm", "occurred_at"], name="referral_firm_at"),
             # The live referrals of a whole scope counted by direction and kind (the
             # dashboard's flows and balance, its top partners, the strategies' yield) from the

@@ -32,13 +32,12 @@ from reciprocity.accounts.models import Role, User
 from reciprocity.dates import local_day
 from reciprocity.ids import get_visible_or_404
 from reciprocity.partners.models import (
-    AmongIds,
     Partner,
     Profession,
     Stage,
 )
 from reciprocity.partners.selectors import partners_visible_to
-from reciprocity.records import changed_since
+from reciprocity.records import AmongIds, changed_since
 from reciprocity.referrals.disclosure import ReferralDisclosure
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
