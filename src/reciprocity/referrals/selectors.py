@@ -391,29 +391,40 @@ def _window_start(now: dt.datetime | None) -> dt.datetime:
     return (now or timezone.now()) - dt.timedelta(days=BALANCE_WINDOW_DAYS)
 
 
+def _live_count(condition: Q) -> Coalesce:
+    """Each partner's live referrals meeting ``condition``, as a correlated subquery: the counts
+    stay exact whatever else the queryset joins, and a list stays one query whatever its
+    length."""
+    live = Referral.objects.live().filter(condition, partner_id=OuterRef("pk"))
+    matching = live.order_by().values("partner_id")
+    return Coalesce(Subquery(matching.annotate(n=Count("pk")).values("n")), 0)
+
+
 def with_balance(qs: QuerySet[Partner], *, now: dt.datetime | None = None) -> QuerySet[Partner]:
     """Annotate each partner's balance: ``referrals_sent``, ``referrals_received``,
     ``connections_sent``, ``connections_received``, the same with ``_12m`` for the window,
-    and ``first_referral_received_at`` (kept on the row, as is the first meeting).
-
-    Correlated subqueries rather than joins, so the counts stay exact whatever else the queryset
-    joins, and the list stays one query whatever its length.
-    """
+    and ``first_referral_received_at`` (kept on the row, as is the first meeting)."""
     since = _window_start(now)
-    live = Referral.objects.live().filter(partner_id=OuterRef("pk"))
-
-    def count(condition: Q) -> Coalesce:
-        matching = live.filter(condition).order_by().values("partner_id")
-        return Coalesce(Subquery(matching.annotate(n=Count("pk")).values("n")), 0)
-
     annotations: dict[str, Any] = {}
     for name, direction, kind in BALANCE_COUNTS:
-        annotations[name] = count(Q(direction=direction, kind=kind))
-        annotations[name + WINDOW_SUFFIX] = count(
+        annotations[name] = _live_count(Q(direction=direction, kind=kind))
+        annotations[name + WINDOW_SUFFIX] = _live_count(
             Q(direction=direction, kind=kind, occurred_at__gte=since)
         )
     annotations["first_referral_received_at"] = F("first_received_at")
     return qs.annotate(**annotations)
+
+
+def with_referral_counts(qs: QuerySet[Partner]) -> QuerySet[Partner]:
+    """Annotate ``referrals_sent`` and ``referrals_received`` alone, as ``with_balance`` counts
+    them: what a card shows, where a page of cards would pay for the balance's eight counts."""
+    return qs.annotate(
+        **{
+            name: _live_count(Q(direction=direction, kind=kind))
+            for name, direction, kind in BALANCE_COUNTS
+            if kind == Kind.REFERRAL
+        }
+    )
 
 
 def balance_for(partner: Partner, *, now: dt.datetime | None = None) -> Balance:

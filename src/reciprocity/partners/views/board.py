@@ -25,7 +25,7 @@ from reciprocity.partners.models import (
 from reciprocity.partners.scored import with_scores
 from reciprocity.partners.views.regions import BOARD
 from reciprocity.referrals.selectors import (
-    with_balance,
+    with_referral_counts,
 )
 from reciprocity.web.http import (
     AuthedRequest,
@@ -63,8 +63,8 @@ def board_context(request: AuthedRequest, owner: User | None) -> dict[str, Any]:
     columns = []
 
     def annotate(cards: QuerySet[Partner]) -> QuerySet[Partner]:
-        # The cards' balance and scores, in the cards' own query.
-        return with_scores(with_balance(cards), firm_id=request.user.firm_id)
+        # The cards' referral counts in the cards' own query, and their scores.
+        return with_scores(with_referral_counts(cards), firm_id=request.user.firm_id)
 
     board = selectors.board_columns(
         advisor=request.user, owner=owner.pk if owner else None, annotate=annotate
