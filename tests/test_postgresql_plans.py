@@ -1,8 +1,8 @@
 """On PostgreSQL, the advisor's partner list is served by the indexes (the owner's, the team's),
-not by a walk through the whole firm, and so are their referrals (the partner's index; a page of
-them is read by its keys); the diagnoses read each partner's touches from the index of the live
-ones; a whole firm's furthest stages are counted from an index alone; and JIT compilation is off
-for the app's connections."""
+not by a walk through the whole firm, and so are their referrals (found by the partner's index,
+counted and paged from an index of their own, a page read by its keys); the diagnoses read each
+partner's touches from the index of the live ones; a whole firm's furthest stages are counted
+from an index alone; and JIT compilation is off for the app's connections."""
 
 import datetime as dt
 from typing import Any
@@ -150,6 +150,23 @@ def test_a_page_of_the_advisors_referrals_is_found_by_its_keys_then_read_by_them
     assert "Semi Join" not in plan, plan
     assert "Seq Scan on referrals_referral" not in plan, plan
     assert len(list(rows_between(listed, 0, 50))) == 50
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_advisors_referrals_are_counted_and_paged_from_their_index_alone() -> None:
+    advisor, _team = a_firm()
+    some_referrals_each(Partner.objects.all(), 3)
+    # Vacuumed, as autovacuum leaves a table, so that the index alone can answer (outside a
+    # transaction: the test commits its rows).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE referrals_referral")
+    listed = referral_list(advisor=advisor)
+
+    counted = plan_of(listed.order_by().values("pk"))
+    keys = plan_of(listed.values("pk")[:50])
+
+    assert "Index Only Scan using referral_partner_recent" in counted, counted
+    assert "Index Only Scan using referral_partner_recent" in keys, keys
 
 
 def test_a_whole_firms_referral_figures_are_read_from_the_index_of_live_referrals() -> None:
