@@ -1,6 +1,7 @@
 """The agenda page: every source, completed, set aside or snoozed in place."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -42,6 +43,26 @@ def test_the_agenda_holds_every_source_in_its_group(playbook_cast: Cast) -> None
     assert page.index('id="agenda-week"') < page.index("Prepare the first meeting")
     assert "Meeting asked" not in page  # the agenda says "Asked"
     assert ">Asked<" in page
+
+
+def test_each_item_offers_its_sources_touches_with_the_usual_one_chosen(
+    playbook_cast: Cast,
+) -> None:
+    alice, partner = playbook_cast.alice, playbook_cast.alice_private
+    commitment = CommitmentFactory(partner=partner, what="Send the article", due=days(-2))
+    opportunity = OpportunityFactory(partner=partner, title="Client worried", ask_by=days(0))
+    page = page_of(client_for(alice).get("/agenda/"))
+    lists = dict(
+        re.findall(r'<select name="touch_kind" id="kind-([^"]+)">\s*(.*?)\s*</select>', page)
+    )
+    every_kind = "".join(f'<option value="{k}">{label}</option>' for k, label in TouchKind.choices)
+    assert lists == {
+        f"commitment-{partner.pk}-{commitment.pk}": '<option value="" selected>No touch</option>'
+        + every_kind,
+        f"opportunity-{partner.pk}-{opportunity.pk}": every_kind.replace(
+            '"call">', '"call" selected>'
+        ),
+    }
 
 
 def test_snoozing_an_item_needs_a_reason_and_a_later_day(playbook_cast: Cast) -> None:
