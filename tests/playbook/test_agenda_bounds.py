@@ -1,11 +1,18 @@
 """The agenda shows each section's first items with its count: bounded however long the book,
 narrowed by partner, kind and owner, paged through the API."""
 
+import datetime as dt
+
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from reciprocity.accounts.models import User
+from reciprocity.partners.agenda import SOURCES, AgendaQuery, AgendaSource
 from reciprocity.partners.models import CommitmentOwner
-from reciprocity.playbook.models import AgendaSnooze
+from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
 from reciprocity.playbook.selectors.agenda import AgendaFilters, agenda_for
 from reciprocity.playbook.services.agenda import agenda_snooze
 from reciprocity.referrals.models import Direction
@@ -77,6 +84,62 @@ def test_snoozed_items_are_left_out_of_the_counts_and_counted_apart(playbook_cas
     assert limited.count("overdue") == 2
     assert item.key not in {i.key for i in limited.items}
     assert AgendaSnooze.objects.count() == 1
+
+
+def _query(
+    advisor: User, *, limit: int | None, snoozed: frozenset[str] = frozenset()
+) -> AgendaQuery:
+    today = timezone.localdate()
+    return AgendaQuery(
+        advisor=advisor,
+        today=today,
+        until=today + dt.timedelta(days=7),
+        partners=partners_visible_to(advisor=advisor).filter(owner_id=advisor.pk),
+        mine_only=True,
+        limit=limit,
+        snoozed_keys=snoozed,
+    )
+
+
+def _at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(days(day), dt.time(hour, minute)))
+
+
+@pytest.mark.parametrize("slug", ["opportunity", "meeting"])
+def test_a_window_counted_and_cut_by_the_database_is_the_one_read_in_full(
+    playbook_cast: Cast, slug: str
+) -> None:
+    # Days are local: a zone far from the database's UTC, at an odd offset.
+    with timezone.override("Pacific/Chatham"):
+        alice = playbook_cast.alice
+        names = ("Ann Lee", "Ann Lee", "ann lee", "Émile Roy", "Zoe Park", "Bob Ode")
+        partners = [PartnerFactory(owner=alice, team=None, name=name) for name in names]
+        # Ties on the day and the name, the first and last minutes of local days, and days past
+        # the week, which no section holds.
+        for i, day in enumerate([-9, -3, -3, -1, -1, 0, 0, 0, 1, 3, 3, 7, 8, 30]):
+            partner = partners[i % len(partners)]
+            if slug == "opportunity":
+                OpportunityFactory(partner=partner, ask_by=days(day))
+            else:
+                hour, minute = ((0, 0), (9, 0), (23, 59))[i % 3]
+                MeetingFactory(partner=partner, scheduled_for=_at(day, hour, minute))
+        for partner in partners[2:5]:  # the same moment: by name, code point by code point
+            if slug == "opportunity":
+                OpportunityFactory(partner=partner, ask_by=days(-1))
+            else:
+                MeetingFactory(partner=partner, scheduled_for=_at(-1, 12))
+        OpportunityFactory(partner=partners[0], ask_by=days(-2), status=OpportunityStatus.REFERRED)
+        MeetingFactory(
+            partner=partners[0], scheduled_for=_at(-2, 9), status=MeetingStatus.CANCELLED
+        )
+        source = SOURCES[slug]
+        everything = AgendaSource.window(source, _query(alice, limit=None))
+        snoozed = frozenset({everything.items[1].key, everything.items[3].key})
+
+        for limit in (0, 1, 2, 5, 8):
+            query = _query(alice, limit=limit, snoozed=snoozed)
+            assert source.window(query) == AgendaSource.window(source, query)
+        assert everything.counts == {"overdue": 8, "due_today": 3, "this_week": 4}
 
 
 def test_a_limited_agenda_costs_the_same_queries_for_a_small_and_a_large_book(

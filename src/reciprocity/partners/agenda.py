@@ -17,6 +17,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Func,
+    Model,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models import (
+    Window as Over,
+)
+from django.db.models.functions import Cast, Concat, Lower, RowNumber
 from django.urls import reverse
 
 from reciprocity.partners.models import CommitmentOwner, Partner, PartnerQuerySet
@@ -223,6 +238,87 @@ class AgendaSource[R]:
     @staticmethod
     def partner_url(item: AgendaItem) -> str:
         return reverse("partner_detail", args=[item.partner_id])
+
+    def snoozed_ids(self, query: AgendaQuery) -> list[int]:
+        """The ids of this source's records whose items are snoozed (keys ending with one)."""
+        return [
+            int(parsed.reference)
+            for parsed in map(parse_item_key, query.snoozed_keys)
+            if parsed is not None and parsed.source == self.slug and parsed.reference.isdigit()
+        ]
+
+
+class _Bytewise(Func):
+    """Text ordered code point by code point, as Python orders strings: PostgreSQL's default
+    collation follows the locale's rules. SQLite's default already compares the bytes."""
+
+    template = "(%(expressions)s)"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template='(%(expressions)s) COLLATE "C"', **extra)
+
+
+class RecordSource[M: Model](AgendaSource[M]):
+    """A source whose items are its records, one each, read with the partner's name
+    (``partner_name``). With a limit, its window is counted and cut by the database: one query
+    counts every section, another reads each section's first items (none for a limit of 0),
+    however many records are due. A source says which records are due (``records_due``),
+    what item each makes (``item_of``), which are overdue and which due today (``sections``;
+    the rest are the week's), and what orders them before the partner's name and the key, as
+    ``agenda_order`` does (``order``)."""
+
+    def records_due(self, query: AgendaQuery) -> "QuerySet[M]":
+        raise NotImplementedError
+
+    def item_of(self, record: M, query: AgendaQuery) -> AgendaItem:
+        raise NotImplementedError
+
+    def sections(self, query: AgendaQuery) -> tuple[Q, Q]:
+        raise NotImplementedError
+
+    def order(self) -> list[Any]:
+        raise NotImplementedError
+
+    def items(self, query: AgendaQuery) -> list[AgendaItem]:
+        return [self.item_of(record, query) for record in self.records_due(query)]
+
+    def window(self, query: AgendaQuery) -> Window:
+        if query.limit is None:  # every item is read anyway
+            return super().window(query)
+        records = self.records_due(query)
+        snoozed = self.snoozed_ids(query)
+        overdue, due_today = self.sections(query)
+        shown = ~Q(pk__in=snoozed)
+        counts = records.aggregate(
+            overdue=Count("pk", filter=overdue & shown),
+            due_today=Count("pk", filter=due_today & ~overdue & shown),
+            this_week=Count("pk", filter=~overdue & ~due_today & shown),
+            snoozed=Count("pk", filter=~shown),
+        )
+        hidden = counts.pop("snoozed")
+        if query.limit == 0:
+            return Window(items=[], counts=counts, snoozed=hidden)
+        section = Case(
+            When(overdue, then=Value(0)), When(due_today, then=Value(1)), default=Value(2)
+        )
+        # The key's part after the source's slug: the partner's id, then the record's, as text.
+        key = Concat(
+            Cast("partner_id", CharField()),
+            Value(":"),
+            Cast("pk", CharField()),
+            output_field=CharField(),
+        )
+        in_order = [*self.order(), _Bytewise(Lower("partner_name")).asc(), _Bytewise(key).asc()]
+        first = (
+            records.exclude(pk__in=snoozed)
+            .annotate(agenda_rank=Over(RowNumber(), partition_by=[section], order_by=in_order))
+            .filter(agenda_rank__lte=query.limit)
+            .order_by(*in_order)
+        )
+        return Window(
+            items=[self.item_of(record, query) for record in first], counts=counts, snoozed=hidden
+        )
 
 
 # The registry, by slug, in the order the apps registered their sources.

@@ -15,7 +15,6 @@ from reciprocity.partners.agenda import (
     Completion,
     Controls,
     Window,
-    parse_item_key,
 )
 from reciprocity.partners.models import (
     Commitment,
@@ -52,17 +51,12 @@ class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
     def window(self, query: AgendaQuery) -> Window:
         """Counted and cut in SQL: one query for the counts, one for each section's first
         items, whatever the number of open commitments."""
-        snoozed = [
-            parsed.reference
-            for parsed in map(parse_item_key, query.snoozed_keys)
-            if parsed is not None and parsed.source == self.slug
-        ]
         found = agenda_window(
             partners=query.partners,
             today=query.today,
             until=query.until,
             limit=query.limit,
-            snoozed=[int(pk) for pk in snoozed if pk.isdigit()],
+            snoozed=self.snoozed_ids(query),
             first_per_partner=query.first_per_partner,
         )
         return Window(

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,9 +12,9 @@ from reciprocity.dates import local_day
 from reciprocity.partners.agenda import (
     AgendaItem,
     AgendaQuery,
-    AgendaSource,
     Completion,
     Controls,
+    RecordSource,
 )
 from reciprocity.partners.models import Partner, PartnerQuerySet
 from reciprocity.playbook import ics
@@ -28,41 +28,51 @@ from reciprocity.playbook.services.meetings import MEETING_AGENDA_SOURCE, meetin
 FEED_PAST_MEETING_DAYS = 90
 
 
-def _day_end(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-class MeetingSource(CalendarSource, AgendaSource[Meeting]):
+class MeetingSource(CalendarSource, RecordSource[Meeting]):
+    """Meetings never recorded pile up: counted and cut in SQL. A meeting's day is its local
+    day, so the sections are bounded by local midnights, and its time orders it in the day."""
+
     slug = MEETING_AGENDA_SOURCE
     label = "Meeting"
 
-    def items(self, query: AgendaQuery) -> list[AgendaItem]:
-        meetings = (
+    def records_due(self, query: AgendaQuery) -> QuerySet[Meeting]:
+        return (
             Meeting.objects.filter(
                 partner__in=query.partners,
                 status=MeetingStatus.PLANNED,
-                scheduled_for__lt=_day_end(query.until),
+                scheduled_for__lt=_day_start(query.until + dt.timedelta(days=1)),
             )
             .select_related("plan")
             .annotate(partner_name=F("partner__name"))  # all an item shows of the partner
         )
-        items = []
-        for m in meetings:
-            day = local_day(m.scheduled_for)
-            verb = "Record what was covered in" if day < query.today else "Prepare"
-            items.append(
-                self.item(
-                    m.partner_id,
-                    m.partner_name,
-                    (m.pk,),
-                    title=f"{verb} the {m.get_kind_display().lower()} with {m.partner_name}",
-                    due=day,
-                    detail=m.plan.name if m.plan else "",
-                    object_id=m.pk,
-                    at=m.scheduled_for,
-                )
-            )
-        return items
+
+    def item_of(self, record: Meeting, query: AgendaQuery) -> AgendaItem:
+        day = local_day(record.scheduled_for)
+        verb = "Record what was covered in" if day < query.today else "Prepare"
+        name = record.partner_name  # type: ignore[attr-defined]
+        return self.item(
+            record.partner_id,
+            name,
+            (record.pk,),
+            title=f"{verb} the {record.get_kind_display().lower()} with {name}",
+            due=day,
+            detail=record.plan.name if record.plan else "",
+            object_id=record.pk,
+            at=record.scheduled_for,
+        )
+
+    def sections(self, query: AgendaQuery) -> tuple[Q, Q]:
+        return (
+            Q(scheduled_for__lt=_day_start(query.today)),
+            Q(scheduled_for__lt=_day_start(query.today + dt.timedelta(days=1))),
+        )
+
+    def order(self) -> list[Any]:
+        return [F("scheduled_for").asc()]
 
     def complete(
         self, *, by: User, partner: Partner, reference: str, options: dict[str, Any]

@@ -4,16 +4,16 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 
 from reciprocity.accounts.models import User
 from reciprocity.partners.agenda import (
     UNKNOWN_AGENDA_ITEM,
     AgendaItem,
     AgendaQuery,
-    AgendaSource,
     Completion,
     Controls,
+    RecordSource,
 )
 from reciprocity.partners.models import Partner, TouchKind
 from reciprocity.playbook.models import Opportunity, OpportunityStatus
@@ -21,26 +21,34 @@ from reciprocity.playbook.selectors.strategies import opportunity_get_for
 from reciprocity.playbook.services.strategies import opportunity_request_meeting
 
 
-class OpportunitySource(AgendaSource[Opportunity]):
+class OpportunitySource(RecordSource[Opportunity]):
+    """An advisor who lets requests go unmade piles them up: counted and cut in SQL."""
+
     slug = "opportunity"
     label = "Opportunity"
 
-    def items(self, query: AgendaQuery) -> list[AgendaItem]:
-        opportunities = Opportunity.objects.filter(
+    def records_due(self, query: AgendaQuery) -> QuerySet[Opportunity]:
+        return Opportunity.objects.filter(
             partner__in=query.partners, status=OpportunityStatus.OPEN, ask_by__lte=query.until
         ).annotate(partner_name=F("partner__name"))  # all an item shows of the partner
-        return [
-            self.item(
-                o.partner_id,
-                o.partner_name,
-                (o.pk,),
-                title=f"Ask {o.partner_name} for a meeting with the client: {o.title}",
-                due=o.ask_by,
-                detail=o.get_strategy_display(),
-                object_id=o.pk,
-            )
-            for o in opportunities
-        ]
+
+    def item_of(self, record: Opportunity, query: AgendaQuery) -> AgendaItem:
+        name = record.partner_name  # type: ignore[attr-defined]
+        return self.item(
+            record.partner_id,
+            name,
+            (record.pk,),
+            title=f"Ask {name} for a meeting with the client: {record.title}",
+            due=record.ask_by,
+            detail=record.get_strategy_display(),
+            object_id=record.pk,
+        )
+
+    def sections(self, query: AgendaQuery) -> tuple[Q, Q]:
+        return Q(ask_by__lt=query.today), Q(ask_by=query.today)
+
+    def order(self) -> list[Any]:
+        return [F("ask_by").asc()]
 
     def complete(
         self, *, by: User, partner: Partner, reference: str, options: dict[str, Any]
