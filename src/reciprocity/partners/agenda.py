@@ -262,11 +262,11 @@ class _Bytewise(Func):
 class RecordSource[M: Model](AgendaSource[M]):
     """A source whose items are its records, one each, read with the partner's name
     (``partner_name``). With a limit, its window is counted and cut by the database: one query
-    counts every section, another reads each section's first items (none for a limit of 0),
-    however many records are due. A source says which records are due (``records_due``),
-    what item each makes (``item_of``), which are overdue and which due today (``sections``;
-    the rest are the week's), and what orders them before the partner's name and the key, as
-    ``agenda_order`` does (``order``)."""
+    counts every section, another reads each section's first items (none when nothing is
+    shown; all of them, unranked, when every section fits), however many records are due. A
+    source says which records are due (``records_due``), what item each makes (``item_of``),
+    which are overdue and which due today (``sections``; the rest are the week's), and what
+    orders them before the partner's name and the key, as ``agenda_order`` does (``order``)."""
 
     def records_due(self, query: AgendaQuery) -> "QuerySet[M]":
         raise NotImplementedError
@@ -289,16 +289,24 @@ class RecordSource[M: Model](AgendaSource[M]):
         records = self.records_due(query)
         snoozed = self.snoozed_ids(query)
         overdue, due_today = self.sections(query)
-        shown = ~Q(pk__in=snoozed)
-        counts = records.aggregate(
-            overdue=Count("pk", filter=overdue & shown),
-            due_today=Count("pk", filter=due_today & ~overdue & shown),
-            this_week=Count("pk", filter=~overdue & ~due_today & shown),
-            snoozed=Count("pk", filter=~shown),
-        )
-        hidden = counts.pop("snoozed")
-        if query.limit == 0:
+        # Nothing is usually snoozed: then no condition on it at all.
+        shown = ~Q(pk__in=snoozed) if snoozed else Q()
+        tallies = {
+            "overdue": Count("pk", filter=overdue & shown),
+            "due_today": Count("pk", filter=due_today & ~overdue & shown),
+            "this_week": Count("pk", filter=~overdue & ~due_today & shown),
+        }
+        if snoozed:
+            tallies["snoozed"] = Count("pk", filter=Q(pk__in=snoozed))
+        counts = records.aggregate(**tallies)
+        hidden = counts.pop("snoozed", 0)
+        if query.limit == 0 or not any(counts.values()):
             return Window(items=[], counts=counts, snoozed=hidden)
+        visible = records.exclude(pk__in=snoozed) if snoozed else records
+        if all(count <= query.limit for count in counts.values()):
+            # Every item is shown (the usual book's few): read as they are, ordered here.
+            items = sorted((self.item_of(record, query) for record in visible), key=agenda_order)
+            return Window(items=items, counts=counts, snoozed=hidden)
         section = Case(
             When(overdue, then=Value(0)), When(due_today, then=Value(1)), default=Value(2)
         )
@@ -311,8 +319,9 @@ class RecordSource[M: Model](AgendaSource[M]):
         )
         in_order = [*self.order(), _Bytewise(Lower("partner_name")).asc(), _Bytewise(key).asc()]
         first = (
-            records.exclude(pk__in=snoozed)
-            .annotate(agenda_rank=Over(RowNumber(), partition_by=[section], order_by=in_order))
+            visible.annotate(
+                agenda_rank=Over(RowNumber(), partition_by=[section], order_by=in_order)
+            )
             .filter(agenda_rank__lte=query.limit)
             .order_by(*in_order)
         )
