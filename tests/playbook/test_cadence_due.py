@@ -6,16 +6,12 @@ import random
 from typing import Any
 
 import pytest
-from django.db.models import DateField, F, Value
 from django.utils import timezone
 
-from reciprocity.dates import local_day
 from reciprocity.partners.agenda import SOURCES, AgendaQuery, AgendaSource, agenda_order
-from reciprocity.partners.models import Partner, Stage, TouchKind
+from reciprocity.partners.models import Stage, TouchKind
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import Cadence, CadenceDefault, CadenceKind
-from reciprocity.playbook.selectors.cadence_due import AddMonths, LocalDay
-from reciprocity.playbook.selectors.cadences import add_months
 from tests.conftest import Cast
 from tests.factories import PartnerFactory, TouchFactory
 
@@ -30,48 +26,6 @@ MONTH_ENDS = [
     dt.date(9999, 12, 31),
     dt.date(1, 1, 1),
 ]
-
-
-@pytest.mark.parametrize("months", [1, 2, 3, 11, 12, 13, 36])
-def test_months_added_by_the_database_land_where_add_months_does(
-    playbook_cast: Cast, months: int
-) -> None:
-    partner = PartnerFactory(owner=playbook_cast.alice)
-    for day in MONTH_ENDS:
-        found = (
-            Partner.objects.filter(pk=partner.pk)
-            .annotate(due=AddMonths(Value(day, output_field=DateField()), Value(months)))
-            .values_list("due", flat=True)
-            .get()
-        )
-        assert found == add_months(day, months), (day, months)
-
-
-# Moments at the calendar's ends, near midnight at a month's end, and in the middle of a day.
-MOMENTS = [
-    dt.datetime(1, 1, 1, 0, 0, tzinfo=dt.UTC),
-    dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC),
-    dt.datetime(2024, 2, 29, 23, 30, tzinfo=dt.UTC),
-    dt.datetime(2025, 12, 31, 0, 30, tzinfo=dt.UTC),
-    dt.datetime(2025, 6, 15, 12, 0, tzinfo=dt.UTC),
-]
-
-
-@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Pacific/Kiritimati"])
-def test_the_local_day_read_by_the_database_is_the_one_local_day_gives(
-    playbook_cast: Cast, settings: Any, zone: str
-) -> None:
-    settings.TIME_ZONE = zone
-    partner = PartnerFactory(owner=playbook_cast.alice)
-    for moment in MOMENTS:
-        Partner.objects.filter(pk=partner.pk).update(stage_changed_at=moment)
-        found = (
-            Partner.objects.filter(pk=partner.pk)
-            .annotate(day=LocalDay(F("stage_changed_at")))
-            .values_list("day", flat=True)
-            .get()
-        )
-        assert found == local_day(moment), (zone, moment)
 
 
 def _moment(rng: random.Random, today: dt.date) -> dt.datetime:
