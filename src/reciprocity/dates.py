@@ -118,6 +118,11 @@ def local_day(moment: dt.datetime) -> dt.date:
         return dt.date.max if moment.year > dt.MAXYEAR // 2 else dt.date.min
 
 
+def day_start(day: dt.date) -> dt.datetime:
+    """The first moment of a local day: what falls on ``day`` or later is at or after it."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 def local_moment(moment: dt.datetime) -> dt.datetime:
     """A stored moment in local time, held at the calendar's ends like ``local_day``."""
     try:

@@ -17,6 +17,7 @@ from reciprocity.audit import chain
 from reciprocity.audit.integrity import chains, entry_values, links_of
 from reciprocity.audit.registry import history_of, model_by_label
 from reciprocity.audit.verify_export import CSV_FIELDS
+from reciprocity.dates import day_start
 
 FORMAT = "reciprocity-audit-export"
 SCRIPT = Path(__file__).with_name("verify_export.py")
@@ -27,10 +28,6 @@ def software_version() -> str:
         return importlib.metadata.version("reciprocity")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _chain_entries(
@@ -70,7 +67,7 @@ def chain_export(
     *, since: dt.date, until: dt.date, directory: Path, firm: Firm | None = None
 ) -> dict[str, Any]:
     """Write the export of ``since``..``until`` (both days included) into ``directory``."""
-    start, end = _day_start(since), _day_start(until + dt.timedelta(days=1))
+    start, end = day_start(since), day_start(until + dt.timedelta(days=1))
     if firm is not None:
         keys: list[int | None] = [firm.pk]
     else:

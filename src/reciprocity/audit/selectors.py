@@ -22,6 +22,7 @@ from django.utils import timezone
 from reciprocity.accounts.models import User
 from reciprocity.audit.models import AuditPurge, ChainVerification
 from reciprocity.audit.registry import audited_models, firm_path, history_of, partner_path
+from reciprocity.dates import day_start
 from reciprocity.partners.models import Partner
 
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -308,10 +309,6 @@ def _ensure_reader(user: User) -> None:
         raise PermissionDenied(NOT_AUDIT_READER)
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def audit_log(*, reader: User, filters: AuditFilters | None = None) -> QuerySet[Any]:
     """Every historical record of the reader's firm, newest first, as rows of ``history_id``,
     ``history_date``, ``model`` (a label): one row per change, to paginate and then pass to
@@ -330,9 +327,9 @@ def audit_log(*, reader: User, filters: AuditFilters | None = None) -> QuerySet[
         if filters.source:
             qs = qs.filter(history_source=filters.source)
         if filters.since:
-            qs = qs.filter(history_date__gte=_day_start(filters.since))
+            qs = qs.filter(history_date__gte=day_start(filters.since))
         if filters.until:
-            qs = qs.filter(history_date__lt=_day_start(filters.until + dt.timedelta(days=1)))
+            qs = qs.filter(history_date__lt=day_start(filters.until + dt.timedelta(days=1)))
         parts.append(
             qs.order_by()
             .annotate(model=Value(label, output_field=CharField()))

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
+from reciprocity.dates import day_start
 from reciprocity.referrals.disclosure import (
     EVIDENCE_GATED_STATUSES,
     ReferralDisclosure,
@@ -51,10 +52,6 @@ class ComplianceFilters:
     end: dt.date | None = None
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 def compensated_referrals(
     *, reader: User, filters: ComplianceFilters | None = None
 ) -> QuerySet[ReferralDisclosure]:
@@ -72,9 +69,9 @@ def compensated_referrals(
     if filters.missing:
         qs = qs.filter(evidence_incomplete())
     if filters.start is not None:
-        qs = qs.filter(referral__occurred_at__gte=_day_start(filters.start))
+        qs = qs.filter(referral__occurred_at__gte=day_start(filters.start))
     if filters.end is not None and filters.end < dt.date.max:
-        qs = qs.filter(referral__occurred_at__lt=_day_start(filters.end + dt.timedelta(days=1)))
+        qs = qs.filter(referral__occurred_at__lt=day_start(filters.end + dt.timedelta(days=1)))
     return qs.select_related("referral", "referral__partner", "referral__by").order_by(
         "-referral__occurred_at", "-referral_id"
     )

@@ -5,10 +5,9 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.dates import local_day
+from reciprocity.dates import day_start, local_day
 from reciprocity.partners.agenda import (
     AgendaItem,
     AgendaQuery,
@@ -28,10 +27,6 @@ from reciprocity.playbook.services.meetings import MEETING_AGENDA_SOURCE, meetin
 FEED_PAST_MEETING_DAYS = 90
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 class MeetingSource(CalendarSource, RecordSource[Meeting]):
     """Meetings never recorded pile up: counted and cut in SQL. A meeting's day is its local
     day, so the sections are bounded by local midnights, and its time orders it in the day."""
@@ -44,7 +39,7 @@ class MeetingSource(CalendarSource, RecordSource[Meeting]):
             Meeting.objects.filter(
                 partner__in=query.partners,
                 status=MeetingStatus.PLANNED,
-                scheduled_for__lt=_day_start(query.until + dt.timedelta(days=1)),
+                scheduled_for__lt=day_start(query.until + dt.timedelta(days=1)),
             )
             .select_related("plan")
             .annotate(partner_name=F("partner__name"))  # all an item shows of the partner
@@ -67,8 +62,8 @@ class MeetingSource(CalendarSource, RecordSource[Meeting]):
 
     def sections(self, query: AgendaQuery) -> tuple[Q, Q]:
         return (
-            Q(scheduled_for__lt=_day_start(query.today)),
-            Q(scheduled_for__lt=_day_start(query.today + dt.timedelta(days=1))),
+            Q(scheduled_for__lt=day_start(query.today)),
+            Q(scheduled_for__lt=day_start(query.today + dt.timedelta(days=1))),
         )
 
     def order(self) -> list[Any]:
@@ -105,9 +100,7 @@ class MeetingSource(CalendarSource, RecordSource[Meeting]):
         self, *, advisor: User, partners: PartnerQuerySet, today: dt.date
     ) -> list[ics.CalendarEvent]:
         """Planned and recently held meetings at their time, with the plan and the message."""
-        since = timezone.make_aware(
-            dt.datetime.combine(today - dt.timedelta(days=FEED_PAST_MEETING_DAYS), dt.time.min)
-        )
+        since = day_start(today - dt.timedelta(days=FEED_PAST_MEETING_DAYS))
         meetings = (
             Meeting.objects.filter(partner__in=partners, scheduled_for__gte=since)
             .exclude(status=MeetingStatus.CANCELLED)
