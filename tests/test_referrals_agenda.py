@@ -179,10 +179,9 @@ def test_history_entered_long_after_the_fact_waits_until_one_of_its_steps_is_wor
 
 
 def test_a_referral_recorded_on_time_stays_on_the_agenda_however_overdue(cast: Cast) -> None:
-    referral = send(cast.alice, cast.alice_private)
-    Referral.objects.filter(pk=referral.pk).update(
-        occurred_at=ago(90), created_at=ago(90) + dt.timedelta(hours=1)
-    )
+    referral = send(cast.alice, cast.alice_private, days_ago=90)
+    # Recorded within the hour, ninety days ago.
+    Referral.objects.filter(pk=referral.pk).update(created_at=ago(90) + dt.timedelta(hours=1))
     (item,) = steps_on_agenda(cast.alice)
     assert (item.object_id, item.due) == (step(referral, StepSlug.CALL).pk, days(-90))
 

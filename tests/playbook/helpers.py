@@ -1,11 +1,13 @@
 """Helpers the playbook's tests share: answers read, pages read, days counted, records looked at."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
 from django.utils.html import escape
 
+from reciprocity.partners.agenda import AgendaQuery, AgendaSource, Window
 from reciprocity.playbook.models import (
     CadenceDefault,
     DiagnosticQuestion,
@@ -18,6 +20,21 @@ from reciprocity.playbook.models import (
 from reciprocity.referrals.models import Direction, Referral
 from tests.conftest import Cast
 from tests.factories import ReferralFactory
+
+
+def assert_windows_read_in_full(
+    source: AgendaSource[Any], query: Callable[[int | None, frozenset[str]], AgendaQuery]
+) -> Window:
+    """Each window the source counts and cuts in SQL, at every limit, with nothing snoozed and
+    with two items snoozed, is the one read in full (``query(limit, snoozed)``); the whole one
+    is returned."""
+    everything = AgendaSource.window(source, query(None, frozenset()))
+    some = frozenset({everything.items[1].key, everything.items[3].key})
+    for snoozed in (frozenset(), some):
+        for limit in (0, 1, 2, 5, 8):
+            asked = query(limit, snoozed)
+            assert source.window(asked) == AgendaSource.window(source, asked), (limit, snoozed)
+    return everything
 
 
 def days(n: int) -> dt.date:

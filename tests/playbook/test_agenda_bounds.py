@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.partners.agenda import SOURCES, AgendaQuery, AgendaSource
+from reciprocity.partners.agenda import SOURCES, AgendaQuery
 from reciprocity.partners.models import CommitmentOwner
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
@@ -20,7 +20,7 @@ from reciprocity.referrals.services.ledger import referral_create
 from tests.api_client import session_client
 from tests.conftest import Cast, client_for
 from tests.factories import CommitmentFactory, MeetingFactory, OpportunityFactory, PartnerFactory
-from tests.playbook.helpers import days
+from tests.playbook.helpers import assert_windows_read_in_full, days
 
 
 def fill(owner: object, n: int) -> None:
@@ -132,14 +132,9 @@ def test_a_window_counted_and_cut_by_the_database_is_the_one_read_in_full(
         MeetingFactory(
             partner=partners[0], scheduled_for=_at(-2, 9), status=MeetingStatus.CANCELLED
         )
-        source = SOURCES[slug]
-        everything = AgendaSource.window(source, _query(alice, limit=None))
-        some = frozenset({everything.items[1].key, everything.items[3].key})
-
-        for snoozed in (frozenset(), some):
-            for limit in (0, 1, 2, 5, 8):
-                query = _query(alice, limit=limit, snoozed=snoozed)
-                assert source.window(query) == AgendaSource.window(source, query)
+        everything = assert_windows_read_in_full(
+            SOURCES[slug], lambda limit, snoozed: _query(alice, limit=limit, snoozed=snoozed)
+        )
         assert everything.counts == {"overdue": 8, "due_today": 3, "this_week": 4}
 
 

@@ -280,8 +280,13 @@ class RecordSource[M: Model](AgendaSource[M]):
     def order(self) -> list[Any]:
         raise NotImplementedError
 
+    def read(self, records: "QuerySet[M]") -> "QuerySet[M]":
+        """What an item needs of its record beyond what counting does, read only for the
+        records shown."""
+        return records
+
     def items(self, query: AgendaQuery) -> list[AgendaItem]:
-        return [self.item_of(record, query) for record in self.records_due(query)]
+        return [self.item_of(record, query) for record in self.read(self.records_due(query))]
 
     def window(self, query: AgendaQuery) -> Window:
         if query.limit is None:  # every item is read anyway
@@ -302,7 +307,7 @@ class RecordSource[M: Model](AgendaSource[M]):
         hidden = counts.pop("snoozed", 0)
         if query.limit == 0 or not any(counts.values()):
             return Window(items=[], counts=counts, snoozed=hidden)
-        visible = records.exclude(pk__in=snoozed) if snoozed else records
+        visible = self.read(records.exclude(pk__in=snoozed) if snoozed else records)
         if all(count <= query.limit for count in counts.values()):
             # Every item is shown (the usual book's few): read as they are, ordered here.
             items = sorted((self.item_of(record, query) for record in visible), key=agenda_order)

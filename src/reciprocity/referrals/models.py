@@ -503,10 +503,24 @@ class ReferralStep(models.Model):
         related_name="referral_step",
         help_text="The touch logged when this step was done.",
     )
-    history = HistoricalRecords(bases=[AuditedHistory])
+    # Set on the referral's next step only (the first by position neither done nor skipped):
+    # the moment its days count from, the later of the referral's and the last step finished
+    # before it. It falls due STEP_DUE_AFTER_DAYS local days after that moment's local day
+    # (``step_due``), so the agenda counts and cuts the steps in SQL. Kept by the services that
+    # create the steps and finish or reopen one; a test holds it to ``next_step_of``.
+    due_from = models.DateTimeField(null=True, blank=True, editable=False)
+    # Derived from the steps' own changes, which the history records.
+    history = HistoricalRecords(bases=[AuditedHistory], excluded_fields=["due_from"])
 
     class Meta:
         ordering = ["referral", "position"]
+        indexes = [
+            models.Index(
+                fields=["referral"],
+                condition=Q(due_from__isnull=False),
+                name="referralstep_next",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["referral", "slug"], name="referralstep_slug_unique"),
             models.UniqueConstraint(

@@ -14,10 +14,7 @@ from typing import Any, cast
 
 from django.db.models import (
     Count,
-    DateTimeField,
-    Exists,
     F,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -41,7 +38,6 @@ from reciprocity.records import AmongIds, changed_since
 from reciprocity.referrals.disclosure import ReferralDisclosure
 from reciprocity.referrals.models import (
     FAILURE_STATUSES,
-    HISTORY_AFTER_DAYS,
     Direction,
     Kind,
     ProtocolTemplate,
@@ -274,63 +270,6 @@ def next_step_of(referral: Referral, steps: Sequence[ReferralStep]) -> NextStep 
             )
             return NextStep(step=step, number=number, total=len(ordered), due=due)
     return None
-
-
-HISTORY_AGE = dt.timedelta(days=HISTORY_AFTER_DAYS)
-
-
-def next_steps_in_flight(*, partners: QuerySet[Partner]) -> list[NextStep]:
-    """For every open, non-archived referral of ``partners``, its next step: the lowest position
-    neither done nor skipped, with its referral and partner, oldest due first. One query,
-    however many referrals are in flight (referrals without steps have nothing to list)."""
-    siblings = ReferralStep.objects.filter(referral_id=OuterRef("referral_id")).order_by()
-    earlier = siblings.filter(position__lt=OuterRef("position"))
-    steps = (
-        ReferralStep.objects.filter(
-            referral__partner__in=partners.values("pk"),
-            referral__closed_at__isnull=True,
-            referral__archived_at__isnull=True,
-            done_at__isnull=True,
-            skipped_at__isnull=True,
-        )
-        .exclude(Exists(earlier.filter(done_at__isnull=True, skipped_at__isnull=True)))
-        # History entered long after the fact waits until the advisor works one of its steps.
-        .exclude(
-            Q(referral__created_at__gt=F("referral__occurred_at") + HISTORY_AGE)
-            & ~Exists(siblings.filter(Q(done_at__isnull=False) | Q(skipped_at__isnull=False)))
-        )
-        .annotate(
-            steps_before=Coalesce(
-                Subquery(earlier.values("referral_id").annotate(n=Count("pk")).values("n")), 0
-            ),
-            steps_total=Subquery(
-                siblings.values("referral_id").annotate(n=Count("pk")).values("n")
-            ),
-            finished_at=Subquery(
-                earlier.values("referral_id")
-                .annotate(last=Max(Coalesce("done_at", "skipped_at")))
-                .values("last"),
-                output_field=DateTimeField(),
-            ),
-        )
-        # The partner's name is all an item shows of it.
-        .annotate(partner_name=F("referral__partner__name"))
-        .select_related("referral")
-    )
-    found = [
-        NextStep(
-            step=step,
-            number=step.steps_before + 1,
-            total=step.steps_total,
-            due=step_due(
-                step.slug,
-                referral_day=local_day(step.referral.occurred_at),
-                finished_day=_local_day(step.finished_at),
-            ),
-        )
-        for step in steps
-    ]
-    return sorted(found, key=lambda found_step: (found_step.due, found_step.step.pk))
 
 
 def status_changes_of(*, referral: Referral) -> QuerySet[ReferralStatusChange]:

@@ -37,6 +37,7 @@ from reciprocity.referrals.models import (
     ReferralStep,
     lifecycle_of,
 )
+from reciprocity.referrals.services.next_step import referral_next_step_refresh
 from reciprocity.referrals.services.protocols import protocol_template_for
 
 # User-facing messages; tests reuse them. Those with {placeholders} are filled in with .format().
@@ -294,6 +295,7 @@ def referral_create(
                 ),
                 by,
             ).save()
+        referral_next_step_refresh(referral=referral)
     if direction == Direction.RECEIVED:
         if follow_up is None:
             follow_up = when >= timezone.now() - dt.timedelta(days=FOLLOW_UP_RECENT_DAYS)

@@ -22,6 +22,7 @@ from reciprocity.referrals.services.ledger import (
     referral_lock,
     status_record,
 )
+from reciprocity.referrals.services.next_step import referral_next_step_refresh
 
 STEP_DONE = "This step is done; reopen it before skipping it."
 
@@ -70,6 +71,7 @@ def referral_step_complete(
         locked.done_at, locked.skipped_at = when, None
         attribute(locked, by).save()
         _advance_after_step(referral, step=locked, by=by, when=when)
+        referral_next_step_refresh(referral=referral)
     return locked
 
 
@@ -98,6 +100,7 @@ def referral_step_skip(*, step: ReferralStep, by: User) -> ReferralStep:
     if locked.skipped_at is None:
         locked.skipped_at = timezone.now()
         attribute(locked, by).save()
+        referral_next_step_refresh(referral=locked.referral)
     return locked
 
 
@@ -112,4 +115,5 @@ def referral_step_reopen(*, step: ReferralStep, by: User) -> ReferralStep:
         locked.done_at = locked.skipped_at = None
         locked.touch = None
         attribute(locked, by).save()
+        referral_next_step_refresh(referral=locked.referral)
     return locked
