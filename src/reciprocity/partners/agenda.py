@@ -294,17 +294,25 @@ class RecordSource[M: Model](AgendaSource[M]):
         records = self.records_due(query)
         snoozed = self.snoozed_ids(query)
         overdue, due_today = self.sections(query)
+        section = Case(
+            When(overdue, then=Value(0)), When(due_today, then=Value(1)), default=Value(2)
+        )
+        # One count per section, grouped by it: each condition is written (and compiled) once.
         # Nothing is usually snoozed: then no condition on it at all.
-        shown = ~Q(pk__in=snoozed) if snoozed else Q()
-        tallies = {
-            "overdue": Count("pk", filter=overdue & shown),
-            "due_today": Count("pk", filter=due_today & ~overdue & shown),
-            "this_week": Count("pk", filter=~overdue & ~due_today & shown),
-        }
-        if snoozed:
-            tallies["snoozed"] = Count("pk", filter=Q(pk__in=snoozed))
-        counts = records.aggregate(**tallies)
-        hidden = counts.pop("snoozed", 0)
+        counted = (
+            Case(When(pk__in=snoozed, then=Value(len(SECTIONS))), default=section)
+            if snoozed
+            else section
+        )
+        found = dict(
+            records.annotate(agenda_section=counted)
+            .order_by()
+            .values("agenda_section")
+            .annotate(n=Count("pk"))
+            .values_list("agenda_section", "n")
+        )
+        counts = {name: found.get(index, 0) for index, name in enumerate(SECTIONS)}
+        hidden = found.get(len(SECTIONS), 0)
         if query.limit == 0 or not any(counts.values()):
             return Window(items=[], counts=counts, snoozed=hidden)
         visible = self.read(records.exclude(pk__in=snoozed) if snoozed else records)
@@ -312,9 +320,6 @@ class RecordSource[M: Model](AgendaSource[M]):
             # Every item is shown (the usual book's few): read as they are, ordered here.
             items = sorted((self.item_of(record, query) for record in visible), key=agenda_order)
             return Window(items=items, counts=counts, snoozed=hidden)
-        section = Case(
-            When(overdue, then=Value(0)), When(due_today, then=Value(1)), default=Value(2)
-        )
         # The key's part after the source's slug: the partner's id, then the record's, as text.
         key = Concat(
             Cast("partner_id", CharField()),
