@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.partners.agenda import SOURCES, AgendaQuery
-from reciprocity.partners.models import CommitmentOwner
+from reciprocity.partners.models import CommitmentOwner, CommitmentStatus
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
 from reciprocity.playbook.selectors.agenda import AgendaFilters, agenda_for
@@ -101,11 +101,14 @@ def _query(
     )
 
 
+OWNERS = (CommitmentOwner.ADVISOR, CommitmentOwner.PARTNER)
+
+
 def _at(day: int, hour: int, minute: int = 0) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(days(day), dt.time(hour, minute)))
 
 
-@pytest.mark.parametrize("slug", ["opportunity", "meeting"])
+@pytest.mark.parametrize("slug", ["commitment", "opportunity", "meeting"])
 def test_a_window_counted_and_cut_by_the_database_is_the_one_read_in_full(
     playbook_cast: Cast, slug: str
 ) -> None:
@@ -118,16 +121,21 @@ def test_a_window_counted_and_cut_by_the_database_is_the_one_read_in_full(
         # the week, which no section holds.
         for i, day in enumerate([-9, -3, -3, -1, -1, 0, 0, 0, 1, 3, 3, 7, 8, 30]):
             partner = partners[i % len(partners)]
-            if slug == "opportunity":
+            if slug == "commitment":
+                CommitmentFactory(partner=partner, due=days(day), owner=OWNERS[i % 2])
+            elif slug == "opportunity":
                 OpportunityFactory(partner=partner, ask_by=days(day))
             else:
                 hour, minute = ((0, 0), (9, 0), (23, 59))[i % 3]
                 MeetingFactory(partner=partner, scheduled_for=_at(day, hour, minute))
         for partner in partners[2:5]:  # the same moment: by name, code point by code point
-            if slug == "opportunity":
+            if slug == "commitment":
+                CommitmentFactory(partner=partner, due=days(-1))
+            elif slug == "opportunity":
                 OpportunityFactory(partner=partner, ask_by=days(-1))
             else:
                 MeetingFactory(partner=partner, scheduled_for=_at(-1, 12))
+        CommitmentFactory(partner=partners[0], due=days(-2), status=CommitmentStatus.DONE)
         OpportunityFactory(partner=partners[0], ask_by=days(-2), status=OpportunityStatus.REFERRED)
         MeetingFactory(
             partner=partners[0], scheduled_for=_at(-2, 9), status=MeetingStatus.CANCELLED

@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from reciprocity.accounts.models import User
 from reciprocity.ids import get_visible_or_404
-from reciprocity.partners.agenda import SECTIONS, section_of
 from reciprocity.partners.diagnosed import diagnosed_partner_ids
 from reciprocity.partners.models import (
     PIPELINE_STAGES,
@@ -456,61 +455,14 @@ def agenda_items(*, partners: PartnerQuerySet, until: dt.date) -> QuerySet[Commi
     )
 
 
-@dataclass(frozen=True)
-class CommitmentWindow:
-    commitments: list[Commitment]
-    counts: dict[str, int]  # by agenda section: overdue, due_today, this_week
-    snoozed: int
-
-
-def _section_counts(commitments: list[Commitment], today: dt.date) -> dict[str, int]:
-    counts = dict.fromkeys(SECTIONS, 0)
-    for c in commitments:
-        counts[section_of(c.due, today)] += 1
-    return counts
-
-
-def agenda_window(
-    *,
-    partners: PartnerQuerySet,
-    today: dt.date,
-    until: dt.date,
-    limit: int | None,
-    snoozed: list[int],
-    first_per_partner: bool = False,
-) -> CommitmentWindow:
-    """The agenda's open commitments, counted per section in one query and cut to each
-    section's first ``limit`` (oldest due first) in another; ``snoozed`` ones are left out and
-    counted apart. ``first_per_partner``: only those of each partner's earliest due day (its
-    first item is among them), in one query, counted as kept."""
-    due = agenda_items(partners=partners, until=until)
-    if first_per_partner:
-        earliest = due.exclude(pk__in=snoozed).annotate(
-            rank=Window(Rank(), partition_by=[F("partner_id")], order_by=[F("due").asc()])
-        )
-        kept: list[Commitment] = list(earliest.filter(rank=1))
-        return CommitmentWindow(kept, _section_counts(kept, today), 0)
-    if limit is None:  # every row is read anyway: count them here
-        rows = list(due)
-        shown = [c for c in rows if c.pk not in snoozed]
-        return CommitmentWindow(shown, _section_counts(shown, today), len(rows) - len(shown))
-    counts = due.aggregate(
-        overdue=Count("pk", filter=Q(due__lt=today) & ~Q(pk__in=snoozed)),
-        due_today=Count("pk", filter=Q(due=today) & ~Q(pk__in=snoozed)),
-        this_week=Count("pk", filter=Q(due__gt=today) & ~Q(pk__in=snoozed)),
-        snoozed=Count("pk", filter=Q(pk__in=snoozed)),
+def agenda_first_due(
+    *, partners: PartnerQuerySet, until: dt.date, snoozed: list[int]
+) -> list[Commitment]:
+    """The agenda's open commitments of each partner's earliest due day (its first item is
+    among them), ``snoozed`` ones left out, in one query."""
+    earliest = (
+        agenda_items(partners=partners, until=until)
+        .exclude(pk__in=snoozed)
+        .annotate(rank=Window(Rank(), partition_by=[F("partner_id")], order_by=[F("due").asc()]))
     )
-    hidden = counts.pop("snoozed")
-    if limit == 0:
-        return CommitmentWindow([], counts, hidden)
-    section = Case(
-        When(due__lt=today, then=Value(0)), When(due=today, then=Value(1)), default=Value(2)
-    )
-    ranked = due.exclude(pk__in=snoozed).annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=[section],
-            order_by=[F("due").asc(), Lower("partner__name").asc(), F("pk").asc()],
-        )
-    )
-    return CommitmentWindow(list(ranked.filter(rank__lte=limit)), counts, hidden)
+    return list(earliest.filter(rank=1))

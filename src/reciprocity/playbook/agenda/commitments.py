@@ -4,17 +4,20 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from reciprocity.accounts.models import User
 from reciprocity.partners.agenda import (
+    SECTIONS,
     UNKNOWN_AGENDA_ITEM,
     AgendaItem,
     AgendaQuery,
-    AgendaSource,
     Completion,
     Controls,
+    RecordSource,
     Window,
+    section_of,
 )
 from reciprocity.partners.models import (
     Commitment,
@@ -24,46 +27,49 @@ from reciprocity.partners.models import (
     PartnerQuerySet,
     TouchKind,
 )
-from reciprocity.partners.selectors import agenda_items, agenda_window, commitment_get_for
+from reciprocity.partners.selectors import agenda_first_due, agenda_items, commitment_get_for
 from reciprocity.partners.services import commitment_complete, commitment_update
 from reciprocity.playbook import ics
 from reciprocity.playbook.selectors.calendar import CalendarSource
 
 
-class CommitmentSource(CalendarSource, AgendaSource[Commitment]):
+class CommitmentSource(CalendarSource, RecordSource[Commitment]):
     slug = "commitment"
     label = "Promise"
 
-    def _item(self, c: Commitment) -> AgendaItem:
+    def records_due(self, query: AgendaQuery) -> QuerySet[Commitment]:
+        return agenda_items(partners=query.partners, until=query.until)
+
+    def item_of(self, record: Commitment, query: AgendaQuery) -> AgendaItem:
         return self.item(
-            c.partner_id,
-            c.partner_name,  # type: ignore[attr-defined]
-            (c.pk,),
-            title=c.what,
-            due=c.due,
-            owner=c.owner,
-            object_id=c.pk,
+            record.partner_id,
+            record.partner_name,  # type: ignore[attr-defined]
+            (record.pk,),
+            title=record.what,
+            due=record.due,
+            owner=record.owner,
+            object_id=record.pk,
         )
 
-    def items(self, query: AgendaQuery) -> list[AgendaItem]:
-        return [self._item(c) for c in agenda_items(partners=query.partners, until=query.until)]
+    def sections(self, query: AgendaQuery) -> tuple[Q, Q]:
+        return Q(due__lt=query.today), Q(due__lte=query.today)
+
+    def order(self) -> list[Any]:
+        return [F("due").asc()]
 
     def window(self, query: AgendaQuery) -> Window:
-        """Counted and cut in SQL: one query for the counts, one for each section's first
-        items, whatever the number of open commitments."""
-        found = agenda_window(
-            partners=query.partners,
-            today=query.today,
-            until=query.until,
-            limit=query.limit,
-            snoozed=self.snoozed_ids(query),
-            first_per_partner=query.first_per_partner,
+        """Each partner's first commitments alone when only those are asked for (the board's
+        next best actions), counted as kept."""
+        if not query.first_per_partner:
+            return super().window(query)
+        kept = agenda_first_due(
+            partners=query.partners, until=query.until, snoozed=self.snoozed_ids(query)
         )
-        return Window(
-            items=[self._item(c) for c in found.commitments],
-            counts=found.counts,
-            snoozed=found.snoozed,
-        )
+        items = [self.item_of(record, query) for record in kept]
+        counts = dict.fromkeys(SECTIONS, 0)
+        for item in items:
+            counts[section_of(item.due, query.today)] += 1
+        return Window(items=items, counts=counts, snoozed=0)
 
     def _commitment(self, by: User, partner: Partner, reference: str) -> Commitment:
         commitment = commitment_get_for(advisor=by, pk=reference)
