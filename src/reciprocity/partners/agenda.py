@@ -31,7 +31,7 @@ from django.db.models import (
 from django.db.models import (
     Window as Over,
 )
-from django.db.models.functions import Cast, Concat, Lower, RowNumber
+from django.db.models.functions import Lower, RowNumber
 from django.urls import reverse
 
 from reciprocity.partners.models import CommitmentOwner, Partner, PartnerQuerySet
@@ -259,6 +259,26 @@ class _Bytewise(Func):
         return self.as_sql(compiler, connection, template='(%(expressions)s) COLLATE "C"', **extra)
 
 
+class _KeyText(Func):
+    """An item key's part after the source's slug, ``<partner id>:<record id>``, as text
+    ordered as Python orders the keys (as ``_Bytewise``). Written out: the ORM's own concat and
+    casts cost more to compile than the database takes to sort by them."""
+
+    arity = 2
+    output_field = CharField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        (partner_sql, partner_params), (record_sql, record_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        sql = f"(CAST({partner_sql} AS TEXT) || ':' || CAST({record_sql} AS TEXT))"
+        return sql, [*partner_params, *record_params]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = self.as_sql(compiler, connection, **extra)
+        return f'{sql} COLLATE "C"', params
+
+
 class RecordSource[M: Model](AgendaSource[M]):
     """A source whose items are its records, one each, read with the partner's name
     (``partner_name``). With a limit, its window is counted and cut by the database: one query
@@ -320,14 +340,8 @@ class RecordSource[M: Model](AgendaSource[M]):
             # Every item is shown (the usual book's few): read as they are, ordered here.
             items = sorted((self.item_of(record, query) for record in visible), key=agenda_order)
             return Window(items=items, counts=counts, snoozed=hidden)
-        # The key's part after the source's slug: the partner's id, then the record's, as text.
-        key = Concat(
-            Cast("partner_id", CharField()),
-            Value(":"),
-            Cast("pk", CharField()),
-            output_field=CharField(),
-        )
-        in_order = [*self.order(), _Bytewise(Lower("partner_name")).asc(), _Bytewise(key).asc()]
+        key = _KeyText("partner_id", "pk")
+        in_order = [*self.order(), _Bytewise(Lower("partner_name")).asc(), key.asc()]
         first = (
             visible.annotate(
                 agenda_rank=Over(RowNumber(), partition_by=[section], order_by=in_order)
