@@ -1,8 +1,10 @@
 """Several processes writing at once: no "database is locked", no lost update."""
 
+import itertools
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,8 @@ from reciprocity.partners.models import (
     StageChange,
     Touch,
 )
+from reciprocity.referrals.models import Direction, ReferralStep
+from reciprocity.referrals.services.ledger import referral_create
 from tests.factories import PartnerFactory, UserFactory
 
 # Slow: left out of the quick loop (-m "not slow"); make test runs it.
@@ -37,8 +41,11 @@ def database_url() -> str:
     return f"postgres://{user}@{host}:{port}/{db['NAME']}"
 
 
-def run_writers(user: User, shared: Partner, own: list[Partner]) -> list[subprocess.Popen[str]]:
-    """WRITERS processes at once, each on ``shared`` and on its own partner; when all are done."""
+def run_writers(
+    user: User, shared: Partner, own: list[Partner], steps: Sequence[list[str]] = ()
+) -> list[subprocess.Popen[str]]:
+    """WRITERS processes at once, each on ``shared`` and on its own partner, the first ones
+    each with the arguments of a referral's step (``steps``); when all are done."""
     env = {**os.environ, "DATABASE_URL": database_url()}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     root = Path(__file__).resolve().parent.parent
@@ -52,6 +59,7 @@ def run_writers(user: User, shared: Partner, own: list[Partner]) -> list[subproc
                 f"--shared={shared.pk}",
                 f"--own={partner.pk}",
                 f"--ops={OPS}",
+                *step,
             ],
             cwd=root,
             env=env,
@@ -59,7 +67,7 @@ def run_writers(user: User, shared: Partner, own: list[Partner]) -> list[subproc
             stderr=subprocess.PIPE,
             text=True,
         )
-        for partner in own
+        for partner, step in itertools.zip_longest(own, steps, fillvalue=[])
     ]
     results = [writer.communicate(timeout=300) for writer in writers]
     assert [w.returncode for w in writers] == [0] * WRITERS, [err for _, err in results]
@@ -103,3 +111,31 @@ def test_eight_writers_at_once_keep_one_unbroken_chain() -> None:
     assert sorted(links.values_list("seq", flat=True)) == list(range(1, links.count() + 1))
     report = chain_check(firm_id=user.firm_id)  # no fork, no gap, nothing left unlinked
     assert report.ok, report.problems[:3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_steps_of_one_referral_worked_at_once_leave_the_right_one_next() -> None:
+    user = UserFactory()
+    shared = PartnerFactory(owner=user)
+    own = [PartnerFactory(owner=user, stage="identified") for _ in range(WRITERS)]
+    referral = referral_create(
+        by=user, partner=shared, direction=Direction.SENT, need="A plan", consent_method="verbal"
+    )
+    first, second, third, fourth, fifth = referral.steps.order_by("position")
+    # Each step skipped and reopened over and over by its own writer, then the first, second
+    # and fourth completed: the third is next, counted from the later of the first two.
+    finished = {first, second, fourth}
+    run_writers(
+        user,
+        shared,
+        own,
+        [
+            [f"--step={step.pk}", *(["--finish"] if step in finished else [])]
+            for step in (first, second, third, fourth, fifth)
+        ],
+    )
+
+    kept = ReferralStep.objects.filter(referral=referral, due_from__isnull=False)
+    done = ReferralStep.objects.filter(pk__in=[first.pk, second.pk])
+    assert list(kept) == [third]
+    assert kept.get().due_from == max(referral.occurred_at, *(s.done_at for s in done))

@@ -280,13 +280,15 @@ class _KeyText(Func):
 
 
 class RecordSource[M: Model](AgendaSource[M]):
-    """A source whose items are its records, one each, read with the partner's name
-    (``partner_name``). With a limit, its window is counted and cut by the database: one query
-    counts every section, another reads each section's first items (none when nothing is
-    shown; all of them, unranked, when every section fits), however many records are due. A
-    source says which records are due (``records_due``), what item each makes (``item_of``),
-    which are overdue and which due today (``sections``; the rest are the week's), and what
-    orders them before the partner's name and the key, as ``agenda_order`` does (``order``)."""
+    """A source whose items are its records, one each, read with the partner's id and name
+    (``partner_id``, ``partner_name``: columns or annotations). With a limit, its window is
+    counted and cut by the database: one query counts every section, another reads each
+    section's first items (none when nothing is shown; all of them, unranked, when every
+    section fits), however many records are due. A source says which records are due
+    (``records_due``), what item each makes (``item_of``), which are overdue and which due
+    today (``sections``; the rest are the week's), and what orders them before the partner's
+    name and the key, as ``agenda_order`` does (``order``); what an item needs beyond what
+    counting does is read for the records shown only (``read``)."""
 
     def records_due(self, query: AgendaQuery) -> "QuerySet[M]":
         raise NotImplementedError

@@ -12,8 +12,8 @@ from reciprocity.referrals.models import Referral, ReferralStep
 def referral_next_step_refresh(*, referral: Referral) -> None:
     """Put ``due_from`` on the referral's first step neither done nor skipped (the later of the
     referral's moment and the last one finished before it) and clear it on the others. The
-    referral's row is locked first: two steps finished at once leave the right one next."""
-    Referral.objects.select_for_update().filter(pk=referral.pk).values_list("pk").get()
+    caller holds the referral's row lock (the step services take it first): two steps worked at
+    once leave the right one next."""
     steps = list(ReferralStep.objects.filter(referral_id=referral.pk).order_by("position"))
     wanted: dict[int, dt.datetime | None] = dict.fromkeys(step.pk for step in steps)
     counted_from = referral.occurred_at

@@ -17,7 +17,6 @@ from reciprocity.records import lock
 from reciprocity.referrals.disclosure import check_evidence
 from reciprocity.referrals.models import Referral, ReferralStep
 from reciprocity.referrals.services.ledger import (
-    ARCHIVED_REFERRAL,
     STEP_NEEDS_CONSENT,
     referral_lock,
     status_record,
@@ -28,10 +27,12 @@ STEP_DONE = "This step is done; reopen it before skipping it."
 
 
 def _lock_step(step: ReferralStep) -> ReferralStep:
-    locked = lock(step, ReferralStep.objects.select_related("referral"))
-    if locked.referral.archived_at is not None:
-        raise ValidationError(ARCHIVED_REFERRAL)
-    return locked
+    """The step re-read under lock with its referral, the referral locked first: every writer
+    of a referral's steps takes the referral before anything else (a partner, to log or archive
+    a touch), so that they keep its next step in turn (``referral_next_step_refresh``) and
+    never wait on each other in a circle."""
+    referral_lock(Referral(pk=step.referral_id))
+    return lock(step, ReferralStep.objects.select_related("referral"))
 
 
 @transaction.atomic
@@ -53,7 +54,7 @@ def referral_step_complete(
     ensure_can_write(by)
     locked = _lock_step(step)
     if locked.done_at is None:
-        referral = referral_lock(locked.referral)
+        referral = locked.referral
         if locked.needs_consent and not referral.has_consent:
             raise ValidationError({"step": STEP_NEEDS_CONSENT})
         if locked.status_after is not None:
