@@ -514,6 +514,7 @@ def _lock_partner_of(referral: Referral) -> None:
 @transaction.atomic
 def referral_archive(*, referral: Referral, by: User) -> Referral:
     """Archive, never delete: an archived referral leaves the balance but stays on the books."""
+    lock(referral)  # before its partner, in the order the writers of its steps take them
     _lock_partner_of(referral)
     archived = record_archive_set(record=referral, by=by, archived=True)
     referral_marks_refresh([referral.partner_id])
@@ -522,6 +523,7 @@ def referral_archive(*, referral: Referral, by: User) -> Referral:
 
 @transaction.atomic
 def referral_restore(*, referral: Referral, by: User) -> Referral:
+    lock(referral)  # before its partner, as in referral_archive
     _lock_partner_of(referral)
     restored = record_archive_set(record=referral, by=by, archived=False)
     referral_marks_refresh([referral.partner_id])
