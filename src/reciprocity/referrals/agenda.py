@@ -60,9 +60,10 @@ from reciprocity.sql_days import AddDays, LocalDay
 # History entered long after the fact waits until the advisor works one of its steps.
 HISTORY_AGE = dt.timedelta(days=HISTORY_AFTER_DAYS)
 # The steps by how many days after their moment they fall due.
-_SLUGS_BY_DAYS: dict[int, list[str]] = {}
-for _slug, _days in STEP_DUE_AFTER_DAYS.items():
-    _SLUGS_BY_DAYS.setdefault(_days, []).append(_slug)
+_SLUGS_BY_DAYS = {
+    days: [slug for slug, after in STEP_DUE_AFTER_DAYS.items() if after == days]
+    for days in sorted(set(STEP_DUE_AFTER_DAYS.values()))
+}
 
 
 def _due_before(day: dt.date) -> Q:
