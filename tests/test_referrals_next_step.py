@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import importlib
 import random
-from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
@@ -97,7 +96,7 @@ def varied_referrals(cast: Cast, seed: int) -> list[Referral]:
     return referrals
 
 
-def _query(cast: Cast, *, limit: int | None, snoozed: frozenset[str] = frozenset()) -> Any:
+def _query(cast: Cast, *, limit: int | None, snoozed: frozenset[str] = frozenset()) -> AgendaQuery:
     today = timezone.localdate()
     return AgendaQuery(
         advisor=cast.alice,

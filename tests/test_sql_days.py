@@ -28,18 +28,23 @@ MONTH_ENDS = [
 ]
 
 
+def computed(partner: Partner, expression: Any) -> Any:
+    """What the database makes of ``expression`` (over the partner's row)."""
+    return (
+        Partner.objects.filter(pk=partner.pk)
+        .annotate(value=expression)
+        .values_list("value", flat=True)
+        .get()
+    )
+
+
 @pytest.mark.parametrize("months", [1, 2, 3, 11, 12, 13, 36])
 def test_months_added_by_the_database_land_where_add_months_does(
     playbook_cast: Cast, months: int
 ) -> None:
     partner = PartnerFactory(owner=playbook_cast.alice)
     for day in MONTH_ENDS:
-        found = (
-            Partner.objects.filter(pk=partner.pk)
-            .annotate(due=AddMonths(Value(day, output_field=DateField()), Value(months)))
-            .values_list("due", flat=True)
-            .get()
-        )
+        found = computed(partner, AddMonths(Value(day, output_field=DateField()), Value(months)))
         assert found == add_months(day, months), (day, months)
 
 
@@ -61,12 +66,7 @@ def test_the_local_day_read_by_the_database_is_the_one_local_day_gives(
     partner = PartnerFactory(owner=playbook_cast.alice)
     for moment in MOMENTS:
         Partner.objects.filter(pk=partner.pk).update(stage_changed_at=moment)
-        found = (
-            Partner.objects.filter(pk=partner.pk)
-            .annotate(day=LocalDay(F("stage_changed_at")))
-            .values_list("day", flat=True)
-            .get()
-        )
+        found = computed(partner, LocalDay(F("stage_changed_at")))
         assert found == local_day(moment), (zone, moment)
 
 
@@ -76,12 +76,7 @@ def test_days_added_by_the_database_land_where_python_puts_them(
 ) -> None:
     partner = PartnerFactory(owner=playbook_cast.alice)
     for day in MONTH_ENDS:
-        found = (
-            Partner.objects.filter(pk=partner.pk)
-            .annotate(due=AddDays(Value(day, output_field=DateField()), Value(days)))
-            .values_list("due", flat=True)
-            .get()
-        )
+        found = computed(partner, AddDays(Value(day, output_field=DateField()), Value(days)))
         try:
             expected = day + dt.timedelta(days=days)
         except OverflowError:

@@ -14,18 +14,7 @@ from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import Cadence, CadenceDefault, CadenceKind
 from tests.conftest import Cast
 from tests.factories import PartnerFactory, TouchFactory
-
-MONTH_ENDS = [
-    dt.date(2024, 1, 31),
-    dt.date(2024, 2, 29),
-    dt.date(2025, 1, 31),
-    dt.date(2025, 3, 31),
-    dt.date(2025, 8, 31),
-    dt.date(2025, 12, 31),
-    dt.date(9999, 11, 15),
-    dt.date(9999, 12, 31),
-    dt.date(1, 1, 1),
-]
+from tests.test_sql_days import MONTH_ENDS
 
 
 def _moment(rng: random.Random, today: dt.date) -> dt.datetime:
