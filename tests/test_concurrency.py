@@ -139,3 +139,42 @@ def test_steps_of_one_referral_worked_at_once_leave_the_right_one_next() -> None
     done = ReferralStep.objects.filter(pk__in=[first.pk, second.pk])
     assert list(kept) == [third]
     assert kept.get().due_from == max(referral.occurred_at, *(s.done_at for s in done))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_merge_while_the_referrals_steps_are_worked_waits_its_turn() -> None:
+    user = UserFactory()
+    keep = PartnerFactory(owner=user)
+    other = PartnerFactory(owner=user)
+    own = [PartnerFactory(owner=user, stage="identified") for _ in range(WRITERS)]
+    referral = referral_create(
+        by=user, partner=other, direction=Direction.SENT, need="A plan", consent_method="verbal"
+    )
+    referral.refresh_from_db()
+    # A writer per step does nothing but complete it (a touch on the referral's partner) and
+    # reopen it (the touch archived), over and over, while another merges that partner away.
+    run_writers(
+        user,
+        keep,
+        own,
+        [
+            *(
+                [f"--step={step.pk}", "--complete-each", "--steps-only"]
+                for step in referral.steps.all()
+            ),
+            [f"--merge={other.pk}"],
+        ],
+    )
+
+    other.refresh_from_db()
+    keep.refresh_from_db()
+    referral.refresh_from_db()
+    assert other.merged_into == keep
+    assert referral.partner == keep
+    assert not Touch.objects.live().filter(partner=other).exists()
+    touched = (WRITERS - referral.steps.count()) * OPS
+    assert Touch.objects.live().filter(partner=keep).count() == touched
+    assert keep.touch_count == touched
+    first = referral.steps.order_by("position").first()
+    assert list(ReferralStep.objects.filter(due_from__isnull=False)) == [first]
+    assert first.due_from == referral.occurred_at

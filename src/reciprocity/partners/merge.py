@@ -39,18 +39,38 @@ REASON_LENGTH = 100
 class MergeMove:
     """One kind of record a partner owns. ``move`` re-points the rows of ``other`` at ``keep``,
     each saved with the acting user so its history says who moved it; it returns how many.
-    Subclasses say what must stay behind (``rows``) or what else a move takes (``move``)."""
+    Subclasses say what must stay behind (``rows``) or what else a move takes (``move``).
 
-    def __init__(self, model: type[models.Model], label: str, partner_field: str = "partner"):
+    ``lock_rank``: the writers of this kind lock a row before its partner (a referral's steps
+    lock the referral, then the partner to log a touch): a merge then locks the other
+    partner's rows of this kind before both partners, as those writers do, so that the two
+    never wait on each other in a circle. Kinds with a rank are locked lowest first, in the
+    order their writers take them (an opportunity before the referral it is linked to). None:
+    the writers lock the partner first, and so does the merge."""
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        label: str,
+        partner_field: str = "partner",
+        *,
+        lock_rank: int | None = None,
+    ):
         self.model = model
         self.label = label  # plural, for the summary: "touches"
         self.partner_field = partner_field
+        self.lock_rank = lock_rank
         # A moved row has changed: its version moves on with it where it keeps one.
         names = {field.name for field in model._meta.get_fields()}
         self.stamps = ["updated_at"] if "updated_at" in names else []
 
     def rows(self, *, keep: Partner, other: Partner) -> models.QuerySet[Any]:
         return self.model._default_manager.filter(**{self.partner_field: other}).order_by("pk")
+
+    def lock_ahead(self, partner_id: int) -> None:
+        """Lock the partner's rows of this kind, in id order, before the partner is locked."""
+        rows = self.model._default_manager.filter(**{f"{self.partner_field}_id": partner_id})
+        list(rows.order_by("pk").select_for_update().values_list("pk", flat=True))
 
     def move(self, *, keep: Partner, other: Partner, by: User) -> int:
         moved = 0
@@ -125,8 +145,12 @@ def _reason(text: str) -> str:
 @transaction.atomic
 def partner_merge(*, user: User, keep: Partner, other: Partner) -> MergeResult:
     """Merge ``other`` into ``keep`` (see the module's docs). Both rows are locked first, in id
-    order, so two merges of the same pair take turns."""
+    order, so two merges of the same pair take turns; before them, the other's rows of the
+    kinds whose writers lock a row before its partner (``MergeMove.lock_rank``)."""
     ensure_can_write(user)
+    ranked = [move for move in merge_moves() if move.lock_rank is not None]
+    for move in sorted(ranked, key=lambda move: move.lock_rank or 0):
+        move.lock_ahead(other.pk)
     first, second = sorted((keep.pk, other.pk))
     locked = {p.pk: p for p in Partner.objects.select_for_update().filter(pk__in=[first, second])}
     keep, other = locked.get(keep.pk, keep), locked.get(other.pk, other)

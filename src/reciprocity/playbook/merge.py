@@ -55,11 +55,14 @@ class CadenceMove(MergeMove):
 
 
 MOVES = (
-    MergeMove(Meeting, "meetings"),
+    # Holding a meeting locks it, then its partner to log the touch.
+    MergeMove(Meeting, "meetings", lock_rank=1),
     AgreementMove(),
     MergeMove(ClientConcern, "client concerns"),
     MergeMove(ClientCase, "client cases"),
-    MergeMove(Opportunity, "opportunities"),
+    # Asking for the client meeting locks the opportunity, then its partner; linking it to a
+    # referral, the opportunity, then the referral (whose rank is 1).
+    MergeMove(Opportunity, "opportunities", lock_rank=0),
     MergeMove(MessageCheck, "message checks"),
     MergeMove(PartnerStrategy, "strategy switches"),
     CadenceMove(),

@@ -20,4 +20,6 @@ class ReferralMove(MergeMove):
         return moved
 
 
-REFERRAL_MOVE = ReferralMove(Referral, "referrals")
+# A referral's writers lock it before its partner (its steps, archiving it); an opportunity's,
+# ranked 0, lock the opportunity before the referral it is linked to.
+REFERRAL_MOVE = ReferralMove(Referral, "referrals", lock_rank=1)
