@@ -6,6 +6,10 @@ Sizes (issue 20):
 - firm: 200 advisors x 300 partners (60,000), 3,000,000 touches, 300,000 referrals,
   600,000 commitments, 10 teams.
 
+Every size has, as real books do, the protocol's steps of each referral sent (most long done,
+some skipped, the recent ones and a few forgotten in flight), opportunities from the referral
+strategies (a tenth of the partners) and meetings planned (one partner in twenty).
+
 The first advisor (``bench0``) has 300 partners in solo and firm, the whole big book in bigbook;
 one of their partners (the "long timeline") has 500 touches. ``benchadmin`` is the firm admin.
 Histories are not written (bulk inserts bypass them): the pages measured do not read them.
@@ -37,12 +41,35 @@ from reciprocity.partners.models import (
     TouchKind,
 )
 from reciprocity.partners.services import record_move
-from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
+from reciprocity.playbook.models import (
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    Opportunity,
+    OpportunityStatus,
+    Strategy,
+)
+from reciprocity.referrals.models import (
+    STEP_DUE_AFTER_DAYS,
+    Direction,
+    Kind,
+    Referral,
+    ReferralStep,
+    lifecycle_of,
+)
 from reciprocity.referrals.services.ledger import referral_marks_refresh
+from reciprocity.referrals.services.protocols import protocol_template_for
 
 PASSWORD = "bench"  # noqa: S105 (a generated book on a throwaway database)
 LONG_TIMELINE_TOUCHES = 500
 BATCH = 5_000
+# A step due is done (or, one time in ten, skipped) within a few days, but for this share of
+# them, forgotten: it and the referral's later steps stay in flight.
+FORGOTTEN = 0.03
+SKIPPED = 0.1
+# Shares of the partners with an open opportunity, and with a meeting planned.
+OPPORTUNITIES = 0.1
+MEETINGS = 0.05
 
 
 @dataclass(frozen=True)
@@ -171,10 +198,13 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
                 partners.append(partner)
         _bulk(Partner, partners)
         partner_rows = list(
-            Partner.objects.filter(firm=firm).order_by("pk").values_list("pk", "owner_id")
+            Partner.objects.filter(firm=firm)
+            .order_by("pk")
+            .values_list("pk", "owner_id", "profession")
         )
-        owner_of = dict(partner_rows)
-        partner_ids = [pk for pk, _ in partner_rows]
+        owner_of = {pk: owner for pk, owner, _ in partner_rows}
+        profession_of = {pk: profession for pk, _, profession in partner_rows}
+        partner_ids = [pk for pk, _, _ in partner_rows]
         # The partners were inserted in the order they were made, and are read back in it.
         _bulk(
             StageChange,
@@ -277,6 +307,8 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         _bulk(Referral, rows)
         for start in range(0, len(partner_ids), BATCH):
             referral_marks_refresh(partner_ids[start : start + BATCH])
+        steps = _steps(firm.pk, profession_of, rng, now=now)
+        opportunities, meetings = _playbook(partner_ids, owner_of, rng, now=now)
     # The planner's statistics and the visibility map (index-only scans), as autovacuum would
     # leave a table after a load this size.
     with connection.cursor() as cursor:
@@ -290,9 +322,87 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         "stage_changes": sum(len(path) for path in moves),
         "commitments": size.commitments,
         "referrals": size.referrals,
+        "referral_steps": steps,
+        "opportunities": opportunities,
+        "meetings": meetings,
         "teams": len(teams),
         "long_timeline_partner": long_timeline,
     }
+
+
+def _steps(firm_id: int, profession_of: dict[int, str], rng: random.Random, *, now: Any) -> int:
+    """The protocol's steps of every referral sent, as the services make and work them: each
+    due so many days after the referral or the step before (``STEP_DUE_AFTER_DAYS``), done or
+    skipped by then unless it is not due yet or was forgotten; the first left in flight counts
+    its days from the last one finished (``due_from``, as ``referral_next_step_refresh`` keeps
+    it). Returns how many."""
+    templates = {
+        profession: protocol_template_for(firm_id=firm_id, profession=profession).steps
+        for profession in set(profession_of.values())
+    }
+    sent = (
+        Referral.objects.filter(firm_id=firm_id, direction=Direction.SENT, kind=Kind.REFERRAL)
+        .order_by("pk")
+        .values_list("pk", "partner_id", "occurred_at")
+    )
+    rows: list[ReferralStep] = []
+    made = 0
+    for referral_id, partner_id, occurred_at in list(sent):
+        counted_from, in_flight = occurred_at, False
+        for position, step in enumerate(templates[profession_of[partner_id]], start=1):
+            row = ReferralStep(
+                referral_id=referral_id, slug=step["slug"], label=step["label"], position=position
+            )
+            due = counted_from + dt.timedelta(days=STEP_DUE_AFTER_DAYS[step["slug"]])
+            if not in_flight and (due > now or rng.random() < FORGOTTEN):
+                in_flight, row.due_from = True, counted_from
+            elif not in_flight:
+                finished = min(due + dt.timedelta(hours=rng.randint(1, 72)), now)
+                if rng.random() < SKIPPED:
+                    row.skipped_at = finished
+                else:
+                    row.done_at = finished
+                counted_from = max(counted_from, finished)
+            rows.append(row)
+        if len(rows) >= 50_000:
+            _bulk(ReferralStep, rows)
+            made, rows = made + len(rows), []
+    _bulk(ReferralStep, rows)
+    return made + len(rows)
+
+
+def _playbook(
+    partner_ids: list[int], owner_of: dict[int, int], rng: random.Random, *, now: Any
+) -> tuple[int, int]:
+    """Open opportunities to ask for by a day around today, and meetings planned around now,
+    some of them past (not yet recorded as held). Returns how many of each."""
+    today = timezone.localdate(now)
+    opportunities = [
+        Opportunity(
+            partner_id=pk,
+            strategy=rng.choice(Strategy.values),
+            title=f"Introduce the tax review to a client of theirs {pk}",
+            status=OpportunityStatus.OPEN,
+            ask_by=today + dt.timedelta(days=rng.randint(-30, 30)),
+            by_id=owner_of[pk],
+        )
+        for pk in partner_ids
+        if rng.random() < OPPORTUNITIES
+    ]
+    meetings = [
+        Meeting(
+            partner_id=pk,
+            kind=rng.choice(MeetingKind.values),
+            scheduled_for=now + dt.timedelta(hours=rng.randint(-10 * 24, 30 * 24)),
+            status=MeetingStatus.PLANNED,
+            by_id=owner_of[pk],
+        )
+        for pk in partner_ids
+        if rng.random() < MEETINGS
+    ]
+    _bulk(Opportunity, opportunities)
+    _bulk(Meeting, meetings)
+    return len(opportunities), len(meetings)
 
 
 def _update_next_step_column(due: dict[int, dt.date]) -> None:

@@ -140,7 +140,15 @@ def report() -> str:
             f"Generated in {g['seconds']} s: {g['advisors']} advisor(s), {g['partners']:,} "
             f"partners, {g['touches']:,} touches, {g['stage_changes']:,} stage changes, "
             f"{g['commitments']:,} commitments, "
-            f"{g['referrals']:,} referrals, {g['teams']} teams.",
+            f"{g['referrals']:,} referrals, "
+            # Results kept from before the generator made steps, opportunities and meetings.
+            + (
+                f"{g['referral_steps']:,} referral steps, {g['opportunities']:,} opportunities, "
+                f"{g['meetings']:,} meetings, "
+                if "referral_steps" in g
+                else ""
+            )
+            + f"{g['teams']} teams.",
             "",
         ]
         for reader, pages in result["readers"].items():
