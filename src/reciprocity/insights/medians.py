@@ -21,7 +21,8 @@ class Median(Aggregate):
     """The middle duration of a group, or the two middle ones averaged; nulls left out."""
 
     function = "PERCENTILE_CONT"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    # ``filter``: the aggregate's FILTER clause, when it is given one.
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
     output_field = DurationField()
 
     def as_sqlite(
@@ -31,7 +32,7 @@ class Median(Aggregate):
             compiler,
             connection,
             function=SQLITE_MEDIAN,
-            template="%(function)s(%(expressions)s)",
+            template="%(function)s(%(expressions)s)%(filter)s",
             **extra_context,
         )
 
