@@ -308,7 +308,7 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
         for start in range(0, len(partner_ids), BATCH):
             referral_marks_refresh(partner_ids[start : start + BATCH])
         steps = _steps(firm.pk, profession_of, rng, now=now)
-        opportunities, meetings = _playbook(partner_ids, owner_of, rng, now=now)
+        opportunities, meetings = _playbook(partner_ids, owner_of, rng, now=now, today=today)
     # The planner's statistics and the visibility map (index-only scans), as autovacuum would
     # leave a table after a load this size.
     with connection.cursor() as cursor:
@@ -330,7 +330,9 @@ def generate(size_name: str, *, seed: int = 20) -> dict[str, Any]:
     }
 
 
-def _steps(firm_id: int, profession_of: dict[int, str], rng: random.Random, *, now: Any) -> int:
+def _steps(
+    firm_id: int, profession_of: dict[int, str], rng: random.Random, *, now: dt.datetime
+) -> int:
     """The protocol's steps of every referral sent, as the services make and work them: each
     due so many days after the referral or the step before (``STEP_DUE_AFTER_DAYS``), done or
     skipped by then unless it is not due yet or was forgotten; the first left in flight counts
@@ -372,11 +374,15 @@ def _steps(firm_id: int, profession_of: dict[int, str], rng: random.Random, *, n
 
 
 def _playbook(
-    partner_ids: list[int], owner_of: dict[int, int], rng: random.Random, *, now: Any
+    partner_ids: list[int],
+    owner_of: dict[int, int],
+    rng: random.Random,
+    *,
+    now: dt.datetime,
+    today: dt.date,
 ) -> tuple[int, int]:
     """Open opportunities to ask for by a day around today, and meetings planned around now,
     some of them past (not yet recorded as held). Returns how many of each."""
-    today = timezone.localdate(now)
     opportunities = [
         Opportunity(
             partner_id=pk,

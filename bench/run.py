@@ -24,6 +24,17 @@ DATA = HERE / ".data"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PG_ADMIN_DB = os.environ.get("BENCH_PG_ADMIN_DB", "postgres")
 PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "reciprocity_bench_")
+# What the generator made, by its key in the results, in the order the table names them.
+GENERATED = [
+    ("partners", "partners"),
+    ("touches", "touches"),
+    ("stage_changes", "stage changes"),
+    ("commitments", "commitments"),
+    ("referrals", "referrals"),
+    ("referral_steps", "referral steps"),
+    ("opportunities", "opportunities"),
+    ("meetings", "meetings"),
+]
 # Who is measured at each size: the advisor whose growth is followed, and the firm admin.
 READERS = {
     "solo": ["bench0"],
@@ -136,21 +147,17 @@ def report() -> str:
         # A result kept from a run on another machine says so: its times compare with its own.
         if result["machine"] != results[0]["machine"]:
             lines += [f"Measured on another machine: {_machine_line(result['machine'])}.", ""]
-        lines += [
-            f"Generated in {g['seconds']} s: {g['advisors']} advisor(s), {g['partners']:,} "
-            f"partners, {g['touches']:,} touches, {g['stage_changes']:,} stage changes, "
-            f"{g['commitments']:,} commitments, "
-            f"{g['referrals']:,} referrals, "
-            # Results kept from before the generator made steps, opportunities and meetings.
-            + (
-                f"{g['referral_steps']:,} referral steps, {g['opportunities']:,} opportunities, "
-                f"{g['meetings']:,} meetings, "
-                if "referral_steps" in g
-                else ""
-            )
-            + f"{g['teams']} teams.",
-            "",
+        made = [
+            f"{g['advisors']} advisor(s)",
+            *(
+                f"{g[key]:,} {label}"
+                for key, label in GENERATED
+                # Results kept from before the generator made some of them say nothing of them.
+                if key in g
+            ),
+            f"{g['teams']} teams",
         ]
+        lines += [f"Generated in {g['seconds']} s: {', '.join(made)}.", ""]
         for reader, pages in result["readers"].items():
             lines += [
                 f"As `{reader}`:",
