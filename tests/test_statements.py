@@ -1,15 +1,16 @@
-"""A read compiled once per shape: the same rows as the ORM for each call's ids, compiled
-again only for another shape, the values converted as the ORM converts them."""
+"""A read compiled once per shape: the same rows as the ORM for each call's ids (and moment),
+compiled again only for another shape, the values converted as the ORM converts them."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from reciprocity.partners.models import Partner
-from reciprocity.statements import values_of
+from reciprocity.statements import models_of, values_of
 from tests.conftest import Cast
 from tests.factories import PartnerFactory, TouchFactory, ago
 
@@ -86,5 +87,93 @@ def test_a_statement_that_drops_an_id_is_refused(cast: Cast) -> None:
     def first_only(ids: list[int]) -> QuerySet[Any]:
         return Partner.objects.filter(pk__in=ids[:1]).values("id")
 
-    with pytest.raises(ValueError, match="every id"):
+    with pytest.raises(ValueError, match="every stand-in"):
         values_of(Partner, first_only, [partner.pk, partner.pk + 1], key=("test", "drops"))
+
+
+class ModelsBuilder:
+    """A read of partners with their owner, and their touches counted up to a moment."""
+
+    def __init__(self) -> None:
+        self.built = 0
+
+    def __call__(self, ids: list[int], now: dt.datetime) -> QuerySet[Partner]:
+        self.built += 1
+        return (
+            Partner.objects.filter(pk__in=ids)
+            .select_related("owner")
+            .annotate(touched=Count("touches", filter=Q(touches__occurred_at__lte=now)))
+            .annotate(last=Max("touches__occurred_at", filter=Q(touches__occurred_at__lte=now)))
+            .order_by("pk")
+        )
+
+
+def read(partners: list[Partner]) -> list[tuple[Any, ...]]:
+    return [(p.pk, p.name, p.owner.username, p.touched, p.last) for p in partners]
+
+
+def test_instances_are_what_the_orm_makes_for_other_ids_and_another_moment(cast: Cast) -> None:
+    partners = [PartnerFactory(owner=cast.alice) for _ in range(3)]
+    partners.append(PartnerFactory(owner=cast.bob))
+    for days, partner in enumerate(partners):
+        TouchFactory(partner=partner, occurred_at=ago(days + 1))
+        TouchFactory(partner=partner, occurred_at=ago(10))
+    build = ModelsBuilder()
+    key = ("test", "instances")
+    before = ago(3.5)
+
+    first = models_of(Partner, build, [partners[0].pk, partners[1].pk], now=ago(0), key=key)
+    with CaptureQueriesContext(connection) as queries:
+        second = models_of(Partner, build, [partners[3].pk, partners[2].pk], now=before, key=key)
+        owners = [partner.owner.username for partner in second]
+
+    assert build.built == 1
+    assert len(queries) == 1
+    assert owners == ["alice", "bob"]
+    assert read(first) == read(list(build([partners[0].pk, partners[1].pk], ago(0))))
+    assert read(second) == read(list(build([partners[2].pk, partners[3].pk], before)))
+    assert [p.touched for p in second] == [1, 2]
+    assert all(p.last is not None and p.last.tzinfo is not None for p in second)
+
+
+def test_a_statement_of_instances_that_drops_the_moment_is_refused(cast: Cast) -> None:
+    partner = PartnerFactory(owner=cast.alice)
+
+    def timeless(ids: list[int], now: dt.datetime) -> QuerySet[Partner]:
+        return Partner.objects.filter(pk__in=ids)
+
+    with pytest.raises(ValueError, match="every stand-in"):
+        models_of(Partner, timeless, [partner.pk], now=ago(0), key=("test", "timeless"))
+
+
+def test_a_statement_that_holds_no_ids_depends_on_its_key_alone(cast: Cast) -> None:
+    partner = PartnerFactory(owner=cast.alice, name="Ann Lee")
+    build = Builder()
+    owners = ModelsBuilder()
+
+    def named(ids: list[int]) -> QuerySet[Any]:
+        return build([partner.pk]).filter(name="Ann Lee")
+
+    first = values_of(Partner, named, None, key=("test", "no ids"))
+    PartnerFactory(owner=cast.alice, name="Ann Lee")
+    second = values_of(Partner, named, None, key=("test", "no ids"))
+    instances = models_of(
+        Partner, lambda ids, now: owners([partner.pk], now), None, key=("test", "no ids")
+    )
+
+    assert build.built == 1
+    assert [row["id"] for row in first] == [row["id"] for row in second] == [partner.pk]
+    assert [p.owner.username for p in instances] == ["alice"]
+
+
+def test_a_statement_that_can_have_no_rows_answers_none(cast: Cast) -> None:
+    PartnerFactory(owner=cast.alice)
+
+    def nothing(ids: list[int]) -> QuerySet[Any]:
+        return Partner.objects.none().values("id")
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = values_of(Partner, nothing, None, key=("test", "none"))
+
+    assert rows == []
+    assert len(queries) == 0

@@ -2,6 +2,7 @@
 narrowed by partner, kind and owner, paged through the API."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -9,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reciprocity.accounts.models import User
-from reciprocity.partners.agenda import SOURCES, AgendaQuery
+from reciprocity.partners.agenda import SOURCES, AgendaQuery, RecordSource
 from reciprocity.partners.models import CommitmentOwner, CommitmentStatus
 from reciprocity.partners.selectors import partners_visible_to
 from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
@@ -160,6 +161,38 @@ def test_a_limited_agenda_costs_the_same_queries_for_a_small_and_a_large_book(
     assert len(found.overdue) == 3
     assert found.count("overdue") == 12
     assert len(large) == len(small)
+
+
+def test_a_readers_agenda_is_built_once_and_reads_the_records_as_they_are_each_time(
+    playbook_cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = playbook_cast.alice
+    fill(alice, 4)
+    built: list[str] = []
+    for source in SOURCES.values():
+        if isinstance(source, RecordSource):
+            records_due = source.records_due
+
+            def counting(query: AgendaQuery, records_due: Any = records_due) -> Any:
+                built.append(query.advisor.username)
+                return records_due(query)
+
+            monkeypatch.setattr(source, "records_due", counting)
+    agenda_for(alice, limit=2)
+    built.clear()
+
+    again = agenda_for(alice, limit=2)
+    CommitmentFactory(partner=PartnerFactory(owner=alice, team=None), due=days(-30))
+    later = agenda_for(alice, limit=2)
+    agenda_snooze(by=alice, key=later.overdue[0].key, until=days(3), reason="Away")
+    snoozed = agenda_for(alice, limit=2)
+
+    assert built == ["alice"] * 2  # the commitments' count and items, with the snoozed one out
+    everything = agenda_for(alice)
+    assert again.count("overdue") + 1 == later.count("overdue") == everything.count("overdue") + 1
+    assert later.overdue[0].due == days(-30)
+    assert snoozed.overdue == everything.overdue[:2]
+    assert snoozed.snoozed == 1
 
 
 def test_the_agenda_narrows_to_one_partner_one_kind_or_a_teammates_partners(

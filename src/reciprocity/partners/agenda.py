@@ -12,7 +12,7 @@ checked against who may see the partner before anything else is looked at.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,6 +35,7 @@ from django.db.models.functions import Lower, RowNumber
 from django.urls import reverse
 
 from reciprocity.partners.models import CommitmentOwner, Partner, PartnerQuerySet
+from reciprocity.statements import models_of, values_of
 
 if TYPE_CHECKING:
     from reciprocity.accounts.models import User
@@ -119,6 +120,10 @@ class AgendaQuery:
     # What the caller has read already for these partners, by source slug: a source that
     # finds its own records here uses them rather than reading them again.
     known: Mapping[str, Any] = field(default_factory=dict)
+    # All a source's statements depend on besides the source and its snoozed records (who
+    # reads, the partners in scope, the days, the limit), when the caller can say it: they are
+    # then built and compiled once (``statements``). None: built for each call.
+    key: Hashable | None = None
 
 
 @dataclass(frozen=True)
@@ -290,6 +295,8 @@ class RecordSource[M: Model](AgendaSource[M]):
     name and the key, as ``agenda_order`` does (``order``); what an item needs beyond what
     counting does is read for the records shown only (``read``)."""
 
+    model: ClassVar[type[Model]]
+
     def records_due(self, query: AgendaQuery) -> "QuerySet[M]":
         raise NotImplementedError
 
@@ -313,12 +320,33 @@ class RecordSource[M: Model](AgendaSource[M]):
     def window(self, query: AgendaQuery) -> Window:
         if query.limit is None:  # every item is read anyway
             return super().window(query)
-        records = self.records_due(query)
         snoozed = self.snoozed_ids(query)
-        overdue, due_today = self.sections(query)
-        section = Case(
-            When(overdue, then=Value(0)), When(due_today, then=Value(1)), default=Value(2)
+        kept = _Kept(self.model, query.key, self.slug, tuple(snoozed))
+        found = {
+            row["agenda_section"]: row["n"]
+            for row in kept.values("counts", lambda: self._counted(query, snoozed))
+        }
+        counts = {name: found.get(index, 0) for index, name in enumerate(SECTIONS)}
+        hidden = found.get(len(SECTIONS), 0)
+        limit = query.limit
+        if limit == 0 or not any(counts.values()):
+            return Window(items=[], counts=counts, snoozed=hidden)
+        if all(count <= limit for count in counts.values()):
+            # Every item is shown (the usual book's few): read as they are, ordered here.
+            visible = kept.models("every", lambda: self._visible(query, snoozed))
+            items = sorted((self.item_of(record, query) for record in visible), key=agenda_order)
+            return Window(items=items, counts=counts, snoozed=hidden)
+        first = kept.models("first", lambda: self._first(query, snoozed, limit))
+        return Window(
+            items=[self.item_of(record, query) for record in first], counts=counts, snoozed=hidden
         )
+
+    def _section(self, query: AgendaQuery) -> Case:
+        overdue, due_today = self.sections(query)
+        return Case(When(overdue, then=Value(0)), When(due_today, then=Value(1)), default=Value(2))
+
+    def _counted(self, query: AgendaQuery, snoozed: list[int]) -> "QuerySet[Any]":
+        section = self._section(query)
         # One count per section, grouped by it: each condition is written (and compiled) once.
         # Nothing is usually snoozed: then no condition on it at all.
         counted = (
@@ -326,34 +354,56 @@ class RecordSource[M: Model](AgendaSource[M]):
             if snoozed
             else section
         )
-        found = dict(
-            records.annotate(agenda_section=counted)
+        return (
+            self.records_due(query)
+            .annotate(agenda_section=counted)
             .order_by()
             .values("agenda_section")
             .annotate(n=Count("pk"))
-            .values_list("agenda_section", "n")
+            .values("agenda_section", "n")
         )
-        counts = {name: found.get(index, 0) for index, name in enumerate(SECTIONS)}
-        hidden = found.get(len(SECTIONS), 0)
-        if query.limit == 0 or not any(counts.values()):
-            return Window(items=[], counts=counts, snoozed=hidden)
-        visible = self.read(records.exclude(pk__in=snoozed) if snoozed else records)
-        if all(count <= query.limit for count in counts.values()):
-            # Every item is shown (the usual book's few): read as they are, ordered here.
-            items = sorted((self.item_of(record, query) for record in visible), key=agenda_order)
-            return Window(items=items, counts=counts, snoozed=hidden)
+
+    def _visible(self, query: AgendaQuery, snoozed: list[int]) -> "QuerySet[M]":
+        records = self.records_due(query)
+        return self.read(records.exclude(pk__in=snoozed) if snoozed else records)
+
+    def _first(self, query: AgendaQuery, snoozed: list[int], limit: int) -> "QuerySet[Any]":
+        """Each section's first ``limit``, in the agenda's order."""
         key = _KeyText("partner_id", "pk")
         in_order = [*self.order(), _Bytewise(Lower("partner_name")).asc(), key.asc()]
-        first = (
-            visible.annotate(
-                agenda_rank=Over(RowNumber(), partition_by=[section], order_by=in_order)
+        return (
+            self._visible(query, snoozed)
+            .annotate(
+                agenda_rank=Over(
+                    RowNumber(), partition_by=[self._section(query)], order_by=in_order
+                )
             )
-            .filter(agenda_rank__lte=query.limit)
+            .filter(agenda_rank__lte=limit)
             .order_by(*in_order)
         )
-        return Window(
-            items=[self.item_of(record, query) for record in first], counts=counts, snoozed=hidden
-        )
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A record source's statements for one query: kept once compiled when the query says what
+    they depend on (``AgendaQuery.key``), built each time otherwise."""
+
+    model: type[Model]
+    key: Hashable | None
+    slug: str
+    snoozed: tuple[int, ...]
+
+    def values(self, name: str, build: Callable[[], QuerySet[Any]]) -> list[dict[str, Any]]:
+        if self.key is None:
+            return list(build())
+        key = ("agenda", self.key, self.slug, self.snoozed, name)
+        return values_of(self.model, lambda _ids: build(), None, key=key)
+
+    def models(self, name: str, build: Callable[[], QuerySet[Any]]) -> list[Any]:
+        if self.key is None:
+            return list(build())
+        key = ("agenda", self.key, self.slug, self.snoozed, name)
+        return models_of(self.model, lambda _ids, _now: build(), None, key=key)
 
 
 # The registry, by slug, in the order the apps registered their sources.

@@ -76,6 +76,7 @@ def _due_before(day: dt.date) -> Q:
 
 
 class ReferralStepSource(RecordSource[ReferralStep]):
+    model = ReferralStep
     slug = "referral_step"
     label = "Referral"
 

@@ -34,6 +34,7 @@ from reciprocity.playbook.selectors.calendar import CalendarSource
 
 
 class CommitmentSource(CalendarSource, RecordSource[Commitment]):
+    model = Commitment
     slug = "commitment"
     label = "Promise"
 

@@ -31,6 +31,7 @@ class MeetingSource(CalendarSource, RecordSource[Meeting]):
     """Meetings never recorded pile up: counted and cut in SQL. A meeting's day is its local
     day, so the sections are bounded by local midnights, and its time orders it in the day."""
 
+    model = Meeting
     slug = MEETING_AGENDA_SOURCE
     label = "Meeting"
 

@@ -24,6 +24,7 @@ from reciprocity.playbook.services.strategies import opportunity_request_meeting
 class OpportunitySource(RecordSource[Opportunity]):
     """An advisor who lets requests go unmade piles them up: counted and cut in SQL."""
 
+    model = Opportunity
     slug = "opportunity"
     label = "Opportunity"
 

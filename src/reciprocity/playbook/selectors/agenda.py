@@ -2,7 +2,7 @@
 out."""
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,11 @@ def agenda_for(
         partners = partners.filter(owner_id=advisor.pk)
     if f.partner is not None:
         partners = partners.filter(pk=f.partner)
+    # All the sources' statements depend on besides themselves: who reads (the visibility
+    # rule's terms), which of their partners, the days and their zone, and the limit.
+    reader = (advisor.pk, advisor.firm_id, advisor.sees_whole_firm)
+    zone = timezone.get_current_timezone_name()
+    scope = (mine_only, f.owner, f.partner, today, horizon_days, zone, limit)
     return _agenda(
         advisor,
         partners,
@@ -61,6 +66,7 @@ def agenda_for(
         mine_only=mine_only and f.owner is None,
         limit=limit,
         kind=f.kind,
+        key=(*reader, *scope),
     )
 
 
@@ -103,6 +109,7 @@ def _agenda(
     kind: str = "",
     first_per_partner: bool = False,
     known: Mapping[str, Any] | None = None,
+    key: Hashable | None = None,
 ) -> Agenda:
     snoozed = frozenset(
         AgendaSnooze.objects.filter(advisor_id=advisor.pk, until__gt=today).values_list(
@@ -119,6 +126,7 @@ def _agenda(
         snoozed_keys=snoozed,
         first_per_partner=first_per_partner,
         known=known or {},
+        key=key,
     )
     sources = [source for source in agenda_sources() if not kind or source.slug == kind]
     return merge_windows((source.window(query) for source in sources), today=today, limit=limit)
