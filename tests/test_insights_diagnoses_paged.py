@@ -287,6 +287,8 @@ def test_the_dashboard_and_the_api_cost_the_same_queries_for_a_small_or_a_varied
 ) -> None:
     client = client_for(cast.alice)
     api = session_client(cast.alice)
+    # A book with diagnoses to word: a page with none reads no partners in full.
+    varied_book(cast, 4, seed=5)
     small_dashboard = queries(lambda: client.get("/dashboard/" + scope))
     small_api = queries(lambda: api.call("GET", "diagnoses?limit=50"))
     varied_book(cast, 40, seed=23)

@@ -188,6 +188,12 @@ class PartnerQuerySet(ArchivableQuerySet["Partner"]):
         teams = Team.members.through.objects.filter(user_id=user.pk).values("team_id")
         return firm.filter(models.Q(owner_id=user.pk) | models.Q(AmongIds("team_id", teams)))
 
+    @staticmethod
+    def visibility_key(user: User) -> tuple[Any, ...]:
+        """All ``visible_to(user)``'s statement depends on: a statement kept compiled for
+        what a user sees holds it in its key (``statements``)."""
+        return (user.is_authenticated, user.pk, user.firm_id, user.sees_whole_firm)
+
     def owned_by(self, user: User) -> Self:
         return self.filter(owner_id=user.pk)
 

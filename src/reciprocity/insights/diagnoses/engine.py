@@ -29,10 +29,9 @@ from reciprocity.insights.diagnoses.base import (
     thresholds_of,
 )
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
-from reciprocity.insights.diagnoses.readings import with_readings
-from reciprocity.partners.models import CORE_STAGES, Partner, Stage
+from reciprocity.insights.diagnoses.readings import readings_of, with_readings
+from reciprocity.partners.models import CORE_STAGES, Partner, PartnerQuerySet, Stage
 from reciprocity.partners.selectors import partners_visible_to
-from reciprocity.statements import models_of
 
 
 class TooManyPartners(Kind):
@@ -220,24 +219,17 @@ def diagnoses_of_partners(
     *, advisor: User, partner_ids: Collection[int], today: dt.date | None = None
 ) -> dict[int, tuple[list[Diagnosis], TooEarly | None]]:
     """The diagnoses of each of these partners ``advisor`` may see (whoever owns them), as the
-    partner page shows them, by partner id: one query whatever their number. Its statement
-    is built once for each reader, day and number of partners (``statements``): the board
-    asks for it on every request, and the ORM took several times longer to build and compile
-    it than the database to run it."""
+    partner page shows them, by partner id: one query whatever their number."""
     today, now = _moment(today)
     thresholds = thresholds_of(advisor)
-
-    def build(stand_ins: list[int], moment: dt.datetime) -> QuerySet[Partner]:
-        partners = partners_visible_to(advisor=advisor).filter(
-            pk__in=stand_ins, stage__in=DIAGNOSED_STAGES
-        )
-        return with_readings(partners, today=today, now=moment, thresholds=thresholds)
-
-    # All the statement depends on besides the ids and the moment: who reads (the visibility
-    # rule's terms), the day and its zone, and the firm's thresholds.
-    reader = (advisor.pk, advisor.firm_id, advisor.sees_whole_firm)
-    key = ("readings", *reader, today, timezone.get_current_timezone_name(), thresholds)
-    readings = models_of(Partner, build, partner_ids, now=now, key=key)
+    readings = readings_of(
+        partners_visible_to(advisor=advisor).filter(stage__in=DIAGNOSED_STAGES),
+        partner_ids,
+        scope_key=("visible", *PartnerQuerySet.visibility_key(advisor)),
+        today=today,
+        now=now,
+        thresholds=thresholds,
+    )
     return {
         row.pk: _partner_diagnoses(row, advisor=advisor, today=today, thresholds=thresholds)
         for row in readings

@@ -13,7 +13,7 @@ them with ``judge``: the same diagnoses, worded.
 
 import datetime as dt
 from bisect import insort
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, NamedTuple, overload
@@ -38,8 +38,8 @@ from reciprocity.insights.diagnoses.engine import (
     _scope,
 )
 from reciprocity.insights.diagnoses.kinds import PARTNER_KINDS
-from reciprocity.insights.diagnoses.readings import verdict_codes, with_readings
-from reciprocity.partners.models import Partner
+from reciprocity.insights.diagnoses.readings import readings_of, verdict_codes
+from reciprocity.partners.models import Partner, PartnerQuerySet
 
 # Beyond this many entries found late (by the partners with a dismissal), the list is sorted
 # again rather than each put in its place.
@@ -88,26 +88,26 @@ class _Book:
         *,
         advisor: User,
         scope: Any,
+        scope_key: Hashable,
         today: dt.date,
         now: dt.datetime,
         thresholds: Thresholds,
     ) -> None:
         self.advisor = advisor
         self.scope = scope
+        self.scope_key = scope_key
         self.today = today
         self.now = now
         self.thresholds = thresholds
         self.judged: dict[int, tuple[list[Diagnosis], TooEarly | None]] = {}
 
     def judge(self, ids: set[int]) -> None:
-        """Read the partners ``ids`` not read yet in full, in one query, and judge them. The
-        query runs even when none is missing, so that a page costs the same queries whatever
-        it holds."""
+        """Read the partners ``ids`` not read yet in full, in one query, and judge them."""
         missing = ids - self.judged.keys()
-        # No partner has a null key: the query then answers nothing.
-        partners = self.scope.filter(pk__in=missing) if missing else self.scope.filter(pk=None)
-        rows = with_readings(
-            partners,
+        rows = readings_of(
+            self.scope,
+            sorted(missing),
+            scope_key=self.scope_key,
             today=self.today,
             now=self.now,
             thresholds=self.thresholds,
@@ -159,8 +159,7 @@ class _Lists:
 
     def settle(self, also: set[int] | None = None) -> None:
         """Judge the partners with a dismissal, and ``also`` these in the same query, and put
-        their entries in place. Once: the query runs even when none has a dismissal, so that
-        a page costs the same queries whatever it holds."""
+        their entries in place. Once: one query, none when there is no partner to read."""
         if self.settled:
             return
         self.book.judge(self._dismissed | (also or set()))
@@ -297,7 +296,20 @@ def assess_paged(
     today, now = _moment(today)
     thresholds = thresholds_of(advisor)
     scope = _scope(advisor, partner, mine_only)
-    book = _Book(advisor=advisor, scope=scope, today=today, now=now, thresholds=thresholds)
+    # All the scope's statement depends on.
+    scope_key = (
+        *PartnerQuerySet.visibility_key(advisor),
+        partner.pk if partner is not None else None,
+        mine_only,
+    )
+    book = _Book(
+        advisor=advisor,
+        scope=scope,
+        scope_key=scope_key,
+        today=today,
+        now=now,
+        thresholds=thresholds,
+    )
     # Every partner of the scope, not only ``may_be_named``'s: most of a big book are
     # candidates, and its conditions, repeated in the query's filter, cost the database more
     # than the verdicts of the others.

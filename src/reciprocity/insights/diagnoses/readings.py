@@ -2,6 +2,7 @@
 prefilter that keeps to the partners some kind may name."""
 
 import datetime as dt
+from collections.abc import Collection, Hashable
 from typing import Any, NamedTuple
 
 from django.db import connections
@@ -19,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from reciprocity.insights.diagnoses.base import (
     WINDOW_MONTHS,
@@ -43,6 +45,7 @@ from reciprocity.playbook.models import (
 from reciprocity.playbook.selectors.cadences import add_months
 from reciprocity.playbook.selectors.strategies import with_strategy
 from reciprocity.referrals.models import Direction, Kind, Referral
+from reciprocity.statements import models_of
 
 
 def _count(qs: QuerySet[Any]) -> Coalesce:
@@ -377,6 +380,30 @@ def with_readings(
             for kind in PARTNER_KINDS
         },
     )
+
+
+def readings_of(
+    scope: QuerySet[Partner],
+    ids: Collection[int],
+    *,
+    scope_key: Hashable,
+    today: dt.date,
+    now: dt.datetime,
+    thresholds: Thresholds,
+) -> list[Partner]:
+    """The partners ``ids`` of ``scope`` with what the diagnoses read (``with_readings``), in
+    one query. Its statement is built once for each scope (``scope_key``: all it depends on),
+    day and zone, thresholds and number of partners (``statements``): a page asks for it on
+    every request, and the ORM took several times longer to build and compile it than the
+    database to run it."""
+
+    def build(stand_ins: list[int], moment: dt.datetime) -> QuerySet[Partner]:
+        partners = scope.filter(pk__in=stand_ins)
+        return with_readings(partners, today=today, now=moment, thresholds=thresholds)
+
+    zone = timezone.get_current_timezone_name()
+    key = ("readings", scope_key, today, zone, thresholds)
+    return models_of(Partner, build, ids, now=now, key=key)
 
 
 def may_be_named(

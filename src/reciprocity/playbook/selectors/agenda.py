@@ -55,7 +55,7 @@ def agenda_for(
         partners = partners.filter(pk=f.partner)
     # All the sources' statements depend on besides themselves: who reads (the visibility
     # rule's terms), which of their partners, the days and their zone, and the limit.
-    reader = (advisor.pk, advisor.firm_id, advisor.sees_whole_firm)
+    reader = PartnerQuerySet.visibility_key(advisor)
     zone = timezone.get_current_timezone_name()
     scope = (mine_only, f.owner, f.partner, today, horizon_days, zone, limit)
     return _agenda(
