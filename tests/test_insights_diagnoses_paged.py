@@ -4,6 +4,7 @@ queries whatever the book."""
 
 import datetime as dt
 import random
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -12,8 +13,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from reciprocity import statements
 from reciprocity.accounts.models import User
-from reciprocity.insights.diagnoses import assess, assess_paged, diagnosed_partner_ids, paged
+from reciprocity.insights.diagnoses import (
+    assess,
+    assess_paged,
+    diagnosed_partner_ids,
+    paged,
+    readings,
+)
 from reciprocity.insights.diagnoses.base import cutoffs_of, thresholds_of
 from reciprocity.insights.models import Dismissal
 from reciprocity.insights.services import dismissal_create
@@ -295,3 +303,28 @@ def test_the_dashboard_and_the_api_cost_the_same_queries_for_a_small_or_a_varied
 
     assert queries(lambda: client.get("/dashboard/" + scope)) == small_dashboard
     assert queries(lambda: api.call("GET", "diagnoses?limit=50")) == small_api
+
+
+def test_a_pages_partners_are_read_through_a_statement_built_once(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    varied_book(cast, 12, seed=5)
+    built: list[int] = []
+    with_readings = readings.with_readings
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(1)
+        return with_readings(*args, **kwargs)
+
+    monkeypatch.setattr(readings, "with_readings", counting)
+    monkeypatch.setattr(statements, "_kept", OrderedDict())
+    first = assess_paged(advisor=cast.alice).first(5)
+    assert built == [1]
+    built.clear()
+
+    again = assess_paged(advisor=cast.alice).first(5)
+
+    assert built == []
+    full = assess(advisor=cast.alice)
+    assert again == first == (full.diagnoses[:5], full.too_early[:5])
+    assert first[0]
