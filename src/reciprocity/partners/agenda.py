@@ -393,17 +393,18 @@ class _Kept:
     slug: str
     snoozed: tuple[int, ...]
 
+    def _shape(self, name: str) -> Hashable:
+        return ("agenda", self.key, self.slug, self.snoozed, name)
+
     def values(self, name: str, build: Callable[[], QuerySet[Any]]) -> list[dict[str, Any]]:
         if self.key is None:
             return list(build())
-        key = ("agenda", self.key, self.slug, self.snoozed, name)
-        return values_of(self.model, lambda _ids: build(), None, key=key)
+        return values_of(self.model, lambda _ids: build(), None, key=self._shape(name))
 
     def models(self, name: str, build: Callable[[], QuerySet[Any]]) -> list[Any]:
         if self.key is None:
             return list(build())
-        key = ("agenda", self.key, self.slug, self.snoozed, name)
-        return models_of(self.model, lambda _ids, _now: build(), None, key=key)
+        return models_of(self.model, lambda _ids, _now: build(), None, key=self._shape(name))
 
 
 # The registry, by slug, in the order the apps registered their sources.
