@@ -16,7 +16,7 @@ from django.utils import timezone
 from reciprocity.dates import local_day
 from reciprocity.partners.agenda import SOURCES, AgendaQuery, item_key
 from reciprocity.partners.models import Profession
-from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.partners.scope import PartnerScope
 from reciprocity.referrals.models import (
     HISTORY_AFTER_DAYS,
     Direction,
@@ -102,7 +102,7 @@ def _query(cast: Cast, *, limit: int | None, snoozed: frozenset[str] = frozenset
         advisor=cast.alice,
         today=today,
         until=today + dt.timedelta(days=14),
-        partners=partners_visible_to(advisor=cast.alice).filter(owner_id=cast.alice.pk),
+        scope=PartnerScope(reader=cast.alice, owner=cast.alice.pk),
         mine_only=True,
         limit=limit,
         snoozed_keys=snoozed,

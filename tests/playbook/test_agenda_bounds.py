@@ -12,7 +12,7 @@ from django.utils import timezone
 from reciprocity.accounts.models import User
 from reciprocity.partners.agenda import SOURCES, AgendaQuery, RecordSource
 from reciprocity.partners.models import CommitmentOwner, CommitmentStatus
-from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.partners.scope import PartnerScope
 from reciprocity.playbook.models import AgendaSnooze, MeetingStatus, OpportunityStatus
 from reciprocity.playbook.selectors.agenda import AgendaFilters, agenda_for
 from reciprocity.playbook.services.agenda import agenda_snooze
@@ -95,7 +95,7 @@ def _query(
         advisor=advisor,
         today=today,
         until=today + dt.timedelta(days=7),
-        partners=partners_visible_to(advisor=advisor).filter(owner_id=advisor.pk),
+        scope=PartnerScope(reader=advisor, owner=advisor.pk),
         mine_only=True,
         limit=limit,
         snoozed_keys=snoozed,

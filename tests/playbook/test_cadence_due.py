@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reciprocity.partners.agenda import SOURCES, AgendaQuery, AgendaSource, agenda_order
 from reciprocity.partners.models import Stage, TouchKind
-from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.partners.scope import PartnerScope
 from reciprocity.playbook.models import Cadence, CadenceDefault, CadenceKind
 from tests.conftest import Cast
 from tests.factories import PartnerFactory, TouchFactory
@@ -71,7 +71,7 @@ def _windows(cast: Cast, limit: int, snoozed: frozenset[str], horizon: int) -> t
         advisor=alice,
         today=today,
         until=today + dt.timedelta(days=horizon),
-        partners=partners_visible_to(advisor=alice).filter(owner_id=alice.pk),
+        scope=PartnerScope(reader=alice, owner=alice.pk),
         mine_only=True,
         limit=limit,
         snoozed_keys=snoozed,

@@ -23,7 +23,8 @@ from reciprocity.accounts.models import Delivery, User
 from reciprocity.ops.models import ScheduledRun
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.models import Partner
-from reciprocity.partners.selectors import agenda_items, partners_visible_to
+from reciprocity.partners.scope import PartnerScope
+from reciprocity.partners.selectors import agenda_items
 from reciprocity.playbook.digest import (
     DIGEST_KIND,
     SUBJECT_CLEAR,
@@ -104,8 +105,8 @@ def test_the_digest_renders_for_the_demo_advisor_with_their_real_overdue_items(
     load_demo()
     demo = User.objects.get(username="demo")
     today = timezone.localdate()
-    own = partners_visible_to(advisor=demo).owned_by(demo)
-    overdue = [c for c in agenda_items(partners=own, until=today) if c.due < today]
+    own = PartnerScope(reader=demo, owner=demo.pk)
+    overdue = [c for c in agenda_items(scope=own, until=today) if c.due < today]
     assert overdue  # the demo book has work left undone on both sides
 
     rendered = digest_render(advisor=demo)

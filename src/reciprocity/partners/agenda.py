@@ -35,6 +35,7 @@ from django.db.models.functions import Lower, RowNumber
 from django.urls import reverse
 
 from reciprocity.partners.models import CommitmentOwner, Partner, PartnerQuerySet
+from reciprocity.partners.scope import PartnerScope
 from reciprocity.statements import models_of, values_of
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class AgendaQuery:
     advisor: "User"
     today: dt.date
     until: dt.date
-    partners: PartnerQuerySet  # the partners in scope; use it as a subquery
+    scope: PartnerScope  # the partners in scope
     mine_only: bool
     # How many of each section's first items are wanted (None: every item), and the keys
     # snoozed, which are left out and counted apart.
@@ -124,6 +125,12 @@ class AgendaQuery:
     # reads, the partners in scope, the days, the limit), when the caller can say it: they are
     # then built and compiled once (``statements``). None: built for each call.
     key: Hashable | None = None
+
+    @property
+    def partners(self) -> PartnerQuerySet:
+        """The partners in scope, to use as a subquery (``scope.among`` for a record's own
+        conditions instead)."""
+        return self.scope.partners()
 
 
 @dataclass(frozen=True)

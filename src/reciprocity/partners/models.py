@@ -175,18 +175,25 @@ class PartnerQuerySet(ArchivableQuerySet["Partner"]):
         return clone
 
     def visible_to(self, user: User) -> Self:
+        return self.filter(self.visibility(user))
+
+    @staticmethod
+    def visibility(user: User, path: str = "") -> models.Q:
         """Access rule (one place): an advisor sees the partners they own and those shared with
         a team they belong to; a firm admin or compliance officer sees every partner of their
-        firm; nobody sees anything of another firm."""
+        firm; nobody sees anything of another firm. As conditions on the partner reached
+        through ``path`` (``"partner__"`` from a record of one; none from the partner itself)."""
         if not user.is_authenticated or user.firm_id is None:
-            return self.none()
-        firm = self.filter(firm_id=user.firm_id)
+            return models.Q(**{f"{path}pk__in": []})
+        firm = models.Q(**{f"{path}firm_id": user.firm_id})
         if user.sees_whole_firm:
             return firm
         # Two indexed parts, each served by its own index (owner, team): the partners they own,
         # and those of the teams they belong to, whose ids are read once (not per row).
         teams = Team.members.through.objects.filter(user_id=user.pk).values("team_id")
-        return firm.filter(models.Q(owner_id=user.pk) | models.Q(AmongIds("team_id", teams)))
+        return firm & (
+            models.Q(**{f"{path}owner_id": user.pk}) | models.Q(AmongIds(f"{path}team_id", teams))
+        )
 
     @staticmethod
     def visibility_key(user: User) -> tuple[Any, ...]:

@@ -41,6 +41,7 @@ from reciprocity.partners.models import (
     Tag,
     Touch,
 )
+from reciprocity.partners.scope import PartnerScope
 from reciprocity.partners.scored import ranked_by, with_scores
 from reciprocity.records import changed_since
 
@@ -438,16 +439,15 @@ def commitment_of(*, partner: Partner, pk: Any) -> Commitment:
     return get_visible_or_404(visible, pk, not_found=COMMITMENT_NOT_FOUND)
 
 
-def agenda_items(*, partners: PartnerQuerySet, until: dt.date) -> QuerySet[Commitment]:
-    """Open commitments of ``partners`` due up to ``until`` (overdue included), oldest first.
-    A retired partner's are left out: what is left open with a partner walked away from is not
-    work waiting to be done (it stays on their page, to close or drop)."""
+def agenda_items(*, scope: PartnerScope, until: dt.date) -> QuerySet[Commitment]:
+    """Open commitments of the partners in ``scope`` due up to ``until`` (overdue included),
+    oldest first. A retired partner's are left out: what is left open with a partner walked
+    away from is not work waiting to be done (it stays on their page, to close or drop)."""
     return (
         Commitment.objects.filter(
-            partner__in=partners.not_retired().values("pk"),
-            status=CommitmentStatus.OPEN,
-            due__lte=until,
+            scope.among("partner"), status=CommitmentStatus.OPEN, due__lte=until
         )
+        .exclude(partner__stage=Stage.RETIRED)
         # The partner's name is all an item shows of it: a whole partner costs more to read
         # than its commitment.
         .annotate(partner_name=F("partner__name"))
@@ -456,12 +456,12 @@ def agenda_items(*, partners: PartnerQuerySet, until: dt.date) -> QuerySet[Commi
 
 
 def agenda_first_due(
-    *, partners: PartnerQuerySet, until: dt.date, snoozed: list[int]
+    *, scope: PartnerScope, until: dt.date, snoozed: list[int]
 ) -> list[Commitment]:
     """The agenda's open commitments of each partner's earliest due day (its first item is
     among them), ``snoozed`` ones left out, in one query."""
     earliest = (
-        agenda_items(partners=partners, until=until)
+        agenda_items(scope=scope, until=until)
         .exclude(pk__in=snoozed)
         .annotate(rank=Window(Rank(), partition_by=[F("partner_id")], order_by=[F("due").asc()]))
     )

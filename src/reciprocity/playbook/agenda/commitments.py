@@ -39,7 +39,7 @@ class CommitmentSource(CalendarSource, RecordSource[Commitment]):
     label = "Promise"
 
     def records_due(self, query: AgendaQuery) -> QuerySet[Commitment]:
-        return agenda_items(partners=query.partners, until=query.until)
+        return agenda_items(scope=query.scope, until=query.until)
 
     def item_of(self, record: Commitment, query: AgendaQuery) -> AgendaItem:
         return self.item(
@@ -64,7 +64,7 @@ class CommitmentSource(CalendarSource, RecordSource[Commitment]):
         if not query.first_per_partner:
             return super().window(query)
         kept = agenda_first_due(
-            partners=query.partners, until=query.until, snoozed=self.snoozed_ids(query)
+            scope=query.scope, until=query.until, snoozed=self.snoozed_ids(query)
         )
         items = [self.item_of(record, query) for record in kept]
         counts = dict.fromkeys(SECTIONS, 0)

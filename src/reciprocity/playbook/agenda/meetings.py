@@ -38,7 +38,7 @@ class MeetingSource(CalendarSource, RecordSource[Meeting]):
     def records_due(self, query: AgendaQuery) -> QuerySet[Meeting]:
         return (
             Meeting.objects.filter(
-                partner__in=query.partners,
+                query.scope.among("partner"),
                 status=MeetingStatus.PLANNED,
                 scheduled_for__lt=day_start(query.until + dt.timedelta(days=1)),
             )

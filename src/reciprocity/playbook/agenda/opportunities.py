@@ -30,7 +30,7 @@ class OpportunitySource(RecordSource[Opportunity]):
 
     def records_due(self, query: AgendaQuery) -> QuerySet[Opportunity]:
         return Opportunity.objects.filter(
-            partner__in=query.partners, status=OpportunityStatus.OPEN, ask_by__lte=query.until
+            query.scope.among("partner"), status=OpportunityStatus.OPEN, ask_by__lte=query.until
         ).annotate(partner_name=F("partner__name"))  # all an item shows of the partner
 
     def item_of(self, record: Opportunity, query: AgendaQuery) -> AgendaItem:

@@ -118,7 +118,9 @@ class Meeting(models.Model):
     class Meta:
         ordering = ["scheduled_for", "pk"]
         indexes = [
-            models.Index(fields=["partner", "status", "scheduled_for"], name="meeting_partner_due")
+            models.Index(fields=["partner", "status", "scheduled_for"], name="meeting_partner_due"),
+            # The agenda's meetings: the planned ones by day, whoever's partner.
+            models.Index(fields=["status", "scheduled_for", "partner"], name="meeting_status_due"),
         ]
 
     def __str__(self) -> str:

@@ -121,7 +121,11 @@ class Opportunity(models.Model):
     class Meta:
         ordering = ["ask_by", "pk"]
         verbose_name_plural = "opportunities"
-        indexes = [models.Index(fields=["partner", "status"], name="opportunity_partner_status")]
+        indexes = [
+            models.Index(fields=["partner", "status"], name="opportunity_partner_status"),
+            # The agenda's meeting requests: the open ones by ask-by day, whoever's partner.
+            models.Index(fields=["status", "ask_by", "partner"], name="opportunity_status_ask_by"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["concern", "solution"], name="opportunity_one_per_concern_solution"

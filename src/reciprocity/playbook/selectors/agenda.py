@@ -18,7 +18,7 @@ from reciprocity.partners.agenda import (
     merge_windows,
 )
 from reciprocity.partners.models import PartnerQuerySet
-from reciprocity.partners.selectors import partners_visible_to
+from reciprocity.partners.scope import PartnerScope
 from reciprocity.playbook.models import AgendaSnooze
 
 
@@ -46,27 +46,24 @@ def agenda_for(
     with its count. Snoozed items are left out until their date."""
     today = today or timezone.localdate()
     f = filters or AgendaFilters()
-    partners = partners_visible_to(advisor=advisor)
-    if f.owner is not None:
-        partners = partners.filter(owner_id=f.owner)
-    elif mine_only:
-        partners = partners.filter(owner_id=advisor.pk)
-    if f.partner is not None:
-        partners = partners.filter(pk=f.partner)
+    scope = PartnerScope(
+        reader=advisor,
+        owner=f.owner if f.owner is not None else advisor.pk if mine_only else None,
+        ids=None if f.partner is None else (f.partner,),
+    )
     # All the sources' statements depend on besides themselves: who reads (the visibility
     # rule's terms), which of their partners, the days and their zone, and the limit.
     reader = PartnerQuerySet.visibility_key(advisor)
     zone = timezone.get_current_timezone_name()
-    scope = (mine_only, f.owner, f.partner, today, horizon_days, zone, limit)
     return _agenda(
         advisor,
-        partners,
+        scope,
         today=today,
         horizon_days=horizon_days,
         mine_only=mine_only and f.owner is None,
         limit=limit,
         kind=f.kind,
-        key=(*reader, *scope),
+        key=(*reader, mine_only, f.owner, f.partner, today, horizon_days, zone, limit),
     )
 
 
@@ -82,10 +79,9 @@ def first_items_of_partners(
     have them do first. A constant number of queries whatever the number of partners.
     ``known``: what the caller has read already for them, by source slug (``AgendaQuery``)."""
     today = today or timezone.localdate()
-    partners = partners_visible_to(advisor=advisor).filter(pk__in=partner_ids)
     agenda = _agenda(
         advisor,
-        partners,
+        PartnerScope(reader=advisor, ids=partner_ids),
         today=today,
         horizon_days=7,
         mine_only=False,
@@ -100,7 +96,7 @@ def first_items_of_partners(
 
 def _agenda(
     advisor: User,
-    partners: PartnerQuerySet,
+    scope: PartnerScope,
     *,
     today: dt.date,
     horizon_days: int,
@@ -120,7 +116,7 @@ def _agenda(
         advisor=advisor,
         today=today,
         until=today + dt.timedelta(days=horizon_days),
-        partners=partners,
+        scope=scope,
         mine_only=mine_only,
         limit=limit,
         snoozed_keys=snoozed,
