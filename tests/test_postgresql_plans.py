@@ -1,8 +1,9 @@
 """On PostgreSQL, the advisor's partner list is served by the indexes (the owner's, the team's),
 not by a walk through the whole firm, and so are their referrals (found by the partner's index,
 counted and paged from an index of their own, a page read by its keys); the diagnoses read each
-partner's touches from the index of the live ones; a whole firm's furthest stages are counted
-from an index alone; and JIT compilation is off for the app's connections."""
+partner's touches from the index of the live ones; the agenda reads the advisor's partners'
+open commitments, not the firm's; a whole firm's furthest stages are counted from an index
+alone; and JIT compilation is off for the app's connections."""
 
 import datetime as dt
 from typing import Any
@@ -16,8 +17,17 @@ from reciprocity.accounts.models import Role, Team, User
 from reciprocity.insights.diagnoses import assess_paged
 from reciprocity.insights.funnel import funnel_for, furthest_pairs
 from reciprocity.insights.selectors import referral_flows, scope_of
-from reciprocity.partners.models import Partner, Profession, Stage, Touch
-from reciprocity.partners.selectors import PartnerFilters, partner_list
+from reciprocity.partners.models import (
+    Commitment,
+    CommitmentOwner,
+    CommitmentStatus,
+    Partner,
+    Profession,
+    Stage,
+    Touch,
+)
+from reciprocity.partners.scope import PartnerScope
+from reciprocity.partners.selectors import PartnerFilters, agenda_items, partner_list
 from reciprocity.records import rows_between
 from reciprocity.referrals.models import Direction, Kind, Referral, lifecycle_of
 from reciprocity.referrals.selectors import referral_list, referrals_visible_to
@@ -228,6 +238,37 @@ def test_the_diagnoses_count_touches_from_the_index_of_live_ones_as_a_verdict_ne
     # Each partner's touches by the index, a few entries each: no pass over the table.
     assert "touch_live_partner_at" in plan, plan
     assert "Seq Scan on partners_touch" not in plan, plan
+
+
+def test_the_advisors_agenda_reads_their_partners_open_commitments_not_the_firms() -> None:
+    advisor, _team = a_firm()
+    today = timezone.localdate()
+    Commitment.objects.bulk_create(
+        Commitment(
+            partner=partner,
+            what="Send the plan",
+            owner=CommitmentOwner.ADVISOR,
+            due=today + dt.timedelta(days=d - 10),
+            status=CommitmentStatus.OPEN if d % 2 else CommitmentStatus.DONE,
+            by_id=partner.owner_id,
+        )
+        for partner in Partner.objects.all()
+        for d in range(6)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE partners_commitment")
+    due = agenda_items(
+        scope=PartnerScope(reader=advisor, owner=advisor.pk), until=today + dt.timedelta(days=7)
+    )
+
+    plan = plan_of(due)
+
+    # The scope as conditions on each commitment's partner: the advisor's partners from the
+    # owner's index, then their open commitments from the partner's, none of the firm's others.
+    assert "Seq Scan on partners_commitment" not in plan, plan
+    assert "Index Cond: (owner_id = " in plan, plan
+    assert "commitment_partner_open_due" in plan, plan
+    assert due.count() == 3 * (PARTNERS_EACH - PARTNERS_EACH // len(Stage.values))
 
 
 def test_the_apps_connections_run_without_jit() -> None:
