@@ -175,6 +175,7 @@ class PartnerQuerySet(ArchivableQuerySet["Partner"]):
         return clone
 
     def visible_to(self, user: User) -> Self:
+        """The partners ``user`` may see (``visibility``)."""
         return self.filter(self.visibility(user))
 
     @staticmethod
