@@ -50,7 +50,7 @@ def _environment(database_url: str) -> dict[str, str]:
 
 
 def prepare(size: str, clients: int) -> dict[str, Any]:
-    """Migrate, generate, and make what the clients need: a token, a session, partners."""
+    """Migrate, generate, and make what the clients need: a token each, a session, partners."""
     import django
 
     django.setup()
@@ -67,7 +67,9 @@ def prepare(size: str, clients: int) -> dict[str, Any]:
     call_command("collectstatic", verbosity=0, interactive=False)
     generated = generate(size)
     user = User.objects.get(username="bench0")
-    _token, secret = token_create(user=user, name="load test")
+    # A token each, as that many integrations would have: the API's limit counts per token,
+    # and one token shared by every client is one integration going over it.
+    secrets = [token_create(user=user, name=f"load test {n}")[1] for n in range(clients)]
     client = Client()
     client.force_login(user)
     live = Partner.objects.filter(owner=user, archived_at__isnull=True).exclude(stage="retired")
@@ -76,7 +78,7 @@ def prepare(size: str, clients: int) -> dict[str, Any]:
     movable = [rows[i * each : (i + 1) * each] for i in range(clients)]  # disjoint shares
     return {
         "generated": generated,
-        "token": secret,
+        "tokens": secrets,
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
         "partners": [pk for pk, _ in rows],

@@ -2,13 +2,14 @@
 and the API, reads and writes mixed.
 
 Each client reads the partner list, a partner's page, the board and the agenda (signed in with a
-session), lists partners in the API and writes through it with a token: logs a touch, creates a
-partner, moves a stage. Every write carries a unique mark (a touch's summary, a partner's name)
-so that the database can be checked afterwards against the writes that succeeded: nothing lost,
-nothing doubled. A client moves only partners of its own share, so two clients never race for the
-same card (a move to the stage a partner already has is refused, rightly).
+session), lists partners in the API and writes through it with a token of its own: logs a touch,
+creates a partner, moves a stage. Every write carries a unique mark (a touch's summary, a
+partner's name) so that the database can be checked afterwards against the writes that
+succeeded: nothing lost, nothing doubled. A client moves only partners of its own share, so two
+clients never race for the same card (a move to the stage a partner already has is refused,
+rightly).
 
-The setup (``LOAD_SETUP``, JSON written by ``bench/load.py --prepare``) gives the token, the
+The setup (``LOAD_SETUP``, JSON written by ``bench/load.py --prepare``) gives the tokens, the
 session cookie and the partners; the marks of the writes that succeeded go to ``LOAD_WRITES``.
 """
 
@@ -39,7 +40,8 @@ class Advisor(HttpUser):
     def on_start(self) -> None:
         self.number = next(_numbers)
         self.rng = random.Random(self.number)
-        self.api = {"Authorization": f"Bearer {SETUP['token']}"}
+        token = SETUP["tokens"][self.number % len(SETUP["tokens"])]
+        self.api = {"Authorization": f"Bearer {token}"}
         self.web = {"Cookie": f"{SETUP['session_cookie']}={SETUP['session']}"}
         # This client's own share of partners to move, and the stage each is at.
         self.mine = dict(SETUP["movable"][self.number % len(SETUP["movable"])])
