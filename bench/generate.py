@@ -1,7 +1,9 @@
 """Seeded data for the benchmark: one firm of the size asked, written with bulk inserts.
 
 Sizes (issue 20):
-- solo: 1 advisor, 300 partners, 15,000 touches;
+- solo: 1 advisor, 300 partners, 15,000 touches, 3,000 commitments, 1,500 referrals: one
+  advisor's share of the firm, so that a page's growth from solo to firm is the same book
+  among the firm's;
 - bigbook: 1 advisor, 20,000 partners, 50,000 touches, 10,000 commitments, 5,000 referrals;
 - firm: 200 advisors x 300 partners (60,000), 3,000,000 touches, 300,000 referrals,
   600,000 commitments, 10 teams.
@@ -83,7 +85,7 @@ class Size:
 
 
 SIZES = {
-    "solo": Size(1, 300, 15_000, 600, 150, 0),
+    "solo": Size(1, 300, 15_000, 3_000, 1_500, 0),
     "bigbook": Size(1, 20_000, 50_000, 10_000, 5_000, 0),
     "firm": Size(200, 300, 3_000_000, 600_000, 300_000, 10),
 }

@@ -188,8 +188,8 @@ def _growth(results: list[dict[str, Any]]) -> list[str]:
             continue
         sizes = [s for s in ("solo", "bigbook", "firm") if s in by_size]
         lines += [
-            f"### Growth on {database}: p95 ms of `bench0` (solo: 300 partners; bigbook: their "
-            "book of 20,000; firm: their 300 among 60,000)",
+            f"### Growth on {database}: p95 ms of `bench0` (solo: their 300 partners alone; "
+            "bigbook: their book of 20,000; firm: their 300 among 60,000)",
             "",
             "| page | " + " | ".join(sizes) + " |",
             "|---|" + "---|" * len(sizes),
