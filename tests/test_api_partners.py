@@ -431,7 +431,7 @@ def test_a_partner_is_read_with_its_balance_in_one_query(cast: Cast) -> None:
     api = token_client(cast.alice)
     with CaptureQueriesContext(connection) as captured:
         assert api.call("GET", f"partners/{cast.alice_private.pk}").status_code == 200
-    balance = [q["sql"] for q in captured.captured_queries if 'AS "referrals_sent"' in q["sql"]]
+    balance = [q["sql"] for q in captured.captured_queries if 'AS "balance_counts"' in q["sql"]]
     assert len(balance) == 1
     assert 'AS "next_step"' in balance[0]
 
@@ -443,4 +443,4 @@ def test_a_partners_touches_and_moves_check_the_partner_without_its_balance(
     api = token_client(cast.alice)
     with CaptureQueriesContext(connection) as captured:
         assert api.call("GET", f"partners/{cast.alice_private.pk}/{path}").status_code == 200
-    assert all('AS "referrals_sent"' not in q["sql"] for q in captured.captured_queries)
+    assert all('AS "balance_counts"' not in q["sql"] for q in captured.captured_queries)

@@ -367,7 +367,7 @@ def test_the_detail_shows_profile_next_step_commitments_and_a_dated_timeline(cas
 def test_the_partner_page_reads_the_balance_with_the_partner(cast: Cast) -> None:
     client = client_for(cast.alice)
     found = queries_for(lambda: client.get(f"/partners/{cast.alice_private.pk}/"))
-    balance = [sql for sql in found.statements if 'AS "referrals_sent"' in sql]
+    balance = [sql for sql in found.statements if 'AS "balance_counts"' in sql]
     assert len(balance) == 1
     assert 'AS "next_step"' in balance[0]
 
