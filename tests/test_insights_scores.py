@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
 from reciprocity.insights.scores import SCORES, Scoring, message_words, scores_of
 from reciprocity.partners.models import (
@@ -341,6 +342,24 @@ def test_the_board_card_shows_each_score_as_a_badge_linking_to_its_parts(cast: C
     parts = client_for(cast.alice).get(f"/partners/{partner.pk}/").content.decode()
     assert 'id="scores-heading"' in parts
     assert "Firm in growth mode: yes" in parts
+
+
+def test_the_list_shows_each_score_in_its_column_opening_on_its_parts(cast: Cast) -> None:
+    partner = PartnerFactory(
+        owner=cast.alice, name="Quincy Quill", propensity_to_refer=Propensity.HIGH
+    )
+    page = client_for(cast.alice).get("/partners/?q=Quincy").content.decode()
+    cells = re.findall(r'<td data-label="([^"]+)" class="score-cell">(.*?)</td>', page)
+    assert [title for title, _ in cells] == [score.title for score in SCORES.values()]
+    for score, (_, cell) in zip(scores_of(fresh(partner)), cells, strict=True):
+        assert f'<details class="score score--{score.band}">' in cell
+        assert f'<span class="score__value">{score.score}</span>' in cell
+        assert f'<span class="visually-hidden"> ({score.band}), its parts</span>' in cell
+        parts = re.findall(r"<li>(.*?)</li>", cell)
+        # The labels escaped (an apostrophe is in one of them).
+        assert parts == [f"{escape(p.label)}: {p.points}/{p.of}" for p in score.parts]
+    assert "<li>Propensity to refer: high: 30/30</li>" in page
+    assert "the advisor&#x27;s whom-I-help is not written" in page
 
 
 def test_a_cards_badges_read_the_totals_the_board_fetched_and_match_the_scores_in_full(
