@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's form templates, for the renderer below.
+    "django.forms",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -129,6 +131,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms are rendered with the project's templates, so that ours come first: the select
+# (``templates/django/forms/widgets/select.html``) writes its options in place.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database ---------------------------------------------------------------------------------
 DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / 'reciprocity.sqlite3'}"

@@ -12,19 +12,9 @@ from reciprocity.accounts.selectors import advisors_of_firm, teams_of_firm
 from reciprocity.accounts.services import FIRM_SETTINGS
 
 
-class PersonSelect(forms.Select):
-    """Django's select, each option written in the select's own template: a firm lists its
-    hundreds of people, and the templates Django includes for each option (and for its
-    attributes) were a large part of a firm admin's list page. The markup is the same."""
-
-    template_name = "accounts/widgets/person_select.html"
-
-
 class PersonChoiceField(forms.ModelChoiceField):
     """A choice of people of the firm, each named as the pages name them (``display_name``),
     not by their username."""
-
-    widget = PersonSelect
 
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.display_name)
