@@ -94,16 +94,17 @@ def score_cells(partner: Partner) -> SafeString:
 
 
 def _score_cell(score: scored.PartnerScore) -> str:
-    # The names escaped; the numbers are ints, written as such.
-    title = escape(score.title)
+    # Escaped as the template escaped them: the names, and the numbers too (read from SQL).
+    title, band = escape(score.title), escape(score.band)
     parts = "".join(
-        f"<li>{escape(part.label)}: {part.points:d}/{part.of:d}</li>" for part in score.parts
+        f"<li>{escape(part.label)}: {escape(part.points)}/{escape(part.of)}</li>"
+        for part in score.parts
     )
     return (
-        f'<td data-label="{title}" class="score-cell"><details class="score score--{score.band}">'
+        f'<td data-label="{title}" class="score-cell"><details class="score score--{band}">'
         f'<summary><span class="visually-hidden">{title} </span>'
-        f'<span class="score__value">{score.score:d}</span>'
-        f'<span class="visually-hidden"> ({score.band}), its parts</span></summary>'
+        f'<span class="score__value">{escape(score.score)}</span>'
+        f'<span class="visually-hidden"> ({band}), its parts</span></summary>'
         f'<ul class="score__parts">{parts}</ul></details></td>'
     )
 
