@@ -94,16 +94,16 @@ def score_cells(partner: Partner) -> SafeString:
 
 
 def _score_cell(score: scored.PartnerScore) -> str:
-    # Escaped as the template escaped them: the names, and the numbers too (read from SQL).
+    # The names escaped; the points are the ints the scores' SQL counts, written as they are
+    # (as the template wrote them: None would read "None", not fail the page).
     title, band = escape(score.title), escape(score.band)
     parts = "".join(
-        f"<li>{escape(part.label)}: {escape(part.points)}/{escape(part.of)}</li>"
-        for part in score.parts
+        f"<li>{escape(part.label)}: {part.points}/{part.of}</li>" for part in score.parts
     )
     return (
         f'<td data-label="{title}" class="score-cell"><details class="score score--{band}">'
         f'<summary><span class="visually-hidden">{title} </span>'
-        f'<span class="score__value">{escape(score.score)}</span>'
+        f'<span class="score__value">{score.score}</span>'
         f'<span class="visually-hidden"> ({band}), its parts</span></summary>'
         f'<ul class="score__parts">{parts}</ul></details></td>'
     )
