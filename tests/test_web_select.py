@@ -2,14 +2,18 @@
 Django's select's, byte for byte, with groups, options' attributes, the chosen ones and the
 labels' escaping, for single and multiple choices and for the firm's people pickers."""
 
+from pathlib import Path
+
 import pytest
 from django import forms
-from django.forms.renderers import DjangoTemplates
+from django.forms.renderers import DjangoTemplates, get_default_renderer
 
+import reciprocity
 from reciprocity.accounts.forms import PersonChoiceField
 from reciprocity.accounts.models import User
 from tests.factories import FirmFactory, UserFactory
 
+SELECT = Path(reciprocity.__file__).parent / "templates/django/forms/widgets/select.html"
 GROUPED = [
     ("", "Anyone"),
     ("Near", [("a", "<Ada>"), ("b", "O'Neil & Sons")]),
@@ -58,3 +62,8 @@ def test_a_person_picker_names_people_as_the_pages_do_in_djangos_markup() -> Non
         assert ours == str(djangos["who"])
         assert "&lt;Bo&gt; O&#x27;Neil &amp; Sons" in ours
     assert f'<option value="{chosen.pk}" selected>' in ours
+
+
+def test_the_forms_are_written_with_the_projects_select() -> None:
+    template = get_default_renderer().get_template("django/forms/widgets/select.html")
+    assert Path(template.origin.name) == SELECT
