@@ -2,13 +2,25 @@
 compiled again only for another shape, the values converted as the ORM converts them."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    DecimalField,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.test.utils import CaptureQueriesContext
 
+from reciprocity import statements
 from reciprocity.partners.models import Partner
 from reciprocity.statements import models_of, values_of
 from tests.conftest import Cast
@@ -177,3 +189,45 @@ def test_a_statement_that_can_have_no_rows_answers_none(cast: Cast) -> None:
 
     assert rows == []
     assert len(queries) == 0
+
+
+def test_a_statement_sends_what_the_orm_sends_its_constants_written_in_where_bound_on_the_client(
+    cast: Cast,
+) -> None:
+    # Percent signs, quotes and a placeholder's look-alike among the constants, in a pattern
+    # and in values; a moment, a decimal, a truth value and a null.
+    partners = [
+        PartnerFactory(owner=cast.alice, name="Ann 50% O'Brien %s"),
+        PartnerFactory(owner=cast.alice, name="Bo 50% Lee"),
+        PartnerFactory(owner=cast.alice, name="Cy Lee"),
+    ]
+    ids = [partner.pk for partner in partners]
+    moment = dt.datetime(2020, 1, 2, 3, 4, 5, 678_901, tzinfo=dt.UTC)
+
+    def constants(ids: list[int]) -> QuerySet[Any]:
+        return (
+            Partner.objects.filter(pk__in=ids, name__contains="50%")
+            .annotate(
+                label=Value("100% O'Brien's %s \\ %%"),
+                since=Value(moment, output_field=DateTimeField()),
+                amount=Value(Decimal("12.50"), output_field=DecimalField()),
+                kept=Value(True),
+                nothing=Value(None, output_field=CharField()),
+            )
+            .values("id", "name", "label", "since", "amount", "kept", "nothing")
+            .order_by("pk")
+        )
+
+    with CaptureQueriesContext(connection) as kept:
+        rows = values_of(Partner, constants, ids, key=("test", "constants"))
+    with CaptureQueriesContext(connection) as orm:
+        expected = list(constants(ids))
+
+    assert rows == expected
+    assert [row["name"] for row in rows] == ["Ann 50% O'Brien %s", "Bo 50% Lee"]
+    assert rows[0]["label"] == "100% O'Brien's %s \\ %%"
+    assert [query["sql"] for query in kept] == [query["sql"] for query in orm]
+    if connection.vendor == "postgresql":
+        # Bound on the client: only the ids are left to bind on each call.
+        compiled = statements._kept[("values", ("test", "constants"), "default", len(ids))]
+        assert len(compiled.params) == len(ids)
