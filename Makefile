@@ -36,7 +36,7 @@ run: install
 	$(BIN)/reciprocity migrate --noinput
 	$(BIN)/reciprocity collectstatic --noinput --verbosity 0
 	$(BIN)/reciprocity demo --if-empty
-	$(BIN)/reciprocity serve --port $(PORT)
+	$(BIN)/reciprocity serve --port $(PORT) --with-worker
 
 lint: install
 	$(BIN)/ruff check src tests

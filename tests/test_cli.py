@@ -4,6 +4,7 @@ import datetime as dt
 import io
 import json
 import re
+import subprocess
 import sys
 from typing import Any
 from unittest import mock
@@ -28,6 +29,8 @@ from reciprocity.partners.services import (
     UNKNOWN_STAGE,
 )
 from reciprocity.playbook.services.firm import firm_defaults_install
+from reciprocity.site import gunicorn_worker
+from reciprocity.site.management.commands.serve import WITH_WORKER_CONFIG
 from tests.conftest import Cast
 from tests.factories import (
     CommitmentFactory,
@@ -381,6 +384,38 @@ def test_serve_defaults_to_two_workers_on_localhost(db: None, collected: None) -
     argv = execv.call_args.args[1]
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:8000"
     assert argv[argv.index("--workers") + 1] == "2"
+
+
+def test_serve_with_worker_has_gunicorn_run_the_background_worker_beside_it(
+    db: None, collected: None
+) -> None:
+    with mock.patch("os.execv") as execv:
+        run("serve", "--with-worker")
+        alone = run("serve")
+    with_worker, without = (call.args[1] for call in execv.call_args_list)
+    assert with_worker[with_worker.index("--config") + 1] == WITH_WORKER_CONFIG
+    assert "--config" not in without
+    assert alone == ""
+
+
+def test_the_worker_beside_the_server_starts_when_it_is_ready_and_stops_with_it() -> None:
+    process = mock.Mock()
+    with mock.patch("subprocess.Popen", return_value=process) as popen:
+        gunicorn_worker.when_ready(server=None)
+        gunicorn_worker.on_exit(server=None)
+        gunicorn_worker.on_exit(server=None)
+    assert popen.call_args.args[0] == [sys.executable, "-m", "reciprocity", "worker"]
+    process.terminate.assert_called_once_with()
+    process.wait.assert_called_once_with(timeout=gunicorn_worker.STOP_WAIT)
+
+
+def test_a_worker_that_does_not_stop_in_time_is_killed() -> None:
+    process = mock.Mock()
+    process.wait.side_effect = subprocess.TimeoutExpired("reciprocity worker", 30)
+    with mock.patch("subprocess.Popen", return_value=process):
+        gunicorn_worker.when_ready(server=None)
+        gunicorn_worker.on_exit(server=None)
+    process.kill.assert_called_once_with()
 
 
 def test_serve_prints_the_demo_login_at_the_address_it_serves(

@@ -24,14 +24,17 @@ from reciprocity.site.demo.book import demo_login_line, demo_login_works
 WSGI_APP = "reciprocity.wsgi:application"
 BAD_WORKERS = "--workers must be at least 1."
 NOT_SERVING = "Not serving: {problem}"
+WITH_WORKER_CONFIG = "python:reciprocity.site.gunicorn_worker"
 GENERATED_KEY_SHARED_DATABASE = (
     "This host signs sessions with a key generated in its data folder: other hosts serving "
     "this database will not accept its sign-ins. Set the same SECRET_KEY on every host."
 )
 
 
-def gunicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
+def gunicorn_argv(*, host: str, port: int, workers: int, with_worker: bool = False) -> list[str]:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    # The background worker, started and stopped by gunicorn's master (its hooks).
+    config = ["--config", WITH_WORKER_CONFIG] if with_worker else []
     return [
         sys.executable,
         "-m",
@@ -51,6 +54,7 @@ def gunicorn_argv(*, host: str, port: int, workers: int) -> list[str]:
         # The control socket lives at one path per user account: several servers on one host
         # would fight over it, and nothing here uses it.
         "--no-control-socket",
+        *config,
     ]
 
 
@@ -61,6 +65,12 @@ class Command(ProductCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port (8000)")
         parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
+        parser.add_argument(
+            "--with-worker",
+            action="store_true",
+            help="also run the background worker (imports, emails, webhooks), stopped with the "
+            "server: for one machine; a firm runs `reciprocity worker` as services",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["workers"] < 1:
@@ -76,7 +86,9 @@ class Command(ProductCommand):
             # A wildcard address is reached on the loopback of this machine.
             shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
             self.stdout.write(demo_login_line(shown, port))
-        argv = gunicorn_argv(host=host, port=port, workers=options["workers"])
+        argv = gunicorn_argv(
+            host=host, port=port, workers=options["workers"], with_worker=options["with_worker"]
+        )
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reciprocity.settings")
         # Whatever was printed must appear before gunicorn takes over the process.
         self.stdout.flush()
