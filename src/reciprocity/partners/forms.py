@@ -28,6 +28,7 @@ from reciprocity.partners.models import (
     Propensity,
     Stage,
     TouchKind,
+    moves_back,
 )
 from reciprocity.partners.selectors import (
     SORTS,
@@ -207,14 +208,6 @@ MOVE_BACK_UNCONFIRMED = (
     "This moves {partner} back from {current} to {stage}, undoing progress. Tick the box to "
     "confirm the move back."
 )
-
-
-def moves_back(current: str, stage: str) -> bool:
-    """A move to an earlier stage of the pipeline (the side states are not on it)."""
-    pipeline = [step.value for step in PIPELINE_STAGES]
-    if current not in pipeline or stage not in pipeline:
-        return False
-    return pipeline.index(stage) < pipeline.index(current)
 
 
 class StageForm(PageForm, forms.Form):

@@ -58,6 +58,13 @@ MET_STAGES = PIPELINE_STAGES[PIPELINE_STAGES.index(Stage.FIRST_MEETING) :]
 PIPELINE_RANK = {stage.value: rank for rank, stage in enumerate(PIPELINE_STAGES)}
 
 
+def moves_back(current: str, stage: str) -> bool:
+    """A move to an earlier stage of the pipeline (the side states are not on it)."""
+    if current not in PIPELINE_RANK or stage not in PIPELINE_RANK:
+        return False
+    return PIPELINE_RANK[stage] < PIPELINE_RANK[current]
+
+
 def stage_rank(field: str) -> models.Case:
     """A pipeline stage's place in SQL (0 for identified), -1 for dormant, retired or none."""
     return models.Case(

@@ -66,8 +66,12 @@ COLUMNS = [
     Column("Id", lambda p: p.pk),
     Column("Name", lambda p: p.name),
     Column("Organization", lambda p: p.organization),
-    Column("Profession", lambda p: p.profession_label),
+    # The profession as its choice, what an "other" one is in its own column: as the import
+    # reads them back.
+    Column("Profession", lambda p: p.get_profession_display()),
+    Column("Profession (other)", lambda p: p.profession_other),
     Column("Stage", lambda p: p.get_stage_display()),
+    # Their name, which the import reads as well as a username.
     Column("Owner", lambda p: p.owner.display_name),
     Column("Team", lambda p: p.team.name if p.team else ""),
     Column("Tags", _tags),

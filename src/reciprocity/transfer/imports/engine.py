@@ -21,13 +21,22 @@ from reciprocity import events
 from reciprocity.accounts.audit import history_rows_created
 from reciprocity.accounts.models import User
 from reciprocity.accounts.selectors import advisors_of_firm
-from reciprocity.partners.models import Partner, Profession, Stage, StageChange, Tag, Touch
+from reciprocity.partners.models import (
+    Partner,
+    Profession,
+    Stage,
+    StageChange,
+    Tag,
+    Touch,
+    moves_back,
+)
 from reciprocity.partners.services import record_move, refresh_stays, touch_stats
 from reciprocity.transfer.imports.bulk import insert_with_history
 from reciprocity.transfer.imports.formats import Table
 from reciprocity.transfer.imports.mapping import Mapping, normal
 from reciprocity.transfer.imports.models import ExternalId
 from reciprocity.transfer.imports.rows import (
+    RETIRED_BY_IMPORT,
     PartnerRow,
     Refusal,
     RowChecker,
@@ -39,7 +48,20 @@ from reciprocity.transfer.imports.rows import (
 # User-facing messages; tests reuse them.
 SAME_AS_LINE = "The same partner as line {line}; each partner once per file."
 OWNER_UNKNOWN = "No advisor of your firm is named {owner!r}."
+OWNER_AMBIGUOUS = "Several advisors of your firm are called {owner!r}; give their username."
 OWNER_NOT_YOURS = "Only a firm admin imports partners for another advisor."
+OWNER_NOT_CHANGED = (
+    "{partner} is {owner}'s in the book; an import does not change an owner: hand the partner "
+    "over on their page, or leave the owner empty."
+)
+STAGE_NOT_BACK = (
+    "The file moves {partner} back from {current} to {stage}; an import moves partners forward "
+    "only: move them back on their page, or leave the stage empty."
+)
+STAGE_NOT_FROM_RETIRED = (
+    "{partner} was walked away from (retired); an import does not bring a partner back: move "
+    "them on their page, or leave the stage empty."
+)
 STAGE_BEFORE_LAST = "The stage date is before the partner's last stage change ({when:%Y-%m-%d})."
 NO_SUCH_PARTNER = "No partner {key!r} in your book or in the file."
 AMBIGUOUS_PARTNER = "Several partners are called {key!r}; name them by id or email."
@@ -172,12 +194,17 @@ class Walk:
         self.seen: dict[int, int] = {}
         self.matched_lines: dict[int, int] = {}
         self.now = timezone.now()
-        self.owners = {user.username: user for user in advisors_of_firm(user=by)}
+        self.owners: dict[str, User] = {}
+        self.owners_by_name: dict[str, list[User]] = {}
+        for user in advisors_of_firm(user=by):
+            self.owners[user.username] = user
+            self.owners_by_name.setdefault(normal(user.display_name), []).append(user)
         self.first_touch: dict[str, dt.datetime] = {}
         self.next_new = -1  # stand-in ids of partners a dry run would create
 
     def run(self) -> Outcome:
         touch_rows = list(self._touch_rows()) if self.touches else []
+        first_refusal = len(self.outcome.refused)
         batch: list[PartnerRow] = []
         for line, cells in self.table.rows:
             self.outcome.rows += 1
@@ -192,6 +219,9 @@ class Walk:
                 self.progress(self.outcome.rows)
         if batch:
             self._batch(batch)
+        # The partners' refusals in the file's order: a batch refuses its updates after the rest.
+        refused = self.outcome.refused
+        refused[first_refusal:] = sorted(refused[first_refusal:], key=lambda r: r.line)
         self.progress(self.outcome.rows)
         if touch_rows:
             self._touches(touch_rows)
@@ -223,20 +253,36 @@ class Walk:
 
     # --- Partners ---------------------------------------------------------------------------
 
-    def _owner(self, row: PartnerRow) -> User | Refusal:
-        if not row.owner or row.owner == self.by.username:
-            return self.by
+    def _column(self, field_name: str) -> str:
+        return self.checker.names[self.checker.columns[field_name][0]]
+
+    def _owner(self, row: PartnerRow) -> User | Refusal | None:
+        """The advisor the row names (by username, or by name as the list's export writes it),
+        None when it names none."""
+        if not row.owner:
+            return None
         owner = self.owners.get(row.owner)
-        column = self.checker.names[self.checker.columns["owner"][0]]
-        if owner is None:
-            return Refusal(row.line, column, OWNER_UNKNOWN.format(owner=row.owner))
+        if owner is not None:
+            return owner
+        named = self.owners_by_name.get(normal(row.owner), [])
+        if len(named) == 1:
+            return named[0]
+        message = OWNER_AMBIGUOUS if named else OWNER_UNKNOWN
+        return Refusal(row.line, self._column("owner"), message.format(owner=row.owner))
+
+    def _created_by(self, row: PartnerRow, owner: User | None) -> User | Refusal:
+        """Who owns a partner the row creates, or why it is not created."""
+        if row.stage == Stage.RETIRED:
+            return Refusal(row.line, self._column("stage"), RETIRED_BY_IMPORT)
+        if owner is None or owner.pk == self.by.pk:
+            return self.by
         if not self.by.sees_whole_firm:
-            return Refusal(row.line, column, OWNER_NOT_YOURS)
+            return Refusal(row.line, self._column("owner"), OWNER_NOT_YOURS)
         return owner
 
     def _batch(self, rows: list[PartnerRow]) -> None:
         creates: list[tuple[PartnerRow, User]] = []
-        matched: dict[int, PartnerRow] = {}
+        matched: dict[int, tuple[PartnerRow, User | None]] = {}
         column = self.checker.names[0] if self.checker.names else ""
         for row in rows:
             key = _row_key(row)
@@ -251,13 +297,17 @@ class Walk:
                 continue
             pk = self.book.match(row)
             if pk is None or pk < 0:
-                creates.append((row, owner))
+                created_by = self._created_by(row, owner)
+                if isinstance(created_by, Refusal):
+                    self.outcome.refuse([created_by])
+                    continue
+                creates.append((row, created_by))
                 continue
             earlier = self.matched_lines.setdefault(pk, row.line)
             if earlier != row.line:
                 self.outcome.refuse([Refusal(row.line, column, SAME_AS_LINE.format(line=earlier))])
                 continue
-            matched[pk] = row
+            matched[pk] = (row, owner)
         self._updates(matched)
         self._creates(creates)
 
@@ -283,7 +333,7 @@ class Walk:
         assert self.by.firm is not None
         partners = []
         for row, owner in creates:
-            profile = {"profession": Profession.OTHER, **row.profile}
+            profile = {"profession": row.guessed_profession or Profession.OTHER, **row.profile}
             partner = Partner(
                 firm=self.by.firm,
                 owner=owner,
@@ -354,10 +404,39 @@ class Walk:
             ignore_conflicts=True,
         )
 
-    def _updates(self, matched: dict[int, PartnerRow]) -> None:
+    def _refusal_of_update(
+        self, partner: Partner, row: PartnerRow, owner: User | None
+    ) -> Refusal | None:
+        """Why the row may not update ``partner``: what an import does not decide."""
+        if owner is not None and owner.pk != partner.owner_id:
+            return Refusal(
+                row.line,
+                self._column("owner"),
+                OWNER_NOT_CHANGED.format(partner=partner.name, owner=partner.owner.display_name),
+            )
+        if not row.stage or row.stage == partner.stage:
+            return None
+        message = ""
+        if partner.stage == Stage.RETIRED:
+            message = STAGE_NOT_FROM_RETIRED.format(partner=partner.name)
+        elif row.stage == Stage.RETIRED:
+            message = RETIRED_BY_IMPORT
+        elif moves_back(partner.stage, row.stage):
+            message = STAGE_NOT_BACK.format(
+                partner=partner.name,
+                current=Stage(partner.stage).label,
+                stage=Stage(row.stage).label,
+            )
+        elif (row.stage_since or self.now) < partner.stage_changed_at:
+            message = STAGE_BEFORE_LAST.format(when=partner.stage_changed_at)
+        return Refusal(row.line, self._column("stage"), message) if message else None
+
+    def _updates(self, matched: dict[int, tuple[PartnerRow, User | None]]) -> None:
         if not matched:
             return
-        partners = Partner.objects.filter(pk__in=matched).prefetch_related("tags")
+        partners = (
+            Partner.objects.filter(pk__in=matched).select_related("owner").prefetch_related("tags")
+        )
         changed: list[Partner] = []
         fields: set[str] = set()
         stage_changes: list[StageChange] = []
@@ -369,7 +448,11 @@ class Walk:
             )
         )
         for partner in partners:
-            row = matched[partner.pk]
+            row, owner = matched[partner.pk]
+            refusal = self._refusal_of_update(partner, row, owner)
+            if refusal is not None:
+                self.outcome.refuse([refusal])
+                continue
             edits = {
                 name: value
                 for name, value in row.profile.items()
@@ -377,21 +460,8 @@ class Walk:
             }
             if row.tags is not None and {t.name for t in partner.tags.all()} != set(row.tags):
                 retag[partner.pk] = row.tags
-            move = row.stage and row.stage != partner.stage
-            if move:
+            if row.stage and row.stage != partner.stage:
                 when = row.stage_since or self.now
-                if when < partner.stage_changed_at:
-                    column = self.checker.names[self.checker.columns["stage"][0]]
-                    self.outcome.refuse(
-                        [
-                            Refusal(
-                                row.line,
-                                column,
-                                STAGE_BEFORE_LAST.format(when=partner.stage_changed_at),
-                            )
-                        ]
-                    )
-                    continue
                 stage_changes.append(
                     StageChange(
                         partner=partner,

@@ -151,7 +151,10 @@ SYNONYMS: dict[str, list[str]] = {
     "values": ["values", "what they value"],
     "can_describe_value": ["can describe value", "can describe our value"],
 }
-_BY_SYNONYM = {synonym: field for field, words in SYNONYMS.items() for synonym in words}
+# Every field is also known by its own label (the template's column, "Owner (username)").
+_BY_SYNONYM = {synonym: field for field, words in SYNONYMS.items() for synonym in words} | {
+    normal(label): field for field, label in FIELDS.items()
+}
 
 
 def guess_mapping(header: list[str]) -> dict[str, str]:

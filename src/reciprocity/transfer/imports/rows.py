@@ -13,8 +13,9 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils import timezone
 
 from reciprocity.dates import happened_at
-from reciprocity.partners.models import Partner, Profession, Stage
+from reciprocity.partners.models import Partner, Profession
 from reciprocity.partners.services import clean_tags
+from reciprocity.spreadsheets import FORMULA_STARTS
 from reciprocity.transfer.imports.mapping import CHOICES, JOINED, NO, YES, Mapping, normal
 
 # User-facing messages; tests reuse them.
@@ -103,6 +104,9 @@ class PartnerRow:
     stage: str = ""
     stage_since: dt.datetime | None = None
     owner: str = ""
+    # What a tag says they do, for a partner the import creates: a guess never replaces the
+    # profession of a partner in the book.
+    guessed_profession: str = ""
 
     @property
     def organization(self) -> str:
@@ -111,6 +115,12 @@ class PartnerRow:
     @property
     def email(self) -> str:
         return str(self.profile.get("email", "")).lower()
+
+
+def unquoted(cell: str) -> str:
+    """The cell without the apostrophe a spreadsheet export puts before text that would start a
+    formula (``'+1 617 555 0100``, as this product's own exports write it)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def name_key(name: str, organization: str) -> str:
@@ -160,6 +170,7 @@ class RowChecker:
         return CHOICES[field_name].lookup(value, self.mapping.values.get(field_name, {}))
 
     def partner(self, line: int, cells: list[str]) -> PartnerRow | list[Refusal]:
+        cells = [unquoted(cell) for cell in cells]
         refused = self._common(line, cells)
         if refused:
             return refused
@@ -191,7 +202,7 @@ class RowChecker:
             for tag in row.tags:
                 profession = CHOICES["profession"].lookup(tag, {})
                 if profession and profession != Profession.OTHER:
-                    row.profile["profession"] = profession
+                    row.guessed_profession = profession
                     break
         return refused or row
 
@@ -236,8 +247,6 @@ class RowChecker:
             raise ValidationError(
                 UNKNOWN_VALUE.format(what="stage", value=text, hint=CHOICES["stage"].hint)
             )
-        if slug == Stage.RETIRED:
-            raise ValidationError(RETIRED_BY_IMPORT)
         return slug
 
 
@@ -297,6 +306,8 @@ class TouchChecker:
             )
 
     def touch(self, line: int, cells: list[str]) -> TouchRow | list[Refusal]:
+        cells = [unquoted(cell) for cell in cells]
+
         def cell(name: str) -> str:
             position = self.index[name]
             return cells[position].strip() if position < len(cells) else ""
