@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from reciprocity.api.schemas.commitments import NOT_CLEARED
 from reciprocity.dates import IN_THE_FUTURE
 from reciprocity.partners.models import Commitment, CommitmentStatus, Stage, StageChange, Touch
 from reciprocity.partners.services import (
@@ -227,6 +228,19 @@ def test_a_commitment_is_edited_field_by_field(cast: Cast, api: ApiClient) -> No
     assert body["due"] == later.isoformat()
     assert body["what"] == "Call"
     assert body["status"] == "open"
+
+
+@pytest.mark.parametrize("field", ["what", "due", "owner", "status"])
+def test_a_commitments_field_is_refused_null_not_ignored(
+    cast: Cast, api: ApiClient, field: str
+) -> None:
+    commitment = CommitmentFactory(partner=cast.alice_shared, what="Call")
+    response = api.call("PATCH", f"commitments/{commitment.pk}", {field: None})
+    assert response.status_code == 422
+    assert [(e["field"], NOT_CLEARED in e["message"]) for e in response.json()["errors"]] == [
+        (field, True)
+    ]
+    assert ok(api.call("GET", f"commitments/{commitment.pk}"))["what"] == "Call"
 
 
 def test_completing_a_commitment_can_log_a_touch(cast: Cast, api: ApiClient) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from reciprocity.referrals.compliance import CSV_HEADER
+from reciprocity.referrals.compliance import CSV_HEADER, NOT_COMPLIANCE_READER
 from reciprocity.referrals.disclosure import (
     EVIDENCE_REQUIRED,
     MISSING_ACKNOWLEDGED_ON,
@@ -165,8 +165,10 @@ def test_the_compliance_page_exports_its_list_as_csv(cast: Cast) -> None:
     assert [int(row[0]) for row in rows[1:]] == [missing.pk, complete.pk, old.pk]
 
 
-def test_an_advisor_is_refused_the_compliance_page(cast: Cast) -> None:
-    assert client_for(cast.alice).get("/compliance/referrals/").status_code == 403
+def test_an_advisor_is_refused_the_compliance_page_saying_what_it_is(cast: Cast) -> None:
+    response = client_for(cast.alice).get("/compliance/referrals/")
+    assert response.status_code == 403
+    assert shows(response, NOT_COMPLIANCE_READER)
 
 
 def test_the_compliance_page_costs_the_same_queries_however_long(cast: Cast) -> None:

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from reciprocity.accounts.decorators import audit_reader_required, write_required
+from reciprocity.accounts.decorators import write_required
 from reciprocity.referrals import compliance, selectors
 from reciprocity.referrals.disclosure import ReferralDisclosure
 from reciprocity.referrals.disclosure_forms import ComplianceFilterForm, DisclosureForm
@@ -88,7 +88,9 @@ def _compliance_filters(form: ComplianceFilterForm) -> compliance.ComplianceFilt
     )
 
 
-@audit_reader_required
+# The selector refuses anyone but a compliance officer or a firm admin, saying what they may not
+# read.
+@login_required
 @require_GET
 def compliance_referrals(request: AuthedRequest) -> HttpResponse | StreamingHttpResponse:
     form = ComplianceFilterForm(request.GET or None)

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from reciprocity.api.schemas.common import Day, Input, PartnerRef, When
 from reciprocity.partners import models
@@ -39,6 +40,10 @@ class LogTouch(Input):
     summary: str = Field("", description="Defaults to 'Done: <what>'.")
 
 
+# User-facing message; tests reuse it.
+NOT_CLEARED = "A commitment always has one: leave the field out to keep it."
+
+
 class CommitmentUpdate(Input):
     """Only the fields sent are changed."""
 
@@ -52,3 +57,11 @@ class CommitmentUpdate(Input):
     log_touch: LogTouch | None = Field(
         None, description="Log this touch with the partner when completing (status done)."
     )
+
+    @field_validator("what", "due", "owner", "status", mode="before")
+    @classmethod
+    def _not_cleared(cls, value: object) -> object:
+        # Sent as null, these were ignored: only a field left out is kept as it is.
+        if value is None:
+            raise ValueError(NOT_CLEARED)
+        return value
