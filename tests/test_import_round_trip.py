@@ -169,3 +169,14 @@ def test_the_templates_own_column_names_are_guessed_without_a_preset() -> None:
         "In stage since": "stage_since",
         "Clients served": "niche",
     }
+
+
+def test_a_partner_twice_in_the_file_is_refused_in_the_column_that_says_who(cast: Cast) -> None:
+    file = "Name,Email\nAnn Lee,ann@example.com\nAnn B. Lee,ANN@example.com\nBo Chu,\nBo Chu,\n"
+
+    outcome = check(cast.alice, file.encode())
+
+    assert [(line, column) for line, column, _reason in reasons(outcome)] == [
+        (3, "Email"),
+        (5, "Name"),
+    ]

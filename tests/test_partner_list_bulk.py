@@ -104,6 +104,25 @@ def test_bulk_retire_needs_a_reason(cast: Cast) -> None:
     assert cast.alice_private.stage == Stage.IDENTIFIED
 
 
+def test_a_refused_bulk_action_keeps_the_ticked_rows_and_the_choices_once(cast: Cast) -> None:
+    client = client_for(cast.alice)
+    chosen = [cast.alice_private, cast.alice_shared]
+    data = {"action": "move_stage", "stage": "retired", "next": "/partners/"}
+    client.post("/partners/bulk/", {**data, "partner": [str(p.pk) for p in chosen]})
+
+    kept = client.get("/partners/").content.decode()
+    later = client.get("/partners/").content.decode()
+
+    for partner in chosen:
+        assert (
+            f'value="{partner.pk}" form="bulk-form" aria-label="Choose {partner.name}" checked'
+            in kept
+        )
+    assert '<option value="retired" selected>' in kept
+    assert " checked>" not in later
+    assert '<option value="retired" selected>' not in later
+
+
 def test_one_refusal_changes_none(cast: Cast) -> None:
     # Bob is not in a team with Priya's owner only... the archived one refuses the move.
     archived = PartnerFactory(owner=cast.alice, name="Aaron Archived")

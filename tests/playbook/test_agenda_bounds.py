@@ -253,3 +253,14 @@ def test_the_api_refuses_an_unknown_kind(playbook_cast: Cast) -> None:
 
     assert response.status_code in (400, 422)
     assert "Unknown kind. Use one of: " in response.content.decode()
+
+
+def test_the_api_answers_404_for_a_partner_the_reader_may_not_see(playbook_cast: Cast) -> None:
+    private = PartnerFactory(owner=playbook_cast.alice)
+    CommitmentFactory(partner=private, due=days(0))
+
+    hidden = session_client(playbook_cast.carol).call("GET", f"agenda?partner={private.pk}")
+    own = session_client(playbook_cast.alice).call("GET", f"agenda?partner={private.pk}")
+
+    assert hidden.status_code == 404
+    assert own.json()["count"] == 1

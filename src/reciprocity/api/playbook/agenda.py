@@ -14,6 +14,7 @@ from reciprocity.api.playbook.schemas import agenda as schemas
 from reciprocity.api.schemas.common import RecordId, WholeNumber
 from reciprocity.choices import unknown_choice_message
 from reciprocity.partners.agenda import SECTIONS, SOURCES, AgendaItem, source_of
+from reciprocity.partners.selectors import partner_get_for
 from reciprocity.playbook import models
 from reciprocity.playbook.selectors.agenda import AgendaFilters, agenda_for
 from reciprocity.playbook.services.agenda import agenda_complete, agenda_snooze
@@ -60,19 +61,22 @@ def _item(item: AgendaItem, today: Any) -> dict[str, Any]:
     }
 
 
-@agenda.get("", response=responses({200: schemas.Agenda}, not_found=False), summary="Your agenda")
+@agenda.get("", response=responses({200: schemas.Agenda}), summary="Your agenda")
 def get_agenda(request: HttpRequest, filters: Query[AgendaQuery]) -> dict[str, Any]:
     """Everything due up to ``days`` ahead on your own partners, from every source: open
     commitments, keep-warm cadences, the next protocol step of each referral in flight, meeting
     requests to make and planned meetings. Overdue first, then today, then the rest. Snoozed
     items are left out until their day. Each section holds its first ``limit`` items after
     ``offset``, and ``counts`` says how many it has in all; ``partner``, ``kind`` and
-    ``owner`` narrow it."""
+    ``owner`` narrow it; a partner you may not see is a 404, as everywhere."""
     today = timezone.localdate()
+    user = current_user(request)
     if filters.kind is not None and filters.kind not in SOURCES:
         raise ValidationError({"kind": unknown_choice_message("kind", list(SOURCES))})
+    if filters.partner is not None:
+        partner_get_for(advisor=user, pk=filters.partner)
     found = agenda_for(
-        current_user(request),
+        user,
         today=today,
         horizon_days=filters.days,
         limit=filters.offset + filters.limit,

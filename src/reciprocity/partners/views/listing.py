@@ -1,5 +1,6 @@
 """The partner list, its bulk actions and export, and adding a partner."""
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -38,6 +39,10 @@ from reciprocity.web.http import (
     vary_on_htmx,
 )
 
+# A bulk action refused keeps, for the list it goes back to, the rows ticked and the action's
+# fields as they were chosen.
+BULK_KEPT = "partner_bulk_kept"
+
 
 @login_required
 @vary_on_htmx
@@ -54,11 +59,26 @@ def partner_list(request: AuthedRequest) -> HttpResponse:
         "archived": filters.archived,
         "show_owner": request.user.sees_whole_firm or request.user.teams.exists(),
         "can_write": not request.user.is_read_only,
-        "bulk_form": PartnerBulkForm(user=request.user),
+        **_bulk_kept(request),
     }
     if htmx_target(request) == RESULTS:
         return render_region(request, "partners/partner_list.html#results", context)
     return render(request, "partners/partner_list.html", context)
+
+
+def _bulk_kept(request: AuthedRequest) -> dict[str, Any]:
+    kept = request.session.pop(BULK_KEPT, None)
+    return {
+        "bulk_form": PartnerBulkForm(initial=kept["fields"] if kept else None, user=request.user),
+        "chosen": set(kept["chosen"]) if kept else set(),
+    }
+
+
+def _keep_bulk(request: AuthedRequest, form: PartnerBulkForm) -> None:
+    request.session[BULK_KEPT] = {
+        "fields": {name: form.data.get(name, "") for name in form.fields},
+        "chosen": form.partner_ids(),
+    }
 
 
 @login_required
@@ -69,6 +89,7 @@ def partner_bulk(request: AuthedRequest) -> HttpResponseBase:
     back = safe_next(request) or reverse("partner_list")
     if not form.is_valid():
         flash_errors(request, form)
+        _keep_bulk(request, form)
         return redirect(back)
     ids = form.partner_ids()
     if form.cleaned_data["action"] == BULK_EXPORT:
@@ -84,6 +105,7 @@ def partner_bulk(request: AuthedRequest) -> HttpResponseBase:
         changed = bulk.partner_bulk_apply(partner_ids=ids, by=request.user, action=action)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+        _keep_bulk(request, form)
     else:
         messages.success(request, f"{changed} partner{pluralize(changed)} {action.verb}.")
     return redirect(back)

@@ -270,6 +270,17 @@ class Walk:
         message = OWNER_AMBIGUOUS if named else OWNER_UNKNOWN
         return Refusal(row.line, self._column("owner"), message.format(owner=row.owner))
 
+    def _key_column(self, row: PartnerRow) -> str:
+        """The column that says which partner the row is: its id, else its email, else its
+        name."""
+        for field_name, given in (("external_id", row.external_id), ("email", row.email)):
+            if given and field_name in self.checker.columns:
+                return self._column(field_name)
+        names = [
+            name for name in ("name", "first_name", "last_name") if name in self.checker.columns
+        ]
+        return self._column(names[0]) if names else ""
+
     def _created_by(self, row: PartnerRow, owner: User | None) -> User | Refusal:
         """Who owns a partner the row creates, or why it is not created."""
         if row.stage == Stage.RETIRED:
@@ -283,10 +294,10 @@ class Walk:
     def _batch(self, rows: list[PartnerRow]) -> None:
         creates: list[tuple[PartnerRow, User]] = []
         matched: dict[int, tuple[PartnerRow, User | None]] = {}
-        column = self.checker.names[0] if self.checker.names else ""
         for row in rows:
             key = _row_key(row)
             earlier = self.seen.get(key)
+            column = self._key_column(row)
             if earlier is not None:
                 self.outcome.refuse([Refusal(row.line, column, SAME_AS_LINE.format(line=earlier))])
                 continue
