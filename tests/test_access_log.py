@@ -1,6 +1,7 @@
 """The access log of a real ``reciprocity serve`` keeps the secrets that travel in a path out:
 a calendar feed's key, a password reset's key."""
 
+import logging
 import secrets
 import subprocess
 import sys
@@ -8,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
-from reciprocity.site.access_log import REDACTED, secrets_in
+from reciprocity.site.access_log import REDACTED, RefusalWithoutTracebackFilter, secrets_in
 from tests.firm_processes import ROOT, Processes, call, clean_environment
 
 FEED_KEY = "cal_" + secrets.token_urlsafe(24)
@@ -22,6 +24,26 @@ def test_only_the_secret_arguments_of_a_path_are_secrets() -> None:
     assert secrets_in("/partners/12/") == []
     assert secrets_in("/api/v1/agenda/commitment:1:2/complete") == []
     assert secrets_in("/no/such/page/") == []
+
+
+def test_a_refused_page_is_logged_as_one_line_and_a_fault_with_its_traceback() -> None:
+    def record(status: int) -> logging.LogRecord:
+        try:
+            raise PermissionDenied if status == 403 else RuntimeError
+        except Exception:
+            made = logging.LogRecord(
+                "django.request", logging.WARNING, "", 0, "x", (), sys.exc_info()
+            )
+        made.status_code = status
+        return made
+
+    refused, fault = record(403), record(500)
+    keep = RefusalWithoutTracebackFilter()
+
+    assert keep.filter(refused)
+    assert keep.filter(fault)
+    assert refused.exc_info is None
+    assert fault.exc_info is not None
 
 
 @pytest.fixture

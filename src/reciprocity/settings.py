@@ -337,9 +337,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # No secret that travels in a path (a calendar feed's key) is written to the log.
-    "filters": {"redact_secrets": {"()": "reciprocity.site.access_log.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "reciprocity.site.access_log.RedactSecretsFilter"},
+        "refusal_one_line": {"()": "reciprocity.site.access_log.RefusalWithoutTracebackFilter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets", "refusal_one_line"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint narrates every step of every PDF at INFO; its warnings still show.

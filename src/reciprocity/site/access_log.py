@@ -8,6 +8,7 @@ API tokens travel in a header, which no log shows.
 """
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from django.urls import Resolver404, resolve
@@ -63,4 +64,15 @@ class RedactSecretsFilter(logging.Filter):
         if isinstance(path, str) and redacted(path) != path:
             record.msg = record.getMessage().replace(path, redacted(path))
             record.args = ()
+        return True
+
+
+class RefusalWithoutTracebackFilter(logging.Filter):
+    """A page refused to whoever may not read it (403) is logged as one line: it is the role
+    checks at work, not a fault, and a traceback for each buried the faults in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == HTTPStatus.FORBIDDEN:
+            record.exc_info = None
+            record.exc_text = None
         return True
