@@ -14,6 +14,7 @@ from reciprocity.transfer.exports.lists import (
 from reciprocity.transfer.imports.engine import (
     OWNER_AMBIGUOUS,
     OWNER_NOT_CHANGED,
+    OWNER_UNKNOWN,
     STAGE_NOT_BACK,
     STAGE_NOT_FROM_RETIRED,
     Outcome,
@@ -180,3 +181,19 @@ def test_a_partner_twice_in_the_file_is_refused_in_the_column_that_says_who(cast
         (3, "Email"),
         (5, "Name"),
     ]
+
+
+def test_a_partner_of_an_advisor_who_left_reads_back_and_a_stranger_is_refused(
+    cast: Cast,
+) -> None:
+    gone = UserFactory(firm=cast.firm, username="gone", first_name="Gail", last_name="Gone")
+    PartnerFactory(owner=gone, name="Left Behind", email="left@example.com")
+    type(gone).objects.filter(pk=gone.pk).update(is_active=False)
+    row = "Left Behind,left@example.com,,"
+
+    kept = check(cast.ada, (HEADER + row + "Gail Gone\n").encode())
+    stranger = check(cast.ada, (HEADER + row + "Nobody Known\n").encode())
+
+    assert reasons(kept) == []
+    assert kept.unchanged == 1
+    assert reasons(stranger) == [(2, "Owner", OWNER_UNKNOWN.format(owner="Nobody Known"))]

@@ -293,7 +293,9 @@ class Walk:
 
     def _batch(self, rows: list[PartnerRow]) -> None:
         creates: list[tuple[PartnerRow, User]] = []
-        matched: dict[int, tuple[PartnerRow, User | None]] = {}
+        # A matched row's owner, or why the name is no advisor's: the partner's own owner may
+        # have left the firm, and an export names them still.
+        matched: dict[int, tuple[PartnerRow, User | Refusal | None]] = {}
         for row in rows:
             key = _row_key(row)
             earlier = self.seen.get(key)
@@ -303,11 +305,11 @@ class Walk:
                 continue
             self.seen[key] = row.line
             owner = self._owner(row)
-            if isinstance(owner, Refusal):
-                self.outcome.refuse([owner])
-                continue
             pk = self.book.match(row)
             if pk is None or pk < 0:
+                if isinstance(owner, Refusal):
+                    self.outcome.refuse([owner])
+                    continue
                 created_by = self._created_by(row, owner)
                 if isinstance(created_by, Refusal):
                     self.outcome.refuse([created_by])
@@ -416,10 +418,15 @@ class Walk:
         )
 
     def _refusal_of_update(
-        self, partner: Partner, row: PartnerRow, owner: User | None
+        self, partner: Partner, row: PartnerRow, owner: User | Refusal | None
     ) -> Refusal | None:
         """Why the row may not update ``partner``: what an import does not decide."""
-        if owner is not None and owner.pk != partner.owner_id:
+        if isinstance(owner, Refusal):
+            # A name that is no advisor's now may still be the partner's owner.
+            named = {normal(partner.owner.username), normal(partner.owner.display_name)}
+            if normal(row.owner) not in named:
+                return owner
+        elif owner is not None and owner.pk != partner.owner_id:
             return Refusal(
                 row.line,
                 self._column("owner"),
@@ -442,7 +449,7 @@ class Walk:
             message = STAGE_BEFORE_LAST.format(when=partner.stage_changed_at)
         return Refusal(row.line, self._column("stage"), message) if message else None
 
-    def _updates(self, matched: dict[int, tuple[PartnerRow, User | None]]) -> None:
+    def _updates(self, matched: dict[int, tuple[PartnerRow, User | Refusal | None]]) -> None:
         if not matched:
             return
         partners = (
