@@ -14,6 +14,7 @@ from django.utils import timezone
 from reciprocity.partners import agenda as agenda_module
 from reciprocity.partners import services as partner_services
 from reciprocity.partners.agenda import (
+    AGENDA_ITEM_DONE,
     OVERDUE,
     UNKNOWN_AGENDA_ITEM,
     AgendaItem,
@@ -45,6 +46,7 @@ from reciprocity.playbook.services.agenda import (
     agenda_snooze,
     agenda_unsnooze,
 )
+from reciprocity.records import Conflict
 from reciprocity.referrals.models import Direction
 from reciprocity.referrals.services.ledger import referral_create
 from tests.api_client import ApiClient
@@ -192,6 +194,23 @@ def test_snoozing_again_moves_the_date(playbook_cast: Cast) -> None:
     assert list(AgendaSnooze.objects.values_list("until", "reason")) == [(days(9), "Away")]
     agenda_unsnooze(by=playbook_cast.alice, key=item.key)
     assert [i.key for i in agenda_for(playbook_cast.alice).items] == [item.key]
+
+
+def test_only_an_item_the_agenda_lists_is_snoozed_however_far_ahead(playbook_cast: Cast) -> None:
+    alice, partner = playbook_cast.alice, playbook_cast.alice_private
+    done = CommitmentFactory(partner=partner, due=days(-1), status=CommitmentStatus.DONE)
+    far = CommitmentFactory(partner=partner, due=days(200))
+    gone = [item_key("commitment", partner.pk, done.pk), item_key("commitment", partner.pk, 0)]
+
+    for key in gone:
+        with pytest.raises(Conflict) as excinfo:
+            agenda_snooze(by=alice, key=key, until=days(2), reason="Busy")
+        assert excinfo.value.message_dict == {"key": [AGENDA_ITEM_DONE]}
+    snoozed = agenda_snooze(
+        by=alice, key=item_key("commitment", partner.pk, far.pk), until=days(3), reason="Later"
+    )
+
+    assert list(AgendaSnooze.objects.all()) == [snoozed]
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,7 @@ def complete_agenda_item(
 
 @agenda.post(
     "/{key}/snooze",
-    response=responses({200: schemas.AgendaSnooze}),
+    response=responses({200: schemas.AgendaSnooze}, conflict=True),
     summary="Snooze an agenda item",
 )
 def snooze_agenda_item(

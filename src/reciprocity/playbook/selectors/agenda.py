@@ -67,6 +67,21 @@ def agenda_for(
     )
 
 
+def agenda_lists(advisor: User, *, key: str, partner_id: int, horizon_days: int) -> bool:
+    """Whether the agenda holds the item ``key`` of the partner over the coming
+    ``horizon_days`` (snoozed or not): a key that names no item, or one whose date has moved,
+    is not on it."""
+    if AgendaSnooze.objects.filter(advisor_id=advisor.pk, key=key).exists():
+        return True
+    found = agenda_for(
+        advisor,
+        horizon_days=horizon_days,
+        mine_only=False,
+        filters=AgendaFilters(partner=partner_id, kind=key.split(":", 1)[0]),
+    )
+    return any(item.key == key for item in found.items)
+
+
 def first_items_of_partners(
     advisor: User,
     *,

@@ -10,11 +10,13 @@ from django.db import transaction
 from reciprocity.accounts.audit import attribute
 from reciprocity.accounts.models import User
 from reciprocity.accounts.services import ensure_can_write
-from reciprocity.partners.agenda import AgendaSource, source_of
+from reciprocity.partners.agenda import AGENDA_ITEM_DONE, AgendaSource, source_of
 from reciprocity.partners.models import Partner
 from reciprocity.partners.selectors import partner_get_for
 from reciprocity.playbook.models import AgendaSnooze
+from reciprocity.playbook.selectors.agenda import agenda_lists
 from reciprocity.playbook.services.common import local_today
+from reciprocity.records import Conflict
 
 SNOOZE_NEEDS_REASON = "Say why you are putting this off."
 SNOOZE_NOT_AFTER_TODAY = "Snooze until a day after today."
@@ -38,6 +40,10 @@ def agenda_snooze(
     ensure_can_write(by)
     _, partner, _ = _agenda_item(by, key)
     today = today or local_today()
+    # Only what the agenda lists (as far ahead as a snooze reaches): a key of the day before
+    # an item moved would snooze nothing.
+    if not agenda_lists(by, key=key, partner_id=partner.pk, horizon_days=SNOOZE_MAX_DAYS):
+        raise Conflict({"key": AGENDA_ITEM_DONE})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": SNOOZE_NEEDS_REASON})
