@@ -34,7 +34,8 @@ def test_an_import_is_queued_and_followed_to_its_result(cast, django_capture_on_
         response = post(client)
     assert response.status_code == 202
     body = response.json()
-    assert (body["status"], body["progress"]) == ("queued", 0)
+    # The file's rows, its header apart.
+    assert (body["status"], body["progress"], body["total"]) == ("queued", 0, 2)
     run_import.call(body["id"])
     done = client.call("GET", f"imports/{body['id']}").json()
     assert (done["status"], done["created"], done["percent"]) == ("done", 2, 100)

@@ -171,7 +171,9 @@ def _row_estimate(data: bytes, kind: str) -> int:
     hold a line break)."""
     if kind == "vcf":
         return data.upper().count(b"BEGIN:VCARD")
-    return max(data.count(b"\n"), 1)
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    # The first line names the columns.
+    return max(lines - 1, 1)
 
 
 class _ProgressWriter:
