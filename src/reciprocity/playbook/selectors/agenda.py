@@ -67,14 +67,17 @@ def agenda_for(
     )
 
 
-def agenda_lists(advisor: User, *, key: str, partner_id: int, horizon_days: int) -> bool:
+def agenda_lists(
+    advisor: User, *, key: str, partner_id: int, horizon_days: int, today: dt.date
+) -> bool:
     """Whether the agenda holds the item ``key`` of the partner over the coming
     ``horizon_days`` (snoozed or not): a key that names no item, or one whose date has moved,
     is not on it."""
-    if AgendaSnooze.objects.filter(advisor_id=advisor.pk, key=key).exists():
+    if AgendaSnooze.objects.filter(advisor_id=advisor.pk, key=key, until__gt=today).exists():
         return True
     found = agenda_for(
         advisor,
+        today=today,
         horizon_days=horizon_days,
         mine_only=False,
         filters=AgendaFilters(partner=partner_id, kind=key.split(":", 1)[0]),

@@ -42,7 +42,10 @@ def agenda_snooze(
     today = today or local_today()
     # Only what the agenda lists (as far ahead as a snooze reaches): a key of the day before
     # an item moved would snooze nothing.
-    if not agenda_lists(by, key=key, partner_id=partner.pk, horizon_days=SNOOZE_MAX_DAYS):
+    listed = agenda_lists(
+        by, key=key, partner_id=partner.pk, horizon_days=SNOOZE_MAX_DAYS, today=today
+    )
+    if not listed:
         raise Conflict({"key": AGENDA_ITEM_DONE})
     reason = (reason or "").strip()
     if not reason:
