@@ -25,7 +25,6 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -183,11 +182,15 @@ def _inlined(
     would send for it, where the driver binds on the client (PostgreSQL's, by default): what a
     call sends is the same text, and the driver parses a few placeholders, not hundreds."""
     connection = connections[using]
-    ops = connection.ops
-    if not isinstance(ops, PostgresOperations) or connection.settings_dict["OPTIONS"].get(
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get(
         "server_side_binding"
     ):
         return sql, params, slots
+    # Here only: the driver is not loaded where the database is SQLite.
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    ops = connection.ops
+    assert isinstance(ops, DatabaseOperations)
     kept = slots.positions
     pieces: list[str] = []
     moved: dict[int, int] = {}
