@@ -19,6 +19,12 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def unsafe_cell(text: str) -> str:
+    """The text ``safe_cell`` was given: a file written by it (this product's exports) read
+    back without the apostrophe it put before a formula-like start."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 class _Line:
     """A file-like target for csv.writer that hands back what was written."""
 

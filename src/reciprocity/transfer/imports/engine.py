@@ -270,16 +270,17 @@ class Walk:
         message = OWNER_AMBIGUOUS if named else OWNER_UNKNOWN
         return Refusal(row.line, self._column("owner"), message.format(owner=row.owner))
 
-    def _key_column(self, row: PartnerRow) -> str:
-        """The column that says which partner the row is: its id, else its email, else its
-        name."""
-        for field_name, given in (("external_id", row.external_id), ("email", row.email)):
-            if given and field_name in self.checker.columns:
-                return self._column(field_name)
-        names = [
-            name for name in ("name", "first_name", "last_name") if name in self.checker.columns
+    def _refuse_repeat(self, row: PartnerRow, earlier: int) -> None:
+        """The row is a partner an earlier line is: refused in the column that says who (its
+        id, else its email, else its name)."""
+        given = {"external_id": row.external_id, "email": row.email}
+        said = [
+            name
+            for name in ("external_id", "email", "name", "first_name", "last_name")
+            if given.get(name, True) and name in self.checker.columns
         ]
-        return self._column(names[0]) if names else ""
+        column = self._column(said[0]) if said else ""
+        self.outcome.refuse([Refusal(row.line, column, SAME_AS_LINE.format(line=earlier))])
 
     def _created_by(self, row: PartnerRow, owner: User | None) -> User | Refusal:
         """Who owns a partner the row creates, or why it is not created."""
@@ -299,9 +300,8 @@ class Walk:
         for row in rows:
             key = _row_key(row)
             earlier = self.seen.get(key)
-            column = self._key_column(row)
             if earlier is not None:
-                self.outcome.refuse([Refusal(row.line, column, SAME_AS_LINE.format(line=earlier))])
+                self._refuse_repeat(row, earlier)
                 continue
             self.seen[key] = row.line
             owner = self._owner(row)
@@ -318,7 +318,7 @@ class Walk:
                 continue
             earlier = self.matched_lines.setdefault(pk, row.line)
             if earlier != row.line:
-                self.outcome.refuse([Refusal(row.line, column, SAME_AS_LINE.format(line=earlier))])
+                self._refuse_repeat(row, earlier)
                 continue
             matched[pk] = (row, owner)
         self._updates(matched)

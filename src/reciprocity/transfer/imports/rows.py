@@ -15,7 +15,7 @@ from django.utils import timezone
 from reciprocity.dates import happened_at
 from reciprocity.partners.models import Partner, Profession
 from reciprocity.partners.services import clean_tags
-from reciprocity.spreadsheets import FORMULA_STARTS
+from reciprocity.spreadsheets import unsafe_cell
 from reciprocity.transfer.imports.mapping import CHOICES, JOINED, NO, YES, Mapping, normal
 
 # User-facing messages; tests reuse them.
@@ -117,12 +117,6 @@ class PartnerRow:
         return str(self.profile.get("email", "")).lower()
 
 
-def unquoted(cell: str) -> str:
-    """The cell without the apostrophe a spreadsheet export puts before text that would start a
-    formula (``'+1 617 555 0100``, as this product's own exports write it)."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
-
-
 def name_key(name: str, organization: str) -> str:
     """Names compare without case, punctuation or spacing, within their organization."""
     return normal(name) + "|" + normal(organization)
@@ -170,7 +164,7 @@ class RowChecker:
         return CHOICES[field_name].lookup(value, self.mapping.values.get(field_name, {}))
 
     def partner(self, line: int, cells: list[str]) -> PartnerRow | list[Refusal]:
-        cells = [unquoted(cell) for cell in cells]
+        cells = [unsafe_cell(cell) for cell in cells]
         refused = self._common(line, cells)
         if refused:
             return refused
@@ -306,7 +300,7 @@ class TouchChecker:
             )
 
     def touch(self, line: int, cells: list[str]) -> TouchRow | list[Refusal]:
-        cells = [unquoted(cell) for cell in cells]
+        cells = [unsafe_cell(cell) for cell in cells]
 
         def cell(name: str) -> str:
             position = self.index[name]
